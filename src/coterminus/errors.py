@@ -1,0 +1,144 @@
+"""Exceptions and warnings raised by coterminus.
+
+Every exception subclasses a built-in (``ValueError``, ``OSError``, ``KeyError``
+or ``ImportError``) so that ``except ValueError`` in user code keeps working, and
+every message says what went wrong, the offending value, and how to fix it.
+
+Examples
+--------
+>>> from coterminus.errors import CRSError
+>>> issubclass(CRSError, ValueError)
+True
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "ArchiveError",
+    "CRSError",
+    "CacheError",
+    "ChecksumError",
+    "ColumnError",
+    "CoterminusError",
+    "CoterminusWarning",
+    "DataDirError",
+    "DownloadError",
+    "DuplicateCodeError",
+    "EmptyDataError",
+    "EnumerationTooLargeError",
+    "FootprintError",
+    "LayerError",
+    "LookupMismatchError",
+    "MissingDependencyError",
+    "NonEnglandWarning",
+    "OutputError",
+    "OverlappingUnitsError",
+    "ParameterError",
+    "PopulationError",
+    "RepairWarning",
+    "UnknownAreaError",
+    "VintageMismatchError",
+]
+
+
+class CoterminusError(Exception):
+    """Base class of every coterminus exception."""
+
+
+# --- input data -------------------------------------------------------------------------------
+class CRSError(CoterminusError, ValueError):
+    """A layer has no CRS, or a geographic CRS where metres are needed."""
+
+
+class ColumnError(CoterminusError, ValueError):
+    """No recognisable ONS code column, or more than one candidate."""
+
+
+class DuplicateCodeError(CoterminusError, ValueError):
+    """The same ONS code appears on more than one row of a layer."""
+
+
+class EmptyDataError(CoterminusError, ValueError):
+    """A file or layer has no rows."""
+
+
+class LayerError(CoterminusError, ValueError):
+    """A GeoPackage layer is unknown, or a layer must be chosen among several."""
+
+
+class ArchiveError(CoterminusError, OSError):
+    """A zip archive is corrupt, truncated, holds no boundary file, or is unsafe (zip-slip)."""
+
+
+class VintageMismatchError(CoterminusError, ValueError):
+    """Layers, lookups or codes of different vintages were combined."""
+
+
+class LookupMismatchError(CoterminusError, ValueError):
+    """A lookup does not cover the LSOAs (or areas) of a boundary layer or population file."""
+
+
+class PopulationError(CoterminusError, ValueError):
+    """A population file has missing, non-numeric or negative values."""
+
+
+class UnknownAreaError(CoterminusError, KeyError):
+    """A code or name does not match any area; the message lists the closest matches."""
+
+    def __str__(self) -> str:  # KeyError would otherwise print the repr of the message
+        return str(self.args[0]) if self.args else ""
+
+
+# --- analysis ---------------------------------------------------------------------------------
+class FootprintError(CoterminusError, ValueError):
+    """A footprint is empty, has duplicate members, or mixes vintages or levels."""
+
+
+class OverlappingUnitsError(CoterminusError, ValueError):
+    """Units overlap each other, so adding their rows would double count."""
+
+
+class ParameterError(CoterminusError, ValueError):
+    """A keyword argument is outside its allowed range (tolerance, weights, tier, ...)."""
+
+
+class EnumerationTooLargeError(CoterminusError, ValueError):
+    """Exhaustive enumeration would be unreasonable; the message gives the count and alternative."""
+
+
+# --- files, network and environment -----------------------------------------------------------
+class DataDirError(CoterminusError, OSError):
+    """A data directory is missing, or lacks the file a vintage needs."""
+
+
+class DownloadError(CoterminusError, OSError):
+    """An HTTP error, a server that never answered, or a truncated body."""
+
+
+class ChecksumError(CoterminusError, OSError):
+    """A downloaded file does not have the expected SHA-256; it was deleted."""
+
+
+class CacheError(CoterminusError, OSError):
+    """The cache directory cannot be created or written."""
+
+
+class OutputError(CoterminusError, OSError):
+    """An output path is in a missing or read-only directory, or has an unknown suffix."""
+
+
+class MissingDependencyError(CoterminusError, ImportError):
+    """An optional dependency is not installed; the message names the extra to install."""
+
+
+# --- warnings ---------------------------------------------------------------------------------
+class CoterminusWarning(UserWarning):
+    """Base class of coterminus warnings."""
+
+
+class NonEnglandWarning(CoterminusWarning):
+    """Non-England (W, S, N) rows were found and dropped."""
+
+
+class RepairWarning(CoterminusWarning):
+    """A layer has repairable problems (invalid geometry, micro-gaps); nothing was changed."""

@@ -1,0 +1,643 @@
+"""Read ONS boundary, lookup and population files into tidy, code-indexed tables.
+
+One reader per kind of file:
+
+* :func:`read_boundaries` — zipped shapefile as ONS ships it, ``.shp``, GeoJSON (including ArcGIS
+  FeatureServer output), GeoPackage, GeoParquet → GeoDataFrame indexed by ONS code, EPSG:27700.
+* :func:`read_lookup` — LSOA→CCG→STP→LAD→UTLA, CCG→STP, LTLA→UTLA lookups (CSV or CSV.gz, any
+  vintage's column names) → DataFrame with canonical column names (``ccg``, ``ccg_name``, ...).
+* :func:`read_population` — LSOA mid-year estimates or published CCG/LAD/county totals →
+  integer Series indexed by code.
+
+Column detection is by pattern, case-insensitively: ``CCG19CD``, ``ccg20cd``, ``CTYUA19CD``,
+``LTLA21CD``, ``ICB22CD``, ``SICBL22CD``/``LOC22CD``, ``LSOA11CD`` ... The two-digit year gives the
+vintage (``CCG19CD`` → 2019) and the prefix gives the level (:data:`LEVEL_ALIASES`).
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import warnings
+import zipfile
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pyogrio
+from pyproj import CRS
+
+from .errors import (
+    ArchiveError,
+    ColumnError,
+    CRSError,
+    DuplicateCodeError,
+    EmptyDataError,
+    LayerError,
+    NonEnglandWarning,
+    PopulationError,
+    VintageMismatchError,
+)
+
+__all__ = [
+    "BNG",
+    "LEVEL_ALIASES",
+    "CodeColumn",
+    "detect_code_columns",
+    "list_layers",
+    "read_boundaries",
+    "read_lookup",
+    "read_population",
+]
+
+log = logging.getLogger(__name__)
+
+#: British National Grid, the CRS every layer is returned in (areas in m²).
+BNG = 27700
+
+#: ONS column prefixes → coterminus level names.
+LEVEL_ALIASES: dict[str, str] = {
+    "lsoa": "lsoa",
+    "msoa": "msoa",
+    "ccg": "ccg",
+    "sicbl": "sicbl",
+    "loc": "sicbl",
+    "stp": "stp",
+    "icb": "icb",
+    "lad": "ltla",
+    "ltla": "ltla",
+    "utla": "utla",
+    "ctyua": "utla",
+    "cty": "cty",
+    "nhser": "nhser",
+    "cal": "cal",
+    "rgn": "rgn",
+}
+
+# Code prefixes that each level's ONS codes start with (England).
+_LEVEL_CODE_PREFIXES: dict[str, tuple[str, ...]] = {
+    "lsoa": ("E01",),
+    "ccg": ("E38",),
+    "sicbl": ("E38",),
+    "stp": ("E54",),
+    "icb": ("E54",),
+    "ltla": ("E06", "E07", "E08", "E09"),
+    "utla": ("E06", "E08", "E09", "E10", "E11"),
+    "cty": ("E10",),
+}
+
+_CODE_RE = re.compile(r"^(?P<prefix>[a-z]+?)(?P<yy>\d{2})(?P<suffix>cd|cdh|nm|nmw)$", re.IGNORECASE)
+_BOUNDARY_SUFFIXES = (".shp", ".geojson", ".json", ".gpkg", ".parquet", ".geoparquet", ".zip")
+_POPULATION_COLUMNS = ("all_ages", "pop_all_ages_mid2019", "all ages", "population", "obs_value")
+
+
+@dataclass(frozen=True)
+class CodeColumn:
+    """An ONS code column found in a table.
+
+    Attributes
+    ----------
+    column : str
+        Column name as written in the file (e.g. ``"ccg19cd"``).
+    level : str
+        Canonical level (``"ccg"``, ``"stp"``, ``"ltla"``, ``"utla"``, ``"lsoa"``, ...).
+    vintage : int
+        Four-digit year from the column name (``19`` → 2019).
+    name_column, nhs_code_column : str or None
+        The matching ``..NM`` and ``..CDH`` columns, when present.
+    """
+
+    column: str
+    level: str
+    vintage: int
+    name_column: str | None = None
+    nhs_code_column: str | None = None
+
+
+def detect_code_columns(columns: Iterable[str]) -> list[CodeColumn]:
+    """Find every ONS code column (``XXyyCD``) among ``columns``, in column order.
+
+    Parameters
+    ----------
+    columns : iterable of str
+        Column names, any case.
+
+    Returns
+    -------
+    list of CodeColumn
+
+    Examples
+    --------
+    >>> [c.column for c in detect_code_columns(["FID", "ccg19cd", "ccg19nm", "STP19CD"])]
+    ['ccg19cd', 'STP19CD']
+    >>> detect_code_columns(["CTYUA19CD", "CTYUA19NM"])[0].level
+    'utla'
+    """
+    cols = list(columns)
+    lower = {c.lower(): c for c in cols}
+    found: list[CodeColumn] = []
+    for c in cols:
+        m = _CODE_RE.match(c)
+        if not m or m.group("suffix").lower() != "cd":
+            continue
+        prefix = m.group("prefix").lower()
+        if prefix not in LEVEL_ALIASES:
+            continue
+        yy = int(m.group("yy"))
+        stem = f"{prefix}{m.group('yy')}"
+        found.append(
+            CodeColumn(
+                column=c,
+                level=LEVEL_ALIASES[prefix],
+                vintage=2000 + yy,
+                name_column=lower.get(f"{stem}nm"),
+                nhs_code_column=lower.get(f"{stem}cdh"),
+            )
+        )
+    return found
+
+
+def _choose_code_column(
+    df: pd.DataFrame, level: str | None, code_col: str | None, source: str
+) -> CodeColumn:
+    """Pick the primary code column: the one asked for, else the only unique one."""
+    candidates = detect_code_columns(df.columns)
+    if code_col is not None:
+        for c in candidates:
+            if c.column.lower() == code_col.lower():
+                return c
+        if code_col in df.columns:  # a non-ONS-style name the caller vouches for
+            return CodeColumn(code_col, level or "unknown", 0)
+        msg = f"{source}: no column {code_col!r}; columns seen: {list(df.columns)}"
+        raise ColumnError(msg)
+    if level is not None:
+        wanted = LEVEL_ALIASES.get(level.lower(), level.lower())
+        candidates = [c for c in candidates if c.level == wanted]
+    if not candidates:
+        what = f" for level {level!r}" if level else ""
+        msg = (
+            f"{source}: no recognisable ONS code column{what} (expected a name like CCG19CD, "
+            f"lad20cd, CTYUA19CD); columns seen: {list(df.columns)}. "
+            "Pass code_col='<column>' to say which column holds the codes."
+        )
+        raise ColumnError(msg)
+    if len(candidates) == 1:
+        return candidates[0]
+    unique = [c for c in candidates if df[c.column].is_unique]
+    if len(unique) == 1:
+        return unique[0]
+    pool = unique or candidates
+    msg = (
+        f"{source}: {len(pool)} candidate code columns {[c.column for c in pool]}; "
+        f"pass code_col= (e.g. code_col={pool[0].column!r}) or level= to choose one."
+    )
+    raise ColumnError(msg)
+
+
+# --------------------------------------------------------------------------------------------
+# boundaries
+# --------------------------------------------------------------------------------------------
+def _zip_members(path: Path) -> list[str]:
+    """Return the members of a zip after checking it is intact and safe (no zip-slip)."""
+    try:
+        with zipfile.ZipFile(path) as zf:
+            names = zf.namelist()
+            bad = zf.testzip()
+    except (zipfile.BadZipFile, EOFError, OSError) as exc:
+        msg = (
+            f"{path} is not a readable zip archive ({exc}); it is corrupt or truncated. "
+            "Download it again (coterminus data fetch) or check the file size."
+        )
+        raise ArchiveError(msg) from exc
+    if bad is not None:
+        msg = f"{path}: member {bad!r} fails its CRC check; the archive is corrupt. Download it again."
+        raise ArchiveError(msg)
+    unsafe = [
+        n
+        for n in names
+        if PurePosixPath(n).is_absolute() or ".." in PurePosixPath(n.replace("\\", "/")).parts
+    ]
+    if unsafe:
+        msg = (
+            f"{path}: member path(s) {unsafe[:5]} would escape the target folder (zip-slip); "
+            "refusing to read this archive. Obtain the file from ONS again."
+        )
+        raise ArchiveError(msg)
+    return names
+
+
+def _resolve_zip(path: Path, member: str | None) -> str:
+    names = _zip_members(path)
+    data = [n for n in names if n.lower().endswith((".shp", ".geojson", ".gpkg", ".json"))]
+    data = [n for n in data if not n.lower().endswith(".shp.xml")]
+    if member is not None:
+        if member not in names:
+            msg = f"{path}: no member {member!r}; members with boundaries: {data}"
+            raise ArchiveError(msg)
+        data = [member]
+    if not data:
+        msg = f"{path}: the archive holds no .shp, .geojson or .gpkg file (members: {names[:10]})."
+        raise ArchiveError(msg)
+    if len(data) > 1:
+        msg = f"{path}: several boundary files in the archive {data}; pass member= to choose one."
+        raise ArchiveError(msg)
+    return f"/vsizip/{path.resolve()}/{data[0]}"
+
+
+def list_layers(path: str | Path) -> list[str]:
+    """Layer names in a GeoPackage (or any multi-layer OGR source).
+
+    Examples
+    --------
+    >>> import os, pathlib
+    >>> d = pathlib.Path(os.environ.get("COTERMINUS_DATA_DIR", "../shared/data"))
+    >>> ("ccg" in list_layers(d / "boundaries/ons_2019.gpkg")) if d.exists() else True
+    True
+    """
+    return [str(n) for n, _ in pyogrio.list_layers(str(path))]
+
+
+def _read_frame(path: Path, layer: str | None, member: str | None) -> gpd.GeoDataFrame:
+    suffix = path.suffix.lower()
+    if not path.exists():
+        msg = f"{path} does not exist; check the path or the data directory (COTERMINUS_DATA_DIR)."
+        raise FileNotFoundError(msg)
+    if path.stat().st_size == 0:
+        msg = f"{path} is an empty file (0 bytes); download it again."
+        raise EmptyDataError(msg)
+    if suffix in (".parquet", ".geoparquet"):
+        return gpd.read_parquet(path)
+    source = _resolve_zip(path, member) if suffix == ".zip" else str(path)
+    try:
+        layers = list_layers(source)
+    except pyogrio.errors.DataSourceError as exc:
+        msg = f"{path}: GDAL cannot read this file ({exc}); it may be corrupt or not a boundary file."
+        raise LayerError(msg) from exc
+    if layer is None:
+        if len(layers) > 1:
+            msg = f"{path} has {len(layers)} layers {layers}; pass layer= to choose one."
+            raise LayerError(msg)
+    elif layer not in layers:
+        msg = f"{path} has no layer {layer!r}; layers are {layers}."
+        raise LayerError(msg)
+    return gpd.read_file(source, layer=layer, engine="pyogrio")
+
+
+def _to_bng(gdf: gpd.GeoDataFrame, crs: Any, source: str) -> gpd.GeoDataFrame:
+    if gdf.crs is None:
+        if crs is None:
+            msg = (
+                f"{source} has no CRS (no .prj?), so areas and overlaps cannot be trusted. "
+                "Pass crs=27700 if the coordinates are British National Grid metres, or "
+                "crs=4326 if they are longitude/latitude."
+            )
+            raise CRSError(msg)
+        gdf = gdf.set_crs(crs)
+    elif crs is not None and CRS.from_user_input(crs) != gdf.crs:
+        msg = f"{source} declares CRS {gdf.crs.to_string()} but crs={crs!r} was passed; drop crs=."
+        raise CRSError(msg)
+    if gdf.crs.to_epsg() != BNG:
+        log.info("reprojecting %s from %s to EPSG:27700", source, gdf.crs.to_string())
+        gdf = gdf.to_crs(BNG)
+    return gdf
+
+
+def _filter_england(frame: pd.DataFrame, codes: pd.Series, source: str, england_only: bool) -> Any:
+    if not england_only:
+        return frame
+    first = codes.astype(str).str[:1]
+    other = first != "E"
+    if other.any():
+        counts = first[other].value_counts().sort_index()
+        parts = ", ".join(f"{k}: {v}" for k, v in counts.items())
+        msg = (
+            f"{source}: dropped {int(other.sum())} non-England rows ({parts}); coterminus covers "
+            "England. Pass england_only=False to keep them."
+        )
+        warnings.warn(msg, NonEnglandWarning, stacklevel=3)
+        frame = frame.loc[~other.to_numpy()]
+    return frame
+
+
+def _check_duplicates(codes: pd.Index | pd.Series, source: str, fix: str) -> None:
+    dup = pd.Index(codes)[pd.Index(codes).duplicated()].unique()
+    if len(dup):
+        shown = ", ".join(map(str, dup[:10])) + (f" and {len(dup) - 10} more" if len(dup) > 10 else "")
+        msg = f"{source}: {len(dup)} duplicate code(s): {shown}. {fix}"
+        raise DuplicateCodeError(msg)
+
+
+def read_boundaries(
+    path: str | Path,
+    *,
+    layer: str | None = None,
+    member: str | None = None,
+    crs: Any = None,
+    level: str | None = None,
+    code_col: str | None = None,
+    england_only: bool = True,
+) -> gpd.GeoDataFrame:
+    """Read an ONS boundary file into a GeoDataFrame indexed by ONS code, in EPSG:27700.
+
+    Parameters
+    ----------
+    path : str or Path
+        Zipped shapefile (as downloaded from ONS, nested folders allowed), ``.shp``,
+        GeoJSON (including ArcGIS FeatureServer ``f=geojson``/``f=json`` output),
+        GeoPackage or GeoParquet.
+    layer : str, optional
+        GeoPackage layer; required when the file has several (the error lists them).
+    member : str, optional
+        Which file inside a zip to read, when it holds several.
+    crs : optional
+        CRS to assume when the file has none (e.g. ``27700``). A file with no CRS is refused
+        unless this is given.
+    level : str, optional
+        Which level's code column to use when several are present (``"ccg"``, ``"utla"``...).
+    code_col : str, optional
+        The code column, when detection by pattern is not enough.
+    england_only : bool, default True
+        Drop Welsh, Scottish and Northern Irish rows (with a :class:`NonEnglandWarning`).
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        Index ``code``; columns ``name`` (and ``nhs_code`` where the file has one), the other
+        attribute columns as in the file, and ``geometry``. ``attrs`` records ``level``,
+        ``vintage``, ``source`` and ``code_column``.
+
+    Raises
+    ------
+    CRSError, ColumnError, DuplicateCodeError, EmptyDataError, LayerError, ArchiveError
+
+    Examples
+    --------
+    >>> import geopandas as gpd, shapely
+    >>> gdf = gpd.GeoDataFrame({"LAD19CD": ["E06000001"], "LAD19NM": ["Hartlepool"]},
+    ...                        geometry=[shapely.box(0, 0, 1000, 1000)], crs=27700)
+    >>> import tempfile, pathlib
+    >>> p = pathlib.Path(tempfile.mkdtemp()) / "lad.gpkg"
+    >>> gdf.to_file(p)
+    >>> lad = read_boundaries(p)
+    >>> lad.attrs["level"], lad.attrs["vintage"], lad.loc["E06000001", "name"]
+    ('ltla', 2019, 'Hartlepool')
+    >>> float(lad.area.iloc[0])
+    1000000.0
+    """
+    path = Path(path)
+    source = path.name + (f" (layer {layer!r})" if layer else "")
+    frame = _read_frame(path, layer, member)
+    if len(frame) == 0:
+        msg = f"{source} has no features; the file is empty or the download was incomplete."
+        raise EmptyDataError(msg)
+    if not isinstance(frame, gpd.GeoDataFrame) or frame.geometry.isna().all():
+        msg = f"{source} has no geometry; use read_lookup() for tables without polygons."
+        raise LayerError(msg)
+    cc = _choose_code_column(frame, level, code_col, source)
+    frame = _filter_england(frame, frame[cc.column], source, england_only)
+    if len(frame) == 0:
+        msg = f"{source} has no England rows; pass england_only=False to read it."
+        raise EmptyDataError(msg)
+    _check_duplicates(
+        frame[cc.column],
+        source,
+        "Each area must appear once; if the file splits areas into parts, dissolve them first "
+        f"(gdf.dissolve({cc.column!r})).",
+    )
+    frame = _to_bng(frame, crs, source)
+    rename = {cc.column: "code"}
+    if cc.name_column:
+        rename[cc.name_column] = "name"
+    if cc.nhs_code_column:
+        rename[cc.nhs_code_column] = "nhs_code"
+    drop = [c for c in frame.columns if c.lower() in ("fid", "objectid", "fid_")]
+    out = frame.drop(columns=drop).rename(columns=rename)
+    if "name" not in out.columns:
+        out["name"] = out["code"]
+    out["code"] = out["code"].astype(str)
+    out = out.set_index("code")
+    front = ["name"] + (["nhs_code"] if "nhs_code" in out.columns else [])
+    out = out[front + [c for c in out.columns if c not in front]]
+    out.attrs = {
+        "level": cc.level,
+        "vintage": cc.vintage,
+        "source": str(path),
+        "layer": layer,
+        "code_column": cc.column,
+    }
+    return out
+
+
+# --------------------------------------------------------------------------------------------
+# lookups
+# --------------------------------------------------------------------------------------------
+def _read_table(path: Path) -> pd.DataFrame:
+    if not path.exists():
+        msg = f"{path} does not exist; check the path or the data directory (COTERMINUS_DATA_DIR)."
+        raise FileNotFoundError(msg)
+    try:
+        df = pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[""], encoding="utf-8-sig")
+    except pd.errors.EmptyDataError as exc:
+        msg = f"{path.name} is empty; download it again."
+        raise EmptyDataError(msg) from exc
+    if len(df) == 0:
+        msg = f"{path.name} has a header but no rows; download it again."
+        raise EmptyDataError(msg)
+    return df
+
+
+def read_lookup(
+    path: str | Path,
+    *,
+    england_only: bool = True,
+) -> pd.DataFrame:
+    """Read an ONS lookup (CSV or CSV.gz) with canonical column names.
+
+    Every ``XXyyCD`` column becomes ``<level>`` (e.g. ``CCG19CD`` → ``ccg``, ``LAD19CD`` and
+    ``LTLA19CD`` → ``ltla``, ``CTYUA19CD``/``UTLA19CD`` → ``utla``), its ``..NM`` column
+    ``<level>_name`` and its ``..CDH`` column ``<level>_nhs``. The index is the finest level
+    (the first code column, e.g. ``lsoa`` or ``ccg``).
+
+    Parameters
+    ----------
+    path : str or Path
+        ``.csv`` or ``.csv.gz``.
+    england_only : bool, default True
+        Drop rows whose finest code is not English (with a :class:`NonEnglandWarning`).
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``attrs`` holds ``levels`` (in column order), ``vintage`` (of the non-LSOA columns) and
+        ``source``.
+
+    Raises
+    ------
+    ColumnError, DuplicateCodeError, EmptyDataError, VintageMismatchError
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> p = pathlib.Path(tempfile.mkdtemp()) / "lu.csv"
+    >>> _ = p.write_text("FID,CCG19CD,CCG19CDH,CCG19NM,STP19CD,STP19NM\\n"
+    ...                  "1,E38000038,05A,NHS Coventry and Rugby CCG,E54000018,Coventry and Warwickshire\\n")
+    >>> lu = read_lookup(p)
+    >>> list(lu.columns), lu.attrs["vintage"]
+    (['ccg_nhs', 'ccg_name', 'stp', 'stp_name'], 2019)
+    >>> lu.loc["E38000038", "stp"]
+    'E54000018'
+    """
+    path = Path(path)
+    df = _read_table(path)
+    cols = detect_code_columns(df.columns)
+    if not cols:
+        msg = (
+            f"{path.name}: no ONS code columns (like LSOA11CD, CCG19CD, LTLA19CD) in "
+            f"{list(df.columns)}; is this a lookup file?"
+        )
+        raise ColumnError(msg)
+    levels = [c.level for c in cols]
+    if len(set(levels)) != len(levels):
+        dupes = sorted({lv for lv in levels if levels.count(lv) > 1})
+        msg = f"{path.name}: several code columns for level(s) {dupes} ({[c.column for c in cols]})."
+        raise ColumnError(msg)
+    vintages = {c.vintage for c in cols if c.level != "lsoa"}
+    if len(vintages) > 1:
+        msg = (
+            f"{path.name} mixes vintages {sorted(vintages)} in "
+            f"{[c.column for c in cols]}; use a lookup of a single vintage."
+        )
+        raise VintageMismatchError(msg)
+    rename: dict[str, str] = {}
+    for c in cols:
+        rename[c.column] = c.level
+        if c.name_column:
+            rename[c.name_column] = f"{c.level}_name"
+        if c.nhs_code_column:
+            rename[c.nhs_code_column] = f"{c.level}_nhs"
+    keep = list(rename)
+    out = df[keep].rename(columns=rename)
+    key = cols[0].level
+    out = _filter_england(out, out[key], path.name, england_only)
+    _check_duplicates(out[key], path.name, "A lookup must list each area once.")
+    missing = out[[c.level for c in cols]].isna().any(axis=1)
+    if missing.any():
+        msg = (
+            f"{path.name}: {int(missing.sum())} row(s) with an empty code, e.g. "
+            f"{out.loc[missing, key].head(5).tolist()}; the lookup is incomplete."
+        )
+        raise ColumnError(msg)
+    out = out.set_index(key)
+    out.attrs = {
+        "levels": levels,
+        "vintage": vintages.pop() if vintages else cols[0].vintage,
+        "source": str(path),
+    }
+    return out
+
+
+# --------------------------------------------------------------------------------------------
+# populations
+# --------------------------------------------------------------------------------------------
+def read_population(
+    path: str | Path,
+    *,
+    geography: str | None = None,
+    column: str | None = None,
+    england_only: bool = True,
+) -> pd.Series:
+    """Read ONS population estimates into an integer Series indexed by code.
+
+    Parameters
+    ----------
+    path : str or Path
+        CSV/CSV.gz: LSOA mid-year estimates (``LSOA11CD``, ``POP_ALL_AGES_MID2019`` or
+        ``ALL_AGES``), or published CCG/LAD/county totals (``CCG20CD``/``LAD20CD``/``CTYUA19CD``
+        with ``ALL_AGES``), or the long format with a ``GEOGRAPHY`` column.
+    geography : str, optional
+        For long-format files, which ``GEOGRAPHY`` value to read (e.g. ``"CCG19"``).
+    column : str, optional
+        The population column, when it is not one of the usual names.
+    england_only : bool, default True
+        Drop non-England codes (with a :class:`NonEnglandWarning`).
+
+    Returns
+    -------
+    pandas.Series
+        Name ``population``, dtype int64, index ``code``; ``attrs`` holds ``level``,
+        ``vintage`` and ``source``.
+
+    Raises
+    ------
+    PopulationError
+        Missing, non-numeric or negative values (the message lists the codes).
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> p = pathlib.Path(tempfile.mkdtemp()) / "pop.csv"
+    >>> _ = p.write_text("LSOA11CD,LSOA11NM,POP_ALL_AGES_MID2019\\nE01000001,City of London 001A,1636\\n")
+    >>> pop = read_population(p)
+    >>> int(pop["E01000001"]), pop.attrs["level"]
+    (1636, 'lsoa')
+    """
+    path = Path(path)
+    df = _read_table(path)
+    lower = {c.lower(): c for c in df.columns}
+    if "geography" in lower and "areacd" in lower:
+        geo_col = lower["geography"]
+        present = sorted(df[geo_col].unique())
+        if geography is None:
+            msg = f"{path.name} holds several geographies {present}; pass geography= to choose one."
+            raise ColumnError(msg)
+        if geography not in present:
+            msg = f"{path.name}: no geography {geography!r}; present: {present}."
+            raise ColumnError(msg)
+        df = df[df[geo_col] == geography].rename(columns={lower["areacd"]: f"{geography}CD"})
+        lower = {c.lower(): c for c in df.columns}
+    cc = _choose_code_column(df, None, None, path.name)
+    if column is None:
+        found = [lower[c] for c in _POPULATION_COLUMNS if c in lower]
+        if not found:
+            msg = (
+                f"{path.name}: no population column (looked for {list(_POPULATION_COLUMNS)}) in "
+                f"{list(df.columns)[:12]}; pass column=."
+            )
+            raise ColumnError(msg)
+        column = found[0]
+    df = _filter_england(df, df[cc.column], path.name, england_only)
+    codes = df[cc.column].astype(str)
+    _check_duplicates(codes, path.name, "Each area must appear once in a population file.")
+    raw = df[column]
+    values = pd.to_numeric(raw.str.replace(",", "", regex=False), errors="coerce")
+    bad = values.isna() | (values < 0) | (values != np.floor(values))
+    if bad.any():
+        examples = ", ".join(f"{c}={r!r}" for c, r in zip(codes[bad][:10], raw[bad][:10], strict=True))
+        msg = (
+            f"{path.name}: {int(bad.sum())} population value(s) missing, negative or not whole "
+            f"numbers in column {column!r}: {examples}. Fix or drop those rows; coterminus will "
+            "not guess populations."
+        )
+        raise PopulationError(msg)
+    out = pd.Series(values.to_numpy(dtype=np.int64), index=pd.Index(codes.to_numpy(), name="code"))
+    out.name = "population"
+    out.attrs = {"level": cc.level, "vintage": cc.vintage, "source": str(path)}
+    return out
+
+
+def _check_same_vintage(items: Sequence[tuple[str, int | None]]) -> int:
+    """Raise :class:`VintageMismatchError` unless all given (what, vintage) pairs agree."""
+    known = [(w, v) for w, v in items if v]
+    years = {v for _, v in known}
+    if len(years) > 1:
+        listing = ", ".join(f"{w}: {v}" for w, v in known)
+        msg = (
+            f"layers of different vintages combined ({listing}); load every layer of one "
+            "vintage (e.g. coterminus.load(2019))."
+        )
+        raise VintageMismatchError(msg)
+    return years.pop() if years else 0

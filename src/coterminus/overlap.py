@@ -1,0 +1,466 @@
+"""The overlap table: how much of each unit lies in each target, computed once.
+
+Everything else in coterminus (footprint metrics, merger scores, maps) is arithmetic on this
+table. Two measures:
+
+* **population** (default, exact): CCGs are built from whole LSOAs and LSOAs nest in local
+  authorities, so the people of CCG *u* living in LA *l* are the sum of the mid-year
+  populations of the LSOAs assigned to both — no polygons involved.
+* **area**: polygon intersections in EPSG:27700 (m²), found with an STRtree and computed with
+  vectorised shapely 2 (no Python loop over pairs). Separately generalised boundary files make
+  slivers, so pairs below a documented tolerance are removed and reported.
+
+Examples
+--------
+>>> import pandas as pd
+>>> lsoa = pd.DataFrame({"ccg": ["A", "A", "B"], "utla": ["X", "Y", "Y"],
+...                      "population": [100, 50, 50]})
+>>> t = population_overlap(lsoa, "ccg", "utla")
+>>> t.pairs[["unit", "target", "value", "share_of_unit", "share_of_target"]]
+  unit target  value  share_of_unit  share_of_target
+0    A      X    100       0.666667              1.0
+1    A      Y     50       0.333333              0.5
+2    B      Y     50       1.000000              0.5
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Literal
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+from .errors import CRSError, OverlappingUnitsError, ParameterError
+from .io import _check_same_vintage
+
+if TYPE_CHECKING:
+    from .geography import Geography
+
+__all__ = [
+    "DEFAULT_SLIVER_M2",
+    "DEFAULT_SLIVER_SHARE",
+    "OverlapTable",
+    "area_overlap",
+    "cross_check",
+    "crosstab",
+    "overlap",
+    "population_overlap",
+]
+
+Measure = Literal["population", "area"]
+
+#: Area pairs smaller than this (m²) are slivers: 1,000 m² is a 20 m × 50 m strip, i.e. inside
+#: the 20 m generalisation of BGC boundaries.
+DEFAULT_SLIVER_M2 = 1_000.0
+#: Area pairs that are below this share of *both* the unit and the target are slivers too.
+DEFAULT_SLIVER_SHARE = 0.001
+
+
+@dataclass(frozen=True)
+class OverlapTable:
+    """How much of each unit (e.g. CCG) lies in each target (e.g. upper-tier LA).
+
+    Attributes
+    ----------
+    pairs : pandas.DataFrame
+        Tidy table, one row per overlapping (unit, target): ``unit``, ``target``, ``value``
+        (people, or m²), ``share_of_unit`` = value / unit total, ``share_of_target`` =
+        value / target total.
+    unit_totals, target_totals : pandas.Series
+        Total measure of every unit / target (people, or polygon area in m²), indexed by code.
+    measure : {"population", "area"}
+    unit_level, target_level : str
+    vintage : int or None
+    removed : pandas.DataFrame
+        Area pairs dropped as slivers (same columns as ``pairs``); empty for population.
+    tolerance : dict
+        The sliver tolerance used (area) — recorded so outputs can state it.
+    """
+
+    pairs: pd.DataFrame
+    unit_totals: pd.Series
+    target_totals: pd.Series
+    measure: str
+    unit_level: str = "unit"
+    target_level: str = "target"
+    vintage: int | None = None
+    removed: pd.DataFrame = field(default_factory=pd.DataFrame)
+    tolerance: dict[str, float] = field(default_factory=dict)
+
+    def __repr__(self) -> str:
+        return (
+            f"<OverlapTable {self.unit_level} × {self.target_level} by {self.measure}"
+            f"{f' ({self.vintage})' if self.vintage else ''}: {len(self.pairs)} pairs, "
+            f"{len(self.unit_totals)} units, {len(self.target_totals)} targets>"
+        )
+
+    def matrix(self, *, share: Literal[None, "unit", "target"] = None) -> pd.DataFrame:
+        """Units × targets matrix of values (or shares), zeros where they do not overlap.
+
+        Examples
+        --------
+        >>> import pandas as pd
+        >>> lsoa = pd.DataFrame({"u": ["A", "B"], "t": ["X", "X"], "population": [3, 1]})
+        >>> population_overlap(lsoa, "u", "t").matrix()
+        target  X
+        unit     
+        A       3
+        B       1
+        """
+        col = {None: "value", "unit": "share_of_unit", "target": "share_of_target"}[share]
+        m = self.pairs.pivot(index="unit", columns="target", values=col)
+        m = m.reindex(index=self.unit_totals.index, columns=self.target_totals.index)
+        m = m.fillna(0)
+        if self.measure == "population" and share is None:
+            m = m.astype("int64")
+        m.index.name, m.columns.name = "unit", "target"
+        return m
+
+    def for_units(self, units: list[str]) -> pd.DataFrame:
+        """Rows of :attr:`pairs` whose unit is in ``units``."""
+        return self.pairs[self.pairs["unit"].isin(units)]
+
+
+def crosstab(
+    unit_codes: np.ndarray | pd.Series,
+    target_codes: np.ndarray | pd.Series,
+    weights: np.ndarray | pd.Series,
+) -> pd.DataFrame:
+    """Sum ``weights`` over every (unit, target) pair that occurs: the pure population kernel.
+
+    Parameters
+    ----------
+    unit_codes, target_codes : array-like of str
+        One entry per building block (LSOA).
+    weights : array-like of int or float
+        The block's measure (people).
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``unit``, ``target``, ``value``; only pairs that occur, sorted by unit then target.
+
+    Notes
+    -----
+    value(u, t) = Σ_{b : unit(b)=u, target(b)=t} w_b, computed with one ``np.bincount`` over
+    the combined pair index (O(blocks)).
+
+    Examples
+    --------
+    >>> crosstab(["A", "A", "B"], ["X", "X", "X"], [1, 2, 3])
+      unit target  value
+    0    A      X      3
+    1    B      X      3
+    """
+    u_idx, u_lab = pd.factorize(np.asarray(unit_codes), sort=True)
+    t_idx, t_lab = pd.factorize(np.asarray(target_codes), sort=True)
+    w = np.asarray(weights)
+    key = u_idx.astype(np.int64) * len(t_lab) + t_idx
+    present, inverse = np.unique(key, return_inverse=True)
+    sums = np.bincount(inverse, weights=w.astype(np.float64), minlength=len(present))
+    out = pd.DataFrame(
+        {
+            "unit": np.asarray(u_lab)[present // len(t_lab)],
+            "target": np.asarray(t_lab)[present % len(t_lab)],
+            "value": sums.astype(w.dtype) if np.issubdtype(w.dtype, np.integer) else sums,
+        }
+    )
+    return out
+
+
+def _with_shares(pairs: pd.DataFrame, unit_totals: pd.Series, target_totals: pd.Series) -> pd.DataFrame:
+    ut = unit_totals.reindex(pairs["unit"]).to_numpy(dtype=float)
+    tt = target_totals.reindex(pairs["target"]).to_numpy(dtype=float)
+    value = pairs["value"].to_numpy(dtype=float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        pairs = pairs.assign(
+            share_of_unit=np.where(ut > 0, value / ut, 0.0),
+            share_of_target=np.where(tt > 0, value / tt, 0.0),
+        )
+    return pairs.reset_index(drop=True)
+
+
+def population_overlap(
+    lsoa: pd.DataFrame,
+    units: str,
+    targets: str,
+    *,
+    weight: str = "population",
+    vintage: int | None = None,
+) -> OverlapTable:
+    """Exact overlap by population from LSOA building blocks.
+
+    Parameters
+    ----------
+    lsoa : pandas.DataFrame
+        One row per LSOA with a column for each level's code and a ``population`` column
+        (as in :attr:`Geography.lsoa`).
+    units, targets : str
+        Column names of the two levels (e.g. ``"ccg"``, ``"utla"``).
+    weight : str, default "population"
+        Column with each LSOA's people.
+    vintage : int, optional
+        Recorded on the result.
+
+    Returns
+    -------
+    OverlapTable
+
+    Notes
+    -----
+    P(u, t) = Σ_{LSOA i : unit(i)=u, target(i)=t} pop_i. Unit totals P(u) = Σ_t P(u, t) and
+    target totals P(t) = Σ_u P(u, t), so shares of a unit sum to exactly 1. Exact because CCGs
+    are unions of whole LSOAs and LSOAs nest within local authorities (best-fit by ONS).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> lsoa = pd.DataFrame({"ccg": ["A", "B"], "ltla": ["X", "X"], "population": [1500, 500]})
+    >>> population_overlap(lsoa, "ccg", "ltla").target_totals["X"]
+    np.int64(2000)
+    """
+    for col in (units, targets, weight):
+        if col not in lsoa.columns:
+            msg = f"LSOA table has no column {col!r}; columns are {list(lsoa.columns)}."
+            raise ParameterError(msg)
+    pairs = crosstab(lsoa[units].to_numpy(), lsoa[targets].to_numpy(), lsoa[weight].to_numpy())
+    unit_totals = pairs.groupby("unit")["value"].sum()
+    target_totals = pairs.groupby("target")["value"].sum()
+    unit_totals.index.name, target_totals.index.name = "unit", "target"
+    return OverlapTable(
+        pairs=_with_shares(pairs, unit_totals, target_totals),
+        unit_totals=unit_totals,
+        target_totals=target_totals,
+        measure="population",
+        unit_level=units,
+        target_level=targets,
+        vintage=vintage if vintage is not None else lsoa.attrs.get("vintage"),
+    )
+
+
+def _check_metric_crs(gdf: gpd.GeoDataFrame, what: str) -> None:
+    if gdf.crs is None:
+        msg = f"{what} has no CRS, so areas would be meaningless; set it, e.g. `{what}.set_crs(27700)`."
+        raise CRSError(msg)
+    if gdf.crs.is_geographic:
+        msg = (
+            f"{what} is in {gdf.crs.to_string()} (degrees), so areas would be wrong; "
+            f"reproject with `{what}.to_crs(27700)`."
+        )
+        raise CRSError(msg)
+
+
+def area_overlap(
+    units: gpd.GeoDataFrame,
+    targets: gpd.GeoDataFrame,
+    *,
+    sliver_m2: float = DEFAULT_SLIVER_M2,
+    sliver_share: float = DEFAULT_SLIVER_SHARE,
+    overlap_tolerance: float = 1e-4,
+    unit_level: str | None = None,
+    target_level: str | None = None,
+) -> OverlapTable:
+    """Overlap by area from polygons (m² in a projected CRS, normally EPSG:27700).
+
+    Parameters
+    ----------
+    units, targets : geopandas.GeoDataFrame
+        Indexed by code, same projected CRS.
+    sliver_m2 : float, default 1000
+        Pairs with a smaller intersection are slivers.
+    sliver_share : float, default 0.001
+        Pairs whose intersection is below this share of both the unit and the target are
+        slivers too.
+    overlap_tolerance : float, default 1e-4
+        Units may overlap each other by at most this share of a target before the table is
+        refused (additivity would be false).
+
+    Returns
+    -------
+    OverlapTable
+        ``removed`` lists the slivers dropped; totals are full polygon areas, so a unit's
+        shares need not sum to 1 where it lies outside every target (coastline differences).
+
+    Raises
+    ------
+    CRSError
+        Missing or geographic CRS, or the two layers in different CRSs.
+    OverlappingUnitsError
+        Units overlap each other inside some target by more than ``overlap_tolerance``.
+
+    Notes
+    -----
+    A(u, t) = area(u ∩ t). Candidate pairs come from an STRtree query
+    (``predicate="intersects"``); intersections and areas are computed in one vectorised
+    shapely call. A pair is a sliver, and removed, when A(u, t) < ``sliver_m2`` or when
+    A(u, t) / A(u) < ``sliver_share`` and A(u, t) / A(t) < ``sliver_share``. Units must not
+    overlap each other: Σ_u A(u, t) ≤ A(t)·(1 + ``overlap_tolerance``) for every target t is
+    checked, since footprint metrics add units' rows.
+
+    Examples
+    --------
+    >>> import geopandas as gpd, shapely
+    >>> squares = gpd.GeoDataFrame(geometry=[shapely.box(0, 0, 1000, 1000),
+    ...                                      shapely.box(1000, 0, 2000, 1000)],
+    ...                            index=["L", "R"], crs=27700)
+    >>> whole = gpd.GeoDataFrame(geometry=[shapely.box(0, 0, 2000, 1000)], index=["W"], crs=27700)
+    >>> area_overlap(squares, whole).pairs[["unit", "target", "share_of_target"]]
+      unit target  share_of_target
+    0    L      W              0.5
+    1    R      W              0.5
+    """
+    _check_metric_crs(units, "units")
+    _check_metric_crs(targets, "targets")
+    if units.crs != targets.crs:
+        msg = (
+            f"units are in {units.crs.to_string()} but targets in {targets.crs.to_string()}; "
+            "reproject both with `.to_crs(27700)`."
+        )
+        raise CRSError(msg)
+    _check_same_vintage(
+        [("units", units.attrs.get("vintage")), ("targets", targets.attrs.get("vintage"))]
+    )
+    if sliver_m2 < 0 or not 0 <= sliver_share < 0.5:
+        msg = f"sliver_m2={sliver_m2} must be ≥ 0 and sliver_share={sliver_share} in [0, 0.5)."
+        raise ParameterError(msg)
+    ug = units.geometry.to_numpy()
+    tg = targets.geometry.to_numpy()
+    tree = shapely.STRtree(tg)
+    ui, ti = tree.query(ug, predicate="intersects")
+    inter = shapely.intersection(ug[ui], tg[ti], grid_size=None)
+    area = shapely.area(inter)
+    unit_totals = pd.Series(shapely.area(ug), index=units.index.astype(str), name="area_m2")
+    target_totals = pd.Series(shapely.area(tg), index=targets.index.astype(str), name="area_m2")
+    unit_totals.index.name, target_totals.index.name = "unit", "target"
+    pairs = pd.DataFrame(
+        {
+            "unit": unit_totals.index.to_numpy()[ui],
+            "target": target_totals.index.to_numpy()[ti],
+            "value": area,
+        }
+    )
+    pairs = _with_shares(pairs, unit_totals, target_totals)
+    sliver = (pairs["value"] < sliver_m2) | (
+        (pairs["share_of_unit"] < sliver_share) & (pairs["share_of_target"] < sliver_share)
+    )
+    removed = pairs[sliver].reset_index(drop=True)
+    kept = pairs[~sliver].sort_values(["unit", "target"]).reset_index(drop=True)
+    per_target = kept.groupby("target")["value"].sum()
+    excess = per_target - target_totals.reindex(per_target.index) * (1 + overlap_tolerance)
+    bad = excess[excess > 0]
+    if len(bad):
+        worst = bad.sort_values(ascending=False).head(5)
+        listing = ", ".join(f"{t} (+{v:,.0f} m²)" for t, v in worst.items())
+        msg = (
+            f"units overlap each other: inside {len(bad)} target(s) their areas add up to more "
+            f"than the target ({listing}). Footprint metrics add units' rows, which would double "
+            "count; run coterminus.doctor(units) to find the overlapping units and fix them."
+        )
+        raise OverlappingUnitsError(msg)
+    return OverlapTable(
+        pairs=kept,
+        unit_totals=unit_totals,
+        target_totals=target_totals,
+        measure="area",
+        unit_level=unit_level or str(units.attrs.get("level", "unit")),
+        target_level=target_level or str(targets.attrs.get("level", "target")),
+        vintage=units.attrs.get("vintage"),
+        removed=removed,
+        tolerance={"sliver_m2": float(sliver_m2), "sliver_share": float(sliver_share)},
+    )
+
+
+def overlap(
+    geo: Geography,
+    units: str = "ccg",
+    targets: str = "utla",
+    *,
+    measure: Measure = "population",
+    **kwargs: Any,
+) -> OverlapTable:
+    """Overlap table between two levels of a loaded vintage (computed once, then reused).
+
+    Parameters
+    ----------
+    geo : Geography
+        From :func:`coterminus.load`.
+    units, targets : str
+        Levels: ``"ccg"``, ``"stp"``, ``"ltla"`` (``"lad"``), ``"utla"``.
+    measure : {"population", "area"}, default "population"
+        Population is exact (LSOA building blocks) and the default; area uses polygons.
+    **kwargs
+        Passed to :func:`area_overlap` (sliver tolerances).
+
+    Returns
+    -------
+    OverlapTable
+
+    Examples
+    --------
+    >>> import coterminus
+    >>> geo = coterminus.load(2019)                                   # doctest: +SKIP
+    >>> t = coterminus.overlap(geo, "ccg", "ltla")                    # doctest: +SKIP
+    >>> t.matrix().loc["E38000038", ["E08000026", "E07000220"]].tolist()  # doctest: +SKIP
+    [371521, 108935]
+    """
+    from .geography import normalise_level
+
+    u, t = normalise_level(units), normalise_level(targets)
+    if measure not in ("population", "area"):
+        msg = f"measure={measure!r}; use 'population' or 'area'."
+        raise ParameterError(msg)
+    key = ("overlap", u, t, measure, tuple(sorted(kwargs.items())))
+    memo = geo._memo
+    if key not in memo:
+        if measure == "population":
+            memo[key] = population_overlap(geo.lsoa, u, t, vintage=geo.vintage)
+        else:
+            memo[key] = area_overlap(
+                geo.layer(u), geo.layer(t), unit_level=u, target_level=t, **kwargs
+            )
+    result: OverlapTable = memo[key]
+    return result
+
+
+def cross_check(
+    population: OverlapTable, area: OverlapTable, *, tolerance: float = 0.05
+) -> pd.DataFrame:
+    """Compare the population and area views of the same pair of levels.
+
+    Parameters
+    ----------
+    population, area : OverlapTable
+        Same units and targets, measured both ways.
+    tolerance : float, default 0.05
+        Pairs whose share of the unit differs by more than this are flagged.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per pair present in either table: ``unit``, ``target``,
+        ``share_pop``, ``share_area``, ``difference`` (= share_area − share_pop) and
+        ``disagree`` (|difference| > tolerance), sorted by |difference| descending.
+
+    Notes
+    -----
+    Shares are of the unit: P(u, t)/P(u) and A(u, t)/A(u). They need not be equal (people are
+    not spread evenly), but a pair present in one view and absent in the other points at a
+    boundary mismatch or a sliver.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> pop = population_overlap(pd.DataFrame({"u": ["A"], "t": ["X"], "population": [5]}), "u", "t")
+    >>> cross_check(pop, pop)["disagree"].tolist()
+    [False]
+    """
+    a = population.pairs[["unit", "target", "share_of_unit"]].rename(columns={"share_of_unit": "share_pop"})
+    b = area.pairs[["unit", "target", "share_of_unit"]].rename(columns={"share_of_unit": "share_area"})
+    out = a.merge(b, on=["unit", "target"], how="outer").fillna({"share_pop": 0.0, "share_area": 0.0})
+    out["difference"] = out["share_area"] - out["share_pop"]
+    out["disagree"] = out["difference"].abs() > tolerance
+    order = out["difference"].abs().sort_values(ascending=False).index
+    return out.loc[order].reset_index(drop=True)

@@ -1,0 +1,238 @@
+"""The vintage bundle, name search, assess() and the CLI, on the real 2019–2021 data."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+import coterminus as ct
+from coterminus.assess import assess
+from coterminus.cli import main
+from coterminus.errors import (
+    DataDirError,
+    FootprintError,
+    LookupMismatchError,
+    UnknownAreaError,
+    VintageMismatchError,
+)
+
+CW = ["E38000038", "E38000164", "E38000195"]  # Coventry and Rugby, South Warwickshire, Warwickshire North
+
+pytestmark = pytest.mark.realdata
+
+
+@pytest.fixture(scope="module")
+def geo(data_dir: Path) -> ct.Geography:
+    return ct.load(2019, data_dir=data_dir)
+
+
+def _copy_layout(data_dir: Path, target: Path) -> Path:
+    """A data directory of symlinks to the real files, so tests can swap one file."""
+    for sub in ("boundaries", "lookups", "population"):
+        (target / sub).mkdir(parents=True)
+        for f in (data_dir / sub).iterdir():
+            if f.is_file():
+                (target / sub / f.name).symlink_to(f)
+    return target
+
+
+# --- the bundle -------------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("vintage", "counts"),
+    [(2019, (191, 42, 317, 151)), (2020, (135, 42, 314, 151)), (2021, (106, 42, 309, 152))],
+)
+def test_each_vintage_loads_with_its_ons_counts(data_dir: Path, vintage: int, counts: tuple) -> None:
+    g = ct.load(vintage, data_dir=data_dir)
+    assert (len(g.ccg), len(g.stp), len(g.ltla), len(g.utla)) == counts
+    for level in ("ccg", "stp", "ltla", "utla"):
+        layer = g.layer(level)
+        assert layer["population"].sum() == 56_286_961
+        assert layer.crs.to_epsg() == 27700
+    assert g.ccg.groupby("stp").size().sum() == counts[0]  # every CCG in exactly one STP
+    assert set(g.ccg["stp"]) == set(g.stp.index)
+
+
+def test_layer_populations_equal_ons_published_county_totals(geo: ct.Geography, data_dir: Path) -> None:
+    published = pd.read_csv(data_dir / "population/ctyua19_pop_mid2019_ons_mye2.csv", index_col=0)["ALL_AGES"]
+    ours = geo.utla["population"]
+    assert (published.reindex(ours.index) == ours).all()
+    assert geo.ltla.loc["E08000026", ["name", "population", "utla"]].tolist() == ["Coventry", 371_521, "E08000026"]
+    assert geo.utla.loc["E10000031", "population"] == 577_933
+
+
+@pytest.mark.parametrize(
+    "query", ["E38000038", "05A", "NHS Coventry and Rugby CCG", "Coventry and Rugby", "coventry & rugby ccg"]
+)
+def test_name_search_accepts_every_common_form(geo: ct.Geography, query: str) -> None:
+    assert geo.code(query) == "E38000038"
+
+
+def test_unknown_name_suggests_the_closest(geo: ct.Geography) -> None:
+    with pytest.raises(UnknownAreaError, match=r"did you mean 'NHS Coventry and Rugby CCG' \(E38000038\)"):
+        geo.code("Coventry & Rugbby", level="ccg")
+    assert geo.members("Coventry and Warwickshire") == CW
+    assert geo.search("warwick")["code"].tolist()[:1] == ["E38000164"]
+
+
+def test_unitary_name_resolves_to_one_code(geo: ct.Geography) -> None:
+    assert geo.code("Coventry") == "E08000026"  # LTLA and UTLA share the code
+    assert geo.code("Warwickshire", level="utla") == "E10000031"
+
+
+def test_parsed_layers_are_cached_as_geoparquet(data_dir: Path) -> None:
+    first = ct.load(2020, data_dir=data_dir)
+    cache = Path(os.environ["COTERMINUS_CACHE_DIR"]) / "parsed"
+    assert len(list(cache.glob("*.parquet"))) >= 4
+    second = ct.load(2020, data_dir=data_dir)
+    pd.testing.assert_frame_equal(first.ccg.drop(columns="geometry"), second.ccg.drop(columns="geometry"))
+    assert first.ccg.geometry.geom_equals(second.ccg.geometry).all()
+
+
+def test_missing_data_directory_names_the_fix(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("COTERMINUS_DATA_DIR", raising=False)
+    with pytest.raises(DataDirError, match="coterminus data fetch"):
+        ct.load(2019, data_dir=tmp_path)
+
+
+def test_layers_of_another_vintage_are_refused(data_dir: Path, tmp_path: Path) -> None:
+    root = _copy_layout(data_dir, tmp_path / "d")
+    (root / "boundaries/ons_2019.gpkg").unlink()
+    (root / "boundaries/ons_2019.gpkg").symlink_to(data_dir / "boundaries/ons_2020.gpkg")
+    with pytest.raises(VintageMismatchError, match="codes of 2020.*vintage 2019"):
+        ct.load(2019, data_dir=root)
+
+
+def test_lookup_missing_lsoas_is_refused_with_the_people_left_out(data_dir: Path, tmp_path: Path) -> None:
+    root = _copy_layout(data_dir, tmp_path / "d")
+    name = "lookups/lsoa11_ccg19_stp19_lad19_utla19_en.csv"
+    (root / name).unlink()
+    lines = (data_dir / name).read_text().splitlines(keepends=True)
+    (root / name).write_text("".join(lines[:-10]))
+    with pytest.raises(LookupMismatchError, match=r"lacks 10 English LSOA\(s\).*people would be left out"):
+        ct.load(2019, data_dir=root)
+
+
+def test_population_missing_lsoas_is_refused_not_guessed(data_dir: Path, tmp_path: Path) -> None:
+    root = _copy_layout(data_dir, tmp_path / "d")
+    name = "population/lsoa11_pop_mid2019_ew.csv"
+    (root / name).unlink()
+    lines = (data_dir / name).read_text().splitlines(keepends=True)
+    (root / name).write_text(lines[0] + "".join(lines[6:]))
+    with pytest.raises(LookupMismatchError, match=r"5 LSOA\(s\) of the 2019 lookup have no population.*not guess"):
+        ct.load(2019, data_dir=root)
+
+
+def test_lsoa_polygons_join_the_lookup(geo: ct.Geography) -> None:
+    poly = geo.lsoa_polygons()
+    assert len(poly) == 32_844
+    assert poly["population"].sum() == 56_286_961
+    assert poly.loc[poly["ccg"].isin(CW)].shape[0] == 534  # CHECKS §5
+
+
+# --- assess -----------------------------------------------------------------------------------
+def test_coventry_and_warwickshire_merger_passes_tests_one_and_two(geo: ct.Geography) -> None:
+    a = assess(geo, ["05A", "South Warwickshire", "E38000195"])
+    s = a.summary.iloc[0]
+    assert s["coterminous"] and s["coterminosity_index"] == 1.0
+    assert s["best_fit"] == "E08000026, E10000031"
+    assert s["total"] == 949_454 and s["within_one_system"] and s["dominant_system"] == "E54000018"
+    assert a.mismatch.empty
+    assert a.explain().startswith(
+        "100.0% of the merged CCG's 949,454 people live in Coventry and Warwickshire, which it covers wholly."
+    )
+    assert "J = 1.0000; tolerance ε = 0.005" in a.explain()
+    ltla = a.tiers["ltla"]
+    assert ltla.coterminous and len(ltla.contained) == 6
+
+
+def test_one_ccg_shows_the_people_behind_the_mismatch(geo: ct.Geography) -> None:
+    a = assess(geo, "E38000038")
+    row = a.mismatch.set_index("la").loc["E10000031"]
+    assert row["direction"] == "footprint_outside_la_set"
+    assert (row["people"], row["n_lsoa"]) == (108_935, 61)  # Rugby, CHECKS §4
+    lsoas = a.mismatch_lsoas()
+    assert len(lsoas) == 61 and lsoas["population"].sum() == 108_935
+    assert "108,935 people of the footprint live in Warwickshire" in a.explain()
+    assert a.summary.at[0, "coterminosity_index"] == pytest.approx(371_521 / 480_456)
+    # at lower tier Coventry and Rugby is two whole districts
+    assert assess(geo, "E38000038", tier="ltla").metrics.coterminous
+
+
+def test_whole_system_and_json_round_trip(geo: ct.Geography) -> None:
+    a = assess(geo, system="Coventry and Warwickshire")
+    assert a.members == CW
+    d = json.loads(a.to_json())
+    assert d["tiers"]["utla"]["coterminous"] is True
+    assert d["test_i"]["within_one_system"] is True
+    assert d["members"][0] == {"code": "E38000038", "name": "NHS Coventry and Rugby CCG"}
+    assert d["explanation"] == a.explain()
+
+
+def test_bad_footprints_are_refused_with_the_fix(geo: ct.Geography) -> None:
+    with pytest.raises(FootprintError, match="empty"):
+        assess(geo, [])
+    with pytest.raises(FootprintError, match="more than once"):
+        assess(geo, ["E38000038", "NHS Coventry and Rugby CCG"])
+    with pytest.raises(UnknownAreaError, match="did you mean"):
+        assess(geo, ["Coventry & Rugbby"])
+    with pytest.raises(VintageMismatchError, match="E38000233 is a 2020 CCG code.*load\\(2020\\)"):
+        assess(geo, ["E38000038", "E38000233"])
+    with pytest.raises(ValueError, match="tier="):
+        assess(geo, CW, tier="county")  # type: ignore[arg-type]
+
+
+def test_area_assessment_uses_the_area_tolerance(geo: ct.Geography) -> None:
+    a = assess(geo, CW, measure="area")
+    assert a.metrics.tolerance == 0.03
+    assert a.metrics.index == pytest.approx(1.0, abs=1e-6)
+    assert "km²" in a.explain()
+
+
+# --- CLI ----------------------------------------------------------------------------------------
+def test_cli_assess_json_as_promised(data_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code = main(
+        ["assess", "--vintage", "2019", "--ccgs", *CW, "--tier", "utla", "--json", "--data-dir", str(data_dir)]
+    )
+    assert code == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["tiers"]["utla"]["coterminosity_index"] == 1.0
+    assert out["summary"]["best_fit_names"] == "Coventry, Warwickshire"
+
+
+def test_cli_assess_system_prints_the_explanation(data_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["assess", "--system", "Coventry and Warwickshire", "--data-dir", str(data_dir)]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("100.0% of the merged CCG's 949,454 people")
+    assert "Nuneaton and Bedworth" in out
+
+
+def test_cli_bad_input_is_one_line_and_exit_2(data_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["assess", "--ccgs", "Coventry & Rugbby", "--data-dir", str(data_dir)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("coterminus: error: No CCG named 'Coventry & Rugbby' in 2019; did you mean")
+    assert err.count("\n") == 1
+    assert main(["assess", "--data-dir", str(data_dir)]) == 2
+    assert main(["assess", "--ccgs", "E38000038", "--out", "/no/such/dir/x.json", "--data-dir", str(data_dir)]) == 2
+    assert "does not exist" in capsys.readouterr().err
+
+
+def test_cli_systems_lists_all_42(data_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["systems", "--json", "--data-dir", str(data_dir)]) == 0
+    rows = json.loads(capsys.readouterr().out)
+    assert len(rows) == 42
+    cw = next(r for r in rows if r["system"] == "E54000018")
+    assert cw["coterminous"] and cw["n_ccgs"] == 3 and cw["population"] == 949_454
+
+
+def test_installed_console_script_runs(data_dir: Path) -> None:
+    exe = Path(sys.executable).with_name("coterminus")
+    cmd = [str(exe)] if exe.exists() else [sys.executable, "-m", "coterminus.cli"]
+    out = subprocess.run([*cmd, "--help"], capture_output=True, text=True, check=True).stdout
+    for word in ("assess", "mergers", "diff", "data", "systems", "map", "report"):
+        assert word in out
