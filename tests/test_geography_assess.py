@@ -212,13 +212,13 @@ def test_cli_assess_system_prints_the_explanation(data_dir: Path, capsys: pytest
     assert "Nuneaton and Bedworth" in out
 
 
-def test_cli_bad_input_is_one_line_and_exit_2(data_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["assess", "--ccgs", "Coventry & Rugbby", "--data-dir", str(data_dir)]) == 2
+def test_cli_bad_input_is_one_line_and_non_zero(data_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["assess", "--ccgs", "Coventry & Rugbby", "--data-dir", str(data_dir)]) == 1
     err = capsys.readouterr().err
-    assert err.startswith("coterminus: error: No CCG named 'Coventry & Rugbby' in 2019; did you mean")
+    assert err.startswith("coterminus assess: error: No CCG named 'Coventry & Rugbby' in 2019; did you mean")
     assert err.count("\n") == 1
     assert main(["assess", "--data-dir", str(data_dir)]) == 2
-    assert main(["assess", "--ccgs", "E38000038", "--out", "/no/such/dir/x.json", "--data-dir", str(data_dir)]) == 2
+    assert main(["assess", "--ccgs", "E38000038", "--out", "/no/such/dir/x.json", "--data-dir", str(data_dir)]) == 1
     assert "does not exist" in capsys.readouterr().err
 
 

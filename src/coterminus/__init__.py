@@ -13,10 +13,14 @@ from importlib.metadata import PackageNotFoundError, version
 
 from .errors import *  # noqa: F403
 from .errors import __all__ as _errors_all
+from .assess import Assessment, assess
+from .doctor import doctor, repair
 from .geography import Geography, load
 from .io import read_boundaries, read_lookup, read_population
 from .metrics import FootprintMetrics, SystemAlignment, footprint_metrics, system_alignment
 from .overlap import OverlapTable, area_overlap, cross_check, overlap, population_overlap
+from .places import Places, places
+from .vintages import VintageDiff, diff
 
 try:
     __version__ = version("coterminus")
@@ -24,7 +28,15 @@ except PackageNotFoundError:  # pragma: no cover - running from a source tree
     __version__ = "0+unknown"
 
 __all__ = [
+    "Assessment",
     "FootprintMetrics",
+    "Places",
+    "VintageDiff",
+    "assess",
+    "diff",
+    "doctor",
+    "places",
+    "repair",
     "Geography",
     "OverlapTable",
     "SystemAlignment",

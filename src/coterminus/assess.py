@@ -18,6 +18,7 @@ import pandas as pd
 from .errors import FootprintError, UnknownAreaError, VintageMismatchError
 from .metrics import FootprintMetrics, SystemAlignment, footprint_metrics, system_alignment
 from .overlap import overlap
+from .places import Places, places
 
 if TYPE_CHECKING:
     from .geography import Geography
@@ -165,6 +166,10 @@ class Assessment:
         )
         cols = ["name", "direction", "ccg", tier, "population"]
         return rows[cols].sort_values(["direction", tier, "population"], ascending=[True, True, False])  # type: ignore[list-item]
+
+    def places(self, **kwargs: Any) -> Places:
+        """Place sizes of this footprint (see :func:`coterminus.places.places`)."""
+        return places(self.geo, self.members, **kwargs)
 
     def explain(self) -> str:
         """A plain-language paragraph a board paper can quote."""

@@ -1,7 +1,8 @@
 """The ``coterminus`` command line.
 
 Every subcommand takes ``--vintage``, ``--data-dir`` (default ``$COTERMINUS_DATA_DIR``) and
-``--json``; bad input ends with a one-line ``coterminus: error: ...`` and exit code 2.
+``--json``; bad input ends with a one-line ``coterminus COMMAND: error: ...`` on stderr and exit
+code 1 (2 for a usage error).
 
 Examples
 --------
@@ -231,10 +232,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     try:
         return int(func(args) or 0)
+    except _UsageError as exc:
+        sys.stderr.write(f"coterminus {args.command}: usage error: {exc}\n")
+        return 2
     except (CoterminusError, FileNotFoundError, KeyError) as exc:
         msg = str(exc.args[0]) if isinstance(exc, KeyError) and exc.args else str(exc)
-        sys.stderr.write(f"coterminus: error: {msg}\n")
-        return 2
+        sys.stderr.write(f"coterminus {args.command}: error: {msg}\n")
+        return 1
     except KeyboardInterrupt:  # pragma: no cover
         sys.stderr.write("coterminus: interrupted\n")
         return 130

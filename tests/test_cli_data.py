@@ -1,0 +1,214 @@
+"""Tests of ``coterminus data status | fetch | verify`` (``coterminus._cli_data``).
+
+The main ``cli.py`` is someone else's; here a bare ``argparse`` parser gets the ``data`` command
+from :func:`add_parser`, the way ``cli.py`` does, and :func:`run` returns the exit code.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+
+from coterminus import _cli_data, datasets
+from ons_server import CCG19_SERVICE, FakeONS, serve
+
+
+@pytest.fixture(scope="module")
+def ons_module(data_dir: Path):
+    with serve(data_dir) as server:
+        yield server
+
+
+@pytest.fixture
+def ons(ons_module: FakeONS):
+    ons_module.reset()
+    yield ons_module
+    ons_module.reset()
+
+
+@pytest.fixture
+def cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    root = tmp_path / "cache"
+    monkeypatch.setenv("COTERMINUS_CACHE_DIR", str(root))
+    monkeypatch.delenv("COTERMINUS_DATA_DIR", raising=False)
+    monkeypatch.delenv("COTERMINUS_ONS_BASE_URL", raising=False)
+    monkeypatch.setattr(datasets, "_BACKOFF_SECONDS", 0.0)
+    for name in ("NO_PROXY", "no_proxy"):  # the fake server is local even behind a proxy
+        monkeypatch.setenv(name, "127.0.0.1,localhost")
+    return root
+
+
+def main(*argv: str) -> int:
+    """Build a parser like cli.py does and run ``coterminus <argv>``."""
+    parser = argparse.ArgumentParser(prog="coterminus")
+    subparsers = parser.add_subparsers(dest="command")
+    _cli_data.add_parser(subparsers)
+    args = parser.parse_args(list(argv))
+    return args.func(args)
+
+
+def one_error_line(err: str) -> str:
+    lines = err.splitlines()
+    assert len(lines) == 1, err
+    assert "Traceback" not in err
+    return lines[0]
+
+
+# --- status -------------------------------------------------------------------------------------
+def test_status_lists_where_each_2019_dataset_is(data_dir, cache, capsys):
+    assert main("data", "status", "--vintage", "2019", "--data-dir", str(data_dir)) == 0
+    out = capsys.readouterr().out
+    assert "ccg-2019 " in out
+    assert "boundaries/ons_2019.gpkg (layer ccg)" in out
+    assert "ccg-2020" not in out
+    assert "in the data directory" in out
+    assert "2 missing (download with `coterminus data fetch ID`)" in out  # the 2019 BUC CCG/STP
+
+
+def test_status_json_has_one_record_per_dataset(data_dir, cache, capsys):
+    assert main("data", "status", "--json", "--data-dir", str(data_dir)) == 0
+    records = json.loads(capsys.readouterr().out)
+    assert len(records) == len(datasets.registry())
+    by_id = {r["id"]: r for r in records}
+    assert by_id["lsoa-boundaries-2011"]["where"] == "data_dir"
+    assert by_id["icb-2022-buc"]["where"] == "missing"
+    assert by_id["icb-2022-buc"]["size"] is None
+
+
+def test_status_with_a_missing_data_dir_is_a_one_line_error(cache, tmp_path, capsys):
+    code = main("data", "status", "--data-dir", str(tmp_path / "nowhere"))
+    assert code == 1
+    line = one_error_line(capsys.readouterr().err)
+    assert line.startswith("coterminus data status: error: The data directory")
+    assert "COTERMINUS_DATA_DIR=../shared/data" in line
+
+
+def test_status_uses_the_environment_data_dir(data_dir, cache, capsys, monkeypatch):
+    monkeypatch.setenv("COTERMINUS_DATA_DIR", str(data_dir))
+    assert main("data", "status", "--vintage", "2021", "--json") == 0
+    by_id = {r["id"]: r for r in json.loads(capsys.readouterr().out)}
+    assert by_id["utla-2021-buc"]["layer"] == "utla_ons_buc"
+
+
+# --- fetch --------------------------------------------------------------------------------------
+def test_fetch_an_id_through_the_fake_server(ons, cache, capsys):
+    code = main("data", "fetch", "ccg-2019", "--base-url", ons.base_url, "--no-progress")
+    assert code == 0
+    out = capsys.readouterr().out
+    path = cache / "downloads" / "ccg-2019.geojson"
+    assert out == f"fetched    ccg-2019  {path}\n"
+    assert path.is_file()
+    assert ons.count("query") == 4
+
+
+def test_fetch_json_output(ons, cache, capsys):
+    code = main("data", "fetch", "ccg-stp-2019", "--base-url", ons.base_url, "--json")
+    assert code == 0
+    payload = json.loads(capsys.readouterr().out)
+    assert payload == {
+        "fetched": {"ccg-stp-2019": str(cache / "downloads" / "ccg-stp-2019.csv")},
+        "available": {},
+    }
+
+
+def test_fetch_failure_is_one_line_on_stderr_and_exit_1(ons, cache, capsys):
+    ons.fail("query", "http500")
+    code = main(
+        "data", "fetch", "ccg-2019", "--base-url", ons.base_url, "--retries", "1", "--timeout", "2"
+    )
+    assert code == 1
+    captured = capsys.readouterr()
+    line = one_error_line(captured.err)
+    assert line.startswith("coterminus data fetch: error: Could not download page 1")
+    assert "HTTP 500" in line
+    assert captured.out == ""
+    assert list((cache / "downloads").iterdir()) == []
+
+
+def test_fetch_an_unknown_service_name_is_explained(ons, cache, capsys):
+    ons.rename(CCG19_SERVICE, "Renamed_Beyond_Recognition")
+    assert main("data", "fetch", "ccg-2019", "--base-url", ons.base_url) == 1
+    line = one_error_line(capsys.readouterr().err)
+    assert "No service for ccg-2019" in line
+    assert "geoportal.statistics.gov.uk" in line
+
+
+def test_fetch_reports_every_failing_id_and_keeps_the_good_ones(ons, cache, capsys):
+    code = main("data", "fetch", "ccg-2091", "ccg-stp-2019", "--base-url", ons.base_url)
+    assert code == 1
+    captured = capsys.readouterr()
+    line = one_error_line(captured.err)
+    assert "No dataset 'ccg-2091'" in line
+    assert "'ccg-2019'" in line.split("did you mean")[1]
+    assert "fetched    ccg-stp-2019" in captured.out
+
+
+def test_fetch_without_ids_or_vintage_is_a_usage_error(cache, capsys):
+    assert main("data", "fetch") == 2
+    assert "give dataset ids" in one_error_line(capsys.readouterr().err)
+
+
+def test_fetch_vintage_with_the_full_data_dir_has_nothing_to_do(ons, data_dir, cache, capsys):
+    code = main(
+        "data",
+        "fetch",
+        "--vintage",
+        "2019",
+        "--data-dir",
+        str(data_dir),
+        "--base-url",
+        ons.base_url,
+    )
+    assert code == 0
+    out = capsys.readouterr().out
+    assert "Nothing to fetch: every file vintage 2019 needs is already available." in out
+    assert "available  ccg-2019" in out
+    assert ons.requests == []
+
+
+def test_fetch_vintage_downloads_what_is_missing(ons, data_dir, cache, tmp_path, capsys):
+    partial = tmp_path / "data"
+    shutil.copytree(data_dir / "boundaries", partial / "boundaries", copy_function=_link)
+    shutil.copytree(data_dir / "population", partial / "population", copy_function=_link)
+    (partial / "lookups").mkdir()
+    for name in ("lsoa11_ccg19_stp19_lad19_utla19_en.csv", "ltla19_utla19_ew.csv"):
+        _link(data_dir / "lookups" / name, partial / "lookups" / name)
+    argv = ["data", "fetch", "--vintage", "2019", "--data-dir", str(partial), "--json"]
+    assert main(*argv, "--base-url", ons.base_url) == 0
+    payload = json.loads(capsys.readouterr().out)
+    assert set(payload["fetched"]) == {"ccg-stp-2019"}
+    assert "ccg-2019" in payload["available"]
+
+
+def _link(src, dst):
+    Path(dst).symlink_to(src)
+
+
+# --- verify -------------------------------------------------------------------------------------
+def test_verify_the_real_data_exits_0(data_dir, cache, capsys):
+    assert main("data", "verify", "--data-dir", str(data_dir)) == 0
+    out = capsys.readouterr().out
+    assert "0 with problems" in out
+    assert re.search(r"^ok\s+ccg-2019\s+191\s+sha256 ok$", out, re.MULTILINE)
+
+
+def test_verify_a_tampered_file_exits_1_and_says_why(data_dir, cache, tmp_path, capsys):
+    (tmp_path / "lookups").mkdir()
+    text = (data_dir / "lookups" / "ccg20_stp20_en.csv").read_text()
+    (tmp_path / "lookups" / "ccg20_stp20_en.csv").write_text(text.replace("CCG20NM", "NAME"))
+    code = main("data", "verify", "--vintage", "2020", "--data-dir", str(tmp_path), "--json")
+    assert code == 1
+    by_id = {r["id"]: r for r in json.loads(capsys.readouterr().out)}
+    assert by_id["ccg-stp-2020"]["result"] == "problem"
+    assert "missing columns CCG20NM" in by_id["ccg-stp-2020"]["problem"]
+    assert by_id["ccg-2020"]["result"] == "missing"
+
+
+def test_data_without_a_subcommand_prints_help(capsys):
+    assert main("data") == 2
+    assert "{status,fetch,verify}" in capsys.readouterr().err

@@ -1,0 +1,713 @@
+"""Tests for coterminus.vintages: how units changed between two vintages, by LSOA membership."""
+
+from __future__ import annotations
+
+import json
+import random
+from pathlib import Path
+from types import SimpleNamespace
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from coterminus.errors import (
+    DuplicateCodeError,
+    EmptyDataError,
+    LookupMismatchError,
+    NonEnglandWarning,
+    ParameterError,
+    PopulationError,
+    VintageMismatchError,
+)
+from coterminus.io import read_lookup, read_population
+from coterminus.vintages import (
+    NEW_KINDS,
+    OLD_KINDS,
+    RELATIONS,
+    VintageDiff,
+    diff,
+    diff_membership,
+    diff_vintages,
+)
+
+
+def memberships(old: str, new: str, pop: list[int] | None = None):
+    """Old/new memberships from two strings of unit letters, one letter per LSOA L1, L2, ..."""
+    assert len(old) == len(new)
+    idx = [f"L{i}" for i in range(1, len(old) + 1)]
+    population = None if pop is None else pd.Series(pop, index=idx, dtype="int64")
+    return pd.Series(list(old), index=idx), pd.Series(list(new), index=idx), population
+
+
+# --------------------------------------------------------------------------------------------
+# tiny exact cases
+# --------------------------------------------------------------------------------------------
+def test_two_whole_units_merging_form_one_merger():
+    """A (L1, L2) and B (L3) → M (L1, L2, L3)."""
+    old, new, pop = memberships("AAB", "MMM", [10, 20, 5])
+    d = diff_membership(old, new, pop)
+    assert d.table.to_dict("list") == {
+        "old_code": ["A", "B"],
+        "old_name": [None, None],
+        "new_code": ["M", "M"],
+        "new_name": [None, None],
+        "n_lsoa": [2, 1],
+        "population": [30, 5],
+        "relation": ["merged", "merged"],
+    }
+    assert d.new_units.loc["M", "kind"] == "merger"
+    assert d.new_units.loc["M", "sources"] == ["A", "B"]
+    assert d.old_units["kind"].tolist() == ["merged", "merged"]
+    assert d.old_units["successor"].tolist() == ["M", "M"]
+    assert d.transfers.empty
+    assert d.summary == (
+        "2 → 1 units; 0 unchanged, 1 formed by merging 2 old units, 0 boundary changes, 0 splits"
+    )
+
+
+def test_unit_divided_in_two_gives_two_split_products():
+    """A (L1..L4) → A1 (L1, L2) and A2 (L3, L4)."""
+    old, new, pop = memberships("AAAA", ["A1", "A1", "A2", "A2"], [1, 2, 3, 4])
+    d = diff_membership(old, new, pop)
+    assert d.old_units.loc["A", "kind"] == "split"
+    assert d.old_units.loc["A", "successor"] is None
+    assert d.new_units["kind"].tolist() == ["split", "split"]
+    assert d.table["relation"].tolist() == ["split", "split"]
+    assert d.table["population"].tolist() == [3, 7]
+    assert d.transfers.empty
+    assert d.summary.endswith("0 boundary changes, 1 split into 2 new units")
+
+
+def test_transfer_of_two_lsoas_is_a_boundary_change_moving_two_lsoas_and_their_people():
+    """D (L1..L5) keeps L1..L3 and gives L4, L5 to E (L6..L10)."""
+    old, new, pop = memberships("DDDDDEEEEE", "DDDEEEEEEE", [100] * 3 + [70, 80] + [100] * 5)
+    d = diff_membership(old, new, pop)
+    assert d.transfers.to_dict("records") == [
+        {
+            "old_code": "D",
+            "old_name": None,
+            "new_code": "E",
+            "new_name": None,
+            "n_lsoa": 2,
+            "population": 150,
+            "relation": "transfer",
+        }
+    ]
+    assert d.old_units["kind"].to_dict() == {"D": "transferred", "E": "gained"}
+    assert d.old_units.loc["D", ["n_lsoa_out", "population_out", "successor"]].tolist() == [
+        2,
+        150,
+        "D",
+    ]
+    assert d.new_units["kind"].to_dict() == {"D": "boundary change", "E": "boundary change"}
+    assert d.new_units.loc["E", ["n_lsoa_in", "population_in"]].tolist() == [2, 150]
+    assert d.new_units.loc["E", "sources"] == ["E", "D"]
+    assert d.summary == (
+        "2 → 2 units; 0 unchanged, 0 formed by merging, 2 boundary changes involving 2 old units, "
+        "moving 2 LSOAs (150 people), 0 splits"
+    )
+
+
+def test_unchanged_unit_under_a_new_code_is_unchanged_and_the_code_change_reported():
+    old, new, pop = memberships("CCK", "ZZK", [1, 1, 1])
+    d = diff_membership(old, new, pop, level="ccg", old_vintage=2019, new_vintage=2020)
+    assert d.new_units["kind"].tolist() == ["unchanged", "unchanged"]
+    assert d.new_units["code_changed"].to_dict() == {"K": False, "Z": True}
+    assert d.old_units["successor"].to_dict() == {"C": "Z", "K": "K"}
+    assert d.summary == (
+        "CCG 2019 → 2020: 2 → 2 units; 2 unchanged (1 with a new code), 0 formed by merging, "
+        "0 boundary changes, 0 splits"
+    )
+
+
+def test_swap_of_lsoas_between_two_units_is_two_transfers_not_a_split():
+    """A and B swap one LSOA each: both continue, 2 LSOAs moved."""
+    old, new, pop = memberships("AAAABBBB", "AAABABBB", [1] * 8)
+    d = diff_membership(old, new, pop)
+    assert d.old_units["kind"].tolist() == ["transferred", "transferred"]
+    assert d.new_units["kind"].tolist() == ["boundary change", "boundary change"]
+    assert sorted(d.transfers[["old_code", "new_code"]].itertuples(index=False)) == [
+        ("A", "B"),
+        ("B", "A"),
+    ]
+    assert d.counts["moved_lsoa"] == 2
+
+
+def test_unit_shared_out_among_two_neighbours_is_split_and_every_lsoa_of_it_moved():
+    """X (L1..L4) is shared between B (L5..L9) and C (L10..L14)."""
+    old, new, pop = memberships("XXXXBBBBBCCCCC", "BBCCBBBBBCCCCC", list(range(1, 15)))
+    d = diff_membership(old, new, pop)
+    assert d.old_units["kind"].to_dict() == {"B": "gained", "C": "gained", "X": "split"}
+    assert set(d.table.loc[d.table["old_code"] == "X", "relation"]) == {"transfer"}
+    assert d.new_units["kind"].tolist() == ["boundary change", "boundary change"]
+    assert d.counts["moved_lsoa"] == 4
+    assert d.counts["moved_population"] == 1 + 2 + 3 + 4
+    assert d.summary.endswith("1 split into 2 new units")
+
+
+def test_whole_unit_absorbed_by_a_unit_that_also_lost_lsoas_counts_as_merged():
+    """West Sussex 2020 in miniature: W (L1..L5) loses L5 to S; H (L6) joins W's remainder."""
+    old, new, pop = memberships("WWWWWHSS", "NNNNSNSS", [1] * 8)
+    d = diff_membership(old, new, pop)
+    assert d.old_units["kind"].to_dict() == {"H": "merged", "S": "gained", "W": "transferred"}
+    assert d.new_units["kind"].to_dict() == {"N": "boundary change", "S": "boundary change"}
+    assert d.new_units.loc["N", "sources"] == ["W", "H"]
+    assert d.old_units.loc["W", "successor"] == "N"
+    assert d.counts["boundary_sources"] == 3
+
+
+def test_merger_plus_a_transferred_lsoa_is_a_boundary_change_not_a_merger():
+    old, new, pop = memberships("AABBCCC", "MMMMMCC", [1] * 7)
+    d = diff_membership(old, new, pop)
+    assert d.new_units.loc["M", "kind"] == "boundary change"
+    assert d.table.set_index(["old_code", "new_code"])["relation"].to_dict() == {
+        ("A", "M"): "merged",
+        ("B", "M"): "merged",
+        ("C", "C"): "retained",
+        ("C", "M"): "transfer",
+    }
+
+
+def test_names_come_from_series_mappings_or_layers_with_a_name_column():
+    old, new, _ = memberships("AB", "MM")
+    layer = pd.DataFrame({"name": ["Merged CCG"]}, index=pd.Index(["M"], name="code"))
+    d = diff_membership(old, new, old_names={"A": "Alpha"}, new_names=layer)
+    assert d.table["old_name"].tolist() == ["Alpha", None]
+    assert d.table["new_name"].tolist() == ["Merged CCG", "Merged CCG"]
+    assert d.new_units.loc["M", "name"] == "Merged CCG"
+
+
+def test_without_population_people_are_missing_and_the_summary_counts_lsoas_only():
+    old, new, _ = memberships("DDDEE", "DDEEE")
+    d = diff_membership(old, new)
+    assert str(d.table["population"].dtype) == "Int64"
+    assert d.table["population"].isna().all()
+    assert d.counts["moved_population"] is None
+    assert "moving 1 LSOA," in d.summary
+    assert "people" not in d.summary
+
+
+def test_level_and_vintages_are_read_from_lookup_columns():
+    lu19 = pd.DataFrame({"ccg": ["A", "B"]}, index=["L1", "L2"])
+    lu19.attrs = {"vintage": 2019}
+    lu20 = pd.DataFrame({"ccg": ["M", "M"]}, index=["L1", "L2"])
+    lu20.attrs = {"vintage": 2020}
+    d = diff_membership(lu19["ccg"], lu20["ccg"])
+    assert (d.level, d.old_vintage, d.new_vintage) == ("ccg", 2019, 2020)
+    assert d.summary.startswith("CCG 2019 → 2020: 2 → 1 units;")
+    assert repr(d) == f"<VintageDiff {d.summary}>"
+
+
+def test_to_dict_is_json_serialisable_with_plain_values():
+    old, new, pop = memberships("AABCC", "MMMCD", [1, 2, 3, 4, 5])
+    d = diff_membership(old, new, pop, level="ccg", old_vintage=2019, new_vintage=2020)
+    out = d.to_dict()
+    again = json.loads(json.dumps(out))
+    assert again == out
+    assert out["summary"] == d.summary
+    assert out["counts"]["old"]["split"] == 1
+    assert out["new_units"][0] == {
+        "code": "C",
+        "name": None,
+        "kind": "split",
+        "sources": ["C"],
+        "n_sources": 1,
+        "n_lsoa": 1,
+        "population": 4,
+        "n_lsoa_in": 0,
+        "population_in": 0,
+        "code_changed": False,
+    }
+    assert len(out["table"]) == len(d.table)
+
+
+# --------------------------------------------------------------------------------------------
+# errors
+# --------------------------------------------------------------------------------------------
+def test_lookups_on_different_lsoas_are_refused_with_the_codes_and_the_fix():
+    old = pd.Series(["A", "A"], index=["L1", "L2"])
+    new = pd.Series(["A", "A"], index=["L1", "L3"])
+    with pytest.raises(LookupMismatchError, match=r"1 only in old \(L2\), 1 only in new \(L3\)"):
+        diff_membership(old, new)
+    with pytest.raises(LookupMismatchError, match="intersection"):
+        diff_membership(old, new)
+
+
+def test_lookups_sharing_no_lsoa_at_all_suggest_a_different_lsoa_base():
+    old = pd.Series(["A"], index=["E01000001"])
+    new = pd.Series(["A"], index=["E01035000"])
+    with pytest.raises(LookupMismatchError, match="different LSOA bases"):
+        diff_membership(old, new)
+
+
+def test_every_problem_with_the_inputs_is_reported_in_one_message():
+    old = pd.Series(["A", "A", None], index=["L1", "L1", "L2"])
+    new = pd.Series(["A", "A", "A"], index=["L1", "L2", "L2"])
+    with pytest.raises(DuplicateCodeError) as info:
+        diff_membership(old, new)
+    text = str(info.value)
+    assert "old lists 1 LSOA(s) more than once (L1)" in text
+    assert "old has no unit for 1 LSOA(s) (L2)" in text
+    assert "new lists 1 LSOA(s) more than once (L2)" in text
+
+
+@pytest.mark.parametrize(
+    ("population", "error", "match"),
+    [
+        (pd.Series([1], index=["L1"]), PopulationError, r"no value for 1 LSOA\(s\).*\(L2\)"),
+        (pd.Series([1, -5], index=["L1", "L2"]), PopulationError, "negative"),
+        (pd.Series([1, np.nan], index=["L1", "L2"]), PopulationError, "missing"),
+        (pd.Series([1, 2.5], index=["L1", "L2"]), PopulationError, "fractional"),
+        (pd.Series([1, 2, 3], index=["L1", "L2", "L1"]), DuplicateCodeError, "more than once"),
+        ([1, 2], ParameterError, "read_population"),
+    ],
+)
+def test_bad_population_is_refused(population, error, match):
+    old, new, _ = memberships("AB", "MM")
+    with pytest.raises(error, match=match):
+        diff_membership(old, new, population)
+
+
+def test_population_for_extra_lsoas_such_as_welsh_ones_is_ignored():
+    old, new, _ = memberships("AB", "MM")
+    pop = pd.Series([1, 2, 1000], index=["L1", "L2", "W01000001"])
+    assert int(diff_membership(old, new, pop).table["population"].sum()) == 3
+
+
+def test_non_series_and_empty_inputs_are_refused():
+    old, new, _ = memberships("AB", "MM")
+    with pytest.raises(ParameterError, match=r"lookup\['ccg'\]"):
+        diff_membership(old.to_frame("ccg"), new)
+    empty = pd.Series([], dtype=object)
+    with pytest.raises(EmptyDataError, match="old has no LSOAs"):
+        diff_membership(empty, empty)
+
+
+def test_old_vintage_later_than_new_is_refused():
+    old, new, _ = memberships("AB", "MM")
+    with pytest.raises(VintageMismatchError, match="Swap the arguments"):
+        diff_membership(old, new, old_vintage=2021, new_vintage=2020)
+
+
+# --------------------------------------------------------------------------------------------
+# public wrapper on Geography-like objects
+# --------------------------------------------------------------------------------------------
+def fake_geo(vintage: int, ccg: str, *, names: dict[str, str] | None = None, layer_method=False):
+    """A duck-typed Geography: ``.vintage``, ``.lsoa`` and names through a layer."""
+    idx = [f"L{i}" for i in range(1, len(ccg) + 1)]
+    lsoa = pd.DataFrame(
+        {"ccg": list(ccg), "ltla": list(ccg.lower()), "population": range(1, len(ccg) + 1)},
+        index=idx,
+    )
+    layer = None
+    if names is not None:
+        layer = pd.DataFrame({"name": list(names.values())}, index=list(names))
+    if layer_method:
+        return SimpleNamespace(vintage=vintage, lsoa=lsoa, layer=lambda level: layer)
+    return SimpleNamespace(vintage=vintage, lsoa=lsoa, ccg=layer)
+
+
+def test_diff_of_two_geographies_uses_their_lsoas_population_and_layer_names():
+    g19 = fake_geo(2019, "AABC", names={"A": "Alpha", "B": "Beta", "C": "Gamma"})
+    g20 = fake_geo(2020, "MMMC", names={"M": "Merged", "C": "Gamma"}, layer_method=True)
+    d = diff(g19, g20, level="ccg")
+    assert isinstance(d, VintageDiff)
+    assert d.summary == (
+        "CCG 2019 → 2020: 3 → 2 units; 1 unchanged, 1 formed by merging 2 old units, "
+        "0 boundary changes, 0 splits"
+    )
+    assert d.new_units["name"].to_dict() == {"C": "Gamma", "M": "Merged"}
+    assert d.new_units.loc["M", "population"] == 1 + 2 + 3
+
+
+def test_diff_accepts_level_aliases_and_works_without_names():
+    g19, g20 = fake_geo(2019, "AABC"), fake_geo(2020, "MMMC")
+    d = diff(g19, g20, level="LAD")
+    assert d.level == "ltla"
+    assert d.summary.startswith("LTLA 2019 → 2020")
+    assert d.table["old_name"].isna().all()
+
+
+def test_diff_of_a_geography_with_itself_is_all_unchanged():
+    g = fake_geo(2020, "AABCC")
+    d = diff(g, g)
+    assert set(d.new_units["kind"]) == {"unchanged"}
+    assert d.summary.startswith("CCG 2020 → 2020: 3 → 3 units; 3 unchanged,")
+
+
+def test_diff_refuses_a_level_missing_from_either_geography():
+    g19, g20 = fake_geo(2019, "AB"), fake_geo(2020, "MM")
+    with pytest.raises(ParameterError, match="no 'utla' column"):
+        diff(g19, g20, level="utla")
+    with pytest.raises(ParameterError, match="unknown level 'lsoa'"):
+        diff(g19, g20, level="lsoa")
+
+
+def test_diff_refuses_vintages_in_the_wrong_order():
+    g19, g20 = fake_geo(2019, "AB"), fake_geo(2020, "MM")
+    with pytest.raises(VintageMismatchError, match=r"Swap them: diff\(geo19, geo20"):
+        diff(g20, g19)
+
+
+def test_diff_vintages_loads_both_vintages(monkeypatch: pytest.MonkeyPatch):
+    import coterminus
+
+    geos = {2019: fake_geo(2019, "AB"), 2020: fake_geo(2020, "MM")}
+    calls = []
+
+    def fake_load(vintage, data_dir=None):
+        calls.append((vintage, data_dir))
+        return geos[vintage]
+
+    monkeypatch.setattr(coterminus, "load", fake_load, raising=False)
+    d = diff_vintages(2019, 2020, level="ccg", data_dir="somewhere")
+    assert calls == [(2019, "somewhere"), (2020, "somewhere")]
+    assert d.counts["new"]["merger"] == 1
+
+
+# --------------------------------------------------------------------------------------------
+# properties
+# --------------------------------------------------------------------------------------------
+@st.composite
+def two_vintages(draw):
+    """Random old/new memberships of the same LSOAs, with populations."""
+    n = draw(st.integers(1, 40))
+    old_units = draw(st.integers(1, 8))
+    new_units = draw(st.integers(1, 8))
+    old = draw(st.lists(st.integers(0, old_units - 1), min_size=n, max_size=n))
+    new = draw(st.lists(st.integers(0, new_units - 1), min_size=n, max_size=n))
+    pop = draw(st.lists(st.integers(0, 3000), min_size=n, max_size=n))
+    idx = [f"E01{i:06d}" for i in range(n)]
+    return (
+        pd.Series([f"O{u}" for u in old], index=idx),
+        pd.Series([f"N{u}" for u in new], index=idx),
+        pd.Series(pop, index=idx, dtype="int64"),
+    )
+
+
+@settings(max_examples=200, deadline=None)
+@given(two_vintages())
+def test_people_and_lsoas_are_conserved_and_every_lsoa_counted_once(data):
+    old, new, pop = data
+    d = diff_membership(old, new, pop)
+    total = int(pop.sum())
+    assert int(d.table["population"].sum()) == total
+    assert int(d.new_units["population"].sum()) == total
+    assert int(d.old_units["population"].sum()) == total
+    assert int(d.table["n_lsoa"].sum()) == len(old)
+    assert not d.table.duplicated(["old_code", "new_code"]).any()
+    assert d.old_units["n_lsoa"].to_dict() == old.value_counts().sort_index().to_dict()
+    assert d.new_units["n_lsoa"].to_dict() == new.value_counts().sort_index().to_dict()
+    # moved in == moved out == transfer rows
+    moved = d.transfers
+    assert int(d.new_units["n_lsoa_in"].sum()) == int(moved["n_lsoa"].sum())
+    assert int(d.old_units["n_lsoa_out"].sum()) == int(moved["n_lsoa"].sum())
+    assert int(d.old_units["population_out"].sum()) == int(moved["population"].sum())
+
+
+@settings(max_examples=200, deadline=None)
+@given(two_vintages())
+def test_kinds_partition_the_units_and_agree_with_each_other(data):
+    old, new, pop = data
+    d = diff_membership(old, new, pop)
+    assert set(d.table["relation"]) <= set(RELATIONS)
+    assert set(d.old_units["kind"]) <= set(OLD_KINDS)
+    assert set(d.new_units["kind"]) <= set(NEW_KINDS)
+    assert len(d.old_units) == old.nunique()
+    assert len(d.new_units) == new.nunique()
+    c = d.counts
+    assert sum(c["old"].values()) == len(d.old_units)
+    assert sum(c["new"].values()) == len(d.new_units)
+    assert c["old"]["unchanged"] == c["new"]["unchanged"]
+    # every source of a merger is a whole old unit that merged
+    mergers = d.new_units.loc[d.new_units["kind"] == "merger", "sources"]
+    merger_sources = [code for sources in mergers for code in sources]
+    assert set(d.old_units.loc[merger_sources, "kind"]) <= {"merged"}
+    # whole old units have one destination, the others several
+    whole = d.old_units["n_destinations"] == 1
+    assert set(d.old_units.loc[whole, "kind"]) <= {"unchanged", "merged", "gained"}
+    assert set(d.old_units.loc[~whole, "kind"]) <= {"transferred", "split"}
+    # a split product comes from a split old unit
+    for sources in d.new_units.loc[d.new_units["kind"] == "split", "sources"]:
+        assert len(sources) == 1
+        assert d.old_units.loc[sources[0], "kind"] == "split"
+    # LSOAs moved by transfer always land in a boundary-change unit
+    receivers = d.transfers["new_code"].unique()
+    assert set(d.new_units.loc[receivers, "kind"]) <= {"boundary change"}
+
+
+@settings(max_examples=100, deadline=None)
+@given(two_vintages())
+def test_diff_of_a_membership_with_itself_is_all_unchanged(data):
+    old, _, pop = data
+    d = diff_membership(old, old, pop)
+    assert set(d.table["relation"]) == {"unchanged"}
+    assert set(d.old_units["kind"]) == {"unchanged"}
+    assert set(d.new_units["kind"]) == {"unchanged"}
+    assert not d.new_units["code_changed"].any()
+    assert d.transfers.empty
+    n = old.nunique()
+    assert d.summary == (
+        f"{n} → {n} units; {n} unchanged, 0 formed by merging, 0 boundary changes, 0 splits"
+    )
+
+
+@settings(max_examples=100, deadline=None)
+@given(two_vintages(), st.randoms(use_true_random=False))
+def test_result_does_not_depend_on_the_order_of_the_lsoas(data, rnd: random.Random):
+    old, new, pop = data
+    order = list(old.index)
+    rnd.shuffle(order)
+    a = diff_membership(old, new, pop)
+    b = diff_membership(old.loc[order], new.loc[order[::-1]], pop.loc[order])
+    pd.testing.assert_frame_equal(a.table, b.table)
+    pd.testing.assert_frame_equal(a.new_units, b.new_units)
+    pd.testing.assert_frame_equal(a.old_units, b.old_units)
+    assert a.summary == b.summary
+
+
+# --------------------------------------------------------------------------------------------
+# real ONS data
+# --------------------------------------------------------------------------------------------
+LOOKUPS = {
+    2019: "lookups/lsoa11_ccg19_stp19_lad19_utla19_en.csv",
+    2020: "lookups/lsoa11_ccg20_stp20_lad20_utla20_en.csv.gz",
+    2021: "lookups/lsoa11_ccg21_stp21_lad21_utla21_en.csv.gz",
+}
+COVENTRY_AND_WARWICKSHIRE = ["E38000038", "E38000164", "E38000195"]
+
+
+@pytest.fixture(scope="module")
+def lookups(data_dir: Path) -> dict[int, pd.DataFrame]:
+    return {year: read_lookup(data_dir / path) for year, path in LOOKUPS.items()}
+
+
+@pytest.fixture(scope="module")
+def lsoa_population(data_dir: Path) -> pd.Series:
+    with pytest.warns(NonEnglandWarning, match="1909 non-England"):
+        return read_population(data_dir / "population/lsoa11_pop_mid2019_ew.csv")
+
+
+@pytest.fixture(scope="module")
+def real_diff(lookups, lsoa_population):
+    """diff(level, old, new) on the real lookups, with names from the lookups."""
+    memo: dict[tuple[str, int, int], VintageDiff] = {}
+
+    def names(lu: pd.DataFrame, level: str) -> pd.Series:
+        first = lu.drop_duplicates(level)
+        return pd.Series(first[f"{level}_name"].to_numpy(), index=first[level].to_numpy())
+
+    def run(level: str, old: int, new: int) -> VintageDiff:
+        if (level, old, new) not in memo:
+            memo[level, old, new] = diff_membership(
+                lookups[old][level],
+                lookups[new][level],
+                lsoa_population,
+                old_names=names(lookups[old], level),
+                new_names=names(lookups[new], level),
+            )
+        return memo[level, old, new]
+
+    return run
+
+
+@pytest.mark.realdata
+def test_real_lookups_cover_the_same_lsoas_and_56_286_961_people(lookups, lsoa_population):
+    for lu in lookups.values():
+        assert lu.index.sort_values().equals(lookups[2019].index.sort_values())
+    assert len(lookups[2019]) == 32_844
+    assert int(lsoa_population.loc[lookups[2019].index].sum()) == 56_286_961
+
+
+@pytest.mark.realdata
+def test_ccg_2019_to_2020_is_191_to_135_mostly_mergers_and_one_small_transfer(real_diff):
+    d = real_diff("ccg", 2019, 2020)
+    assert d.summary == (
+        "CCG 2019 → 2020: 191 → 135 units; 117 unchanged, 16 formed by merging 67 old units, "
+        "2 boundary changes involving 7 old units, moving 4 LSOAs (6,814 people), 0 splits"
+    )
+    assert int(d.table["population"].sum()) == 56_286_961
+    c = d.counts
+    assert c["old"] == {"unchanged": 117, "merged": 73, "gained": 0, "transferred": 1, "split": 0}
+    # every old unit is accounted for: unchanged + merger sources + boundary-change sources
+    assert c["old"]["unchanged"] + c["merger_sources"] + c["boundary_sources"] == 191
+    # the only transfer: four Chichester LSOAs from Coastal West Sussex to Surrey Heartlands
+    assert d.transfers[["old_name", "new_name", "n_lsoa", "population"]].to_dict("records") == [
+        {
+            "old_name": "NHS Coastal West Sussex CCG",
+            "new_name": "NHS Surrey Heartlands CCG",
+            "n_lsoa": 4,
+            "population": 6_814,
+        }
+    ]
+    assert d.new_units.loc["E38000248", "sources"] == ["E38000213", "E38000083", "E38000039"]
+    assert d.new_units.loc["E38000248", "name"] == "NHS West Sussex CCG"
+
+
+@pytest.mark.realdata
+def test_coventry_and_warwickshire_ccgs_unchanged_in_2020_and_merged_in_2021(real_diff):
+    d20 = real_diff("ccg", 2019, 2020)
+    got = d20.old_units.loc[COVENTRY_AND_WARWICKSHIRE, ["name", "kind", "successor", "n_lsoa"]]
+    assert got.to_dict("index") == {
+        "E38000038": {
+            "name": "NHS Coventry and Rugby CCG",
+            "kind": "unchanged",
+            "successor": "E38000038",
+            "n_lsoa": 256,
+        },
+        "E38000164": {
+            "name": "NHS South Warwickshire CCG",
+            "kind": "unchanged",
+            "successor": "E38000164",
+            "n_lsoa": 159,
+        },
+        "E38000195": {
+            "name": "NHS Warwickshire North CCG",
+            "kind": "unchanged",
+            "successor": "E38000195",
+            "n_lsoa": 119,
+        },
+    }
+    d21 = real_diff("ccg", 2020, 2021)
+    cw = d21.new_units.loc["E38000251"]
+    assert cw["name"] == "NHS Coventry and Warwickshire CCG"
+    assert cw["kind"] == "merger"
+    assert sorted(cw["sources"]) == COVENTRY_AND_WARWICKSHIRE
+    assert cw["population"] == 480_456 + 273_851 + 195_147
+
+
+@pytest.mark.realdata
+def test_ccg_2020_to_2021_is_135_to_106_by_nine_pure_mergers(real_diff):
+    d = real_diff("ccg", 2020, 2021)
+    assert d.summary == (
+        "CCG 2020 → 2021: 135 → 106 units; 97 unchanged, 9 formed by merging 38 old units, "
+        "0 boundary changes, 0 splits"
+    )
+    assert d.transfers.empty
+    c = d.counts
+    assert c["old"]["unchanged"] + c["merger_sources"] == 135
+
+
+@pytest.mark.realdata
+def test_new_ccg_populations_match_the_ons_published_ccg_2020_estimates(real_diff, data_dir):
+    published = read_population(data_dir / "population/ccg20_pop_mid2019_ons_sape22dt6a.csv")
+    ours = real_diff("ccg", 2019, 2020).new_units["population"]
+    pd.testing.assert_series_equal(
+        ours.sort_index(), published.sort_index(), check_names=False, check_index_type=False
+    )
+
+
+@pytest.mark.realdata
+def test_stp_2019_to_2020_moves_harrogate_hambleton_and_east_surrey_between_systems(real_diff):
+    d = real_diff("stp", 2019, 2020)
+    assert d.summary == (
+        "STP 2019 → 2020: 42 → 42 units; 37 unchanged, 0 formed by merging, "
+        "5 boundary changes involving 5 old units, moving 308 LSOAs (509,283 people), 0 splits"
+    )
+    moved = d.transfers.set_index("old_name")[["new_name", "n_lsoa", "population"]]
+    assert moved.to_dict("index") == {
+        # NHS Harrogate and Rural District CCG
+        "West Yorkshire and Harrogate (Health and Care Partnership)": {
+            "new_name": "Humber, Coast and Vale",
+            "n_lsoa": 104,
+            "population": 160_831,
+        },
+        # NHS East Surrey CCG (105 LSOAs) + 4 Chichester LSOAs of Coastal West Sussex CCG
+        "Sussex and East Surrey": {
+            "new_name": "Surrey Heartlands Health and Care Partnership",
+            "n_lsoa": 109,
+            "population": 194_609,
+        },
+        # NHS Hambleton, Richmondshire and Whitby CCG
+        "Cumbria and North East": {
+            "new_name": "Humber, Coast and Vale",
+            "n_lsoa": 95,
+            "population": 153_843,
+        },
+    }
+
+
+@pytest.mark.realdata
+def test_ltla_2019_to_2020_merges_the_four_buckinghamshire_districts(real_diff, data_dir):
+    d = real_diff("ltla", 2019, 2020)
+    assert d.summary == (
+        "LTLA 2019 → 2020: 317 → 314 units; 313 unchanged, 1 formed by merging 4 old units, "
+        "0 boundary changes, 0 splits"
+    )
+    bucks = d.new_units.loc["E06000060"]
+    assert bucks["name"] == "Buckinghamshire"
+    assert sorted(bucks["sources"]) == ["E07000004", "E07000005", "E07000006", "E07000007"]
+    assert sorted(d.old_units.loc[bucks["sources"], "name"]) == [
+        "Aylesbury Vale",
+        "Chiltern",
+        "South Bucks",
+        "Wycombe",
+    ]
+    published = read_population(
+        data_dir / "population/lad20_pop_mid2019_ons_mye2.csv", england_only=False
+    )
+    assert bucks["population"] == published["E06000060"] == 543_973
+
+
+@pytest.mark.realdata
+def test_buckinghamshire_county_is_the_same_area_under_a_unitary_code_in_2020(real_diff):
+    d = real_diff("utla", 2019, 2020)
+    assert d.summary == (
+        "UTLA 2019 → 2020: 151 → 151 units; 151 unchanged (1 with a new code), "
+        "0 formed by merging, 0 boundary changes, 0 splits"
+    )
+    assert d.new_units.index[d.new_units["code_changed"]].tolist() == ["E06000060"]
+    assert d.old_units.loc["E10000002", "successor"] == "E06000060"
+
+
+@pytest.mark.realdata
+def test_northamptonshire_is_split_into_two_unitaries_in_2021(real_diff, data_dir):
+    d = real_diff("utla", 2020, 2021)
+    assert d.summary.endswith("0 boundary changes, 1 split into 2 new units")
+    assert d.old_units.loc["E10000021", "kind"] == "split"
+    assert d.new_units.loc[["E06000061", "E06000062"], "name"].tolist() == [
+        "North Northamptonshire",
+        "West Northamptonshire",
+    ]
+    published = read_population(
+        data_dir / "population/ctyua19_pop_mid2019_ons_mye2.csv", england_only=False
+    )
+    assert d.old_units.loc["E10000021", "population"] == published["E10000021"] == 753_278
+
+
+@pytest.mark.realdata
+def test_diff_on_geographies_built_from_the_real_lookups(lookups, lsoa_population, real_diff):
+    def geo(year: int) -> SimpleNamespace:
+        lu = lookups[year]
+        lsoa = lu[["ccg", "stp", "ltla", "utla"]].assign(
+            population=lsoa_population.reindex(lu.index).to_numpy()
+        )
+        ccg = lu.drop_duplicates("ccg").set_index("ccg")[["ccg_name"]]
+        return SimpleNamespace(
+            vintage=year, lsoa=lsoa, ccg=ccg.rename(columns={"ccg_name": "name"})
+        )
+
+    d = diff(geo(2019), geo(2020), level="ccg")
+    expected = real_diff("ccg", 2019, 2020)
+    assert d.summary == expected.summary
+    pd.testing.assert_frame_equal(d.table, expected.table)
+
+
+@pytest.mark.realdata
+def test_diff_of_loaded_geographies_matches_the_lookup_diff(data_dir, real_diff):
+    import coterminus
+
+    load = getattr(coterminus, "load", None)
+    if load is None:
+        pytest.skip("coterminus.load is not available yet")
+    d = diff(load(2019, data_dir=data_dir), load(2020, data_dir=data_dir), level="ccg")
+    expected = real_diff("ccg", 2019, 2020)
+    assert d.summary == expected.summary
+    pd.testing.assert_frame_equal(
+        d.table[["old_code", "new_code", "n_lsoa", "population", "relation"]],
+        expected.table[["old_code", "new_code", "n_lsoa", "population", "relation"]],
+        check_dtype=False,
+    )
