@@ -6,7 +6,6 @@ tests check the figures of CHECKS.md §1 (5 invalid LSOAs) and §9 (holes and mi
 
 from __future__ import annotations
 
-import doctest
 import time
 import warnings
 from pathlib import Path
@@ -21,7 +20,6 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from shapely import Polygon, box
 
-from coterminus import doctor as doctor_module
 from coterminus.doctor import CHECKS, COLUMNS, SEVERITIES, doctor, raise_or_warn, repair
 from coterminus.errors import (
     ColumnError,
@@ -579,13 +577,6 @@ def test_the_table_does_not_depend_on_the_order_of_rows(order: list[int]) -> Non
     pd.testing.assert_frame_equal(shuffled, expected)
 
 
-def test_docstring_examples_run() -> None:
-    flags = doctest.NORMALIZE_WHITESPACE | doctest.ELLIPSIS
-    result = doctest.testmod(doctor_module, optionflags=flags)
-    assert result.attempted > 0
-    assert result.failed == 0
-
-
 # --- real ONS data (CHECKS.md §1 and §9) ------------------------------------------------------
 def _read(path: Path, layer: str, code: str, name: str) -> gpd.GeoDataFrame:
     gdf = gpd.read_file(path, layer=layer)
@@ -616,7 +607,7 @@ INVALID_LSOAS = ["E01018992", "E01019228", "E01019900", "E01024572", "E01027444"
 def test_the_lsoa_layer_has_exactly_the_five_nested_shell_lsoas_of_checks_1(
     lsoa_doctor: tuple[pd.DataFrame, float],
 ) -> None:
-    problems, seconds = lsoa_doctor
+    problems, _seconds = lsoa_doctor
     invalid = rows(problems, "invalid_geometry")
     assert list(invalid["code"]) == INVALID_LSOAS
     assert invalid["detail"].str.startswith("Nested shells").all()

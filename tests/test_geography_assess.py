@@ -22,7 +22,11 @@ from coterminus.errors import (
     VintageMismatchError,
 )
 
-CW = ["E38000038", "E38000164", "E38000195"]  # Coventry and Rugby, South Warwickshire, Warwickshire North
+CW = [
+    "E38000038",
+    "E38000164",
+    "E38000195",
+]  # Coventry and Rugby, South Warwickshire, Warwickshire North
 
 pytestmark = pytest.mark.realdata
 
@@ -47,7 +51,9 @@ def _copy_layout(data_dir: Path, target: Path) -> Path:
     ("vintage", "counts"),
     [(2019, (191, 42, 317, 151)), (2020, (135, 42, 314, 151)), (2021, (106, 42, 309, 152))],
 )
-def test_each_vintage_loads_with_its_ons_counts(data_dir: Path, vintage: int, counts: tuple) -> None:
+def test_each_vintage_loads_with_its_ons_counts(
+    data_dir: Path, vintage: int, counts: tuple
+) -> None:
     g = ct.load(vintage, data_dir=data_dir)
     assert (len(g.ccg), len(g.stp), len(g.ltla), len(g.utla)) == counts
     for level in ("ccg", "stp", "ltla", "utla"):
@@ -58,23 +64,40 @@ def test_each_vintage_loads_with_its_ons_counts(data_dir: Path, vintage: int, co
     assert set(g.ccg["stp"]) == set(g.stp.index)
 
 
-def test_layer_populations_equal_ons_published_county_totals(geo: ct.Geography, data_dir: Path) -> None:
-    published = pd.read_csv(data_dir / "population/ctyua19_pop_mid2019_ons_mye2.csv", index_col=0)["ALL_AGES"]
+def test_layer_populations_equal_ons_published_county_totals(
+    geo: ct.Geography, data_dir: Path
+) -> None:
+    published = pd.read_csv(data_dir / "population/ctyua19_pop_mid2019_ons_mye2.csv", index_col=0)[
+        "ALL_AGES"
+    ]
     ours = geo.utla["population"]
     assert (published.reindex(ours.index) == ours).all()
-    assert geo.ltla.loc["E08000026", ["name", "population", "utla"]].tolist() == ["Coventry", 371_521, "E08000026"]
+    assert geo.ltla.loc["E08000026", ["name", "population", "utla"]].tolist() == [
+        "Coventry",
+        371_521,
+        "E08000026",
+    ]
     assert geo.utla.loc["E10000031", "population"] == 577_933
 
 
 @pytest.mark.parametrize(
-    "query", ["E38000038", "05A", "NHS Coventry and Rugby CCG", "Coventry and Rugby", "coventry & rugby ccg"]
+    "query",
+    [
+        "E38000038",
+        "05A",
+        "NHS Coventry and Rugby CCG",
+        "Coventry and Rugby",
+        "coventry & rugby ccg",
+    ],
 )
 def test_name_search_accepts_every_common_form(geo: ct.Geography, query: str) -> None:
     assert geo.code(query) == "E38000038"
 
 
 def test_unknown_name_suggests_the_closest(geo: ct.Geography) -> None:
-    with pytest.raises(UnknownAreaError, match=r"did you mean 'NHS Coventry and Rugby CCG' \(E38000038\)"):
+    with pytest.raises(
+        UnknownAreaError, match=r"did you mean 'NHS Coventry and Rugby CCG' \(E38000038\)"
+    ):
         geo.code("Coventry & Rugbby", level="ccg")
     assert geo.members("Coventry and Warwickshire") == CW
     assert geo.search("warwick")["code"].tolist()[:1] == ["E38000164"]
@@ -90,11 +113,15 @@ def test_parsed_layers_are_cached_as_geoparquet(data_dir: Path) -> None:
     cache = Path(os.environ["COTERMINUS_CACHE_DIR"]) / "parsed"
     assert len(list(cache.glob("*.parquet"))) >= 4
     second = ct.load(2020, data_dir=data_dir)
-    pd.testing.assert_frame_equal(first.ccg.drop(columns="geometry"), second.ccg.drop(columns="geometry"))
+    pd.testing.assert_frame_equal(
+        first.ccg.drop(columns="geometry"), second.ccg.drop(columns="geometry")
+    )
     assert first.ccg.geometry.geom_equals(second.ccg.geometry).all()
 
 
-def test_missing_data_directory_names_the_fix(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_missing_data_directory_names_the_fix(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.delenv("COTERMINUS_DATA_DIR", raising=False)
     with pytest.raises(DataDirError, match="coterminus data fetch"):
         ct.load(2019, data_dir=tmp_path)
@@ -104,17 +131,21 @@ def test_layers_of_another_vintage_are_refused(data_dir: Path, tmp_path: Path) -
     root = _copy_layout(data_dir, tmp_path / "d")
     (root / "boundaries/ons_2019.gpkg").unlink()
     (root / "boundaries/ons_2019.gpkg").symlink_to(data_dir / "boundaries/ons_2020.gpkg")
-    with pytest.raises(VintageMismatchError, match="codes of 2020.*vintage 2019"):
+    with pytest.raises(VintageMismatchError, match=r"codes of 2020.*vintage 2019"):
         ct.load(2019, data_dir=root)
 
 
-def test_lookup_missing_lsoas_is_refused_with_the_people_left_out(data_dir: Path, tmp_path: Path) -> None:
+def test_lookup_missing_lsoas_is_refused_with_the_people_left_out(
+    data_dir: Path, tmp_path: Path
+) -> None:
     root = _copy_layout(data_dir, tmp_path / "d")
     name = "lookups/lsoa11_ccg19_stp19_lad19_utla19_en.csv"
     (root / name).unlink()
     lines = (data_dir / name).read_text().splitlines(keepends=True)
     (root / name).write_text("".join(lines[:-10]))
-    with pytest.raises(LookupMismatchError, match=r"lacks 10 English LSOA\(s\).*people would be left out"):
+    with pytest.raises(
+        LookupMismatchError, match=r"lacks 10 English LSOA\(s\).*people would be left out"
+    ):
         ct.load(2019, data_dir=root)
 
 
@@ -124,7 +155,9 @@ def test_population_missing_lsoas_is_refused_not_guessed(data_dir: Path, tmp_pat
     (root / name).unlink()
     lines = (data_dir / name).read_text().splitlines(keepends=True)
     (root / name).write_text(lines[0] + "".join(lines[6:]))
-    with pytest.raises(LookupMismatchError, match=r"5 LSOA\(s\) of the 2019 lookup have no population.*not guess"):
+    with pytest.raises(
+        LookupMismatchError, match=r"5 LSOA\(s\) of the 2019 lookup have no population.*not guess"
+    ):
         ct.load(2019, data_dir=root)
 
 
@@ -139,16 +172,20 @@ def test_lsoa_polygons_join_the_lookup(geo: ct.Geography) -> None:
 def test_coventry_and_warwickshire_merger_passes_tests_one_and_two(geo: ct.Geography) -> None:
     a = assess(geo, ["05A", "South Warwickshire", "E38000195"])
     s = a.summary.iloc[0]
-    assert s["coterminous"] and s["coterminosity_index"] == 1.0
+    assert s["coterminous"]
+    assert s["coterminosity_index"] == 1.0
     assert s["best_fit"] == "E08000026, E10000031"
-    assert s["total"] == 949_454 and s["within_one_system"] and s["dominant_system"] == "E54000018"
+    assert s["total"] == 949_454
+    assert s["within_one_system"]
+    assert s["dominant_system"] == "E54000018"
     assert a.mismatch.empty
     assert a.explain().startswith(
         "100.0% of the merged CCG's 949,454 people live in Coventry and Warwickshire, which it covers wholly."
     )
     assert "J = 1.0000; tolerance ε = 0.005" in a.explain()
     ltla = a.tiers["ltla"]
-    assert ltla.coterminous and len(ltla.contained) == 6
+    assert ltla.coterminous
+    assert len(ltla.contained) == 6
 
 
 def test_one_ccg_shows_the_people_behind_the_mismatch(geo: ct.Geography) -> None:
@@ -157,7 +194,8 @@ def test_one_ccg_shows_the_people_behind_the_mismatch(geo: ct.Geography) -> None
     assert row["direction"] == "footprint_outside_la_set"
     assert (row["people"], row["n_lsoa"]) == (108_935, 61)  # Rugby, CHECKS §4
     lsoas = a.mismatch_lsoas()
-    assert len(lsoas) == 61 and lsoas["population"].sum() == 108_935
+    assert len(lsoas) == 61
+    assert lsoas["population"].sum() == 108_935
     assert "108,935 people of the footprint live in Warwickshire" in a.explain()
     assert a.summary.at[0, "coterminosity_index"] == pytest.approx(371_521 / 480_456)
     # at lower tier Coventry and Rugby is two whole districts
@@ -181,7 +219,7 @@ def test_bad_footprints_are_refused_with_the_fix(geo: ct.Geography) -> None:
         assess(geo, ["E38000038", "NHS Coventry and Rugby CCG"])
     with pytest.raises(UnknownAreaError, match="did you mean"):
         assess(geo, ["Coventry & Rugbby"])
-    with pytest.raises(VintageMismatchError, match="E38000233 is a 2020 CCG code.*load\\(2020\\)"):
+    with pytest.raises(VintageMismatchError, match=r"E38000233 is a 2020 CCG code.*load\(2020\)"):
         assess(geo, ["E38000038", "E38000233"])
     with pytest.raises(ValueError, match="tier="):
         assess(geo, CW, tier="county")  # type: ignore[arg-type]
@@ -197,7 +235,18 @@ def test_area_assessment_uses_the_area_tolerance(geo: ct.Geography) -> None:
 # --- CLI ----------------------------------------------------------------------------------------
 def test_cli_assess_json_as_promised(data_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
     code = main(
-        ["assess", "--vintage", "2019", "--ccgs", *CW, "--tier", "utla", "--json", "--data-dir", str(data_dir)]
+        [
+            "assess",
+            "--vintage",
+            "2019",
+            "--ccgs",
+            *CW,
+            "--tier",
+            "utla",
+            "--json",
+            "--data-dir",
+            str(data_dir),
+        ]
     )
     assert code == 0
     out = json.loads(capsys.readouterr().out)
@@ -205,20 +254,41 @@ def test_cli_assess_json_as_promised(data_dir: Path, capsys: pytest.CaptureFixtu
     assert out["summary"]["best_fit_names"] == "Coventry, Warwickshire"
 
 
-def test_cli_assess_system_prints_the_explanation(data_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["assess", "--system", "Coventry and Warwickshire", "--data-dir", str(data_dir)]) == 0
+def test_cli_assess_system_prints_the_explanation(
+    data_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert (
+        main(["assess", "--system", "Coventry and Warwickshire", "--data-dir", str(data_dir)]) == 0
+    )
     out = capsys.readouterr().out
     assert out.startswith("100.0% of the merged CCG's 949,454 people")
     assert "Nuneaton and Bedworth" in out
 
 
-def test_cli_bad_input_is_one_line_and_non_zero(data_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_cli_bad_input_is_one_line_and_non_zero(
+    data_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     assert main(["assess", "--ccgs", "Coventry & Rugbby", "--data-dir", str(data_dir)]) == 1
     err = capsys.readouterr().err
-    assert err.startswith("coterminus assess: error: No CCG named 'Coventry & Rugbby' in 2019; did you mean")
+    assert err.startswith(
+        "coterminus assess: error: No CCG named 'Coventry & Rugbby' in 2019; did you mean"
+    )
     assert err.count("\n") == 1
     assert main(["assess", "--data-dir", str(data_dir)]) == 2
-    assert main(["assess", "--ccgs", "E38000038", "--out", "/no/such/dir/x.json", "--data-dir", str(data_dir)]) == 1
+    assert (
+        main(
+            [
+                "assess",
+                "--ccgs",
+                "E38000038",
+                "--out",
+                "/no/such/dir/x.json",
+                "--data-dir",
+                str(data_dir),
+            ]
+        )
+        == 1
+    )
     assert "does not exist" in capsys.readouterr().err
 
 
@@ -227,7 +297,9 @@ def test_cli_systems_lists_all_42(data_dir: Path, capsys: pytest.CaptureFixture[
     rows = json.loads(capsys.readouterr().out)
     assert len(rows) == 42
     cw = next(r for r in rows if r["system"] == "E54000018")
-    assert cw["coterminous"] and cw["n_ccgs"] == 3 and cw["population"] == 949_454
+    assert cw["coterminous"]
+    assert cw["n_ccgs"] == 3
+    assert cw["population"] == 949_454
 
 
 def test_installed_console_script_runs(data_dir: Path) -> None:
@@ -236,3 +308,41 @@ def test_installed_console_script_runs(data_dir: Path) -> None:
     out = subprocess.run([*cmd, "--help"], capture_output=True, text=True, check=True).stdout
     for word in ("assess", "mergers", "diff", "data", "systems", "map", "report"):
         assert word in out
+
+
+def test_cli_diff_prints_the_one_line_summary(
+    data_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert (
+        main(
+            [
+                "diff",
+                "--level",
+                "ccg",
+                "--from",
+                "2019",
+                "--to",
+                "2020",
+                "--data-dir",
+                str(data_dir),
+            ]
+        )
+        == 0
+    )
+    out = capsys.readouterr().out
+    assert out.startswith(
+        "CCG 2019 → 2020: 191 → 135 units; 117 unchanged, 16 formed by merging 67 old units"
+    )
+    assert "E38000237" in out  # NHS Kent and Medway CCG, formed from 8
+
+
+def test_cli_doctor_lists_the_holes_filled_by_neighbours(
+    data_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["doctor", "--level", "utla", "--json", "--data-dir", str(data_dir)]) == 0
+    rows = json.loads(capsys.readouterr().out)
+    filled = {
+        (r["code"], r["other_code"]) for r in rows if r["check"] == "hole_filled_by_neighbour"
+    }
+    assert ("E10000007", "E06000015") in filled  # Derbyshire's hole is Derby (CHECKS §9)
+    assert not [r for r in rows if r["severity"] == "fatal"]

@@ -21,6 +21,7 @@ from coterminus.errors import (
     LayerError,
     NonEnglandWarning,
     PopulationError,
+    RepairWarning,
     VintageMismatchError,
 )
 from coterminus.io import detect_code_columns, list_layers
@@ -64,7 +65,9 @@ def _squares(codes: list[str], col: str = "LAD19CD", crs: int | None = 27700) ->
 @pytest.mark.parametrize(
     ("vintage", "layer"), [(v, name) for v, layers in GPKG_LAYERS.items() for name in layers]
 )
-def test_every_geopackage_layer_reads_with_its_ons_count(data_dir: Path, vintage: int, layer: str) -> None:
+def test_every_geopackage_layer_reads_with_its_ons_count(
+    data_dir: Path, vintage: int, layer: str
+) -> None:
     gdf = ct.read_boundaries(data_dir / f"boundaries/ons_{vintage}.gpkg", layer=layer)
     assert len(gdf) == GPKG_LAYERS[vintage][layer]
     assert gdf.index.is_unique
@@ -77,8 +80,24 @@ def test_every_geopackage_layer_reads_with_its_ons_count(data_dir: Path, vintage
 
 
 @pytest.mark.realdata
-def test_lsoa_layer_has_every_england_lsoa(data_dir: Path) -> None:
-    lsoa = ct.read_boundaries(data_dir / "boundaries/lsoa11_bgc_england.gpkg", layer="lsoa")
+def test_lsoa_layer_warns_about_its_five_invalid_polygons_and_repairs_when_asked(
+    data_dir: Path,
+) -> None:
+    path = data_dir / "boundaries/lsoa11_bgc_england.gpkg"
+    with pytest.warns(
+        RepairWarning, match=r"5 invalid geometries kept as published \(E01018992: Nested shells"
+    ):
+        raw = ct.read_boundaries(path, layer="lsoa")
+    assert (~raw.is_valid).sum() == 5
+    lsoa = ct.read_boundaries(path, layer="lsoa", repair=True)
+    assert lsoa.is_valid.all()
+    assert [r["code"] for r in lsoa.attrs["repairs"]] == [
+        "E01018992",
+        "E01019228",
+        "E01019900",
+        "E01024572",
+        "E01027444",
+    ]
     assert len(lsoa) == 32_844
     assert lsoa.attrs["level"] == "lsoa"
     # ONS's own BNG areas agree with the re-projected polygons to within 0.1% (median)
@@ -88,7 +107,9 @@ def test_lsoa_layer_has_every_england_lsoa(data_dir: Path) -> None:
 
 @pytest.mark.realdata
 def test_ons_zipped_shapefile_drops_non_england_with_a_note(data_dir: Path) -> None:
-    with pytest.warns(NonEnglandWarning, match=r"dropped 65 non-England rows \(N: 11, S: 32, W: 22\)"):
+    with pytest.warns(
+        NonEnglandWarning, match=r"dropped 65 non-England rows \(N: 11, S: 32, W: 22\)"
+    ):
         utla = ct.read_boundaries(data_dir / "raw/ctyua_dec2019_uk_buc_shp.zip")
     assert len(utla) == 151
     assert utla.attrs["code_column"] == "ctyua19cd"  # ONS 2019 products use lower case
@@ -111,7 +132,10 @@ def test_derived_ccg_shapefile_zip_matches_the_geopackage(data_dir: Path) -> Non
 def test_nested_ons_zip_is_read_from_its_subfolder(data_dir: Path, tmp_path: Path) -> None:
     """ONS zips often nest the shapefile in a folder and ship INSPIRE .xml metadata beside it."""
     nested = tmp_path / "Counties_and_Unitary_Authorities_December_2019.zip"
-    with zipfile.ZipFile(data_dir / "raw/ctyua_dec2019_uk_buc_shp.zip") as src, zipfile.ZipFile(nested, "w") as dst:
+    with (
+        zipfile.ZipFile(data_dir / "raw/ctyua_dec2019_uk_buc_shp.zip") as src,
+        zipfile.ZipFile(nested, "w") as dst,
+    ):
         for name in src.namelist():
             dst.writestr(f"Counties_Dec2019/{name}", src.read(name))
     with pytest.warns(NonEnglandWarning):
@@ -123,14 +147,39 @@ def test_nested_ons_zip_is_read_from_its_subfolder(data_dir: Path, tmp_path: Pat
 @pytest.mark.parametrize(
     ("name", "rows", "levels", "vintage"),
     [
-        ("lsoa11_ccg19_stp19_lad19_utla19_en.csv", 32_844, ["lsoa", "ccg", "stp", "ltla", "utla"], 2019),
-        ("lsoa11_ccg20_stp20_lad20_utla20_en.csv.gz", 32_844, ["lsoa", "ccg", "stp", "ltla", "utla"], 2020),
-        ("lsoa11_ccg21_stp21_lad21_utla21_en.csv.gz", 32_844, ["lsoa", "ccg", "stp", "ltla", "utla"], 2021),
+        (
+            "lsoa11_ccg19_stp19_lad19_utla19_en.csv",
+            32_844,
+            ["lsoa", "ccg", "stp", "ltla", "utla"],
+            2019,
+        ),
+        (
+            "lsoa11_ccg20_stp20_lad20_utla20_en.csv.gz",
+            32_844,
+            ["lsoa", "ccg", "stp", "ltla", "utla"],
+            2020,
+        ),
+        (
+            "lsoa11_ccg21_stp21_lad21_utla21_en.csv.gz",
+            32_844,
+            ["lsoa", "ccg", "stp", "ltla", "utla"],
+            2021,
+        ),
         ("ccg19_stp19_en.csv", 191, ["ccg", "stp"], 2019),
         ("ccg20_stp20_en.csv", 135, ["ccg", "stp"], 2020),
         ("ccg21_stp21_en.csv", 106, ["ccg", "stp"], 2021),
-        ("ons_original/LSOA11_CCG19_LAD19_EN_LU_apr2019.csv", 32_844, ["lsoa", "ccg", "ltla"], 2019),
-        ("ons_original/LSOA11_CCG20_LAD20_EN_LU_apr2020.csv", 32_844, ["lsoa", "ccg", "ltla"], 2020),
+        (
+            "ons_original/LSOA11_CCG19_LAD19_EN_LU_apr2019.csv",
+            32_844,
+            ["lsoa", "ccg", "ltla"],
+            2019,
+        ),
+        (
+            "ons_original/LSOA11_CCG20_LAD20_EN_LU_apr2020.csv",
+            32_844,
+            ["lsoa", "ccg", "ltla"],
+            2020,
+        ),
         ("ons_original/CCG19_STP19_EN_LU_apr2019.csv", 191, ["ccg", "stp"], 2019),
         ("ons_original/CCG20_STP20_EN_LU_apr2020.csv", 135, ["ccg", "stp"], 2020),
         ("ons_original/LAD19_CTY19_EN_LU_apr2019.csv", 261, ["ltla", "cty"], 2019),
@@ -140,7 +189,9 @@ def test_nested_ons_zip_is_read_from_its_subfolder(data_dir: Path, tmp_path: Pat
         ("ons_original/STP20_names_codes_EN_apr2020.csv", 42, ["stp"], 2020),
     ],
 )
-def test_every_england_lookup_reads(data_dir: Path, name: str, rows: int, levels: list[str], vintage: int) -> None:
+def test_every_england_lookup_reads(
+    data_dir: Path, name: str, rows: int, levels: list[str], vintage: int
+) -> None:
     lu = ct.read_lookup(data_dir / "lookups" / name)
     assert len(lu) == rows
     assert lu.attrs["levels"] == levels
@@ -160,7 +211,9 @@ def test_every_england_lookup_reads(data_dir: Path, name: str, rows: int, levels
         ("ons_original/LAD20_names_codes_UK_apr2020.csv", 314),
     ],
 )
-def test_england_and_wales_lookups_keep_england_with_a_note(data_dir: Path, name: str, england: int) -> None:
+def test_england_and_wales_lookups_keep_england_with_a_note(
+    data_dir: Path, name: str, england: int
+) -> None:
     with pytest.warns(NonEnglandWarning):
         lu = ct.read_lookup(data_dir / "lookups" / name)
     assert len(lu) == england
@@ -188,11 +241,18 @@ def test_lsoa_population_sums_equal_ons_published_totals(data_dir: Path) -> None
     ccg20 = ct.read_population(data_dir / "population/ccg20_pop_mid2019_ons_sape22dt6a.csv")
     with pytest.warns(NonEnglandWarning):
         lad20 = ct.read_population(data_dir / "population/lad20_pop_mid2019_ons_mye2.csv")
+    with pytest.warns(NonEnglandWarning):
         cty19 = ct.read_population(data_dir / "population/ctyua19_pop_mid2019_ons_mye2.csv")
-    for lookup, level, published in ((lu20, "ccg", ccg20), (lu20, "ltla", lad20), (lu19, "utla", cty19)):
+    for lookup, level, published in (
+        (lu20, "ccg", ccg20),
+        (lu20, "ltla", lad20),
+        (lu19, "utla", cty19),
+    ):
         sums = lsoa.groupby(lookup[level].reindex(lsoa.index)).sum()
         assert sums.sort_index().equals(published.sort_index().rename_axis(sums.index.name))
-    assert len(lad20) == 314 and len(cty19) == 151 and len(ccg20) == 135
+    assert len(lad20) == 314
+    assert len(cty19) == 151
+    assert len(ccg20) == 135
 
 
 @pytest.mark.realdata
@@ -202,21 +262,25 @@ def test_single_year_of_age_and_long_format_populations(data_dir: Path) -> None:
     assert syoa.sum() == 56_286_961
     derived = data_dir / "population/derived_area_pop_mid2019_from_lsoa.csv"
     ccg19 = ct.read_population(derived, geography="CCG19")
-    assert len(ccg19) == 191 and ccg19["E38000038"] == 480_456
+    assert len(ccg19) == 191
+    assert ccg19["E38000038"] == 480_456
     with pytest.raises(ColumnError, match="geography="):
         ct.read_population(derived)
 
 
 # --- tiny inputs, exact answers ---------------------------------------------------------------
 def test_code_columns_are_detected_case_insensitively_with_level_and_vintage() -> None:
-    found = detect_code_columns(["FID", "ccg20cd", "CCG20CDH", "ccg20nm", "STP20CD", "ICB22CD", "LOC22CD"])
+    found = detect_code_columns(
+        ["FID", "ccg20cd", "CCG20CDH", "ccg20nm", "STP20CD", "ICB22CD", "LOC22CD"]
+    )
     assert [(c.column, c.level, c.vintage) for c in found] == [
         ("ccg20cd", "ccg", 2020),
         ("STP20CD", "stp", 2020),
         ("ICB22CD", "icb", 2022),
         ("LOC22CD", "sicbl", 2022),
     ]
-    assert found[0].name_column == "ccg20nm" and found[0].nhs_code_column == "CCG20CDH"
+    assert found[0].name_column == "ccg20nm"
+    assert found[0].nhs_code_column == "CCG20CDH"
 
 
 @pytest.mark.parametrize("suffix", [".gpkg", ".geojson", ".parquet", ".shp"])
@@ -264,7 +328,9 @@ def test_file_without_crs_is_refused_unless_caller_says(tmp_path: Path) -> None:
 
 
 def test_no_code_column_lists_the_columns_seen(tmp_path: Path) -> None:
-    gpd.GeoDataFrame({"id": [1]}, geometry=[shapely.box(0, 0, 1, 1)], crs=27700).to_file(tmp_path / "x.gpkg")
+    gpd.GeoDataFrame({"id": [1]}, geometry=[shapely.box(0, 0, 1, 1)], crs=27700).to_file(
+        tmp_path / "x.gpkg"
+    )
     with pytest.raises(ColumnError, match=r"columns seen: \['id', 'geometry'\].*code_col="):
         ct.read_boundaries(tmp_path / "x.gpkg")
 
@@ -342,7 +408,9 @@ def test_zip_slip_member_is_refused(tmp_path: Path) -> None:
 def test_population_with_missing_or_negative_values_is_refused(tmp_path: Path) -> None:
     path = tmp_path / "pop.csv"
     path.write_text("LSOA11CD,POP_ALL_AGES_MID2019\nE01000001,1636\nE01000002,\nE01000003,-5\n")
-    with pytest.raises(PopulationError, match=r"2 population value\(s\).*E01000002.*E01000003=' ?-5'"):
+    with pytest.raises(
+        PopulationError, match=r"2 population value\(s\).*E01000002.*E01000003=' ?-5'"
+    ):
         ct.read_population(path)
 
 
@@ -363,12 +431,22 @@ def test_lookup_mixing_vintages_is_refused(tmp_path: Path) -> None:
         ct.read_lookup(tmp_path / "lu.csv")
 
 
+def test_empty_geometry_is_fatal(tmp_path: Path) -> None:
+    gdf = _squares(["E06000001", "E06000002"])
+    gdf.loc[1, "geometry"] = shapely.Polygon()
+    gdf.to_file(tmp_path / "x.gpkg")
+    with pytest.raises(EmptyDataError, match=r"1 area\(s\) with no geometry, e.g. \['E06000002'\]"):
+        ct.read_boundaries(tmp_path / "x.gpkg")
+
+
 def test_missing_file_names_the_data_directory(tmp_path: Path) -> None:
     with pytest.raises(FileNotFoundError, match="COTERMINUS_DATA_DIR"):
         ct.read_boundaries(tmp_path / "nope.gpkg")
 
 
 @pytest.mark.realdata
-def test_welsh_rows_in_a_real_uk_file_are_kept_only_when_asked(data_dir: Path, tmp_path: Path) -> None:
+def test_welsh_rows_in_a_real_uk_file_are_kept_only_when_asked(
+    data_dir: Path, tmp_path: Path
+) -> None:
     shutil.copy(data_dir / "lookups/ltla19_utla19_ew.csv", tmp_path / "lu.csv")
     assert len(ct.read_lookup(tmp_path / "lu.csv", england_only=False)) == 339

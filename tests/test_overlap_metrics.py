@@ -31,7 +31,9 @@ def _grid(codes: list[list[str]], size: float = 1000.0) -> gpd.GeoDataFrame:
         for c, code in enumerate(line):
             rows.append((code, shapely.box(c * size, y, (c + 1) * size, y + size)))
     frame = pd.DataFrame(rows, columns=["code", "geometry"])
-    gdf = gpd.GeoDataFrame(frame.groupby("code").agg(lambda g: shapely.union_all(list(g))), crs=27700)
+    gdf = gpd.GeoDataFrame(
+        frame.groupby("code").agg(lambda g: shapely.union_all(list(g))), crs=27700
+    )
     gdf["name"] = [f"area {c}" for c in gdf.index]
     return gdf
 
@@ -40,8 +42,8 @@ def _grid(codes: list[list[str]], size: float = 1000.0) -> gpd.GeoDataFrame:
 def four_las() -> gpd.GeoDataFrame:
     """Four lower-tier LAs on a 2×2 grid of 1 km squares::
 
-        b d
-        a c
+    b d
+    a c
     """
     return _grid([["b", "d"], ["a", "c"]])
 
@@ -50,8 +52,8 @@ def four_las() -> gpd.GeoDataFrame:
 def two_ccgs() -> gpd.GeoDataFrame:
     """Two CCGs: L = left column (a, b), R = right column (c, d)::
 
-        L R
-        L R
+    L R
+    L R
     """
     return _grid([["L", "R"], ["L", "R"]])
 
@@ -72,7 +74,9 @@ def grid_lsoas() -> pd.DataFrame:
 
 # --- overlap table --------------------------------------------------------------------------
 def test_crosstab_sums_blocks_per_pair() -> None:
-    out = crosstab(np.array(["A", "A", "B", "A"]), np.array(["X", "Y", "Y", "X"]), np.array([1, 2, 3, 4]))
+    out = crosstab(
+        np.array(["A", "A", "B", "A"]), np.array(["X", "Y", "Y", "X"]), np.array([1, 2, 3, 4])
+    )
     assert out.values.tolist() == [["A", "X", 5], ["A", "Y", 2], ["B", "Y", 3]]
 
 
@@ -80,7 +84,9 @@ def test_area_table_of_a_ccg_covering_the_left_column(four_las, two_ccgs) -> Non
     t = area_overlap(two_ccgs, four_las)
     m = t.matrix()
     assert m.loc["L"].to_dict() == pytest.approx({"a": 1e6, "b": 1e6, "c": 0.0, "d": 0.0})
-    assert t.matrix(share="unit").loc["R"].to_dict() == pytest.approx({"a": 0, "b": 0, "c": 0.5, "d": 0.5})
+    assert t.matrix(share="unit").loc["R"].to_dict() == pytest.approx(
+        {"a": 0, "b": 0, "c": 0.5, "d": 0.5}
+    )
     assert (t.pairs["share_of_target"] == 1.0).all()
     # touching squares share an edge but no area: those pairs are not in the table
     assert len(t.pairs) == 4
@@ -89,14 +95,17 @@ def test_area_table_of_a_ccg_covering_the_left_column(four_las, two_ccgs) -> Non
 def test_area_table_reports_slivers_it_removed(four_las) -> None:
     """A CCG covering a and b that overshoots into c and d by a 0.5 m strip: 500 m² each, below
     the 1,000 m² tolerance, so both pairs are slivers and are reported, not kept."""
-    ccg = gpd.GeoDataFrame({"name": ["F"]}, geometry=[shapely.box(0, 0, 1000.5, 2000)], index=["F"], crs=27700)
+    ccg = gpd.GeoDataFrame(
+        {"name": ["F"]}, geometry=[shapely.box(0, 0, 1000.5, 2000)], index=["F"], crs=27700
+    )
     t = area_overlap(ccg, four_las)
     assert set(t.pairs["target"]) == {"a", "b"}
     assert t.removed[["unit", "target"]].values.tolist() == [["F", "c"], ["F", "d"]]
     assert t.removed["value"].tolist() == pytest.approx([500.0, 500.0])
     assert t.tolerance == {"sliver_m2": 1000.0, "sliver_share": 0.001}
     keep_all = area_overlap(ccg, four_las, sliver_m2=0, sliver_share=0)
-    assert len(keep_all.pairs) == 4 and keep_all.removed.empty
+    assert len(keep_all.pairs) == 4
+    assert keep_all.removed.empty
 
 
 def test_area_needs_metres(four_las, two_ccgs) -> None:
@@ -108,7 +117,9 @@ def test_area_needs_metres(four_las, two_ccgs) -> None:
 
 def test_overlapping_units_are_refused(four_las) -> None:
     units = gpd.GeoDataFrame(
-        geometry=[shapely.box(0, 0, 1000, 2000), shapely.box(500, 0, 2000, 2000)], index=["P", "Q"], crs=27700
+        geometry=[shapely.box(0, 0, 1000, 2000), shapely.box(500, 0, 2000, 2000)],
+        index=["P", "Q"],
+        crs=27700,
     )
     with pytest.raises(OverlappingUnitsError, match="double count"):
         area_overlap(units, four_las)
@@ -126,7 +137,9 @@ def test_bad_sliver_tolerance(four_las, two_ccgs) -> None:
 
 
 def test_population_and_area_agree_where_people_are_spread_evenly(four_las, two_ccgs) -> None:
-    lsoa = pd.DataFrame({"ccg": ["L", "L", "R", "R"], "la": ["a", "b", "c", "d"], "population": [5] * 4})
+    lsoa = pd.DataFrame(
+        {"ccg": ["L", "L", "R", "R"], "la": ["a", "b", "c", "d"], "population": [5] * 4}
+    )
     pop = population_overlap(lsoa, "ccg", "la")
     area = area_overlap(two_ccgs, four_las)
     check = ct.cross_check(pop, area)
@@ -138,9 +151,14 @@ def test_population_and_area_agree_where_people_are_spread_evenly(four_las, two_
 def test_left_column_ccg_is_coterminous_with_two_whole_las(grid_lsoas) -> None:
     t = population_overlap(grid_lsoas, "ccg", "la")
     fm = footprint_metrics(t, ["L"])
-    assert fm.index == 1.0 and fm.coterminous
-    assert fm.contained == ["a", "b"] and fm.split == [] and fm.best_fit == ["a", "b"]
-    assert fm.total == 300 and fm.outside_best_fit == 0 and fm.best_fit_outside == 0
+    assert fm.index == 1.0
+    assert fm.coterminous
+    assert fm.contained == ["a", "b"]
+    assert fm.split == []
+    assert fm.best_fit == ["a", "b"]
+    assert fm.total == 300
+    assert fm.outside_best_fit == 0
+    assert fm.best_fit_outside == 0
 
 
 def test_left_column_ccg_against_top_and_bottom_rows_scores_one_half() -> None:
@@ -148,10 +166,13 @@ def test_left_column_ccg_against_top_and_bottom_rows_scores_one_half() -> None:
 
     J = Σ_U m / (t_F + Σ_U (T − m)) with U = {T, B} (s = 0.5 each): 2 / (2 + 2) = 0.5.
     """
-    lsoa = pd.DataFrame({"ccg": ["L", "L", "R", "R"], "la": ["B", "T", "B", "T"], "population": [1] * 4})
+    lsoa = pd.DataFrame(
+        {"ccg": ["L", "L", "R", "R"], "la": ["B", "T", "B", "T"], "population": [1] * 4}
+    )
     fm = footprint_metrics(population_overlap(lsoa, "ccg", "la"), ["L"])
     assert fm.index == 0.5
-    assert fm.split == ["B", "T"] and fm.contained == []
+    assert fm.split == ["B", "T"]
+    assert fm.contained == []
     assert not fm.coterminous
     assert fm.best_fit_outside == 2
 
@@ -160,7 +181,9 @@ def test_footprint_with_no_best_fit_la_scores_zero() -> None:
     """One LA of 10 people, the footprint holds 3 of them (s = 0.3 < 0.5): U is empty, J = 0."""
     lsoa = pd.DataFrame({"ccg": ["F", "G"], "la": ["x", "x"], "population": [3, 7]})
     fm = footprint_metrics(population_overlap(lsoa, "ccg", "la"), ["F"])
-    assert fm.index == 0.0 and fm.best_fit == [] and fm.split == ["x"]
+    assert fm.index == 0.0
+    assert fm.best_fit == []
+    assert fm.split == ["x"]
     assert fm.outside_best_fit == 3
 
 
@@ -172,7 +195,8 @@ def test_split_and_contained_with_tolerance() -> None:
     )
     t = population_overlap(lsoa, "ccg", "la")
     fm = footprint_metrics(t, ["F"])
-    assert fm.contained == ["x"] and fm.split == []
+    assert fm.contained == ["x"]
+    assert fm.split == []
     assert fm.by_la.loc["y", "status"] == "marginal"
     # J = 996 / (1000 + 4) = 0.99203... ≥ 0.995? no → not coterminous at ε = 0.005
     assert fm.index == pytest.approx(996 / 1004)
@@ -187,7 +211,8 @@ def test_split_and_contained_with_tolerance() -> None:
 def test_union_of_both_ccgs_is_coterminous_with_two_counties(grid_lsoas) -> None:
     t = population_overlap(grid_lsoas, "ccg", "county")
     fm = footprint_metrics(t, ["R", "L"])
-    assert fm.index == 1.0 and fm.contained == ["X", "Y"]
+    assert fm.index == 1.0
+    assert fm.contained == ["X", "Y"]
     assert footprint_metrics(t, ["L"]).contained == ["X"]
 
 
@@ -205,21 +230,27 @@ def test_area_and_population_metrics_agree_on_the_grid(four_las, two_ccgs, grid_
     pop = footprint_metrics(population_overlap(grid_lsoas, "ccg", "la"), ["L"])
     area = footprint_metrics(area_overlap(two_ccgs, four_las), ["L"])
     assert area.index == pytest.approx(pop.index) == 1.0
-    assert area.tolerance == 0.03 and pop.tolerance == 0.005
+    assert area.tolerance == 0.03
+    assert pop.tolerance == 0.005
 
 
 def test_system_alignment_flags_a_footprint_crossing_systems() -> None:
-    lsoa = pd.DataFrame({"ccg": ["A", "B", "C"], "stp": ["S1", "S1", "S2"], "population": [50, 45, 5]})
+    lsoa = pd.DataFrame(
+        {"ccg": ["A", "B", "C"], "stp": ["S1", "S1", "S2"], "population": [50, 45, 5]}
+    )
     t = population_overlap(lsoa, "ccg", "stp")
     a = system_alignment(t, ["A", "B", "C"])
-    assert a.dominant == "S1" and a.dominant_share == pytest.approx(0.95)
+    assert a.dominant == "S1"
+    assert a.dominant_share == pytest.approx(0.95)
     assert not a.within_one_system
     assert system_alignment(t, ["A", "B"]).within_one_system
 
 
 # --- invariants -------------------------------------------------------------------------------
 blocks = st.lists(
-    st.tuples(st.sampled_from("ABCDE"), st.sampled_from("vwxyz"), st.integers(0, 5000)), min_size=1, max_size=40
+    st.tuples(st.sampled_from("ABCDE"), st.sampled_from("vwxyz"), st.integers(0, 5000)),
+    min_size=1,
+    max_size=40,
 )
 
 
@@ -235,13 +266,19 @@ def test_shares_bounded_sum_to_one_and_order_free(blocks, data) -> None:
     assert np.allclose(per_unit[t.unit_totals > 0], 1.0)
     assert t.unit_totals.sum() == t.target_totals.sum() == lsoa["population"].sum()
     units = list(t.unit_totals.index)
-    members = data.draw(st.lists(st.sampled_from(units), min_size=1, max_size=len(units), unique=True))
+    members = data.draw(
+        st.lists(st.sampled_from(units), min_size=1, max_size=len(units), unique=True)
+    )
     shuffled = data.draw(st.permutations(members))
     a, b = footprint_metrics(t, members), footprint_metrics(t, shuffled)
-    assert a.index == b.index and a.contained == b.contained and a.split == b.split
+    assert a.index == b.index
+    assert a.contained == b.contained
+    assert a.split == b.split
     assert 0.0 <= a.index <= 1.0
-    k = coterminosity_kernel(a.by_la["in_footprint"].to_numpy(), a.by_la["la_total"].to_numpy(), a.total, 0.005)
-    assert k.index == a.index
+    k = coterminosity_kernel(
+        a.by_la["in_footprint"].to_numpy(), a.by_la["la_total"].to_numpy(), a.total, 0.005
+    )
+    assert k.jaccard == a.index
 
 
 # --- real data --------------------------------------------------------------------------------
@@ -262,8 +299,11 @@ def test_coventry_and_warwickshire_population_cross_tab_matches_ons(geo2019) -> 
 
 @pytest.mark.realdata
 def test_three_ccg_merger_is_coterminous_with_coventry_and_warwickshire(geo2019) -> None:
-    fm = footprint_metrics(ct.overlap(geo2019, "ccg", "utla"), ["E38000038", "E38000164", "E38000195"])
-    assert fm.index == 1.0 and fm.coterminous
+    fm = footprint_metrics(
+        ct.overlap(geo2019, "ccg", "utla"), ["E38000038", "E38000164", "E38000195"]
+    )
+    assert fm.index == 1.0
+    assert fm.coterminous
     assert fm.contained == fm.best_fit == ["E08000026", "E10000031"]
     assert fm.total == 949_454
     single = footprint_metrics(ct.overlap(geo2019, "ccg", "utla"), ["E38000038"])

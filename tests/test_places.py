@@ -18,15 +18,17 @@ from coterminus.places import block_values, places
 def row_of_four() -> Geography:
     """Four lower-tier LAs in a row, one CCG "F" over all of them, two counties::
 
-        a b | c d        populations 100k 200k | 150k 600k
-        county X  | county Y
+    a b | c d        populations 100k 200k | 150k 600k
+    county X  | county Y
     """
     codes = ["a", "b", "c", "d"]
     pops = [100_000, 200_000, 150_000, 600_000]
     geom = [shapely.box(i * 1000, 0, (i + 1) * 1000, 1000) for i in range(4)]
     ltla = gpd.GeoDataFrame(
         {"name": [f"LA {c}" for c in codes], "population": pops, "utla": ["X", "X", "Y", "Y"]},
-        geometry=geom, index=pd.Index(codes, name="code"), crs=27700,
+        geometry=geom,
+        index=pd.Index(codes, name="code"),
+        crs=27700,
     )
     lsoa = pd.DataFrame(
         {"ccg": "F", "stp": "S", "ltla": codes, "utla": ["X", "X", "Y", "Y"], "population": pops},
@@ -52,8 +54,10 @@ def test_best_grouping_of_a_row_of_four_councils(row_of_four: Geography) -> None
     assert sorted(map(sorted, p.best())) == [["a", "b", "c"], ["d"]]
     assert best["people_outside_band"].iloc[0] == 600_000
     abc = best[best["las"].map(lambda x: tuple(sorted(x))) == ("a", "b", "c")]
-    assert abc["crosses_utla"].item() and abc["population"].item() == 450_000
-    assert "1 place(s)" not in p.explain() and "600,000 people are in places outside the band" in p.explain()
+    assert abc["crosses_utla"].item()
+    assert abc["population"].item() == 450_000
+    assert "1 place(s)" not in p.explain()
+    assert "600,000 people are in places outside the band" in p.explain()
 
 
 def test_band_is_a_parameter(row_of_four: Geography) -> None:
@@ -64,7 +68,9 @@ def test_band_is_a_parameter(row_of_four: Geography) -> None:
 
 
 def test_too_many_councils_is_refused_with_the_reason(row_of_four: Geography) -> None:
-    with pytest.raises(EnumerationTooLargeError, match=r"holds 4 whole lower-tier councils.*Bell\(4\)"):
+    with pytest.raises(
+        EnumerationTooLargeError, match=r"holds 4 whole lower-tier councils.*Bell\(4\)"
+    ):
         places(row_of_four, ["F"], max_las=3)
 
 
@@ -77,7 +83,8 @@ def test_coventry_and_warwickshire_places(data_dir) -> None:
     assert (p.las.drop("E08000026")["band"] == "below").all()
     assert p.las["population"].sum() == 949_454
     best = p.groupings[p.groupings["rank"] == 1]
-    assert best["in_band"].all() and best["population"].sum() == 949_454
+    assert best["in_band"].all()
+    assert best["population"].sum() == 949_454
     assert not best["crosses_utla"].any()
     assert sorted(best["population"]) == [273_851, 304_082, 371_521]
     assert p.excluded.empty

@@ -88,7 +88,9 @@ def _check_layer(areas: gpd.GeoDataFrame) -> None:
         raise DuplicateCodeError(msg)
 
 
-def validate_overrides(overrides: Overrides | None, codes: Iterable[str]) -> dict[tuple[str, str], bool]:
+def validate_overrides(
+    overrides: Overrides | None, codes: Iterable[str]
+) -> dict[tuple[str, str], bool]:
     """Check adjacency overrides against known codes; return them with each pair sorted.
 
     Every problem is reported in one message: unknown codes raise
@@ -194,12 +196,12 @@ def adjacency(
     Notes
     -----
     Candidates come from an STRtree query (``dwithin`` ``snap_m``). For each pair the shared
-    length is
-    :math:`\\max(0, \\tfrac12(|\\partial a \\cap (b \\oplus r)| + |\\partial b \\cap (a \\oplus r)|) - 2r)`
-    with :math:`r` = ``snap_m`` (:math:`\\oplus` is buffering), computed by vectorised shapely;
-    each polygon is buffered once. The :math:`2r` removes the bits of the crossing edges at both
-    ends of a shared stretch, so a corner contact measures about 0 and a single shared stretch is
-    exact (several stretches are underestimated by :math:`2r` each).
+    length is :math:`\\max(0, \\tfrac12(L_{ab} + L_{ba}) - 2r)` with
+    :math:`L_{ab} = |\\partial a \\cap (b \\oplus r)|` and :math:`r` = ``snap_m``
+    (:math:`\\oplus` is buffering), computed by vectorised shapely; each polygon is buffered
+    once. The :math:`2r` removes the bits of the crossing edges at both ends of a shared stretch,
+    so a corner contact measures about 0 and a single shared stretch is exact (several stretches
+    are underestimated by :math:`2r` each).
 
     Examples
     --------
@@ -319,7 +321,8 @@ def neighbour_masks(edges: pd.DataFrame, codes: Sequence[str]) -> np.ndarray:
     """Neighbour bitmasks for :func:`coterminus.partitions.connected_subsets`.
 
     ``out[i]`` has bit ``j`` set when ``codes[i]`` and ``codes[j]`` are adjacent; pairs naming
-    codes outside ``codes`` are ignored.
+    codes outside ``codes`` are ignored. ``int64`` for up to 62 codes, Python integers (object
+    dtype) beyond.
 
     Examples
     --------
@@ -331,7 +334,9 @@ def neighbour_masks(edges: pd.DataFrame, codes: Sequence[str]) -> np.ndarray:
     if len(pos) != len(codes):
         msg = "codes has duplicates; give each unit once"
         raise ParameterError(msg)
-    out = np.zeros(len(codes), dtype=np.int64)
+    out = np.zeros(len(codes), dtype=np.int64 if len(codes) <= 62 else object)
+    if out.dtype == object:
+        out[:] = 0
     on = edges[edges["adjacent"].astype(bool)]
     for a, b in zip(on["a"], on["b"], strict=True):
         ia, ib = pos.get(str(a)), pos.get(str(b))

@@ -57,7 +57,9 @@ def _other_vintage_hint(geo: Geography, code: str) -> str | None:
         try:
             path = datasets.locate(f"ccg-stp-{v}", data_dir=geo.data_dir)
             if code in read_lookup(path).index:
-                return f"{code} is a {v} CCG code, not a {geo.vintage} one; use coterminus.load({v})"
+                return (
+                    f"{code} is a {v} CCG code, not a {geo.vintage} one; use coterminus.load({v})"
+                )
         except (KeyError, OSError, ValueError):
             continue
     return None
@@ -155,17 +157,21 @@ class Assessment:
         Returns one row per LSOA that is in the footprint but in a council outside the best-fit
         set, or in a best-fit council but outside the footprint (population view only).
         """
-        tier = tier or self.tier  # type: ignore[assignment]
-        m = self.tiers[tier]  # type: ignore[index]
+        level: str = tier or self.tier
+        m = self.tiers[level]
         lsoa = self.geo.lsoa
         in_f = lsoa["ccg"].isin(self.members)
-        in_u = lsoa[tier].isin(m.best_fit)  # type: ignore[index]
+        in_u = lsoa[level].isin(m.best_fit)
         rows = lsoa[in_f ^ in_u].copy()
-        rows["direction"] = rows["ccg"].isin(self.members).map(
-            {True: "footprint_outside_la_set", False: "la_set_outside_footprint"}
+        rows["direction"] = (
+            rows["ccg"]
+            .isin(self.members)
+            .map({True: "footprint_outside_la_set", False: "la_set_outside_footprint"})
         )
-        cols = ["name", "direction", "ccg", tier, "population"]
-        return rows[cols].sort_values(["direction", tier, "population"], ascending=[True, True, False])  # type: ignore[list-item]
+        cols = ["name", "direction", "ccg", level, "population"]
+        return rows[cols].sort_values(
+            ["direction", level, "population"], ascending=[True, True, False]
+        )
 
     def places(self, **kwargs: Any) -> Places:
         """Place sizes of this footprint (see :func:`coterminus.places.places`)."""
@@ -204,9 +210,7 @@ class Assessment:
                     "which it does not mostly cover."
                 )
             else:
-                lines.append(
-                    f"{_people(r['amount'], m.measure)} in {r['la_name']} are outside it."
-                )
+                lines.append(f"{_people(r['amount'], m.measure)} in {r['la_name']} are outside it.")
         verdict = "is" if m.coterminous else "is not"
         lines.append(
             f"Test II ({TIER_LABEL[self.tier]} tier): it {verdict} coterminous with "
@@ -229,9 +233,7 @@ class Assessment:
         return {
             "name": self.name,
             "vintage": self.geo.vintage,
-            "members": [
-                {"code": c, "name": str(self.geo.ccg.at[c, "name"])} for c in self.members
-            ],
+            "members": [{"code": c, "name": str(self.geo.ccg.at[c, "name"])} for c in self.members],
             "tier": self.tier,
             "measure": self.measure,
             "tiers": {t: m.to_dict() for t, m in self.tiers.items()},
@@ -301,8 +303,10 @@ def assess(
         msg = f"tier={tier!r}; use 'utla' (upper tier, the NHS test) or 'ltla' (lower tier)."
         raise ValueError(msg)
     members, name = resolve_footprint(geo, footprint, system=system)
-    tiers = {t: footprint_metrics(overlap(geo, "ccg", t, measure=measure), members, tolerance=tolerance)
-             for t in ("utla", "ltla")}
+    tiers = {
+        t: footprint_metrics(overlap(geo, "ccg", t, measure=measure), members, tolerance=tolerance)
+        for t in ("utla", "ltla")
+    }
     sys_table = overlap(geo, "ccg", "stp", measure=measure)
     align = system_alignment(sys_table, members, tolerance=tolerance)
 

@@ -18,10 +18,7 @@ import difflib
 import hashlib
 import json
 import logging
-import os
 import re
-import tempfile
-import warnings
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -31,6 +28,7 @@ import geopandas as gpd
 import pandas as pd
 
 from . import datasets
+from ._atomic import atomic_write
 from .errors import (
     CacheError,
     DataDirError,
@@ -110,11 +108,13 @@ def _cache_root() -> Path:
     return datasets.cache_dir() / "parsed"
 
 
-def _cached_boundaries(path: Path, layer: str | None, level: str, *, use_cache: bool) -> gpd.GeoDataFrame:
+def _cached_boundaries(
+    path: Path, layer: str | None, level: str, *, use_cache: bool, repair: bool = False
+) -> gpd.GeoDataFrame:
     """Read a boundary layer through the GeoParquet cache (key: file SHA-256 + layer + format)."""
     if not use_cache:
-        return read_boundaries(path, layer=layer, level=level)
-    key = f"{_sha256(path)[:20]}-{layer or 'default'}-{level}-v{_CACHE_FORMAT}"
+        return read_boundaries(path, layer=layer, level=level, repair=repair)
+    key = f"{_sha256(path)[:20]}-{layer or 'default'}-{level}-{int(repair)}-v{_CACHE_FORMAT}"
     root = _cache_root()
     target = root / f"{key}.parquet"
     meta = root / f"{key}.json"
@@ -122,21 +122,11 @@ def _cached_boundaries(path: Path, layer: str | None, level: str, *, use_cache: 
         gdf = gpd.read_parquet(target)
         gdf.attrs = json.loads(meta.read_text())
         return gdf
-    gdf = read_boundaries(path, layer=layer, level=level)
+    gdf = read_boundaries(path, layer=layer, level=level, repair=repair)
     try:
         root.mkdir(parents=True, exist_ok=True)
-        for final, writer in (
-            (target, lambda p: gdf.to_parquet(p)),
-            (meta, lambda p: Path(p).write_text(json.dumps(gdf.attrs))),
-        ):
-            fd, tmp = tempfile.mkstemp(dir=root, suffix=".tmp")
-            os.close(fd)
-            try:
-                writer(tmp)
-                os.replace(tmp, final)
-            finally:
-                if os.path.exists(tmp):
-                    os.unlink(tmp)
+        atomic_write(target, gdf.to_parquet)
+        atomic_write(meta, lambda p: p.write_text(json.dumps(gdf.attrs)))
     except (OSError, CacheError) as exc:  # a cache that cannot be written only costs speed
         log.warning("could not cache parsed layer %s: %s", path, exc)
     return gdf
@@ -229,10 +219,8 @@ class Geography:
         """LSOA (2011) polygons, loaded on first use (43 MB), with this vintage's codes joined."""
         if self._lsoa_polygons is None:
             path, layer = datasets.locate_layer("lsoa-boundaries-2011", data_dir=self.data_dir)
-            with warnings.catch_warnings():
-                # the 5 invalid LSOAs are reported by coterminus.doctor; they don't affect codes
-                warnings.simplefilter("ignore", category=UserWarning)
-                gdf = _cached_boundaries(Path(path), layer, "lsoa", use_cache=True)
+            # ONS publishes 5 invalid LSOAs (nested shells); repair them, recorded in attrs
+            gdf = _cached_boundaries(Path(path), layer, "lsoa", use_cache=True, repair=True)
             missing = self.lsoa.index.difference(gdf.index)
             extra = gdf.index.difference(self.lsoa.index)
             if len(extra):
@@ -399,7 +387,9 @@ def _read_lsoa_table(vintage: int, data_dir: Path | None, sources: dict[str, str
     return table
 
 
-def _attach(layer: gpd.GeoDataFrame, lsoa: pd.DataFrame, level: str, source: str) -> gpd.GeoDataFrame:
+def _attach(
+    layer: gpd.GeoDataFrame, lsoa: pd.DataFrame, level: str, source: str
+) -> gpd.GeoDataFrame:
     """Check a layer against the LSOA lookup and add population / n_lsoa / parents."""
     grouped = lsoa.groupby(level)["population"].agg(["sum", "size"])
     in_lookup = set(grouped.index)
@@ -414,7 +404,8 @@ def _attach(layer: gpd.GeoDataFrame, lsoa: pd.DataFrame, level: str, source: str
         )
         raise LookupMismatchError(msg)
     out = layer.drop(
-        columns=[c for c in layer.columns if c.upper() in ("POP_MID2019", "N_LSOA")], errors="ignore"
+        columns=[c for c in layer.columns if c.upper() in ("POP_MID2019", "N_LSOA")],
+        errors="ignore",
     ).copy()
     out["population"] = grouped["sum"].reindex(out.index).astype("int64")
     out["n_lsoa"] = grouped["size"].reindex(out.index).astype("int64")

@@ -29,6 +29,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pyogrio
+import shapely
 from pyproj import CRS
 
 from .errors import (
@@ -40,6 +41,7 @@ from .errors import (
     LayerError,
     NonEnglandWarning,
     PopulationError,
+    RepairWarning,
     VintageMismatchError,
 )
 
@@ -275,7 +277,9 @@ def _read_frame(path: Path, layer: str | None, member: str | None) -> gpd.GeoDat
     try:
         layers = list_layers(source)
     except pyogrio.errors.DataSourceError as exc:
-        msg = f"{path}: GDAL cannot read this file ({exc}); it may be corrupt or not a boundary file."
+        msg = (
+            f"{path}: GDAL cannot read this file ({exc}); it may be corrupt or not a boundary file."
+        )
         raise LayerError(msg) from exc
     if layer is None:
         if len(layers) > 1:
@@ -326,7 +330,9 @@ def _filter_england(frame: pd.DataFrame, codes: pd.Series, source: str, england_
 def _check_duplicates(codes: pd.Index | pd.Series, source: str, fix: str) -> None:
     dup = pd.Index(codes)[pd.Index(codes).duplicated()].unique()
     if len(dup):
-        shown = ", ".join(map(str, dup[:10])) + (f" and {len(dup) - 10} more" if len(dup) > 10 else "")
+        shown = ", ".join(map(str, dup[:10])) + (
+            f" and {len(dup) - 10} more" if len(dup) > 10 else ""
+        )
         msg = f"{source}: {len(dup)} duplicate code(s): {shown}. {fix}"
         raise DuplicateCodeError(msg)
 
@@ -340,6 +346,7 @@ def read_boundaries(
     level: str | None = None,
     code_col: str | None = None,
     england_only: bool = True,
+    repair: bool = False,
 ) -> gpd.GeoDataFrame:
     """Read an ONS boundary file into a GeoDataFrame indexed by ONS code, in EPSG:27700.
 
@@ -362,17 +369,28 @@ def read_boundaries(
         The code column, when detection by pattern is not enough.
     england_only : bool, default True
         Drop Welsh, Scottish and Northern Irish rows (with a :class:`NonEnglandWarning`).
+    repair : bool, default False
+        Make invalid geometries valid (:func:`coterminus.doctor.repair`) and record what changed
+        in ``attrs["repairs"]``. Without it, invalid geometries are kept as published and a
+        :class:`RepairWarning` names them.
 
     Returns
     -------
     geopandas.GeoDataFrame
         Index ``code``; columns ``name`` (and ``nhs_code`` where the file has one), the other
         attribute columns as in the file, and ``geometry``. ``attrs`` records ``level``,
-        ``vintage``, ``source`` and ``code_column``.
+        ``vintage``, ``source`` and ``code_column`` (and ``repairs``, a list of records, when
+        ``repair=True``).
 
     Raises
     ------
     CRSError, ColumnError, DuplicateCodeError, EmptyDataError, LayerError, ArchiveError
+        Fatal problems; empty geometries are fatal too (:class:`EmptyDataError`).
+
+    Warns
+    -----
+    RepairWarning
+        Invalid geometries kept as published (pass ``repair=True``).
 
     Examples
     --------
@@ -429,7 +447,42 @@ def read_boundaries(
         "layer": layer,
         "code_column": cc.column,
     }
-    return out
+    return _check_geometry(out, source, repair=repair)
+
+
+def _check_geometry(gdf: gpd.GeoDataFrame, source: str, *, repair: bool) -> gpd.GeoDataFrame:
+    """Refuse empty geometries; warn about (or repair, when asked) invalid ones."""
+    geom = gdf.geometry.to_numpy()
+    empty = shapely.is_missing(geom) | shapely.is_empty(geom)
+    if empty.any():
+        codes = list(gdf.index[empty][:10])
+        msg = (
+            f"{source}: {int(empty.sum())} area(s) with no geometry, e.g. {codes}; the file is "
+            "incomplete. Download it again or drop those rows before use."
+        )
+        raise EmptyDataError(msg)
+    invalid = ~shapely.is_valid(geom)
+    if not invalid.any():
+        return gdf
+    if repair:
+        from .doctor import repair as _repair
+
+        attrs = dict(gdf.attrs)
+        fixed, changes = _repair(gdf)
+        fixed.attrs = {**attrs, "repairs": changes.to_dict(orient="records")}
+        log.info(
+            "%s: repaired %d invalid geometries: %s", source, len(changes), list(changes["code"])
+        )
+        return fixed
+    reasons = shapely.is_valid_reason(geom[invalid])
+    shown = "; ".join(f"{c}: {r}" for c, r in zip(gdf.index[invalid][:5], reasons[:5], strict=True))
+    msg = (
+        f"{source}: {int(invalid.sum())} invalid geometr{'y' if invalid.sum() == 1 else 'ies'} kept "
+        f"as published ({shown}). Areas and overlaps near them may be wrong; pass repair=True "
+        "or run coterminus.repair(layer), and coterminus.doctor(layer) for details."
+    )
+    warnings.warn(msg, RepairWarning, stacklevel=3)
+    return gdf
 
 
 # --------------------------------------------------------------------------------------------
@@ -440,7 +493,9 @@ def _read_table(path: Path) -> pd.DataFrame:
         msg = f"{path} does not exist; check the path or the data directory (COTERMINUS_DATA_DIR)."
         raise FileNotFoundError(msg)
     try:
-        df = pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[""], encoding="utf-8-sig")
+        df = pd.read_csv(
+            path, dtype=str, keep_default_na=False, na_values=[""], encoding="utf-8-sig"
+        )
     except pd.errors.EmptyDataError as exc:
         msg = f"{path.name} is empty; download it again."
         raise EmptyDataError(msg) from exc
@@ -503,7 +558,9 @@ def read_lookup(
     levels = [c.level for c in cols]
     if len(set(levels)) != len(levels):
         dupes = sorted({lv for lv in levels if levels.count(lv) > 1})
-        msg = f"{path.name}: several code columns for level(s) {dupes} ({[c.column for c in cols]})."
+        msg = (
+            f"{path.name}: several code columns for level(s) {dupes} ({[c.column for c in cols]})."
+        )
         raise ColumnError(msg)
     vintages = {c.vintage for c in cols if c.level != "lsoa"}
     if len(vintages) > 1:
@@ -616,7 +673,9 @@ def read_population(
     values = pd.to_numeric(raw.str.replace(",", "", regex=False), errors="coerce")
     bad = values.isna() | (values < 0) | (values != np.floor(values))
     if bad.any():
-        examples = ", ".join(f"{c}={r!r}" for c, r in zip(codes[bad][:10], raw[bad][:10], strict=True))
+        examples = ", ".join(
+            f"{c}={r!r}" for c, r in zip(codes[bad][:10], raw[bad][:10], strict=True)
+        )
         msg = (
             f"{path.name}: {int(bad.sum())} population value(s) missing, negative or not whole "
             f"numbers in column {column!r}: {examples}. Fix or drop those rows; coterminus will "

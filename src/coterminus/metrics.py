@@ -83,12 +83,14 @@ class KernelResult(NamedTuple):
     contained: np.ndarray
     split: np.ndarray
     best_fit: np.ndarray
-    index: float
+    jaccard: float
     outside_best_fit: float
     best_fit_outside: float
 
 
-def coterminosity_kernel(m_f: np.ndarray, totals: np.ndarray, t_f: float, eps: float) -> KernelResult:
+def coterminosity_kernel(
+    m_f: np.ndarray, totals: np.ndarray, t_f: float, eps: float
+) -> KernelResult:
     """The coterminosity metrics of one footprint on plain arrays.
 
     Parameters
@@ -115,13 +117,13 @@ def coterminosity_kernel(m_f: np.ndarray, totals: np.ndarray, t_f: float, eps: f
     Two equal LAs; the footprint is exactly the first one:
 
     >>> r = coterminosity_kernel(np.array([10.0, 0.0]), np.array([10.0, 10.0]), 10.0, 0.005)
-    >>> float(r.index), r.contained.tolist(), r.best_fit.tolist()
+    >>> float(r.jaccard), r.contained.tolist(), r.best_fit.tolist()
     (1.0, [True, False], [True, False])
 
     The footprint is the left half of both LAs (2×2 grid, footprint = left column):
 
     >>> r = coterminosity_kernel(np.array([5.0, 5.0]), np.array([10.0, 10.0]), 10.0, 0.005)
-    >>> float(r.index), r.split.tolist()
+    >>> float(r.jaccard), r.split.tolist()
     (0.5, [True, True])
     """
     m = np.asarray(m_f, dtype=float)
@@ -312,8 +314,8 @@ def footprint_metrics(
         tier=table.target_level,
         tolerance=eps,
         total=t_f,
-        index=float(k.index),
-        coterminous=bool(k.index >= 1.0 - eps),
+        index=float(k.jaccard),
+        coterminous=bool(k.jaccard >= 1.0 - eps),
         by_la=by_la,
         best_fit=sorted(m_f.index[k.best_fit]),
         contained=sorted(m_f.index[k.contained]),

@@ -106,7 +106,7 @@ class OverlapTable:
         >>> lsoa = pd.DataFrame({"u": ["A", "B"], "t": ["X", "X"], "population": [3, 1]})
         >>> population_overlap(lsoa, "u", "t").matrix()
         target  X
-        unit     
+        unit
         A       3
         B       1
         """
@@ -171,7 +171,9 @@ def crosstab(
     return out
 
 
-def _with_shares(pairs: pd.DataFrame, unit_totals: pd.Series, target_totals: pd.Series) -> pd.DataFrame:
+def _with_shares(
+    pairs: pd.DataFrame, unit_totals: pd.Series, target_totals: pd.Series
+) -> pd.DataFrame:
     ut = unit_totals.reindex(pairs["unit"]).to_numpy(dtype=float)
     tt = target_totals.reindex(pairs["target"]).to_numpy(dtype=float)
     value = pairs["value"].to_numpy(dtype=float)
@@ -457,9 +459,15 @@ def cross_check(
     >>> cross_check(pop, pop)["disagree"].tolist()
     [False]
     """
-    a = population.pairs[["unit", "target", "share_of_unit"]].rename(columns={"share_of_unit": "share_pop"})
-    b = area.pairs[["unit", "target", "share_of_unit"]].rename(columns={"share_of_unit": "share_area"})
-    out = a.merge(b, on=["unit", "target"], how="outer").fillna({"share_pop": 0.0, "share_area": 0.0})
+    a = population.pairs[["unit", "target", "share_of_unit"]].rename(
+        columns={"share_of_unit": "share_pop"}
+    )
+    b = area.pairs[["unit", "target", "share_of_unit"]].rename(
+        columns={"share_of_unit": "share_area"}
+    )
+    out = a.merge(b, on=["unit", "target"], how="outer").fillna(
+        {"share_pop": 0.0, "share_area": 0.0}
+    )
     out["difference"] = out["share_area"] - out["share_pop"]
     out["disagree"] = out["difference"].abs() > tolerance
     order = out["difference"].abs().sort_values(ascending=False).index

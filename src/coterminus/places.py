@@ -23,7 +23,13 @@ from .adjacency import adjacency, neighbour_masks
 from .errors import EnumerationTooLargeError, ParameterError
 from .metrics import footprint_metrics
 from .overlap import overlap
-from .partitions import MAX_UNITS, best_partition, connected_subsets, count_partitions, iter_partitions
+from .partitions import (
+    MAX_UNITS,
+    best_partition,
+    connected_subsets,
+    count_partitions,
+    iter_partitions,
+)
 
 if TYPE_CHECKING:
     from .geography import Geography
@@ -112,17 +118,24 @@ class Places:
         """One paragraph for a report."""
         lo, hi = self.band
         inb = self.las[self.las["band"] == "in band"]
+        n, k = len(self.las), len(inb)
         parts = [
-            f"{len(self.las)} whole lower-tier council(s) lie in the footprint; "
-            f"{len(inb)} are already place-sized ({lo:,}–{hi:,} people)."
+            f"{n} whole lower-tier council{'s lie' if n != 1 else ' lies'} in the footprint; "
+            f"{k} {'is' if k == 1 else 'are'} already place-sized ({lo:,}–{hi:,} people)."
         ]
         if not self.groupings.empty:
             g = self.groupings[self.groupings["rank"] == 1]
             out = int(g["people_outside_band"].iloc[0])
-            desc = "; ".join(f"{n} ({p:,})" for n, p in zip(g["names"], g["population"], strict=True))
+            desc = "; ".join(
+                f"{n} ({p:,})" for n, p in zip(g["names"], g["population"], strict=True)
+            )
             parts.append(
-                f"Best grouping into {len(g)} place(s): {desc}"
-                + (f" — {out:,} people are in places outside the band." if out else ", all inside the band.")
+                f"Best grouping into {len(g)} place{'s' if len(g) != 1 else ''}: {desc}"
+                + (
+                    f" — {out:,} people are in places outside the band."
+                    if out
+                    else ", all inside the band."
+                )
             )
         return " ".join(parts)
 
@@ -203,7 +216,9 @@ def places(
     ltla = geo.ltla
     whole = fm.contained
     las = ltla.loc[whole, ["name", "utla", "population"]].copy()
-    las["band"] = np.where(las["population"] < lo, "below", np.where(las["population"] > hi, "above", "in band"))
+    las["band"] = np.where(
+        las["population"] < lo, "below", np.where(las["population"] > hi, "above", "in band")
+    )
     las = las.sort_values("population", ascending=False)
     touched = [c for c in fm.by_la.index if c not in set(whole)]
     excluded = fm.by_la.loc[touched, ["in_footprint", "la_total", "share_of_la", "status"]].copy()
@@ -217,8 +232,17 @@ def places(
         )
         raise EnumerationTooLargeError(msg)
     empty = pd.DataFrame(
-        columns=["rank", "place", "las", "names", "population", "in_band", "crosses_utla",
-                 "people_outside_band", "n_cross_utla"]
+        columns=[
+            "rank",
+            "place",
+            "las",
+            "names",
+            "population",
+            "in_band",
+            "crosses_utla",
+            "people_outside_band",
+            "n_cross_utla",
+        ]
     )
     if n == 0:
         return Places(las, excluded, empty, band, 0, "no whole lower-tier council in the footprint")
