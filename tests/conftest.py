@@ -33,12 +33,3 @@ def data_dir() -> Path:
             pytest.fail(msg)
         pytest.skip(msg)
     return found
-
-
-@pytest.fixture(autouse=True)
-def _isolated_cache(
-    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """Point the parsed-layer/download cache at a per-session temp folder, never the user's cache."""
-    shared = tmp_path_factory.getbasetemp() / "coterminus-cache"
-    monkeypatch.setenv("COTERMINUS_CACHE_DIR", str(shared))

@@ -1,12 +1,11 @@
 """Tests of ``coterminus data status | fetch | verify`` (``coterminus._cli_data``).
 
-The main ``cli.py`` is someone else's; here a bare ``argparse`` parser gets the ``data`` command
-from :func:`add_parser`, the way ``cli.py`` does, and :func:`run` returns the exit code.
+The commands run through :func:`coterminus.cli.main`, which adds the ``data`` command with
+:func:`coterminus._cli_data.add_parser` and turns errors into one line on stderr and an exit code.
 """
 
 from __future__ import annotations
 
-import argparse
 import json
 import re
 import shutil
@@ -14,7 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from coterminus import _cli_data, datasets
+from coterminus import datasets
+from coterminus.cli import main as cli_main
 from ons_server import CCG19_SERVICE, FakeONS, serve
 
 
@@ -44,12 +44,8 @@ def cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 
 def main(*argv: str) -> int:
-    """Build a parser like cli.py does and run ``coterminus <argv>``."""
-    parser = argparse.ArgumentParser(prog="coterminus")
-    subparsers = parser.add_subparsers(dest="command")
-    _cli_data.add_parser(subparsers)
-    args = parser.parse_args(list(argv))
-    return args.func(args)
+    """Run ``coterminus <argv>`` and return its exit code."""
+    return cli_main(list(argv))
 
 
 def one_error_line(err: str) -> str:

@@ -4,6 +4,8 @@
 :func:`~coterminus.datasets.fetch` and :func:`~coterminus.datasets.verify`. ``cli.py`` wires it in
 with :func:`add_parser` and calls :func:`run` (also set as the ``func`` default of the ``data``
 parser). Exit codes: 0 success, 1 an error or a problem found by ``verify``, 2 a usage error.
+Errors propagate to ``cli.main``, which prints the one-line ``coterminus data COMMAND: error: ...``
+(see :mod:`coterminus._cli_common`).
 
 Examples
 --------
@@ -26,6 +28,7 @@ from typing import Any
 import pandas as pd
 
 from . import datasets
+from ._cli_common import UsageError, add_common, print_error
 from .errors import CoterminusError
 
 __all__ = ["add_parser", "run"]
@@ -55,18 +58,7 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     ('status', 2019, True)
     """
     common = argparse.ArgumentParser(add_help=False)
-    common.add_argument(
-        "--vintage",
-        type=int,
-        metavar="Y",
-        help="only the datasets of analysis vintage Y (2019, 2020, 2021 or 2022)",
-    )
-    common.add_argument(
-        "--data-dir",
-        metavar="DIR",
-        help="offline data directory laid out like ../shared/data (default: $COTERMINUS_DATA_DIR)",
-    )
-    common.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    add_common(common, vintage="datasets")
 
     parser: argparse.ArgumentParser = subparsers.add_parser(
         "data",
@@ -128,8 +120,8 @@ def run(args: argparse.Namespace) -> int:
     Returns
     -------
     int
-        0 on success, 1 on an error (one line on stderr) or when ``verify`` finds a problem, 2 on a
-        usage error.
+        0 on success, 1 when ``verify`` finds a problem or ``fetch`` could not download one of the
+    ids given, 2 when no subcommand is given. Other errors propagate (``cli.main`` prints them).
 
     Examples
     --------
@@ -138,7 +130,9 @@ def run(args: argparse.Namespace) -> int:
     >>> parser = argparse.ArgumentParser(prog="coterminus")
     >>> _ = add_parser(parser.add_subparsers(dest="command"))
     >>> run(parser.parse_args(["data", "status", "--data-dir", "/no/such/dir"]))
-    1
+    Traceback (most recent call last):
+    ...
+    coterminus.errors.DataDirError: The data directory ...
     """
     command = getattr(args, "data_command", None)
     if command is None:
@@ -146,20 +140,11 @@ def run(args: argparse.Namespace) -> int:
         if data_parser is not None:
             data_parser.print_help(sys.stderr)
         return 2
-    try:
-        if command == "status":
-            return _status(args)
-        if command == "fetch":
-            return _fetch(args)
-        return _verify(args)
-    except CoterminusError as exc:
-        _error(command, exc)
-        return 1
-
-
-def _error(command: str, exc: BaseException | str) -> None:
-    text = " ".join(str(exc).split())
-    sys.stderr.write(f"coterminus data {command}: error: {text}\n")
+    if command == "status":
+        return _status(args)
+    if command == "fetch":
+        return _fetch(args)
+    return _verify(args)
 
 
 def _records(frame: pd.DataFrame) -> list[dict[Any, Any]]:
@@ -212,8 +197,8 @@ def _status(args: argparse.Namespace) -> int:
 
 def _fetch(args: argparse.Namespace) -> int:
     if not args.ids and args.vintage is None:
-        _error("fetch", "give dataset ids (see `coterminus data status`) or --vintage Y")
-        return 2
+        msg = "give dataset ids (see `coterminus data status`) or --vintage YEAR"
+        raise UsageError(msg)
     options = {
         "base_url": args.base_url,
         "progress": not args.no_progress,
@@ -228,8 +213,8 @@ def _fetch(args: argparse.Namespace) -> int:
         for dataset_id in args.ids:
             try:
                 fetched[dataset_id] = str(datasets.fetch(dataset_id, **options))
-            except CoterminusError as exc:
-                _error("fetch", exc)
+            except CoterminusError as exc:  # report it, and fetch the other ids
+                print_error(args, exc)
                 failed += 1
     else:
         root = datasets.resolve_data_dir(args.data_dir)
@@ -237,11 +222,7 @@ def _fetch(args: argparse.Namespace) -> int:
         wanted = {ds.id for ds in to_fetch}
         if args.force:  # cached files are downloaded again; data-directory files never
             wanted |= {i for i, path in present.items() if root is None or root not in path.parents}
-        try:
-            result = datasets.fetch(vintage=args.vintage, data_dir=args.data_dir, **options)
-        except CoterminusError as exc:
-            _error("fetch", exc)
-            return 1
+        result = datasets.fetch(vintage=args.vintage, data_dir=args.data_dir, **options)
         for dataset_id, path in result.items():
             target = fetched if dataset_id in wanted else available
             target[dataset_id] = str(path)

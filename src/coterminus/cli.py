@@ -1,8 +1,9 @@
 """The ``coterminus`` command line.
 
-Every subcommand takes ``--vintage``, ``--data-dir`` (default ``$COTERMINUS_DATA_DIR``) and
-``--json``; bad input ends with a one-line ``coterminus COMMAND: error: ...`` on stderr and exit
-code 1 (2 for a usage error).
+Every subcommand declares the options they share (``--vintage``, ``--data-dir`` (default
+``$COTERMINUS_DATA_DIR``), ``--json``, ``--out``, the footprint options ``--ccgs``/``--system``)
+through :mod:`coterminus._cli_common`, and runs through its error handling: bad input ends with a
+one-line ``coterminus COMMAND: error: ...`` on stderr and exit code 1 (2 for a usage error).
 
 Examples
 --------
@@ -28,7 +29,7 @@ from typing import Any
 
 import pandas as pd
 
-from .errors import CoterminusError
+from ._cli_common import UsageError, add_common, add_footprint, call, load
 
 __all__ = ["build_parser", "main"]
 
@@ -45,29 +46,15 @@ examples:
 """
 
 
-def _common(p: argparse.ArgumentParser, *, vintage: bool = True) -> None:
-    if vintage:
-        p.add_argument("--vintage", type=int, default=2019, help="geography vintage (default 2019)")
-    p.add_argument(
-        "--data-dir", type=Path, default=None, help="folder laid out like ../shared/data "
-        "(default: $COTERMINUS_DATA_DIR, then the download cache)"
-    )
-    p.add_argument("--json", action="store_true", help="print JSON instead of a table")
-
-
 def _emit(args: argparse.Namespace, frame: pd.DataFrame, payload: Any = None) -> None:
     if args.json:
         data = payload if payload is not None else json.loads(frame.to_json(orient="records"))
         sys.stdout.write(json.dumps(data, indent=2, default=str) + "\n")
     else:
-        with pd.option_context("display.max_rows", 500, "display.width", 160, "display.max_colwidth", 60):
+        with pd.option_context(
+            "display.max_rows", 500, "display.width", 160, "display.max_colwidth", 60
+        ):
             sys.stdout.write(frame.to_string() + "\n")
-
-
-def _load(args: argparse.Namespace, vintage: int | None = None) -> Any:
-    from .geography import load
-
-    return load(vintage or args.vintage, data_dir=args.data_dir)
 
 
 # --- subcommands -------------------------------------------------------------------------------
@@ -75,7 +62,7 @@ def _cmd_systems(args: argparse.Namespace) -> int:
     from .metrics import footprint_metrics
     from .overlap import overlap
 
-    geo = _load(args)
+    geo = load(args)
     table = overlap(geo, "ccg", args.tier)
     rows = []
     for stp, name in geo.stp["name"].items():
@@ -101,8 +88,8 @@ def _cmd_assess(args: argparse.Namespace) -> int:
 
     if not args.ccgs and not args.system:
         msg = "give --ccgs CODE [CODE ...] or --system NAME"
-        raise _UsageError(msg)
-    geo = _load(args)
+        raise UsageError(msg)
+    geo = load(args)
     result = assess(
         geo,
         args.ccgs or None,
@@ -119,7 +106,16 @@ def _cmd_assess(args: argparse.Namespace) -> int:
         sys.stdout.write(result.to_json() + "\n")
         return 0
     sys.stdout.write(result.explain() + "\n\n")
-    cols = ["tier", "name", "in_footprint", "la_total", "share_of_la", "share_of_footprint", "status", "best_fit"]
+    cols = [
+        "tier",
+        "name",
+        "in_footprint",
+        "la_total",
+        "share_of_la",
+        "share_of_footprint",
+        "status",
+        "best_fit",
+    ]
     _emit(args, result.by_la[cols])
     if len(result.mismatch):
         sys.stdout.write("\nwho is outside:\n")
@@ -130,8 +126,8 @@ def _cmd_assess(args: argparse.Namespace) -> int:
 def _cmd_diff(args: argparse.Namespace) -> int:
     from .vintages import diff
 
-    old = _load(args, args.from_)
-    new = _load(args, args.to)
+    old = load(args, args.from_)
+    new = load(args, args.to)
     d = diff(old, new, level=args.level)
     if args.json:
         sys.stdout.write(json.dumps(d.to_dict(), indent=2, default=str) + "\n")
@@ -145,14 +141,10 @@ def _cmd_diff(args: argparse.Namespace) -> int:
 def _cmd_doctor(args: argparse.Namespace) -> int:
     from .doctor import doctor
 
-    geo = _load(args)
+    geo = load(args)
     problems = doctor(geo.layer(args.level))
     _emit(args, problems)
     return 1 if (problems["severity"] == "fatal").any() else 0
-
-
-class _UsageError(CoterminusError, ValueError):
-    pass
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -168,7 +160,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     p = sub.add_parser("systems", help="list the STP/ICS systems and their one-CCG coterminosity")
-    _common(p)
+    add_common(p)
     p.add_argument("--tier", choices=["utla", "ltla"], default="utla")
     p.set_defaults(func=_cmd_systems)
 
@@ -177,24 +169,20 @@ def build_parser() -> argparse.ArgumentParser:
         help="tests I and II for a footprint (a CCG merger or a system)",
         epilog="example: coterminus assess --vintage 2019 --ccgs E38000038 E38000164 E38000195 --json",
     )
-    _common(p)
-    p.add_argument("--ccgs", nargs="+", metavar="CCG", help="CCG codes, NHS codes or names")
-    p.add_argument("--system", help="every CCG of this STP/ICS (name or code)")
+    add_common(p, out="also write the JSON result to this file")
+    add_footprint(p, measure=True)
     p.add_argument("--tier", choices=["utla", "ltla"], default="utla")
-    p.add_argument("--measure", choices=["population", "area"], default="population")
-    p.add_argument("--tolerance", type=float, default=None, help="ε (default 0.005 population, 0.03 area)")
-    p.add_argument("--out", help="also write the JSON result to this file")
     p.set_defaults(func=_cmd_assess)
 
     p = sub.add_parser("diff", help="compare two vintages of a level by LSOA membership")
-    _common(p, vintage=False)
+    add_common(p, vintage=None)
     p.add_argument("--level", default="ccg", choices=["ccg", "stp", "ltla", "utla"])
     p.add_argument("--from", dest="from_", type=int, required=True, metavar="YEAR")
     p.add_argument("--to", type=int, required=True, metavar="YEAR")
     p.set_defaults(func=_cmd_diff)
 
     p = sub.add_parser("doctor", help="list problems in a layer (invalid geometry, gaps, overlaps)")
-    _common(p)
+    add_common(p)
     p.add_argument("--level", default="ccg", choices=["ccg", "stp", "ltla", "utla", "lsoa"])
     p.set_defaults(func=_cmd_doctor)
 
@@ -225,23 +213,14 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         sys.stdout.write(f"coterminus {__version__}\n")
         return 0
-    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, format="%(message)s")
+    logging.basicConfig(
+        level=logging.INFO if args.verbose else logging.WARNING, format="%(message)s"
+    )
     func: Callable[[argparse.Namespace], int] | None = getattr(args, "func", None)
     if func is None:
         parser.print_help()
         return 2
-    try:
-        return int(func(args) or 0)
-    except _UsageError as exc:
-        sys.stderr.write(f"coterminus {args.command}: usage error: {exc}\n")
-        return 2
-    except (CoterminusError, FileNotFoundError, KeyError) as exc:
-        msg = str(exc.args[0]) if isinstance(exc, KeyError) and exc.args else str(exc)
-        sys.stderr.write(f"coterminus {args.command}: error: {msg}\n")
-        return 1
-    except KeyboardInterrupt:  # pragma: no cover
-        sys.stderr.write("coterminus: interrupted\n")
-        return 130
+    return call(func, args)
 
 
 if __name__ == "__main__":  # pragma: no cover

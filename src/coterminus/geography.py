@@ -1,8 +1,9 @@
 """A vintage bundle: every layer an analyst needs for one year, loaded in one call.
 
->>> import coterminus                                      # doctest: +SKIP
->>> geo = coterminus.load(2019, data_dir="../shared/data")  # doctest: +SKIP
->>> geo.ccg.loc["E38000038", ["name", "population"]]        # doctest: +SKIP
+>>> import coterminus
+>>> geo = coterminus.load(2019)  # data_dir= or $COTERMINUS_DATA_DIR
+>>> geo.ccg.at["E38000038", "name"], int(geo.ccg.at["E38000038", "population"])
+('NHS Coventry and Rugby CCG', 480456)
 
 The bundle holds CCGs, systems (STP/ICS), lower- and upper-tier local authorities (GeoDataFrames
 indexed by ONS code, EPSG:27700) and the LSOA building blocks (lookup + mid-2019 populations),
@@ -208,8 +209,8 @@ class Geography:
 
         Examples
         --------
-        >>> geo = load(2019)                                   # doctest: +SKIP
-        >>> geo.members("Coventry and Warwickshire")           # doctest: +SKIP
+        >>> geo = load(2019)
+        >>> geo.members("Coventry and Warwickshire")
         ['E38000038', 'E38000164', 'E38000195']
         """
         stp = self.code(system, level="stp")
@@ -275,8 +276,8 @@ class Geography:
 
         Examples
         --------
-        >>> geo = load(2019)                                     # doctest: +SKIP
-        >>> geo.code("Coventry & Rugby"), geo.code("05A")        # doctest: +SKIP
+        >>> geo = load(2019)
+        >>> geo.code("Coventry & Rugby"), geo.code("05A")
         ('E38000038', 'E38000038')
         """
         q = str(query).strip()
@@ -321,7 +322,14 @@ class Geography:
 
         Examples
         --------
-        >>> load(2019).search("warwick")[["level", "name"]]     # doctest: +SKIP
+        >>> load(2019).search("warwick")[["level", "name"]]
+          level                        name
+        0   ccg  NHS South Warwickshire CCG
+        1   ccg  NHS Warwickshire North CCG
+        2   stp   Coventry and Warwickshire
+        3  ltla          North Warwickshire
+        4  ltla                     Warwick
+        5  utla                Warwickshire
         """
         norm = _normalise_name(text)
         rows = [
@@ -470,8 +478,8 @@ def load(
     Examples
     --------
     >>> import coterminus
-    >>> geo = coterminus.load(2019)                        # doctest: +SKIP
-    >>> len(geo.ccg), len(geo.stp), len(geo.ltla), len(geo.utla)   # doctest: +SKIP
+    >>> geo = coterminus.load(2019)
+    >>> len(geo.ccg), len(geo.stp), len(geo.ltla), len(geo.utla)
     (191, 42, 317, 151)
     """
     if boundaries not in ("derived", "ons"):

@@ -542,7 +542,7 @@ def read_lookup(
     ...                  "1,E38000038,05A,NHS Coventry and Rugby CCG,E54000018,Coventry and Warwickshire\\n")
     >>> lu = read_lookup(p)
     >>> list(lu.columns), lu.attrs["vintage"]
-    (['ccg_nhs', 'ccg_name', 'stp', 'stp_name'], 2019)
+    (['ccg_name', 'ccg_nhs', 'stp', 'stp_name'], 2019)
     >>> lu.loc["E38000038", "stp"]
     'E54000018'
     """

@@ -403,9 +403,9 @@ def overlap(
     Examples
     --------
     >>> import coterminus
-    >>> geo = coterminus.load(2019)                                   # doctest: +SKIP
-    >>> t = coterminus.overlap(geo, "ccg", "ltla")                    # doctest: +SKIP
-    >>> t.matrix().loc["E38000038", ["E08000026", "E07000220"]].tolist()  # doctest: +SKIP
+    >>> geo = coterminus.load(2019)
+    >>> t = coterminus.overlap(geo, "ccg", "ltla")
+    >>> t.matrix().loc["E38000038", ["E08000026", "E07000220"]].tolist()
     [371521, 108935]
     """
     from .geography import normalise_level

@@ -203,10 +203,13 @@ def places(
 
     Examples
     --------
-    >>> import coterminus                                                    # doctest: +SKIP
-    >>> geo = coterminus.load(2019)                                          # doctest: +SKIP
-    >>> p = places(geo, geo.members("Coventry and Warwickshire"))            # doctest: +SKIP
-    >>> p.las["band"].value_counts()                                         # doctest: +SKIP
+    >>> import coterminus
+    >>> geo = coterminus.load(2019)
+    >>> p = places(geo, geo.members("Coventry and Warwickshire"))
+    >>> p.las["band"].value_counts().to_dict()
+    {'below': 5, 'in band': 1}
+    >>> p.best()
+    [['E08000026'], ['E07000219', 'E07000220', 'E07000218'], ['E07000222', 'E07000221']]
     """
     lo, hi = band
     if not 0 <= lo <= hi:

@@ -1,0 +1,198 @@
+"""What every ``coterminus`` subcommand shares: its common options and its error line.
+
+``cli.py`` and the subcommand modules (``_cli_data``, ``_cli_mergers``, ``_cli_maps``) declare
+their options through :func:`add_common` and :func:`add_footprint` (so names, defaults and help
+texts are the same everywhere) and let errors propagate: :func:`call`, which ``cli.main`` runs
+every subcommand through, turns them into one line ``coterminus COMMAND: error: MESSAGE`` on
+stderr and exit code 1, or 2 for a :class:`UsageError`. This module imports none of the command
+modules, so each of them can import it.
+
+Examples
+--------
+>>> import argparse
+>>> p = argparse.ArgumentParser(prog="coterminus assess")
+>>> add_common(p)
+>>> add_footprint(p, measure=True)
+>>> args = p.parse_args(["--system", "E54000018", "--json"])
+>>> args.vintage, args.data_dir, args.json, args.system, args.ccgs, args.tolerance, args.measure
+(2019, None, True, 'E54000018', None, None, 'population')
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, Literal
+
+from .errors import CoterminusError
+
+__all__ = [
+    "UsageError",
+    "add_ccgs",
+    "add_common",
+    "add_footprint",
+    "add_system",
+    "add_tolerance",
+    "call",
+    "command_name",
+    "load",
+    "print_error",
+]
+
+CCGS_HELP = "CCG codes, NHS codes or names"
+SYSTEM_HELP = "every CCG of this STP/ICS (name or E54 code)"
+
+
+class UsageError(CoterminusError, ValueError):
+    """Options that parse but do not make sense together (exit code 2, like argparse's own)."""
+
+
+def add_common(
+    p: argparse.ArgumentParser,
+    *,
+    vintage: Literal["geography", "datasets"] | None = "geography",
+    json: bool = True,
+    out: str | None = None,
+    out_required: bool = False,
+) -> None:
+    """Add ``--vintage``, ``--data-dir``, ``--json`` and ``--out`` as a subcommand uses them.
+
+    Parameters
+    ----------
+    p : argparse.ArgumentParser
+        The subcommand's parser.
+    vintage : {"geography", "datasets"} or None
+        ``"geography"``: the vintage to load (default 2019); ``"datasets"``: only the datasets of
+        that vintage (default all); None: no ``--vintage``.
+    json : bool
+        Add ``--json``.
+    out : str, optional
+        Help text of ``--out`` (what is written there); without it no ``--out``.
+    out_required : bool
+        ``--out`` must be given.
+    """
+    if vintage == "geography":
+        p.add_argument(
+            "--vintage",
+            type=int,
+            default=2019,
+            metavar="YEAR",
+            help="geography vintage (default 2019)",
+        )
+    elif vintage == "datasets":
+        p.add_argument(
+            "--vintage",
+            type=int,
+            default=None,
+            metavar="YEAR",
+            help="only the datasets of analysis vintage YEAR (2019, 2020, 2021 or 2022; "
+            "default all)",
+        )
+    p.add_argument(
+        "--data-dir",
+        type=Path,
+        default=None,
+        metavar="DIR",
+        help="folder laid out like ../shared/data "
+        "(default: $COTERMINUS_DATA_DIR, then the download cache)",
+    )
+    if json:
+        p.add_argument("--json", action="store_true", help="print JSON instead of text")
+    if out is not None:
+        p.add_argument("--out", required=out_required, metavar="FILE", help=out)
+
+
+def add_ccgs(container: Any, *, help_text: str = CCGS_HELP) -> None:
+    """Add ``--ccgs CCG [CCG ...]`` to a parser or argument group."""
+    container.add_argument("--ccgs", nargs="+", metavar="CCG", help=help_text)
+
+
+def add_system(container: Any) -> None:
+    """Add ``--system NAME`` to a parser or (mutually exclusive) argument group."""
+    container.add_argument("--system", metavar="NAME", help=SYSTEM_HELP)
+
+
+def add_tolerance(p: argparse.ArgumentParser, *, measure: bool = False) -> None:
+    """Add ``--tolerance`` (ε), and with ``measure`` also ``--measure population|area``."""
+    if measure:
+        p.add_argument("--measure", choices=["population", "area"], default="population")
+    p.add_argument(
+        "--tolerance",
+        type=float,
+        default=None,
+        metavar="EPS",
+        help="ε (default 0.005 population, 0.03 area)" if measure else "ε (default 0.005)",
+    )
+
+
+def add_footprint(p: argparse.ArgumentParser, *, plan: bool = False, measure: bool = False) -> None:
+    """Add the footprint options: ``--ccgs`` or ``--system`` (or ``--plan``), and ``--tolerance``.
+
+    Which one was given is checked by the command (a :class:`UsageError` when none or several).
+    """
+    who = p.add_argument_group("footprint (one of)")
+    add_ccgs(who)
+    add_system(who)
+    if plan:
+        who.add_argument(
+            "--plan", metavar="PLAN", help='a merger plan: "A,B;C" (new CCGs separated by ";")'
+        )
+    add_tolerance(p, measure=measure)
+
+
+def load(args: argparse.Namespace, vintage: int | None = None) -> Any:
+    """The :class:`~coterminus.geography.Geography` of ``--vintage`` (or ``vintage``)."""
+    from .geography import load as load_geography
+
+    return load_geography(vintage or args.vintage, data_dir=args.data_dir)
+
+
+def command_name(args: argparse.Namespace) -> str:
+    """``COMMAND`` of the error line: ``assess``, or ``data fetch`` for a nested subcommand.
+
+    A command with subcommands of its own stores them as ``<command>_command``.
+
+    Examples
+    --------
+    >>> command_name(argparse.Namespace(command="data", data_command="fetch"))
+    'data fetch'
+    >>> command_name(argparse.Namespace(command="assess"))
+    'assess'
+    """
+    command = getattr(args, "command", None)
+    words = [command, getattr(args, f"{command}_command", None)]
+    return " ".join(str(w) for w in words if w)
+
+
+def print_error(args: argparse.Namespace, exc: BaseException | str) -> None:
+    """Write ``coterminus COMMAND: error: MESSAGE`` (one line) to stderr.
+
+    Examples
+    --------
+    >>> import contextlib, io
+    >>> err = io.StringIO()
+    >>> with contextlib.redirect_stderr(err):
+    ...     print_error(argparse.Namespace(command="assess"), KeyError("No CCG named\\n'X'"))
+    >>> err.getvalue()
+    "coterminus assess: error: No CCG named 'X'\\n"
+    """
+    text = str(exc.args[0]) if isinstance(exc, KeyError) and exc.args else str(exc)
+    prefix = " ".join(["coterminus", command_name(args)]).strip()
+    sys.stderr.write(f"{prefix}: error: {' '.join(text.split())}\n")
+
+
+def call(func: Callable[[argparse.Namespace], int | None], args: argparse.Namespace) -> int:
+    """Run a subcommand and return its exit code; an error is one line on stderr and 1 (2 usage)."""
+    try:
+        return int(func(args) or 0)
+    except UsageError as exc:
+        print_error(args, exc)
+        return 2
+    except (CoterminusError, FileNotFoundError, KeyError) as exc:
+        print_error(args, exc)
+        return 1
+    except KeyboardInterrupt:  # pragma: no cover
+        sys.stderr.write("coterminus: interrupted\n")
+        return 130

@@ -1,0 +1,206 @@
+"""The ``map`` and ``report`` commands of the ``coterminus`` command line.
+
+::
+
+    coterminus map --vintage 2019 --system "Coventry and Warwickshire" --offline --out cw.html
+    coterminus map --vintage 2019 --ccgs 05A 05R 05H --out cw.pdf
+    coterminus map --vintage 2019 --plan "E38000038,E38000195;E38000164" --out plan.png
+    coterminus report --vintage 2019 --system "Coventry and Warwickshire" --out cw-report.html
+
+The output path is checked (folder exists and is writable, known suffix) before any data is
+loaded. ``.html`` makes an interactive map; ``.png`` (300 dpi), ``.pdf`` and ``.svg`` a print map.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from pathlib import Path
+from typing import Any
+
+from ._atomic import check_output_path
+from ._cli_common import UsageError, add_common, add_footprint
+from ._cli_common import load as _load
+from .errors import CoterminusError, ParameterError
+from .figures import FIGURE_SUFFIXES
+from .maps import MAP_SUFFIXES
+from .report import REPORT_SUFFIXES
+
+__all__ = ["add_parser", "parse_plan", "run", "run_map", "run_report"]
+
+log = logging.getLogger(__name__)
+
+MAP_OUT = MAP_SUFFIXES + FIGURE_SUFFIXES
+REPORT_OUT = REPORT_SUFFIXES
+
+
+def parse_plan(text: str) -> list[list[str]]:
+    """Parse ``--plan "A,B;C"`` into blocks (``;`` between new CCGs, ``,`` within one).
+
+    Examples
+    --------
+    >>> parse_plan("E38000038, E38000195; E38000164")
+    [['E38000038', 'E38000195'], ['E38000164']]
+    >>> parse_plan(" ; ")
+    Traceback (most recent call last):
+    ...
+    coterminus.errors.ParameterError: --plan ' ; ' has no CCGs; write it as "A,B;C" ...
+    """
+    blocks = [[c.strip() for c in b.split(",") if c.strip()] for b in text.split(";")]
+    blocks = [b for b in blocks if b]
+    if not blocks:
+        msg = (
+            f"--plan {text!r} has no CCGs; write it as \"A,B;C\" (new CCGs separated by ';', "
+            "their CCG codes by ',')."
+        )
+        raise ParameterError(msg)
+    return blocks
+
+
+def add_parser(subparsers: Any) -> None:
+    """Add the ``map`` and ``report`` commands to the main parser's subparsers.
+
+    Examples
+    --------
+    >>> import argparse
+    >>> parser = argparse.ArgumentParser(prog="coterminus")
+    >>> add_parser(parser.add_subparsers(dest="command"))
+    >>> args = parser.parse_args(["map", "--system", "E54000018", "--offline", "--out", "m.html"])
+    >>> args.command, args.system, args.offline, args.tier, args.func.__name__
+    ('map', 'E54000018', True, 'both', 'run')
+    """
+    p = _command(
+        subparsers,
+        "map",
+        out=".html, .png, .pdf or .svg",
+        example="--offline --out cw.html",
+        help="map a footprint or merger plan against the councils (.html, .png, .pdf, .svg)",
+        description="Map a footprint (or merger plan) against the councils: an interactive "
+        "HTML map, or a print map (PNG at 300 dpi, PDF, SVG).",
+    )
+    p.add_argument(
+        "--tier",
+        choices=["utla", "ltla", "both"],
+        default="both",
+        help="council layers to draw (default both; print maps shade the upper tier)",
+    )
+    p.add_argument(
+        "--offline",
+        action="store_true",
+        help="embed the map's JavaScript and CSS so the HTML opens with no network",
+    )
+    p.add_argument(
+        "--simplify",
+        default="auto",
+        metavar="METRES",
+        help="display simplification in metres, 'auto' (default) or 'none'",
+    )
+
+    p = _command(
+        subparsers,
+        "report",
+        out=".html or .pdf",
+        example="--out cw-report.html",
+        help="board-paper report of a footprint or merger plan (.html or .pdf)",
+        description="A board-paper report: verdicts for tests I and II, population and council "
+        "tables, the people outside, place sizes, the map, a method note and the other merger "
+        "criteria for the authors to complete.",
+    )
+    p.add_argument(
+        "--tier",
+        choices=["utla", "ltla"],
+        default="utla",
+        help="tier of the headline verdict (default utla)",
+    )
+    p.add_argument("--title", help="report title")
+
+
+def _command(
+    subparsers: Any, name: str, *, out: str, example: str, **kwargs: str
+) -> argparse.ArgumentParser:
+    """The ``map`` or ``report`` parser: the common options, an output file, a footprint or plan."""
+    p: argparse.ArgumentParser = subparsers.add_parser(
+        name,
+        epilog=f'example: coterminus {name} --vintage 2019 --system "Coventry and Warwickshire" '
+        + example,
+        **kwargs,
+    )
+    add_common(p, json=False, out=f"output file: {out}", out_required=True)
+    add_footprint(p, plan=True)
+    p.set_defaults(func=run)
+    return p
+
+
+def _who(args: argparse.Namespace) -> dict[str, Any]:
+    given = [n for n in ("ccgs", "system", "plan") if getattr(args, n, None)]
+    if len(given) != 1:
+        msg = 'give exactly one of --ccgs CODE [CODE ...], --system NAME or --plan "A,B;C"' + (
+            f" (got {', '.join('--' + g for g in given)})" if given else ""
+        )
+        raise UsageError(msg)
+    if args.plan:
+        return {"plan": parse_plan(args.plan)}
+    if args.system:
+        return {"system": args.system}
+    return {"footprint": list(args.ccgs)}
+
+
+def _simplify_arg(text: str) -> Any:
+    if str(text).lower() in ("none", "0", "off"):
+        return None
+    if str(text).lower() == "auto":
+        return "auto"
+    try:
+        return float(text)
+    except ValueError:
+        msg = f"--simplify {text!r}; give metres (e.g. 50), 'auto' or 'none'."
+        raise ParameterError(msg) from None
+
+
+def _wrote(path: Path) -> int:
+    sys.stdout.write(f"wrote {path} ({path.stat().st_size / 1e6:.2f} MB)\n")
+    return 0
+
+
+def run_map(args: argparse.Namespace) -> int:
+    """``coterminus map``: write an interactive (.html) or print (.png/.pdf/.svg) map."""
+    out = check_output_path(args.out, suffixes=MAP_OUT)  # before any heavy work
+    who = _who(args)
+    simplify = _simplify_arg(args.simplify)
+    html = out.suffix.lower() in MAP_SUFFIXES
+    if not html and args.offline:
+        log.info("--offline only matters for .html maps; %s needs no network anyway", out.suffix)
+    geo = _load(args)
+    from . import figures, maps
+
+    layers = maps.map_layers(geo, **who, tolerance=args.tolerance, simplify_m=simplify)
+    if html:
+        m = maps.draw_layers(layers, tier=args.tier, offline=args.offline)
+        return _wrote(maps.save_map(m, out, offline=args.offline))
+    fig = figures.footprint_figure(geo, layers=layers, tier=args.tier)
+    return _wrote(figures.save_figure(fig, out))
+
+
+def run_report(args: argparse.Namespace) -> int:
+    """``coterminus report``: write a board-paper report (.html or .pdf)."""
+    out = check_output_path(args.out, suffixes=REPORT_OUT)  # before any heavy work
+    who = _who(args)
+    geo = _load(args)
+    from .report import report
+
+    written = report(
+        geo, **who, out=out, tier=args.tier, tolerance=args.tolerance, title=args.title
+    )
+    assert isinstance(written, Path)
+    return _wrote(written)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Dispatch ``map`` / ``report`` (the ``func`` both parsers set)."""
+    if args.command == "map":
+        return run_map(args)
+    if args.command == "report":
+        return run_report(args)
+    msg = f"unknown command {args.command!r} for coterminus._cli_maps"  # pragma: no cover
+    raise CoterminusError(msg)  # pragma: no cover

@@ -1,0 +1,231 @@
+"""``coterminus mergers``: every way of merging the CCGs of a system, ranked and explained.
+
+Examples
+--------
+::
+
+    coterminus mergers --vintage 2019 --system "Cheshire and Merseyside" --contiguous --top 20
+    coterminus mergers --vintage 2019 --system "Cheshire and Merseyside" --out plans.parquet
+    coterminus mergers --vintage 2019 --all-systems --out national.parquet
+    coterminus mergers --system "Hampshire and the Isle of Wight" --contiguous \\
+        --join "Isle of Wight:Portsmouth" --weights not_coterminous_utla=1,outside_band=0.5
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from typing import Any
+
+from ._cli_common import UsageError, add_ccgs, add_common, add_system, add_tolerance, load
+from .errors import ParameterError
+
+__all__ = ["add_parser", "run"]
+
+EPILOG = """\
+examples:
+  coterminus mergers --vintage 2019 --system "Cheshire and Merseyside" --contiguous --top 20
+  coterminus mergers --vintage 2019 --system "Cheshire and Merseyside" --out plans.parquet
+  coterminus mergers --vintage 2019 --all-systems --out national.parquet
+  coterminus mergers --system "Coventry and Warwickshire" \\
+      --weights not_coterminous_utla=1,n_ccgs=0.1
+
+criteria for --weights (all lower-is-better sums over blocks):
+  n_ccgs, not_coterminous_utla, not_coterminous_ltla, mismatch_utla, mismatch_ltla,
+  split_pairs_utla, split_pairs_ltla, outside_band, band_gap, non_contiguous
+"""
+
+
+def add_parser(subparsers: Any) -> argparse.ArgumentParser:
+    """Register the ``mergers`` subcommand on the main parser's subparsers."""
+    p = subparsers.add_parser(
+        "mergers",
+        help="rank every way of merging the CCGs of a system (or of every system)",
+        description=(
+            "Enumerate every merger plan (set partition) of a system's CCGs, score each by "
+            "look-ups in a table over all candidate footprints, and rank them under a weighted "
+            "objective shown in the output."
+        ),
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    add_common(p, out="write every scored plan to this .parquet or .csv file")
+    which = p.add_mutually_exclusive_group(required=True)
+    add_system(which)
+    which.add_argument("--all-systems", action="store_true", help="every system of the vintage")
+    add_ccgs(p, help_text="only these CCGs of the system (CCG codes, NHS codes or names)")
+    p.add_argument("--contiguous", action="store_true", help="only blocks of touching CCGs")
+    p.add_argument("--top", type=int, default=None, help="plans to show (default 20; 5 per system)")
+    p.add_argument("--weights", help="criterion=weight,... (see below); default shown in output")
+    p.add_argument("--n-ccgs", metavar="N|MIN-MAX", help="number of CCGs after merger")
+    p.add_argument("--population-band", metavar="LOW-HIGH", help="hard limit on block populations")
+    p.add_argument("--band", metavar="LOW-HIGH", default="250000-500000", help="scored band")
+    p.add_argument("--coterminous-only", choices=["utla", "ltla", "both"], default=None)
+    p.add_argument(
+        "--join", nargs="+", metavar="A:B", default=[], help="treat two CCGs as adjacent"
+    )
+    p.add_argument("--separate", nargs="+", metavar="A:B", default=[], help="treat as not adjacent")
+    add_tolerance(p, measure=True)
+    p.add_argument("--max-plans", type=float, default=5e7, help="refuse beyond this many plans")
+    p.add_argument("--backend", choices=["auto", "numpy", "numba"], default="auto")
+    p.add_argument(
+        "--workers", type=int, default=0, help="run on a local Dask cluster of N workers"
+    )
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.set_defaults(func=run)
+    return p
+
+
+def _range(text: str | None, what: str) -> tuple[float, float] | None:
+    if text is None:
+        return None
+    parts = text.replace("–", "-").replace(",", "").split("-")
+    try:
+        vals = [float(x) for x in parts if x.strip() != ""]
+    except ValueError:
+        vals = []
+    if len(vals) == 1 and len(parts) == 1:
+        return vals[0], vals[0]
+    if len(vals) != 2:
+        msg = f"{what} {text!r} is not N or LOW-HIGH (e.g. 250000-500000)"
+        raise ParameterError(msg)
+    return vals[0], vals[1]
+
+
+def _weights(text: str | None) -> dict[str, float] | None:
+    if not text:
+        return None
+    out: dict[str, float] = {}
+    for item in text.split(","):
+        if not item.strip():
+            continue
+        key, sep, value = item.partition("=")
+        if not sep:
+            msg = f"--weights item {item!r} is not criterion=weight"
+            raise ParameterError(msg)
+        try:
+            out[key.strip()] = float(value)
+        except ValueError:
+            msg = f"--weights {key.strip()}={value!r}: the weight is not a number"
+            raise ParameterError(msg) from None
+    return out
+
+
+def _pairs(geo: Any, items: list[str], flag: str, value: bool) -> dict[tuple[str, str], bool]:
+    from .errors import UnknownAreaError
+
+    out: dict[tuple[str, str], bool] = {}
+    problems = []
+    for item in items:
+        a, sep, b = item.partition(":")
+        if not sep:
+            msg = f"{flag} {item!r} is not A:B (two CCG names or codes)"
+            raise ParameterError(msg)
+        try:
+            ca, cb = geo.code(a, level="ccg"), geo.code(b, level="ccg")
+        except UnknownAreaError as exc:
+            problems.append(f"{flag} {item!r}: {exc}")
+            continue
+        out[(ca, cb)] = value
+    if problems:
+        raise UnknownAreaError("; ".join(problems))
+    return out
+
+
+def run(args: argparse.Namespace) -> int:
+    """Execute ``coterminus mergers``; returns the exit code (errors propagate to ``cli.main``)."""
+    from .mergers import mergers, national
+
+    weights = _weights(args.weights)
+    n_ccgs_range = _range(args.n_ccgs, "--n-ccgs")
+    n_ccgs = None if n_ccgs_range is None else (int(n_ccgs_range[0]), int(n_ccgs_range[1]))
+    band = _range(args.band, "--band")
+    pop_band = _range(args.population_band, "--population-band")
+    if args.out is not None:  # fail before any work when the output cannot be written
+        from ._atomic import check_output_path
+
+        check_output_path(args.out, suffixes=(".parquet", ".csv"))
+    geo = load(args)
+    overrides = {**_pairs(geo, args.join, "--join", True)}
+    overrides.update(_pairs(geo, args.separate, "--separate", False))
+    options: dict[str, Any] = {
+        "contiguous": args.contiguous,
+        "overrides": overrides or None,
+        "n_ccgs": n_ccgs,
+        "population_band": pop_band,
+        "coterminous_only": args.coterminous_only or False,
+        "band": band,
+        "weights": weights,
+        "tolerance": args.tolerance,
+        "measure": args.measure,
+        "out": args.out,
+        "max_plans": args.max_plans,
+        "backend": args.backend,
+    }
+    client = None
+    cluster = None
+    try:
+        if args.workers and args.workers > 0:
+            from distributed import Client, LocalCluster
+
+            for name in ["distributed", *logging.root.manager.loggerDict]:
+                if name.startswith("distributed"):  # the cluster's chatter is not our output
+                    logging.getLogger(name).setLevel(logging.WARNING)
+
+            cluster = LocalCluster(
+                n_workers=args.workers, threads_per_worker=1, processes=False,
+                dashboard_address=None, silence_logs=logging.ERROR,
+            )  # fmt: skip
+            client = Client(cluster)
+        progress = not args.no_progress and not args.json and sys.stderr.isatty()
+        if args.all_systems:
+            if args.ccgs:
+                msg = "--ccgs works with --system, not --all-systems"
+                raise UsageError(msg)
+            res = national(
+                geo, top=5 if args.top is None else args.top, executor=client,
+                progress=progress, **options,
+            )  # fmt: skip
+            if args.json:
+                sys.stdout.write(json.dumps(res.to_dict(), indent=2, default=str) + "\n")
+            else:
+                sys.stdout.write(_national_text(res) + "\n")
+            return 0
+        result = mergers(
+            geo, args.system, units=args.ccgs, top=20 if args.top is None else args.top,
+            executor=client, progress=progress, **options,
+        )  # fmt: skip
+        if args.json:
+            sys.stdout.write(json.dumps(result.to_dict(), indent=2, default=str) + "\n")
+        else:
+            sys.stdout.write(result.summary(rows=len(result.top)) + "\n")
+        return 0
+    finally:
+        if client is not None:
+            client.close()
+        if cluster is not None:
+            cluster.close()
+
+
+def _national_text(res: Any) -> str:
+    import pandas as pd
+
+    from .mergers import _weights_text
+
+    lines = [
+        f"{len(res.results)} systems, {res.n_plans:,} plans scored in {res.seconds:.1f} s"
+        + (f" ({res.constraints})" if res.constraints else ""),
+        "objective = Σ over blocks of Σ weight × criterion (lower is better):",
+        *[f"  {t}" for t in _weights_text(res.weights, "population")],
+        "",
+    ]
+    cols = ["name", "n_ccgs_now", "n_plans", "n_ccgs", "objective", "blocks"]
+    with pd.option_context(
+        "display.width", 200, "display.max_colwidth", 90, "display.max_rows", 100
+    ):
+        lines.append(res.summary[cols].to_string())
+    if res.out is not None:
+        lines.append(f"full plan table: {res.out}")
+    return "\n".join(lines)

@@ -1,0 +1,1235 @@
+"""Interactive maps (folium/Leaflet) of a footprint, a merger plan or every system.
+
+One call from a notebook returns a :class:`folium.Map`; :func:`save_map` writes it as one HTML
+file. The map shows
+
+* the footprint outline (or each new CCG of a merger plan, one colour each),
+* its member CCGs,
+* upper- and lower-tier councils as layers you can switch on and off, each shaded by the share
+  of it inside the footprint, with the split councils outlined in red (dashed),
+* tooltips with names and figures, a legend, a layer control, the ONS/OS attribution,
+
+and is fitted to the footprint. Boundaries are simplified for display as a coverage in metres
+before reprojection (see :mod:`coterminus._simplify`), so neighbours still touch and one system
+is well under 1 MB. With ``offline=True`` the page embeds the Leaflet JavaScript and CSS it
+needs (vendored from the ``leaflet`` npm package, BSD-2-Clause, in ``coterminus/static``) and
+loads nothing from the network; no web map tiles are drawn unless you ask for them.
+
+Every name shown in the page is HTML-escaped.
+
+Examples
+--------
+>>> import coterminus
+>>> from coterminus import maps
+>>> geo = coterminus.load(2019)                                            # doctest: +SKIP
+>>> m = maps.footprint_map(geo, system="Coventry and Warwickshire", offline=True)  # doctest: +SKIP
+>>> maps.save_map(m, "cw.html")                                            # doctest: +SKIP
+>>> maps.plan_map(geo, [["E38000038", "E38000195"], ["E38000164"]])      # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import importlib
+import json
+import logging
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+
+from ._atomic import atomic_write_text, check_output_path
+from ._simplify import (
+    auto_tolerance,
+    estimate_geojson_bytes,
+    simplified_layer,
+    to_display,
+    union_groups,
+    warn_if_large,
+)
+from .errors import (
+    FootprintError,
+    MissingDependencyError,
+    OutputError,
+    ParameterError,
+    UnknownAreaError,
+    VintageMismatchError,
+)
+
+if TYPE_CHECKING:
+    import folium
+
+    from .assess import Assessment
+    from .geography import Geography
+    from .metrics import FootprintMetrics
+
+__all__ = [
+    "ATTRIBUTION",
+    "MAP_SUFFIXES",
+    "PLAN_COLOURS",
+    "SHARE_COLOURS",
+    "SPLIT_COLOUR",
+    "MapLayers",
+    "attribution",
+    "draw_layers",
+    "footprint_map",
+    "map_layers",
+    "normalise_plan",
+    "offline_html",
+    "plan_map",
+    "save_map",
+    "share_classes",
+]
+
+log = logging.getLogger(__name__)
+
+Tier = Literal["utla", "ltla", "both"]
+Simplify = float | Literal["auto"] | None
+
+#: The attribution every map, figure and report carries (``{year}`` = the vintage).
+ATTRIBUTION = (
+    "Source: Office for National Statistics licensed under the Open Government Licence v.3.0. "
+    "Contains OS data © Crown copyright and database right {year}."
+)
+#: Suffixes :func:`save_map` writes.
+MAP_SUFFIXES = (".html", ".htm")
+#: Fill colours of the four share classes, light to dark (ColorBrewer Blues: distinct in grey).
+SHARE_COLOURS = {
+    "marginal": "#deebf7",
+    "minority": "#9ecae1",
+    "majority": "#4292c6",
+    "contained": "#08306b",
+}
+#: Outline colour of split councils.
+SPLIT_COLOUR = "#b2182b"
+#: One colour per new CCG of a plan (Okabe–Ito first, then ColorBrewer Set3/Paired).
+PLAN_COLOURS = (
+    "#E69F00",
+    "#56B4E9",
+    "#009E73",
+    "#F0E442",
+    "#0072B2",
+    "#D55E00",
+    "#CC79A7",
+    "#8DD3C7",
+    "#BEBADA",
+    "#FB8072",
+    "#B3DE69",
+    "#FCCDE5",
+)
+_TIER_LABEL = {"utla": "Upper-tier councils", "ltla": "Lower-tier councils"}
+_TIER_WORD = {"utla": "upper tier", "ltla": "lower tier"}
+_LEAFLET_JS = "leaflet.js"
+_LEAFLET_CSS = "leaflet.css"
+_CSS_IMAGES = (
+    "layers.png",
+    "layers-2x.png",
+    "marker-icon.png",
+    "marker-icon-2x.png",
+    "marker-shadow.png",
+)
+#: Budgets (bytes of boundary data) above which a warning says how big the page will be.
+_MAX_BYTES = 5_000_000
+
+
+def attribution(year: int | str) -> str:
+    """The ONS/OS attribution for a vintage.
+
+    Examples
+    --------
+    >>> attribution(2019)  # doctest: +NORMALIZE_WHITESPACE
+    'Source: Office for National Statistics licensed under the Open Government Licence v.3.0.
+    Contains OS data © Crown copyright and database right 2019.'
+    """
+    return ATTRIBUTION.format(year=year)
+
+
+def share_classes(tolerance: float) -> list[tuple[str, str, str]]:
+    """The four share classes ``(key, label, colour)`` for tolerance ε, darkest first.
+
+    Examples
+    --------
+    >>> [k for k, _, _ in share_classes(0.005)]
+    ['contained', 'majority', 'minority', 'marginal']
+    >>> share_classes(0.005)[0][1]
+    'wholly inside (≥ 99.5%)'
+    """
+    hi = f"{(1 - tolerance) * 100:g}"
+    lo = f"{tolerance * 100:g}"
+    return [
+        ("contained", f"wholly inside (≥ {hi}%)", SHARE_COLOURS["contained"]),
+        ("majority", f"mostly inside (50–{hi}%): split", SHARE_COLOURS["majority"]),
+        ("minority", f"partly inside ({lo}–50%): split", SHARE_COLOURS["minority"]),
+        ("marginal", f"marginal (≤ {lo}%)", SHARE_COLOURS["marginal"]),
+    ]
+
+
+def _share_class(share: np.ndarray, eps: float) -> np.ndarray:
+    s = np.asarray(share, dtype=float)
+    return np.select(
+        [s >= 1 - eps, s >= 0.5, s > eps], ["contained", "majority", "minority"], default="marginal"
+    )
+
+
+def _require(module: str, *, needed_for: str, pip: str, instead: str | None = None) -> Any:
+    """Import an optional-looking dependency, or say how to install it (MissingDependencyError).
+
+    Shared by the maps (folium), the print figures (matplotlib) and the reports (jinja2).
+    """
+    try:
+        return importlib.import_module(module)
+    except ImportError as exc:  # pragma: no cover - each of them is a dependency of coterminus
+        msg = (
+            f"{needed_for} need {module}, which is not installed; install it with "
+            f"pip install '{pip}' (it is a dependency of coterminus: pip install coterminus "
+            "reinstalls it)" + (f", or {instead}." if instead else ".")
+        )
+        raise MissingDependencyError(msg) from exc
+
+
+def _folium() -> Any:
+    return _require(
+        "folium",
+        needed_for="interactive maps",
+        pip="folium>=0.15",
+        instead="draw a static map with coterminus.figures.footprint_figure",
+    )
+
+
+# ------------------------------------------------------------------------------------------
+# what a map draws
+# ------------------------------------------------------------------------------------------
+@dataclass
+class MapLayers:
+    """Everything a map of a footprint, a plan or all systems draws (EPSG:27700, simplified).
+
+    Interactive maps (:func:`footprint_map`, :func:`plan_map`) and print figures
+    (:mod:`coterminus.figures`) draw the same :class:`MapLayers`, so they show the same content.
+
+    Attributes
+    ----------
+    kind : {"footprint", "plan", "systems"}
+    title : str
+    vintage : int
+    tolerance : float
+        ε used for the share classes and the split/contained status.
+    measure : str
+    simplify_m : float or None
+        Display simplification tolerance in metres (``None`` = unsimplified).
+    outlines : geopandas.GeoDataFrame
+        One row per footprint / new CCG / system: ``name``, ``population``, ``n_ccgs``,
+        ``members``, ``colour``, ``test_i``, ``test_ii`` (plain text, unescaped).
+    ccgs : geopandas.GeoDataFrame
+        Member CCGs: ``name``, ``nhs_code``, ``population``, ``group``, ``group_name``,
+        ``colour``.
+    councils : dict of str to geopandas.GeoDataFrame
+        Per tier (``"utla"``, ``"ltla"``), the councils the footprint touches: ``name``,
+        ``la_total``, ``in_group``, ``share`` (of the council inside the footprint — or, for a
+        plan or systems, inside the one new CCG/system holding most of it), ``group``,
+        ``group_name``, ``n_groups``, ``status`` (contained/split/marginal), ``share_class``.
+    metrics : dict
+        ``{tier: {group: FootprintMetrics}}``.
+    """
+
+    kind: str
+    title: str
+    vintage: int
+    tolerance: float
+    measure: str
+    simplify_m: float | None
+    outlines: gpd.GeoDataFrame
+    ccgs: gpd.GeoDataFrame
+    councils: dict[str, gpd.GeoDataFrame]
+    metrics: dict[str, dict[str, FootprintMetrics]] = field(repr=False, default_factory=dict)
+
+    @property
+    def bounds(self) -> np.ndarray:
+        """``[minx, miny, maxx, maxy]`` of everything drawn (EPSG:27700)."""
+        frames = [self.outlines, *self.councils.values()]
+        b = np.array([f.total_bounds for f in frames if len(f)])
+        return np.array([b[:, 0].min(), b[:, 1].min(), b[:, 2].max(), b[:, 3].max()])
+
+    def estimated_bytes(self, tiers: Iterable[str] | None = None) -> int:
+        """Rough size of the boundary data in a web page (``[lon, lat]`` pairs × 24 bytes)."""
+        tiers = list(self.councils) if tiers is None else list(tiers)
+        frames = [self.outlines.geometry, self.ccgs.geometry]
+        frames += [self.councils[t].geometry for t in tiers if t in self.councils]
+        return sum(estimate_geojson_bytes(f) for f in frames)
+
+    @property
+    def share_label(self) -> str:
+        """What the council shading means, for legends."""
+        if self.kind == "footprint":
+            return "Share of each council inside the footprint"
+        if self.kind == "plan":
+            return "Largest share of each council in one new CCG"
+        return "Largest share of each council in one system"
+
+
+def _fmt_amount(x: float, measure: str) -> str:
+    if measure == "population":
+        return f"{round(float(x)):,}"
+    return f"{float(x) / 1e6:,.1f} km²"
+
+
+def _plan_blocks(plan: Any) -> tuple[list[Any], list[str] | None]:
+    if hasattr(plan, "blocks"):  # a plan object from coterminus.mergers
+        plan = plan.blocks
+    if isinstance(plan, str):
+        plan = [b.split(",") for b in plan.split(";") if b.strip()]
+    if isinstance(plan, Mapping):
+        return list(plan.values()), [str(k) for k in plan]
+    return list(plan), None
+
+
+def normalise_plan(geo: Geography, plan: Any) -> dict[str, list[str]]:
+    """Turn a merger plan into ``{label: [CCG codes]}``, checking it against ``geo``.
+
+    Parameters
+    ----------
+    geo : Geography
+    plan : sequence of blocks, mapping of label to block, str, or object with ``.blocks``
+        Each block is a list of CCG codes, NHS codes or names (a lone string is a one-CCG
+        block); a string plan is ``"A,B;C"`` (blocks separated by ``;``).
+
+    Returns
+    -------
+    dict
+        Labels ``"New CCG 1"``, ... (or the mapping's keys) to sorted CCG codes.
+
+    Raises
+    ------
+    FootprintError
+        An empty plan or block, or a CCG in more than one block.
+    VintageMismatchError, UnknownAreaError
+        Codes that are not CCGs of this vintage — every problem in one message.
+
+    Examples
+    --------
+    >>> normalise_plan(geo, "E38000038,E38000195;E38000164")     # doctest: +SKIP
+    {'New CCG 1': ['E38000038', 'E38000195'], 'New CCG 2': ['E38000164']}
+    """
+    from .assess import resolve_footprint
+
+    blocks, labels = _plan_blocks(plan)
+    if not blocks:
+        msg = "the plan has no blocks; give a list of blocks, each a list of CCG codes."
+        raise FootprintError(msg)
+    out: dict[str, list[str]] = {}
+    problems: list[str] = []
+    vintage_problem = False
+    for i, block in enumerate(blocks):
+        label = labels[i] if labels else f"New CCG {i + 1}"
+        items = [block] if isinstance(block, str) else [str(b).strip() for b in block]
+        try:
+            codes, _ = resolve_footprint(geo, items)
+        except VintageMismatchError as exc:
+            vintage_problem = True
+            problems.append(f"{label}: {exc}")
+            continue
+        except (UnknownAreaError, FootprintError) as exc:
+            problems.append(f"{label}: {exc}")
+            continue
+        out[label] = codes
+    if problems:
+        text = "; ".join(problems)
+        if vintage_problem:
+            raise VintageMismatchError(text)
+        raise UnknownAreaError(text)
+    seen: dict[str, str] = {}
+    dupes = []
+    for label, codes in out.items():
+        for c in codes:
+            if c in seen:
+                dupes.append(f"{c} is in {seen[c]} and {label}")
+            seen[c] = label
+    if dupes:
+        msg = f"a CCG can join only one new CCG, but {'; '.join(dupes)}; fix the plan."
+        raise FootprintError(msg)
+    return out
+
+
+def _resolve_simplify(simplify_m: Simplify, bounds: np.ndarray) -> float | None:
+    if simplify_m == "auto":
+        return auto_tolerance(bounds)
+    if simplify_m is None or simplify_m is False:
+        return None
+    try:
+        value = float(simplify_m)
+    except (TypeError, ValueError):
+        value = -1.0
+    if value < 0 or not np.isfinite(value):
+        msg = f"simplify_m={simplify_m!r}; give metres ≥ 0 (e.g. 50), 'auto' or None."
+        raise ParameterError(msg)
+    return value or None
+
+
+def _check_request(
+    geo: Geography,
+    footprint: Any,
+    system: str | None,
+    plan: Any,
+    assessment: Assessment | None,
+    *,
+    what: str = "map",
+) -> None:
+    """Refuse an assessment of another vintage, and a plan together with a footprint.
+
+    Shared by :func:`map_layers` and :func:`coterminus.report.report_context` (``what`` names
+    the map or the report in the message).
+    """
+    if (
+        assessment is not None
+        and assessment.geo is not geo
+        and assessment.geo.vintage != geo.vintage
+    ):
+        msg = (
+            f"the assessment is of the {assessment.geo.vintage} geography but the {what} is of "
+            f"{geo.vintage}; pass geo=assessment.geo or assess the footprint again with "
+            f"coterminus.assess.assess(geo, ...)."
+        )
+        raise VintageMismatchError(msg)
+    if plan is not None and (footprint is not None or system is not None or assessment is not None):
+        msg = "give either plan= or a footprint (footprint/system/assessment), not both."
+        raise ParameterError(msg)
+
+
+def map_layers(
+    geo: Geography,
+    footprint: Sequence[str] | str | None = None,
+    *,
+    system: str | None = None,
+    plan: Any = None,
+    assessment: Assessment | None = None,
+    tolerance: float | None = None,
+    simplify_m: Simplify = "auto",
+) -> MapLayers:
+    """The layers a map draws: a footprint, a merger plan, or (with none) every system.
+
+    Parameters
+    ----------
+    geo : Geography
+        From :func:`coterminus.load`.
+    footprint : str or sequence of str, optional
+        CCG codes, NHS codes or names.
+    system : str, optional
+        Every CCG of this STP/ICS.
+    plan : optional
+        A merger plan: blocks of CCG codes (see :func:`normalise_plan`).
+    assessment : Assessment, optional
+        Reuse an :func:`coterminus.assess.assess` result (its members, measure and ε).
+    tolerance : float, optional
+        ε; default 0.005 (population).
+    simplify_m : float, "auto" or None
+        Display simplification in metres; ``"auto"`` is 50 m for a system and grows with the
+        extent (see :func:`coterminus._simplify.auto_tolerance`).
+
+    Returns
+    -------
+    MapLayers
+
+    Examples
+    --------
+    >>> layers = map_layers(geo, system="E54000018")                # doctest: +SKIP
+    >>> len(layers.ccgs), sorted(layers.councils["utla"].index)     # doctest: +SKIP
+    (3, ['E08000026', 'E10000031'])
+    """
+    from .assess import assess
+    from .metrics import check_tolerance, footprint_metrics, system_alignment
+    from .overlap import overlap
+
+    _check_request(geo, footprint, system, plan, assessment)
+    measure: Any = assessment.measure if assessment is not None else "population"
+    if plan is not None:
+        kind = "plan"
+        groups = normalise_plan(geo, plan)
+        eps = check_tolerance(tolerance, measure)
+        title = f"Merger plan: {len(groups)} new CCG{'s' if len(groups) != 1 else ''}"
+    elif footprint is None and system is None and assessment is None:
+        kind = "systems"
+        eps = check_tolerance(tolerance, measure)
+        groups = {stp: geo.members(stp) for stp in geo.stp.index}
+        title = f"All {len(groups)} STP/ICS systems of England"
+    else:
+        kind = "footprint"
+        if assessment is None:
+            assessment = assess(geo, footprint, system=system, tolerance=tolerance)
+        eps = assessment.metrics.tolerance
+        groups = {"footprint": list(assessment.members)}
+        title = assessment.name
+
+    # metrics per group and tier (from the unsimplified data)
+    metrics: dict[str, dict[str, FootprintMetrics]] = {}
+    for t in ("utla", "ltla"):
+        if assessment is not None:
+            metrics[t] = {"footprint": assessment.tiers[t]}
+        else:
+            table = overlap(geo, "ccg", t, measure=measure)
+            metrics[t] = {
+                g: footprint_metrics(table, codes, tolerance=eps) for g, codes in groups.items()
+            }
+
+    # display geometry
+    all_members = [c for codes in groups.values() for c in codes]
+    raw_bounds = geo.ccg.geometry.loc[all_members].total_bounds
+    for t in ("utla", "ltla"):
+        touched = sorted(set().union(*(m.by_la.index for m in metrics[t].values())))
+        tb = geo.layer(t).geometry.loc[touched].total_bounds
+        raw_bounds = np.r_[np.minimum(raw_bounds[:2], tb[:2]), np.maximum(raw_bounds[2:], tb[2:])]
+    tol_m = _resolve_simplify(simplify_m, raw_bounds)
+    ccg_s = simplified_layer(geo, "ccg", tol_m)
+
+    # outlines
+    names = geo.ccg["name"]
+    colours = {
+        g: ("#000000" if kind != "plan" else PLAN_COLOURS[i % len(PLAN_COLOURS)])
+        for i, g in enumerate(groups)
+    }
+    sys_table = overlap(geo, "ccg", "stp", measure=measure)
+    rows = []
+    for g, codes in groups.items():
+        mu = metrics["utla"][g]
+        ml = metrics["ltla"][g]
+        if kind == "systems":
+            gname = f"{geo.stp.at[g, 'name']} ({g})"
+            test_i = "a system"
+        else:
+            align = (
+                assessment.system
+                if (assessment is not None)
+                else system_alignment(sys_table, codes, tolerance=eps)
+            )
+            stp_name = str(geo.stp["name"].get(align.dominant, align.dominant))
+            test_i = (
+                f"within one system ({stp_name})"
+                if align.within_one_system
+                else f"crosses systems: {align.dominant_share:.1%} in {stp_name}"
+            )
+            if kind == "footprint":
+                gname = title
+            elif len(codes) == 1:
+                gname = f"{g}: {names[codes[0]]} (unchanged)"
+            else:
+                gname = f"{g} (merger of {len(codes)} CCGs)"
+        verdict = "coterminous" if mu.coterminous else "not coterminous"
+        verdict_l = "coterminous" if ml.coterminous else "not coterminous"
+        rows.append(
+            {
+                "code": g,
+                "name": gname,
+                "population": mu.total,
+                "n_ccgs": len(codes),
+                "members": ", ".join(str(names[c]) for c in codes),
+                "colour": colours[g],
+                "test_i": test_i,
+                "test_ii": f"{verdict} with upper tier (J = {mu.index:.4f}); "
+                f"{verdict_l} with lower tier (J = {ml.index:.4f}); ε = {eps:g}",
+                "n_split_utla": len(mu.split),
+                "outside": (
+                    f"{_fmt_amount(mu.outside_best_fit, measure)} of its people live in "
+                    "councils it does not mostly cover; "
+                    f"{_fmt_amount(mu.best_fit_outside, measure)} people of its best-fit "
+                    "councils live outside it (upper tier)"
+                ),
+            }
+        )
+    outline_geom = union_groups(ccg_s, groups)
+    outlines = gpd.GeoDataFrame(
+        pd.DataFrame(rows).set_index("code"), geometry=outline_geom.to_numpy(), crs=ccg_s.crs
+    )
+
+    # member CCGs
+    group_of = {c: g for g, codes in groups.items() for c in codes}
+    ccgs = ccg_s.loc[all_members, ["name", "population", "geometry"]].copy()
+    ccgs.insert(
+        1,
+        "nhs_code",
+        geo.ccg["nhs_code"].reindex(ccgs.index).astype(str).to_numpy()
+        if "nhs_code" in geo.ccg.columns
+        else "",
+    )
+    ccgs["group"] = [group_of[c] for c in ccgs.index]
+    ccgs["group_name"] = [outlines.at[group_of[c], "name"] for c in ccgs.index]
+    ccgs["colour"] = [colours[group_of[c]] for c in ccgs.index]
+
+    # councils per tier
+    councils: dict[str, gpd.GeoDataFrame] = {}
+    for t in ("utla", "ltla"):
+        parts = []
+        for g, m in metrics[t].items():
+            part = m.by_la[["in_footprint", "la_total", "share_of_la", "status"]].copy()
+            part = part[part["in_footprint"] > 0]
+            part["group"] = g
+            parts.append(part)
+        allrows = pd.concat(parts).rename_axis("la").reset_index()
+        n_groups = allrows.groupby("la").size()
+        best = allrows.sort_values(["share_of_la", "la"], ascending=[False, True]).drop_duplicates(
+            "la"
+        )
+        best = best.set_index("la").sort_index()
+        layer_s = simplified_layer(geo, t, tol_m)
+        c = layer_s.loc[best.index, ["name", "geometry"]].copy()
+        c["la_total"] = best["la_total"].to_numpy()
+        c["in_group"] = best["in_footprint"].to_numpy()
+        c["share"] = best["share_of_la"].to_numpy().astype(float)
+        c["group"] = best["group"].to_numpy()
+        c["group_name"] = [outlines.at[g, "name"] for g in best["group"]]
+        c["n_groups"] = n_groups.reindex(best.index).to_numpy()
+        c["status"] = best["status"].to_numpy()
+        c["share_class"] = _share_class(c["share"].to_numpy(), eps)
+        c.index.name = "code"
+        councils[t] = c
+
+    return MapLayers(
+        kind=kind,
+        title=title,
+        vintage=int(geo.vintage),
+        tolerance=float(eps),
+        measure=measure,
+        simplify_m=tol_m,
+        outlines=outlines,
+        ccgs=ccgs,
+        councils=councils,
+        metrics=metrics,
+    )
+
+
+# ------------------------------------------------------------------------------------------
+# drawing
+# ------------------------------------------------------------------------------------------
+def _esc(x: object) -> str:
+    return html.escape(str(x), quote=True)
+
+
+def _static_text(name: str) -> str:
+    return resources.files("coterminus").joinpath("static", name).read_text(encoding="utf-8")
+
+
+def _static_bytes(name: str) -> bytes:
+    return resources.files("coterminus").joinpath("static", name).read_bytes()
+
+
+def _leaflet_inline() -> str:
+    """``<style>`` + ``<script>`` of the vendored Leaflet, its CSS images as data URIs."""
+    css = _static_text(_LEAFLET_CSS)
+    for img in _CSS_IMAGES:
+        uri = "data:image/png;base64," + base64.b64encode(_static_bytes(img)).decode("ascii")
+        css = css.replace(f"url(images/{img})", f"url({uri})")
+    js = _static_text(_LEAFLET_JS).replace("</script", "<\\/script")
+    return (
+        "<!-- Leaflet 1.9.4 (BSD-2-Clause, (c) Vladimir Agafonkin, CloudMade), embedded so the "
+        "map opens with no network -->\n"
+        f"<style>{css}</style>\n<script>{js}</script>\n"
+    )
+
+
+_LEAFLET_CDN_JS = ("leaflet", "https://cdn.jsdelivr.net/npm/leaflet@1.9.4/dist/leaflet.js")
+_LEAFLET_CDN_CSS = ("leaflet_css", "https://cdn.jsdelivr.net/npm/leaflet@1.9.4/dist/leaflet.css")
+
+
+def _configure_assets(m: folium.Map, offline: bool) -> None:
+    """Load only Leaflet (no jQuery, Bootstrap, Font Awesome: these maps do not use them)."""
+    folium = _folium()
+    if offline:
+        m.default_js = []
+        m.default_css = []
+        root: Any = m.get_root()
+        if "coterminus_leaflet" not in root.header._children:
+            root.header.add_child(folium.Element(_leaflet_inline()), name="coterminus_leaflet")
+    else:
+        m.default_js = [_LEAFLET_CDN_JS]
+        m.default_css = [_LEAFLET_CDN_CSS]
+    m._coterminus_offline = offline  # type: ignore[attr-defined]
+
+
+def _new_map(bounds4326: np.ndarray, *, tiles: str | None, offline: bool) -> folium.Map:
+    folium = _folium()
+    minx, miny, maxx, maxy = bounds4326
+    m = folium.Map(
+        location=[(miny + maxy) / 2, (minx + maxx) / 2],
+        zoom_start=9,
+        tiles=tiles,
+    )
+    _configure_assets(m, offline)
+    root: Any = m.get_root()
+    root.header.add_child(
+        folium.Element(
+            "<style>.leaflet-container{background:#f4f4f2;}"
+            ".coterminus-legend{background:rgba(255,255,255,.94);padding:8px 10px;"
+            "font:12px/1.35 Arial,Helvetica,sans-serif;max-width:330px;max-height:60vh;"
+            "overflow:auto;border-radius:4px;box-shadow:0 1px 4px rgba(0,0,0,.35);}"
+            ".coterminus-legend h4{margin:0 0 4px;font-size:13px;}"
+            ".coterminus-legend .sw{display:inline-block;width:16px;height:12px;"
+            "margin-right:6px;vertical-align:middle;border:1px solid #555;}"
+            ".coterminus-legend .src{margin-top:6px;font-size:10px;color:#333;}"
+            ".leaflet-control-attribution{max-width:55vw;white-space:normal;}"
+            "</style>"
+        ),
+        name="coterminus_css",
+    )
+    return m
+
+
+def _macro(template: str, **attrs: Any) -> Any:
+    from branca.element import MacroElement, Template
+
+    el = MacroElement()
+    el._template = Template(template)
+    for k, v in attrs.items():
+        setattr(el, k, v)
+    return el
+
+
+_LEGEND_TEMPLATE = """
+{% macro script(this, kwargs) %}
+(function() {
+    var legend = L.control({position: "bottomleft"});
+    legend.onAdd = function () {
+        var div = L.DomUtil.create("div", "coterminus-legend");
+        div.innerHTML = {{ this.legend_html|tojson }};
+        L.DomEvent.disableScrollPropagation(div);
+        return div;
+    };
+    legend.addTo({{ this._parent.get_name() }});
+    var map = {{ this._parent.get_name() }};
+    L.control.scale({imperial: false, position: "bottomright"}).addTo(map);
+    if (map.attributionControl) {
+        map.attributionControl.addAttribution({{ this.attribution|tojson }});
+    }
+})();
+{% endmacro %}
+"""
+
+
+def _legend_html(layers: MapLayers) -> str:
+    out = [f"<h4>{_esc(layers.title)} ({layers.vintage})</h4>"]
+    if layers.kind == "plan":
+        for _g, r in layers.outlines.iterrows():
+            out.append(
+                f"<div><span class='sw' style='background:{r['colour']};opacity:.8'></span>"
+                f"{_esc(r['name'])}</div>"
+            )
+        out.append(
+            "<div><span class='sw' style='background:none;border:2px solid #222'></span>"
+            "council boundary</div>"
+        )
+    else:
+        out.append(f"<div><b>{_esc(layers.share_label)}</b></div>")
+        for _, label, colour in share_classes(layers.tolerance):
+            out.append(
+                f"<div><span class='sw' style='background:{colour}'></span>{_esc(label)}</div>"
+            )
+        out.append(
+            "<div><span class='sw' style='background:none;border:3px solid #000'></span>"
+            + ("system outline" if layers.kind == "systems" else "footprint outline")
+            + "</div>"
+        )
+    out.append(
+        f"<div><span class='sw' style='background:none;border:2px dashed {SPLIT_COLOUR}'></span>"
+        "split council (people on both sides of the line)</div>"
+    )
+    out.append(
+        "<div><span class='sw' style='background:none;border:1px dashed #444'></span>"
+        "CCG boundary</div>"
+    )
+    for _, r in layers.outlines.iterrows():
+        if layers.kind == "systems":
+            break
+        out.append(
+            f"<div><b>{_esc(r['name'])}</b>: {_esc(r['test_ii'])}; "
+            f"test I: {_esc(r['test_i'])}. People outside: {_esc(r['outside'])}.</div>"
+        )
+    simp = f"{layers.simplify_m:g} m" if layers.simplify_m else "none"
+    out.append(
+        f"<div class='src'>{_esc(layers.measure.capitalize())} shares from ONS LSOA "
+        "building blocks; "
+        f"ε = {layers.tolerance:g}; boundaries simplified for display ({simp}).<br>"
+        f"{_esc(attribution(layers.vintage))}</div>"
+    )
+    return "".join(out)
+
+
+def _feature_collection(gdf: gpd.GeoDataFrame, props: dict[str, list[str]]) -> dict[str, Any]:
+    """GeoJSON of a display layer with string (already escaped) properties; ids = codes."""
+    geoms = json.loads(gpd.GeoSeries(gdf.geometry.to_numpy(), crs=gdf.crs).to_json(drop_id=True))
+    feats = []
+    for i, (code, feat) in enumerate(zip(gdf.index, geoms["features"], strict=True)):
+        feats.append(
+            {
+                "type": "Feature",
+                "id": str(code),
+                "properties": {k: v[i] for k, v in props.items()},
+                "geometry": feat["geometry"],
+            }
+        )
+    return {"type": "FeatureCollection", "features": feats}
+
+
+def _council_layer(
+    layers: MapLayers, tier: str, precision: int, *, show: bool, filled: bool
+) -> Any:
+    folium = _folium()
+    c = layers.councils[tier]
+    d = to_display(c, precision=precision)
+    measure = layers.measure
+    where = {
+        "footprint": "Inside the footprint",
+        "plan": "In one new CCG",
+        "systems": "In one system",
+    }[layers.kind]
+    props: dict[str, list[str]] = {
+        "council": [_esc(f"{n} ({k})") for k, n in zip(c.index, c["name"], strict=True)],
+        "total": [_esc(_fmt_amount(x, measure)) for x in c["la_total"]],
+        "inside": [
+            _esc(f"{_fmt_amount(a, measure)} ({s:.1%})")
+            for a, s in zip(c["in_group"], c["share"], strict=True)
+        ],
+        "status": [
+            _esc(f"{st}" + (f", across {n} new CCGs/systems" if n > 1 else ""))
+            for st, n in zip(c["status"], c["n_groups"], strict=True)
+        ],
+    }
+    fields = ["council", "total", "inside", "status"]
+    aliases = [
+        {"utla": "Upper-tier council", "ltla": "Lower-tier council"}[tier],
+        "Population" if measure == "population" else "Area",
+        where,
+        "Status",
+    ]
+    if layers.kind != "footprint":
+        props["group"] = [_esc(x) for x in c["group_name"]]
+        fields.insert(2, "group")
+        aliases.insert(2, "Largest share in")
+    styles: dict[str, dict[str, Any]] = {}
+    heavy = tier == "utla"
+    for code, cls, status in zip(c.index, c["share_class"], c["status"], strict=True):
+        split = status == "split"
+        styles[str(code)] = {
+            "fillColor": SHARE_COLOURS[cls],
+            "fillOpacity": 0.7 if filled else 0.0,
+            "fill": filled,
+            "color": SPLIT_COLOUR if split else ("#ffffff" if filled else "#222222"),
+            "weight": (3.5 if heavy else 2.5) if split else (1.8 if heavy else 1.0),
+            "dashArray": "7 4" if split else None,
+            "opacity": 1.0,
+        }
+    data = _feature_collection(d, props)
+    return folium.GeoJson(
+        data,
+        name=_esc(_TIER_LABEL[tier] + (" (shaded by share inside)" if filled else "")),
+        show=show,
+        style_function=lambda f: styles[f["id"]],
+        highlight_function=lambda f: {"weight": 4, "fillOpacity": 0.85},
+        tooltip=folium.GeoJsonTooltip(
+            fields=fields, aliases=[_esc(a) for a in aliases], sticky=True
+        ),
+        smooth_factor=0.5,
+    )
+
+
+def _ccg_layer(layers: MapLayers, precision: int, *, show: bool) -> Any:
+    folium = _folium()
+    c = layers.ccgs
+    d = to_display(c, precision=precision)
+    props = {
+        "ccg": [_esc(f"{n} ({k})") for k, n in zip(c.index, c["name"], strict=True)],
+        "nhs": [_esc(x) for x in c["nhs_code"]],
+        "population": [_esc(_fmt_amount(x, "population")) for x in c["population"]],
+        "group": [_esc(x) for x in c["group_name"]],
+    }
+    filled = layers.kind == "plan"
+    styles = {
+        str(k): {
+            "color": "#333333",
+            "weight": 1.2,
+            "dashArray": "4 3",
+            "fill": filled,
+            "fillColor": col,
+            "fillOpacity": 0.55,
+        }
+        for k, col in zip(c.index, c["colour"], strict=True)
+    }
+    label = {"footprint": "Footprint", "plan": "New CCG", "systems": "System"}[layers.kind]
+    return folium.GeoJson(
+        _feature_collection(d, props),
+        name=_esc("Member CCGs" if layers.kind != "plan" else "New CCGs (coloured by block)"),
+        show=show,
+        style_function=lambda f: styles[f["id"]],
+        highlight_function=lambda f: {"weight": 3},
+        tooltip=folium.GeoJsonTooltip(
+            fields=["ccg", "nhs", "population", "group"],
+            aliases=["CCG", "NHS code", "Population", label],
+            sticky=True,
+        ),
+        smooth_factor=0.5,
+    )
+
+
+def _outline_layer(layers: MapLayers, precision: int) -> Any:
+    folium = _folium()
+    o = layers.outlines
+    d = to_display(o, precision=precision)
+    props = {
+        "name": [_esc(x) for x in o["name"]],
+        "population": [_esc(_fmt_amount(x, layers.measure)) for x in o["population"]],
+        "members": [_esc(x) for x in o["members"]]
+        if layers.kind != "systems"
+        else [_esc(f"{n} CCGs") for n in o["n_ccgs"]],
+        "test_ii": [_esc(x) for x in o["test_ii"]],
+        "outside": [_esc(x) for x in o["outside"]],
+    }
+    fields = ["name", "population", "members", "test_ii", "outside"]
+    aliases = ["Name", "Population", "CCGs", "Test II", "People outside"]
+    if layers.kind != "systems":
+        props["test_i"] = [_esc(x) for x in o["test_i"]]
+        fields.append("test_i")
+        aliases.append("Test I")
+    styles = {
+        str(k): {
+            "color": "#000000" if layers.kind != "plan" else "#111111",
+            "weight": 4 if layers.kind != "systems" else 2.5,
+            "fill": False,
+            "opacity": 1.0,
+        }
+        for k in o.index
+    }
+    name = {
+        "footprint": "Footprint outline",
+        "plan": "New CCG outlines",
+        "systems": "System outlines",
+    }
+    return folium.GeoJson(
+        _feature_collection(d, props),
+        name=name[layers.kind],
+        style_function=lambda f: styles[f["id"]],
+        highlight_function=lambda f: {"weight": 6},
+        tooltip=folium.GeoJsonTooltip(fields=fields, aliases=aliases, sticky=True),
+        smooth_factor=0.5,
+    )
+
+
+def _check_tier(tier: str) -> list[str]:
+    if tier not in ("utla", "ltla", "both"):
+        msg = f"tier={tier!r}; use 'utla' (upper tier), 'ltla' (lower tier) or 'both'."
+        raise ParameterError(msg)
+    return ["utla", "ltla"] if tier == "both" else [tier]
+
+
+def _check_draw(tier: str, tiles: str | None, offline: bool) -> tuple[Any, list[str]]:
+    """folium and the tiers drawn, after checking the drawing options (before any work)."""
+    folium = _folium()
+    tiers = _check_tier(tier)
+    if tiles and offline:
+        msg = (
+            f"tiles={tiles!r} with offline=True: web map tiles are fetched from the internet when "
+            "the map is viewed, so an offline map cannot have them; pass tiles=None."
+        )
+        raise ParameterError(msg)
+    return folium, tiers
+
+
+def draw_layers(
+    layers: MapLayers,
+    *,
+    m: folium.Map | None = None,
+    tier: Tier = "both",
+    offline: bool = False,
+    tiles: str | None = None,
+    precision: int = 6,
+) -> folium.Map:
+    """Draw :class:`MapLayers` on a new (or the given) :class:`folium.Map`.
+
+    Layers, bottom to top: lower-tier councils, upper-tier councils, member CCGs, the outline.
+    A layer control, a legend, fitted bounds and the ONS/OS attribution are added.
+    """
+    folium, tiers = _check_draw(tier, tiles, offline)
+    nbytes = layers.estimated_bytes(tiers)
+    warn_if_large(nbytes, limit=_MAX_BYTES, simplify_m=layers.simplify_m, what="this map")
+    b = to_display(layers.outlines[["geometry"]]).total_bounds
+    for t in tiers:
+        cb = to_display(layers.councils[t][["geometry"]]).total_bounds
+        b = np.r_[np.minimum(b[:2], cb[:2]), np.maximum(b[2:], cb[2:])]
+    if m is None:
+        m = _new_map(b, tiles=tiles, offline=offline)
+    else:
+        if offline:
+            _configure_assets(m, True)
+        for key, child in list(m._children.items()):  # one layer control, after every layer
+            if isinstance(child, folium.LayerControl):
+                del m._children[key]
+    plan = layers.kind == "plan"
+    if plan:
+        _ccg_layer(layers, precision, show=True).add_to(m)
+    # lower tier first (under), upper tier on top; in 'both' the lower tier starts hidden
+    for t in ("ltla", "utla"):
+        if t in tiers:
+            show = t == "utla" or len(tiers) == 1
+            _council_layer(layers, t, precision, show=show, filled=not plan).add_to(m)
+    if not plan:
+        _ccg_layer(layers, precision, show=True).add_to(m)
+    _outline_layer(layers, precision).add_to(m)
+    m.add_child(
+        _macro(
+            _LEGEND_TEMPLATE,
+            legend_html=_legend_html(layers),
+            attribution=_esc(attribution(layers.vintage)),
+        ),
+        name="coterminus_legend",
+    )
+    folium.LayerControl(collapsed=False).add_to(m)
+    m.fit_bounds([[float(b[1]), float(b[0])], [float(b[3]), float(b[2])]])
+    log.info("map of %s: about %.2f MB of boundaries", layers.title, nbytes / 1e6)
+    return m
+
+
+def footprint_map(
+    geo: Geography,
+    footprint: Sequence[str] | str | None = None,
+    *,
+    system: str | None = None,
+    assessment: Assessment | None = None,
+    m: folium.Map | None = None,
+    tier: Tier = "both",
+    offline: bool = False,
+    simplify_m: Simplify = "auto",
+    tiles: str | None = None,
+    tolerance: float | None = None,
+    precision: int = 6,
+) -> folium.Map:
+    """Interactive map of a footprint against the councils, ready for a notebook.
+
+    Parameters
+    ----------
+    geo : Geography
+        From :func:`coterminus.load`.
+    footprint : str or sequence of str, optional
+        CCG codes, NHS codes or names. With neither ``footprint``, ``system`` nor
+        ``assessment``, every system of England is drawn (councils shaded by the largest share
+        of each in one system).
+    system : str, optional
+        Every CCG of this STP/ICS (name or ``E54`` code).
+    assessment : Assessment, optional
+        Draw an existing :func:`coterminus.assess.assess` result.
+    m : folium.Map, optional
+        Draw on this map instead of a new one.
+    tier : {"both", "utla", "ltla"}, default "both"
+        Council layers to draw; with ``"both"`` the lower tier starts switched off.
+    offline : bool, default False
+        Embed Leaflet's JavaScript and CSS in the page so it opens with no network.
+    simplify_m : float, "auto" or None, default "auto"
+        Display simplification in metres (coverage simplification in EPSG:27700 before
+        reprojection); ``"auto"`` is 50 m for a system, up to 250 m for England.
+    tiles : str, optional
+        A folium tile layer name (e.g. ``"OpenStreetMap"``); none by default, never offline.
+    tolerance : float, optional
+        ε for split/contained (default 0.005).
+    precision : int, default 6
+        Decimal places of longitude/latitude.
+
+    Returns
+    -------
+    folium.Map
+
+    Raises
+    ------
+    UnknownAreaError, VintageMismatchError, FootprintError
+        A footprint this geography does not have (the message names the fix).
+    ParameterError
+        Bad ``tier``, ``simplify_m``, or tiles with ``offline=True``.
+
+    Warns
+    -----
+    CoterminusWarning
+        When the boundaries would make a page over 5 MB (e.g. ``simplify_m=None`` for England).
+
+    Examples
+    --------
+    >>> import coterminus
+    >>> geo = coterminus.load(2019)                                              # doctest: +SKIP
+    >>> cw = ["E38000038", "E38000164", "E38000195"]
+    >>> maps.footprint_map(geo, cw, offline=True)                  # doctest: +SKIP
+    <folium.folium.Map object at ...>
+    """
+    _check_draw(tier, tiles, offline)  # fail fast, before any work
+    layers = map_layers(
+        geo,
+        footprint,
+        system=system,
+        assessment=assessment,
+        tolerance=tolerance,
+        simplify_m=simplify_m,
+    )
+    return draw_layers(layers, m=m, tier=tier, offline=offline, tiles=tiles, precision=precision)
+
+
+def plan_map(
+    geo: Geography,
+    plan: Any,
+    *,
+    m: folium.Map | None = None,
+    tier: Tier = "utla",
+    offline: bool = False,
+    simplify_m: Simplify = "auto",
+    tiles: str | None = None,
+    tolerance: float | None = None,
+    precision: int = 6,
+) -> folium.Map:
+    """Interactive map of a merger plan: one colour per new CCG, over the councils.
+
+    Parameters
+    ----------
+    geo : Geography
+    plan : blocks of CCG codes
+        ``[["E38000038", "E38000195"], ["E38000164"]]``, a mapping ``{label: block}``, the
+        string ``"A,B;C"``, or an object with ``.blocks`` (see :func:`normalise_plan`).
+    m, tier, offline, simplify_m, tiles, tolerance, precision
+        As in :func:`footprint_map` (``tier`` defaults to the upper tier here).
+
+    Returns
+    -------
+    folium.Map
+
+    Examples
+    --------
+    >>> maps.plan_map(geo, "E38000038,E38000195;E38000164", offline=True)   # doctest: +SKIP
+    <folium.folium.Map object at ...>
+    """
+    _check_draw(tier, tiles, offline)  # fail fast, before any work
+    layers = map_layers(geo, plan=plan, tolerance=tolerance, simplify_m=simplify_m)
+    return draw_layers(layers, m=m, tier=tier, offline=offline, tiles=tiles, precision=precision)
+
+
+# ------------------------------------------------------------------------------------------
+# saving
+# ------------------------------------------------------------------------------------------
+_TAG_RE = re.compile(r"<(script|link)\b[^>]*>(?:\s*</script>)?", re.IGNORECASE)
+_URL_ATTR_RE = re.compile(r"""\b(?:src|href)\s*=\s*["']?((?:https?:)?//[^"'\s>]+)""", re.IGNORECASE)
+_REMOTE_RE = re.compile(
+    r"""<(?:img|iframe|source|video|audio|embed|object)\b[^>]*\b(?:src|data)\s*=\s*["']?(?:https?:)?//"""
+    r"""|url\(\s*["']?(?:https?:)?//|@import\s+["']?(?:url\()?\s*["']?(?:https?:)?//""",
+    re.IGNORECASE,
+)
+#: CDN files folium's default template loads that these maps do not use.
+_UNUSED_ASSETS = (
+    "jquery",
+    "bootstrap",
+    "awesome-markers",
+    "awesome_markers",
+    "fontawesome",
+    "glyphicons",
+    "awesome.rotate",
+)
+
+
+def offline_html(page: str) -> str:
+    """Make a rendered folium page self-contained: embed Leaflet, drop unused CDN files.
+
+    Raises
+    ------
+    OutputError
+        The page needs something else from the network (e.g. a plugin's script or web tiles),
+        which cannot be embedded; the message lists it.
+
+    Examples
+    --------
+    >>> page = ('<html><head><script src="https://cdn.jsdelivr.net/npm/leaflet@1.9.3/dist/'
+    ...         'leaflet.js"></script></head><body></body></html>')
+    >>> out = offline_html(page)
+    >>> "cdn.jsdelivr" in out, "Leaflet 1.9.4" in out
+    (False, True)
+    """
+    needs_leaflet = "coterminus_leaflet" not in page and "Leaflet 1.9.4 (BSD-2-Clause" not in page
+    remaining: list[str] = []
+    placed = False
+
+    def replace(match: re.Match[str]) -> str:
+        nonlocal placed
+        tag = match.group(0)
+        url_m = _URL_ATTR_RE.search(tag)
+        if url_m is None:
+            return tag
+        url = url_m.group(1)
+        low = url.lower()
+        if re.search(r"leaflet(@[\d.]+)?/dist/leaflet\.(js|css)$", low) or low.endswith(
+            ("/leaflet.js", "/leaflet.css")
+        ):
+            if needs_leaflet and not placed:
+                placed = True
+                return _leaflet_inline()
+            return ""
+        if any(k in low for k in _UNUSED_ASSETS):
+            return ""
+        remaining.append(url)
+        return tag
+
+    out = _TAG_RE.sub(replace, page)
+    if needs_leaflet and not placed:
+        out = out.replace("<head>", "<head>\n" + _leaflet_inline(), 1)
+    body_refs = [m.group(0)[:80] for m in _REMOTE_RE.finditer(_strip_inline_leaflet(out))]
+    if remaining or body_refs or "L.tileLayer(" in out:
+        found = (
+            remaining
+            + body_refs
+            + (["web map tiles (L.tileLayer)"] if "L.tileLayer(" in out else [])
+        )
+        msg = (
+            f"the map loads {len(found)} thing(s) from the network when viewed "
+            f"({', '.join(found[:5])}), "
+            "which an offline map cannot embed; remove them (tiles=None, no plugins) or save with "
+            "offline=False."
+        )
+        raise OutputError(msg)
+    return out
+
+
+def _strip_inline_leaflet(page: str) -> str:
+    start = page.find("<!-- Leaflet 1.9.4 (BSD-2-Clause")
+    if start < 0:
+        return page
+    end = page.find("</script>", start)
+    return page[:start] + page[end:]
+
+
+def save_map(m: folium.Map, path: str | Path, *, offline: bool | None = None) -> Path:
+    """Write a map as one HTML file (atomically).
+
+    Parameters
+    ----------
+    m : folium.Map
+    path : str or Path
+        ``.html`` (or ``.htm``); the folder must exist and be writable.
+    offline : bool, optional
+        Embed Leaflet so the page opens with no network; default: as the map was built
+        (``footprint_map(..., offline=True)``).
+
+    Returns
+    -------
+    Path
+
+    Raises
+    ------
+    OutputError
+        Missing or read-only folder, a suffix other than ``.html``, or (offline) a page that
+        needs the network for something that cannot be embedded.
+
+    Examples
+    --------
+    >>> save_map(m, "cw.html", offline=True)       # doctest: +SKIP
+    PosixPath('cw.html')
+    """
+    p = check_output_path(path, suffixes=MAP_SUFFIXES)
+    if offline is None:
+        offline = bool(getattr(m, "_coterminus_offline", False))
+    page = m.get_root().render()
+    if offline:
+        page = offline_html(page)
+    out = atomic_write_text(p, page, suffixes=MAP_SUFFIXES)
+    log.info("wrote %s (%.2f MB)", out, len(page.encode("utf-8")) / 1e6)
+    return out

@@ -1,0 +1,451 @@
+"""Interactive maps: content, simplification, escaping, offline pages, real headless Chromium.
+
+The tiny geography is the 2 × 2 grid drawn in ``helpers``'s docstring: footprint C1 holds
+county U wholly and 30% of unitary b (split). Names carry HTML/JS so that escaping is tested
+everywhere.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import sys
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pytest
+import shapely
+from shapely.geometry import box
+
+from browser import ARTIFACTS, open_page
+from coterminus import maps
+from coterminus._simplify import (
+    auto_tolerance,
+    estimate_geojson_bytes,
+    simplify_coverage,
+    to_display,
+    union_groups,
+)
+from coterminus.errors import (
+    CoterminusWarning,
+    CRSError,
+    FootprintError,
+    MissingDependencyError,
+    OutputError,
+    ParameterError,
+    UnknownAreaError,
+    VintageMismatchError,
+)
+from coterminus.geography import Geography
+from helpers import CW, CW_CCGS, X0, Y0, tiny_geography
+from helpers import geo_fixture as geo_fixture  # the fixture `geo`
+from helpers import tiny_fixture as tiny_fixture  # the fixture `tiny`
+
+
+def _page(m) -> str:
+    return m.get_root().render()
+
+
+# ------------------------------------------------------------------------------------------
+# simplification
+# ------------------------------------------------------------------------------------------
+def _wiggly_coverage() -> gpd.GeoDataFrame:
+    """Two 10 km squares sharing a wiggly edge (2 m wiggles every 20 m), metres."""
+    ys = np.arange(0, 10_001, 20.0)
+    xs = 10_000 + 2.0 * np.sin(ys / 37.0)
+    edge = list(zip(xs, ys, strict=True))
+    left = shapely.Polygon([(0, 0), *edge, (0, 10_000)])
+    right = shapely.Polygon([(20_000, 0), (20_000, 10_000), *edge[::-1]])
+    return (
+        gpd.GeoDataFrame({"name": ["L", "R"]}, geometry=[left, right], crs=27700, index=["L", "R"])
+        .translate(X0, Y0)
+        .to_frame("geometry")
+    )
+
+
+def test_coverage_simplification_keeps_neighbours_touching_with_no_gap_or_overlap() -> None:
+    g = _wiggly_coverage()
+    s = simplify_coverage(g, 50)
+    n_before = shapely.get_num_coordinates(g.geometry.to_numpy()).sum()
+    n_after = shapely.get_num_coordinates(s.geometry.to_numpy()).sum()
+    assert n_after < n_before / 10
+    left, right = s.geometry
+    assert left.intersection(right).area == pytest.approx(0.0, abs=1e-6)  # no overlap
+    assert left.union(right).area == pytest.approx(left.area + right.area)  # no gap inside
+    assert left.intersection(right).length > 9_999  # still share the whole edge
+    assert bool(shapely.coverage_is_valid(s.geometry.to_numpy()))
+
+
+def test_simplification_refuses_degrees_and_negative_tolerance() -> None:
+    g = _wiggly_coverage()
+    with pytest.raises(CRSError, match="to_crs"):
+        simplify_coverage(g.to_crs(4326), 50)
+    with pytest.raises(ParameterError, match="metres"):
+        simplify_coverage(g, -1)
+
+
+def test_outline_of_a_group_lies_on_member_edges() -> None:
+    g = _wiggly_coverage()
+    s = simplify_coverage(g, 50)
+    outline = union_groups(s, {"F": ["L", "R"]}).iloc[0]
+    assert outline.geom_type == "Polygon"
+    assert outline.area == pytest.approx(s.area.sum())
+
+
+def test_display_coordinates_are_wgs84_rounded_to_six_places() -> None:
+    d = to_display(_wiggly_coverage())
+    assert d.crs.to_epsg() == 4326
+    xy = shapely.get_coordinates(d.geometry.to_numpy())
+    assert np.allclose(xy, np.round(xy, 6), atol=0, rtol=0)
+    assert -3 < xy[:, 0].min() < 0
+    assert 51 < xy[:, 1].min() < 54
+
+
+def test_auto_tolerance_is_50_m_for_a_system_and_larger_for_england() -> None:
+    assert auto_tolerance((400_000, 230_000, 480_000, 320_000)) == 50.0
+    assert 150 <= auto_tolerance((82_000, 5_000, 656_000, 658_000)) <= 250
+
+
+# ------------------------------------------------------------------------------------------
+# map content (tiny geography)
+# ------------------------------------------------------------------------------------------
+def test_map_layers_of_tiny_footprint_have_exact_shares(tiny: Geography) -> None:
+    layers = maps.map_layers(tiny, ["E38900001"], simplify_m=None)
+    u = layers.councils["utla"]
+    assert sorted(u.index) == ["E06900001", "E10900001"]
+    assert u.at["E10900001", "share"] == 1.0
+    assert u.at["E10900001", "status"] == "contained"
+    assert u.at["E06900001", "share"] == pytest.approx(0.3)
+    assert u.at["E06900001", "status"] == "split"
+    assert u.at["E06900001", "share_class"] == "minority"
+    assert len(layers.ccgs) == 1
+    assert len(layers.outlines) == 1
+    assert layers.outlines.iloc[0]["population"] == 2300
+
+
+def test_footprint_map_has_every_layer_legend_control_bounds_and_attribution(
+    tiny: Geography,
+) -> None:
+    m = maps.footprint_map(tiny, ["E38900001"])
+    page = _page(m)
+    assert "Contains OS data \\u00a9 Crown copyright and database right 2019" in page or (
+        "Contains OS data © Crown copyright and database right 2019" in page
+    )
+    assert (
+        "Source: Office for National Statistics licensed under the Open Government Licence v.3.0."
+        in page
+    )
+    assert "L.control.layers(" in page
+    assert "fitBounds(" in page
+    assert "coterminus-legend" in page
+    for name in ("Upper-tier councils", "Lower-tier councils", "Member CCGs", "Footprint outline"):
+        assert name in page
+    assert "tileLayer" not in page  # no web tiles by default
+    # only Leaflet from the CDN: no jQuery, Bootstrap, Font Awesome
+    assert "jquery" not in page.lower()
+    assert "bootstrap" not in page.lower()
+
+
+def test_every_name_is_html_escaped_in_the_page(tiny: Geography) -> None:
+    m = maps.footprint_map(tiny, ["E38900001"], offline=True)
+    page = _page(m)
+    assert "<script>alert" not in page
+    assert "<img src=x" not in page
+    assert "<b>Bold</b>" not in page
+    plan_page = _page(maps.plan_map(tiny, [["E38900001"], ["E38900002"]], tier="both"))
+    assert "<script>alert" not in plan_page
+    assert "<b>Bold</b>" not in plan_page
+
+
+def test_drawing_on_a_given_map_returns_it_with_one_layer_control(tiny: Geography) -> None:
+    import folium
+
+    base = folium.Map(tiles=None)
+    folium.LayerControl().add_to(base)
+    m = maps.footprint_map(tiny, ["E38900001"], m=base)
+    assert m is base
+    assert sum(isinstance(c, folium.LayerControl) for c in m._children.values()) == 1
+    kinds = [type(c) for c in m._children.values()]
+    last_layer = max(i for i, k in enumerate(kinds) if k is folium.GeoJson)
+    assert kinds.index(folium.LayerControl) > last_layer  # its script runs after every layer's
+
+
+def test_plan_layers_give_one_colour_per_new_ccg(tiny: Geography) -> None:
+    layers = maps.map_layers(tiny, plan=[["E38900001"], ["99B"]])
+    assert list(layers.outlines.index) == ["New CCG 1", "New CCG 2"]
+    assert layers.outlines["colour"].nunique() == 2
+    b = layers.councils["utla"].loc["E06900001"]
+    assert b["n_groups"] == 2
+    assert b["group"] == "New CCG 2"
+    assert b["share"] == pytest.approx(0.7)
+    assert b["status"] == "split"
+    assert maps.normalise_plan(tiny, "E38900001;E38900002") == {
+        "New CCG 1": ["E38900001"],
+        "New CCG 2": ["E38900002"],
+    }
+
+
+def test_bad_plans_and_footprints_say_what_to_fix(tiny: Geography) -> None:
+    with pytest.raises(FootprintError, match="only one new CCG"):
+        maps.plan_map(tiny, [["E38900001"], ["E38900001", "E38900002"]])
+    with pytest.raises(FootprintError, match="no blocks"):
+        maps.plan_map(tiny, [])
+    with pytest.raises(UnknownAreaError, match="E38999999"):
+        maps.footprint_map(tiny, ["E38999999"])
+    with pytest.raises(ParameterError, match="tier"):
+        maps.footprint_map(tiny, ["E38900001"], tier="county")
+    with pytest.raises(ParameterError, match="offline"):
+        maps.footprint_map(tiny, ["E38900001"], offline=True, tiles="OpenStreetMap")
+    with pytest.raises(ParameterError, match="simplify_m"):
+        maps.footprint_map(tiny, ["E38900001"], simplify_m=-5)
+
+
+def test_assessment_of_another_vintage_is_refused(tiny: Geography) -> None:
+    from coterminus.assess import assess
+
+    other = tiny_geography(vintage=2021)
+    a = assess(other, ["E38900001"])
+    with pytest.raises(VintageMismatchError, match="2021"):
+        maps.footprint_map(tiny, assessment=a)
+
+
+def test_a_large_unsimplified_layer_warns_with_the_expected_size(
+    tiny: Geography, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(maps, "_MAX_BYTES", 100)
+    with pytest.warns(CoterminusWarning, match=r"about 0\.0 MB.*simplify_m=50"):
+        maps.footprint_map(tiny, ["E38900001"], simplify_m=None)
+
+
+def test_save_map_checks_the_path_before_writing(
+    tiny: Geography, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    m = maps.footprint_map(tiny, ["E38900001"])
+    with pytest.raises(OutputError, match="does not exist"):
+        maps.save_map(m, tmp_path / "missing" / "m.html")
+    with pytest.raises(OutputError, match="unknown format"):
+        maps.save_map(m, tmp_path / "m.png")
+    ro = tmp_path / "ro"
+    ro.mkdir()
+    ro.chmod(0o555)
+    if os.geteuid() == 0:  # root ignores permissions: make the access check answer as for a user
+        import coterminus._atomic as atomic
+
+        monkeypatch.setattr(atomic.os, "access", lambda p, mode: Path(p) != ro)
+    with pytest.raises(OutputError, match="read-only"):
+        maps.save_map(m, ro / "m.html")
+    assert not list(tmp_path.glob("**/*.html"))
+
+
+def test_offline_page_embeds_leaflet_and_loads_nothing_remote(
+    tiny: Geography, tmp_path: Path
+) -> None:
+    m = maps.footprint_map(tiny, ["E38900001"], offline=True)
+    out = maps.save_map(m, tmp_path / "m.html")
+    page = out.read_text()
+    assert "Leaflet 1.9.4" in page
+    tags = re.findall(r"<(?:script|link|img)\b[^>]*>", page)
+    assert not [t for t in tags if re.search(r"(src|href)\s*=\s*['\"]?(https?:)?//", t)]
+    assert "url(images/" not in page  # CSS images are data: URIs
+
+
+def test_an_online_map_can_be_saved_offline_and_plugins_needing_network_are_refused(
+    tiny: Geography, tmp_path: Path
+) -> None:
+    import folium
+
+    m = maps.footprint_map(tiny, ["E38900001"])
+    out = maps.save_map(m, tmp_path / "m.html", offline=True)
+    assert "cdn.jsdelivr" not in out.read_text()
+    # a user's own folium map with default CDN assets and an extra remote script
+    plain = folium.Map(tiles=None)
+    plain.get_root().header.add_child(folium.JavascriptLink("https://example.org/plugin.js"))
+    with pytest.raises(OutputError, match=r"example\.org/plugin\.js"):
+        maps.save_map(plain, tmp_path / "p.html", offline=True)
+    assert maps.offline_html(folium.Map(tiles=None).get_root().render()).count("<script>") >= 1
+
+
+def test_missing_folium_says_what_to_install(
+    tiny: Geography, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setitem(sys.modules, "folium", None)  # import folium now raises ImportError
+    with pytest.raises(MissingDependencyError, match=r"pip install 'folium>=0\.15'"):
+        maps.footprint_map(tiny, ["E38900001"])
+
+
+def test_vendored_leaflet_has_its_licence() -> None:
+    from importlib import resources
+
+    static = resources.files("coterminus").joinpath("static")
+    assert "BSD 2-Clause" in static.joinpath("LICENSE-leaflet.txt").read_text()
+    assert "Leaflet 1.9.4" in static.joinpath("leaflet.js").read_text()[:200]
+
+
+def test_size_estimate_counts_coordinates() -> None:
+    assert estimate_geojson_bytes(np.array([box(0, 0, 1, 1)])) == 5 * 24
+
+
+# ------------------------------------------------------------------------------------------
+# real data: Coventry & Warwickshire 2019, England
+# ------------------------------------------------------------------------------------------
+@pytest.mark.realdata
+def test_coventry_and_warwickshire_layers_match_the_ons_figures(geo: Geography) -> None:
+    layers = maps.map_layers(geo, system=CW)
+    assert sorted(layers.ccgs.index) == CW_CCGS
+    assert sorted(layers.councils["utla"].index) == ["E08000026", "E10000031"]
+    assert len(layers.councils["ltla"]) == 6
+    assert (layers.councils["utla"]["status"] == "contained").all()
+    assert layers.outlines.iloc[0]["population"] == 949_454
+    assert layers.simplify_m == 50.0
+
+
+@pytest.mark.realdata
+def test_coventry_and_rugby_splits_warwickshire(geo: Geography) -> None:
+    layers = maps.map_layers(geo, ["05A"])
+    w = layers.councils["utla"].loc["E10000031"]
+    assert w["status"] == "split"
+    assert w["in_group"] == 108_935
+    assert w["share"] == pytest.approx(108_935 / 577_933)
+
+
+@pytest.mark.realdata
+def test_a_footprint_of_another_vintage_names_the_right_vintage(geo: Geography) -> None:
+    with pytest.raises(VintageMismatchError, match=r"E38000251 is a 2021 CCG code.*load\(2021\)"):
+        maps.footprint_map(geo, ["E38000251"])
+
+
+@pytest.mark.realdata
+@pytest.mark.browser
+def test_offline_system_map_renders_in_chromium_with_the_network_disabled(
+    geo: Geography, tmp_path: Path
+) -> None:
+    layers = maps.map_layers(geo, system=CW)
+    m = maps.draw_layers(layers, offline=True)
+    out = maps.save_map(m, tmp_path / "cw.html")
+    size = out.stat().st_size
+    assert size <= 1_000_000, f"one system should be ≤ 1 MB, got {size:,} bytes"
+    with open_page(out, offline=True) as r:
+        counts = r.counts()
+        assert r.js_errors == []
+        assert r.console_errors == []
+        assert r.blocked == []  # nothing but the file itself was requested
+        assert all(u.startswith(("file:", "data:")) for u in r.requests)
+        assert counts["leaflet"] == "1.9.4"
+        assert counts["maps"] == 1
+        assert sorted(counts["layers"].values()) == [1, 2, 3, 6]  # outline, utla, ccgs, ltla
+        assert counts["paths"] == 1 + 2 + 3  # lower tier starts switched off
+        # switch the lower tier on: six more paths
+        r.page.evaluate(
+            "() => { const m = Object.keys(window).find(k => k.startsWith('map_'));"
+            " for (const k of Object.keys(window)) { if (k.startsWith('geo_json_') &&"
+            " typeof window[k].getLayers === 'function' && window[k].getLayers().length === 6)"
+            " { window[m].addLayer(window[k]); } } }"
+        )
+        assert r.counts()["paths"] == 12
+        shot = r.screenshot("map-coventry-warwickshire-offline.png")
+    assert shot.stat().st_size > 10_000
+
+
+@pytest.mark.realdata
+@pytest.mark.browser
+def test_online_footprint_map_loads_only_leaflet_and_shows_the_split_council(
+    geo: Geography, tmp_path: Path
+) -> None:
+    from importlib import resources
+
+    static = resources.files("coterminus").joinpath("static")
+    serve = {
+        "leaflet@1.9.4/dist/leaflet.js": (
+            "application/javascript",
+            static.joinpath("leaflet.js").read_bytes(),
+        ),
+        "leaflet@1.9.4/dist/leaflet.css": ("text/css", static.joinpath("leaflet.css").read_bytes()),
+    }
+    m = maps.footprint_map(geo, ["E38000038"], tier="utla")
+    out = maps.save_map(m, tmp_path / "cr.html")
+    with open_page(out, offline=False, serve=serve) as r:
+        assert r.js_errors == []
+        remote = [u for u in r.requests if not u.startswith(("file:", "data:"))]
+        assert len(remote) == 2
+        assert all("leaflet@1.9.4" in u for u in remote)
+        counts = r.counts()
+        assert sorted(counts["layers"].values()) == [1, 1, 2]
+        assert counts["paths"] == 4
+        dashed = r.page.evaluate(
+            "() => Array.from(document.querySelectorAll('.leaflet-overlay-pane path'))"
+            ".filter(p => p.getAttribute('stroke') === '#b2182b').length"
+        )
+        assert dashed == 1  # Warwickshire is split
+        r.screenshot("map-coventry-and-rugby-online.png")
+
+
+@pytest.mark.browser
+def test_names_show_as_text_and_never_run_in_the_browser(tiny: Geography, tmp_path: Path) -> None:
+    out = maps.save_map(
+        maps.footprint_map(tiny, ["E38900001"], tier="ltla", offline=True), tmp_path / "xss.html"
+    )
+    with open_page(out, offline=True) as r:
+        assert r.js_errors == []
+        assert r.dialogs == []
+        xy = r.page.evaluate(
+            "() => { const m = window[Object.keys(window).find(k => k.startsWith('map_'))];"
+            " for (const k of Object.keys(window)) {"
+            "  if (k.startsWith('geo_json_') && typeof window[k].getLayers === 'function') {"
+            "   for (const l of window[k].getLayers()) {"
+            "    if (l.feature.id === 'E07900001') {"
+            "     const p = m.latLngToContainerPoint(l.getBounds().getCenter());"
+            "     const box = m.getContainer().getBoundingClientRect();"
+            "     return [box.left + p.x, box.top + p.y]; } } } } }"
+        )
+        r.page.mouse.move(xy[0], xy[1])
+        r.page.wait_for_selector(".leaflet-tooltip", timeout=5000)
+        text = r.page.evaluate("() => document.querySelector('.leaflet-tooltip').textContent")
+        assert "<script>alert('a')</script>" in text
+        assert (
+            r.page.evaluate(
+                "() => document.querySelectorAll('.leaflet-tooltip script, "
+                ".leaflet-tooltip img').length"
+            )
+            == 0
+        )
+        r.page.wait_for_timeout(200)
+        assert r.dialogs == []
+        assert r.blocked == []
+        r.screenshot("map-escaped-names.png")
+
+
+@pytest.mark.realdata
+@pytest.mark.browser
+@pytest.mark.slow
+def test_all_england_map_is_under_5_mb_and_draws_every_area(geo: Geography, tmp_path: Path) -> None:
+    m = maps.footprint_map(geo, offline=True)
+    out = maps.save_map(m, tmp_path / "england.html")
+    size = out.stat().st_size
+    assert size <= 5_000_000, f"all England should be ≤ 5 MB, got {size:,} bytes"
+    with open_page(out, offline=True, settle_ms=800) as r:
+        assert r.js_errors == []
+        assert r.blocked == []
+        counts = r.counts()
+        assert sorted(counts["layers"].values()) == [42, 151, 191, 317]
+        assert counts["paths"] == 42 + 151 + 191
+        r.screenshot("map-england-offline.png")
+
+
+@pytest.mark.realdata
+@pytest.mark.browser
+def test_plan_map_draws_one_block_per_new_ccg(geo: Geography, tmp_path: Path) -> None:
+    m = maps.plan_map(geo, [["E38000038", "E38000195"], ["E38000164"]], offline=True)
+    out = maps.save_map(m, tmp_path / "plan.html")
+    with open_page(out, offline=True) as r:
+        assert r.js_errors == []
+        assert r.blocked == []
+        counts = r.counts()
+        assert sorted(counts["layers"].values()) == [2, 2, 3]  # utla, outlines, ccgs
+        fills = r.page.evaluate(
+            "() => new Set(Array.from(document.querySelectorAll('.leaflet-overlay-pane path'))"
+            ".map(p => p.getAttribute('fill')).filter(f => f && f !== 'none')).size"
+        )
+        assert fills == 2
+        r.screenshot("map-plan-coventry-warwickshire.png")
+    assert ARTIFACTS.is_dir()
