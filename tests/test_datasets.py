@@ -573,6 +573,26 @@ def test_fetch_url_reports_a_refused_connection(cache: Path):
     assert cache_files(cache) == []
 
 
+def test_a_cache_folder_that_vanishes_before_the_write_is_a_cache_error(
+    ons: FakeONS, cache: Path, monkeypatch: pytest.MonkeyPatch
+):
+    gone = cache / "gone"
+    monkeypatch.setattr(datasets, "_downloads_dir", lambda: gone)
+    with pytest.raises(CacheError, match=rf"folder {re.escape(str(gone))} is missing or read-only"):
+        fetch_url(ons.file_url("hello.txt"), filename="hello.txt", progress=False)
+    assert ons.count("file") == 0  # refused before downloading anything
+    assert not gone.exists()
+    assert cache_files(cache) == []
+
+
+def test_downloads_get_the_mode_of_a_plain_open(ons: FakeONS, cache: Path):
+    path = fetch_url(ons.file_url("hello.txt"), filename="hello.txt", progress=False)
+    umask = os.umask(0)
+    os.umask(umask)
+    assert path.stat().st_mode & 0o777 == 0o666 & ~umask
+    assert cache_files(cache) == ["hello.txt"]
+
+
 def test_fetch_url_rejects_a_path_as_filename(cache: Path):
     with pytest.raises(ParameterError, match="bare file name"):
         fetch_url("http://127.0.0.1:9/x", filename="../escape.txt")

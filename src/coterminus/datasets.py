@@ -58,6 +58,7 @@ import pooch
 import pyogrio
 from tqdm import tqdm
 
+from ._atomic import atomic_path
 from .errors import (
     ArchiveError,
     CacheError,
@@ -65,6 +66,7 @@ from .errors import (
     CoterminusError,
     DataDirError,
     DownloadError,
+    OutputError,
     ParameterError,
 )
 
@@ -510,21 +512,24 @@ def cache_dir() -> Path:
     True
     """
     root = _cache_root()
-    from_env = bool(os.environ.get(ENV_CACHE_DIR, "").strip())
     try:
         root.mkdir(parents=True, exist_ok=True)
         (root / _DOWNLOADS).mkdir(exist_ok=True)
         with tempfile.TemporaryFile(dir=root / _DOWNLOADS):
             pass
     except OSError as exc:
-        origin = f"set by {ENV_CACHE_DIR}" if from_env else "the default user cache"
-        msg = (
-            f"The download cache {root} ({origin}) cannot be created or written: "
-            f"{exc.strerror or exc}. Set {ENV_CACHE_DIR} to a writable folder, e.g. "
-            f"{ENV_CACHE_DIR}=$HOME/.cache/coterminus."
-        )
-        raise CacheError(msg) from exc
+        raise _cache_error(root, str(exc.strerror or exc)) from exc
     return root
+
+
+def _cache_error(root: Path, reason: str) -> CacheError:
+    from_env = bool(os.environ.get(ENV_CACHE_DIR, "").strip())
+    origin = f"set by {ENV_CACHE_DIR}" if from_env else "the default user cache"
+    msg = (
+        f"The download cache {root} ({origin}) cannot be created or written: {reason}. "
+        f"Set {ENV_CACHE_DIR} to a writable folder, e.g. {ENV_CACHE_DIR}=$HOME/.cache/coterminus."
+    )
+    return CacheError(msg)
 
 
 def _downloads_dir() -> Path:
@@ -802,21 +807,25 @@ def _write_atomically(
 ) -> Path:
     """Write to a temporary file next to ``dest``, check it, then ``os.replace`` it into place.
 
-    On any failure the temporary file is removed and an existing ``dest`` is left untouched.
+    On any failure the temporary file is removed and an existing ``dest`` is left untouched
+    (:func:`coterminus._atomic.atomic_path`).
     """
-    fd, name = tempfile.mkstemp(prefix=f".{dest.name}.", suffix=".part", dir=dest.parent)
-    tmp = Path(name)
     try:
-        with os.fdopen(fd, "w+b") as handle:
-            write(handle)
-            handle.flush()
-            os.fsync(handle.fileno())
-        if check is not None:
-            check(tmp)
-        tmp.replace(dest)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
+        with atomic_path(dest) as tmp:
+            with tmp.open("w+b") as handle:
+                write(handle)
+                handle.flush()
+                os.fsync(handle.fileno())
+            if check is not None:
+                check(tmp)
+    except OutputError as exc:  # the cache folder went away or turned read-only after cache_dir()
+        cause = exc.__cause__
+        reason = (
+            cause.strerror
+            if isinstance(cause, OSError) and cause.strerror
+            else f"folder {dest.parent} is missing or read-only"
+        )
+        raise _cache_error(_cache_root(), reason) from exc
     return dest
 
 

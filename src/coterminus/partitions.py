@@ -18,10 +18,10 @@ Optimising
 Graphs
     :func:`connected_subsets` (which blocks are contiguous given neighbour bitmasks).
 
-Every enumerator yields plans in the same order, *block-first depth-first order*: the block that
-holds the lowest unassigned unit is chosen first, candidates in increasing bitmask order.  Plan ``0``
-is therefore always the all-singletons plan (no merger) when singletons are allowed, and plan ids are
-stable across backends, chunk sizes and executors.
+Every enumerator yields plans in the same order, *block-first depth-first order*: the block
+that holds the lowest unassigned unit is chosen first, candidates in increasing bitmask order.
+Plan ``0`` is therefore always the all-singletons plan (no merger) when singletons are allowed,
+and plan ids are stable across backends, chunk sizes and executors.
 
 Notes
 -----
@@ -37,12 +37,12 @@ so :math:`|P(\\{0..n-1\\})| = B(n)`, the Bell number, when every block is allowe
 and optimises (:func:`best_partition`: replace :math:`\\cup` by :math:`\\min` and the prefix by
 the block cost) over the :math:`(3^n - 1)/2` pairs :math:`(R, S)`.
 
-Enumeration cost.  :func:`enumerate_partitions` memoises :math:`P(R)` for every small remaining set
-(:math:`|R| \\le s`, chosen so the table stays below ``table_rows`` rows) together with the
-aggregates of its blocks, expands the few large remaining sets block by block, and emits each plan as
-*prefix ⊕ memoised suffix*: one gather and one ``+``/``min``/``|`` per aggregate, so the cost is
-:math:`O(1)` amortised per plan and nothing rescans a partition.  Remaining sets that cannot be
-completed (because of block restrictions) are pruned before they are expanded.
+Enumeration cost.  :func:`enumerate_partitions` memoises :math:`P(R)` for every small remaining
+set (:math:`|R| \\le s`, chosen so the table stays below ``table_rows`` rows) together with the
+aggregates of its blocks, expands the few large remaining sets block by block, and emits each
+plan as *prefix ⊕ memoised suffix*: one gather and one ``+``/``min``/``|`` per aggregate, so
+the cost is :math:`O(1)` amortised per plan and nothing rescans a partition.  Remaining sets
+that cannot be completed (because of block restrictions) are pruned before they are expanded.
 
 The optional accelerator (numba, the ``fast`` extra) compiles the emit step; it runs the same
 algorithm over the same tables, so its output is identical.
@@ -105,7 +105,7 @@ try:  # optional accelerator (the ``fast`` extra)
 
     HAVE_NUMBA = True
 except ImportError:  # pragma: no cover - exercised only without numba
-    _numba = None
+    _numba = None  # type: ignore[assignment]
     HAVE_NUMBA = False
 
 Backend = Literal["auto", "numpy", "numba"]
@@ -222,9 +222,10 @@ def _check_n(n: int, *, upper: int | None = MAX_UNITS) -> None:
         raise ParameterError(msg)
     if upper is not None and n > upper:
         msg = (
-            f"n={n} units is beyond the exhaustive kernels (at most {upper}: tables have 2**n rows "
-            f"and the recursion visits (3**n - 1)/2 = {(3**n - 1) // 2:,} pairs). Split the units "
-            "into smaller groups (e.g. one system at a time) before enumerating."
+            f"{n} units have {bell(n):,} plans (Bell number B({n})): beyond exhaustive reach, "
+            f"and beyond the exact kernels too (at most {upper} units: tables have 2**n rows and "
+            f"the recursion visits (3**n - 1)/2 = {(3**n - 1) // 2:,} pairs). Split the units "
+            "into smaller groups (e.g. one system at a time, or blocks within one system)."
         )
         raise EnumerationTooLargeError(msg)
 
@@ -236,7 +237,9 @@ def _check_allowed(n: int, allowed: np.ndarray | None) -> np.ndarray:
     else:
         out = np.asarray(allowed, dtype=bool)
         if out.shape != (1 << n,):
-            msg = f"allowed must be a boolean array of length 2**n = {1 << n}, got shape {out.shape}"
+            msg = (
+                f"allowed must be a boolean array of length 2**n = {1 << n}, got shape {out.shape}"
+            )
             raise ParameterError(msg)
         out = out.copy()
     out[0] = False
@@ -324,7 +327,7 @@ class _Recursion:
 
 
 def _submask_pairs(rs: np.ndarray, k: int, n: int) -> tuple[np.ndarray, np.ndarray]:
-    """All ``(R, S)`` with ``lowest(R) ∈ S ⊆ R`` for masks ``rs`` of popcount ``k``, grouped by R."""
+    """All ``(R, S)`` with ``lowest(R) ∈ S ⊆ R`` for masks ``rs`` of popcount ``k``, by R."""
     low = rs & -rs
     rest = rs ^ low
     if k == 1:
@@ -443,8 +446,8 @@ def count_partitions(
         return bell(n)
     rec = _recursion(n, allowed, by_k=n_blocks is not None)
     if rec.counts_by_k is None:
-        return int(round(rec.counts[full]))
-    return int(round(rec.counts_by_k[full, lo : hi + 1].sum()))
+        return round(float(rec.counts[full]))
+    return round(float(rec.counts_by_k[full, lo : hi + 1].sum()))
 
 
 def estimate_count(
@@ -532,8 +535,7 @@ def check_enumerable(
     size = f" of {n} units" if n is not None else ""
     too_big = n is not None and n > MAX_UNITS
     alt = (
-        "split the units into smaller groups (exhaustive kernels stop at "
-        f"{MAX_UNITS} units)"
+        f"split the units into smaller groups (exhaustive kernels stop at {MAX_UNITS} units)"
         if too_big
         else (
             "find the best plan without enumerating with best_plan() (subset dynamic programme), "
@@ -702,9 +704,7 @@ class PartitionChunk:
         return self._plan.labels(self._frontier, self._suffix)
 
 
-def _as_values(
-    size: int, values: np.ndarray | None, dtype: Any, name: str
-) -> np.ndarray:
+def _as_values(size: int, values: np.ndarray | None, dtype: Any, name: str) -> np.ndarray:
     if values is None:
         return np.zeros((size, 0), dtype=dtype)
     v = np.asarray(values)
@@ -745,6 +745,13 @@ class _Plan:
 
     def blocks(self, frontier: np.ndarray, suffix: np.ndarray) -> np.ndarray:
         m = frontier.size
+        if HAVE_NUMBA and m > 1000:
+            out = np.zeros((m, max(self.n, 1)), dtype=np.int32)
+            _blocks_kernel(
+                frontier.astype(np.int64), suffix.astype(np.int64), self.f_blocks,
+                self.f_depth, self.t_first, self.t_next, out,
+            )  # fmt: skip
+            return out[:, : self.n]
         out = np.zeros((m, max(self.n, 1)), dtype=np.int32)
         width = self.f_blocks.shape[1]
         if width:
@@ -788,44 +795,39 @@ def _build_suffix_tables(
     ors: np.ndarray,
     multi: np.ndarray,
 ) -> tuple[np.ndarray, ...]:
+    """Memo of every plan of every small remaining set, with its aggregates (preallocated)."""
     n = rec.n
     size = 1 << n
     full = size - 1
+    masks = np.arange(size, dtype=np.int64)
+    pc = popcount(masks)
+    # only remaining sets that can occur below the root (without unit 0), or the root itself
+    in_table = (pc <= s) & (rec.counts > 0) & (((masks & 1) == 0) | (masks == full))
+    total_rows = 1 + round(float(rec.counts[in_table & (masks != 0)].sum()))
     t_ptr = np.zeros(size, dtype=np.int64)
     t_len = np.zeros(size, dtype=np.int64)
-    # row 0: the empty plan of the empty remaining set
-    firsts = [np.zeros(1, dtype=np.int32)]
-    nexts = [np.zeros(1, dtype=np.int64)]
-    cnts = [np.zeros(1, dtype=np.int16)]
-    tsums = [np.zeros((1, sums.shape[1]))]
-    tmins = [np.full((1, mins.shape[1]), np.inf)]
-    tors = [np.zeros((1, ors.shape[1]), dtype=np.uint64)]
-    tonce = [np.zeros((1, multi.shape[1]), dtype=np.uint64)]
-    ttwice = [np.zeros((1, multi.shape[1]), dtype=np.uint64)]
-    t_len[0] = 1
+    t_first = np.zeros(total_rows, dtype=np.int32)
+    t_next = np.zeros(total_rows, dtype=np.int64)
+    t_count = np.zeros(total_rows, dtype=np.int16)
+    t_sums = np.zeros((total_rows, sums.shape[1]))
+    t_mins = np.full((total_rows, mins.shape[1]), np.inf)
+    t_ors = np.zeros((total_rows, ors.shape[1]), dtype=np.uint64)
+    t_once = np.zeros((total_rows, multi.shape[1]), dtype=np.uint64)
+    t_twice = np.zeros((total_rows, multi.shape[1]), dtype=np.uint64)
+    t_len[0] = 1  # row 0: the empty plan of the empty remaining set
     total = 1
     for k in range(1, min(s, n) + 1):
-        lo, hi = rec.level_slices[k]
-        cand = rec.cand[lo:hi]
-        if cand.size == 0:
-            continue
-        # the R of each pair: rebuild from start/length of masks at this level
-        masks = np.arange(size, dtype=np.int64)
-        level = masks[(popcount(masks) == k) & (rec.length > 0)]
-        # only remaining sets that can occur below the root: without unit 0, or the root itself
-        level = level[((level & 1) == 0) | (level == full)]
+        level = masks[(pc == k) & in_table]
         if level.size == 0:
             continue
         lens = rec.length[level]
         starts = rec.start[level]
-        pair_r = np.repeat(level, lens)
         pair_idx = np.repeat(starts - np.cumsum(lens) + lens, lens) + np.arange(lens.sum())
         pair_s = rec.cand[pair_idx]
-        q = pair_r ^ pair_s
+        q = np.repeat(level, lens) ^ pair_s
         sub_len = t_len[q]
-        rows_per_r = np.zeros(level.size, dtype=np.int64)
-        owner = np.repeat(np.arange(level.size), lens)
-        np.add.at(rows_per_r, owner, sub_len)
+        bounds = np.concatenate(([0], np.cumsum(lens)[:-1]))
+        rows_per_r = np.add.reduceat(sub_len, bounds)
         t_ptr[level] = total + np.cumsum(rows_per_r) - rows_per_r
         t_len[level] = rows_per_r
         n_rows = int(sub_len.sum())
@@ -833,36 +835,19 @@ def _build_suffix_tables(
         within = np.arange(n_rows) - np.repeat(np.cumsum(sub_len) - sub_len, sub_len)
         nxt = t_ptr[q][pair_of_row] + within
         blk = pair_s[pair_of_row]
-        firsts.append(blk.astype(np.int32))
-        nexts.append(nxt)
-        cnts.append((_concat_t(cnts)[nxt] + 1).astype(np.int16))
-        tsums.append(sums[blk] + _concat_t(tsums)[nxt])
-        tmins.append(np.minimum(mins[blk], _concat_t(tmins)[nxt]))
-        tors.append(ors[blk] | _concat_t(tors)[nxt])
-        once_next = _concat_t(tonce)[nxt]
-        ttwice.append(_concat_t(ttwice)[nxt] | (multi[blk] & once_next))
-        tonce.append(multi[blk] | once_next)
-        # collapse the lists so _concat_t stays cheap
-        firsts, nexts, cnts = [np.concatenate(firsts)], [np.concatenate(nexts)], [_concat_t(cnts)]
-        tsums, tmins, tors = [_concat_t(tsums)], [_concat_t(tmins)], [_concat_t(tors)]
-        tonce, ttwice = [_concat_t(tonce)], [_concat_t(ttwice)]
+        sl = slice(total, total + n_rows)
+        t_first[sl] = blk
+        t_next[sl] = nxt
+        t_count[sl] = t_count[nxt] + 1
+        t_sums[sl] = sums[blk] + t_sums[nxt]
+        t_mins[sl] = np.minimum(mins[blk], t_mins[nxt])
+        t_ors[sl] = ors[blk] | t_ors[nxt]
+        once_next = t_once[nxt]
+        t_twice[sl] = t_twice[nxt] | (multi[blk] & once_next)
+        t_once[sl] = multi[blk] | once_next
         total += n_rows
-    return (
-        t_ptr,
-        t_len,
-        np.concatenate(firsts),
-        np.concatenate(nexts),
-        _concat_t(cnts),
-        _concat_t(tsums),
-        _concat_t(tmins),
-        _concat_t(tors),
-        _concat_t(tonce),
-        _concat_t(ttwice),
-    )
-
-
-def _concat_t(parts: list[np.ndarray]) -> np.ndarray:
-    return parts[0] if len(parts) == 1 else np.concatenate(parts)
+    assert total == total_rows
+    return t_ptr, t_len, t_first, t_next, t_count, t_sums, t_mins, t_ors, t_once, t_twice
 
 
 def _expand_frontier(
@@ -983,12 +968,35 @@ def _resolve_backend(backend: Backend) -> str:
     return backend
 
 
-def _emit_numpy(plan: _Plan, f_lo: int, f_hi: int) -> tuple[np.ndarray, ...]:
+def _runs(plan: _Plan, f_lo: int, f_hi: int) -> tuple[np.ndarray, np.ndarray]:
+    """The plans of frontier prefixes ``f_lo:f_hi`` as runs, in enumeration order.
+
+    Plans ``starts[i]:starts[i + 1]`` join prefix ``f_lo + i`` with the suffix-table rows
+    ``bases[i]``, ``bases[i] + 1``, ... in turn (plan ``p`` with row ``bases[i] + p - starts[i]``).
+    """
     rem = plan.f_rem[f_lo:f_hi]
-    lens = plan.t_len[rem]
-    fr = np.repeat(np.arange(f_lo, f_hi), lens)
-    within = np.arange(fr.size) - np.repeat(np.cumsum(lens) - lens, lens)
-    r = plan.t_ptr[rem][fr - f_lo] + within
+    starts = np.zeros(rem.size + 1, dtype=np.int64)
+    np.cumsum(plan.t_len[rem], out=starts[1:])
+    return starts, plan.t_ptr[rem].astype(np.int64)
+
+
+def _pairs(
+    f_lo: int, starts: np.ndarray, bases: np.ndarray, *, kind: str
+) -> tuple[np.ndarray, np.ndarray]:
+    """Frontier prefix and suffix-table row of every plan of the :func:`_runs`."""
+    if kind == "numba":
+        fr = np.empty(int(starts[-1]), dtype=np.int64)
+        r = np.empty(fr.size, dtype=np.int64)
+        _pairs_kernel(f_lo, starts, bases, fr, r)
+        return fr, r
+    lens = np.diff(starts)
+    fr = np.repeat(np.arange(f_lo, f_lo + lens.size, dtype=np.int64), lens)
+    r = np.repeat(bases - starts[:-1], lens) + np.arange(fr.size)
+    return fr, r
+
+
+def _emit_numpy(plan: _Plan, f_lo: int, f_hi: int) -> tuple[np.ndarray, ...]:
+    fr, r = _pairs(f_lo, *_runs(plan, f_lo, f_hi), kind="numpy")
     count = plan.f_depth[fr] + plan.t_count[r]
     sums = plan.f_sums[fr] + plan.t_sums[r]
     mins = np.minimum(plan.f_mins[fr], plan.t_mins[r])
@@ -1000,23 +1008,27 @@ def _emit_numpy(plan: _Plan, f_lo: int, f_hi: int) -> tuple[np.ndarray, ...]:
 if HAVE_NUMBA:
 
     @_numba.njit(cache=True, nogil=True)
-    def _emit_kernel(  # noqa: PLR0913
-        f_lo, f_hi, f_rem, f_depth, f_sums, f_mins, f_ors, f_once, f_twice,
-        t_ptr, t_len, t_count, t_sums, t_mins, t_ors, t_once, t_twice,
-        out_f, out_r, out_count, out_sums, out_mins, out_ors, out_twice,
+    def _pairs_kernel(f_lo, starts, bases, out_f, out_r):  # pragma: no cover - compiled
+        for i in range(bases.size):
+            for p in range(starts[i], starts[i + 1]):
+                out_f[p] = f_lo + i
+                out_r[p] = bases[i] + (p - starts[i])
+
+    @_numba.njit(cache=True, nogil=True)
+    def _emit_kernel(
+        f_lo, starts, bases, f_depth, f_sums, f_mins, f_ors, f_once, f_twice,
+        t_count, t_sums, t_mins, t_ors, t_once, t_twice,
+        out_count, out_sums, out_mins, out_ors, out_twice,
     ):  # fmt: skip  # pragma: no cover - compiled
-        p = 0
         a = out_sums.shape[1]
         b = out_mins.shape[1]
         c = out_ors.shape[1]
         d = out_twice.shape[1]
-        for f in range(f_lo, f_hi):
-            rem = f_rem[f]
-            base = t_ptr[rem]
-            for t in range(t_len[rem]):
-                r = base + t
-                out_f[p] = f
-                out_r[p] = r
+        for i in range(bases.size):  # the runs of _runs, rows counted up (not gathered)
+            f = f_lo + i
+            r0 = bases[i] - starts[i]
+            for p in range(starts[i], starts[i + 1]):
+                r = r0 + p
                 out_count[p] = f_depth[f] + t_count[r]
                 for j in range(a):
                     out_sums[p, j] = f_sums[f, j] + t_sums[r, j]
@@ -1028,25 +1040,40 @@ if HAVE_NUMBA:
                     out_ors[p, j] = f_ors[f, j] | t_ors[r, j]
                 for j in range(d):
                     out_twice[p, j] = f_twice[f, j] | t_twice[r, j] | (f_once[f, j] & t_once[r, j])
-                p += 1
-        return p
+
+
+if HAVE_NUMBA:
+
+    @_numba.njit(cache=True, nogil=True)
+    def _blocks_kernel(
+        frontier, suffix, f_blocks, f_depth, t_first, t_next, out
+    ):  # pragma: no cover
+        width = f_blocks.shape[1]
+        for p in range(frontier.size):
+            f = frontier[p]
+            for j in range(width):
+                out[p, j] = f_blocks[f, j]
+            col = f_depth[f]
+            r = suffix[p]
+            while t_first[r] != 0:
+                out[p, col] = t_first[r]
+                col += 1
+                r = t_next[r]
 
 
 def _emit_numba(plan: _Plan, f_lo: int, f_hi: int) -> tuple[np.ndarray, ...]:
-    m = int(plan.t_len[plan.f_rem[f_lo:f_hi]].sum())
-    out_f = np.empty(m, dtype=np.int64)
-    out_r = np.empty(m, dtype=np.int64)
+    starts, bases = _runs(plan, f_lo, f_hi)
+    out_f, out_r = _pairs(f_lo, starts, bases, kind="numba")
+    m = out_f.size
     out_count = np.empty(m, dtype=np.int16)
     out_sums = np.empty((m, plan.t_sums.shape[1]))
     out_mins = np.empty((m, plan.t_mins.shape[1]))
     out_ors = np.empty((m, plan.t_ors.shape[1]), dtype=np.uint64)
     out_twice = np.empty((m, plan.t_twice.shape[1]), dtype=np.uint64)
     _emit_kernel(
-        f_lo, f_hi, plan.f_rem, plan.f_depth, plan.f_sums, plan.f_mins, plan.f_ors,
-        plan.f_once, plan.f_twice,
-        plan.t_ptr, plan.t_len, plan.t_count, plan.t_sums, plan.t_mins, plan.t_ors,
-        plan.t_once, plan.t_twice,
-        out_f, out_r, out_count, out_sums, out_mins, out_ors, out_twice,
+        f_lo, starts, bases, plan.f_depth, plan.f_sums, plan.f_mins, plan.f_ors, plan.f_once,
+        plan.f_twice, plan.t_count, plan.t_sums, plan.t_mins, plan.t_ors, plan.t_once,
+        plan.t_twice, out_count, out_sums, out_mins, out_ors, out_twice,
     )  # fmt: skip
     return out_f, out_r, out_count, out_sums, out_mins, out_ors, out_twice
 
@@ -1061,7 +1088,7 @@ def enumerate_partitions(
     multi: np.ndarray | None = None,
     n_blocks: int | tuple[int, int] | None = None,
     first: tuple[int, int] | None = None,
-    chunk_size: int = 1 << 19,
+    chunk_size: int = 1 << 16,
     table_rows: int = 1 << 20,
     backend: Backend = "auto",
 ) -> Iterator[PartitionChunk]:
@@ -1120,24 +1147,21 @@ def enumerate_partitions(
         raise ParameterError(msg)
     lo_k, hi_k = _n_blocks_range(n, n_blocks)
     plan, _ = _prepare(n, allowed, sums, mins, ors, multi, first, table_rows, by_k=False)
-    lens = plan.t_len[plan.f_rem]
-    cum = np.cumsum(lens)
     emit = _emit_numba if kind == "numba" else _emit_numpy
     filter_k = n_blocks is not None and (lo_k > 1 or hi_k < n)
-    f_lo = 0
     next_id = 0
-    n_front = plan.f_rem.size
-    while f_lo < n_front:
-        base = cum[f_lo - 1] if f_lo else 0
-        f_hi = int(np.searchsorted(cum, base + chunk_size, side="right"))
-        f_hi = min(max(f_hi, f_lo + 1), n_front)
+    for f_lo, f_hi in _frontier_ranges(plan, chunk_size):
         fr, r, count, c_sums, c_mins, c_ors, c_twice = emit(plan, f_lo, f_hi)
-        f_lo = f_hi
         if filter_k:
             keep = (count >= lo_k) & (count <= hi_k)
             if not keep.all():
                 fr, r, count = fr[keep], r[keep], count[keep]
-                c_sums, c_mins, c_ors, c_twice = c_sums[keep], c_mins[keep], c_ors[keep], c_twice[keep]
+                c_sums, c_mins, c_ors, c_twice = (
+                    c_sums[keep],
+                    c_mins[keep],
+                    c_ors[keep],
+                    c_twice[keep],
+                )
         if fr.size == 0:
             continue
         ids = np.arange(next_id, next_id + fr.size, dtype=np.int64)
@@ -1145,12 +1169,25 @@ def enumerate_partitions(
         yield PartitionChunk(ids, count, c_sums, c_mins, c_ors, c_twice, plan, fr, r)
 
 
+def _frontier_ranges(plan: _Plan, chunk_size: int) -> Iterator[tuple[int, int]]:
+    """Consecutive runs of frontier prefixes holding about ``chunk_size`` plans each."""
+    cum = np.cumsum(plan.t_len[plan.f_rem])
+    n_front = plan.f_rem.size
+    f_lo = 0
+    while f_lo < n_front:
+        base = cum[f_lo - 1] if f_lo else 0
+        f_hi = int(np.searchsorted(cum, base + chunk_size, side="right"))
+        f_hi = min(max(f_hi, f_lo + 1), n_front)
+        yield f_lo, f_hi
+        f_lo = f_hi
+
+
 def partition_chunks(
     n: int,
     *,
     allowed: np.ndarray | None = None,
     n_blocks: int | tuple[int, int] | None = None,
-    chunk_size: int = 1 << 19,
+    chunk_size: int = 1 << 16,
     backend: Backend = "auto",
 ) -> Iterator[np.ndarray]:
     """Yield every plan of ``n`` units as rows of block masks, a chunk at a time.
@@ -1231,7 +1268,7 @@ def best_partition(
     (3.0, (1, 2, 4))
     """
     c = np.asarray(cost, dtype=np.float64).ravel()
-    n = int(round(math.log2(c.size))) if c.size else -1
+    n = round(math.log2(c.size)) if c.size else -1
     if c.size == 0 or (1 << n) != c.size:
         msg = f"cost must have 2**n entries (one per block mask), got {c.size}"
         raise ParameterError(msg)
