@@ -33,3 +33,35 @@ def data_dir() -> Path:
             pytest.fail(msg)
         pytest.skip(msg)
     return found
+
+
+# --- the fake ONS server (tests/ons_server.py) shared by the download tests ----------------------
+@pytest.fixture(scope="module")
+def ons_module(data_dir: Path):
+    from ons_server import serve
+
+    with serve(data_dir) as server:
+        yield server
+
+
+@pytest.fixture
+def ons(ons_module):
+    """The fake ONS server, with no failures switched on and an empty request log."""
+    ons_module.reset()
+    yield ons_module
+    ons_module.reset()
+
+
+@pytest.fixture
+def cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A fresh, empty download cache for this test; no data dir; retries without waiting."""
+    from coterminus import datasets
+
+    root = tmp_path / "cache"
+    monkeypatch.setenv("COTERMINUS_CACHE_DIR", str(root))
+    monkeypatch.delenv("COTERMINUS_DATA_DIR", raising=False)
+    monkeypatch.delenv("COTERMINUS_ONS_BASE_URL", raising=False)
+    monkeypatch.setattr(datasets, "_BACKOFF_SECONDS", 0.0)
+    for name in ("NO_PROXY", "no_proxy"):  # the fake server is local even behind a proxy
+        monkeypatch.setenv(name, "127.0.0.1,localhost")
+    return root

@@ -11,36 +11,9 @@ import re
 import shutil
 from pathlib import Path
 
-import pytest
-
 from coterminus import datasets
 from coterminus.cli import main as cli_main
-from ons_server import CCG19_SERVICE, FakeONS, serve
-
-
-@pytest.fixture(scope="module")
-def ons_module(data_dir: Path):
-    with serve(data_dir) as server:
-        yield server
-
-
-@pytest.fixture
-def ons(ons_module: FakeONS):
-    ons_module.reset()
-    yield ons_module
-    ons_module.reset()
-
-
-@pytest.fixture
-def cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    root = tmp_path / "cache"
-    monkeypatch.setenv("COTERMINUS_CACHE_DIR", str(root))
-    monkeypatch.delenv("COTERMINUS_DATA_DIR", raising=False)
-    monkeypatch.delenv("COTERMINUS_ONS_BASE_URL", raising=False)
-    monkeypatch.setattr(datasets, "_BACKOFF_SECONDS", 0.0)
-    for name in ("NO_PROXY", "no_proxy"):  # the fake server is local even behind a proxy
-        monkeypatch.setenv(name, "127.0.0.1,localhost")
-    return root
+from ons_server import CCG19_SERVICE
 
 
 def main(*argv: str) -> int:

@@ -52,37 +52,12 @@ from coterminus.errors import (
     DownloadError,
     ParameterError,
 )
-from ons_server import CCG19_SERVICE, CCG19_STP19_SERVICE, FakeONS, serve
+from ons_server import CCG19_SERVICE, CCG19_STP19_SERVICE, FakeONS
 
 REPO = Path(__file__).resolve().parents[1]
 
 
 # --- fixtures -----------------------------------------------------------------------------------
-@pytest.fixture(scope="module")
-def ons_module(data_dir: Path):
-    with serve(data_dir) as server:
-        yield server
-
-
-@pytest.fixture
-def ons(ons_module: FakeONS):
-    """The fake ONS server, with no failures switched on and an empty request log."""
-    ons_module.reset()
-    yield ons_module
-    ons_module.reset()
-
-
-@pytest.fixture
-def cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """A fresh, empty download cache for this test; no data dir; retries without waiting."""
-    root = tmp_path / "cache"
-    monkeypatch.setenv("COTERMINUS_CACHE_DIR", str(root))
-    monkeypatch.delenv("COTERMINUS_DATA_DIR", raising=False)
-    monkeypatch.delenv("COTERMINUS_ONS_BASE_URL", raising=False)
-    monkeypatch.setattr(datasets, "_BACKOFF_SECONDS", 0.0)
-    for name in ("NO_PROXY", "no_proxy"):  # the fake server is local even behind a proxy
-        monkeypatch.setenv(name, "127.0.0.1,localhost")
-    return root
 
 
 @pytest.fixture(scope="module")

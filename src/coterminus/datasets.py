@@ -44,7 +44,6 @@ import urllib.error
 import urllib.parse
 import urllib.request
 import warnings
-import zipfile
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -830,21 +829,17 @@ def _write_atomically(
 
 
 def _check_zip(path: Path, url: str) -> None:
+    """The archive checks of :mod:`coterminus.io` (intact, CRC, no zip-slip) on a download."""
+    from .io import _zip_members
+
     try:
-        with zipfile.ZipFile(path) as archive:
-            bad = archive.testzip()
-    except (zipfile.BadZipFile, OSError, EOFError) as exc:
+        _zip_members(path)
+    except ArchiveError as exc:
         msg = (
-            f"The file downloaded from {url} is not a readable zip archive ({exc}); it was "
-            "deleted. Try again, or download it by hand and put it in the data directory."
-        )
-        raise ArchiveError(msg) from exc
-    if bad is not None:
-        msg = (
-            f"The zip downloaded from {url} has a corrupt member {bad!r}; it was deleted. "
+            f"The file downloaded from {url} failed its archive check: {exc} It was deleted. "
             "Try again, or download it by hand and put it in the data directory."
         )
-        raise ArchiveError(msg)
+        raise ArchiveError(msg) from exc
 
 
 def _check_args(timeout: float, retries: int) -> None:
