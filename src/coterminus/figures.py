@@ -11,9 +11,10 @@ Examples
 --------
 >>> import coterminus
 >>> from coterminus import figures
->>> geo = coterminus.load(2019)                                                # doctest: +SKIP
->>> fig = figures.footprint_figure(geo, system="Coventry and Warwickshire")     # doctest: +SKIP
->>> figures.save_figure(fig, "cw.pdf")                                          # doctest: +SKIP
+>>> geo = coterminus.load(2019)
+>>> fig = figures.footprint_figure(geo, system="Coventry and Warwickshire")
+>>> figures.save_figure(fig, "cw.pdf")
+PosixPath('cw.pdf')
 """
 
 from __future__ import annotations
@@ -407,8 +408,8 @@ def footprint_figure(
 
     Examples
     --------
-    >>> fig = footprint_figure(geo, ["E38000038"])                  # doctest: +SKIP
-    >>> save_figure(fig, "coventry-and-rugby.png")                  # doctest: +SKIP
+    >>> fig = footprint_figure(geo, ["E38000038"])
+    >>> save_figure(fig, "coventry-and-rugby.png")
     PosixPath('coventry-and-rugby.png')
     """
     _check_tier(tier)
@@ -448,7 +449,7 @@ def plan_figure(
 
     Examples
     --------
-    >>> fig = plan_figure(geo, [["E38000038", "E38000195"], ["E38000164"]])   # doctest: +SKIP
+    >>> fig = plan_figure(geo, [["E38000038", "E38000195"], ["E38000164"]])
     """
     layers = map_layers(geo, plan=plan, tolerance=tolerance, simplify_m=simplify_m)
     return footprint_figure(
@@ -498,7 +499,7 @@ def plans_figure(
     --------
     >>> top = [[["E38000038", "E38000195"], ["E38000164"]],
     ...        [["E38000038", "E38000164", "E38000195"]]]
-    >>> fig = plans_figure(geo, top, ncols=2)                        # doctest: +SKIP
+    >>> fig = plans_figure(geo, top, ncols=2)
     """
     from matplotlib.lines import Line2D
     from matplotlib.patches import Patch

@@ -21,10 +21,12 @@ Examples
 --------
 >>> import coterminus
 >>> from coterminus import maps
->>> geo = coterminus.load(2019)                                            # doctest: +SKIP
->>> m = maps.footprint_map(geo, system="Coventry and Warwickshire", offline=True)  # doctest: +SKIP
->>> maps.save_map(m, "cw.html")                                            # doctest: +SKIP
->>> maps.plan_map(geo, [["E38000038", "E38000195"], ["E38000164"]])      # doctest: +SKIP
+>>> geo = coterminus.load(2019)
+>>> m = maps.footprint_map(geo, system="Coventry and Warwickshire", offline=True)
+>>> maps.save_map(m, "cw.html")
+PosixPath('cw.html')
+>>> maps.plan_map(geo, [["E38000038", "E38000195"], ["E38000164"]])
+<folium.folium.Map object at ...>
 """
 
 from __future__ import annotations
@@ -313,7 +315,7 @@ def normalise_plan(geo: Geography, plan: Any) -> dict[str, list[str]]:
 
     Examples
     --------
-    >>> normalise_plan(geo, "E38000038,E38000195;E38000164")     # doctest: +SKIP
+    >>> normalise_plan(geo, "E38000038,E38000195;E38000164")
     {'New CCG 1': ['E38000038', 'E38000195'], 'New CCG 2': ['E38000164']}
     """
     from .assess import resolve_footprint
@@ -437,8 +439,8 @@ def map_layers(
 
     Examples
     --------
-    >>> layers = map_layers(geo, system="E54000018")                # doctest: +SKIP
-    >>> len(layers.ccgs), sorted(layers.councils["utla"].index)     # doctest: +SKIP
+    >>> layers = map_layers(geo, system="E54000018")
+    >>> len(layers.ccgs), sorted(layers.councils["utla"].index)
     (3, ['E08000026', 'E10000031'])
     """
     from .assess import assess
@@ -1052,9 +1054,9 @@ def footprint_map(
     Examples
     --------
     >>> import coterminus
-    >>> geo = coterminus.load(2019)                                              # doctest: +SKIP
+    >>> geo = coterminus.load(2019)
     >>> cw = ["E38000038", "E38000164", "E38000195"]
-    >>> maps.footprint_map(geo, cw, offline=True)                  # doctest: +SKIP
+    >>> maps.footprint_map(geo, cw, offline=True)
     <folium.folium.Map object at ...>
     """
     _check_draw(tier, tiles, offline)  # fail fast, before any work
@@ -1098,7 +1100,7 @@ def plan_map(
 
     Examples
     --------
-    >>> maps.plan_map(geo, "E38000038,E38000195;E38000164", offline=True)   # doctest: +SKIP
+    >>> maps.plan_map(geo, "E38000038,E38000195;E38000164", offline=True)
     <folium.folium.Map object at ...>
     """
     _check_draw(tier, tiles, offline)  # fail fast, before any work
@@ -1221,7 +1223,8 @@ def save_map(m: folium.Map, path: str | Path, *, offline: bool | None = None) ->
 
     Examples
     --------
-    >>> save_map(m, "cw.html", offline=True)       # doctest: +SKIP
+    >>> m = footprint_map(geo, "05A")
+    >>> save_map(m, "cw.html", offline=True)
     PosixPath('cw.html')
     """
     p = check_output_path(path, suffixes=MAP_SUFFIXES)

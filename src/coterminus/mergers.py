@@ -1200,9 +1200,9 @@ def score_plans(
 
     Examples
     --------
-    >>> geo = coterminus.load(2019)                                   # doctest: +SKIP
+    >>> geo = coterminus.load(2019)
     >>> score_plans(geo, "Coventry and Warwickshire",
-    ...             [[["05A", "05R", "05H"]]])[["n_ccgs", "min_j_utla"]]  # doctest: +SKIP
+    ...             [[["05A", "05R", "05H"]]])[["n_ccgs", "min_j_utla"]]
        n_ccgs  min_j_utla
     0       1         1.0
     """
@@ -1895,8 +1895,8 @@ class MergerResult:
 
         Examples
         --------
-        >>> r = mergers(geo, "Coventry and Warwickshire")          # doctest: +SKIP
-        >>> r.plans(1)                                              # doctest: +SKIP
+        >>> r = mergers(geo, "Coventry and Warwickshire")
+        >>> r.plans(1)
         [[['E38000038', 'E38000164', 'E38000195']]]
         """
         top = self.top if rows is None else self.top.head(rows)
@@ -2433,9 +2433,9 @@ def mergers(
 
     With real data:
 
-    >>> geo = coterminus.load(2019)                                          # doctest: +SKIP
-    >>> r = mergers(geo, "Coventry and Warwickshire")                        # doctest: +SKIP
-    >>> r.n_plans, r.top.loc[0, "blocks"]                                    # doctest: +SKIP
+    >>> geo = coterminus.load(2019)
+    >>> r = mergers(geo, "Coventry and Warwickshire")
+    >>> r.n_plans, r.top.loc[0, "blocks"]
     (5, 'Coventry and Rugby + South Warwickshire + Warwickshire North')
     """
     t0 = time.perf_counter()
@@ -2597,8 +2597,8 @@ def iter_scored_plans(
 
     Examples
     --------
-    >>> geo = coterminus.load(2019)                                              # doctest: +SKIP
-    >>> sum(len(c) for c in iter_scored_plans(geo, "Cheshire and Merseyside"))   # doctest: +SKIP
+    >>> geo = coterminus.load(2019)
+    >>> sum(len(c) for c in iter_scored_plans(geo, "Cheshire and Merseyside"))
     4213597
     """
     bad = sorted(set(options) - set(_SYSTEM_OPTIONS))
@@ -2697,9 +2697,9 @@ def national(
 
     Examples
     --------
-    >>> geo = coterminus.load(2019)                                          # doctest: +SKIP
-    >>> res = national(geo, contiguous=True, progress=False)                 # doctest: +SKIP
-    >>> res.n_plans                                                          # doctest: +SKIP
+    >>> geo = coterminus.load(2019)
+    >>> res = national(geo, contiguous=True, progress=False)
+    >>> res.n_plans
     77073
     """
     params = dict(locals())
@@ -2939,9 +2939,10 @@ def read_plans(path: str | os.PathLike[str]) -> tuple[pd.DataFrame, dict[str, An
 
     Examples
     --------
-    >>> plans, meta = read_plans("plans.parquet")                           # doctest: +SKIP
-    >>> names = meta["systems"]["E54000018"]["names"]                     # doctest: +SKIP
-    >>> decode_labels(plans.loc[0, "labels"], names)                      # doctest: +SKIP
+    >>> _ = mergers(geo, "Coventry and Warwickshire", out="plans.parquet")
+    >>> plans, meta = read_plans("plans.parquet")
+    >>> names = meta["systems"]["E54000018"]["names"]
+    >>> decode_labels(plans.loc[0, "labels"], names)
     [['NHS Coventry and Rugby CCG'], ['NHS South Warwickshire CCG'], ...]
     """
     import pyarrow.parquet as pq

@@ -13,10 +13,10 @@ Examples
 --------
 >>> import coterminus
 >>> from coterminus.report import report
->>> geo = coterminus.load(2019)                                                  # doctest: +SKIP
->>> report(geo, system="Coventry and Warwickshire", out="cw-report.html")        # doctest: +SKIP
+>>> geo = coterminus.load(2019)
+>>> report(geo, system="Coventry and Warwickshire", out="cw-report.html")
 PosixPath('cw-report.html')
->>> report(geo, plan=[["E38000038", "E38000195"], ["E38000164"]], out="plan.pdf")  # doctest: +SKIP
+>>> report(geo, plan=[["E38000038", "E38000195"], ["E38000164"]], out="plan.pdf")
 PosixPath('plan.pdf')
 """
 
@@ -702,7 +702,7 @@ def report(
 
     Examples
     --------
-    >>> report(geo, ["E38000038", "E38000164", "E38000195"], out="cw.pdf")   # doctest: +SKIP
+    >>> report(geo, ["E38000038", "E38000164", "E38000195"], out="cw.pdf")
     PosixPath('cw.pdf')
     """
     p = check_output_path(out, suffixes=REPORT_SUFFIXES) if out is not None else None
