@@ -11,7 +11,8 @@ import shapely
 import coterminus as ct
 from coterminus.errors import EnumerationTooLargeError, ParameterError
 from coterminus.geography import Geography
-from coterminus.places import block_values, places
+from coterminus.partitions import subset_sums
+from coterminus.places import places
 
 
 @pytest.fixture
@@ -38,9 +39,9 @@ def row_of_four() -> Geography:
     return Geography(2019, empty, empty, ltla, empty, lsoa)
 
 
-def test_block_values_is_the_subset_sum() -> None:
+def test_subset_sums_of_place_populations() -> None:
     v = np.array([3, 5, 7])
-    out = block_values(v)
+    out = subset_sums(v)
     for mask in range(8):
         assert out[mask] == sum(v[i] for i in range(3) if mask >> i & 1)
 

@@ -16,7 +16,6 @@ loads are fast.
 from __future__ import annotations
 
 import difflib
-import hashlib
 import json
 import logging
 import re
@@ -97,14 +96,6 @@ def _normalise_name(text: str) -> str:
 # --------------------------------------------------------------------------------------------
 # parsed-layer cache
 # --------------------------------------------------------------------------------------------
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
-
-
 def _cache_root() -> Path:
     return datasets.cache_dir() / "parsed"
 
@@ -115,7 +106,7 @@ def _cached_boundaries(
     """Read a boundary layer through the GeoParquet cache (key: file SHA-256 + layer + format)."""
     if not use_cache:
         return read_boundaries(path, layer=layer, level=level, repair=repair)
-    key = f"{_sha256(path)[:20]}-{layer or 'default'}-{level}-{int(repair)}-v{_CACHE_FORMAT}"
+    key = f"{datasets._sha256_file(path)[:20]}-{layer or 'default'}-{level}-{int(repair)}-v{_CACHE_FORMAT}"
     root = _cache_root()
     target = root / f"{key}.parquet"
     meta = root / f"{key}.json"

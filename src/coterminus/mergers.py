@@ -82,6 +82,7 @@ from .errors import (
     UnknownAreaError,
     VintageMismatchError,
 )
+from .metrics import check_tolerance, coterminosity_kernel
 
 if TYPE_CHECKING:
     from .geography import Geography
@@ -283,23 +284,11 @@ def _tier_table(
 ) -> _TierTable:
     n, n_la = matrix.shape
     size = 1 << n
-    m = np.zeros((size, n_la))
-    t = np.zeros(size)
-    for i in range(n):  # doubling: masks with top bit i = masks below + unit i
-        lo, hi = 1 << i, 1 << (i + 1)
-        m[lo:hi] = m[:lo] + matrix[i]
-        t[lo:hi] = t[:lo] + unit_totals[i]
+    m = _p.subset_sums(np.asarray(matrix, dtype=float))
+    t = _p.subset_sums(np.asarray(unit_totals, dtype=float))
     tot = la_totals.astype(float)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        s = np.where(tot > 0, m / np.where(tot > 0, tot, 1.0), 0.0)
-    contained = s >= 1.0 - eps
-    split = (s > eps) & (s < 1.0 - eps)
-    best = s >= 0.5
-    inside = np.where(best, m, 0.0).sum(axis=1)
-    outside_u = np.where(best, tot - m, 0.0).sum(axis=1)
-    den = t + outside_u
-    with np.errstate(divide="ignore", invalid="ignore"):
-        j = np.where(den > 0, inside / np.where(den > 0, den, 1.0), 0.0)
+    k = coterminosity_kernel(m, tot, t, eps)
+    s, contained, split, best, j = k.share_of_la, k.contained, k.split, k.best_fit, k.jaccard
     touched = s > eps
     words = max(1, math.ceil(n_la / 64))
     bits = np.zeros((size, words), dtype=np.uint64)
@@ -317,9 +306,9 @@ def _tier_table(
         coterminous=j >= 1.0 - eps,
         n_split=split.sum(axis=1),
         n_contained=contained.sum(axis=1),
-        mismatch=den - inside,
-        outside_best_fit=t - inside,
-        best_fit_outside=outside_u,
+        mismatch=k.outside_best_fit + k.best_fit_outside,
+        outside_best_fit=k.outside_best_fit,
+        best_fit_outside=k.best_fit_outside,
         best_fit=best,
         touched_bits=bits,
     )
@@ -414,7 +403,6 @@ def _build_system(
     within_system: bool = True,
     n_ccgs: int | tuple[int, int] | None = None,
 ) -> _System:
-    from .metrics import check_tolerance
 
     tables = _tables_for(source, measure)
     measure = tables["utla"].measure
@@ -465,14 +453,11 @@ def _build_system(
         unit_pop = ut.unit_totals.reindex(codes).to_numpy(dtype=float)
         names, nhs, unit_sys = list(codes), [""] * n, [""] * n
     size = 1 << n
-    pop = np.zeros(size)
+    pop = _p.subset_sums(np.asarray(unit_pop, dtype=float))
     sys_ids = {s: i for i, s in enumerate(sorted(set(unit_sys)))}
-    sys_bits = np.zeros(size, dtype=np.int64)
-    for i in range(n):
-        lo, hi = 1 << i, 1 << (i + 1)
-        pop[lo:hi] = pop[:lo] + unit_pop[i]
-        sys_bits[lo:hi] = sys_bits[:lo] | (1 << sys_ids[unit_sys[i]])
-    n_systems = _p.popcount(sys_bits)
+    n_systems = _p.popcount(
+        _p.subset_ors(np.array([1 << sys_ids[u] for u in unit_sys], dtype=np.int64))
+    )
     # allowed blocks
     allowed = np.ones(size, dtype=bool)
     allowed[0] = False
@@ -2882,8 +2867,6 @@ def _overlay_scores(
     the cost the table avoids; used to cross-check the table (area measure) and in benchmarks.
     """
     import geopandas as gpd
-
-    from .metrics import coterminosity_kernel
 
     ccg = geo.ccg.loc[list(codes), ["geometry"]]
     n = len(codes)

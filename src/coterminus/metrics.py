@@ -76,37 +76,40 @@ def check_tolerance(tolerance: float | None, measure: str) -> float:
 
 
 class KernelResult(NamedTuple):
-    """Output of :func:`coterminosity_kernel` (arrays are per LA)."""
+    """Output of :func:`coterminosity_kernel` (arrays are per LA; scalars per footprint)."""
 
     share_of_la: np.ndarray
     share_of_footprint: np.ndarray
     contained: np.ndarray
     split: np.ndarray
     best_fit: np.ndarray
-    jaccard: float
-    outside_best_fit: float
-    best_fit_outside: float
+    jaccard: Any
+    outside_best_fit: Any
+    best_fit_outside: Any
 
 
 def coterminosity_kernel(
-    m_f: np.ndarray, totals: np.ndarray, t_f: float, eps: float
+    m_f: np.ndarray, totals: np.ndarray, t_f: float | np.ndarray, eps: float
 ) -> KernelResult:
     """The coterminosity metrics of one footprint on plain arrays.
 
     Parameters
     ----------
-    m_f : ndarray, shape (L,)
-        Footprint measure inside each LA.
+    m_f : ndarray, shape (L,) or (F, L)
+        Footprint measure inside each LA — one footprint, or one row per footprint (the
+        merger engine passes all 2ⁿ footprints of a system at once).
     totals : ndarray, shape (L,)
         Each LA's total.
-    t_f : float
-        Footprint total.
+    t_f : float or ndarray, shape (F,)
+        Footprint total(s).
     eps : float
         Tolerance in [0, 0.5).
 
     Returns
     -------
     KernelResult
+        Per-LA arrays of the input's shape; ``jaccard``, ``outside_best_fit`` and
+        ``best_fit_outside`` are floats for one footprint, arrays of shape (F,) for a batch.
 
     Notes
     -----
@@ -125,20 +128,33 @@ def coterminosity_kernel(
     >>> r = coterminosity_kernel(np.array([5.0, 5.0]), np.array([10.0, 10.0]), 10.0, 0.005)
     >>> float(r.jaccard), r.split.tolist()
     (0.5, [True, True])
+
+    Both at once, as a batch:
+
+    >>> coterminosity_kernel(np.array([[10.0, 0.0], [5.0, 5.0]]), np.array([10.0, 10.0]),
+    ...                      np.array([10.0, 10.0]), 0.005).jaccard.tolist()
+    [1.0, 0.5]
     """
     m = np.asarray(m_f, dtype=float)
     tot = np.asarray(totals, dtype=float)
+    t = np.asarray(t_f, dtype=float)
     with np.errstate(divide="ignore", invalid="ignore"):
-        s = np.where(tot > 0, m / tot, 0.0)
-        f = m / t_f if t_f > 0 else np.zeros_like(m)
+        s = np.where(tot > 0, m / np.where(tot > 0, tot, 1.0), 0.0)
+        f = np.where(t[..., None] > 0, m / np.where(t > 0, t, 1.0)[..., None], 0.0)
     contained = s >= 1.0 - eps
     split = (s > eps) & (s < 1.0 - eps)
     best = s >= 0.5
-    inside = float(m[best].sum())
-    outside_u = float((tot[best] - m[best]).sum())
-    denom = t_f + outside_u
-    j = inside / denom if denom > 0 else 0.0
-    return KernelResult(s, f, contained, split, best, j, float(t_f) - inside, outside_u)
+    inside = np.where(best, m, 0.0).sum(axis=-1)
+    outside_u = np.where(best, tot - m, 0.0).sum(axis=-1)
+    denom = t + outside_u
+    with np.errstate(divide="ignore", invalid="ignore"):
+        j = np.where(denom > 0, inside / np.where(denom > 0, denom, 1.0), 0.0)
+    outside_f = t - inside
+    if m.ndim == 1:  # one footprint: plain floats
+        return KernelResult(
+            s, f, contained, split, best, float(j), float(outside_f), float(outside_u)
+        )
+    return KernelResult(s, f, contained, split, best, j, outside_f, outside_u)
 
 
 def validate_members(table: OverlapTable, members: Sequence[str]) -> list[str]:

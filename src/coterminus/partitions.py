@@ -89,6 +89,8 @@ __all__ = [
     "partition_chunks",
     "popcount",
     "stirling2",
+    "subset_ors",
+    "subset_sums",
 ]
 
 log = logging.getLogger(__name__)
@@ -214,6 +216,53 @@ def popcount(masks: np.ndarray) -> np.ndarray:
 
 
 _BYTE_POPCOUNT = np.array([bin(i).count("1") for i in range(256)], dtype=np.int64)
+
+
+def subset_sums(values: np.ndarray) -> np.ndarray:
+    """Sum of per-unit ``values`` over every subset mask of the units (the footprint table).
+
+    ``values`` has one row per unit (shape ``(n,)`` or ``(n, k)``); the result has one row per
+    mask, ``out[S] = Σ_{i∈S} values[i]`` (shape ``(2**n,)`` or ``(2**n, k)``).
+
+    Notes
+    -----
+    Doubling: the masks whose highest unit is *i* are the masks below ``1 << i`` plus unit *i*,
+    so ``out[2^i : 2^(i+1)] = out[:2^i] + values[i]`` — O(2ⁿ) vectorised additions, no loop over
+    masks. This is the recurrence m[S] = m[S \\ {u}] + M[u] of the footprint table.
+
+    Examples
+    --------
+    >>> subset_sums(np.array([1, 10, 100])).tolist()
+    [0, 1, 10, 11, 100, 101, 110, 111]
+    >>> subset_sums(np.array([[1, 0], [0, 2]])).tolist()
+    [[0, 0], [1, 0], [0, 2], [1, 2]]
+    """
+    v = np.asarray(values)
+    out = np.zeros(
+        (1 << len(v), *v.shape[1:]), dtype=v.dtype if v.dtype.kind in "iuf" else np.float64
+    )
+    for i in range(len(v)):
+        half = 1 << i
+        out[half : 2 * half] = out[:half] + v[i]
+    return out
+
+
+def subset_ors(bits: np.ndarray) -> np.ndarray:
+    """Bitwise or of per-unit ``bits`` over every subset mask (same doubling as :func:`subset_sums`).
+
+    Used to count distinct groups in a block: ``popcount(subset_ors(1 << group))``.
+
+    Examples
+    --------
+    >>> popcount(subset_ors(np.array([1, 1, 2]))).tolist()   # units 0, 1 in group 0; 2 in group 1
+    [0, 1, 1, 1, 1, 2, 2, 2]
+    """
+    b = np.asarray(bits, dtype=np.int64)
+    out = np.zeros(1 << len(b), dtype=np.int64)
+    for i in range(len(b)):
+        half = 1 << i
+        out[half : 2 * half] = out[:half] | b[i]
+    return out
 
 
 def _check_n(n: int, *, upper: int | None = MAX_UNITS) -> None:

@@ -29,54 +29,21 @@ from .partitions import (
     connected_subsets,
     count_partitions,
     iter_partitions,
+    popcount,
+    subset_ors,
+    subset_sums,
 )
 
 if TYPE_CHECKING:
     from .geography import Geography
 
-__all__ = ["PLACE_BAND", "Places", "block_values", "places"]
+__all__ = ["PLACE_BAND", "Places", "places"]
 
 #: The place population band of NHS England's 2019 guidance (inclusive).
 PLACE_BAND: tuple[int, int] = (250_000, 500_000)
 
 #: Above this many groupings only the best one is found (by dynamic programming).
 _MAX_LISTED = 250_000
-
-
-def block_values(values: np.ndarray) -> np.ndarray:
-    """Sum of ``values`` over every subset mask of ``len(values)`` units (bitmask recurrence).
-
-    ``out[S] = out[S without its lowest unit] + values[lowest unit of S]``, vectorised one bit
-    at a time: O(2ⁿ) additions.
-
-    Examples
-    --------
-    >>> block_values(np.array([1, 10, 100])).tolist()
-    [0, 1, 10, 11, 100, 101, 110, 111]
-    """
-    v = np.asarray(values)
-    out = np.zeros(1 << len(v), dtype=v.dtype if v.dtype.kind in "iuf" else np.float64)
-    for i, x in enumerate(v):
-        half = 1 << i
-        out[half : 2 * half] = out[:half] + x
-    return out
-
-
-def _or_values(bits: np.ndarray) -> np.ndarray:
-    out = np.zeros(1 << len(bits), dtype=np.int64)
-    for i, b in enumerate(bits):
-        half = 1 << i
-        out[half : 2 * half] = out[:half] | b
-    return out
-
-
-def _popcount(x: np.ndarray) -> np.ndarray:
-    c = np.zeros_like(x)
-    y = x.copy()
-    while y.any():
-        c += y & 1
-        y >>= 1
-    return c
 
 
 @dataclass
@@ -252,9 +219,9 @@ def places(
     codes = list(las.index)
     edges = adjacency(ltla.loc[codes], overrides=overrides)
     allowed = connected_subsets(neighbour_masks(edges, codes))
-    pop = block_values(las["population"].to_numpy(dtype=np.int64))
+    pop = subset_sums(las["population"].to_numpy(dtype=np.int64))
     utlas = pd.factorize(las["utla"])[0]
-    span = _popcount(_or_values((1 << utlas).astype(np.int64)))
+    span = popcount(subset_ors(1 << utlas.astype(np.int64)))
     out_people = np.where((pop >= lo) & (pop <= hi), 0, pop).astype(np.float64)
     cross = (span > 1).astype(np.float64)
     cost = out_people * 1e4 + cross * 10.0 - 1.0
