@@ -302,6 +302,16 @@ def test_cli_systems_lists_all_42(data_dir: Path, capsys: pytest.CaptureFixture[
     assert cw["population"] == 949_454
 
 
+def test_output_piped_into_head_is_not_an_error(data_dir: Path) -> None:
+    exe = Path(sys.executable).with_name("coterminus")
+    cmd = [str(exe)] if exe.exists() else [sys.executable, "-m", "coterminus.cli"]
+    shell = " ".join([*cmd, "systems", "--data-dir", str(data_dir), "| head -1"])
+    done = subprocess.run(["bash", "-o", "pipefail", "-c", shell], capture_output=True, text=True)
+    assert "Traceback" not in done.stderr
+    assert done.returncode == 0
+    assert done.stdout.count("\n") == 1
+
+
 def test_installed_console_script_runs(data_dir: Path) -> None:
     exe = Path(sys.executable).with_name("coterminus")
     cmd = [str(exe)] if exe.exists() else [sys.executable, "-m", "coterminus.cli"]
