@@ -379,6 +379,7 @@ def test_each_la_is_covered_once_by_ccgs_in_2019(geo2019) -> None:
 def test_area_view_against_ons_buc_is_within_area_tolerance(data_dir) -> None:
     """Coventry & Warwickshire vs ONS CTYUA Dec 2019 BUC: IoU 0.98233 (CHECKS §5)."""
     geo = ct.load(2019, data_dir=data_dir, boundaries="ons")
+    assert geo.resolution("utla") == "BUC"
     assert geo.sources["utla"].endswith("#utla_ons_buc")
     fm = footprint_metrics(
         ct.overlap(geo, "ccg", "utla", measure="area"), ["E38000038", "E38000164", "E38000195"]

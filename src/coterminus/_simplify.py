@@ -152,11 +152,7 @@ def simplified_layer(geo: Geography, level: str, tolerance_m: float | None) -> g
     footprints of one vintage simplify each layer only once.
     """
     key = ("coterminus.display", level, tolerance_m)
-    memo = geo._memo
-    if key not in memo:
-        layer = geo.layer(level)
-        memo[key] = simplify_coverage(layer, tolerance_m)
-    result: gpd.GeoDataFrame = memo[key]
+    result: gpd.GeoDataFrame = geo.memo(key, lambda: simplify_coverage(geo.layer(level), tolerance_m))
     return result
 
 

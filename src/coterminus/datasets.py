@@ -97,7 +97,7 @@ ENV_CACHE_DIR = "COTERMINUS_CACHE_DIR"
 ENV_BASE_URL = "COTERMINUS_ONS_BASE_URL"
 
 Kind = Literal["boundary", "lookup", "population"]
-Level = Literal["lsoa", "ccg", "stp", "icb", "sicbl", "ltla", "utla"]
+Level = Literal["lsoa", "ccg", "stp", "icb", "sicbl", "nhser", "ltla", "utla", "cauth"]
 Where = Literal["data_dir", "cache", "missing"]
 KINDS: tuple[str, ...] = get_args(Kind)
 LEVELS: tuple[str, ...] = get_args(Level)

@@ -29,6 +29,7 @@ __all__ = [
     "FootprintError",
     "LayerError",
     "LookupMismatchError",
+    "ManifestError",
     "MissingDependencyError",
     "NonEnglandWarning",
     "OutputError",
@@ -104,6 +105,10 @@ class ParameterError(CoterminusError, ValueError):
 
 class EnumerationTooLargeError(CoterminusError, ValueError):
     """Exhaustive enumeration would be unreasonable; the message gives the count and alternative."""
+
+
+class ManifestError(CoterminusError, ValueError):
+    """A vintage manifest or scenario is unknown, malformed, or names a missing file or column."""
 
 
 # --- files, network and environment -----------------------------------------------------------

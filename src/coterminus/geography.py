@@ -1,26 +1,24 @@
-"""A vintage bundle: every layer an analyst needs for one year, loaded in one call.
+"""A vintage bundle: every level of one vintage, loaded in one call from its manifest.
 
 >>> import coterminus
 >>> geo = coterminus.load(2019)  # data_dir= or $COTERMINUS_DATA_DIR
->>> geo.ccg.at["E38000038", "name"], int(geo.ccg.at["E38000038", "population"])
+>>> geo.level_names
+['ccg', 'stp', 'ltla', 'utla']
+>>> geo.units("ccg").at["E38000038", "name"], int(geo.units("ccg").at["E38000038", "population"])
 ('NHS Coventry and Rugby CCG', 480456)
+>>> geo24 = coterminus.load(2024)
+>>> geo24.code("Coventry and Warwickshire", level="icb"), geo24.code("B2M3M")
+('E54000018', 'E38000249')
 
-The bundle holds CCGs, systems (STP/ICS), lower- and upper-tier local authorities (GeoDataFrames
-indexed by ONS code, EPSG:27700) and the LSOA building blocks (lookup + mid-2019 populations),
-checks that they belong to one vintage and agree with each other, and answers name/code
-searches ("Coventry and Rugby", "NHS Coventry and Rugby CCG", "05A", "E38000038").
-Parsed layers are cached as GeoParquet keyed by the SHA-256 of their source file, so repeated
-loads are fast.
+A :class:`Geography` holds any set of levels (NHS and council; a user's scenario is one more
+level), the building blocks (LSOA 2011 or 2021: each block's people and its code at every
+level), each level's names and NHS codes, and — loaded on first use — each level's polygons.
+``geo.ccg``, ``geo.utla`` ... are the polygon layers of the levels the vintage has.
 """
 
 from __future__ import annotations
 
-import difflib
-import json
-import logging
-import re
-from collections.abc import Iterable
-from dataclasses import dataclass, field
+from collections.abc import Callable, Hashable, Iterable, Mapping
 from pathlib import Path
 from typing import Any, Literal
 
@@ -28,242 +26,308 @@ import geopandas as gpd
 import pandas as pd
 
 from . import datasets
-from ._atomic import atomic_write
-from .errors import (
-    CacheError,
-    DataDirError,
-    LookupMismatchError,
-    ParameterError,
-    UnknownAreaError,
-    VintageMismatchError,
+from .errors import FootprintError, ParameterError, UnknownAreaError
+from .levels import Level, default_level, normalise_level
+from .loading import (
+    check_layer_codes,
+    dissolve,
+    locate_source,
+    read_blocks,
+    read_level_polygons,
+    read_polygons,
 )
-from .io import read_boundaries, read_lookup, read_population
+from .manifest import Manifest, read_manifest
+from .resolve import Resolver
 
-__all__ = ["LEVELS", "Geography", "load", "normalise_level"]
-
-log = logging.getLogger(__name__)
-
-#: The four levels a bundle holds, in the order they are listed.
-LEVELS: tuple[str, ...] = ("ccg", "stp", "ltla", "utla")
-
-_LEVEL_WORDS: dict[str, str] = {
-    "ccg": "ccg",
-    "ccgs": "ccg",
-    "sicbl": "ccg",
-    "stp": "stp",
-    "ics": "stp",
-    "icb": "stp",
-    "system": "stp",
-    "systems": "stp",
-    "ltla": "ltla",
-    "lad": "ltla",
-    "lower": "ltla",
-    "district": "ltla",
-    "utla": "utla",
-    "ctyua": "utla",
-    "upper": "utla",
-    "county": "utla",
-    "lsoa": "lsoa",
-}
-
-_LEVEL_LABEL = {"ccg": "CCG", "stp": "STP/ICS", "ltla": "lower-tier LA", "utla": "upper-tier LA"}
-_CACHE_FORMAT = 2  # bump when the parsed-layer layout changes
+__all__ = ["Geography", "load", "normalise_level"]
 
 
-def normalise_level(level: str) -> str:
-    """Map a level word (``"lad"``, ``"ics"``, ``"CTYUA"``, ...) to ``ccg|stp|ltla|utla|lsoa``.
-
-    Examples
-    --------
-    >>> normalise_level("LAD"), normalise_level("ics"), normalise_level("ctyua")
-    ('ltla', 'stp', 'utla')
-    """
-    key = str(level).strip().lower()
-    if key not in _LEVEL_WORDS:
-        msg = f"unknown level {level!r}; use one of {', '.join(LEVELS)} (or lsoa)."
-        raise ParameterError(msg)
-    return _LEVEL_WORDS[key]
-
-
-def _normalise_name(text: str) -> str:
-    s = str(text).lower().replace("&", " and ")
-    s = re.sub(r"[^a-z0-9]+", " ", s)
-    s = re.sub(r"^nhs ", "", s.strip())
-    s = re.sub(r" (ccg|clinical commissioning group|stp|ics|icb)$", "", s)
-    return re.sub(r"\s+", " ", s).strip()
-
-
-# --------------------------------------------------------------------------------------------
-# parsed-layer cache
-# --------------------------------------------------------------------------------------------
-def _cache_root() -> Path:
-    return datasets.cache_dir() / "parsed"
+def _units_table(
+    blocks: pd.DataFrame, level: str, names: pd.DataFrame | None, parent: str | None
+) -> pd.DataFrame:
+    """name, nhs_code, population, n_lsoa and the parent code of every unit of a level."""
+    sub = blocks[[level, "population"]].dropna(subset=[level])
+    grouped = sub.groupby(level)["population"].agg(["sum", "size"])
+    out = pd.DataFrame(index=pd.Index(grouped.index.astype(str), name="code"))
+    if names is not None:
+        for col in names.columns:
+            out[col] = names[col].reindex(out.index).to_numpy()
+    if "name" not in out.columns:
+        out.insert(0, "name", out.index.to_numpy())
+    out["population"] = grouped["sum"].to_numpy().astype("int64")
+    out["n_lsoa"] = grouped["size"].to_numpy().astype("int64")
+    if parent is not None and parent in blocks.columns:
+        first = blocks.dropna(subset=[level]).groupby(level)[parent].agg(["first", "nunique"])
+        out[parent] = first["first"].reindex(out.index).to_numpy()
+        if not (first["nunique"] <= 1).all():  # record units that straddle their parent level
+            out[f"n_{parent}"] = first["nunique"].reindex(out.index).to_numpy().astype("int64")
+    return out
 
 
-def _cached_boundaries(
-    path: Path, layer: str | None, level: str, *, use_cache: bool, repair: bool = False
-) -> gpd.GeoDataFrame:
-    """Read a boundary layer through the GeoParquet cache (key: file SHA-256 + layer + format)."""
-    if not use_cache:
-        return read_boundaries(path, layer=layer, level=level, repair=repair)
-    key = f"{datasets._sha256_file(path)[:20]}-{layer or 'default'}-{level}-{int(repair)}-v{_CACHE_FORMAT}"
-    root = _cache_root()
-    target = root / f"{key}.parquet"
-    meta = root / f"{key}.json"
-    if target.exists() and meta.exists():
-        gdf = gpd.read_parquet(target)
-        gdf.attrs = json.loads(meta.read_text())
-        return gdf
-    gdf = read_boundaries(path, layer=layer, level=level, repair=repair)
-    try:
-        root.mkdir(parents=True, exist_ok=True)
-        atomic_write(target, gdf.to_parquet)
-        atomic_write(meta, lambda p: p.write_text(json.dumps(gdf.attrs)))
-    except (OSError, CacheError) as exc:  # a cache that cannot be written only costs speed
-        log.warning("could not cache parsed layer %s: %s", path, exc)
-    return gdf
-
-
-# --------------------------------------------------------------------------------------------
-# the bundle
-# --------------------------------------------------------------------------------------------
-@dataclass
 class Geography:
-    """Every layer of one vintage, checked for consistency.
+    """Every level of one vintage, with its building blocks; see :func:`load`.
 
-    Build it with :func:`load`. Attributes are GeoDataFrames indexed by ONS code (index name
-    ``code``) in EPSG:27700 with ``name``, ``population`` (mid-2019, summed from LSOAs) and
-    ``n_lsoa`` columns; ``ccg`` also has ``nhs_code`` and ``stp``; ``ltla`` has ``utla``.
+    Parameters
+    ----------
+    vintage : int or str
+    lsoa : pandas.DataFrame
+        One row per building block: ``name`` (optional), a column per level (unit codes,
+        missing where a level does not cover the block) and ``population``.
+    levels : sequence of Level, optional
+        The levels, in order. Without it, the keyword layers (``ccg=...``) define them.
+    names : dict, optional
+        Per level, a DataFrame indexed by code with ``name`` (and ``nhs_code``).
+    block : str, default "lsoa11"
+    **layers : GeoDataFrame
+        Polygon layers by level name (``ccg=...``), for geographies built in code.
 
     Attributes
     ----------
-    vintage : int
-    ccg, stp, ltla, utla : geopandas.GeoDataFrame
-    lsoa : pandas.DataFrame
-        LSOA building blocks: index LSOA code, columns ``name``, ``ccg``, ``stp``, ``ltla``,
-        ``utla``, ``population``.
-    boundaries : {"derived", "ons"}
-        Which polygons were loaded (see :func:`load`).
-    sources : dict
-        The file behind each part.
+    vintage, block, lsoa, levels, manifest, data_dir, sources, boundaries, population_label
     """
 
-    vintage: int
-    ccg: gpd.GeoDataFrame
-    stp: gpd.GeoDataFrame
-    ltla: gpd.GeoDataFrame
-    utla: gpd.GeoDataFrame
-    lsoa: pd.DataFrame
-    boundaries: str = "derived"
-    data_dir: Path | None = None
-    sources: dict[str, str] = field(default_factory=dict)
-    _lsoa_polygons: gpd.GeoDataFrame | None = field(default=None, repr=False)
-    _memo: dict[Any, Any] = field(default_factory=dict, repr=False)  # overlap tables, computed once
-
-    def __repr__(self) -> str:
-        counts = ", ".join(f"{len(self.layer(lv))} {lv}" for lv in LEVELS)
-        return (
-            f"<Geography {self.vintage} ({self.boundaries} boundaries): {counts}; "
-            f"{len(self.lsoa)} LSOAs, population {int(self.lsoa['population'].sum()):,}>"
+    def __init__(
+        self,
+        vintage: int | str,
+        lsoa: pd.DataFrame,
+        *,
+        levels: Iterable[Level] | None = None,
+        names: Mapping[str, pd.DataFrame] | None = None,
+        block: str = "lsoa11",
+        manifest: Manifest | None = None,
+        data_dir: Path | None = None,
+        sources: Mapping[str, str] | None = None,
+        boundaries: str = "derived",
+        population_label: str = "population",
+        attribution: str = "",
+        cache: bool = True,
+        **layers: gpd.GeoDataFrame,
+    ) -> None:
+        self.vintage = vintage
+        self.lsoa = lsoa
+        self.block = block
+        self.manifest = manifest
+        self.data_dir = data_dir
+        self.sources: dict[str, str] = dict(sources or {})
+        self.boundaries = boundaries
+        self.population_label = population_label
+        self.attribution = attribution
+        self._cache = cache
+        self._layers: dict[str, gpd.GeoDataFrame] = {}
+        self._resolution: dict[str, str] = {}
+        self._memo: dict[Hashable, Any] = {}
+        self._block_polygons: gpd.GeoDataFrame | None = None
+        # scenario levels without polygons: (member level, member → unit) or (None, block → unit)
+        self._scenario_parts: dict[str, tuple[str | None, pd.Series]] = {}
+        if levels is None:
+            levels = [
+                default_level(n, block=block, parent=self._parent_from_columns(n, g, layers))
+                for n, g in layers.items()
+            ]
+        self.levels: dict[str, Level] = {lv.name: lv for lv in levels}
+        names = dict(names or {})
+        for n, g in layers.items():
+            self._layers[n] = g
+            self._resolution[n] = str(g.attrs.get("resolution", "as given"))
+            if n not in names and "name" in g.columns:
+                cols = ["name"] + (["nhs_code"] if "nhs_code" in g.columns else [])
+                names[n] = g[cols]
+        self._units = {
+            n: _units_table(lsoa, n, names.get(n), lv.parent)
+            for n, lv in self.levels.items()
+            if n in lsoa.columns
+        }
+        for n, g in layers.items():  # layers built in code may carry extra columns
+            extra = [c for c in g.columns if c not in self._units[n].columns and c != "geometry"]
+            for c in extra:
+                self._units[n][c] = g[c].reindex(self._units[n].index).to_numpy()
+        self._resolver = Resolver(
+            {n: t for n, t in self._units.items()},
+            labels={n: lv.label for n, lv in self.levels.items()},
+            vintage=vintage,
+            same_area=self._same_area,
+            coarser=self.groups,
         )
 
-    # -- access ----------------------------------------------------------------------------
-    def layer(self, level: str) -> gpd.GeoDataFrame:
-        """The layer of a level (``"ccg"``, ``"stp"``, ``"ltla"``/``"lad"``, ``"utla"``)."""
-        lv = normalise_level(level)
-        if lv == "lsoa":
-            return self.lsoa_polygons()
-        return getattr(self, lv)
+    @staticmethod
+    def _parent_from_columns(name: str, g: gpd.GeoDataFrame, layers: Mapping[str, Any]) -> str | None:
+        others = [c for c in g.columns if c in layers and c != name]
+        return others[0] if others else None
 
-    def name(self, code: str) -> str:
-        """Name of an area of any level, given its ONS code."""
-        for lv in LEVELS:
-            layer = self.layer(lv)
-            if code in layer.index:
-                return str(layer.at[code, "name"])
-        if code in self.lsoa.index:
-            return str(self.lsoa.at[code, "name"])
-        msg = f"no area with code {code!r} in the {self.vintage} geography."
-        raise UnknownAreaError(msg)
+    # -- description -----------------------------------------------------------------------
+    def __repr__(self) -> str:
+        counts = ", ".join(f"{len(t)} {n}" for n, t in self._units.items())
+        return (
+            f"<Geography {self.vintage} ({self.block} blocks, {self.boundaries} boundaries): "
+            f"{counts}; {len(self.lsoa):,} blocks, {self.population_label} "
+            f"{int(self.lsoa['population'].sum()):,}>"
+        )
 
-    def level_of(self, code: str) -> str:
-        """Level of an ONS code in this bundle (``utla`` only for county codes, E10)."""
-        for lv in ("ccg", "stp", "ltla", "utla"):
-            if code in self.layer(lv).index:
-                return lv
-        if code in self.lsoa.index:
-            return "lsoa"
-        return self._unknown(code, None)
+    def __getattr__(self, name: str) -> Any:
+        # geo.ccg, geo.utla, ...: the polygon layer of a level (kept for the CCG-era API)
+        levels = self.__dict__.get("levels")
+        if levels is not None and name in levels:
+            return self.layer(name)
+        msg = f"{type(self).__name__!r} object has no attribute {name!r}"
+        raise AttributeError(msg)
 
-    def members(self, system: str) -> list[str]:
-        """CCG codes of a system (STP/ICS), given its code or name.
+    @property
+    def level_names(self) -> list[str]:
+        """Names of the levels, in manifest order."""
+        return list(self.levels)
 
-        Examples
-        --------
-        >>> geo = load(2019)
-        >>> geo.members("Coventry and Warwickshire")
-        ['E38000038', 'E38000164', 'E38000195']
+    def side(self, side: Literal["nhs", "council"]) -> list[str]:
+        """Names of the NHS (or council) levels, in order."""
+        return [n for n, lv in self.levels.items() if lv.side == side]
+
+    def level(self, word: str) -> Level:
+        """The :class:`~coterminus.levels.Level` named (or described) by ``word``."""
+        return self.levels[self.resolve_level(word)]
+
+    def resolve_level(self, word: str) -> str:
+        """Level name for a word (``"lad"``, ``"ics"``), checked against this geography."""
+        return normalise_level(word, available=self.level_names)
+
+    def label(self, level: str, *, plural: bool = False) -> str:
+        """Words for a level ("ICB", "combined authorities")."""
+        lv = self.level(level)
+        return lv.plural if plural else lv.label
+
+    def groups(self, coarse: str, fine: str) -> bool:
+        """Whether every unit of ``fine`` lies inside one unit of ``coarse`` (and they differ).
+
+        Computed from the blocks, so it holds for any vintage or scenario: CCGs nest in STPs,
+        LTLAs in UTLAs; ICBs do not nest in combined authorities.
         """
-        stp = self.code(system, level="stp")
-        return sorted(self.ccg.index[self.ccg["stp"] == stp])
+        if coarse == fine:
+            return False
+        key = ("nests", coarse, fine)
+        if key not in self._memo:
+            sub = self.lsoa[[fine, coarse]].dropna(subset=[fine])
+            n_coarse = self.units(coarse).shape[0]
+            n_fine = self.units(fine).shape[0]
+            nests = bool(sub[coarse].notna().all()) and bool(
+                (sub.groupby(fine)[coarse].nunique() == 1).all()
+            )
+            self._memo[key] = nests and n_coarse <= n_fine
+        return bool(self._memo[key])
 
-    def lsoa_polygons(self) -> gpd.GeoDataFrame:
-        """LSOA (2011) polygons, loaded on first use (43 MB), with this vintage's codes joined."""
-        if self._lsoa_polygons is None:
-            path, layer = datasets.locate_layer("lsoa-boundaries-2011", data_dir=self.data_dir)
-            # ONS publishes 5 invalid LSOAs (nested shells); repair them, recorded in attrs
-            gdf = _cached_boundaries(Path(path), layer, "lsoa", use_cache=True, repair=True)
-            missing = self.lsoa.index.difference(gdf.index)
-            extra = gdf.index.difference(self.lsoa.index)
-            if len(extra):
-                msg = (
-                    f"the LSOA lookup lacks {len(extra)} LSOA(s) that the boundary layer has, "
-                    f"e.g. {list(extra[:5])}; use a lookup and boundary file of the same LSOA "
-                    "(2011) geography."
-                )
-                raise LookupMismatchError(msg)
-            if len(missing):
-                log.warning("%d LSOAs of the lookup have no polygon", len(missing))
-            cols = ["ccg", "stp", "ltla", "utla", "population"]
-            self._lsoa_polygons = gdf[["name", "geometry"]].join(self.lsoa[cols])
-        return self._lsoa_polygons
+    def parent(self, level: str) -> str | None:
+        """The level that groups ``level``: the manifest's parent, else the finest level of
+        the same side that it nests in (from the data), else ``None``."""
+        lv = self.level(level)
+        if lv.parent and lv.parent in self.levels:
+            return lv.parent
+        cands = [n for n in self.side(lv.side) if self.groups(n, lv.name)]  # type: ignore[arg-type]
+        if not cands:
+            return None
+        return max(cands, key=lambda n: len(self.units(n)))  # the finest level that groups it
 
-    # -- search ----------------------------------------------------------------------------
-    def _candidates(self, level: str | None) -> list[tuple[str, str, str]]:
-        levels = [normalise_level(level)] if level else list(LEVELS)
-        out: list[tuple[str, str, str]] = []
-        for lv in levels:
-            layer = self.layer(lv)
-            out.extend((lv, c, str(n)) for c, n in zip(layer.index, layer["name"], strict=True))
+    def children(self, level: str) -> list[str]:
+        """Levels whose :meth:`parent` is ``level``."""
+        name = self.resolve_level(level)
+        return [n for n in self.levels if n != name and self.parent(n) == name]
+
+    def resolution(self, level: str) -> str:
+        """What the polygons of a level are (e.g. ``"BGC-derived"``, ``"BSC"``); loads them."""
+        self.layer(level)
+        return self._resolution[self.resolve_level(level)]
+
+    # -- tables ------------------------------------------------------------------------------
+    def units(self, level: str) -> pd.DataFrame:
+        """Every unit of a level: ``name``, ``nhs_code`` (NHS levels), ``population``, ``n_lsoa``
+        and the code of its parent level; indexed by ONS code. No polygons are loaded."""
+        return self._units[self.resolve_level(level)]
+
+    def layer(self, level: str) -> gpd.GeoDataFrame:
+        """The polygons of a level with its :meth:`units` columns (EPSG:27700, index ``code``).
+
+        Loaded on first use from the manifest's boundary source (or dissolved from the block
+        polygons when it has none) and checked against the block lookup.
+        """
+        name = self.resolve_level(level)
+        if name not in self._layers and name in self._scenario_parts:
+            member_level, mapping = self._scenario_parts[name]
+            base = self.layer(member_level) if member_level else self.lsoa_polygons()
+            gdf = dissolve(base, mapping)
+            self._layers[name] = gdf
+            self._resolution[name] = (
+                f"dissolved from {member_level} polygons ({self._resolution.get(member_level, 'as given')})"
+                if member_level
+                else f"dissolved from {self.block} polygons"
+            )
+            self.sources[name] = self._resolution[name]
+        if name not in self._layers:
+            if self.manifest is None or name not in self.manifest.levels:
+                msg = f"no polygons were given for level {name!r} of this geography."
+                raise ParameterError(msg)
+            gdf, source, resolution = read_level_polygons(
+                self.manifest,
+                name,
+                self.boundaries,
+                self.data_dir,
+                block_polygons=self._blocks_or_none(),
+                assignment=self.lsoa[name],
+                use_cache=self._cache,
+            )
+            check_layer_codes(gdf, self._units[name].index, name, source)
+            self.sources[name] = source
+            self._resolution[name] = resolution
+            self._layers[name] = gdf
+        raw = self._layers[name]
+        units = self._units[name]
+        out = gpd.GeoDataFrame(
+            units.copy(), geometry=raw.geometry.reindex(units.index).to_numpy(), crs=raw.crs
+        )
+        out.attrs = {**raw.attrs, "level": name, "vintage": self.vintage}
         return out
 
-    def _unknown(self, query: str, level: str | None) -> Any:
-        cands = self._candidates(level)
-        names = {_normalise_name(n): (lv, c, n) for lv, c, n in cands}
-        close = difflib.get_close_matches(_normalise_name(query), list(names), n=3, cutoff=0.5)
-        what = _LEVEL_LABEL.get(normalise_level(level), "area") if level else "area"
-        msg = f"No {what} named {query!r} in {self.vintage}"
-        if close:
-            sugg = " or ".join(f"{names[k][2]!r} ({names[k][1]})" for k in close)
-            msg += f"; did you mean {sugg}?"
-        else:
-            msg += f"; list them with geo.{normalise_level(level) if level else 'ccg'}['name']."
-        raise UnknownAreaError(msg)
+    def _blocks_or_none(self) -> Callable[[], gpd.GeoDataFrame] | None:
+        if self.manifest is None or self.manifest.block.boundaries is None:
+            return None
+        return self.lsoa_polygons
+
+    def lsoa_polygons(self) -> gpd.GeoDataFrame:
+        """Building-block polygons with every level's code and the population joined."""
+        if self._block_polygons is None:
+            if self.manifest is None or self.manifest.block.boundaries is None:
+                msg = "this geography has no building-block polygons."
+                raise ParameterError(msg)
+            path, layer = locate_source(self.manifest.block.boundaries, self.manifest, self.data_dir)
+            # ONS publishes a few invalid LSOAs (nested shells): repair them, recorded in attrs
+            gdf = read_polygons(path, layer, None, repair=True, use_cache=self._cache)
+            check_layer_codes(gdf, self.lsoa.index, self.block, str(path))
+            self.sources[self.block] = str(path)
+            cols = [c for c in self.lsoa.columns if c != "name"]
+            self._block_polygons = gdf[["name", "geometry"]].join(self.lsoa[cols])
+        return self._block_polygons
+
+    def memo(self, key: Hashable, compute: Callable[[], Any]) -> Any:
+        """A value computed once per geography (overlap tables, simplified layers, adjacency)."""
+        if key not in self._memo:
+            self._memo[key] = compute()
+        return self._memo[key]
+
+    # -- names and codes ---------------------------------------------------------------------
+    def _same_area(self, hits: list[tuple[str, str]]) -> bool:
+        sets = [frozenset(self.lsoa.index[self.lsoa[lv] == c]) for lv, c in hits]
+        return all(s == sets[0] for s in sets)
 
     def code(self, query: str, level: str | None = None) -> str:
-        """ONS code of an area given its code, NHS code (``"05A"``) or name (any common form).
+        """ONS code of an area given its code, NHS code or name (any common form).
 
         Parameters
         ----------
         query : str
-            ``"E38000038"``, ``"05A"``, ``"NHS Coventry and Rugby CCG"``, ``"Coventry & Rugby"``.
+            ``"E38000038"``, ``"05A"``, ``"NHS Coventry and Rugby CCG"``, ``"Coventry & Rugby"``,
+            ``"NHS Coventry and Warwickshire ICB - B2M3M"``.
         level : str, optional
-            Restrict the search to one level.
+            Restrict the search to one level (a word like ``"ics"`` works too).
 
         Raises
         ------
         UnknownAreaError
-            With the closest names as suggestions.
+            With the closest names, or saying that the code is outside England.
 
         Examples
         --------
@@ -271,42 +335,11 @@ class Geography:
         >>> geo.code("Coventry & Rugby"), geo.code("05A")
         ('E38000038', 'E38000038')
         """
-        q = str(query).strip()
-        levels = [normalise_level(level)] if level else list(LEVELS)
-        for lv in levels:
-            layer = self.layer(lv)
-            if q.upper() in layer.index:
-                return q.upper()
-            if "nhs_code" in layer.columns:
-                hit = layer.index[layer["nhs_code"].astype(str).str.upper() == q.upper()]
-                if len(hit) == 1:
-                    return str(hit[0])
-        norm = _normalise_name(q)
-        hits = [(lv, c) for lv, c, n in self._candidates(level) if _normalise_name(n) == norm]
-        if len(hits) == 1:
-            return hits[0][1]
-        if len(hits) > 1:
-            # a unitary council is the same area at both tiers: prefer the lower tier
-            codes = {c for _, c in hits}
-            if len(codes) == 1:
-                return hits[0][1]
-            listing = ", ".join(f"{c} ({lv})" for lv, c in hits)
-            msg = f"{query!r} matches several areas in {self.vintage}: {listing}; pass level=."
-            raise UnknownAreaError(msg)
-        return self._unknown(q, level)
+        return self._resolver.code(query, self.resolve_level(level) if level else None)
 
     def codes(self, queries: Iterable[str], level: str | None = None) -> list[str]:
         """:meth:`code` for each query, reporting every unknown one in a single error."""
-        out: list[str] = []
-        problems: list[str] = []
-        for q in queries:
-            try:
-                out.append(self.code(q, level))
-            except UnknownAreaError as exc:
-                problems.append(str(exc))
-        if problems:
-            raise UnknownAreaError("; ".join(problems))
-        return out
+        return self._resolver.codes(queries, self.resolve_level(level) if level else None)
 
     def search(self, text: str, level: str | None = None) -> pd.DataFrame:
         """Areas whose name contains ``text`` (case-insensitive), across levels.
@@ -322,138 +355,159 @@ class Geography:
         4  ltla                     Warwick
         5  utla                Warwickshire
         """
-        norm = _normalise_name(text)
-        rows = [
-            {"level": lv, "code": c, "name": n}
-            for lv, c, n in self._candidates(level)
-            if norm in _normalise_name(n)
-        ]
-        return pd.DataFrame(rows, columns=["level", "code", "name"])
+        return self._resolver.search(text, self.resolve_level(level) if level else None)
 
+    def name(self, code: str) -> str:
+        """Name of an area of any level (or a block), given its ONS code."""
+        for t in self._units.values():
+            if code in t.index:
+                return str(t.at[code, "name"])
+        if code in self.lsoa.index:
+            return str(self.lsoa.at[code, "name"]) if "name" in self.lsoa.columns else code
+        msg = f"no area with code {code!r} in the {self.vintage} geography."
+        raise UnknownAreaError(msg)
 
-# --------------------------------------------------------------------------------------------
-# loading
-# --------------------------------------------------------------------------------------------
-def _read_lsoa_table(vintage: int, data_dir: Path | None, sources: dict[str, str]) -> pd.DataFrame:
-    lu_path = datasets.locate(f"lsoa-lookup-{vintage}", data_dir=data_dir)
-    lookup = read_lookup(lu_path)
-    sources["lsoa_lookup"] = str(lu_path)
-    if lookup.attrs["vintage"] != vintage:
-        msg = (
-            f"{Path(lu_path).name} is a {lookup.attrs['vintage']} lookup but vintage {vintage} was "
-            "asked for; use the lookup of the same vintage."
-        )
-        raise VintageMismatchError(msg)
-    if "utla" not in lookup.columns:  # ONS's own LSOA lookups stop at LAD: add the upper tier
-        lt_path = datasets.locate(f"ltla-utla-{vintage}", data_dir=data_dir)
-        lt = read_lookup(lt_path, england_only=False)
-        sources["ltla_utla_lookup"] = str(lt_path)
-        lookup = lookup.join(lt[["utla", "utla_name"]], on="ltla")
-    pop_path = datasets.locate("lsoa-population-mid2019", data_dir=data_dir)
-    pop = read_population(pop_path, england_only=False)
-    sources["lsoa_population"] = str(pop_path)
-    england = pop.index[pop.index.str.startswith("E01")]
-    absent = england.difference(lookup.index)
-    if len(absent):
-        msg = (
-            f"the {vintage} LSOA lookup ({Path(lu_path).name}) lacks {len(absent)} English LSOA(s) "
-            f"that {Path(pop_path).name} has (e.g. {list(absent[:5])}), so "
-            f"{int(pop[absent].sum()):,} people would be left out. Use the complete ONS lookup."
-        )
-        raise LookupMismatchError(msg)
-    dropped = pop.index.difference(lookup.index)
-    if len(dropped):
-        log.info("population file: %d LSOAs outside this lookup (Wales) not used", len(dropped))
-    missing = lookup.index.difference(pop.index)
-    if len(missing):
-        by_ccg = lookup.loc[missing, "ccg"].value_counts().head(5).to_dict()
-        msg = (
-            f"{len(missing)} LSOA(s) of the {vintage} lookup have no population in "
-            f"{Path(pop_path).name} (e.g. {list(missing[:5])}; CCGs most affected: {by_ccg}). "
-            "coterminus will not guess populations: use a population file covering every LSOA."
-        )
-        raise LookupMismatchError(msg)
-    cols = ["lsoa_name", "ccg", "stp", "ltla", "utla"]
-    table = lookup[[c for c in cols if c in lookup.columns]].rename(columns={"lsoa_name": "name"})
-    table["population"] = pop.reindex(table.index).to_numpy()
-    table.index.name = "lsoa"
-    names = {
-        lv: lookup[[lv, f"{lv}_name"]].drop_duplicates(lv).set_index(lv)[f"{lv}_name"]
-        for lv in LEVELS
-        if f"{lv}_name" in lookup.columns
-    }
-    table.attrs = {"vintage": vintage, "names": {k: v.to_dict() for k, v in names.items()}}
-    return table
+    def level_of(self, code: str) -> str:
+        """The finest level whose units include ``code`` (a unitary council is both tiers)."""
+        for n, t in self._units.items():
+            if code in t.index:
+                return n
+        if code in self.lsoa.index:
+            return self.block
+        raise UnknownAreaError(self._resolver.unknown_message(code, None))
 
+    def members(self, group: str, units: str | None = None, *, within: str | None = None) -> list[str]:
+        """Codes of the ``units`` that lie inside a group (a system, region, county...).
 
-def _attach(
-    layer: gpd.GeoDataFrame, lsoa: pd.DataFrame, level: str, source: str
-) -> gpd.GeoDataFrame:
-    """Check a layer against the LSOA lookup and add population / n_lsoa / parents."""
-    grouped = lsoa.groupby(level)["population"].agg(["sum", "size"])
-    in_lookup = set(grouped.index)
-    in_layer = set(layer.index)
-    if in_lookup != in_layer:
-        only_lookup = sorted(in_lookup - in_layer)
-        only_layer = sorted(in_layer - in_lookup)
-        msg = (
-            f"{level} layer ({source}) and the LSOA lookup disagree: {len(only_lookup)} code(s) only "
-            f"in the lookup {only_lookup[:5]}, {len(only_layer)} only in the layer {only_layer[:5]}. "
-            "They are probably of different vintages; load matching files."
+        Parameters
+        ----------
+        group : str
+            Name or code of the group (e.g. ``"Coventry and Warwickshire"``, ``"Midlands"``).
+        units : str, optional
+            Level of the members; default the finest level of the group's side that it groups.
+        within : str, optional
+            Level of the group, when the name alone is ambiguous.
+
+        Examples
+        --------
+        >>> geo = load(2019)
+        >>> geo.members("Coventry and Warwickshire")
+        ['E38000038', 'E38000164', 'E38000195']
+        """
+        if within is None and units is not None:
+            unit_name = self.resolve_level(units)
+            within = self.parent(unit_name)
+        code = self.code(group, within) if within else self.code(group)
+        glevel = self.level_of_group(code, within)
+        if units is None:
+            kids = [n for n in self.level_names if self.groups(glevel, n)]
+            same = [n for n in kids if self.levels[n].side == self.levels[glevel].side]
+            pool = same or kids
+            if not pool:
+                msg = f"{self.name(code)} ({glevel}) groups no other level of {self.vintage}; pass units=."
+                raise FootprintError(msg)
+            units = max(pool, key=lambda n: len(self._units[n]) if self.parent(n) == glevel else -1)
+        u = self.resolve_level(units)
+        inside = self.lsoa[self.lsoa[glevel] == code]
+        cands = sorted(inside[u].dropna().unique())
+        whole = self.lsoa[self.lsoa[u].isin(cands)].groupby(u)[glevel].agg(lambda s: bool((s == code).all()))
+        return [str(c) for c in cands if whole[c]]
+
+    def level_of_group(self, code: str, within: str | None = None) -> str:
+        """Level of a group code (``within`` if given)."""
+        if within:
+            return self.resolve_level(within)
+        hits = [n for n, t in self._units.items() if code in t.index]
+        if not hits:
+            raise UnknownAreaError(self._resolver.unknown_message(code, None))
+        return hits[-1]
+
+    # -- scenarios ---------------------------------------------------------------------------
+    def with_level(
+        self,
+        level: Level,
+        assignment: pd.Series,
+        names: pd.DataFrame,
+        *,
+        members: tuple[str, pd.Series] | None = None,
+        polygons: gpd.GeoDataFrame | None = None,
+    ) -> Geography:
+        """A new geography with one more level (a scenario); this one is not changed.
+
+        Parameters
+        ----------
+        level : Level
+        assignment : pandas.Series
+            Block code → unit code of the new level (missing where it does not cover a block).
+        names : pandas.DataFrame
+            Indexed by unit code, with ``name``.
+        members : (str, pandas.Series), optional
+            When the new units are unions of whole units of an existing level: that level and
+            its unit → new unit mapping (polygons are then dissolved from that level's).
+        polygons : GeoDataFrame, optional
+            The new level's polygons; by default dissolved on first use.
+        """
+        if level.name in self.levels:
+            msg = f"level {level.name!r} already exists in this geography; choose another name."
+            raise ParameterError(msg)
+        lsoa = self.lsoa.copy()
+        lsoa[level.name] = assignment.reindex(lsoa.index).to_numpy()
+        lsoa.attrs = dict(self.lsoa.attrs)
+        new = Geography(
+            self.vintage,
+            lsoa,
+            levels=[*self.levels.values(), level],
+            names={**self._units, level.name: names},
+            block=self.block,
+            manifest=self.manifest,
+            data_dir=self.data_dir,
+            sources=self.sources,
+            boundaries=self.boundaries,
+            population_label=self.population_label,
+            attribution=self.attribution,
+            cache=self._cache,
         )
-        raise LookupMismatchError(msg)
-    out = layer.drop(
-        columns=[c for c in layer.columns if c.upper() in ("POP_MID2019", "N_LSOA")],
-        errors="ignore",
-    ).copy()
-    out["population"] = grouped["sum"].reindex(out.index).astype("int64")
-    out["n_lsoa"] = grouped["size"].reindex(out.index).astype("int64")
-    parents = {"ccg": ["stp"], "ltla": ["utla"]}.get(level, [])
-    for parent in parents:
-        first = lsoa.groupby(level)[parent].agg(["first", "nunique"])
-        out[parent] = first["first"].reindex(out.index)
-        # one parent per unit in ONS geography; record when that does not hold
-        out[f"n_{parent}"] = first["nunique"].reindex(out.index).astype("int64")
-        if (out[f"n_{parent}"] == 1).all():
-            out = out.drop(columns=f"n_{parent}")
-    drop_cols = [
-        c
-        for c in out.columns
-        if re.fullmatch(r"(?i)(stp|utla|ccg|lad|ltla|ctyua|icb|sicbl)\d\d(cd|cdh|nm|nmw)", c)
-    ]
-    out = out.drop(columns=drop_cols)
-    keep = ["name", "nhs_code", "population", "n_lsoa", "stp", "utla"]
-    cols = [c for c in keep if c in out.columns] + [
-        c for c in out.columns if c not in keep and c != "geometry"
-    ]
-    out = out[[*cols, "geometry"]]
-    out.index.name = "code"
-    return out
+        for n in self.levels:  # keep extra unit columns (parents of layers built in code)
+            for c in self._units[n].columns:
+                if c not in new._units[n].columns:
+                    new._units[n][c] = self._units[n][c]
+        new._layers.update(self._layers)
+        new._resolution.update(self._resolution)
+        new._scenario_parts.update(self._scenario_parts)
+        new._block_polygons = self._block_polygons
+        if polygons is not None:
+            new._layers[level.name] = polygons
+            new._resolution[level.name] = str(polygons.attrs.get("resolution", "as given"))
+        elif members is not None:
+            new._scenario_parts[level.name] = members
+        else:
+            new._scenario_parts[level.name] = (None, assignment)
+        return new
 
 
 def load(
-    vintage: int,
+    vintage: int | str | Path | Manifest,
     *,
     data_dir: str | Path | None = None,
-    boundaries: Literal["derived", "ons"] = "derived",
+    boundaries: str = "derived",
     cache: bool = True,
 ) -> Geography:
-    """Load every layer of a vintage: CCGs, STPs, lower- and upper-tier LAs and LSOAs.
+    """Load every level of a vintage from its manifest: blocks, people, names, polygons.
 
     Parameters
     ----------
-    vintage : {2019, 2020, 2021}
-        April of the CCG/STP geography (LAs as used by ONS's lookups of that year).
+    vintage : int, str, Path or Manifest
+        A built-in vintage (2019, 2020, 2021, 2022, 2024) or the path of a manifest file
+        (``"my-vintage.toml"``; start from ``coterminus data manifest 2024``).
     data_dir : str or Path, optional
-        A folder laid out like ``../shared/data`` (``boundaries/``, ``lookups/``,
-        ``population/``). Defaults to ``$COTERMINUS_DATA_DIR``, then the download cache
-        (``coterminus data fetch``).
-    boundaries : {"derived", "ons"}, default "derived"
-        ``"derived"``: polygons dissolved from ONS LSOA (BGC, 20 m) boundaries, so CCG and LA
-        edges coincide exactly; ``"ons"``: ONS-published ultra-generalised (BUC, 500 m) layers
-        where they exist, falling back to derived ones (recorded in ``sources``).
+        A folder laid out like ``../shared/data``. Defaults to ``$COTERMINUS_DATA_DIR``, then
+        the download cache (``coterminus data fetch``).
+    boundaries : str, default "derived"
+        Which polygons of each level to use, by the manifest's name: ``"derived"`` (dissolved
+        from ONS LSOA polygons, so NHS and council edges coincide exactly) or ``"ons"``
+        (ONS-published generalised layers where the manifest names them; else the first).
     cache : bool, default True
-        Cache parsed layers as GeoParquet (keyed by the source file's SHA-256).
+        Cache parsed polygon layers as GeoParquet (keyed by the source file's SHA-256).
 
     Returns
     -------
@@ -461,61 +515,57 @@ def load(
 
     Raises
     ------
-    DataDirError
-        No data directory or download holds the files (the message names the fix).
-    VintageMismatchError, LookupMismatchError
-        Layers and lookup disagree.
+    ManifestError
+        Unknown vintage (the message lists the built-in ones and how to add one), or a bad
+        manifest.
+    DataDirError, ColumnError, LookupMismatchError, PopulationError
+        Missing files or columns, or files that disagree.
 
     Examples
     --------
     >>> import coterminus
     >>> geo = coterminus.load(2019)
-    >>> len(geo.ccg), len(geo.stp), len(geo.ltla), len(geo.utla)
-    (191, 42, 317, 151)
+    >>> [len(geo.units(n)) for n in geo.level_names]
+    [191, 42, 317, 151]
+    >>> [len(g.units(n)) for g in [coterminus.load(2024)] for n in g.level_names]
+    [106, 42, 7, 296, 153, 10]
     """
-    if boundaries not in ("derived", "ons"):
-        msg = f"boundaries={boundaries!r}; use 'derived' or 'ons'."
+    manifest = read_manifest(vintage)
+    if not isinstance(boundaries, str) or not boundaries:
+        msg = f"boundaries={boundaries!r}; use 'derived' or 'ons' (a kind the manifest names)."
+        raise ParameterError(msg)
+    kinds = {k for s in manifest.levels.values() for k in s.boundaries}
+    if kinds and boundaries not in kinds:
+        msg = f"boundaries={boundaries!r}; this manifest names {sorted(kinds)}."
         raise ParameterError(msg)
     dd = datasets.resolve_data_dir(data_dir)
     sources: dict[str, str] = {}
-    lsoa = _read_lsoa_table(int(vintage), dd, sources)
-    layers: dict[str, gpd.GeoDataFrame] = {}
-    for level in LEVELS:
-        ids = [f"{level}-{vintage}"]
-        if boundaries == "ons":
-            ids.insert(0, f"{level}-{vintage}-buc")
-        layer = None
-        for ds_id in ids:
-            try:
-                path, lyr = datasets.locate_layer(ds_id, data_dir=dd)
-            except KeyError:  # not in the registry
-                continue
-            except DataDirError:
-                if ds_id != ids[-1]:  # an ONS layer not downloaded: fall back to derived
-                    log.info("%s not available; using %s", ds_id, ids[-1])
-                    continue
-                raise
-            layer = _cached_boundaries(Path(path), lyr, level, use_cache=cache)
-            sources[level] = f"{path}" + (f"#{lyr}" if lyr else "")
-            break
-        if layer is None:
-            msg = f"the registry has no {level} boundaries for {vintage}."
-            raise ParameterError(msg)
-        if layer.attrs.get("vintage") != int(vintage):
-            msg = (
-                f"{sources[level]} holds {level} codes of {layer.attrs.get('vintage')} "
-                f"({layer.attrs.get('code_column')}) but vintage {vintage} was asked for."
-            )
-            raise VintageMismatchError(msg)
-        layers[level] = _attach(layer, lsoa, level, sources[level])
+    blocks, names = read_blocks(manifest, dd, sources=sources)
+    levels = [
+        default_level(
+            s.name,
+            block=manifest.block.level,
+            parent=s.parent,
+            side=s.side,  # type: ignore[arg-type]
+            label=s.label,
+            plural=s.plural,
+            code_column=s.code_column,
+            name_column=s.name_column,
+            nhs_code_column=s.nhs_code_column,
+        )
+        for s in manifest.levels.values()
+    ]
     return Geography(
-        vintage=int(vintage),
-        ccg=layers["ccg"],
-        stp=layers["stp"],
-        ltla=layers["ltla"],
-        utla=layers["utla"],
-        lsoa=lsoa,
-        boundaries=boundaries,
+        manifest.vintage,
+        blocks,
+        levels=levels,
+        names=names,
+        block=manifest.block.level,
+        manifest=manifest,
         data_dir=dd,
         sources=sources,
+        boundaries=boundaries,
+        population_label=manifest.population.label,
+        attribution=manifest.attribution,
+        cache=cache,
     )

@@ -213,8 +213,10 @@ def population_overlap(
 
     Notes
     -----
-    P(u, t) = Σ_{LSOA i : unit(i)=u, target(i)=t} pop_i. Unit totals P(u) = Σ_t P(u, t) and
-    target totals P(t) = Σ_u P(u, t), so shares of a unit sum to exactly 1. Exact because CCGs
+    P(u, t) = Σ_{LSOA i : unit(i)=u, target(i)=t} pop_i. Unit totals P(u) = Σ_{i : unit(i)=u}
+    pop_i and target totals P(t) = Σ_u P(u, t), so the shares of a unit sum to exactly 1 when the
+    targets cover it (every council tier), and to the covered part otherwise (blocks outside
+    every combined authority count in P(u) but in no pair). Exact because CCGs
     are unions of whole LSOAs and LSOAs nest within local authorities (best-fit by ONS).
 
     Examples
@@ -228,9 +230,14 @@ def population_overlap(
         if col not in lsoa.columns:
             msg = f"LSOA table has no column {col!r}; columns are {list(lsoa.columns)}."
             raise ParameterError(msg)
-    pairs = crosstab(lsoa[units].to_numpy(), lsoa[targets].to_numpy(), lsoa[weight].to_numpy())
-    unit_totals = pairs.groupby("unit")["value"].sum()
+    rows = lsoa[lsoa[units].notna()]
+    # blocks outside every target (e.g. outside any combined authority) count in the unit's
+    # total but make no pair, so a unit's shares sum to the part of it the targets cover
+    unit_totals = rows.groupby(units)[weight].sum()
+    covered = rows[rows[targets].notna()]
+    pairs = crosstab(covered[units].to_numpy(), covered[targets].to_numpy(), covered[weight].to_numpy())
     target_totals = pairs.groupby("target")["value"].sum()
+    unit_totals.index = unit_totals.index.astype(str)
     unit_totals.index.name, target_totals.index.name = "unit", "target"
     return OverlapTable(
         pairs=_with_shares(pairs, unit_totals, target_totals),
@@ -390,7 +397,8 @@ def overlap(
     geo : Geography
         From :func:`coterminus.load`.
     units, targets : str
-        Levels: ``"ccg"``, ``"stp"``, ``"ltla"`` (``"lad"``), ``"utla"``.
+        Level names of the geography (``"ccg"``, ``"icb"``, ``"utla"``, ``"cauth"``, a
+        scenario) or words for them (``"lad"``, ``"ics"``).
     measure : {"population", "area"}, default "population"
         Population is exact (LSOA building blocks) and the default; area uses polygons.
     **kwargs
@@ -408,22 +416,18 @@ def overlap(
     >>> t.matrix().loc["E38000038", ["E08000026", "E07000220"]].tolist()
     [371521, 108935]
     """
-    from .geography import normalise_level
-
-    u, t = normalise_level(units), normalise_level(targets)
+    u, t = geo.resolve_level(units), geo.resolve_level(targets)
     if measure not in ("population", "area"):
         msg = f"measure={measure!r}; use 'population' or 'area'."
         raise ParameterError(msg)
     key = ("overlap", u, t, measure, tuple(sorted(kwargs.items())))
-    memo = geo._memo
-    if key not in memo:
+
+    def compute() -> OverlapTable:
         if measure == "population":
-            memo[key] = population_overlap(geo.lsoa, u, t, vintage=geo.vintage)
-        else:
-            memo[key] = area_overlap(
-                geo.layer(u), geo.layer(t), unit_level=u, target_level=t, **kwargs
-            )
-    result: OverlapTable = memo[key]
+            return population_overlap(geo.lsoa, u, t, vintage=geo.vintage)
+        return area_overlap(geo.layer(u), geo.layer(t), unit_level=u, target_level=t, **kwargs)
+
+    result: OverlapTable = geo.memo(key, compute)
     return result
 
 

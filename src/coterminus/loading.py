@@ -1,0 +1,404 @@
+"""Read what a vintage manifest names: the block table, names and NHS codes, and polygons.
+
+This is the data layer under :class:`coterminus.geography.Geography`: it turns a
+:class:`~coterminus.manifest.Manifest` into plain tables and leaves the bundle to
+:mod:`coterminus.geography`.
+
+* :func:`read_blocks` — one row per building block (LSOA): its name, people, and the code of
+  every level (from columns of the block lookup, or through another level's lookup, e.g. LTLA →
+  combined authority); plus each level's names and NHS codes. Every block must have people; the
+  block universe is checked against the manifest's expected count and digest.
+* :func:`read_level_polygons` — a level's polygons from its boundary source (parsed once and
+  cached as GeoParquet), or :func:`dissolve` of the block polygons when it has none.
+
+Examples
+--------
+>>> from coterminus.manifest import read_manifest
+>>> blocks, names = read_blocks(read_manifest(2024))
+>>> len(blocks), int(blocks["population"].sum()), int(blocks["cauth"].notna().sum())
+(33755, 56490108, 9447)
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import pandas as pd
+import shapely
+
+from . import datasets
+from ._atomic import atomic_write
+from .errors import CacheError, ColumnError, DataDirError, LookupMismatchError, ManifestError
+from .io import read_boundaries, read_population
+from .manifest import Manifest, Source
+
+__all__ = [
+    "block_digest",
+    "check_layer_codes",
+    "dissolve",
+    "locate_source",
+    "read_blocks",
+    "read_level_polygons",
+    "read_polygons",
+]
+
+log = logging.getLogger(__name__)
+
+_CACHE_FORMAT = 3  # bump when the parsed-layer layout changes
+
+
+def block_digest(codes: Any) -> str:
+    """SHA-256 of the sorted, newline-joined block codes: a fingerprint of a block universe.
+
+    Examples
+    --------
+    >>> block_digest(["b", "a"]) == block_digest(["a", "b"])
+    True
+    """
+    text = "\n".join(sorted(str(c) for c in codes))
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def locate_source(
+    source: Source, manifest: Manifest, data_dir: Path | None
+) -> tuple[Path, str | None]:
+    """Path (and layer) of a manifest source.
+
+    A ``dataset`` is located through the registry (data directory, then download cache); a
+    ``file`` is looked for next to the manifest first, then in the data directory.
+
+    Raises
+    ------
+    DataDirError
+        The file is in neither place (the message says where it looked and what to do).
+    """
+    if source.dataset:
+        if source.layer:
+            return datasets.locate(source.dataset, data_dir=data_dir), source.layer
+        path, layer = datasets.locate_layer(source.dataset, data_dir=data_dir)
+        return Path(path), layer
+    assert source.file is not None
+    rel = Path(source.file).expanduser()
+    tried: list[Path] = []
+    if rel.is_absolute():
+        tried.append(rel)
+    else:
+        if manifest.folder is not None:
+            tried.append(manifest.folder / rel)
+        if data_dir is not None:
+            tried.append(Path(data_dir) / rel)
+        tried.append(Path.cwd() / rel)
+    for p in tried:
+        if p.is_file():
+            return p, source.layer
+    where = ", ".join(str(p) for p in tried)
+    msg = (
+        f"the manifest {manifest.path or manifest.vintage} names {source.describe()}, which is not "
+        f"at {where}. Put the file there, or fix the path in the manifest (relative paths are "
+        "looked for next to the manifest, then in the data directory)."
+    )
+    raise DataDirError(msg)
+
+
+def _read_csv(path: Path, where: str, columns: list[str]) -> pd.DataFrame:
+    """Read the named columns of a CSV as text; a missing column names the nearest one."""
+    import difflib
+
+    try:
+        header = pd.read_csv(path, nrows=0, encoding="utf-8-sig").columns.tolist()
+    except UnicodeDecodeError:
+        header = pd.read_csv(path, nrows=0, encoding="cp1252").columns.tolist()
+    missing = [c for c in columns if c not in header]
+    if missing:
+        parts = []
+        for c in missing:
+            close = difflib.get_close_matches(c, header, n=1, cutoff=0.5)
+            parts.append(f"{c!r}" + (f" (nearest: {close[0]!r})" if close else ""))
+        msg = (
+            f"{where}: {path.name} has no column {', '.join(parts)}; its columns are {header}. "
+            "Fix the column names in the manifest."
+        )
+        raise ColumnError(msg)
+    try:
+        return pd.read_csv(
+            path, usecols=columns, dtype=str, keep_default_na=False, na_values=[""],
+            encoding="utf-8-sig",
+        )
+    except UnicodeDecodeError:
+        log.warning("%s is not UTF-8; read as Windows-1252 (cp1252)", path)
+        return pd.read_csv(
+            path, usecols=columns, dtype=str, keep_default_na=False, na_values=[""],
+            encoding="cp1252",
+        )
+
+
+def _name_table(frame: pd.DataFrame, code: str, name: str | None, nhs: str | None) -> pd.DataFrame:
+    cols = [code] + [c for c in (name, nhs) if c]
+    t = frame[cols].dropna(subset=[code]).drop_duplicates(code).set_index(code)
+    t = t.rename(columns={name: "name", nhs: "nhs_code"} if name else {nhs: "nhs_code"})
+    if "name" not in t.columns:
+        t.insert(0, "name", t.index.to_numpy())
+    t.index = t.index.astype(str)
+    t.index.name = "code"
+    return t
+
+
+def read_blocks(
+    manifest: Manifest, data_dir: Path | None = None, *, sources: dict[str, str] | None = None
+) -> tuple[pd.DataFrame, dict[str, pd.DataFrame]]:
+    """The block table of a vintage and each level's names.
+
+    Parameters
+    ----------
+    manifest : Manifest
+    data_dir : Path, optional
+        Data directory (default: ``$COTERMINUS_DATA_DIR``, then the download cache).
+    sources : dict, optional
+        Filled with the file behind each part (for provenance).
+
+    Returns
+    -------
+    blocks : pandas.DataFrame
+        Index: block code (named after the block level, e.g. ``lsoa``); columns ``name``, one
+        per level (the unit's code; missing where a level does not cover the block, e.g. outside
+        every combined authority) and ``population`` (int64).
+    names : dict of str to DataFrame
+        Per level, indexed by code: ``name`` and (where the manifest names one) ``nhs_code``.
+
+    Raises
+    ------
+    ColumnError, DataDirError, LookupMismatchError, PopulationError, ManifestError
+    """
+    sources = {} if sources is None else sources
+    dd = datasets.resolve_data_dir(data_dir)
+    b = manifest.block
+    path, _ = locate_source(b.source, manifest, dd)
+    sources["blocks"] = str(path)
+    direct = [s for s in manifest.levels.values() if s.via is None]
+    cols = [b.code_column] + ([b.name_column] if b.name_column else [])
+    for s in direct:
+        cols += [c for c in (s.code_column, s.name_column, s.nhs_code_column) if c and c not in cols]
+    table = _read_csv(path, "blocks.source", cols)
+    codes = table[b.code_column]
+    if codes.isna().any():
+        msg = f"{path.name}: {int(codes.isna().sum())} row(s) with no {b.code_column}; the lookup is incomplete."
+        raise LookupMismatchError(msg)
+    dup = codes[codes.duplicated()].unique()
+    if len(dup):
+        msg = f"{path.name}: block code(s) listed twice, e.g. {list(dup[:5])}; a block lookup lists each block once."
+        raise LookupMismatchError(msg)
+    blocks = pd.DataFrame(index=pd.Index(codes.to_numpy(), name="lsoa"))
+    blocks["name"] = table[b.name_column].to_numpy() if b.name_column else blocks.index.to_numpy()
+    names: dict[str, pd.DataFrame] = {}
+    for s in manifest.levels.values():
+        if s.via is None:
+            assert s.code_column is not None
+            blocks[s.name] = table[s.code_column].to_numpy()
+            names[s.name] = _name_table(table, s.code_column, s.name_column, s.nhs_code_column)
+            continue
+        assert s.source is not None and s.key_column is not None and s.code_column is not None
+        lpath, _ = locate_source(s.source, manifest, dd)
+        sources[f"{s.name}_lookup"] = str(lpath)
+        lcols = [s.key_column] + [c for c in (s.code_column, s.name_column, s.nhs_code_column) if c]
+        lu = _read_csv(lpath, f"levels.{s.name}.source", list(dict.fromkeys(lcols)))
+        keyed = lu.dropna(subset=[s.key_column]).drop_duplicates(s.key_column).set_index(s.key_column)
+        blocks[s.name] = blocks[s.via].map(keyed[s.code_column]).to_numpy()
+        names[s.name] = _name_table(lu, s.code_column, s.name_column, s.nhs_code_column)
+    for s in manifest.levels.values():  # only codes that occur
+        names[s.name] = names[s.name].loc[names[s.name].index.isin(blocks[s.name].dropna())]
+    ppath, _ = locate_source(manifest.population.source, manifest, dd)
+    sources["population"] = str(ppath)
+    pop = read_population(ppath, column=manifest.population.column, england_only=False)
+    _check_universe(manifest, blocks.index, path, pop)
+    missing = blocks.index.difference(pop.index)
+    if len(missing):
+        first = next(iter(names), None)
+        affected = blocks.loc[missing, first].value_counts().head(3).to_dict() if first else {}
+        msg = (
+            f"{len(missing)} block(s) of the {manifest.vintage} lookup ({path.name}) have no "
+            f"population in {ppath.name} (e.g. {list(missing[:5])}; {first or 'units'} most "
+            f"affected: {affected}). coterminus will not guess populations: use a population "
+            "file covering every block."
+        )
+        raise LookupMismatchError(msg)
+    blocks["population"] = pop.reindex(blocks.index).to_numpy()
+    blocks.attrs = {"vintage": manifest.vintage, "block": b.level}
+    return blocks, names
+
+
+def _check_universe(manifest: Manifest, codes: pd.Index, path: Path, pop: pd.Series) -> None:
+    """Refuse a block lookup that is not the vintage's complete block universe."""
+    b = manifest.block
+    if b.expected_count is None and b.expected_sha256 is None:
+        return
+    count_ok = b.expected_count is None or len(codes) == b.expected_count
+    digest_ok = b.expected_sha256 is None or block_digest(codes) == b.expected_sha256
+    if count_ok and digest_ok:
+        return
+    prefix = str(codes[0])[:3] if len(codes) else ""
+    absent = pop.index[pop.index.str.startswith(prefix)].difference(codes) if prefix else pd.Index([])
+    parts = [f"{len(codes):,} blocks instead of {b.expected_count:,}" if not count_ok else "the set of block codes differs"]
+    if len(absent):
+        parts.append(
+            f"it lacks {len(absent)} block(s) that {Path(str(pop.attrs.get('source', 'the population file'))).name} "
+            f"has (e.g. {list(absent[:5])}), so {int(pop.reindex(absent).sum()):,} people would be left out"
+        )
+    msg = (
+        f"{path.name} is not the complete {b.level} universe of vintage {manifest.vintage}: "
+        + "; ".join(parts)
+        + ". Use the complete ONS lookup (coterminus data verify checks the files)."
+    )
+    raise LookupMismatchError(msg)
+
+
+# --------------------------------------------------------------------------------------------
+# polygons
+# --------------------------------------------------------------------------------------------
+def _cache_root() -> Path:
+    return datasets.cache_dir() / "parsed"
+
+
+def _cached(key: str, build: Any, *, use_cache: bool) -> gpd.GeoDataFrame:
+    """A parsed layer from the GeoParquet cache, or ``build()`` it and store it."""
+    if not use_cache:
+        result: gpd.GeoDataFrame = build()
+        return result
+    root = _cache_root()
+    target, meta = root / f"{key}.parquet", root / f"{key}.json"
+    if target.exists() and meta.exists():
+        try:
+            gdf = gpd.read_parquet(target)
+            gdf.attrs = json.loads(meta.read_text())
+            return gdf
+        except (OSError, ValueError) as exc:  # a damaged entry only costs a rebuild
+            log.warning("discarding unreadable cache entry %s (%s); rebuilding it", target, exc)
+    gdf = build()
+    try:
+        root.mkdir(parents=True, exist_ok=True)
+        atomic_write(target, gdf.to_parquet)
+        atomic_write(meta, lambda p: p.write_text(json.dumps(gdf.attrs)))
+    except (OSError, CacheError) as exc:  # a cache that cannot be written only costs speed
+        log.warning("could not cache parsed layer %s: %s", key, exc)
+    return gdf
+
+
+def read_polygons(
+    path: Path, layer: str | None, code_column: str | None, *, repair: bool, use_cache: bool
+) -> gpd.GeoDataFrame:
+    """A boundary layer indexed by code (EPSG:27700), through the parsed-layer cache."""
+    key = "-".join(
+        [
+            datasets._sha256_file(path)[:20],
+            layer or "default",
+            code_column or "auto",
+            str(int(repair)),
+            f"v{_CACHE_FORMAT}",
+        ]
+    )
+    return _cached(
+        key,
+        lambda: read_boundaries(path, layer=layer, code_col=code_column, repair=repair),
+        use_cache=use_cache,
+    )
+
+
+def dissolve(block_polygons: gpd.GeoDataFrame, assignment: pd.Series) -> gpd.GeoDataFrame:
+    """Union the block polygons of each unit (``assignment``: block code → unit code).
+
+    Blocks without a unit (NaN) are left out. Returns a GeoDataFrame indexed by unit code with
+    one MultiPolygon each.
+
+    Examples
+    --------
+    >>> import shapely
+    >>> blocks = gpd.GeoDataFrame(geometry=[shapely.box(0, 0, 1, 1), shapely.box(1, 0, 2, 1)],
+    ...                           index=["b1", "b2"], crs=27700)
+    >>> out = dissolve(blocks, pd.Series({"b1": "U", "b2": "U"}))
+    >>> float(out.area["U"])
+    2.0
+    """
+    a = assignment.reindex(block_polygons.index).dropna()
+    geoms = block_polygons.geometry.reindex(a.index).to_numpy()
+    codes = sorted(a.unique())
+    parts = []
+    for c in codes:
+        g = shapely.union_all(geoms[(a == c).to_numpy()])
+        parts.append(g if g.geom_type == "MultiPolygon" else shapely.MultiPolygon(
+            [p for p in getattr(g, "geoms", [g]) if p.geom_type == "Polygon"]
+        ))
+    out = gpd.GeoDataFrame(
+        geometry=parts, index=pd.Index([str(c) for c in codes], name="code"), crs=block_polygons.crs
+    )
+    return out
+
+
+def read_level_polygons(
+    manifest: Manifest,
+    level: str,
+    kind: str,
+    data_dir: Path | None,
+    *,
+    block_polygons: Any,
+    assignment: pd.Series,
+    use_cache: bool = True,
+) -> tuple[gpd.GeoDataFrame, str, str]:
+    """Polygons of a level: from its ``kind`` boundary source (falling back to the first one),
+    else dissolved from block polygons.
+
+    Returns
+    -------
+    (layer, source, resolution)
+        ``source`` says which file (``path#layer``) or "dissolved from ..."; ``resolution`` is
+        the registry's resolution label where known.
+    """
+    spec = manifest.levels[level]
+    order = [kind] + [k for k in spec.boundaries if k != kind] if kind in spec.boundaries else list(spec.boundaries)
+    failure: DataDirError | None = None
+    for k in order:
+        chosen = spec.boundaries[k]
+        try:
+            path, layer = locate_source(chosen, manifest, data_dir)
+        except DataDirError as exc:  # e.g. an ONS layer not downloaded: fall back to the next kind
+            log.info("%s polygons of %s not available (%s); trying the next kind", k, level, exc)
+            failure = failure or exc
+            continue
+        gdf = read_polygons(path, layer, chosen.code_column, repair=False, use_cache=use_cache)
+        resolution = "unknown"
+        if chosen.dataset:
+            resolution = datasets.get(chosen.dataset).resolution or "unknown"
+        return gdf, f"{path}" + (f"#{layer}" if layer else ""), resolution
+    if failure is not None and block_polygons is None:
+        raise failure
+    if block_polygons is None:
+        msg = (
+            f"level {level!r} has no boundaries in the manifest and the vintage has no block "
+            "polygons to dissolve; add boundaries to the manifest ([levels."
+            f"{level}] boundaries = {{ file = \"...\" }}) or [blocks] boundaries."
+        )
+        raise ManifestError(msg)
+    bp: gpd.GeoDataFrame = block_polygons()
+    digest = hashlib.sha256(
+        pd.util.hash_pandas_object(assignment.fillna(""), index=True).to_numpy().tobytes()
+    ).hexdigest()[:20]
+    gdf = _cached(f"dissolved-{digest}-v{_CACHE_FORMAT}", lambda: dissolve(bp, assignment), use_cache=use_cache)
+    return gdf, f"dissolved from {manifest.block.level} polygons", "dissolved from blocks"
+
+
+def check_layer_codes(layer: gpd.GeoDataFrame, codes: pd.Index, level: str, source: str) -> None:
+    """Refuse a polygon layer whose codes are not exactly the level's codes in the lookup."""
+    in_lookup, in_layer = set(codes), set(layer.index)
+    if in_lookup != in_layer:
+        only_lookup = sorted(in_lookup - in_layer)
+        only_layer = sorted(in_layer - in_lookup)
+        msg = (
+            f"{level} polygons ({source}) and the block lookup disagree: {len(only_lookup)} code(s) "
+            f"only in the lookup {only_lookup[:5]}, {len(only_layer)} only in the polygons "
+            f"{only_layer[:5]}. They are probably of different vintages; use matching files."
+        )
+        raise LookupMismatchError(msg)
+
