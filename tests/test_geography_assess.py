@@ -110,6 +110,8 @@ def test_unitary_name_resolves_to_one_code(geo: ct.Geography) -> None:
 
 def test_parsed_layers_are_cached_as_geoparquet(data_dir: Path) -> None:
     first = ct.load(2020, data_dir=data_dir)
+    for level in first.level_names:  # polygons are parsed on first use
+        first.layer(level)
     cache = Path(os.environ["COTERMINUS_CACHE_DIR"]) / "parsed"
     assert len(list(cache.glob("*.parquet"))) >= 4
     second = ct.load(2020, data_dir=data_dir)
@@ -221,10 +223,10 @@ def test_bad_footprints_are_refused_with_the_fix(geo: ct.Geography) -> None:
         assess(geo, ["E38000038", "NHS Coventry and Rugby CCG"])
     with pytest.raises(UnknownAreaError, match="did you mean"):
         assess(geo, ["Coventry & Rugbby"])
-    with pytest.raises(VintageMismatchError, match=r"E38000233 is a 2020 CCG code.*load\(2020\)"):
+    with pytest.raises(VintageMismatchError, match=r"E38000233 is a 2020/2021 CCG code.*load\(2020\)"):
         assess(geo, ["E38000038", "E38000233"])
     with pytest.raises(ValueError, match="tier="):
-        assess(geo, CW, tier="county")  # type: ignore[arg-type]
+        assess(geo, CW, tier="parish")
 
 
 def test_area_assessment_uses_the_area_tolerance(geo: ct.Geography) -> None:
@@ -273,7 +275,7 @@ def test_cli_bad_input_is_one_line_and_non_zero(
     assert main(["assess", "--ccgs", "Coventry & Rugbby", "--data-dir", str(data_dir)]) == 1
     err = capsys.readouterr().err
     assert err.startswith(
-        "coterminus assess: error: No CCG named 'Coventry & Rugbby' in 2019; did you mean"
+        "coterminus assess: error: No area named 'Coventry & Rugbby' in 2019; did you mean"
     )
     assert err.count("\n") == 1
     assert main(["assess", "--data-dir", str(data_dir)]) == 2

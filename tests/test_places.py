@@ -11,6 +11,7 @@ import shapely
 import coterminus as ct
 from coterminus.errors import EnumerationTooLargeError, ParameterError
 from coterminus.geography import Geography
+from coterminus.levels import default_level
 from coterminus.partitions import subset_sums
 from coterminus.places import places
 
@@ -35,8 +36,12 @@ def row_of_four() -> Geography:
         {"ccg": "F", "stp": "S", "ltla": codes, "utla": ["X", "X", "Y", "Y"], "population": pops},
         index=[f"l{c}" for c in codes],
     )
-    empty = gpd.GeoDataFrame({"name": []}, geometry=[], crs=27700)
-    return Geography(2019, empty, empty, ltla, empty, lsoa)
+    levels = [
+        default_level("ccg", block="lsoa11"),
+        default_level("ltla", block="lsoa11", parent="utla"),
+        default_level("utla", block="lsoa11"),
+    ]
+    return Geography(2019, lsoa, levels=levels, ltla=ltla)
 
 
 def test_subset_sums_of_place_populations() -> None:

@@ -8,7 +8,7 @@
 ('NHS Coventry and Rugby CCG', 480456)
 >>> geo24 = coterminus.load(2024)
 >>> geo24.code("Coventry and Warwickshire", level="icb"), geo24.code("B2M3M")
-('E54000018', 'E38000249')
+('E54000018', 'E38000251')
 
 A :class:`Geography` holds any set of levels (NHS and council; a user's scenario is one more
 level), the building blocks (LSOA 2011 or 2021: each block's people and its code at every
@@ -18,7 +18,9 @@ level), each level's names and NHS codes, and — loaded on first use — each l
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Hashable, Iterable, Mapping
+from functools import lru_cache
 from pathlib import Path
 from typing import Any, Literal
 
@@ -33,13 +35,21 @@ from .loading import (
     dissolve,
     locate_source,
     read_blocks,
+    read_level_codes,
     read_level_polygons,
     read_polygons,
 )
-from .manifest import Manifest, read_manifest
+from .manifest import Manifest, builtin_vintages, read_manifest
 from .resolve import Resolver
 
 __all__ = ["Geography", "load", "normalise_level"]
+
+log = logging.getLogger(__name__)
+
+
+@lru_cache(maxsize=8)
+def _codes_of(vintage: int, data_dir: Path | None) -> tuple[pd.DataFrame, dict[str, pd.DataFrame]]:
+    return read_level_codes(read_manifest(vintage), data_dir)
 
 
 def _units_table(
@@ -147,6 +157,7 @@ class Geography:
             vintage=vintage,
             same_area=self._same_area,
             coarser=self.groups,
+            other_vintage=self.other_vintage,
         )
 
     @staticmethod
@@ -356,6 +367,58 @@ class Geography:
         5  utla                Warwickshire
         """
         return self._resolver.search(text, self.resolve_level(level) if level else None)
+
+    def other_vintage(self, query: str) -> str | None:
+        """What a code unknown here is in another built-in vintage, and what its area is now.
+
+        Used in messages: ``"05A"`` asked of 2021 says it was NHS Coventry and Rugby CCG in
+        2019/2020 and that its area is part of NHS Coventry and Warwickshire CCG (E38000251) in
+        2021. ``None`` when no other vintage knows it (or their files are not available).
+        """
+        q = str(query).strip().upper()
+        found: list[tuple[int, str, str, str]] = []
+        for v in builtin_vintages():
+            if v == self.vintage:
+                continue
+            try:
+                codes, names = _codes_of(v, self.data_dir)
+            except (OSError, ValueError) as exc:  # files of that vintage are not here
+                log.debug("vintage %s not readable for hints: %s", v, exc)
+                continue
+            for lv, t in names.items():
+                hit = q if q in t.index else None
+                if hit is None and "nhs_code" in t.columns:
+                    idx = t.index[t["nhs_code"].astype(str).str.upper() == q]
+                    hit = str(idx[0]) if len(idx) else None
+                if hit is not None:
+                    found.append((v, lv, hit, str(t.at[hit, "name"])))
+        if not found:
+            return None
+        # prefer the level this geography has too, then the nearest vintage
+        same = [f for f in found if f[1] in self.levels] or found
+        here = self.vintage if isinstance(self.vintage, int) else 0
+        v, lv, code, name = min(same, key=lambda f: (abs(f[0] - here), -f[0]))
+        years = "/".join(str(f[0]) for f in found if f[1] == lv and f[2] == code)
+        label = self.levels[lv].label if lv in self.levels else lv.upper()
+        msg = f"{query} is a {years} {label} code ({name}, {code}), not a {self.vintage} one"
+        codes, _ = _codes_of(v, self.data_dir)
+        if lv in self.levels and self.levels[lv].block == read_manifest(v).block.level:
+            blocks = codes.index[codes[lv] == code]
+            now = self.lsoa[lv].reindex(blocks).value_counts()
+            if len(now):
+                top = str(now.index[0])
+                share = float(now.iloc[0] / now.sum())
+                where = (
+                    "part of"
+                    if share >= 0.995
+                    else f"mostly ({share:.0%}) in"
+                    if share >= 0.5
+                    else f"split; its largest part ({share:.0%}) is in"
+                )
+                msg += (
+                    f"; in {self.vintage} its area is {where} {self.name(top)} ({top})"
+                )
+        return msg + f". Use vintage {v} for it (coterminus.load({v}), --vintage {v})."
 
     def name(self, code: str) -> str:
         """Name of an area of any level (or a block), given its ONS code."""

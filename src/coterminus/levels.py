@@ -197,7 +197,7 @@ def normalise_level(level: str, available: Iterable[str] | None = None) -> str:
     >>> normalise_level("icb", available=["ccg", "stp", "ltla", "utla"])
     Traceback (most recent call last):
     ...
-    coterminus.errors.ParameterError: no level 'icb' here; levels are ccg, stp, ltla, utla ...
+    coterminus.errors.ParameterError: no level 'icb' here; levels are ccg, stp, ltla, utla...
     """
     key = _key(level)
     names = list(available) if available is not None else None
@@ -236,9 +236,8 @@ def default_level(
 ) -> Level:
     """A :class:`Level` with the vocabulary's defaults for ``name`` filled in.
 
-    Unknown names (a user's level) default to side ``"nhs"``... only when ``side`` is given;
-    otherwise a :class:`ParameterError` asks for it, since the side decides what is assessed
-    against what.
+    A name the vocabulary does not know (a user's level) needs ``side``: a
+    :class:`ParameterError` asks for it, since the side decides what is assessed against what.
 
     Examples
     --------

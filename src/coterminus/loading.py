@@ -43,6 +43,7 @@ __all__ = [
     "dissolve",
     "locate_source",
     "read_blocks",
+    "read_level_codes",
     "read_level_polygons",
     "read_polygons",
 ]
@@ -229,6 +230,31 @@ def read_blocks(
     blocks["population"] = pop.reindex(blocks.index).to_numpy()
     blocks.attrs = {"vintage": manifest.vintage, "block": b.level}
     return blocks, names
+
+
+def read_level_codes(
+    manifest: Manifest, data_dir: Path | None = None
+) -> tuple[pd.DataFrame, dict[str, pd.DataFrame]]:
+    """Only the codes of a vintage: block → unit code per directly listed level, and names.
+
+    A light read (no population, no checks) for messages that look a code up in another
+    vintage.
+    """
+    dd = datasets.resolve_data_dir(data_dir)
+    b = manifest.block
+    path, _ = locate_source(b.source, manifest, dd)
+    direct = [s for s in manifest.levels.values() if s.via is None]
+    cols = [b.code_column]
+    for s in direct:
+        cols += [c for c in (s.code_column, s.name_column, s.nhs_code_column) if c and c not in cols]
+    table = _read_csv(path, "blocks.source", cols)
+    codes = pd.DataFrame(index=pd.Index(table[b.code_column].to_numpy(), name="lsoa"))
+    names = {}
+    for s in direct:
+        assert s.code_column is not None
+        codes[s.name] = table[s.code_column].to_numpy()
+        names[s.name] = _name_table(table, s.code_column, s.name_column, s.nhs_code_column)
+    return codes, names
 
 
 def _check_universe(manifest: Manifest, codes: pd.Index, path: Path, pop: pd.Series) -> None:

@@ -37,10 +37,27 @@ from .partitions import (
 if TYPE_CHECKING:
     from .geography import Geography
 
-__all__ = ["PLACE_BAND", "Places", "places"]
+__all__ = ["PLACE_BAND", "Places", "band_label", "places"]
 
 #: The place population band of NHS England's 2019 guidance (inclusive).
 PLACE_BAND: tuple[int, int] = (250_000, 500_000)
+
+def band_label(population: Any, band: tuple[int, int] = PLACE_BAND) -> Any:
+    """``"below"``, ``"in band"`` or ``"above"`` the (inclusive) place band, elementwise.
+
+    The one classification of the 250,000–500,000 band, used by places, mergers and reports.
+
+    Examples
+    --------
+    >>> band_label(np.array([100_000, 250_000, 600_000])).tolist()
+    ['below', 'in band', 'above']
+    >>> str(band_label(500_000))
+    'in band'
+    """
+    lo, hi = band
+    p = np.asarray(population)
+    return np.where(p < lo, "below", np.where(p > hi, "above", "in band"))
+
 
 #: Above this many groupings only the best one is found (by dynamic programming).
 _MAX_LISTED = 250_000
@@ -128,6 +145,8 @@ def places(
     top: int = 5,
     max_las: int = MAX_UNITS,
     overrides: dict[tuple[str, str], bool] | None = None,
+    units: str | None = None,
+    level: str | None = None,
 ) -> Places:
     """Place sizes and the best groupings of contiguous whole LAs into places.
 
@@ -135,7 +154,7 @@ def places(
     ----------
     geo : Geography
     members : sequence of str
-        CCG codes of the footprint (see :func:`coterminus.assess.resolve_footprint`).
+        Unit codes of the footprint (see :func:`coterminus.assess.resolve_footprint`).
     band : (int, int), default (250000, 500000)
         Inclusive population band of a place.
     tolerance : float, optional
@@ -146,6 +165,11 @@ def places(
         Refuse footprints holding more whole LAs than this.
     overrides : dict, optional
         Adjacency overrides across water, e.g. ``{("E06000046", "E07000091"): True}``.
+    units : str, optional
+        Level of ``members`` (default: the level their codes belong to).
+    level : str, optional
+        Council level grouped into places (default the finest council level, the lower tier);
+        its parent level (the upper tier) is the one places should not cross.
 
     Returns
     -------
@@ -182,17 +206,28 @@ def places(
     if not 0 <= lo <= hi:
         msg = f"band={band!r} must be (low, high) with 0 ≤ low ≤ high, e.g. (250000, 500000)."
         raise ParameterError(msg)
-    fm = footprint_metrics(overlap(geo, "ccg", "ltla"), members, tolerance=tolerance)
-    ltla = geo.ltla
-    whole = fm.contained
-    las = ltla.loc[whole, ["name", "utla", "population"]].copy()
-    las["band"] = np.where(
-        las["population"] < lo, "below", np.where(las["population"] > hi, "above", "in band")
+    unit_level = geo.resolve_level(units) if units else geo.level_of(str(members[0]))
+    councils = geo.side("council")
+    if level is None and not councils:
+        msg = f"the {geo.vintage} geography has no council level to form places from; pass level=."
+        raise ParameterError(msg)
+    place_level = (
+        geo.resolve_level(level) if level else max(councils, key=lambda n: len(geo.units(n)))
     )
+    upper = geo.parent(place_level)
+    fm = footprint_metrics(overlap(geo, unit_level, place_level), members, tolerance=tolerance)
+    layer = geo.layer(place_level)
+    whole = fm.contained
+    upper_col = upper if upper is not None and upper in layer.columns else None
+    las = layer.loc[whole, ["name", *([upper_col] if upper_col else []), "population"]].copy()
+    if upper_col is None:  # no upper level: every council is its own group
+        upper_col = "upper"
+        las[upper_col] = las.index
+    las["band"] = band_label(las["population"].to_numpy(), band)
     las = las.sort_values("population", ascending=False)
     touched = [c for c in fm.by_la.index if c not in set(whole)]
     excluded = fm.by_la.loc[touched, ["in_footprint", "la_total", "share_of_la", "status"]].copy()
-    excluded.insert(0, "name", ltla["name"].reindex(excluded.index).to_numpy())
+    excluded.insert(0, "name", layer["name"].reindex(excluded.index).to_numpy())
     n = len(las)
     if n > max_las:
         msg = (
@@ -209,18 +244,18 @@ def places(
             "names",
             "population",
             "in_band",
-            "crosses_utla",
+            f"crosses_{upper_col}",
             "people_outside_band",
-            "n_cross_utla",
+            f"n_cross_{upper_col}",
         ]
     )
     if n == 0:
         return Places(las, excluded, empty, band, 0, "no whole lower-tier council in the footprint")
     codes = list(las.index)
-    edges = adjacency(ltla.loc[codes], overrides=overrides)
+    edges = adjacency(layer.loc[codes], overrides=overrides)
     allowed = connected_subsets(neighbour_masks(edges, codes))
     pop = subset_sums(las["population"].to_numpy(dtype=np.int64))
-    utlas = pd.factorize(las["utla"])[0]
+    utlas = pd.factorize(las[upper_col])[0]
     span = popcount(subset_ors(1 << utlas.astype(np.int64)))
     out_people = np.where((pop >= lo) & (pop <= hi), 0, pop).astype(np.float64)
     cross = (span > 1).astype(np.float64)
@@ -254,9 +289,9 @@ def places(
                     "names": " + ".join(names[i] for i in idx),
                     "population": int(pop[s]),
                     "in_band": bool(lo <= pop[s] <= hi),
-                    "crosses_utla": bool(cross[s]),
+                    f"crosses_{upper_col}": bool(cross[s]),
                     "people_outside_band": total_out,
-                    "n_cross_utla": n_cross,
+                    f"n_cross_{upper_col}": n_cross,
                 }
             )
     return Places(las, excluded, pd.DataFrame(rows), band, n_groupings, note, edges)
