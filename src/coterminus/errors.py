@@ -37,6 +37,7 @@ __all__ = [
     "ParameterError",
     "PopulationError",
     "RepairWarning",
+    "ScenarioError",
     "UnknownAreaError",
     "VintageMismatchError",
 ]
@@ -108,7 +109,11 @@ class EnumerationTooLargeError(CoterminusError, ValueError):
 
 
 class ManifestError(CoterminusError, ValueError):
-    """A vintage manifest or scenario is unknown, malformed, or names a missing file or column."""
+    """A vintage manifest is unknown, malformed, or names a missing file or column."""
+
+
+class ScenarioError(CoterminusError, ValueError):
+    """A scenario table has unknown codes, gaps or members assigned more than once."""
 
 
 # --- files, network and environment -----------------------------------------------------------

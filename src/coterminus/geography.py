@@ -215,12 +215,11 @@ class Geography:
         key = ("nests", coarse, fine)
         if key not in self._memo:
             sub = self.lsoa[[fine, coarse]].dropna(subset=[fine])
-            n_coarse = self.units(coarse).shape[0]
-            n_fine = self.units(fine).shape[0]
             nests = bool(sub[coarse].notna().all()) and bool(
                 (sub.groupby(fine)[coarse].nunique() == 1).all()
             )
-            self._memo[key] = nests and n_coarse <= n_fine
+            # of two identical partitions, neither groups the other
+            self._memo[key] = nests and sub[coarse].nunique() < sub[fine].nunique()
         return bool(self._memo[key])
 
     def parent(self, level: str) -> str | None:
