@@ -219,7 +219,11 @@ class Geography:
                 (sub.groupby(fine)[coarse].nunique() == 1).all()
             )
             # of two identical partitions, neither groups the other
-            self._memo[key] = nests and sub[coarse].nunique() < sub[fine].nunique()
+            whole = self.lsoa[self.lsoa[coarse].isin(sub[coarse].unique())]
+            identical = bool(whole[fine].notna().all()) and bool(
+                (whole.groupby(coarse)[fine].nunique() == 1).all()
+            )
+            self._memo[key] = nests and not identical
         return bool(self._memo[key])
 
     def parent(self, level: str) -> str | None:

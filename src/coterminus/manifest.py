@@ -278,19 +278,20 @@ def _parse(doc: dict[str, Any], where: str, path: Path | None, builtin: bool) ->
     vintage = doc.get("vintage")
     if vintage is None:
         problems.append("missing 'vintage' (a year such as 2024, or a label)")
-    blocks = doc.get("blocks") or {}
-    pop = doc.get("population") or {}
+    blocks = doc.get("blocks")
+    pop = doc.get("population")
     for key, table in (("blocks", blocks), ("population", pop)):
-        if not table:
+        if table is None:
             problems.append(f"missing [{key}] table")
-    bsrc = _source(blocks.get("source"), "blocks.source", problems) if blocks else None
-    for key in ("level", "code_column"):
-        if blocks and not blocks.get(key):
+    blocks, pop = blocks or {}, pop or {}
+    for key in ("source", "level", "code_column"):
+        if "blocks" in doc and not blocks.get(key):
             problems.append(f"blocks.{key} is missing")
-    psrc = _source(pop.get("source"), "population.source", problems) if pop else None
-    for key in ("code_column", "column"):
-        if pop and not pop.get(key):
+    for key in ("source", "code_column", "column"):
+        if "population" in doc and not pop.get(key):
             problems.append(f"population.{key} is missing")
+    bsrc = _source(blocks.get("source"), "blocks.source", problems)
+    psrc = _source(pop.get("source"), "population.source", problems)
     raw_levels = doc.get("levels") or {}
     if not raw_levels:
         problems.append("no [levels.NAME] tables: a vintage needs at least one level")
