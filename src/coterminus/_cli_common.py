@@ -21,6 +21,7 @@ Examples
 from __future__ import annotations
 
 import argparse
+import importlib
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -29,6 +30,8 @@ from typing import Any, Literal
 from .errors import CoterminusError
 
 __all__ = [
+    "HelpFormatter",
+    "LazyModule",
     "UsageError",
     "add_ccgs",
     "add_common",
@@ -37,6 +40,7 @@ __all__ = [
     "add_tolerance",
     "call",
     "command_name",
+    "example_epilog",
     "load",
     "print_error",
 ]
@@ -47,6 +51,66 @@ SYSTEM_HELP = "every CCG of this STP/ICS (name or E54 code)"
 
 class UsageError(CoterminusError, ValueError):
     """Options that parse but do not make sense together (exit code 2, like argparse's own)."""
+
+
+class HelpFormatter(argparse.HelpFormatter):
+    """Wrap paragraphs of a description or epilog, but keep indented lines (examples) as written.
+
+    Examples
+    --------
+    >>> p = argparse.ArgumentParser(
+    ...     prog="coterminus x", formatter_class=HelpFormatter,
+    ...     epilog="example:\\n  coterminus x --vintage 2019 --json",
+    ... )
+    >>> p.format_help().splitlines()[-2:]
+    ['example:', '  coterminus x --vintage 2019 --json']
+    """
+
+    def _fill_text(self, text: str, width: int, indent: str) -> str:
+        blocks = []
+        for block in text.strip("\n").split("\n\n"):
+            lines = block.splitlines()
+            if any(line.startswith(" ") for line in lines):
+                blocks.append("\n".join(indent + line for line in lines))
+            else:
+                blocks.append(super()._fill_text(block, width, indent))
+        return "\n\n".join(blocks)
+
+
+def example_epilog(*commands: str) -> str:
+    """The epilog every command's help ends with: its worked example(s), one per line.
+
+    Examples
+    --------
+    >>> print(example_epilog("coterminus systems --vintage 2019"))
+    example:
+      coterminus systems --vintage 2019
+    """
+    head = "example:" if len(commands) == 1 else "examples:"
+    return "\n".join([head, *(f"  {c}" for c in commands)])
+
+
+class LazyModule:
+    """A module imported on the first access to one of its attributes.
+
+    Command modules use it for heavy libraries (pandas, the data registry), so that building
+    the parser, ``--help`` and argument errors import none of them.
+
+    Examples
+    --------
+    >>> json = LazyModule("json")
+    >>> json.dumps([1])
+    '[1]'
+    """
+
+    def __init__(self, name: str) -> None:
+        self._name = name
+
+    def __getattr__(self, attr: str) -> Any:
+        return getattr(importlib.import_module(self._name), attr)
+
+    def __repr__(self) -> str:
+        return f"LazyModule({self._name!r})"
 
 
 def add_common(
@@ -117,13 +181,21 @@ def add_system(container: Any) -> None:
 def add_tolerance(p: argparse.ArgumentParser, *, measure: bool = False) -> None:
     """Add ``--tolerance`` (ε), and with ``measure`` also ``--measure population|area``."""
     if measure:
-        p.add_argument("--measure", choices=["population", "area"], default="population")
+        p.add_argument(
+            "--measure",
+            choices=["population", "area"],
+            default="population",
+            help="overlap measure: population (exact, from LSOA building blocks) or area "
+            "(from boundary polygons; slower) (default population)",
+        )
     p.add_argument(
         "--tolerance",
         type=float,
         default=None,
         metavar="EPS",
-        help="ε (default 0.005 population, 0.03 area)" if measure else "ε (default 0.005)",
+        help="tolerance ε: coterminous when the coterminosity index J ≥ 1 − ε, a council split "
+        "when more than ε and less than 1 − ε of it is inside "
+        + ("(default 0.005 population, 0.03 area)" if measure else "(default 0.005)"),
     )
 
 

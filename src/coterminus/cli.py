@@ -20,6 +20,7 @@ Examples
 from __future__ import annotations
 
 import argparse
+import importlib
 import json
 import logging
 import os
@@ -28,9 +29,16 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-import pandas as pd
-
-from ._cli_common import UsageError, add_common, add_footprint, call, load
+from ._cli_common import (
+    HelpFormatter,
+    UsageError,
+    add_common,
+    add_footprint,
+    add_tolerance,
+    call,
+    example_epilog,
+    load,
+)
 
 __all__ = ["build_parser", "main"]
 
@@ -44,10 +52,38 @@ examples:
   coterminus map --vintage 2019 --system "Coventry and Warwickshire" --out cw.html
   coterminus report --vintage 2019 --system "Coventry and Warwickshire" --out cw-report.html
   coterminus data status --data-dir ../shared/data
+
+Each command explains its options and ends with a worked example: coterminus COMMAND --help
 """
 
+TIER_HELP = (
+    "councils to compare with: utla (upper tier: counties and unitary authorities) or ltla "
+    "(lower tier: districts and unitary authorities) (default utla)"
+)
 
-def _emit(args: argparse.Namespace, frame: pd.DataFrame, payload: Any = None) -> None:
+#: Commands declared in other modules: name -> (module, help shown in ``coterminus --help``).
+#: The module is imported only when its command runs (or for :func:`build_parser`), so that
+#: ``coterminus --help`` and the other commands import none of them.
+PLUGINS: dict[str, tuple[str, str]] = {
+    "data": ("coterminus._cli_data", "where the ONS files are; download and check them"),
+    "mergers": (
+        "coterminus._cli_mergers",
+        "rank every way of merging the CCGs of a system (or of every system)",
+    ),
+    "map": (
+        "coterminus._cli_maps",
+        "map a footprint or merger plan against the councils (.html, .png, .pdf, .svg)",
+    ),
+    "report": (
+        "coterminus._cli_maps",
+        "board-paper report of a footprint or merger plan (.html or .pdf)",
+    ),
+}
+
+
+def _emit(args: argparse.Namespace, frame: Any, payload: Any = None) -> None:
+    import pandas as pd
+
     if args.json:
         data = payload if payload is not None else json.loads(frame.to_json(orient="records"))
         sys.stdout.write(json.dumps(data, indent=2, default=str) + "\n")
@@ -58,29 +94,13 @@ def _emit(args: argparse.Namespace, frame: pd.DataFrame, payload: Any = None) ->
             sys.stdout.write(frame.to_string() + "\n")
 
 
-# --- subcommands -------------------------------------------------------------------------------
+# --- subcommands (each imports the library only when it runs) -----------------------------------
 def _cmd_systems(args: argparse.Namespace) -> int:
-    from .metrics import footprint_metrics
-    from .overlap import overlap
+    from .systems import systems
 
     geo = load(args)
-    table = overlap(geo, "ccg", args.tier)
-    rows = []
-    for stp, name in geo.stp["name"].items():
-        members = geo.members(stp)
-        fm = footprint_metrics(table, members)
-        rows.append(
-            {
-                "system": stp,
-                "name": name,
-                "n_ccgs": len(members),
-                "population": int(geo.stp.at[stp, "population"]),
-                "coterminosity_index": round(fm.index, 6),
-                "coterminous": fm.coterminous,
-                "n_split": len(fm.split),
-            }
-        )
-    _emit(args, pd.DataFrame(rows).sort_values("name").reset_index(drop=True))
+    table = systems(geo, tier=args.tier, measure=args.measure, tolerance=args.tolerance)
+    _emit(args, table)
     return 0
 
 
@@ -148,66 +168,142 @@ def _cmd_doctor(args: argparse.Namespace) -> int:
     return 1 if (problems["severity"] == "fatal").any() else 0
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """The argument parser (exposed for tests and documentation)."""
-    parser = argparse.ArgumentParser(
-        prog="coterminus",
-        description="Does this NHS footprint line up with the councils it works with?",
-        epilog=EXAMPLES,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+def _add_core(sub: Any) -> None:
+    """The commands declared here: ``systems``, ``assess``, ``diff``, ``doctor``."""
+    p = sub.add_parser(
+        "systems",
+        help="list the STP/ICS systems and their one-CCG coterminosity",
+        description="One row per STP/ICS: if all its CCGs merged into one, would that footprint "
+        "be coterminous with the councils? (coterminus.systems)",
+        epilog=example_epilog("coterminus systems --vintage 2019 --tier ltla"),
+        formatter_class=HelpFormatter,
     )
-    parser.add_argument("-v", "--verbose", action="store_true", help="log what is being done")
-    parser.add_argument("--version", action="store_true", help="print the version and exit")
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-
-    p = sub.add_parser("systems", help="list the STP/ICS systems and their one-CCG coterminosity")
     add_common(p)
-    p.add_argument("--tier", choices=["utla", "ltla"], default="utla")
+    p.add_argument("--tier", choices=["utla", "ltla"], default="utla", help=TIER_HELP)
+    add_tolerance(p, measure=True)
     p.set_defaults(func=_cmd_systems)
 
     p = sub.add_parser(
         "assess",
         help="tests I and II for a footprint (a CCG merger or a system)",
-        epilog="example: coterminus assess --vintage 2019 --ccgs E38000038 E38000164 E38000195 --json",
+        description="NHS England's merger tests for a footprint: I, all CCGs within one STP/ICS; "
+        "II, the footprint coterminous with the councils of --tier; with the councils, the "
+        "people outside and the places (coterminus.assess).",
+        epilog=example_epilog(
+            "coterminus assess --vintage 2019 --ccgs E38000038 E38000164 E38000195 --tier ltla"
+        ),
+        formatter_class=HelpFormatter,
     )
     add_common(p, out="also write the JSON result to this file")
     add_footprint(p, measure=True)
-    p.add_argument("--tier", choices=["utla", "ltla"], default="utla")
+    p.add_argument("--tier", choices=["utla", "ltla"], default="utla", help=TIER_HELP)
     p.set_defaults(func=_cmd_assess)
 
-    p = sub.add_parser("diff", help="compare two vintages of a level by LSOA membership")
+    p = sub.add_parser(
+        "diff",
+        help="compare two vintages of a level by LSOA membership",
+        description="Which units of a level were created, merged, split or changed between two "
+        "vintages, by the LSOAs (and people) they hold (coterminus.diff).",
+        epilog=example_epilog("coterminus diff --level ccg --from 2019 --to 2020"),
+        formatter_class=HelpFormatter,
+    )
     add_common(p, vintage=None)
-    p.add_argument("--level", default="ccg", choices=["ccg", "stp", "ltla", "utla"])
-    p.add_argument("--from", dest="from_", type=int, required=True, metavar="YEAR")
-    p.add_argument("--to", type=int, required=True, metavar="YEAR")
+    p.add_argument(
+        "--level",
+        default="ccg",
+        choices=["ccg", "stp", "ltla", "utla"],
+        help="level to compare (default ccg)",
+    )
+    p.add_argument(
+        "--from",
+        dest="from_",
+        type=int,
+        required=True,
+        metavar="YEAR",
+        help="the earlier vintage, e.g. 2019 (required)",
+    )
+    p.add_argument(
+        "--to",
+        type=int,
+        required=True,
+        metavar="YEAR",
+        help="the later vintage, e.g. 2020 (required)",
+    )
     p.set_defaults(func=_cmd_diff)
 
-    p = sub.add_parser("doctor", help="list problems in a layer (invalid geometry, gaps, overlaps)")
+    p = sub.add_parser(
+        "doctor",
+        help="list problems in a layer (invalid geometry, gaps, overlaps)",
+        description="Check one boundary layer of a vintage: invalid or empty geometry, "
+        "duplicate codes, gaps and overlaps. Exit code 1 when a problem is fatal "
+        "(coterminus.doctor).",
+        epilog=example_epilog("coterminus doctor --vintage 2019 --level utla"),
+        formatter_class=HelpFormatter,
+    )
     add_common(p)
-    p.add_argument("--level", default="ccg", choices=["ccg", "stp", "ltla", "utla", "lsoa"])
+    p.add_argument(
+        "--level",
+        default="ccg",
+        choices=["ccg", "stp", "ltla", "utla", "lsoa"],
+        help="layer to check (default ccg)",
+    )
     p.set_defaults(func=_cmd_doctor)
 
-    for module in _plugin_modules():
-        module.add_parser(sub)
+
+def build_parser(command: str | None = None, *, lazy: bool = False) -> argparse.ArgumentParser:
+    """The argument parser (exposed for tests and documentation).
+
+    Parameters
+    ----------
+    command : str, optional
+        With ``lazy``, the one command whose module is imported to declare its options.
+    lazy : bool, default False
+        Declare only the commands of this module and ``command`` in full; every other command
+        appears (name and one-line help) in ``coterminus --help`` but its module is not
+        imported. ``main`` uses this to answer quickly; the default declares every command.
+
+    Examples
+    --------
+    >>> parser = build_parser(lazy=True)
+    >>> args = parser.parse_args(["systems", "--tier", "ltla"])
+    >>> args.command, args.tier, args.vintage, args.measure
+    ('systems', 'ltla', 2019, 'population')
+    """
+    parser = argparse.ArgumentParser(
+        prog="coterminus",
+        description="Does this NHS footprint line up with the councils it works with?",
+        epilog=EXAMPLES,
+        formatter_class=HelpFormatter,
+    )
+    parser.add_argument("-v", "--verbose", action="store_true", help="log what is being done")
+    parser.add_argument("--version", action="store_true", help="print the version and exit")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    _add_core(sub)
+    wanted = PLUGINS[command][0] if command in PLUGINS else None
+    declared: set[str] = set()
+    for name, (module_name, help_text) in PLUGINS.items():
+        if name in declared:
+            continue
+        if lazy and module_name != wanted:
+            sub.add_parser(name, help=help_text, add_help=False)  # listed, not declared
+            continue
+        importlib.import_module(module_name).add_parser(sub)
+        declared.update(n for n, (m, _) in PLUGINS.items() if m == module_name)
     return parser
 
 
-def _plugin_modules() -> list[Any]:
-    from . import _cli_data, _cli_mergers
-
-    mods: list[Any] = [_cli_data, _cli_mergers]
-    try:
-        from . import _cli_maps
-
-        mods.append(_cli_maps)
-    except ImportError:  # pragma: no cover - maps need folium/matplotlib, which are dependencies
-        pass
-    return mods
+def _command_of(argv: Sequence[str]) -> str | None:
+    """The command word of ``argv``: the first word that is not an option (or None)."""
+    for word in argv:
+        if not word.startswith("-"):
+            return word
+    return None
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``coterminus`` command."""
-    parser = build_parser()
+    argv = sys.argv[1:] if argv is None else list(argv)
+    parser = build_parser(_command_of(argv), lazy=True)
     args = parser.parse_args(argv)
     if args.version:
         from . import __version__
