@@ -21,7 +21,6 @@ True
 """
 
 import importlib as _importlib
-import inspect as _inspect
 import sys as _sys
 import types as _types
 import typing as _typing
@@ -140,8 +139,10 @@ class _CallableModule(_types.ModuleType):
         return self._function(*args, **kwargs)
 
     @property
-    def __signature__(self) -> _inspect.Signature:
-        return _inspect.signature(self._function)
+    def __signature__(self) -> _typing.Any:  # inspect.signature(module) shows the function's
+        import inspect
+
+        return inspect.signature(self._function)
 
 
 def _make_callable(module: _types.ModuleType) -> None:

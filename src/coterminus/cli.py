@@ -22,7 +22,6 @@ from __future__ import annotations
 import argparse
 import importlib
 import json
-import logging
 import os
 import sys
 from collections.abc import Callable, Sequence
@@ -310,6 +309,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         sys.stdout.write(f"coterminus {__version__}\n")
         return 0
+    import logging
+
     logging.basicConfig(
         level=logging.INFO if args.verbose else logging.WARNING, format="%(message)s"
     )
