@@ -339,3 +339,9 @@ def test_calling_a_module_named_function_calls_the_function(data_dir: Path) -> N
     result = coterminus.mergers(geo, CW, top=1)
     assert result.top.iloc[0]["plan"] == coterminus.best_plan(geo, CW)["plan"]
     assert result.top.iloc[0]["plan"] == "E38000038+E38000164+E38000195"  # one CCG: J = 1
+
+
+def test_python_dash_m_coterminus_is_the_command() -> None:
+    done = _run_python("import runpy; runpy.run_module('coterminus', run_name='__main__')")
+    assert done.returncode == 2  # no command: the help, and the usage-error code
+    assert done.stdout.startswith("usage: coterminus [-h]")

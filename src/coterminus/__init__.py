@@ -133,7 +133,12 @@ class _CallableModule(_types.ModuleType):
 
     @property
     def _function(self) -> _typing.Any:
-        return self.__dict__[self.__name__.rpartition(".")[2]]
+        name = self.__name__.rpartition(".")[2]
+        function = self.__dict__.get(name)
+        if not callable(function):
+            msg = f"module {self.__name__!r} has no function {name!r} to call"
+            raise TypeError(msg)
+        return function
 
     def __call__(self, *args: _typing.Any, **kwargs: _typing.Any) -> _typing.Any:
         return self._function(*args, **kwargs)

@@ -5,6 +5,12 @@ Every subcommand declares the options they share (``--vintage``, ``--data-dir`` 
 through :mod:`coterminus._cli_common`, and runs through its error handling: bad input ends with a
 one-line ``coterminus COMMAND: error: ...`` on stderr and exit code 1 (2 for a usage error).
 
+Start-up is quick: this module imports no part of the library at the top, each command imports
+what it needs when it runs, and the commands declared in other modules (:data:`PLUGINS`) are
+imported only when they are the command given, so ``coterminus --help``, ``--version``,
+``coterminus COMMAND --help`` and argument errors load none of pandas, geopandas or numba
+(``benchmarks/bench_startup.py`` measures it).
+
 Examples
 --------
 ::
