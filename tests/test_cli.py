@@ -107,6 +107,9 @@ def _example(parser: argparse.ArgumentParser) -> str:
         ["no-such-command"],
         ["assess", "--tier", "county"],  # an argument error
         ["diff", "--from", "2019"],  # a missing required option
+        ["mergers"],  # neither --system nor --all-systems
+        ["map", "--tier", "county", "--out", "m.html"],
+        ["data", "fetch", "--timeout", "soon"],
         *[[*p, "--help"] for p, _ in COMMANDS],
     ],
     ids=lambda argv: " ".join(argv) or "(nothing)",
