@@ -348,3 +348,24 @@ def test_python_dash_m_coterminus_is_the_command() -> None:
     done = _run_python("import runpy; runpy.run_module('coterminus', run_name='__main__')")
     assert done.returncode == 2  # no command: the help, and the usage-error code
     assert done.stdout.startswith("usage: coterminus [-h]")
+
+
+def test_a_lazy_module_imports_on_first_use_and_patches_the_real_module(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from coterminus._cli_common import LazyModule
+
+    done = _run_python(
+        """
+        import sys
+        from coterminus._cli_common import LazyModule
+        lazy = LazyModule("fractions")
+        print("fractions" in sys.modules, lazy.Fraction(1, 2), "fractions" in sys.modules)
+        """
+    )
+    assert done.stdout.split() == ["False", "1/2", "True"], done.stderr
+    lazy = LazyModule("coterminus.errors")
+    monkeypatch.setattr(lazy, "PATCHED", 1, raising=False)
+    assert coterminus.errors.PATCHED == 1  # type: ignore[attr-defined]
+    monkeypatch.undo()
+    assert not hasattr(coterminus.errors, "PATCHED")

@@ -96,6 +96,9 @@ class LazyModule:
     Command modules use it for heavy libraries (pandas, the data registry), so that building
     the parser, ``--help`` and argument errors import none of them.
 
+    Setting or deleting an attribute (as ``monkeypatch`` does) changes the module itself, as it
+    would through a plain ``import``.
+
     Examples
     --------
     >>> json = LazyModule("json")
@@ -104,10 +107,19 @@ class LazyModule:
     """
 
     def __init__(self, name: str) -> None:
-        self._name = name
+        object.__setattr__(self, "_name", name)
+
+    def _module(self) -> Any:
+        return importlib.import_module(self._name)
 
     def __getattr__(self, attr: str) -> Any:
-        return getattr(importlib.import_module(self._name), attr)
+        return getattr(self._module(), attr)
+
+    def __setattr__(self, attr: str, value: Any) -> None:
+        setattr(self._module(), attr, value)
+
+    def __delattr__(self, attr: str) -> None:
+        delattr(self._module(), attr)
 
     def __repr__(self) -> str:
         return f"LazyModule({self._name!r})"
