@@ -21,6 +21,7 @@ Examples
 from __future__ import annotations
 
 import argparse
+import importlib
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -29,24 +30,119 @@ from typing import Any, Literal
 from .errors import CoterminusError
 
 __all__ = [
+    "HelpFormatter",
+    "LazyModule",
     "UsageError",
     "add_ccgs",
+    "add_levels",
     "add_common",
     "add_footprint",
     "add_system",
     "add_tolerance",
     "call",
     "command_name",
+    "example_epilog",
     "load",
     "print_error",
+    "vintage_arg",
 ]
 
-CCGS_HELP = "CCG codes, NHS codes or names"
-SYSTEM_HELP = "every CCG of this STP/ICS (name or E54 code)"
+CCGS_HELP = (
+    "the footprint's members: codes, NHS codes or names of units of one level (CCGs, sub-ICB "
+    "locations, ICBs, councils or scenario areas; --codes is the same option)"
+)
+SYSTEM_HELP = (
+    "every unit of this group: an STP/ICS, ICB, NHS region, county... (name or code); the "
+    "members are the finest level it groups, or --units"
+)
+
+
+def vintage_arg(text: str) -> int | str:
+    """``--vintage``: a year (a built-in vintage) or the path of a manifest file.
+
+    Examples
+    --------
+    >>> vintage_arg("2024"), vintage_arg("my-vintage.toml")
+    (2024, 'my-vintage.toml')
+    """
+    s = str(text).strip()
+    return int(s) if s.isdigit() else s
 
 
 class UsageError(CoterminusError, ValueError):
     """Options that parse but do not make sense together (exit code 2, like argparse's own)."""
+
+
+class HelpFormatter(argparse.HelpFormatter):
+    """Wrap paragraphs of a description or epilog, but keep indented lines (examples) as written.
+
+    Examples
+    --------
+    >>> p = argparse.ArgumentParser(
+    ...     prog="coterminus x", formatter_class=HelpFormatter,
+    ...     epilog="example:\\n  coterminus x --vintage 2019 --json",
+    ... )
+    >>> p.format_help().splitlines()[-2:]
+    ['example:', '  coterminus x --vintage 2019 --json']
+    """
+
+    def _fill_text(self, text: str, width: int, indent: str) -> str:
+        blocks = []
+        for block in text.strip("\n").split("\n\n"):
+            lines = block.splitlines()
+            if any(line.startswith(" ") for line in lines):
+                blocks.append("\n".join(indent + line for line in lines))
+            else:
+                blocks.append(super()._fill_text(block, width, indent))
+        return "\n\n".join(blocks)
+
+
+def example_epilog(*commands: str) -> str:
+    """The epilog every command's help ends with: its worked example(s), one per line.
+
+    Examples
+    --------
+    >>> print(example_epilog("coterminus systems --vintage 2019"))
+    example:
+      coterminus systems --vintage 2019
+    """
+    head = "example:" if len(commands) == 1 else "examples:"
+    return "\n".join([head, *(f"  {c}" for c in commands)])
+
+
+class LazyModule:
+    """A module imported on the first access to one of its attributes.
+
+    Command modules use it for heavy libraries (pandas, the data registry), so that building
+    the parser, ``--help`` and argument errors import none of them.
+
+    Setting or deleting an attribute (as ``monkeypatch`` does) changes the module itself, as it
+    would through a plain ``import``.
+
+    Examples
+    --------
+    >>> json = LazyModule("json")
+    >>> json.dumps([1])
+    '[1]'
+    """
+
+    def __init__(self, name: str) -> None:
+        object.__setattr__(self, "_name", name)
+
+    def _module(self) -> Any:
+        return importlib.import_module(self._name)
+
+    def __getattr__(self, attr: str) -> Any:
+        return getattr(self._module(), attr)
+
+    def __setattr__(self, attr: str, value: Any) -> None:
+        setattr(self._module(), attr, value)
+
+    def __delattr__(self, attr: str) -> None:
+        delattr(self._module(), attr)
+
+    def __repr__(self) -> str:
+        return f"LazyModule({self._name!r})"
 
 
 def add_common(
@@ -76,10 +172,39 @@ def add_common(
     if vintage == "geography":
         p.add_argument(
             "--vintage",
-            type=int,
+            type=vintage_arg,
             default=2019,
-            metavar="YEAR",
-            help="geography vintage (default 2019)",
+            metavar="YEAR|FILE",
+            help="geography vintage: a built-in year (2019, 2020, 2021, 2022, 2024) or the path "
+            "of a manifest file (coterminus data manifest 2024 prints one to start from) "
+            "(default 2019)",
+        )
+        p.add_argument(
+            "--scenario",
+            metavar="CSV",
+            default=None,
+            help="add proposed areas from a CSV of member,area[,area_name] rows (whole units such "
+            "as ICB or LTLA codes, or LSOA codes) as a level named by --scenario-name "
+            "(default: none)",
+        )
+        p.add_argument(
+            "--scenario-name",
+            default="scenario",
+            metavar="NAME",
+            help="level name of the --scenario areas (default scenario)",
+        )
+        p.add_argument(
+            "--scenario-side",
+            choices=["nhs", "council"],
+            default=None,
+            help="side of the --scenario areas (default: the side of their members; council "
+            "for LSOAs)",
+        )
+        p.add_argument(
+            "--partial",
+            action="store_true",
+            help="the --scenario may cover part of a group (default: every unit sharing a "
+            "parent with a member must be assigned)",
         )
     elif vintage == "datasets":
         p.add_argument(
@@ -105,8 +230,41 @@ def add_common(
 
 
 def add_ccgs(container: Any, *, help_text: str = CCGS_HELP) -> None:
-    """Add ``--ccgs CCG [CCG ...]`` to a parser or argument group."""
-    container.add_argument("--ccgs", nargs="+", metavar="CCG", help=help_text)
+    """Add ``--ccgs/--codes CODE [CODE ...]`` to a parser or argument group."""
+    container.add_argument(
+        "--ccgs", "--codes", dest="ccgs", nargs="+", metavar="CODE", help=help_text
+    )
+
+
+def add_levels(
+    p: argparse.ArgumentParser, *, units: bool = True, against: bool = True, within: bool = True
+) -> None:
+    """Add ``--units``, ``--against`` and ``--within`` (level names or words for them)."""
+    if units:
+        p.add_argument(
+            "--units",
+            default=None,
+            metavar="LEVEL",
+            help="level of the footprint's members, e.g. ccg, sicbl, icb, ltla or a scenario "
+            "name (default: the level their codes belong to)",
+        )
+    if against:
+        p.add_argument(
+            "--against",
+            nargs="+",
+            default=None,
+            metavar="LEVEL",
+            help="levels to assess against, e.g. utla ltla cauth (default: the vintage's, "
+            "upper and lower tier plus combined authorities where it has them)",
+        )
+    if within:
+        p.add_argument(
+            "--within",
+            default=None,
+            metavar="LEVEL",
+            help="level of test I, e.g. stp, icb or nhser (default: the level that groups the "
+            "members)",
+        )
 
 
 def add_system(container: Any) -> None:
@@ -117,13 +275,21 @@ def add_system(container: Any) -> None:
 def add_tolerance(p: argparse.ArgumentParser, *, measure: bool = False) -> None:
     """Add ``--tolerance`` (ε), and with ``measure`` also ``--measure population|area``."""
     if measure:
-        p.add_argument("--measure", choices=["population", "area"], default="population")
+        p.add_argument(
+            "--measure",
+            choices=["population", "area"],
+            default="population",
+            help="overlap measure: population (exact, from LSOA building blocks) or area "
+            "(from boundary polygons; slower) (default population)",
+        )
     p.add_argument(
         "--tolerance",
         type=float,
         default=None,
         metavar="EPS",
-        help="ε (default 0.005 population, 0.03 area)" if measure else "ε (default 0.005)",
+        help="tolerance ε: coterminous when the coterminosity index J ≥ 1 − ε, a council split "
+        "when more than ε and less than 1 − ε of it is inside "
+        + ("(default 0.005 population, 0.03 area)" if measure else "(default 0.005)"),
     )
 
 
@@ -142,11 +308,24 @@ def add_footprint(p: argparse.ArgumentParser, *, plan: bool = False, measure: bo
     add_tolerance(p, measure=measure)
 
 
-def load(args: argparse.Namespace, vintage: int | None = None) -> Any:
-    """The :class:`~coterminus.geography.Geography` of ``--vintage`` (or ``vintage``)."""
+def load(args: argparse.Namespace, vintage: int | str | None = None) -> Any:
+    """The :class:`~coterminus.geography.Geography` of ``--vintage`` (or ``vintage``), with the
+    ``--scenario`` level added when one is given."""
     from .geography import load as load_geography
 
-    return load_geography(vintage or args.vintage, data_dir=args.data_dir)
+    geo = load_geography(vintage or args.vintage, data_dir=args.data_dir)
+    path = getattr(args, "scenario", None)
+    if path and vintage is None:
+        from .scenario import scenario
+
+        geo = scenario(
+            geo,
+            args.scenario_name,
+            path,
+            side=args.scenario_side,
+            complete=not args.partial,
+        )
+    return geo
 
 
 def command_name(args: argparse.Namespace) -> str:

@@ -23,13 +23,18 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pandas as pd
-
-from . import datasets
-from ._cli_common import UsageError, add_common, print_error
+from ._cli_common import LazyModule, UsageError, add_common, example_epilog, print_error
 from .errors import CoterminusError
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from . import datasets
+else:  # imported when a command runs, not for --help (see coterminus.cli)
+    pd = LazyModule("pandas")
+    datasets = LazyModule("coterminus.datasets")
 
 __all__ = ["add_parser", "run"]
 
@@ -67,6 +72,7 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
             "Find, download and check the ONS geography files coterminus uses. Files are looked "
             "for in the data directory first, then in the download cache ($COTERMINUS_CACHE_DIR)."
         ),
+        epilog=example_epilog("coterminus data status --vintage 2019"),
     )
     parser.set_defaults(func=run, data_command=None, _data_parser=parser)
     sub = parser.add_subparsers(dest="data_command", metavar="{status,fetch,verify}")
@@ -75,6 +81,7 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
         parents=[common],
         help="say where each dataset is (data dir, cache, missing)",
         description="One line per dataset: where it was found, its size and path.",
+        epilog=example_epilog("coterminus data status --vintage 2019"),
     )
     fetch = sub.add_parser(
         "fetch",
@@ -84,19 +91,25 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
             "Download the given dataset ids, or with --vintage every file that vintage needs and "
             "that is neither in the data directory nor in the cache."
         ),
+        epilog=example_epilog("coterminus data fetch --vintage 2019"),
     )
     fetch.add_argument("ids", nargs="*", metavar="ID", help="dataset ids, e.g. ccg-2019-buc")
     fetch.add_argument(
         "--base-url",
         metavar="URL",
-        help=f"ArcGIS base URL (default: $COTERMINUS_ONS_BASE_URL or {datasets.DEFAULT_BASE_URL})",
+        help="ArcGIS base URL (default: $COTERMINUS_ONS_BASE_URL, else the ONS Open Geography "
+        "Portal's, coterminus.datasets.DEFAULT_BASE_URL)",
     )
     fetch.add_argument("--force", action="store_true", help="download again files in the cache")
     fetch.add_argument(
-        "--timeout", type=float, default=60.0, metavar="S", help="seconds per request (60)"
+        "--timeout", type=float, default=60.0, metavar="S", help="seconds per request (default 60)"
     )
     fetch.add_argument(
-        "--retries", type=int, default=3, metavar="N", help="extra attempts on network errors (3)"
+        "--retries",
+        type=int,
+        default=3,
+        metavar="N",
+        help="extra attempts on network errors (default 3)",
     )
     fetch.add_argument("--no-progress", action="store_true", help="hide the progress bars")
     verify = sub.add_parser(
@@ -104,6 +117,7 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
         parents=[common],
         help="check SHA-256, columns and row counts of the files present",
         description="Check every dataset that is present; exit 1 if any has a problem.",
+        epilog=example_epilog("coterminus data verify --vintage 2019"),
     )
     verify.add_argument("--deep", action="store_true", help="also load each file (slower)")
     return parser

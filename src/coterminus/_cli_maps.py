@@ -20,19 +20,13 @@ from pathlib import Path
 from typing import Any
 
 from ._atomic import check_output_path
-from ._cli_common import UsageError, add_common, add_footprint
+from ._cli_common import HelpFormatter, UsageError, add_common, add_footprint, example_epilog
 from ._cli_common import load as _load
 from .errors import CoterminusError, ParameterError
-from .figures import FIGURE_SUFFIXES
-from .maps import MAP_SUFFIXES
-from .report import REPORT_SUFFIXES
 
 __all__ = ["add_parser", "parse_plan", "run", "run_map", "run_report"]
 
 log = logging.getLogger(__name__)
-
-MAP_OUT = MAP_SUFFIXES + FIGURE_SUFFIXES
-REPORT_OUT = REPORT_SUFFIXES
 
 
 def parse_plan(text: str) -> list[list[str]]:
@@ -94,7 +88,8 @@ def add_parser(subparsers: Any) -> None:
         "--simplify",
         default="auto",
         metavar="METRES",
-        help="display simplification in metres, 'auto' (default) or 'none'",
+        help="display simplification of the boundaries in metres, 'auto' (by map extent) or "
+        "'none' (default auto)",
     )
 
     p = _command(
@@ -113,7 +108,11 @@ def add_parser(subparsers: Any) -> None:
         default="utla",
         help="tier of the headline verdict (default utla)",
     )
-    p.add_argument("--title", help="report title")
+    p.add_argument(
+        "--title",
+        help='report title (default: "NAME: coterminosity with local authorities", or '
+        '"Merger plan: N new CCGs")',
+    )
 
 
 def _command(
@@ -122,8 +121,10 @@ def _command(
     """The ``map`` or ``report`` parser: the common options, an output file, a footprint or plan."""
     p: argparse.ArgumentParser = subparsers.add_parser(
         name,
-        epilog=f'example: coterminus {name} --vintage 2019 --system "Coventry and Warwickshire" '
-        + example,
+        epilog=example_epilog(
+            f'coterminus {name} --vintage 2019 --system "Coventry and Warwickshire" {example}'
+        ),
+        formatter_class=HelpFormatter,
         **kwargs,
     )
     add_common(p, json=False, out=f"output file: {out}", out_required=True)
@@ -165,15 +166,15 @@ def _wrote(path: Path) -> int:
 
 def run_map(args: argparse.Namespace) -> int:
     """``coterminus map``: write an interactive (.html) or print (.png/.pdf/.svg) map."""
-    out = check_output_path(args.out, suffixes=MAP_OUT)  # before any heavy work
-    who = _who(args)
-    simplify = _simplify_arg(args.simplify)
-    html = out.suffix.lower() in MAP_SUFFIXES
-    if not html and args.offline:
-        log.info("--offline only matters for .html maps; %s needs no network anyway", out.suffix)
-    geo = _load(args)
     from . import figures, maps
 
+    out = check_output_path(args.out, suffixes=maps.MAP_SUFFIXES + figures.FIGURE_SUFFIXES)
+    who = _who(args)
+    simplify = _simplify_arg(args.simplify)
+    html = out.suffix.lower() in maps.MAP_SUFFIXES
+    if not html and args.offline:
+        log.info("--offline only matters for .html maps; %s needs no network anyway", out.suffix)
+    geo = _load(args)  # after every check of the options
     layers = maps.map_layers(geo, **who, tolerance=args.tolerance, simplify_m=simplify)
     if html:
         m = maps.draw_layers(layers, tier=args.tier, offline=args.offline)
@@ -184,10 +185,11 @@ def run_map(args: argparse.Namespace) -> int:
 
 def run_report(args: argparse.Namespace) -> int:
     """``coterminus report``: write a board-paper report (.html or .pdf)."""
-    out = check_output_path(args.out, suffixes=REPORT_OUT)  # before any heavy work
+    from .report import REPORT_SUFFIXES, report
+
+    out = check_output_path(args.out, suffixes=REPORT_SUFFIXES)  # before any heavy work
     who = _who(args)
     geo = _load(args)
-    from .report import report
 
     written = report(
         geo, **who, out=out, tier=args.tier, tolerance=args.tolerance, title=args.title

@@ -61,17 +61,38 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     p.add_argument("--weights", help="criterion=weight,... (see below); default shown in output")
     p.add_argument("--n-ccgs", metavar="N|MIN-MAX", help="number of CCGs after merger")
     p.add_argument("--population-band", metavar="LOW-HIGH", help="hard limit on block populations")
-    p.add_argument("--band", metavar="LOW-HIGH", default="250000-500000", help="scored band")
-    p.add_argument("--coterminous-only", choices=["utla", "ltla", "both"], default=None)
+    p.add_argument(
+        "--band",
+        metavar="LOW-HIGH",
+        default="250000-500000",
+        help="population band scored by outside_band and band_gap (default 250000-500000)",
+    )
+    p.add_argument(
+        "--coterminous-only",
+        choices=["utla", "ltla", "both"],
+        default=None,
+        help="keep only plans whose every block is coterminous with this tier (default: all)",
+    )
     p.add_argument(
         "--join", nargs="+", metavar="A:B", default=[], help="treat two CCGs as adjacent"
     )
     p.add_argument("--separate", nargs="+", metavar="A:B", default=[], help="treat as not adjacent")
     add_tolerance(p, measure=True)
-    p.add_argument("--max-plans", type=float, default=5e7, help="refuse beyond this many plans")
-    p.add_argument("--backend", choices=["auto", "numpy", "numba"], default="auto")
     p.add_argument(
-        "--workers", type=int, default=0, help="run on a local Dask cluster of N workers"
+        "--max-plans", type=float, default=5e7, help="refuse beyond this many plans (default 5e7)"
+    )
+    p.add_argument(
+        "--backend",
+        choices=["auto", "numpy", "numba"],
+        default="auto",
+        help="scoring kernel: numba (compiled), numpy, or auto (numba when installed) "
+        "(default auto)",
+    )
+    p.add_argument(
+        "--workers",
+        type=int,
+        default=0,
+        help="run on a local Dask cluster of N workers (default 0: in this process)",
     )
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.set_defaults(func=run)

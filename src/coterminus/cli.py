@@ -5,6 +5,12 @@ Every subcommand declares the options they share (``--vintage``, ``--data-dir`` 
 through :mod:`coterminus._cli_common`, and runs through its error handling: bad input ends with a
 one-line ``coterminus COMMAND: error: ...`` on stderr and exit code 1 (2 for a usage error).
 
+Start-up is quick: this module imports no part of the library at the top, each command imports
+what it needs when it runs, and the commands declared in other modules (:data:`PLUGINS`) are
+imported only when they are the command given, so ``coterminus --help``, ``--version``,
+``coterminus COMMAND --help`` and argument errors load none of pandas, geopandas or numba
+(``benchmarks/bench_startup.py`` measures it).
+
 Examples
 --------
 ::
@@ -20,17 +26,25 @@ Examples
 from __future__ import annotations
 
 import argparse
+import importlib
 import json
-import logging
 import os
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-import pandas as pd
-
-from ._cli_common import UsageError, add_common, add_footprint, call, load
+from ._cli_common import (
+    HelpFormatter,
+    UsageError,
+    add_common,
+    add_footprint,
+    add_levels,
+    add_tolerance,
+    call,
+    example_epilog,
+    load,
+)
 
 __all__ = ["build_parser", "main"]
 
@@ -44,10 +58,38 @@ examples:
   coterminus map --vintage 2019 --system "Coventry and Warwickshire" --out cw.html
   coterminus report --vintage 2019 --system "Coventry and Warwickshire" --out cw-report.html
   coterminus data status --data-dir ../shared/data
+
+Each command explains its options and ends with a worked example: coterminus COMMAND --help
 """
 
+TIER_HELP = (
+    "headline level of the verdict, e.g. utla (upper tier: counties and unitary authorities), "
+    "ltla (lower tier) or cauth (combined authorities) (default: the first --against level)"
+)
 
-def _emit(args: argparse.Namespace, frame: pd.DataFrame, payload: Any = None) -> None:
+#: Commands declared in other modules: name -> (module, help shown in ``coterminus --help``).
+#: The module is imported only when its command runs (or for :func:`build_parser`), so that
+#: ``coterminus --help`` and the other commands import none of them.
+PLUGINS: dict[str, tuple[str, str]] = {
+    "data": ("coterminus._cli_data", "where the ONS files are; download and check them"),
+    "mergers": (
+        "coterminus._cli_mergers",
+        "rank every way of merging the CCGs of a system (or of every system)",
+    ),
+    "map": (
+        "coterminus._cli_maps",
+        "map a footprint or merger plan against the councils (.html, .png, .pdf, .svg)",
+    ),
+    "report": (
+        "coterminus._cli_maps",
+        "board-paper report of a footprint or merger plan (.html or .pdf)",
+    ),
+}
+
+
+def _emit(args: argparse.Namespace, frame: Any, payload: Any = None) -> None:
+    import pandas as pd
+
     if args.json:
         data = payload if payload is not None else json.loads(frame.to_json(orient="records"))
         sys.stdout.write(json.dumps(data, indent=2, default=str) + "\n")
@@ -58,29 +100,26 @@ def _emit(args: argparse.Namespace, frame: pd.DataFrame, payload: Any = None) ->
             sys.stdout.write(frame.to_string() + "\n")
 
 
-# --- subcommands -------------------------------------------------------------------------------
+# --- subcommands (each imports the library only when it runs) -----------------------------------
 def _cmd_systems(args: argparse.Namespace) -> int:
-    from .metrics import footprint_metrics
-    from .overlap import overlap
+    from .systems import systems
 
     geo = load(args)
-    table = overlap(geo, "ccg", args.tier)
-    rows = []
-    for stp, name in geo.stp["name"].items():
-        members = geo.members(stp)
-        fm = footprint_metrics(table, members)
-        rows.append(
-            {
-                "system": stp,
-                "name": name,
-                "n_ccgs": len(members),
-                "population": int(geo.stp.at[stp, "population"]),
-                "coterminosity_index": round(fm.index, 6),
-                "coterminous": fm.coterminous,
-                "n_split": len(fm.split),
-            }
-        )
-    _emit(args, pd.DataFrame(rows).sort_values("name").reset_index(drop=True))
+    against = args.against
+    if args.tier:
+        against = [args.tier, *[a for a in (against or []) if a != args.tier]]
+    table = systems(
+        geo, level=args.level, against=against, measure=args.measure, tolerance=args.tolerance
+    )
+    if args.out:
+        from ._atomic import atomic_write
+
+        out = Path(args.out)
+        if out.suffix.lower() == ".json":
+            atomic_write(out, lambda q: table.to_json(q, orient="records", indent=2))
+        else:
+            atomic_write(out, lambda q: table.to_csv(q, index=False))
+    _emit(args, table)
     return 0
 
 
@@ -88,13 +127,16 @@ def _cmd_assess(args: argparse.Namespace) -> int:
     from .assess import assess
 
     if not args.ccgs and not args.system:
-        msg = "give --ccgs CODE [CODE ...] or --system NAME"
+        msg = "give --codes CODE [CODE ...] (or --ccgs) or --system NAME"
         raise UsageError(msg)
     geo = load(args)
     result = assess(
         geo,
         args.ccgs or None,
         system=args.system,
+        units=args.units,
+        against=args.against,
+        within=args.within,
         tier=args.tier,
         measure=args.measure,
         tolerance=args.tolerance,
@@ -106,7 +148,7 @@ def _cmd_assess(args: argparse.Namespace) -> int:
     if args.json:
         sys.stdout.write(result.to_json() + "\n")
         return 0
-    sys.stdout.write(result.explain() + "\n\n")
+    sys.stdout.write(result.explain(result.against if args.all_levels else None) + "\n\n")
     cols = [
         "tier",
         "name",
@@ -143,77 +185,176 @@ def _cmd_doctor(args: argparse.Namespace) -> int:
     from .doctor import doctor
 
     geo = load(args)
-    problems = doctor(geo.layer(args.level))
+    if args.level and args.level.strip().lower() in ("lsoa", "lsoas", "block", geo.block):
+        layer = geo.lsoa_polygons()
+    else:
+        layer = geo.layer(args.level or geo.level_names[0])
+    problems = doctor(layer)
     _emit(args, problems)
     return 1 if (problems["severity"] == "fatal").any() else 0
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """The argument parser (exposed for tests and documentation)."""
-    parser = argparse.ArgumentParser(
-        prog="coterminus",
-        description="Does this NHS footprint line up with the councils it works with?",
-        epilog=EXAMPLES,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+def _add_core(sub: Any) -> None:
+    """The commands declared here: ``systems``, ``assess``, ``diff``, ``doctor``."""
+    p = sub.add_parser(
+        "systems",
+        help="one row per system (STP/ICS or ICB): is it coterminous with the councils?",
+        description="One row per system of the vintage (STPs/ICSs to 2021, ICBs from 2022), each "
+        "taken as one footprint: its coterminosity index against each --against level, the "
+        "areas of each level it touches and whether any is split (coterminus.systems).",
+        epilog=example_epilog("coterminus systems --vintage 2024 --against utla cauth"),
+        formatter_class=HelpFormatter,
     )
-    parser.add_argument("-v", "--verbose", action="store_true", help="log what is being done")
-    parser.add_argument("--version", action="store_true", help="print the version and exit")
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-
-    p = sub.add_parser("systems", help="list the STP/ICS systems and their one-CCG coterminosity")
-    add_common(p)
-    p.add_argument("--tier", choices=["utla", "ltla"], default="utla")
+    add_common(p, out="also write the table to this file (.csv, or .json)")
+    p.add_argument(
+        "--level",
+        default=None,
+        metavar="LEVEL",
+        help="the systems level, e.g. stp or icb (default: the vintage's systems level)",
+    )
+    add_levels(p, units=False, within=False)
+    p.add_argument("--tier", default=None, metavar="LEVEL", help=TIER_HELP)
+    add_tolerance(p, measure=True)
     p.set_defaults(func=_cmd_systems)
 
     p = sub.add_parser(
         "assess",
-        help="tests I and II for a footprint (a CCG merger or a system)",
-        epilog="example: coterminus assess --vintage 2019 --ccgs E38000038 E38000164 E38000195 --json",
+        help="tests I and II for a footprint (a merger of CCGs, sub-ICBs or ICBs, or a system)",
+        description="NHS England's merger tests for a footprint: I, all its units within one "
+        "grouping level (STP/ICS for CCGs, ICB for sub-ICB locations, NHS region for ICBs); II, "
+        "the footprint coterminous with the councils (and combined authorities) of --against; "
+        "with the councils, the people outside and the places (coterminus.assess).",
+        epilog=example_epilog(
+            "coterminus assess --vintage 2019 --ccgs E38000038 E38000164 E38000195 --tier ltla"
+        ),
+        formatter_class=HelpFormatter,
     )
     add_common(p, out="also write the JSON result to this file")
     add_footprint(p, measure=True)
-    p.add_argument("--tier", choices=["utla", "ltla"], default="utla")
+    add_levels(p)
+    p.add_argument("--tier", default=None, metavar="LEVEL", help=TIER_HELP)
+    p.add_argument(
+        "--all-levels",
+        action="store_true",
+        help="explain the verdict against every --against level, not only the headline one "
+        "(default: the headline level only)",
+    )
     p.set_defaults(func=_cmd_assess)
 
-    p = sub.add_parser("diff", help="compare two vintages of a level by LSOA membership")
+    p = sub.add_parser(
+        "diff",
+        help="compare two vintages of a level by LSOA membership",
+        description="Which units of a level were created, merged, split or changed between two "
+        "vintages, by the LSOAs (and people) they hold (coterminus.diff).",
+        epilog=example_epilog("coterminus diff --level ccg --from 2019 --to 2020"),
+        formatter_class=HelpFormatter,
+    )
     add_common(p, vintage=None)
-    p.add_argument("--level", default="ccg", choices=["ccg", "stp", "ltla", "utla"])
-    p.add_argument("--from", dest="from_", type=int, required=True, metavar="YEAR")
-    p.add_argument("--to", type=int, required=True, metavar="YEAR")
+    p.add_argument(
+        "--level",
+        default="ccg",
+        choices=["ccg", "stp", "ltla", "utla"],
+        help="level to compare (default ccg)",
+    )
+    p.add_argument(
+        "--from",
+        dest="from_",
+        type=int,
+        required=True,
+        metavar="YEAR",
+        help="the earlier vintage, e.g. 2019 (required)",
+    )
+    p.add_argument(
+        "--to",
+        type=int,
+        required=True,
+        metavar="YEAR",
+        help="the later vintage, e.g. 2020 (required)",
+    )
     p.set_defaults(func=_cmd_diff)
 
-    p = sub.add_parser("doctor", help="list problems in a layer (invalid geometry, gaps, overlaps)")
+    p = sub.add_parser(
+        "doctor",
+        help="list problems in a layer (invalid geometry, gaps, overlaps)",
+        description="Check one boundary layer of a vintage: invalid or empty geometry, "
+        "duplicate codes, gaps and overlaps. Exit code 1 when a problem is fatal "
+        "(coterminus.doctor).",
+        epilog=example_epilog("coterminus doctor --vintage 2019 --level utla"),
+        formatter_class=HelpFormatter,
+    )
     add_common(p)
-    p.add_argument("--level", default="ccg", choices=["ccg", "stp", "ltla", "utla", "lsoa"])
+    p.add_argument(
+        "--level",
+        default=None,
+        metavar="LEVEL",
+        help="level whose layer to check, e.g. ccg, icb, utla, or lsoa for the building "
+        "blocks (default: the vintage's first level)",
+    )
     p.set_defaults(func=_cmd_doctor)
 
-    for module in _plugin_modules():
-        module.add_parser(sub)
+
+def build_parser(command: str | None = None, *, lazy: bool = False) -> argparse.ArgumentParser:
+    """The argument parser (exposed for tests and documentation).
+
+    Parameters
+    ----------
+    command : str, optional
+        With ``lazy``, the one command whose module is imported to declare its options.
+    lazy : bool, default False
+        Declare only the commands of this module and ``command`` in full; every other command
+        appears (name and one-line help) in ``coterminus --help`` but its module is not
+        imported. ``main`` uses this to answer quickly; the default declares every command.
+
+    Examples
+    --------
+    >>> parser = build_parser(lazy=True)
+    >>> args = parser.parse_args(["systems", "--vintage", "2024", "--against", "utla", "cauth"])
+    >>> args.command, args.against, args.vintage, args.measure
+    ('systems', ['utla', 'cauth'], 2024, 'population')
+    """
+    parser = argparse.ArgumentParser(
+        prog="coterminus",
+        description="Does this NHS footprint line up with the councils it works with?",
+        epilog=EXAMPLES,
+        formatter_class=HelpFormatter,
+    )
+    parser.add_argument("-v", "--verbose", action="store_true", help="log what is being done")
+    parser.add_argument("--version", action="store_true", help="print the version and exit")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    _add_core(sub)
+    wanted = PLUGINS[command][0] if command in PLUGINS else None
+    declared: set[str] = set()
+    for name, (module_name, help_text) in PLUGINS.items():
+        if name in declared:
+            continue
+        if lazy and module_name != wanted:
+            sub.add_parser(name, help=help_text, add_help=False)  # listed, not declared
+            continue
+        importlib.import_module(module_name).add_parser(sub)
+        declared.update(n for n, (m, _) in PLUGINS.items() if m == module_name)
     return parser
 
 
-def _plugin_modules() -> list[Any]:
-    from . import _cli_data, _cli_mergers
-
-    mods: list[Any] = [_cli_data, _cli_mergers]
-    try:
-        from . import _cli_maps
-
-        mods.append(_cli_maps)
-    except ImportError:  # pragma: no cover - maps need folium/matplotlib, which are dependencies
-        pass
-    return mods
+def _command_of(argv: Sequence[str]) -> str | None:
+    """The command word of ``argv``: the first word that is not an option (or None)."""
+    for word in argv:
+        if not word.startswith("-"):
+            return word
+    return None
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``coterminus`` command."""
-    parser = build_parser()
+    argv = sys.argv[1:] if argv is None else list(argv)
+    parser = build_parser(_command_of(argv), lazy=True)
     args = parser.parse_args(argv)
     if args.version:
         from . import __version__
 
         sys.stdout.write(f"coterminus {__version__}\n")
         return 0
+    import logging
+
     logging.basicConfig(
         level=logging.INFO if args.verbose else logging.WARNING, format="%(message)s"
     )

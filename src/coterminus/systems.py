@@ -52,6 +52,7 @@ def systems(
     *,
     level: str | None = None,
     against: Sequence[str] | str | None = None,
+    tier: str | None = None,
     measure: Literal["population", "area"] = "population",
     tolerance: float | None = None,
 ) -> pd.DataFrame:
@@ -65,6 +66,8 @@ def systems(
     against : str or sequence of str, optional
         Levels to assess against (default as :func:`coterminus.assess`); the first is the
         headline (``coterminosity_index``, ``coterminous``, ``n_split``).
+    tier : str, optional
+        Headline level; alone, the only level assessed against (``tier="ltla"``).
     measure : {"population", "area"}, default "population"
     tolerance : float, optional
         ε (default 0.005 for population, 0.03 for area).
@@ -93,10 +96,15 @@ def systems(
     (42, 'West Midlands (36.7%)')
     """
     name = geo.resolve_level(level) if level else systems_level(geo)
+    if against is None and tier is not None:
+        against = [tier]
     if against is None:
         levels = [lv for lv in default_against(geo, name) if lv != name]
     else:
         levels = [geo.resolve_level(a) for a in ([against] if isinstance(against, str) else against)]
+    if tier is not None:
+        head = geo.resolve_level(tier)
+        levels = [head, *[lv for lv in levels if lv != head]]
     if not levels:
         msg = "nothing to assess the systems against; pass against=."
         raise ParameterError(msg)

@@ -1,0 +1,371 @@
+"""The command line and the top-level API: quick to start, every option explained, one namespace.
+
+- ``coterminus --help``, ``--version``, every ``COMMAND --help`` and argument errors import none
+  of the heavy libraries (checked in a fresh interpreter's ``sys.modules``);
+- every option of every command (walking the whole parser) has help text, with its default;
+  every command's help ends with a worked example, and those examples run on the real data;
+- ``import coterminus`` is lazy; ``ct.mergers(...)`` etc. are callable whatever the import order;
+  every name of ``__all__`` resolves and is documented.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import json
+import os
+import shlex
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+import coterminus
+from coterminus import cli
+
+HEAVY = (
+    "geopandas",
+    "pandas",
+    "numpy",
+    "numba",
+    "matplotlib",
+    "shapely",
+    "folium",
+    "pyogrio",
+)
+CW = "Coventry and Warwickshire"
+
+
+def _run_python(code: str, *args: str) -> subprocess.CompletedProcess[str]:
+    """Run ``code`` in a fresh interpreter that sees the same ``coterminus`` as this test."""
+    src = str(Path(coterminus.__file__).resolve().parents[1])
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([src, os.environ.get("PYTHONPATH", "")])}
+    return subprocess.run(
+        [sys.executable, "-c", textwrap.dedent(code), *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=False,
+    )
+
+
+def _loaded_after_cli(*argv: str) -> tuple[int, list[str], str]:
+    """Exit code of ``coterminus ARGV``, the heavy modules it imported, and its output."""
+    done = _run_python(
+        f"""
+        import json, sys
+        from coterminus.cli import main
+        try:
+            code = main(sys.argv[1:])
+        except SystemExit as exc:
+            code = exc.code
+        heavy = [m for m in {HEAVY!r} if m in sys.modules]
+        sys.stderr.write("\\n" + json.dumps([code, heavy]))
+        """,
+        *argv,
+    )
+    *_, last = done.stderr.rstrip().splitlines()
+    code, heavy = json.loads(last)
+    return code, heavy, done.stdout
+
+
+def _commands(
+    parser: argparse.ArgumentParser, path: tuple[str, ...] = ()
+) -> list[tuple[tuple[str, ...], argparse.ArgumentParser]]:
+    """Every (sub)command parser below ``parser``, with its command words."""
+    found = []
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for name, sub in action.choices.items():
+                found.append(((*path, name), sub))
+                found.extend(_commands(sub, (*path, name)))
+    return found
+
+
+FULL = cli.build_parser()
+COMMANDS = _commands(FULL)
+COMMAND_IDS = [" ".join(p) for p, _ in COMMANDS]
+
+
+def _example(parser: argparse.ArgumentParser) -> str:
+    """The last worked example of a command's help (continuation lines joined)."""
+    lines = (parser.epilog or "").replace("\\\n", " ").splitlines()
+    examples = [line.strip() for line in lines if line.strip().startswith("coterminus ")]
+    assert examples, f"{parser.prog}: the help has no example"
+    return examples[-1]
+
+
+# --- start-up ------------------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["--help"],
+        ["--version"],
+        [],
+        ["no-such-command"],
+        ["assess", "--measure", "volume"],  # an argument error
+        ["diff", "--from", "2019"],  # a missing required option
+        ["mergers"],  # neither --system nor --all-systems
+        ["map", "--tier", "county", "--out", "m.html"],
+        ["data", "fetch", "--timeout", "soon"],
+        *[[*p, "--help"] for p, _ in COMMANDS],
+    ],
+    ids=lambda argv: " ".join(argv) or "(nothing)",
+)
+def test_help_version_and_argument_errors_import_no_heavy_library(argv: list[str]) -> None:
+    code, heavy, _ = _loaded_after_cli(*argv)
+    assert heavy == []
+    assert code in (0, 2)
+
+
+def test_version_prints_the_installed_version() -> None:
+    code, _, out = _loaded_after_cli("--version")
+    assert code == 0
+    assert out == f"coterminus {coterminus.__version__}\n"
+
+
+def test_import_coterminus_imports_no_heavy_library_and_load_no_numba() -> None:
+    done = _run_python(
+        f"""
+        import sys
+        import coterminus
+        before = [m for m in {HEAVY!r} if m in sys.modules]
+        coterminus.load
+        after = [m for m in ("numba", "matplotlib", "folium") if m in sys.modules]
+        print(before, after, "geopandas" in sys.modules)
+        """
+    )
+    assert done.stdout.split("\n")[0] == "[] [] True", done.stderr
+
+
+# --- every option explained ----------------------------------------------------------------------
+def _takes_value(action: argparse.Action) -> bool:
+    return action.nargs != 0
+
+
+@pytest.mark.parametrize(("path", "parser"), COMMANDS, ids=COMMAND_IDS)
+def test_every_option_has_help_text_with_its_default(
+    path: tuple[str, ...], parser: argparse.ArgumentParser
+) -> None:
+    missing, no_default = [], []
+    for action in parser._actions:
+        if isinstance(action, argparse._HelpAction | argparse._SubParsersAction):
+            continue
+        name = "/".join(action.option_strings) or action.dest
+        if not action.help or action.help == argparse.SUPPRESS:
+            missing.append(name)
+        elif (
+            _takes_value(action)
+            and action.option_strings
+            and action.default not in (None, [], argparse.SUPPRESS)
+            and "default" not in action.help
+        ):
+            no_default.append(name)
+    assert missing == [], f"coterminus {' '.join(path)}: options without help text"
+    assert no_default == [], f"coterminus {' '.join(path)}: help does not give the default"
+
+
+def test_the_walk_covers_every_command() -> None:
+    assert set(COMMAND_IDS) >= {
+        "systems",
+        "assess",
+        "diff",
+        "doctor",
+        "data",
+        "data status",
+        "data fetch",
+        "data verify",
+        "mergers",
+        "map",
+        "report",
+    }
+
+
+def test_help_check_catches_an_option_without_help() -> None:
+    """The walk above can fail: an option with no help text is reported."""
+    p = argparse.ArgumentParser(prog="coterminus x")
+    p.add_argument("--tier", default="utla")
+    with pytest.raises(AssertionError, match="without help text"):
+        test_every_option_has_help_text_with_its_default(("x",), p)
+    q = argparse.ArgumentParser(prog="coterminus y")
+    q.add_argument("--tier", default="utla", help="the tier")
+    with pytest.raises(AssertionError, match="does not give the default"):
+        test_every_option_has_help_text_with_its_default(("y",), q)
+
+
+@pytest.mark.parametrize(("path", "parser"), COMMANDS, ids=COMMAND_IDS)
+def test_every_command_help_shows_a_worked_example_of_itself(
+    path: tuple[str, ...], parser: argparse.ArgumentParser
+) -> None:
+    example = shlex.split(_example(parser))
+    assert example[: len(path) + 1] == ["coterminus", *path]
+    assert "coterminus " in parser.format_help().split("options:")[-1]
+
+
+def test_commands_listed_without_their_module_read_as_when_declared() -> None:
+    lazy = cli.build_parser(lazy=True)
+    (listed,) = [a for a in lazy._actions if isinstance(a, argparse._SubParsersAction)]
+    (full,) = [a for a in FULL._actions if isinstance(a, argparse._SubParsersAction)]
+    assert list(listed.choices) == list(full.choices)
+    helps = {a.dest: a.help for a in full._choices_actions}
+    assert {a.dest: a.help for a in listed._choices_actions} == helps
+    for name in cli.PLUGINS:
+        assert cli.PLUGINS[name][1] == helps[name]
+
+
+def test_a_plugin_command_runs_through_the_lazy_parser() -> None:
+    parser = cli.build_parser("report", lazy=True)
+    args = parser.parse_args(["report", "--system", CW, "--out", "r.html"])
+    assert (args.command, args.system, args.tier, args.out) == ("report", CW, "utla", "r.html")
+    assert args.func.__module__ == "coterminus._cli_maps"
+
+
+# the examples run on the real data; `data fetch` would download from the ONS
+RUNNABLE = [(p, s) for p, s in COMMANDS if p != ("data", "fetch")]
+
+
+@pytest.mark.realdata
+@pytest.mark.parametrize(("path", "parser"), RUNNABLE, ids=[" ".join(p) for p, _ in RUNNABLE])
+def test_the_worked_example_of_each_command_runs(
+    path: tuple[str, ...],
+    parser: argparse.ArgumentParser,
+    data_dir: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    argv = shlex.split(_example(parser))[1:]
+    if path == ("data",):  # the group's example is one of its subcommands
+        assert argv[:2] == ["data", "status"]
+    monkeypatch.chdir(tmp_path)  # map and report write their --out file here
+    code = cli.main([*argv, "--data-dir", str(data_dir)])
+    out, err = capsys.readouterr()
+    assert code == 0, err
+    assert out.strip()
+    if "--out" in argv:
+        assert (tmp_path / argv[argv.index("--out") + 1]).stat().st_size > 1000
+
+
+@pytest.mark.realdata
+def test_systems_command_prints_the_library_table(
+    data_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert cli.main(["systems", "--json", "--tier", "ltla", "--data-dir", str(data_dir)]) == 0
+    rows = json.loads(capsys.readouterr().out)
+    table = coterminus.systems(coterminus.load(2019, data_dir=data_dir), tier="ltla")
+    assert rows == json.loads(table.to_json(orient="records"))
+    assert len(rows) == 42
+
+
+@pytest.mark.realdata
+def test_systems_table_matches_an_independent_count_of_the_coventry_system(
+    data_dir: Path,
+) -> None:
+    """Coventry and Warwickshire: 3 CCGs whose union is exactly Coventry + Warwickshire (UTLA)."""
+    geo = coterminus.load(2019, data_dir=data_dir)
+    table = coterminus.systems(geo).set_index("system")
+    row = table.loc["E54000018"]
+    lsoa = geo.lsoa[geo.lsoa["ccg"].isin(geo.members("E54000018"))]
+    assert int(row["population"]) == int(lsoa["population"].sum()) == 949_454
+    assert sorted(lsoa["utla"].unique()) == ["E08000026", "E10000031"]
+    councils = geo.lsoa[geo.lsoa["utla"].isin(["E08000026", "E10000031"])]
+    assert int(councils["population"].sum()) == 949_454  # same people: J = 1
+    assert (row["coterminosity_index"], row["coterminous"], row["n_split"]) == (1.0, True, 0)
+    assert list(table["name"]) == sorted(table["name"])
+
+
+# --- the Python API ------------------------------------------------------------------------------
+CALLABLE = ["assess", "diff", "doctor", "mergers", "overlap", "places", "report", "systems"]
+
+
+def test_all_lists_about_thirty_functions_and_classes() -> None:
+    import inspect
+
+    assert 25 <= len(coterminus.__all__) <= 35
+    assert set(coterminus.__all__) == set(coterminus._LAZY)
+    for name in coterminus.__all__:
+        value = getattr(coterminus, name)
+        assert callable(value), name
+        assert inspect.getdoc(value), f"coterminus.{name} has no docstring"
+    assert len(set(coterminus.__all__)) == len(coterminus.__all__)
+
+
+def test_the_namespace_exposes_no_imported_helpers() -> None:
+    for name in ("PackageNotFoundError", "version", "importlib", "annotations", "Any"):
+        assert not hasattr(coterminus, name), name
+    with pytest.raises(AttributeError, match="has no attribute 'nonsense'"):
+        coterminus.nonsense  # noqa: B018
+    assert coterminus.__version__ == __import__("importlib.metadata").metadata.version("coterminus")
+
+
+@pytest.mark.parametrize(
+    "first",
+    ["import coterminus as ct", "import coterminus.mergers as m\nimport coterminus as ct"],
+    ids=["package-first", "submodule-first"],
+)
+def test_functions_named_like_their_module_are_callable_in_either_import_order(
+    first: str,
+) -> None:
+    done = _run_python(
+        first
+        + f"""
+import inspect
+import coterminus.mergers as m
+from coterminus import mergers, report
+import coterminus.assess, coterminus.places, coterminus.systems, coterminus.overlap
+names = {CALLABLE!r}
+print(all(callable(getattr(ct, n)) for n in names))
+print(m is ct.mergers is mergers, m.best_plan is ct.best_plan, callable(report))
+print(list(inspect.signature(ct.mergers).parameters)[:2], inspect.signature(ct.diff) is not None)
+print(ct.assess.Assessment is ct.Assessment, ct.overlap.OverlapTable is ct.OverlapTable)
+"""
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines() == [
+        "True",
+        "True True True",
+        "['geo', 'system'] True",
+        "True True",
+    ]
+
+
+@pytest.mark.realdata
+def test_calling_a_module_named_function_calls_the_function(data_dir: Path) -> None:
+    importlib.import_module("coterminus.places")  # binds the module as coterminus.places
+    geo = coterminus.load(2019, data_dir=data_dir)
+
+    assert coterminus.assess(geo, system=CW).metrics.coterminous
+    members = geo.members(CW)
+    assert coterminus.places(geo, members).las.equals(coterminus.places.places(geo, members).las)
+    result = coterminus.mergers(geo, CW, top=1)
+    assert result.top.iloc[0]["plan"] == coterminus.best_plan(geo, CW)["plan"]
+    assert result.top.iloc[0]["plan"] == "E38000038+E38000164+E38000195"  # one CCG: J = 1
+
+
+def test_python_dash_m_coterminus_is_the_command() -> None:
+    done = _run_python("import runpy; runpy.run_module('coterminus', run_name='__main__')")
+    assert done.returncode == 2  # no command: the help, and the usage-error code
+    assert done.stdout.startswith("usage: coterminus [-h]")
+
+
+def test_a_lazy_module_imports_on_first_use_and_patches_the_real_module(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from coterminus._cli_common import LazyModule
+
+    done = _run_python(
+        """
+        import sys
+        from coterminus._cli_common import LazyModule
+        lazy = LazyModule("fractions")
+        print("fractions" in sys.modules, lazy.Fraction(1, 2), "fractions" in sys.modules)
+        """
+    )
+    assert done.stdout.split() == ["False", "1/2", "True"], done.stderr
+    lazy = LazyModule("coterminus.errors")
+    monkeypatch.setattr(lazy, "PATCHED", 1, raising=False)
+    assert coterminus.errors.PATCHED == 1  # type: ignore[attr-defined]
+    monkeypatch.undo()
+    assert not hasattr(coterminus.errors, "PATCHED")
