@@ -16,31 +16,32 @@ vintage (``CCG19CD`` → 2019) and the prefix gives the level (:data:`LEVEL_ALIA
 
 from __future__ import annotations
 
+import gzip
+import io
 import logging
 import re
 import warnings
 import zipfile
+import zlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any
 
 import geopandas as gpd
-import numpy as np
 import pandas as pd
 import pyogrio
 import shapely
-from pyproj import CRS
 
+from ._validate import check_coordinates, check_population_values
 from .errors import (
     ArchiveError,
     ColumnError,
-    CRSError,
     DuplicateCodeError,
     EmptyDataError,
+    EncodingError,
     LayerError,
     NonEnglandWarning,
-    PopulationError,
     RepairWarning,
     VintageMismatchError,
 )
@@ -292,18 +293,7 @@ def _read_frame(path: Path, layer: str | None, member: str | None) -> gpd.GeoDat
 
 
 def _to_bng(gdf: gpd.GeoDataFrame, crs: Any, source: str) -> gpd.GeoDataFrame:
-    if gdf.crs is None:
-        if crs is None:
-            msg = (
-                f"{source} has no CRS (no .prj?), so areas and overlaps cannot be trusted. "
-                "Pass crs=27700 if the coordinates are British National Grid metres, or "
-                "crs=4326 if they are longitude/latitude."
-            )
-            raise CRSError(msg)
-        gdf = gdf.set_crs(crs)
-    elif crs is not None and CRS.from_user_input(crs) != gdf.crs:
-        msg = f"{source} declares CRS {gdf.crs.to_string()} but crs={crs!r} was passed; drop crs=."
-        raise CRSError(msg)
+    gdf = check_coordinates(gdf, source, assumed=crs)
     if gdf.crs.to_epsg() != BNG:
         log.info("reprojecting %s from %s to EPSG:27700", source, gdf.crs.to_string())
         gdf = gdf.to_crs(BNG)
@@ -488,21 +478,89 @@ def _check_geometry(gdf: gpd.GeoDataFrame, source: str, *, repair: bool) -> gpd.
 # --------------------------------------------------------------------------------------------
 # lookups
 # --------------------------------------------------------------------------------------------
+def _decode(data: bytes, name: str) -> tuple[str, str]:
+    """Decode a text file: UTF-8 (with or without BOM), else Windows-1252; refuse the rest.
+
+    Returns the text and the encoding used (``"utf-8"``, ``"utf-8-sig"`` or ``"cp1252"``).
+    """
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")) or b"\x00" in data[:4096]:
+        msg = (
+            f"{name} looks like UTF-16 (or binary) text, not a CSV in UTF-8: convert it from "
+            "UTF-16 to UTF-8 (`iconv -f UTF-16 -t UTF-8 in.csv > out.csv`, or in Excel save "
+            "as 'CSV UTF-8'), or check that it is a lookup or population CSV at all."
+        )
+        raise EncodingError(msg)
+    if data.startswith(b"\xef\xbb\xbf"):
+        encoding = "utf-8-sig"
+    else:
+        encoding = "utf-8"
+    try:
+        return data.decode(encoding), encoding
+    except UnicodeDecodeError as exc:
+        utf8_error = exc
+    try:
+        text = data.decode("cp1252")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, utf8_error.start) + 1
+        msg = (
+            f"{name} is neither UTF-8 nor Windows-1252/Latin-1 text (byte "
+            f"0x{data[exc.start]:02x} at offset {exc.start}; first non-UTF-8 byte on line "
+            f"{line}). Find the encoding it was saved in (e.g. `file {name}`) and convert it "
+            f"to UTF-8 (`iconv -f <encoding> -t UTF-8 {name}`, or in Excel save as 'CSV UTF-8')."
+        )
+        raise EncodingError(msg) from exc
+    line = data.count(b"\n", 0, utf8_error.start) + 1
+    log.info(
+        "%s is not UTF-8 (byte 0x%02x on line %d); read it as Windows-1252",
+        name,
+        data[utf8_error.start],
+        line,
+    )
+    return text, "cp1252"
+
+
 def _read_table(path: Path) -> pd.DataFrame:
     if not path.exists():
         msg = f"{path} does not exist; check the path or the data directory (COTERMINUS_DATA_DIR)."
         raise FileNotFoundError(msg)
+    raw = path.read_bytes()
+    if path.name.lower().endswith(".gz"):
+        try:
+            raw = gzip.decompress(raw)
+        except (OSError, EOFError, zlib.error) as exc:
+            msg = (
+                f"{path.name} is not a readable gzip file ({exc}); it is corrupt or truncated. "
+                "Download it again (coterminus data fetch)."
+            )
+            raise ArchiveError(msg) from exc
+    text, encoding = _decode(raw, path.name)
     try:
-        df = pd.read_csv(
-            path, dtype=str, keep_default_na=False, na_values=[""], encoding="utf-8-sig"
-        )
+        df = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, na_values=[""])
     except pd.errors.EmptyDataError as exc:
         msg = f"{path.name} is empty; download it again."
         raise EmptyDataError(msg) from exc
+    except pd.errors.ParserError as exc:
+        msg = (
+            f"{path.name} is not a well-formed CSV ({exc}); it may be truncated or not a CSV. "
+            "Download it again (coterminus data fetch)."
+        )
+        raise ColumnError(msg) from exc
     if len(df) == 0:
         msg = f"{path.name} has a header but no rows; download it again."
         raise EmptyDataError(msg)
+    df.attrs["encoding"] = encoding
+    if encoding == "cp1252":
+        df.attrs["encoding_note"] = (
+            f"{path.name} is not UTF-8; it was read as Windows-1252 (cp1252/Latin-1). Names "
+            "with accents are right if the file came from Excel on Windows; convert it to "
+            "UTF-8 to silence this note."
+        )
     return df
+
+
+def _text_attrs(df: pd.DataFrame) -> dict[str, str]:
+    """The encoding (and, for a fallback, the note) recorded by :func:`_read_table`."""
+    return {k: df.attrs[k] for k in ("encoding", "encoding_note") if k in df.attrs}
 
 
 def read_lookup(
@@ -593,6 +651,7 @@ def read_lookup(
         "levels": levels,
         "vintage": vintages.pop() if vintages else cols[0].vintage,
         "source": str(path),
+        **_text_attrs(df),
     }
     return out
 
@@ -670,21 +729,10 @@ def read_population(
     codes = df[cc.column].astype(str)
     _check_duplicates(codes, path.name, "Each area must appear once in a population file.")
     raw = df[column]
-    values = pd.to_numeric(raw.str.replace(",", "", regex=False), errors="coerce")
-    bad = values.isna() | (values < 0) | (values != np.floor(values))
-    if bad.any():
-        examples = ", ".join(
-            f"{c}={r!r}" for c, r in zip(codes[bad][:10], raw[bad][:10], strict=True)
-        )
-        msg = (
-            f"{path.name}: {int(bad.sum())} population value(s) missing, negative or not whole "
-            f"numbers in column {column!r}: {examples}. Fix or drop those rows; coterminus will "
-            "not guess populations."
-        )
-        raise PopulationError(msg)
-    out = pd.Series(values.to_numpy(dtype=np.int64), index=pd.Index(codes.to_numpy(), name="code"))
+    values = check_population_values(raw, codes, path.name, column)
+    out = pd.Series(values, index=pd.Index(codes.to_numpy(), name="code"))
     out.name = "population"
-    out.attrs = {"level": cc.level, "vintage": cc.vintage, "source": str(path)}
+    out.attrs = {"level": cc.level, "vintage": cc.vintage, "source": str(path), **_text_attrs(df)}
     return out
 
 
