@@ -275,7 +275,8 @@ with atomic_path(target) as tmp:
         handle.write(b"x" * 100_000)
         handle.flush()
         print("writing", flush=True)
-        time.sleep(60)
+        for _ in range(600):  # short sleeps: a signal caught by another thread is handled at once
+            time.sleep(0.1)
 """
 
 

@@ -22,6 +22,8 @@ before), SIGTERM and SIGHUP, when their handler was the default one, terminate t
 the same signal once the temporary files are gone. Handlers are installed only by the main
 thread, only while a write is in progress, and never over a signal that is being ignored
 (``nohup``).
+Python runs signal handlers in the main thread between bytecodes, so a signal that arrives
+during one long C call (a large parquet write) is handled, and the file removed, when it returns.
 """
 
 from __future__ import annotations

@@ -243,7 +243,11 @@ def _resolve_zip(path: Path, member: str | None) -> str:
             raise ArchiveError(msg)
         data = [member]
     if not data:
-        msg = f"{path}: the archive holds no .shp, .geojson or .gpkg file (members: {names[:10]})."
+        msg = (
+            f"{path}: the archive holds no .shp, .geojson or .gpkg file (members: {names[:10]}); "
+            "it is not a boundary download. Download it again (coterminus data fetch) or pass "
+            "the boundary file itself."
+        )
         raise ArchiveError(msg)
     if len(data) > 1:
         msg = f"{path}: several boundary files in the archive {data}; pass member= to choose one."
@@ -279,7 +283,8 @@ def _read_frame(path: Path, layer: str | None, member: str | None) -> gpd.GeoDat
         layers = list_layers(source)
     except pyogrio.errors.DataSourceError as exc:
         msg = (
-            f"{path}: GDAL cannot read this file ({exc}); it may be corrupt or not a boundary file."
+            f"{path}: GDAL cannot read this file ({exc}); it may be corrupt or not a boundary "
+            "file. Download it again (coterminus data fetch) or check the path."
         )
         raise LayerError(msg) from exc
     if layer is None:
@@ -610,14 +615,16 @@ def read_lookup(
     if not cols:
         msg = (
             f"{path.name}: no ONS code columns (like LSOA11CD, CCG19CD, LTLA19CD) in "
-            f"{list(df.columns)}; is this a lookup file?"
+            f"{list(df.columns)}; is this a lookup file? Pass an ONS lookup CSV, e.g. "
+            "lookups/lsoa11_ccg19_stp19_lad19_utla19_en.csv (coterminus data fetch)."
         )
         raise ColumnError(msg)
     levels = [c.level for c in cols]
     if len(set(levels)) != len(levels):
         dupes = sorted({lv for lv in levels if levels.count(lv) > 1})
         msg = (
-            f"{path.name}: several code columns for level(s) {dupes} ({[c.column for c in cols]})."
+            f"{path.name}: several code columns for level(s) {dupes} ({[c.column for c in cols]}); "
+            "keep one code column per level (delete or rename the others)."
         )
         raise ColumnError(msg)
     vintages = {c.vintage for c in cols if c.level != "lsoa"}
@@ -638,12 +645,15 @@ def read_lookup(
     out = df[keep].rename(columns=rename)
     key = cols[0].level
     out = _filter_england(out, out[key], path.name, england_only)
-    _check_duplicates(out[key], path.name, "A lookup must list each area once.")
+    _check_duplicates(
+        out[key], path.name, "A lookup must list each area once; drop the repeated rows."
+    )
     missing = out[[c.level for c in cols]].isna().any(axis=1)
     if missing.any():
         msg = (
             f"{path.name}: {int(missing.sum())} row(s) with an empty code, e.g. "
-            f"{out.loc[missing, key].head(5).tolist()}; the lookup is incomplete."
+            f"{out.loc[missing, key].head(5).tolist()}; the lookup is incomplete. Use the "
+            "complete ONS lookup (coterminus data fetch) or fill in those codes."
         )
         raise ColumnError(msg)
     out = out.set_index(key)
@@ -727,7 +737,11 @@ def read_population(
         column = found[0]
     df = _filter_england(df, df[cc.column], path.name, england_only)
     codes = df[cc.column].astype(str)
-    _check_duplicates(codes, path.name, "Each area must appear once in a population file.")
+    _check_duplicates(
+        codes,
+        path.name,
+        "Each area must appear once in a population file; drop the repeated rows.",
+    )
     raw = df[column]
     values = check_population_values(raw, codes, path.name, column)
     out = pd.Series(values, index=pd.Index(codes.to_numpy(), name="code"))
