@@ -483,10 +483,12 @@ def _check_geometry(gdf: gpd.GeoDataFrame, source: str, *, repair: bool) -> gpd.
 # --------------------------------------------------------------------------------------------
 # lookups
 # --------------------------------------------------------------------------------------------
-def _decode(data: bytes, name: str) -> tuple[str, str]:
-    """Decode a text file: UTF-8 (with or without BOM), else Windows-1252; refuse the rest.
+def _decode(data: bytes, name: str) -> str:
+    """The encoding of a text file: UTF-8 (with or without BOM), else Windows-1252; refuse the rest.
 
-    Returns the text and the encoding used (``"utf-8"``, ``"utf-8-sig"`` or ``"cp1252"``).
+    UTF-8 is tried strictly first (a BOM gives ``"utf-8-sig"``); bytes that are not UTF-8 are read
+    as Windows-1252 (cp1252, which agrees with Latin-1 on every printable character) when they
+    decode; UTF-16/NUL bytes and bytes undefined in cp1252 raise :class:`EncodingError`.
     """
     if data.startswith((b"\xff\xfe", b"\xfe\xff")) or b"\x00" in data[:4096]:
         msg = (
@@ -500,11 +502,13 @@ def _decode(data: bytes, name: str) -> tuple[str, str]:
     else:
         encoding = "utf-8"
     try:
-        return data.decode(encoding), encoding
+        data.decode(encoding)
     except UnicodeDecodeError as exc:
         utf8_error = exc
+    else:
+        return encoding
     try:
-        text = data.decode("cp1252")
+        data.decode("cp1252")
     except UnicodeDecodeError as exc:
         line = data.count(b"\n", 0, utf8_error.start) + 1
         msg = (
@@ -521,7 +525,7 @@ def _decode(data: bytes, name: str) -> tuple[str, str]:
         data[utf8_error.start],
         line,
     )
-    return text, "cp1252"
+    return "cp1252"
 
 
 def _read_table(path: Path) -> pd.DataFrame:
@@ -538,9 +542,11 @@ def _read_table(path: Path) -> pd.DataFrame:
                 "Download it again (coterminus data fetch)."
             )
             raise ArchiveError(msg) from exc
-    text, encoding = _decode(raw, path.name)
+    encoding = _decode(raw, path.name)
     try:
-        df = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, na_values=[""])
+        df = pd.read_csv(
+            io.BytesIO(raw), dtype=str, keep_default_na=False, na_values=[""], encoding=encoding
+        )
     except pd.errors.EmptyDataError as exc:
         msg = f"{path.name} is empty; download it again."
         raise EmptyDataError(msg) from exc
