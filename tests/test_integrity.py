@@ -380,3 +380,49 @@ def test_the_real_lsoa_layer_round_trips_through_the_cache(
     assert_geodataframe_equal(first, again)
     assert again.attrs == first.attrs
     assert first.attrs["vintage"] == 2019
+
+
+# --- completeness of the building blocks --------------------------------------------------------------
+def test_25_lsoas_removed_from_lookup_and_population_are_named_with_the_people_lost(
+    data_dir: Path,
+) -> None:
+    """The issue's case: 25 LSOAs of NHS Coventry and Rugby CCG dropped from both files passed
+    silently (439,618 people instead of 480,456). Against the universe they are named."""
+    from coterminus._validate import check_blocks
+    from coterminus.errors import LookupMismatchError
+
+    lookup = read_lookup(data_dir / datasets.get("lsoa-lookup-2019").local)
+    pop_path = data_dir / datasets.get(POP_ID).local
+    pop = read_population(pop_path, england_only=False)
+    universe = sorted(lookup.index)
+    count, digest = len(universe), block_digest(universe)
+    check_blocks(lookup.index, count=count, digest=digest, what="lookup")  # the real file passes
+    ccg = lookup.index[lookup["ccg"] == "E38000038"]
+    assert int(pop.reindex(ccg).sum()) == 480_456
+    dropped = sorted(ccg)[:25]
+    raw = pd.read_csv(pop_path, dtype=str)  # independent sum of the dropped LSOAs' people
+    lost = int(raw.loc[raw["LSOA11CD"].isin(dropped), "POP_ALL_AGES_MID2019"].astype(int).sum())
+    kept = [c for c in universe if c not in set(dropped)]
+    with pytest.raises(LookupMismatchError) as info:
+        check_blocks(
+            kept, count=count, digest=digest, what="pop.csv", universe=universe, population=pop
+        )
+    msg = str(info.value)
+    assert msg.startswith(
+        "pop.csv does not hold the 32,844 LSOAs of its vintage (it has 32,819): 25 missing ("
+        + ", ".join(dropped[:10])
+        + " and 15 more), 0 extra, "
+    )
+    assert msg.endswith(
+        f"leaving out {lost:,} people; use the complete ONS file (coterminus data fetch)."
+    )
+    with pytest.raises(LookupMismatchError, match=r"it has 32,844\) or its codes differ"):
+        check_blocks(  # same count, one code swapped: only the checksum can tell
+            [*kept, *dropped[:24], "E01999999"], count=count, digest=digest, what="pop.csv"
+        )
+    with pytest.raises(
+        LookupMismatchError, match=r"\(it has 32,845\): 0 missing, 0 extra, 1 repeated;"
+    ):
+        check_blocks(
+            [*universe, universe[2]], count=count, digest=digest, what="x", universe=universe
+        )

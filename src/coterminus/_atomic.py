@@ -104,7 +104,8 @@ _SIGNALS: tuple[int, ...] = tuple(
 _active: set[Path] = set()  # temporary files being written, by any thread
 _saved: dict[int, Any] = {}  # signal -> handler before ours
 _depth = 0  # nested or concurrent atomic writes
-_state_lock = threading.Lock()
+_installed = False  # our handlers are in place (main thread only)
+_state_lock = threading.RLock()  # re-entrant: a signal handler may run while it is held
 
 
 def _remove_active() -> None:
@@ -115,6 +116,7 @@ def _remove_active() -> None:
 
 def _on_signal(signum: int, frame: FrameType | None) -> None:
     """Delete the temporary files, then behave as the handler we replaced would have."""
+    global _installed
     previous = _saved.get(signum, signal.SIG_DFL)
     if callable(previous):
         # e.g. SIGINT's default_int_handler raises KeyboardInterrupt; atomic_path then cleans up
@@ -125,15 +127,16 @@ def _on_signal(signum: int, frame: FrameType | None) -> None:
         for sig, handler in _saved.items():
             signal.signal(sig, handler)
         _saved.clear()
+        _installed = False
     signal.signal(signum, signal.SIG_DFL)
     os.kill(os.getpid(), signum)
 
 
 def _install() -> None:
-    global _depth
+    global _depth, _installed
     with _state_lock:
         _depth += 1
-        if _depth > 1 or threading.current_thread() is not threading.main_thread():
+        if _installed or threading.current_thread() is not threading.main_thread():
             return
         for sig in _SIGNALS:
             current = signal.getsignal(sig)
@@ -141,18 +144,20 @@ def _install() -> None:
                 continue
             _saved[sig] = current
             signal.signal(sig, _on_signal)
+        _installed = True
 
 
 def _uninstall() -> None:
-    global _depth
+    global _depth, _installed
     with _state_lock:
         _depth = max(_depth - 1, 0)
-        if _depth or threading.current_thread() is not threading.main_thread():
+        if _depth or not _installed or threading.current_thread() is not threading.main_thread():
             return
         for sig, handler in _saved.items():
             if signal.getsignal(sig) is _on_signal:
                 signal.signal(sig, handler)
         _saved.clear()
+        _installed = False
 
 
 #: errno values that mean "the output cannot be written here" rather than a bug in the writer.

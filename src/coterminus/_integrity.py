@@ -1,9 +1,9 @@
 """Integrity on load: pinned SHA-256 checks, the ``trust_modified`` switch and its stamp.
 
 Every data file whose SHA-256 is pinned (registry, manifest, embedded data) is hashed the first
-time it is read in a process and compared with the pin. Hashes are memoised by
-``(resolved path, size, mtime_ns)``, so a second load of the same file costs one ``stat``; a file
-that is edited (new size or mtime) is hashed again.
+time it is read in a process and compared with the pin. Hashes are memoised by the file's
+``stat`` (path, inode, size, mtime_ns, ctime_ns), so a second load of the same file costs one
+``stat``; a file that is replaced or edited is hashed again.
 
 A mismatch is a :class:`~coterminus.errors.ModifiedFileError` (a
 :class:`~coterminus.errors.ChecksumError`) naming the file, both hashes and the fix. A user who
@@ -54,17 +54,17 @@ log = logging.getLogger(__name__)
 ENV_TRUST_MODIFIED = "COTERMINUS_TRUST_MODIFIED"
 
 _lock = threading.Lock()
-# (resolved path, size, mtime_ns) -> sha256 hex
-_hashes: dict[tuple[str, int, int], str] = {}
+# (resolved path, device, inode, size, mtime_ns, ctime_ns) -> sha256 hex
+_hashes: dict[tuple[str, int, int, int, int, int], str] = {}
 # resolved path -> (expected, found) of files used although they differ from their pin
 _modified: dict[str, tuple[str, str]] = {}
 _trust: bool | None = None  # None: follow the environment variable
 
 
-def _stat_key(path: Path) -> tuple[str, int, int]:
+def _stat_key(path: Path) -> tuple[str, int, int, int, int, int]:
     resolved = path.resolve()
     st = resolved.stat()
-    return str(resolved), st.st_size, st.st_mtime_ns
+    return str(resolved), st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns
 
 
 def file_sha256(path: str | os.PathLike[str]) -> str:
@@ -81,9 +81,10 @@ def file_sha256(path: str | os.PathLike[str]) -> str:
 
     Notes
     -----
-    The file is read in 1 MiB chunks. The memo is keyed on the ``stat`` of the file, so an
-    edit that changes its size or modification time is always seen; an edit that keeps both
-    (possible only by resetting the mtime on purpose) is not.
+    The file is read in 1 MiB chunks. The memo is keyed on the ``stat`` of the file (device,
+    inode, size, modification and change times in ns), so replacing the file or editing it is
+    seen; the one blind spot is an in-place edit that keeps the size within one tick of the file
+    system's clock (a few ms) of the previous hash, or one that resets both times on purpose.
 
     Examples
     --------

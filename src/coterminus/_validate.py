@@ -5,6 +5,7 @@
   tell from the coordinates whether they are British National Grid metres or degrees.
 * Populations: :func:`check_population_values` (finite, whole, non-negative, below
   :data:`MAX_POPULATION`) and :func:`check_positive_totals` (no denominator of 0 people).
+* Building blocks: :func:`check_blocks` (the LSOAs of a file are exactly a vintage's universe).
 * Geometry: :func:`overlapping_pairs`, the pairwise overlap test (STRtree self-query).
 
 Examples
@@ -18,7 +19,7 @@ Examples
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any, Literal
 
 import geopandas as gpd
@@ -26,13 +27,15 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from .errors import CRSError, PopulationError
+from ._integrity import block_digest
+from .errors import CRSError, LookupMismatchError, PopulationError
 
 __all__ = [
     "BNG",
     "BNG_BOUNDS",
     "DEGREE_BOUNDS",
     "MAX_POPULATION",
+    "check_blocks",
     "check_coordinates",
     "check_population_values",
     "check_positive_totals",
@@ -393,6 +396,86 @@ def check_positive_totals(
         "data verify) or restore the published file (coterminus data fetch)."
     )
     raise PopulationError(msg)
+
+
+# ----------------------------------------------------------------------------------------------
+# building blocks
+# ----------------------------------------------------------------------------------------------
+def check_blocks(
+    found: Iterable[str],
+    *,
+    count: int,
+    digest: str,
+    what: str,
+    universe: Iterable[str] | None = None,
+    population: pd.Series | None = None,
+    fix: str = "use the complete ONS file (coterminus data fetch)",
+) -> None:
+    """Refuse a set of building blocks that is not exactly the known universe of a vintage.
+
+    Parameters
+    ----------
+    found : iterable of str
+        LSOA codes of a lookup or population file (England only).
+    count, digest : int, str
+        Size and :func:`coterminus._integrity.block_digest` of the universe.
+    what : str
+        The file, for the message (``"lsoa11_pop_mid2019_ew.csv"``).
+    universe : iterable of str, optional
+        The codes of the universe, to name the missing and extra ones.
+    population : pandas.Series, optional
+        People per LSOA (the other file's, or the published one), to say how many people the
+        missing LSOAs hold.
+    fix : str
+        What to do, appended to the message.
+
+    Raises
+    ------
+    LookupMismatchError
+        The count or the digest differs; the message names up to 10 missing and 10 extra codes
+        (when ``universe`` is given), the people left out, and the fix.
+
+    Notes
+    -----
+    Equal count and equal SHA-256 of the sorted, newline-joined codes means the same set (up to
+    a SHA-256 collision); a repeated code changes the digest too.
+
+    Examples
+    --------
+    >>> from coterminus._integrity import block_digest
+    >>> ref = ["E01000001", "E01000002", "E01000003"]
+    >>> check_blocks(reversed(ref), count=3, digest=block_digest(ref), what="pop.csv")
+    >>> check_blocks(ref[:2], count=3, digest=block_digest(ref), what="pop.csv", universe=ref)
+    Traceback (most recent call last):
+    ...
+    coterminus.errors.LookupMismatchError: pop.csv does not hold the 3 LSOAs of its vintage (it has 2): 1 missing (E01000003), 0 extra; use the complete ONS file (coterminus data fetch).
+    """
+    codes = [str(c) for c in found]
+    if len(codes) == count and block_digest(codes) == digest:
+        return
+    detail = f"{what} does not hold the {count:,} LSOAs of its vintage (it has {len(codes):,})"
+    if universe is not None:
+        ref = {str(c) for c in universe}
+        have = set(codes)
+        missing, extra = sorted(ref - have), sorted(have - ref)
+        repeated = len(codes) - len(have)
+
+        def listing(items: list[str]) -> str:
+            more = f" and {len(items) - 10} more" if len(items) > 10 else ""
+            return f" ({', '.join(items[:10])}{more})" if items else ""
+
+        detail += (
+            f": {len(missing):,} missing{listing(missing)}, {len(extra):,} extra{listing(extra)}"
+        )
+        if repeated:
+            detail += f", {repeated:,} repeated"
+        if population is not None and missing:
+            lost = int(population.reindex(missing).fillna(0).sum())
+            detail += f", leaving out {lost:,} people"
+    else:
+        detail += " or its codes differ (checksum of the sorted codes does not match)"
+    msg = f"{detail}; {fix}."
+    raise LookupMismatchError(msg)
 
 
 # ----------------------------------------------------------------------------------------------
