@@ -209,7 +209,8 @@ def check_coordinates(
     """
     from pyproj import CRS
 
-    guess = guess_crs(gdf.total_bounds) if len(gdf) else None
+    bounds = gdf.total_bounds if len(gdf) else None
+    guess = guess_crs(bounds) if bounds is not None else None
     if gdf.crs is None:
         if assumed is not None:
             return gdf.set_crs(assumed)
@@ -227,7 +228,7 @@ def check_coordinates(
             )
         raise CRSError(msg)
     declared = gdf.crs
-    wrong = _declared_is_impossible(gdf, declared)
+    wrong = bounds is not None and _declared_is_impossible(bounds, declared)
     if assumed is not None:
         wanted = CRS.from_user_input(assumed)
         if wanted == declared:
@@ -241,16 +242,14 @@ def check_coordinates(
         msg = (
             f"{source} declares (or, for GeoJSON without a crs member, is assumed to be in) "
             f"{_crs_name(declared)}, but its coordinates (bounds "
-            f"{_fmt_bounds(gdf.total_bounds)}) {looks} to override it."
+            f"{_fmt_bounds(bounds)}) {looks} to override it."
         )
         raise CRSError(msg)
     return gdf
 
 
-def _declared_is_impossible(gdf: gpd.GeoDataFrame, declared: Any) -> bool:
-    if len(gdf) == 0:
-        return False
-    minx, miny, maxx, maxy = (float(b) for b in gdf.total_bounds)
+def _declared_is_impossible(bounds: Sequence[float], declared: Any) -> bool:
+    minx, miny, maxx, maxy = (float(b) for b in bounds)
     if not all(math.isfinite(v) for v in (minx, miny, maxx, maxy)):
         return False
     if declared.is_geographic:
