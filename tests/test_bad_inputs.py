@@ -29,8 +29,8 @@ import shapely
 
 from coterminus import _atomic, _integrity, _parsed_cache
 from coterminus._atomic import atomic_path, atomic_write
-from coterminus._integrity import verify_file
-from coterminus._validate import check_positive_totals
+from coterminus._integrity import block_digest, verify_file
+from coterminus._validate import check_blocks, check_positive_totals
 from coterminus.doctor import doctor, raise_or_warn
 from coterminus.errors import (
     ArchiveError,
@@ -41,6 +41,7 @@ from coterminus.errors import (
     EmptyDataError,
     EncodingError,
     LayerError,
+    LookupMismatchError,
     ModifiedFileError,
     OutputError,
     OverlappingUnitsError,
@@ -293,6 +294,23 @@ def lookup_listing_an_lsoa_twice(ctx: Ctx) -> None:
             + "E01000001,a,E38000001,x,E09000001,C\nE01000001,a,E38000001,x,E09000001,C\n",
         )
     )
+
+
+UNIVERSE = [f"E01{i:06d}" for i in range(1, 11)]
+
+
+def lookup_missing_lsoas(ctx: Ctx) -> None:
+    rows = "".join(f"{c},n,E38000001,x,E09000001,C\n" for c in UNIVERSE[:-2])
+    lu = read_lookup(_write_text(ctx, "lu.csv", LOOKUP_HEAD + rows))
+    check_blocks(
+        lu.index, count=10, digest=block_digest(UNIVERSE), what="lu.csv", universe=UNIVERSE
+    )
+
+
+def population_with_an_lsoa_of_another_vintage(ctx: Ctx) -> None:
+    rows = "".join(f"{c},{i}\n" for i, c in enumerate([*UNIVERSE[:-1], "E01099999"]))
+    pop = read_population(_write_text(ctx, "pop.csv", "LSOA11CD,ALL_AGES\n" + rows))
+    check_blocks(pop.index, count=10, digest=block_digest(UNIVERSE), what="pop.csv")
 
 
 # --- text and encodings ------------------------------------------------------------------------------
@@ -629,6 +647,16 @@ CASES: dict[str, Case] = {
         lookup_that_is_not_a_lookup,
         ColumnError,
         r"is this a lookup file\? Pass an ONS lookup CSV",
+    ),
+    "lookup-missing-lsoas": (
+        lookup_missing_lsoas,
+        LookupMismatchError,
+        r"lu.csv does not hold the 10 LSOAs of its vintage \(it has 8\): 2 missing \(E01000009, E01000010\), 0 extra; use the complete ONS file \(coterminus data fetch\)",
+    ),
+    "population-foreign-lsoa": (
+        population_with_an_lsoa_of_another_vintage,
+        LookupMismatchError,
+        r"or its codes differ .*; use the complete ONS file \(coterminus data fetch\)",
     ),
     "lookup-duplicate-lsoa": (
         lookup_listing_an_lsoa_twice,
