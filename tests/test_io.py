@@ -450,3 +450,31 @@ def test_welsh_rows_in_a_real_uk_file_are_kept_only_when_asked(
 ) -> None:
     shutil.copy(data_dir / "lookups/ltla19_utla19_ew.csv", tmp_path / "lu.csv")
     assert len(ct.read_lookup(tmp_path / "lu.csv", england_only=False)) == 339
+
+
+def test_real_bng_geojson_without_crs_member_is_refused_then_read_with_crs(
+    data_dir: Path, tmp_path: Path
+) -> None:
+    """ONS CCGs in British National Grid metres, written as GeoJSON without a ``crs`` member:
+    GDAL assumes WGS 84, which used to project them to infinity. Now the CRS is named."""
+    import json
+
+    ccg = ct.read_boundaries(data_dir / "boundaries/ons_2019.gpkg", layer="ccg").iloc[:5]
+    ccg.reset_index().rename(columns={"code": "CCG19CD", "name": "CCG19NM"}).to_file(
+        tmp_path / "with_crs.geojson"
+    )
+    doc = json.loads((tmp_path / "with_crs.geojson").read_text())
+    assert "crs" in doc
+    del doc["crs"]
+    (tmp_path / "ccg.geojson").write_text(json.dumps(doc))
+    with pytest.raises(CRSError) as info:
+        ct.read_boundaries(tmp_path / "ccg.geojson", level="ccg")
+    msg = str(info.value)
+    assert msg.startswith(
+        "ccg.geojson declares (or, for GeoJSON without a crs member, is assumed to be in) "
+        "EPSG:4326, but its coordinates (bounds ("
+    )
+    assert "look like British National Grid metres (EPSG:27700); pass crs=27700" in msg
+    back = ct.read_boundaries(tmp_path / "ccg.geojson", crs=27700, level="ccg")
+    assert back.crs.to_epsg() == 27700
+    assert back.area.tolist() == pytest.approx(ccg.area.tolist(), rel=1e-9)

@@ -39,6 +39,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from coterminus._validate import crs_problem, overlapping_pairs
 from coterminus.errors import (
     CRSError,
     DuplicateCodeError,
@@ -291,7 +292,8 @@ def doctor(
 
     crs = layer.crs
     metric = geoms
-    if crs is None:
+    problem = crs_problem(crs)
+    if problem == "missing_crs":
         rows.append(
             _row(
                 "missing_crs",
@@ -302,7 +304,7 @@ def doctor(
                 ),
             )
         )
-    elif crs.is_geographic:
+    elif problem == "geographic_crs":
         rows.append(
             _row(
                 "geographic_crs",
@@ -340,7 +342,7 @@ def doctor(
         keep = np.flatnonzero(~missing)
         spatial = _overlap_rows(work[keep], codes[keep], overlap_tolerance_m2)
         spatial += _hole_rows(work[keep], codes[keep], gap_tolerance_m2)
-        if crs.is_geographic:
+        if problem == "geographic_crs":
             _to_layer_crs(spatial, crs)
         rows += spatial
 
@@ -668,18 +670,8 @@ def _make_valid_polygonal(geoms: np.ndarray, like: np.ndarray) -> np.ndarray:
 
 
 def _overlap_rows(geoms: np.ndarray, codes: np.ndarray, tolerance: float) -> list[dict[str, Any]]:
-    if len(geoms) < 2:
-        return []
-    tree = shapely.STRtree(geoms)
-    left, right = tree.query(geoms, predicate="intersects")
-    pair = left < right
-    left, right = left[pair], right[pair]
-    areal = shapely.relate_pattern(geoms[left], geoms[right], "2********")
-    left, right = left[areal], right[areal]
+    left, right, area = overlapping_pairs(geoms, min_area=tolerance)
     inter = shapely.intersection(geoms[left], geoms[right])
-    area = shapely.area(inter)
-    big = area > tolerance
-    left, right, inter, area = left[big], right[big], inter[big], area[big]
     # report each pair as (smaller code, larger code) so the table does not depend on row order
     swap = codes[left].astype(str) > codes[right].astype(str)
     left, right = np.where(swap, right, left), np.where(swap, left, right)

@@ -17,6 +17,7 @@ __all__ = [
     "ArchiveError",
     "CRSError",
     "CacheError",
+    "CacheWarning",
     "ChecksumError",
     "ColumnError",
     "CoterminusError",
@@ -25,12 +26,14 @@ __all__ = [
     "DownloadError",
     "DuplicateCodeError",
     "EmptyDataError",
+    "EncodingError",
     "EnumerationTooLargeError",
     "FootprintError",
     "LayerError",
     "LookupMismatchError",
     "ManifestError",
     "MissingDependencyError",
+    "ModifiedFileError",
     "NonEnglandWarning",
     "OutputError",
     "OverlappingUnitsError",
@@ -152,3 +155,21 @@ class NonEnglandWarning(CoterminusWarning):
 
 class RepairWarning(CoterminusWarning):
     """A layer has repairable problems (invalid geometry, micro-gaps); nothing was changed."""
+
+
+# --- integrity (issue 10) ---------------------------------------------------------------------
+class ModifiedFileError(ChecksumError):
+    """A data file whose SHA-256 is pinned differs from the published file (edited or corrupt).
+
+    The message names the file, the expected and found hashes, and the two fixes: download it
+    again (``coterminus data fetch ...``), or pass ``trust_modified=True`` (CLI
+    ``--trust-modified``) for a deliberate edit, which is then stamped on every output.
+    """
+
+
+class EncodingError(CoterminusError, ValueError):
+    """A text file is in an encoding coterminus does not read; the message names it."""
+
+
+class CacheWarning(CoterminusWarning):
+    """The parsed-layer cache was unreadable, stale or read-only; it was rebuilt or bypassed."""

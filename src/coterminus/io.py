@@ -16,31 +16,32 @@ vintage (``CCG19CD`` → 2019) and the prefix gives the level (:data:`LEVEL_ALIA
 
 from __future__ import annotations
 
+import gzip
+import io
 import logging
 import re
 import warnings
 import zipfile
+import zlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any
 
 import geopandas as gpd
-import numpy as np
 import pandas as pd
 import pyogrio
 import shapely
-from pyproj import CRS
 
+from ._validate import check_coordinates, check_population_values
 from .errors import (
     ArchiveError,
     ColumnError,
-    CRSError,
     DuplicateCodeError,
     EmptyDataError,
+    EncodingError,
     LayerError,
     NonEnglandWarning,
-    PopulationError,
     RepairWarning,
     VintageMismatchError,
 )
@@ -242,7 +243,11 @@ def _resolve_zip(path: Path, member: str | None) -> str:
             raise ArchiveError(msg)
         data = [member]
     if not data:
-        msg = f"{path}: the archive holds no .shp, .geojson or .gpkg file (members: {names[:10]})."
+        msg = (
+            f"{path}: the archive holds no .shp, .geojson or .gpkg file (members: {names[:10]}); "
+            "it is not a boundary download. Download it again (coterminus data fetch) or pass "
+            "the boundary file itself."
+        )
         raise ArchiveError(msg)
     if len(data) > 1:
         msg = f"{path}: several boundary files in the archive {data}; pass member= to choose one."
@@ -278,7 +283,8 @@ def _read_frame(path: Path, layer: str | None, member: str | None) -> gpd.GeoDat
         layers = list_layers(source)
     except pyogrio.errors.DataSourceError as exc:
         msg = (
-            f"{path}: GDAL cannot read this file ({exc}); it may be corrupt or not a boundary file."
+            f"{path}: GDAL cannot read this file ({exc}); it may be corrupt or not a boundary "
+            "file. Download it again (coterminus data fetch) or check the path."
         )
         raise LayerError(msg) from exc
     if layer is None:
@@ -292,18 +298,7 @@ def _read_frame(path: Path, layer: str | None, member: str | None) -> gpd.GeoDat
 
 
 def _to_bng(gdf: gpd.GeoDataFrame, crs: Any, source: str) -> gpd.GeoDataFrame:
-    if gdf.crs is None:
-        if crs is None:
-            msg = (
-                f"{source} has no CRS (no .prj?), so areas and overlaps cannot be trusted. "
-                "Pass crs=27700 if the coordinates are British National Grid metres, or "
-                "crs=4326 if they are longitude/latitude."
-            )
-            raise CRSError(msg)
-        gdf = gdf.set_crs(crs)
-    elif crs is not None and CRS.from_user_input(crs) != gdf.crs:
-        msg = f"{source} declares CRS {gdf.crs.to_string()} but crs={crs!r} was passed; drop crs=."
-        raise CRSError(msg)
+    gdf = check_coordinates(gdf, source, assumed=crs)
     if gdf.crs.to_epsg() != BNG:
         log.info("reprojecting %s from %s to EPSG:27700", source, gdf.crs.to_string())
         gdf = gdf.to_crs(BNG)
@@ -488,21 +483,95 @@ def _check_geometry(gdf: gpd.GeoDataFrame, source: str, *, repair: bool) -> gpd.
 # --------------------------------------------------------------------------------------------
 # lookups
 # --------------------------------------------------------------------------------------------
+def _decode(data: bytes, name: str) -> str:
+    """The encoding of a text file: UTF-8 (with or without BOM), else Windows-1252; refuse the rest.
+
+    UTF-8 is tried strictly first (a BOM gives ``"utf-8-sig"``); bytes that are not UTF-8 are read
+    as Windows-1252 (cp1252, which agrees with Latin-1 on every printable character) when they
+    decode; UTF-16/NUL bytes and bytes undefined in cp1252 raise :class:`EncodingError`.
+    """
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")) or b"\x00" in data[:4096]:
+        msg = (
+            f"{name} looks like UTF-16 (or binary) text, not a CSV in UTF-8: convert it from "
+            "UTF-16 to UTF-8 (`iconv -f UTF-16 -t UTF-8 in.csv > out.csv`, or in Excel save "
+            "as 'CSV UTF-8'), or check that it is a lookup or population CSV at all."
+        )
+        raise EncodingError(msg)
+    if data.startswith(b"\xef\xbb\xbf"):
+        encoding = "utf-8-sig"
+    else:
+        encoding = "utf-8"
+    try:
+        data.decode(encoding)
+    except UnicodeDecodeError as exc:
+        utf8_error = exc
+    else:
+        return encoding
+    try:
+        data.decode("cp1252")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, utf8_error.start) + 1
+        msg = (
+            f"{name} is neither UTF-8 nor Windows-1252/Latin-1 text (byte "
+            f"0x{data[exc.start]:02x} at offset {exc.start}; first non-UTF-8 byte on line "
+            f"{line}). Find the encoding it was saved in (e.g. `file {name}`) and convert it "
+            f"to UTF-8 (`iconv -f <encoding> -t UTF-8 {name}`, or in Excel save as 'CSV UTF-8')."
+        )
+        raise EncodingError(msg) from exc
+    line = data.count(b"\n", 0, utf8_error.start) + 1
+    log.info(
+        "%s is not UTF-8 (byte 0x%02x on line %d); read it as Windows-1252",
+        name,
+        data[utf8_error.start],
+        line,
+    )
+    return "cp1252"
+
+
 def _read_table(path: Path) -> pd.DataFrame:
     if not path.exists():
         msg = f"{path} does not exist; check the path or the data directory (COTERMINUS_DATA_DIR)."
         raise FileNotFoundError(msg)
+    raw = path.read_bytes()
+    if path.name.lower().endswith(".gz"):
+        try:
+            raw = gzip.decompress(raw)
+        except (OSError, EOFError, zlib.error) as exc:
+            msg = (
+                f"{path.name} is not a readable gzip file ({exc}); it is corrupt or truncated. "
+                "Download it again (coterminus data fetch)."
+            )
+            raise ArchiveError(msg) from exc
+    encoding = _decode(raw, path.name)
     try:
         df = pd.read_csv(
-            path, dtype=str, keep_default_na=False, na_values=[""], encoding="utf-8-sig"
+            io.BytesIO(raw), dtype=str, keep_default_na=False, na_values=[""], encoding=encoding
         )
     except pd.errors.EmptyDataError as exc:
         msg = f"{path.name} is empty; download it again."
         raise EmptyDataError(msg) from exc
+    except pd.errors.ParserError as exc:
+        msg = (
+            f"{path.name} is not a well-formed CSV ({exc}); it may be truncated or not a CSV. "
+            "Download it again (coterminus data fetch)."
+        )
+        raise ColumnError(msg) from exc
     if len(df) == 0:
         msg = f"{path.name} has a header but no rows; download it again."
         raise EmptyDataError(msg)
+    df.attrs["encoding"] = encoding
+    if encoding == "cp1252":
+        df.attrs["encoding_note"] = (
+            f"{path.name} is not UTF-8; it was read as Windows-1252 (cp1252/Latin-1). Names "
+            "with accents are right if the file came from Excel on Windows; convert it to "
+            "UTF-8 to silence this note."
+        )
     return df
+
+
+def _text_attrs(df: pd.DataFrame) -> dict[str, str]:
+    """The encoding (and, for a fallback, the note) recorded by :func:`_read_table`."""
+    return {k: df.attrs[k] for k in ("encoding", "encoding_note") if k in df.attrs}
 
 
 def read_lookup(
@@ -552,14 +621,16 @@ def read_lookup(
     if not cols:
         msg = (
             f"{path.name}: no ONS code columns (like LSOA11CD, CCG19CD, LTLA19CD) in "
-            f"{list(df.columns)}; is this a lookup file?"
+            f"{list(df.columns)}; is this a lookup file? Pass an ONS lookup CSV, e.g. "
+            "lookups/lsoa11_ccg19_stp19_lad19_utla19_en.csv (coterminus data fetch)."
         )
         raise ColumnError(msg)
     levels = [c.level for c in cols]
     if len(set(levels)) != len(levels):
         dupes = sorted({lv for lv in levels if levels.count(lv) > 1})
         msg = (
-            f"{path.name}: several code columns for level(s) {dupes} ({[c.column for c in cols]})."
+            f"{path.name}: several code columns for level(s) {dupes} ({[c.column for c in cols]}); "
+            "keep one code column per level (delete or rename the others)."
         )
         raise ColumnError(msg)
     vintages = {c.vintage for c in cols if c.level != "lsoa"}
@@ -580,12 +651,15 @@ def read_lookup(
     out = df[keep].rename(columns=rename)
     key = cols[0].level
     out = _filter_england(out, out[key], path.name, england_only)
-    _check_duplicates(out[key], path.name, "A lookup must list each area once.")
+    _check_duplicates(
+        out[key], path.name, "A lookup must list each area once; drop the repeated rows."
+    )
     missing = out[[c.level for c in cols]].isna().any(axis=1)
     if missing.any():
         msg = (
             f"{path.name}: {int(missing.sum())} row(s) with an empty code, e.g. "
-            f"{out.loc[missing, key].head(5).tolist()}; the lookup is incomplete."
+            f"{out.loc[missing, key].head(5).tolist()}; the lookup is incomplete. Use the "
+            "complete ONS lookup (coterminus data fetch) or fill in those codes."
         )
         raise ColumnError(msg)
     out = out.set_index(key)
@@ -593,6 +667,7 @@ def read_lookup(
         "levels": levels,
         "vintage": vintages.pop() if vintages else cols[0].vintage,
         "source": str(path),
+        **_text_attrs(df),
     }
     return out
 
@@ -668,23 +743,16 @@ def read_population(
         column = found[0]
     df = _filter_england(df, df[cc.column], path.name, england_only)
     codes = df[cc.column].astype(str)
-    _check_duplicates(codes, path.name, "Each area must appear once in a population file.")
+    _check_duplicates(
+        codes,
+        path.name,
+        "Each area must appear once in a population file; drop the repeated rows.",
+    )
     raw = df[column]
-    values = pd.to_numeric(raw.str.replace(",", "", regex=False), errors="coerce")
-    bad = values.isna() | (values < 0) | (values != np.floor(values))
-    if bad.any():
-        examples = ", ".join(
-            f"{c}={r!r}" for c, r in zip(codes[bad][:10], raw[bad][:10], strict=True)
-        )
-        msg = (
-            f"{path.name}: {int(bad.sum())} population value(s) missing, negative or not whole "
-            f"numbers in column {column!r}: {examples}. Fix or drop those rows; coterminus will "
-            "not guess populations."
-        )
-        raise PopulationError(msg)
-    out = pd.Series(values.to_numpy(dtype=np.int64), index=pd.Index(codes.to_numpy(), name="code"))
+    values = check_population_values(raw, codes, path.name, column)
+    out = pd.Series(values, index=pd.Index(codes.to_numpy(), name="code"))
     out.name = "population"
-    out.attrs = {"level": cc.level, "vintage": cc.vintage, "source": str(path)}
+    out.attrs = {"level": cc.level, "vintage": cc.vintage, "source": str(path), **_text_attrs(df)}
     return out
 
 

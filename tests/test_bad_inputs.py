@@ -1,0 +1,938 @@
+"""Bad inputs, as a hostile user would try them: each gives one typed error naming the fix, and
+leaves nothing half-written.
+
+Every case builds its inputs in ``tmp_path/"in"`` and, when it writes, targets ``tmp_path/"out"``
+(which may hold an older file that must survive). For each case the test asserts the error type,
+that the message names the fix (a pattern per case), and that no temporary ``.part`` file and no
+new output are left anywhere under ``tmp_path``. Cache cases heal rather than fail: they assert a
+:class:`~coterminus.errors.CacheWarning` naming what was done, and the correct result.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import os
+import signal
+import subprocess
+import sys
+import warnings
+import zipfile
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import geopandas as gpd
+import pandas as pd
+import pytest
+import shapely
+
+from coterminus import _atomic, _integrity, _parsed_cache
+from coterminus._atomic import atomic_path, atomic_write
+from coterminus._integrity import block_digest, verify_file
+from coterminus._validate import check_blocks, check_positive_totals
+from coterminus.doctor import doctor, raise_or_warn
+from coterminus.errors import (
+    ArchiveError,
+    CacheWarning,
+    ColumnError,
+    CRSError,
+    DuplicateCodeError,
+    EmptyDataError,
+    EncodingError,
+    LayerError,
+    LookupMismatchError,
+    ModifiedFileError,
+    OutputError,
+    OverlappingUnitsError,
+    ParameterError,
+    PopulationError,
+    VintageMismatchError,
+)
+from coterminus.io import read_boundaries, read_lookup, read_population
+from coterminus.overlap import area_overlap
+
+X0, Y0 = 430_000.0, 270_000.0  # near Coventry, in British National Grid metres
+LOOKUP_HEAD = "LSOA11CD,LSOA11NM,CCG19CD,CCG19NM,LAD19CD,LAD19NM\n"
+
+
+@dataclass(frozen=True)
+class Ctx:
+    """Folders of one case: inputs and outputs."""
+
+    inp: Path
+    out: Path
+
+
+def _layer(
+    codes: list[str],
+    *,
+    crs: int | None = 27700,
+    col: str = "LAD19CD",
+    x0: float = X0,
+    y0: float = Y0,
+    size: float = 1000.0,
+) -> gpd.GeoDataFrame:
+    return gpd.GeoDataFrame(
+        {col: codes, col.replace("CD", "NM"): [f"area {c}" for c in codes]},
+        geometry=[
+            shapely.box(x0 + i * size, y0, x0 + (i + 1) * size, y0 + size)
+            for i in range(len(codes))
+        ],
+        crs=crs,
+    )
+
+
+def _write_text(ctx: Ctx, name: str, text: str, encoding: str = "utf-8") -> Path:
+    p = ctx.inp / name
+    p.write_bytes(text.encode(encoding))
+    return p
+
+
+def _pop_file(ctx: Ctx, value: str) -> Path:
+    return _write_text(
+        ctx,
+        "pop.csv",
+        "LSOA11CD,LSOA11NM,POP_ALL_AGES_MID2019\n"
+        "E01000001,City of London 001A,1636\n"
+        f"E01000002,City of London 001B,{value}\n",
+    )
+
+
+def _geojson_without_crs(ctx: Ctx, x0: float, y0: float, size: float) -> Path:
+    """A GeoJSON with no ``crs`` member (GDAL then assumes WGS 84)."""
+    ring = [[x0, y0], [x0 + size, y0], [x0 + size, y0 + size], [x0, y0 + size], [x0, y0]]
+    doc = {
+        "type": "FeatureCollection",
+        "features": [
+            {
+                "type": "Feature",
+                "properties": {"LAD19CD": "E06000001", "LAD19NM": "Hartlepool"},
+                "geometry": {"type": "Polygon", "coordinates": [ring]},
+            }
+        ],
+    }
+    p = ctx.inp / "lad.geojson"
+    p.write_text(json.dumps(doc))
+    return p
+
+
+def _shapefile_without_prj(ctx: Ctx, gdf: gpd.GeoDataFrame) -> Path:
+    p = ctx.inp / "lad.shp"
+    with warnings.catch_warnings():  # geopandas warns that the file will have no CRS: the point
+        warnings.simplefilter("ignore", UserWarning)
+        gdf.to_file(p)
+    p.with_suffix(".prj").unlink(missing_ok=True)
+    return p
+
+
+# --- CRS -------------------------------------------------------------------------------------------
+def crs_bng_geojson_without_crs_member(ctx: Ctx) -> None:
+    read_boundaries(_geojson_without_crs(ctx, X0, Y0, 1000.0))
+
+
+def crs_shapefile_without_prj_in_metres(ctx: Ctx) -> None:
+    read_boundaries(_shapefile_without_prj(ctx, _layer(["E06000001"], crs=None)))
+
+
+def crs_shapefile_without_prj_in_degrees(ctx: Ctx) -> None:
+    read_boundaries(
+        _shapefile_without_prj(ctx, _layer(["E06000001"], crs=None, x0=-1.5, y0=52.4, size=0.01))
+    )
+
+
+def crs_no_crs_and_coordinates_of_nowhere(ctx: Ctx) -> None:
+    read_boundaries(_shapefile_without_prj(ctx, _layer(["E06000001"], crs=None, x0=5e6, y0=5e6)))
+
+
+def crs_bng_declared_for_degrees(ctx: Ctx) -> None:
+    p = ctx.inp / "lad.gpkg"
+    _layer(["E06000001"], x0=-1.5, y0=52.4, size=0.01).to_file(p)
+    read_boundaries(p)
+
+
+def crs_argument_contradicts_the_file(ctx: Ctx) -> None:
+    p = ctx.inp / "lad.gpkg"
+    _layer(["E06000001"]).to_file(p)
+    read_boundaries(p, crs=4326)
+
+
+def crs_area_overlap_in_degrees(ctx: Ctx) -> None:
+    g = _layer(["E06000001", "E06000002"]).to_crs(4326)
+    area_overlap(g, g)
+
+
+def crs_area_overlap_without_crs(ctx: Ctx) -> None:
+    g = _layer(["E06000001", "E06000002"], crs=None)
+    area_overlap(g, _layer(["E10000001"]))
+
+
+def crs_area_overlap_layers_in_two_crs(ctx: Ctx) -> None:
+    area_overlap(_layer(["E06000001"]), _layer(["E10000001"]).to_crs(3857))
+
+
+def crs_doctor_table_of_a_layer_without_crs(ctx: Ctx) -> None:
+    raise_or_warn(doctor(_layer(["E06000001", "E06000002"], crs=None)), "lad.gpkg")
+
+
+# --- geometry ----------------------------------------------------------------------------------------
+def geometry_overlap_hidden_by_an_equal_gap(ctx: Ctx) -> None:
+    """The issue's case: A and B overlap by 100,000 m², a gap of the same size elsewhere in the
+    target, so A + B = 2,000,000 m² against a union of 1,900,000 m² and per-target totals pass."""
+    a = shapely.box(X0, Y0, X0 + 1000, Y0 + 1000)  # 1,000,000 m²
+    b = shapely.box(X0 + 900, Y0, X0 + 1900, Y0 + 1000)  # 1,000,000 m², 100,000 m² over A
+    units = gpd.GeoDataFrame(geometry=[a, b], index=["E38000001", "E38000002"], crs=27700)
+    assert shapely.union(a, b).area == 1_900_000
+    target = gpd.GeoDataFrame(
+        geometry=[shapely.box(X0, Y0, X0 + 2000, Y0 + 1000)], index=["E10000001"], crs=27700
+    )
+    assert a.area + b.area == target.geometry.iloc[0].area  # the old per-target test passes
+    area_overlap(units, target)
+
+
+def geometry_units_overlap_in_doctor(ctx: Ctx) -> None:
+    g = gpd.GeoDataFrame(
+        geometry=[
+            shapely.box(X0, Y0, X0 + 1000, Y0 + 1000),
+            shapely.box(X0 + 500, Y0, X0 + 1500, Y0 + 1000),
+        ],
+        index=["E06000001", "E06000002"],
+        crs=27700,
+    )
+    raise_or_warn(doctor(g), "lad.gpkg")
+
+
+def geometry_empty_polygon(ctx: Ctx) -> None:
+    g = _layer(["E06000001", "E06000002"])
+    g.loc[1, "geometry"] = shapely.Polygon()
+    p = ctx.inp / "lad.gpkg"
+    g.to_file(p)
+    read_boundaries(p)
+
+
+def geometry_duplicate_codes(ctx: Ctx) -> None:
+    p = ctx.inp / "lad.gpkg"
+    _layer(["E06000001", "E06000001"]).to_file(p)
+    read_boundaries(p)
+
+
+def geometry_no_code_column(ctx: Ctx) -> None:
+    p = ctx.inp / "lad.gpkg"
+    _layer(["E06000001"]).rename(columns={"LAD19CD": "id", "LAD19NM": "label"}).to_file(p)
+    read_boundaries(p)
+
+
+def geometry_several_layers_none_chosen(ctx: Ctx) -> None:
+    p = ctx.inp / "two.gpkg"
+    _layer(["E06000001"]).to_file(p, layer="a")
+    _layer(["E06000002"]).to_file(p, layer="b")
+    read_boundaries(p)
+
+
+def geometry_overlap_tolerance_out_of_range(ctx: Ctx) -> None:
+    g = _layer(["E06000001"])
+    area_overlap(g, g, overlap_tolerance=2)
+
+
+# --- populations -------------------------------------------------------------------------------------
+def _population_case(value: str) -> Callable[[Ctx], None]:
+    def case(ctx: Ctx) -> None:
+        read_population(_pop_file(ctx, value))
+
+    return case
+
+
+def population_of_zero_for_a_whole_footprint(ctx: Ctx) -> None:
+    lsoa = pd.DataFrame({"stp": ["E54000018", "E54000018"], "population": [0, 0]})
+    check_positive_totals(lsoa.groupby("stp")["population"].sum(), "footprint")
+
+
+def population_duplicate_lsoa(ctx: Ctx) -> None:
+    read_population(_write_text(ctx, "pop.csv", "LSOA11CD,ALL_AGES\nE01000001,1\nE01000001,2\n"))
+
+
+def population_without_a_population_column(ctx: Ctx) -> None:
+    read_population(_write_text(ctx, "pop.csv", "LSOA11CD,PEOPLE\nE01000001,1\n"))
+
+
+def population_edited_after_publication(ctx: Ctx) -> None:
+    p = _pop_file(ctx, "1")
+    verify_file(
+        p,
+        "a138c7efcb2ebc5637454c850adeab6ff6c7b3fd845465adad73b21892ba3300",
+        dataset="lsoa-population-mid2019",
+    )
+
+
+# --- lookups -----------------------------------------------------------------------------------------
+def lookup_with_an_empty_code(ctx: Ctx) -> None:
+    read_lookup(_write_text(ctx, "lu.csv", LOOKUP_HEAD + "E01000001,a,,x,E09000001,City\n"))
+
+
+def lookup_mixing_vintages(ctx: Ctx) -> None:
+    read_lookup(
+        _write_text(ctx, "lu.csv", "LSOA11CD,CCG19CD,LAD20CD\nE01000001,E38000001,E09000001\n")
+    )
+
+
+def lookup_two_columns_for_one_level(ctx: Ctx) -> None:
+    read_lookup(
+        _write_text(ctx, "lu.csv", "LSOA11CD,LAD19CD,LTLA19CD\nE01000001,E09000001,E09000001\n")
+    )
+
+
+def lookup_that_is_not_a_lookup(ctx: Ctx) -> None:
+    read_lookup(_write_text(ctx, "lu.csv", "name,value\nx,1\n"))
+
+
+def lookup_listing_an_lsoa_twice(ctx: Ctx) -> None:
+    read_lookup(
+        _write_text(
+            ctx,
+            "lu.csv",
+            LOOKUP_HEAD
+            + "E01000001,a,E38000001,x,E09000001,C\nE01000001,a,E38000001,x,E09000001,C\n",
+        )
+    )
+
+
+UNIVERSE = [f"E01{i:06d}" for i in range(1, 11)]
+
+
+def lookup_missing_lsoas(ctx: Ctx) -> None:
+    rows = "".join(f"{c},n,E38000001,x,E09000001,C\n" for c in UNIVERSE[:-2])
+    lu = read_lookup(_write_text(ctx, "lu.csv", LOOKUP_HEAD + rows))
+    check_blocks(
+        lu.index, count=10, digest=block_digest(UNIVERSE), what="lu.csv", universe=UNIVERSE
+    )
+
+
+def population_with_an_lsoa_of_another_vintage(ctx: Ctx) -> None:
+    rows = "".join(f"{c},{i}\n" for i, c in enumerate([*UNIVERSE[:-1], "E01099999"]))
+    pop = read_population(_write_text(ctx, "pop.csv", "LSOA11CD,ALL_AGES\n" + rows))
+    check_blocks(pop.index, count=10, digest=block_digest(UNIVERSE), what="pop.csv")
+
+
+# --- text and encodings ------------------------------------------------------------------------------
+def text_utf16_lookup(ctx: Ctx) -> None:
+    read_lookup(
+        _write_text(ctx, "lu.csv", LOOKUP_HEAD + "E01000001,a,E38000001,x,E09000001,C\n", "utf-16")
+    )
+
+
+def text_neither_utf8_nor_cp1252(ctx: Ctx) -> None:
+    p = ctx.inp / "lu.csv"
+    p.write_bytes(LOOKUP_HEAD.encode() + b"E01000001,\x81\x8d,E38000001,x,E09000001,C\n")
+    read_lookup(p)
+
+
+def text_binary_file_named_csv(ctx: Ctx) -> None:
+    p = ctx.inp / "pop.csv"
+    p.write_bytes(b"PK\x03\x04\x00\x00\x00binary")
+    read_population(p)
+
+
+def text_malformed_csv(ctx: Ctx) -> None:
+    read_lookup(_write_text(ctx, "lu.csv", 'LSOA11CD,CCG19CD\n"E01000001,E38000001\n'))
+
+
+def text_empty_file(ctx: Ctx) -> None:
+    read_lookup(_write_text(ctx, "lu.csv", ""))
+
+
+def text_header_only(ctx: Ctx) -> None:
+    read_lookup(_write_text(ctx, "lu.csv", LOOKUP_HEAD))
+
+
+# --- files and archives ------------------------------------------------------------------------------
+def _zip(ctx: Ctx, members: dict[str, bytes]) -> Path:
+    p = ctx.inp / "lad.zip"
+    with zipfile.ZipFile(p, "w") as zf:
+        for name, data in members.items():
+            zf.writestr(name, data)
+    return p
+
+
+def _shapefile_members(ctx: Ctx) -> dict[str, bytes]:
+    work = ctx.inp / "shp"
+    work.mkdir()
+    _layer(["E06000001"]).to_file(work / "lad.shp")
+    return {p.name: p.read_bytes() for p in work.iterdir()}
+
+
+def archive_truncated_zip(ctx: Ctx) -> None:
+    p = _zip(ctx, _shapefile_members(ctx))
+    data = p.read_bytes()
+    p.write_bytes(data[: len(data) // 2])
+    read_boundaries(p)
+
+
+def archive_zip_slip(ctx: Ctx) -> None:
+    read_boundaries(_zip(ctx, {"../../evil.shp": b"x"}))
+
+
+def archive_zip_without_boundaries(ctx: Ctx) -> None:
+    read_boundaries(_zip(ctx, {"readme.txt": b"hello"}))
+
+
+def archive_zip_with_two_boundary_files(ctx: Ctx) -> None:
+    members = _shapefile_members(ctx)
+    members["other.geojson"] = b"{}"
+    read_boundaries(_zip(ctx, members))
+
+
+def archive_truncated_gzip_lookup(ctx: Ctx) -> None:
+    p = ctx.inp / "lu.csv.gz"
+    data = gzip.compress((LOOKUP_HEAD + "E01000001,a,E38000001,x,E09000001,C\n" * 200).encode())
+    p.write_bytes(data[: len(data) // 2])
+    read_lookup(p)
+
+
+def file_missing(ctx: Ctx) -> None:
+    read_population(ctx.inp / "nope.csv")
+
+
+def file_of_zero_bytes(ctx: Ctx) -> None:
+    p = ctx.inp / "lad.gpkg"
+    p.write_bytes(b"")
+    read_boundaries(p)
+
+
+def file_that_is_not_a_geopackage(ctx: Ctx) -> None:
+    p = ctx.inp / "lad.gpkg"
+    p.write_text("this is not SQLite")
+    read_boundaries(p)
+
+
+# --- output paths ------------------------------------------------------------------------------------
+def output_existing_folder(ctx: Ctx) -> None:
+    (ctx.out / "map.html").mkdir()
+    atomic_write(ctx.out / "map.html", lambda p: p.write_text("x"), suffixes=(".html",))
+
+
+def output_missing_folder(ctx: Ctx) -> None:
+    atomic_write(ctx.out / "no" / "such" / "map.html", lambda p: p.write_text("x"))
+
+
+def output_under_a_regular_file(ctx: Ctx) -> None:
+    atomic_write(ctx.out / "old.txt" / "map.html", lambda p: p.write_text("x"))
+
+
+def output_unknown_suffix(ctx: Ctx) -> None:
+    atomic_write(ctx.out / "map.docx", lambda p: p.write_text("x"), suffixes=(".html", ".png"))
+
+
+def output_symlink(ctx: Ctx) -> None:
+    (ctx.out / "link.html").symlink_to(ctx.out / "old.txt")
+    atomic_write(ctx.out / "link.html", lambda p: p.write_text("x"))
+
+
+def output_dangling_symlink(ctx: Ctx) -> None:
+    (ctx.out / "link.html").symlink_to(ctx.out / "elsewhere.html")
+    atomic_write(ctx.out / "link.html", lambda p: p.write_text("x"))
+
+
+def output_disk_full_while_writing(ctx: Ctx) -> None:
+    def write(p: Path) -> None:
+        p.write_bytes(b"x" * 1000)
+        raise OSError(28, "No space left on device")
+
+    atomic_write(ctx.out / "old.txt", write)
+
+
+def output_disk_full_writing_parquet(ctx: Ctx) -> None:
+    frame = pd.DataFrame({"a": range(1000)})
+
+    def write(p: Path) -> None:
+        frame.to_parquet(p)
+        raise OSError(122, "Disk quota exceeded")
+
+    atomic_write(ctx.out / "plan.parquet", write)
+
+
+def output_temporary_file_refused(ctx: Ctx) -> None:
+    ro = ctx.out
+    old = _atomic.tempfile.mkstemp
+    try:
+        _atomic.tempfile.mkstemp = _refuse  # type: ignore[assignment]
+        atomic_write(ro / "map.html", lambda p: p.write_text("x"))
+    finally:
+        _atomic.tempfile.mkstemp = old  # type: ignore[assignment]
+
+
+def _refuse(**kwargs: object) -> tuple[int, str]:
+    raise PermissionError(13, "Permission denied")
+
+
+def output_read_only_folder(ctx: Ctx) -> None:
+    old = _atomic.os.access
+    try:
+        _atomic.os.access = lambda p, mode: Path(p) != ctx.out  # type: ignore[assignment]
+        atomic_write(ctx.out / "map.html", lambda p: p.write_text("x"))
+    finally:
+        _atomic.os.access = old  # type: ignore[assignment]
+
+
+def output_writer_interrupted(ctx: Ctx) -> None:
+    with atomic_path(ctx.out / "old.txt") as tmp:
+        tmp.write_text("half")
+        raise KeyboardInterrupt
+
+
+Case = tuple[Callable[[Ctx], None], type[BaseException], str]
+
+CASES: dict[str, Case] = {
+    # CRS
+    "crs-bng-geojson-without-crs-member": (
+        crs_bng_geojson_without_crs_member,
+        CRSError,
+        r"look like British National Grid metres \(EPSG:27700\); pass crs=27700 to override",
+    ),
+    "crs-shp-without-prj-metres": (
+        crs_shapefile_without_prj_in_metres,
+        CRSError,
+        r"look like British National Grid metres \(EPSG:27700\); pass crs=27700 if so",
+    ),
+    "crs-shp-without-prj-degrees": (
+        crs_shapefile_without_prj_in_degrees,
+        CRSError,
+        r"look like longitude/latitude degrees \(EPSG:4326\); pass crs=4326 if so",
+    ),
+    "crs-none-and-unrecognisable": (
+        crs_no_crs_and_coordinates_of_nowhere,
+        CRSError,
+        r"neither like British National Grid metres nor like degrees; pass crs=",
+    ),
+    "crs-bng-declared-for-degrees": (
+        crs_bng_declared_for_degrees,
+        CRSError,
+        r"EPSG:27700, but its coordinates .* look like longitude/latitude degrees \(EPSG:4326\); pass crs=4326",
+    ),
+    "crs-argument-contradicts-file": (
+        crs_argument_contradicts_the_file,
+        CRSError,
+        r"declares CRS EPSG:27700 but crs=4326 was passed; drop crs=",
+    ),
+    "crs-area-overlap-degrees": (
+        crs_area_overlap_in_degrees,
+        CRSError,
+        r"EPSG:4326 \(degrees\), so areas would be wrong; reproject with `units.to_crs\(27700\)`",
+    ),
+    "crs-area-overlap-missing": (
+        crs_area_overlap_without_crs,
+        CRSError,
+        r"units have no CRS, so areas would be meaningless \(the coordinates look like British National Grid metres \(EPSG:27700\)\); set it, e.g. `units.set_crs\(27700\)`",
+    ),
+    "crs-area-overlap-two-crs": (
+        crs_area_overlap_layers_in_two_crs,
+        CRSError,
+        r"reproject both with `.to_crs\(27700\)`",
+    ),
+    "crs-doctor-missing": (
+        crs_doctor_table_of_a_layer_without_crs,
+        CRSError,
+        r"missing_crs: .* Fix: set the CRS .*set_crs\(27700\)",
+    ),
+    # geometry
+    "geometry-overlap-hidden-by-gap": (
+        geometry_overlap_hidden_by_an_equal_gap,
+        OverlappingUnitsError,
+        r"1 pair\(s\) share more than 0.0001 of the smaller unit: E38000001 and E38000002 \(100,000 m²\)\. .*use a layer of a single level and vintage",
+    ),
+    "geometry-overlap-doctor": (
+        geometry_units_overlap_in_doctor,
+        OverlappingUnitsError,
+        r"E06000001/E06000002 \(0.5 km²\)\. Fix: units of one level must not overlap",
+    ),
+    "geometry-empty": (
+        geometry_empty_polygon,
+        EmptyDataError,
+        r"with no geometry, e\.g\. \['E06000002'\]; the file is incomplete\. Download it again or drop those rows",
+    ),
+    "geometry-duplicate-codes": (
+        geometry_duplicate_codes,
+        DuplicateCodeError,
+        r"E06000001\. .*dissolve them first",
+    ),
+    "geometry-no-code-column": (geometry_no_code_column, ColumnError, r"Pass code_col='<column>'"),
+    "geometry-several-layers": (
+        geometry_several_layers_none_chosen,
+        LayerError,
+        r"has 2 layers \['a', 'b'\]; pass layer= to choose one",
+    ),
+    "geometry-bad-overlap-tolerance": (
+        geometry_overlap_tolerance_out_of_range,
+        ParameterError,
+        r"overlap_tolerance=2 must be in \[0, 1\)",
+    ),
+    # populations
+    "population-inf": (
+        _population_case("inf"),
+        PopulationError,
+        r"E01000002='inf' \(infinite\)\. Every value must be a whole number of people from 0 to 99,999,999\. Fix or drop those rows",
+    ),
+    "population-minus-inf": (
+        _population_case("-inf"),
+        PopulationError,
+        r"E01000002='-inf' \(infinite\)\..*Fix or drop those rows",
+    ),
+    "population-1e30": (
+        _population_case("1e30"),
+        PopulationError,
+        r"E01000002='1e30' \(not below 100,000,000\)\..*Fix or drop those rows",
+    ),
+    "population-at-the-bound": (
+        _population_case("100000000"),
+        PopulationError,
+        r"E01000002='100000000' \(not below 100,000,000\)",
+    ),
+    "population-negative": (
+        _population_case("-1"),
+        PopulationError,
+        r"E01000002='-1' \(negative\)\..*coterminus data fetch",
+    ),
+    "population-fraction": (
+        _population_case("1.5"),
+        PopulationError,
+        r"E01000002='1.5' \(not a whole number\)\..*Fix or drop those rows",
+    ),
+    "population-nan": (
+        _population_case("NaN"),
+        PopulationError,
+        r"E01000002='NaN' \(not a number\)\..*Fix or drop those rows",
+    ),
+    "population-text": (
+        _population_case("lots"),
+        PopulationError,
+        r"E01000002='lots' \(not a number\)\..*Fix or drop those rows",
+    ),
+    "population-missing": (
+        _population_case(""),
+        PopulationError,
+        r"E01000002=.* \(missing\)\..*Fix or drop those rows",
+    ),
+    "population-zero-footprint": (
+        population_of_zero_for_a_whole_footprint,
+        PopulationError,
+        r"1 footprint\(s\) have a population of 0: E54000018, so every share .*check it \(coterminus data verify\)",
+    ),
+    "population-duplicate": (
+        population_duplicate_lsoa,
+        DuplicateCodeError,
+        r"E01000001\. Each area must appear once in a population file; drop the repeated rows",
+    ),
+    "population-no-column": (population_without_a_population_column, ColumnError, r"pass column="),
+    "population-edited-after-publication": (
+        population_edited_after_publication,
+        ModifiedFileError,
+        r"pop.csv has been modified: .*`coterminus data fetch lsoa-population-mid2019`.*--trust-modified",
+    ),
+    # lookups
+    "lookup-empty-code": (
+        lookup_with_an_empty_code,
+        ColumnError,
+        r"empty code, e\.g\. \['E01000001'\]; the lookup is incomplete\. Use the complete ONS lookup \(coterminus data fetch\)",
+    ),
+    "lookup-mixed-vintages": (
+        lookup_mixing_vintages,
+        VintageMismatchError,
+        r"mixes vintages \[2019, 2020\].*use a lookup of a single vintage",
+    ),
+    "lookup-two-columns-one-level": (
+        lookup_two_columns_for_one_level,
+        ColumnError,
+        r"several code columns for level\(s\) \['ltla'\].*keep one code column per level",
+    ),
+    "lookup-not-a-lookup": (
+        lookup_that_is_not_a_lookup,
+        ColumnError,
+        r"is this a lookup file\? Pass an ONS lookup CSV",
+    ),
+    "lookup-missing-lsoas": (
+        lookup_missing_lsoas,
+        LookupMismatchError,
+        r"lu.csv does not hold the 10 LSOAs of its vintage \(it has 8\): 2 missing \(E01000009, E01000010\), 0 extra; use the complete ONS file \(coterminus data fetch\)",
+    ),
+    "population-foreign-lsoa": (
+        population_with_an_lsoa_of_another_vintage,
+        LookupMismatchError,
+        r"or its codes differ .*; use the complete ONS file \(coterminus data fetch\)",
+    ),
+    "lookup-duplicate-lsoa": (
+        lookup_listing_an_lsoa_twice,
+        DuplicateCodeError,
+        r"E01000001\. A lookup must list each area once; drop the repeated rows",
+    ),
+    # text
+    "text-utf16": (
+        text_utf16_lookup,
+        EncodingError,
+        r"looks like UTF-16 .* convert it from UTF-16 to UTF-8 \(`iconv -f UTF-16 -t UTF-8",
+    ),
+    "text-neither-utf8-nor-cp1252": (
+        text_neither_utf8_nor_cp1252,
+        EncodingError,
+        r"neither UTF-8 nor Windows-1252/Latin-1 text \(byte 0x81 .* line 2\)\. .*convert it to UTF-8",
+    ),
+    "text-binary-named-csv": (
+        text_binary_file_named_csv,
+        EncodingError,
+        r"check that it is a lookup or population CSV at all",
+    ),
+    "text-malformed-csv": (
+        text_malformed_csv,
+        ColumnError,
+        r"not a well-formed CSV .*Download it again \(coterminus data fetch\)",
+    ),
+    "text-empty-file": (text_empty_file, EmptyDataError, r"lu.csv is empty; download it again"),
+    "text-header-only": (
+        text_header_only,
+        EmptyDataError,
+        r"has a header but no rows; download it again",
+    ),
+    # files and archives
+    "archive-truncated-zip": (
+        archive_truncated_zip,
+        ArchiveError,
+        r"corrupt or truncated\. Download it again \(coterminus data fetch\)",
+    ),
+    "archive-zip-slip": (
+        archive_zip_slip,
+        ArchiveError,
+        r"zip-slip.*Obtain the file from ONS again",
+    ),
+    "archive-no-boundary-file": (
+        archive_zip_without_boundaries,
+        ArchiveError,
+        r"not a boundary download\. Download it again \(coterminus data fetch\) or pass the boundary file itself",
+    ),
+    "archive-two-boundary-files": (
+        archive_zip_with_two_boundary_files,
+        ArchiveError,
+        r"pass member= to choose one",
+    ),
+    "archive-truncated-gzip": (
+        archive_truncated_gzip_lookup,
+        ArchiveError,
+        r"not a readable gzip file .*Download it again \(coterminus data fetch\)",
+    ),
+    "file-missing": (
+        file_missing,
+        FileNotFoundError,
+        r"check the path or the data directory \(COTERMINUS_DATA_DIR\)",
+    ),
+    "file-zero-bytes": (
+        file_of_zero_bytes,
+        EmptyDataError,
+        r"empty file \(0 bytes\); download it again",
+    ),
+    "file-not-a-geopackage": (
+        file_that_is_not_a_geopackage,
+        LayerError,
+        r"GDAL cannot read this file .*Download it again \(coterminus data fetch\)",
+    ),
+    # output paths and signals
+    "output-existing-folder": (
+        output_existing_folder,
+        OutputError,
+        r"it is a folder; give a file name inside it, e\.g\. --out .*map\.html/output\.html",
+    ),
+    "output-missing-folder": (
+        output_missing_folder,
+        OutputError,
+        r"does not exist; create it first \(mkdir -p .*no/such\)",
+    ),
+    "output-under-a-file": (
+        output_under_a_regular_file,
+        OutputError,
+        r"old.txt does not exist; create it first",
+    ),
+    "output-unknown-suffix": (
+        output_unknown_suffix,
+        OutputError,
+        r"unknown format '\.docx'; use one of \.html, \.png",
+    ),
+    "output-symlink": (
+        output_symlink,
+        OutputError,
+        r"it is a symbolic link \(to .*old\.txt\); .*Pass the real path \(--out .*old\.txt\) or remove the link first",
+    ),
+    "output-dangling-symlink": (
+        output_dangling_symlink,
+        OutputError,
+        r"symbolic link \(to .*elsewhere\.html\).*remove the link first",
+    ),
+    "output-disk-full": (
+        output_disk_full_while_writing,
+        OutputError,
+        r"no space left on the device; nothing was written\. Free space in .* or choose another --out",
+    ),
+    "output-quota-parquet": (
+        output_disk_full_writing_parquet,
+        OutputError,
+        r"disk quota exceeded; nothing was written\. Free space",
+    ),
+    "output-temporary-file-refused": (
+        output_temporary_file_refused,
+        OutputError,
+        r"Permission denied; choose another --out",
+    ),
+    "output-read-only-folder": (
+        output_read_only_folder,
+        OutputError,
+        r"is read-only; choose another --out",
+    ),
+    "output-interrupted": (output_writer_interrupted, KeyboardInterrupt, r"^$"),
+}
+
+
+def _snapshot(root: Path) -> set[str]:
+    return {str(p.relative_to(root)) for p in root.rglob("*") if not p.is_dir() or p.is_symlink()}
+
+
+@pytest.mark.parametrize("name", list(CASES))
+def test_bad_input(name: str, tmp_path: Path) -> None:
+    func, error, fix = CASES[name]
+    ctx = Ctx(tmp_path / "in", tmp_path / "out")
+    ctx.inp.mkdir()
+    ctx.out.mkdir()
+    (ctx.out / "old.txt").write_text("an older output that must survive")
+    before = {s: signal.getsignal(s) for s in _atomic._SIGNALS}
+    with pytest.raises(error, match=fix) as info:
+        func(ctx)
+    assert {s: signal.getsignal(s) for s in _atomic._SIGNALS} == before  # handlers restored
+    if error is not KeyboardInterrupt:
+        assert len(fix) > 10  # every message names its fix
+        assert "Traceback" not in str(info.value)
+    # nothing half-written: no temporary file anywhere, the old output intact, no new output
+    assert not [p for p in tmp_path.rglob("*") if p.name.endswith(".part")]
+    assert (ctx.out / "old.txt").read_text() == "an older output that must survive"
+    new = {p for p in _snapshot(ctx.out) if p != "old.txt"}
+    made_by_case = {"link.html"} if "symlink" in name else set()
+    assert new == made_by_case
+
+
+def test_there_are_at_least_sixty_cases() -> None:
+    assert len(CASES) >= 60
+
+
+# --- cases that heal instead of failing --------------------------------------------------------------
+@pytest.fixture
+def lad_source(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.setenv("COTERMINUS_CACHE_DIR", str(tmp_path / "cache"))
+    _parsed_cache._warned_roots.clear()
+    p = tmp_path / "lad.gpkg"
+    _layer(["E06000001", "E06000002"]).to_file(p)
+    return p
+
+
+@pytest.mark.parametrize(
+    "damage", ["truncated-parquet", "corrupt-json", "empty-json", "parquet-is-text"]
+)
+def test_bad_cache_entry_heals_with_one_warning(
+    lad_source: Path, tmp_path: Path, damage: str
+) -> None:
+    _parsed_cache.cached_boundaries(lad_source, None, "ltla", use_cache=True)
+    root = tmp_path / "cache" / "parsed"
+    (parquet,) = root.glob("*.parquet")
+    (sidecar,) = root.glob("*.json")
+    if damage == "truncated-parquet":
+        parquet.write_bytes(parquet.read_bytes()[:100])
+    elif damage == "corrupt-json":
+        sidecar.write_text("{")
+    elif damage == "empty-json":
+        sidecar.write_text("")
+    else:
+        parquet.write_text("hello")
+    with pytest.warns(
+        CacheWarning, match=r"was discarded because .*; rebuilt it from the source\.$"
+    ):
+        got = _parsed_cache.cached_boundaries(lad_source, None, "ltla", use_cache=True)
+    assert list(got.index) == ["E06000001", "E06000002"]
+    assert not [p for p in tmp_path.rglob("*") if p.name.endswith(".part")]
+
+
+def test_stale_cache_from_another_source_is_never_used(lad_source: Path, tmp_path: Path) -> None:
+    """A parsed entry keyed by another file's content cannot be picked up for this file: the
+    key is this file's full SHA-256, so after an edit the old entry is simply not found."""
+    first = _parsed_cache.cached_boundaries(lad_source, None, "ltla", use_cache=True)
+    _layer(["E06000003", "E06000004", "E06000005"]).to_file(lad_source)  # same path, new content
+    second = _parsed_cache.cached_boundaries(lad_source, None, "ltla", use_cache=True)
+    assert list(first.index) == ["E06000001", "E06000002"]
+    assert list(second.index) == ["E06000003", "E06000004", "E06000005"]
+
+
+def test_cp1252_lookup_is_read_with_a_note(tmp_path: Path) -> None:
+    p = tmp_path / "lu.csv"
+    p.write_bytes(
+        (
+            LOOKUP_HEAD + "E01000001,Ynys Môn 001A,E38000001,x,E09000001,Bro Morgannwg – Vale\n"
+        ).encode("cp1252")
+    )
+    lu = read_lookup(p)
+    assert lu.loc["E01000001", "lsoa_name"] == "Ynys Môn 001A"
+    assert lu.loc["E01000001", "ltla_name"] == "Bro Morgannwg – Vale"
+    assert lu.attrs["encoding"] == "cp1252"
+    assert "read as Windows-1252" in lu.attrs["encoding_note"]
+
+
+@pytest.mark.parametrize("encoding", ["utf-8", "utf-8-sig"])
+def test_utf8_with_and_without_bom_is_read_without_a_note(tmp_path: Path, encoding: str) -> None:
+    p = tmp_path / "pop.csv"
+    p.write_bytes("LSOA11CD,LSOA11NM,ALL_AGES\nE01000001,Ynys Môn 001A,1636\n".encode(encoding))
+    pop = read_population(p)
+    assert int(pop["E01000001"]) == 1636
+    assert pop.attrs["encoding"] == encoding
+    assert "encoding_note" not in pop.attrs
+
+
+def test_crs_given_for_a_bng_geojson_without_crs_member_reads_in_metres(tmp_path: Path) -> None:
+    ctx = Ctx(tmp_path, tmp_path)
+    gdf = read_boundaries(_geojson_without_crs(ctx, X0, Y0, 1000.0), crs=27700)
+    assert gdf.crs.to_epsg() == 27700
+    assert float(gdf.area.iloc[0]) == 1_000_000.0
+
+
+# --- signals: a process killed mid-write leaves nothing ---------------------------------------------
+_CHILD = """
+import sys, time
+import pandas as pd
+from pathlib import Path
+from coterminus._atomic import atomic_path
+with atomic_path(Path(sys.argv[1]), suffixes=(".parquet",)) as tmp:
+    pd.DataFrame({"a": range(100_000)}).to_parquet(tmp)
+    print("writing", flush=True)
+    for _ in range(600):  # short sleeps: a signal caught by another thread is handled at once
+        time.sleep(0.1)
+"""
+
+
+@pytest.mark.parametrize("signame", ["SIGINT", "SIGTERM", "SIGHUP"])
+def test_signal_during_a_parquet_write_leaves_nothing(tmp_path: Path, signame: str) -> None:
+    target = tmp_path / "plan.parquet"
+    target.write_text("old plan")
+    env = {**os.environ, "PYTHONPATH": str(Path(_atomic.__file__).parents[1])}
+    with subprocess.Popen(
+        [sys.executable, "-c", _CHILD, str(target)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+        env=env,
+    ) as child:
+        try:
+            assert child.stdout is not None
+            assert child.stdout.readline().strip() == "writing"
+            assert len(list(tmp_path.glob(".plan.parquet.*.part"))) == 1
+            child.send_signal(getattr(signal, signame))
+            assert child.wait(timeout=30) == -getattr(signal, signame)
+        finally:
+            if child.poll() is None:
+                child.kill()
+                child.wait()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["plan.parquet"]
+    assert target.read_text() == "old plan"
+
+
+def test_integrity_state_is_clean_after_these_tests() -> None:
+    _integrity.reset()
+    assert _integrity.modified_files() == {}
