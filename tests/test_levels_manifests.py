@@ -19,6 +19,7 @@ from coterminus.errors import (
     ParameterError,
     ScenarioError,
     UnknownAreaError,
+    VintageMismatchError,
 )
 from coterminus.levels import describe_code, normalise_level
 from coterminus.manifest import builtin_vintages, manifest_text, read_manifest
@@ -201,7 +202,7 @@ def test_2022_geography_loads_and_coventry_and_warwickshire_is_coterminous(data_
 
 def test_a_code_of_another_vintage_says_what_it_became(data_dir: Path) -> None:
     geo21 = ct.load(2021, data_dir=data_dir)
-    with pytest.raises(ct.VintageMismatchError, match=r"05A is a 2019/2020 CCG code.*part of NHS Coventry and Warwickshire CCG \(E38000251\)"):
+    with pytest.raises(VintageMismatchError, match=r"05A is a 2019/2020 CCG code.*part of NHS Coventry and Warwickshire CCG \(E38000251\)"):
         assess(geo21, ["05A"])
     with pytest.raises(UnknownAreaError, match="covers England only"):
         geo21.code("W06000015")

@@ -35,6 +35,7 @@ import logging
 import os
 import threading
 import warnings
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -125,8 +126,75 @@ def _read_entry(target: Path, meta: Path, expected: dict[str, Any]) -> gpd.GeoDa
     return gdf
 
 
+def cached_layer(
+    key: str,
+    expected: dict[str, Any],
+    build: Callable[[], gpd.GeoDataFrame],
+    *,
+    what: str,
+) -> gpd.GeoDataFrame:
+    """A parsed layer from the cache entry ``key``, or ``build()`` it and store it.
+
+    ``expected`` holds the key fields the entry's sidecar must repeat; an entry that is
+    unreadable or describes something else is deleted and rebuilt with a :class:`CacheWarning`;
+    a cache that cannot be written only costs speed (one warning per folder).
+    """
+    root = cache_root()
+    target, meta = root / f"{key}.parquet", root / f"{key}.json"
+    rebuilt_because: str | None = None
+    if target.exists() or meta.exists():
+        if target.exists() and meta.exists():
+            try:
+                return _read_entry(target, meta, expected)
+            except ValueError as exc:
+                rebuilt_because = str(exc)
+        else:
+            rebuilt_because = "it is incomplete (parquet or sidecar missing)"
+    gdf = build()
+    reason = _writable(root)
+    if reason is not None:
+        _warn_once(
+            root,
+            f"the parsed-layer cache {root} cannot be written ({reason}); loading without it "
+            "(slower). Set COTERMINUS_CACHE_DIR to a writable folder to cache parsed layers.",
+        )
+        return gdf
+    if rebuilt_because is not None:
+        for stale in (target, meta):
+            try:
+                stale.unlink(missing_ok=True)
+            except OSError as exc:
+                log.info("could not delete cache file %s: %s", stale, exc)
+        warnings.warn(
+            f"parsed-layer cache entry {target.name} for {what} was discarded because "
+            f"{rebuilt_because}; rebuilt it from the source.",
+            CacheWarning,
+            stacklevel=3,
+        )
+    sidecar = {**expected, "source": what, "rows": len(gdf), "attrs": gdf.attrs}
+    try:
+        atomic_write(target, gdf.to_parquet)
+        atomic_write(meta, lambda p: p.write_text(json.dumps(sidecar), encoding="utf-8"))
+    except (OSError, CoterminusError) as exc:  # a cache that cannot be written only costs speed
+        for partial in (target, meta):
+            with contextlib.suppress(OSError):
+                partial.unlink(missing_ok=True)
+        _warn_once(
+            root,
+            f"could not write the parsed-layer cache {root} ({exc}); loading without it "
+            "(slower). Set COTERMINUS_CACHE_DIR to a writable folder with free space.",
+        )
+    return gdf
+
+
 def cached_boundaries(
-    path: Path, layer: str | None, level: str, *, use_cache: bool, repair: bool = False
+    path: Path,
+    layer: str | None,
+    level: str | None,
+    *,
+    use_cache: bool,
+    repair: bool = False,
+    code_col: str | None = None,
 ) -> gpd.GeoDataFrame:
     """Read a boundary layer through the parsed-layer cache (GeoParquet + JSON sidecar).
 
@@ -136,8 +204,10 @@ def cached_boundaries(
         The source file (GeoPackage, shapefile zip, GeoJSON...).
     layer : str or None
         Layer of a multi-layer source.
-    level : str
+    level : str or None
         Level whose code column to use (:func:`coterminus.io.read_boundaries`).
+    code_col : str, optional
+        The code column itself, when the manifest names it (part of the key).
     use_cache : bool
         ``False`` reads the source every time and touches no cache.
     repair : bool, default False
@@ -163,62 +233,22 @@ def cached_boundaries(
     """
     path = Path(path)
     if not use_cache:
-        return read_boundaries(path, layer=layer, level=level, repair=repair)
+        return read_boundaries(path, layer=layer, level=level, code_col=code_col, repair=repair)
     sha = file_sha256(path)
     expected = {
         "format": CACHE_FORMAT,
         "source_sha256": sha,
         "layer": layer,
-        "level": level,
+        "level": code_col or level,
         "repair": bool(repair),
     }
-    root = cache_root()
-    key = entry_key(sha, layer, level, repair)
-    target, meta = root / f"{key}.parquet", root / f"{key}.json"
-    rebuilt_because: str | None = None
-    if target.exists() or meta.exists():
-        if target.exists() and meta.exists():
-            try:
-                return _read_entry(target, meta, expected)
-            except ValueError as exc:
-                rebuilt_because = str(exc)
-        else:
-            rebuilt_because = "it is incomplete (parquet or sidecar missing)"
-    gdf = read_boundaries(path, layer=layer, level=level, repair=repair)
-    reason = _writable(root)
-    if reason is not None:
-        _warn_once(
-            root,
-            f"the parsed-layer cache {root} cannot be written ({reason}); loading without it "
-            "(slower). Set COTERMINUS_CACHE_DIR to a writable folder to cache parsed layers.",
-        )
-        return gdf
-    if rebuilt_because is not None:
-        for stale in (target, meta):
-            try:
-                stale.unlink(missing_ok=True)
-            except OSError as exc:
-                log.info("could not delete cache file %s: %s", stale, exc)
-        warnings.warn(
-            f"parsed-layer cache entry {target.name} for {path.name} was discarded because "
-            f"{rebuilt_because}; rebuilt it from the source.",
-            CacheWarning,
-            stacklevel=2,
-        )
-    sidecar = {**expected, "source": str(path), "rows": len(gdf), "attrs": gdf.attrs}
-    try:
-        atomic_write(target, gdf.to_parquet)
-        atomic_write(meta, lambda p: p.write_text(json.dumps(sidecar), encoding="utf-8"))
-    except (OSError, CoterminusError) as exc:  # a cache that cannot be written only costs speed
-        for partial in (target, meta):
-            with contextlib.suppress(OSError):
-                partial.unlink(missing_ok=True)
-        _warn_once(
-            root,
-            f"could not write the parsed-layer cache {root} ({exc}); loading without it "
-            "(slower). Set COTERMINUS_CACHE_DIR to a writable folder with free space.",
-        )
-    return gdf
+    key = entry_key(sha, layer, str(code_col or level or "auto"), repair)
+    return cached_layer(
+        key,
+        expected,
+        lambda: read_boundaries(path, layer=layer, level=level, code_col=code_col, repair=repair),
+        what=path.name,
+    )
 
 
 #: Same name and signature as the function it replaces in :mod:`coterminus.geography`.

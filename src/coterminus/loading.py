@@ -22,7 +22,6 @@ Examples
 from __future__ import annotations
 
 import hashlib
-import json
 import logging
 from pathlib import Path
 from typing import Any
@@ -32,8 +31,9 @@ import pandas as pd
 import shapely
 
 from . import datasets
-from ._atomic import atomic_write
-from .errors import CacheError, ColumnError, DataDirError, LookupMismatchError, ManifestError
+from ._integrity import block_digest, verify_file
+from ._parsed_cache import CACHE_FORMAT, cached_boundaries, cached_layer
+from .errors import ColumnError, DataDirError, LookupMismatchError, ManifestError
 from .io import read_boundaries, read_population
 from .manifest import Manifest, Source
 
@@ -50,21 +50,6 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-_CACHE_FORMAT = 3  # bump when the parsed-layer layout changes
-
-
-def block_digest(codes: Any) -> str:
-    """SHA-256 of the sorted, newline-joined block codes: a fingerprint of a block universe.
-
-    Examples
-    --------
-    >>> block_digest(["b", "a"]) == block_digest(["a", "b"])
-    True
-    """
-    text = "\n".join(sorted(str(c) for c in codes))
-    return hashlib.sha256(text.encode()).hexdigest()
-
-
 def locate_source(
     source: Source, manifest: Manifest, data_dir: Path | None
 ) -> tuple[Path, str | None]:
@@ -79,10 +64,16 @@ def locate_source(
         The file is in neither place (the message says where it looked and what to do).
     """
     if source.dataset:
+        ds = datasets.get(source.dataset)
         if source.layer:
-            return datasets.locate(source.dataset, data_dir=data_dir), source.layer
-        path, layer = datasets.locate_layer(source.dataset, data_dir=data_dir)
-        return Path(path), layer
+            path, layer = Path(datasets.locate(source.dataset, data_dir=data_dir)), source.layer
+        else:
+            found, layer = datasets.locate_layer(source.dataset, data_dir=data_dir)
+            path = Path(found)
+        pinned = source.sha256 or ds.sha256
+        if pinned and not str(path).startswith(str(datasets.cache_dir())):
+            verify_file(path, pinned, dataset=source.dataset)
+        return path, layer
     assert source.file is not None
     rel = Path(source.file).expanduser()
     tried: list[Path] = []
@@ -96,6 +87,8 @@ def locate_source(
         tried.append(Path.cwd() / rel)
     for p in tried:
         if p.is_file():
+            if source.sha256:
+                verify_file(p, source.sha256)
             return p, source.layer
     where = ", ".join(str(p) for p in tried)
     msg = (
@@ -285,51 +278,12 @@ def _check_universe(manifest: Manifest, codes: pd.Index, path: Path, pop: pd.Ser
 # --------------------------------------------------------------------------------------------
 # polygons
 # --------------------------------------------------------------------------------------------
-def _cache_root() -> Path:
-    return datasets.cache_dir() / "parsed"
-
-
-def _cached(key: str, build: Any, *, use_cache: bool) -> gpd.GeoDataFrame:
-    """A parsed layer from the GeoParquet cache, or ``build()`` it and store it."""
-    if not use_cache:
-        result: gpd.GeoDataFrame = build()
-        return result
-    root = _cache_root()
-    target, meta = root / f"{key}.parquet", root / f"{key}.json"
-    if target.exists() and meta.exists():
-        try:
-            gdf = gpd.read_parquet(target)
-            gdf.attrs = json.loads(meta.read_text())
-            return gdf
-        except (OSError, ValueError) as exc:  # a damaged entry only costs a rebuild
-            log.warning("discarding unreadable cache entry %s (%s); rebuilding it", target, exc)
-    gdf = build()
-    try:
-        root.mkdir(parents=True, exist_ok=True)
-        atomic_write(target, gdf.to_parquet)
-        atomic_write(meta, lambda p: p.write_text(json.dumps(gdf.attrs)))
-    except (OSError, CacheError) as exc:  # a cache that cannot be written only costs speed
-        log.warning("could not cache parsed layer %s: %s", key, exc)
-    return gdf
-
-
 def read_polygons(
     path: Path, layer: str | None, code_column: str | None, *, repair: bool, use_cache: bool
 ) -> gpd.GeoDataFrame:
     """A boundary layer indexed by code (EPSG:27700), through the parsed-layer cache."""
-    key = "-".join(
-        [
-            datasets._sha256_file(path)[:20],
-            layer or "default",
-            code_column or "auto",
-            str(int(repair)),
-            f"v{_CACHE_FORMAT}",
-        ]
-    )
-    return _cached(
-        key,
-        lambda: read_boundaries(path, layer=layer, code_col=code_column, repair=repair),
-        use_cache=use_cache,
+    return cached_boundaries(
+        path, layer, None, code_col=code_column, repair=repair, use_cache=use_cache
     )
 
 
@@ -411,7 +365,15 @@ def read_level_polygons(
     digest = hashlib.sha256(
         pd.util.hash_pandas_object(assignment.fillna(""), index=True).to_numpy().tobytes()
     ).hexdigest()[:20]
-    gdf = _cached(f"dissolved-{digest}-v{_CACHE_FORMAT}", lambda: dissolve(bp, assignment), use_cache=use_cache)
+    if not use_cache:
+        return dissolve(bp, assignment), f"dissolved from {manifest.block.level} polygons", "dissolved from blocks"
+    key = f"dissolved-{level}-{digest}-v{CACHE_FORMAT}"
+    gdf = cached_layer(
+        key,
+        {"format": CACHE_FORMAT, "dissolved": digest, "level": level},
+        lambda: dissolve(bp, assignment),
+        what=f"{level} dissolved from {manifest.block.level}",
+    )
     return gdf, f"dissolved from {manifest.block.level} polygons", "dissolved from blocks"
 
 
