@@ -69,8 +69,9 @@ class BlockCrossing:
         ``old_blocks``, ``new_blocks``, ``links`` (rows used), ``one_to_one`` (new blocks with
         one parent that has one child), ``new_with_several_parents``,
         ``old_with_several_children``, ``ambiguous``, ``ambiguous_population`` (``None`` without
-        populations) and ``indicator`` (rows per change indicator word, when the lookup has
-        ``CHGIND``).
+        populations), ``indicator`` (rows per change indicator word, when the lookup has
+        ``CHGIND``) and ``lost_units`` (old units left with no new block because every one of
+        their blocks went to another unit by the majority rule).
     population : dict
         ``old_total`` and ``new_total`` (people on the old and the new blocks, or ``None``).
     """
@@ -322,6 +323,7 @@ def cross_membership(
         if new_population is None
         else int(ambiguous["population"].fillna(0).sum()),
         "indicator": indicator,
+        "lost_units": [str(u) for u in np.delete(unit_codes, np.unique(chosen))],
     }
 
     def total_of(p: pd.Series | None, index: pd.Index) -> int | None:
