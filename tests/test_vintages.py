@@ -1035,3 +1035,198 @@ def test_diff_of_loaded_geographies_matches_the_lookup_diff(data_dir, real_diff)
         expected.table[["old_code", "new_code", "n_lsoa", "population", "relation"]],
         check_dtype=False,
     )
+
+
+# --------------------------------------------------------------------------------------------
+# real ONS data, 2021 → 2022 → 2024 (the LSOA 2011 → 2021 change), checked with plain pandas
+# --------------------------------------------------------------------------------------------
+LEVELS_22_24 = {
+    2022: (
+        "lookups/lsoa11_sicbl22_icb22_lad22_utla22_en.csv.gz",
+        "lsoa11",
+        "population/lsoa11_pop_mid2019_ew.csv",
+        {"sicbl": "SICBL22", "icb": "ICB22", "ltla": "LAD22", "utla": "UTLA22"},
+    ),
+    2024: (
+        "lookups/lsoa21_sicbl24_icb24_nhser24_lad24_utla24_cauth23_en.csv.gz",
+        "lsoa21",
+        "population/lsoa21_pop_census2021_ew.csv",
+        {"sicbl": "SICBL24", "icb": "ICB24", "nhser": "NHSER24", "ltla": "LAD24", "utla": "UTLA24"},
+    ),
+}
+CHANGE_LOOKUP = "lookups/lsoa11_lsoa21_lad22_ew.csv.gz"
+
+
+def plain_geo(data_dir: Path, vintage: int) -> SimpleNamespace:
+    """A geography as the lead's Geography will hold it, built with plain pandas."""
+    path, block, pop_path, levels = LEVELS_22_24[vintage]
+    lu = pd.read_csv(data_dir / path, dtype=str).set_index(f"{block.upper()}CD")
+    pop = pd.read_csv(data_dir / pop_path, dtype={f"{block.upper()}CD": str})
+    pop = pop.set_index(f"{block.upper()}CD").iloc[:, -1]
+    lsoa = pd.DataFrame({lv: lu[f"{col}CD"] for lv, col in levels.items()})
+    lsoa["population"] = pop.reindex(lu.index).to_numpy()
+    names = {
+        lv: lu.drop_duplicates(f"{col}CD")
+        .set_index(f"{col}CD")[[f"{col}NM"]]
+        .set_axis(["name"], axis=1)
+        for lv, col in levels.items()
+    }
+    return SimpleNamespace(
+        vintage=vintage, block=block, lsoa=lsoa, layer=names.__getitem__, data_dir=data_dir
+    )
+
+
+@pytest.fixture(scope="module")
+def geos(data_dir: Path, lookups, lsoa_population) -> dict[int, SimpleNamespace]:
+    lu = lookups[2021]
+    lsoa = lu[["ccg", "stp", "ltla", "utla"]].assign(
+        population=lsoa_population.reindex(lu.index).to_numpy()
+    )
+    names = {
+        lv: lu.drop_duplicates(lv).set_index(lv)[[f"{lv}_name"]].set_axis(["name"], axis=1)
+        for lv in ("ccg", "stp")
+    }
+    g21 = SimpleNamespace(vintage=2021, block="lsoa11", lsoa=lsoa, layer=names.__getitem__)
+    return {2021: g21, 2022: plain_geo(data_dir, 2022), 2024: plain_geo(data_dir, 2024)}
+
+
+@pytest.fixture(scope="module")
+def crossed_by_pandas(data_dir: Path, geos):
+    """The 2022 units carried onto LSOA 2021 by the majority rule, written out in pandas."""
+    change = pd.read_csv(data_dir / CHANGE_LOOKUP, dtype=str)
+    change = change.loc[change["LSOA21CD"].isin(geos[2024].lsoa.index)]
+    old = geos[2022].lsoa
+
+    def run(level: str) -> tuple[pd.Series, pd.Index]:
+        c = change.assign(unit=change["LSOA11CD"].map(old[level]))
+        children = c.groupby("LSOA11CD")["LSOA21CD"].transform("size")
+        c["weight"] = c["LSOA11CD"].map(old["population"]) / children
+        w = c.groupby(["LSOA21CD", "unit"])["weight"].sum().reset_index()
+        w = w.sort_values(["LSOA21CD", "weight", "unit"], ascending=[True, False, True])
+        several = w.groupby("LSOA21CD")["unit"].transform("size") > 1
+        return (
+            w.drop_duplicates("LSOA21CD").set_index("LSOA21CD")["unit"],
+            pd.Index(w.loc[several, "LSOA21CD"].unique()),
+        )
+
+    return run
+
+
+def pandas_pairs(old: pd.Series, new: pd.Series, population: pd.Series) -> list[dict]:
+    frame = pd.DataFrame(
+        {"old_code": old, "new_code": new.reindex(old.index), "p": population.reindex(old.index)}
+    )
+    pairs = frame.groupby(["old_code", "new_code"]).agg(
+        n_lsoa=("p", "size"), population=("p", "sum")
+    )
+    return pairs.reset_index().to_dict("records")
+
+
+def table_pairs(d: VintageDiff) -> list[dict]:
+    return d.table[["old_code", "new_code", "n_lsoa", "population"]].to_dict("records")
+
+
+@pytest.mark.realdata
+def test_icb_2022_to_2024_across_the_lsoa_change_moves_four_lsoas_from_surrey_to_sussex(
+    data_dir, geos, crossed_by_pandas
+):
+    d = diff(geos[2022], geos[2024], level="icb", change=data_dir / CHANGE_LOOKUP)
+    crossed, ambiguous = crossed_by_pandas("icb")
+    g24 = geos[2024].lsoa
+    assert table_pairs(d) == pandas_pairs(crossed, g24["icb"], g24["population"])
+    assert len(ambiguous) == 0
+    assert d.summary.startswith(
+        "42 ICBs in 2024: 0 formed by merging any of the 42 of 2022; 0 formed by splitting; "
+        "2 with boundary transfers only; 40 unchanged; 4 LSOAs (6,714 people) moved between "
+        "units, from NHS Surrey Heartlands Integrated Care Board to NHS Sussex Integrated Care "
+        "Board. Crossed LSOA11 → LSOA21 through the change lookup (32,844 → 33,755 blocks; "
+        "links: 31,810 unchanged, 1,842 split, 194 merged, 9 redrawn): no LSOA21 block has "
+        "parent blocks in different 2022 ICBs. Populations differ between the vintages (2022: "
+        "56,286,961 on LSOA11; 2024: 56,490,108 on LSOA21)"
+    )
+    assert d.transfers[["old_code", "new_code", "n_lsoa", "population"]].to_dict("records") == [
+        {"old_code": "E54000052", "new_code": "E54000064", "n_lsoa": 4, "population": 6_714}
+    ]
+    # Surrey Heartlands and Sussex continue under new codes
+    assert d.old_units.loc[["E54000052", "E54000053"], "successor"].tolist() == [
+        "E54000063",
+        "E54000064",
+    ]
+    assert int(d.new_units["population"].sum()) == int(g24["population"].sum()) == 56_490_108
+
+
+@pytest.mark.realdata
+def test_sicbl_2022_to_2024_has_two_lsoa21s_whose_parents_sat_in_different_sub_icbs(
+    data_dir, geos, crossed_by_pandas
+):
+    d = diff(geos[2022], geos[2024], level="sicbl", change=data_dir / CHANGE_LOOKUP)
+    crossed, ambiguous = crossed_by_pandas("sicbl")
+    g24 = geos[2024].lsoa
+    assert table_pairs(d) == pandas_pairs(crossed, g24["sicbl"], g24["population"])
+    c = d.counts
+    assert (c["old_units"], c["new_units"]) == (106, 106)
+    assert c["change"] == {
+        "merger": 0,
+        "merger with transfers": 0,
+        "split": 0,
+        "transfer": 2,
+        "unchanged": 104,
+    }
+    amb = d.crossing.ambiguous
+    assert amb["block"].tolist() == sorted(ambiguous) == ["E01035581", "E01035637"]
+    assert amb["unit"].tolist() == crossed.loc[amb["block"]].tolist() == ["E38000079", "E38000130"]
+    assert int(amb["population"].sum()) == int(g24.loc[ambiguous, "population"].sum()) == 2_665
+    # E01035581: St Albans 015C (1,561 people, one child) and half of Welwyn Hatfield 014C (1,618)
+    assert amb["share"].iloc[0] == pytest.approx(1_561 / (1_561 + 1_618 / 2))
+    assert (
+        "2 LSOA21 blocks (2,665 people) have parent blocks in different 2022 sub-ICB" in d.summary
+    )
+    assert d.transfers[["old_code", "new_code", "n_lsoa", "population"]].to_dict("records") == [
+        {"old_code": "E38000246", "new_code": "E38000265", "n_lsoa": 4, "population": 6_714}
+    ]
+
+
+@pytest.mark.realdata
+def test_ccg_2021_to_sub_icb_2022_is_not_all_unchanged_three_areas_moved_in_july_2022(geos):
+    """Checked, not assumed: Glossop, West Birmingham and 9 North Northamptonshire LSOAs moved."""
+    d = diff(geos[2021], geos[2022], level=("ccg", "sicbl"))
+    old, new = geos[2021].lsoa, geos[2022].lsoa
+    assert table_pairs(d) == pandas_pairs(old["ccg"], new["sicbl"], old["population"])
+    frame = pd.DataFrame({"o": old["ccg"], "n": new["sicbl"].reindex(old.index)})
+    pairs = frame.drop_duplicates()
+    one_to_one = pairs.loc[
+        pairs["o"].map(pairs["o"].value_counts()).eq(1)
+        & pairs["n"].map(pairs["n"].value_counts()).eq(1)
+    ]
+    assert len(one_to_one) == d.counts["change"]["unchanged"] == 100
+    assert d.counts["code_changes"] == int((one_to_one["o"] != one_to_one["n"]).sum())
+    assert d.counts["change"]["transfer"] == 6
+    moved = d.transfers.set_index("old_name")[["new_name", "n_lsoa", "population"]]
+    assert moved.to_dict("index") == {
+        "NHS Black Country and West Birmingham CCG": {
+            "new_name": "NHS Birmingham and Solihull ICB - 15E",
+            "n_lsoa": 92,
+            "population": 177_623,
+        },
+        "NHS Tameside and Glossop CCG": {
+            "new_name": "NHS Derby and Derbyshire ICB - 15M",
+            "n_lsoa": 21,
+            "population": 33_570,
+        },
+        "NHS Cambridgeshire and Peterborough CCG": {
+            "new_name": "NHS Northamptonshire ICB - 78H",
+            "n_lsoa": 9,
+            "population": 17_059,
+        },
+    }
+    assert d.summary.startswith(
+        "106 sub-ICB locations in 2022: 0 formed by merging any of the 106 CCGs of 2021; "
+        "0 formed by splitting; 6 with boundary transfers only; 100 unchanged; 122 LSOAs "
+        "(228,252 people) moved between units, the most from NHS Black Country and West "
+        "Birmingham CCG to NHS Birmingham and Solihull ICB - 15E (92 LSOAs, 177,623 people)"
+    )
+    assert d.counts["code_changes"] == 0  # the six that changed code also changed area
+    assert d.crossing is None
+    stp = diff(geos[2021], geos[2022], from_level="stp", to_level="icb")
+    assert table_pairs(stp) == pandas_pairs(old["stp"], new["icb"], old["population"])
+    assert stp.summary.startswith("42 ICBs in 2022: 0 formed by merging any of the 42 STPs of 2021")

@@ -218,10 +218,10 @@ def cross_membership(
     if blocks is None:
         blocks = pd.Index(links.loc[links["old"].isin(old_codes), "new"].unique(), dtype=object)
     blocks = pd.Index(blocks.astype(str), dtype=object)
-    new_pos = blocks.get_indexer(links["new"])
+    new_pos = blocks.get_indexer(pd.Index(links["new"]))
     links = links.loc[new_pos >= 0].reset_index(drop=True)
     new_pos = new_pos[new_pos >= 0]
-    old_pos = old_codes.get_indexer(links["old"])
+    old_pos = old_codes.get_indexer(pd.Index(links["old"]))
     n_old, n_new = len(old_codes), len(blocks)
 
     problems = []

@@ -1113,8 +1113,13 @@ def diff(
     }
     old_pop, new_pop = _population(old_geo), _population(new_geo)
     if old_block == new_block:
-        differ = old_pop is not None and new_pop is not None and old_geo is not new_geo
-        if differ and not new_pop.reindex(old_pop.index).equals(old_pop):
+        differ = (
+            old_pop is not None
+            and new_pop is not None
+            and old_geo is not new_geo
+            and not new_pop.reindex(old_pop.index).equals(old_pop)
+        )
+        if differ:
             log.warning(
                 "LSOA populations differ between the %s and %s geographies; using %s's",
                 old_v,
@@ -1176,8 +1181,9 @@ def diff_vintages(
     """
     import coterminus  # the package root, imported late to avoid a cycle
 
-    old_geo = coterminus.load(old_vintage, data_dir=data_dir)
-    new_geo = coterminus.load(new_vintage, data_dir=data_dir)
+    load: Any = coterminus.load  # takes years, and manifest paths once vintages are data
+    old_geo = load(old_vintage, data_dir=data_dir)
+    new_geo = load(new_vintage, data_dir=data_dir)
     return diff(
         old_geo, new_geo, level=level, from_level=from_level, to_level=to_level, change=change
     )
