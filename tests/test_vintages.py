@@ -1230,3 +1230,75 @@ def test_ccg_2021_to_sub_icb_2022_is_not_all_unchanged_three_areas_moved_in_july
     stp = diff(geos[2021], geos[2022], from_level="stp", to_level="icb")
     assert table_pairs(stp) == pandas_pairs(old["stp"], new["icb"], old["population"])
     assert stp.summary.startswith("42 ICBs in 2022: 0 formed by merging any of the 42 STPs of 2021")
+
+
+@st.composite
+def block_changes(draw):
+    """Random old blocks with units and people, and a change lookup linking them to new blocks."""
+    n_old = draw(st.integers(1, 12))
+    n_new = draw(st.integers(1, 12))
+    units = draw(st.lists(st.sampled_from("ABC"), min_size=n_old, max_size=n_old))
+    people = draw(st.lists(st.integers(0, 500), min_size=n_old, max_size=n_old))
+    # every old block has a child and every new block a parent, plus random extra links
+    links = {(i, draw(st.integers(0, n_new - 1))) for i in range(n_old)}
+    links |= {(draw(st.integers(0, n_old - 1)), j) for j in range(n_new)}
+    links |= set(
+        draw(st.lists(st.tuples(st.integers(0, n_old - 1), st.integers(0, n_new - 1)), max_size=8))
+    )
+    old_idx = [f"o{i}" for i in range(n_old)]
+    change = pd.DataFrame(
+        [(f"o{i}", f"n{j}") for i, j in sorted(links)], columns=["LSOA11CD", "LSOA21CD"]
+    )
+    return (
+        pd.Series(units, index=old_idx),
+        pd.Series(people, index=old_idx, dtype="int64"),
+        change,
+    )
+
+
+@settings(max_examples=100, deadline=None)
+@given(block_changes())
+def test_each_new_block_takes_the_heaviest_unit_among_its_parents(data):
+    old, people, change = data
+    crossed, report = cross_membership(old, change, old_population=people)
+    children = change.groupby("LSOA11CD").size()
+    assert set(crossed.index) == set(change["LSOA21CD"])
+    for block, unit in crossed.items():
+        parents = change.loc[change["LSOA21CD"] == block, "LSOA11CD"]
+        weight = (people[parents] / children[parents]).groupby(old[parents].to_numpy()).sum()
+        assert unit in set(old[parents])
+        best = weight.max()
+        assert weight[unit] == pytest.approx(best, abs=1e-6)
+        assert unit == min(u for u, w in weight.items() if w > best - 1e-6)  # ties: lower code
+        assert (block in set(report.ambiguous["block"])) == (old[parents].nunique() > 1)
+    assert report.counts["lost_units"] == sorted(set(old) - set(crossed))
+    assert report.population["old_total"] == int(people.sum())
+
+
+@pytest.mark.realdata
+def test_a_scenario_of_merged_2024_icbs_is_diffed_against_the_vintage(geos):
+    """Surrey Heartlands + Sussex as one proposed ICB, every other ICB as it is."""
+    g24 = geos[2024]
+    lsoa = g24.lsoa.copy()
+    merged = {"E54000063": "PROPOSED", "E54000064": "PROPOSED"}
+    lsoa["proposed"] = lsoa["icb"].replace(merged)
+    scenario = SimpleNamespace(vintage=2024, block="lsoa21", lsoa=lsoa, layer=g24.layer)
+    d = diff(g24, scenario, level=("icb", "proposed"))
+    assert d.crossing is None
+    assert d.summary.startswith(
+        "41 proposed units in 2024: 1 formed from 2 of the 42 ICBs of 2024 (1 pure merger of 2, "
+        "0 mergers with boundary transfers of 0); 0 formed by splitting; 0 with boundary "
+        "transfers only; 40 unchanged; no LSOA moved between units"
+    )
+    people = g24.lsoa.groupby("icb")["population"].sum()
+    assert d.new_units.loc["PROPOSED", "population"] == people[list(merged)].sum()
+    # largest (most LSOAs) first: Sussex, then Surrey Heartlands
+    lsoas = g24.lsoa["icb"].value_counts()[list(merged)].sort_values(ascending=False)
+    assert (
+        d.new_units.loc["PROPOSED", "predecessors"]
+        == lsoas.index.tolist()
+        == [
+            "E54000064",
+            "E54000063",
+        ]
+    )

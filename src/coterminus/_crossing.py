@@ -206,7 +206,7 @@ def cross_membership(
     .. math:: w(u, b) = \\sum_{p \\in P(b),\\ \\mathrm{unit}(p) = u} \\frac{\\mathrm{pop}(p)}{|C(p)|}
 
     where :math:`C(p)` are the new blocks of parent :math:`p` (its people are shared equally
-    among its children); ties go to the lower unit code. Such blocks are listed in
+    among its children); ties (to 10⁻⁶ people) go to the lower unit code. Such blocks are listed in
     :attr:`BlockCrossing.ambiguous`. A split old block (S) gives each child its own unit, so
     it is never ambiguous.
     """
@@ -268,8 +268,9 @@ def cross_membership(
     pairs, inverse = np.unique(new_pos.astype(np.int64) * n_units + unit_idx, return_inverse=True)
     pair_weight = np.bincount(inverse, weights=weight, minlength=len(pairs))
     pair_new, pair_unit = pairs // n_units, pairs % n_units
-    # heaviest first, ties to the lower unit code (factorize sorted the codes)
-    order = np.lexsort((pair_unit, -pair_weight, pair_new))
+    # heaviest first, ties to the lower unit code (factorize sorted the codes); weights are
+    # rounded for the comparison so that equal shares summed in another order still tie
+    order = np.lexsort((pair_unit, -np.round(pair_weight, 6), pair_new))
     first = order[np.r_[True, pair_new[order][1:] != pair_new[order][:-1]]]
     chosen = np.empty(n_new, dtype=np.int64)
     chosen[pair_new[first]] = pair_unit[first]

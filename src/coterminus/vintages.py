@@ -364,6 +364,8 @@ def _check_inputs(old: Any, new: Any, population: Any) -> pd.Series | None:
             shared = len(old.index.intersection(new.index))
             hint = (
                 " They share no LSOA at all: are they on different LSOA bases (2011 vs 2021)?"
+                " Then carry old onto the new blocks first with cross_membership(old, change), "
+                "or call diff() on two geographies, which does it when their .block differs."
                 if shared == 0
                 else ""
             )
