@@ -36,15 +36,23 @@ import numpy as np
 import pandas as pd
 
 from . import datasets
-from ._crossing import CHANGE_WORDS, BlockCrossing, cross_membership
+from ._crossing import BlockCrossing, cross_membership
+from ._diff_core import (
+    NEW_MERGER,
+    NEW_SPLIT,
+    NEW_UNCHANGED,
+    REL_RETAINED,
+    REL_TRANSFER,
+    as_names,
+    check_inputs,
+    classify,
+    crosstab,
+)
+from ._diff_text import summary_line
 from .errors import (
     CoterminusError,
     DataDirError,
-    DuplicateCodeError,
-    EmptyDataError,
-    LookupMismatchError,
     ParameterError,
-    PopulationError,
     VintageMismatchError,
 )
 
@@ -74,24 +82,8 @@ CHANGES: tuple[str, ...] = ("merger", "merger with transfers", "split", "transfe
 
 #: Other words for a level, used when a geography has no column of the word itself.
 _LEVEL_ALIASES: dict[str, str] = {"lad": "ltla", "ctyua": "utla", "ics": "stp"}
-#: Nouns (one, several) for the summary; any other level is called "<level> unit(s)".
-_LEVEL_NOUNS: dict[str, tuple[str, str]] = {
-    "ccg": ("CCG", "CCGs"),
-    "sicbl": ("sub-ICB location", "sub-ICB locations"),
-    "stp": ("STP", "STPs"),
-    "icb": ("ICB", "ICBs"),
-    "nhser": ("NHS region", "NHS regions"),
-    "ltla": ("LTLA", "LTLAs"),
-    "utla": ("UTLA", "UTLAs"),
-    "cauth": ("combined authority", "combined authorities"),
-}
 #: Columns of ``geo.lsoa`` that are not levels.
 _NOT_LEVELS: frozenset[str] = frozenset({"population", "name"})
-
-# integer codes used by the kernel
-_REL_UNCHANGED, _REL_MERGED, _REL_RETAINED, _REL_SPLIT, _REL_TRANSFER = range(5)
-_OLD_UNCHANGED, _OLD_MERGED, _OLD_GAINED, _OLD_TRANSFERRED, _OLD_SPLIT = range(5)
-_NEW_UNCHANGED, _NEW_MERGER, _NEW_BOUNDARY, _NEW_SPLIT = range(4)
 
 
 # --------------------------------------------------------------------------------------------
@@ -240,207 +232,6 @@ class VintageDiff:
 
 
 # --------------------------------------------------------------------------------------------
-# pure kernel on integer arrays
-# --------------------------------------------------------------------------------------------
-def _crosstab(
-    old_idx: np.ndarray, new_idx: np.ndarray, weight: np.ndarray, n_old: int, n_new: int
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Sparse crosstab of LSOAs: (old, new, n_lsoa, weight) per non-empty pair, sorted by pair."""
-    key = old_idx.astype(np.int64) * n_new + new_idx.astype(np.int64)
-    pairs, inverse, counts = np.unique(key, return_inverse=True, return_counts=True)
-    wsum = np.bincount(inverse, weights=weight, minlength=len(pairs)).astype(np.int64)
-    return pairs // n_new, pairs % n_new, counts.astype(np.int64), wsum
-
-
-def _classify(
-    p_old: np.ndarray,
-    p_new: np.ndarray,
-    p_lsoa: np.ndarray,
-    p_pop: np.ndarray,
-    n_old: int,
-    n_new: int,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Classify pairs, old units and new units (integer codes; see :func:`diff_membership`).
-
-    Returns ``(relation per pair, old kind, new kind, main source per new unit)``.
-    """
-    n_dest = np.bincount(p_old, minlength=n_old)
-    n_src = np.bincount(p_new, minlength=n_new)
-    whole = n_dest == 1  # old unit moves wholly into one new unit
-    p_whole = whole[p_old]
-    n_whole_src = np.bincount(p_new, weights=p_whole, minlength=n_new).astype(np.int64)
-
-    # main source of each new unit: most LSOAs, then most people, then lowest old code
-    order = np.lexsort((p_old, -p_pop, -p_lsoa, p_new))
-    first = order[np.r_[True, p_new[order][1:] != p_new[order][:-1]]]
-    main = np.full(n_new, -1, dtype=np.int64)
-    main[p_new[first]] = p_old[first]
-    leads = np.bincount(main, minlength=n_old)  # new units each old unit is the main source of
-    p_is_main = main[p_new] == p_old
-
-    rel = np.full(len(p_old), _REL_TRANSFER, dtype=np.int64)
-    # whole old units
-    rel[p_whole & (n_src[p_new] == 1)] = _REL_UNCHANGED
-    w_multi = p_whole & (n_src[p_new] > 1)
-    rel[w_multi & ((n_whole_src[p_new] >= 2) | ~p_is_main)] = _REL_MERGED
-    rel[w_multi & (n_whole_src[p_new] == 1) & p_is_main] = _REL_RETAINED
-    # old units in several new units
-    part = ~p_whole
-    rel[part & p_is_main & (leads[p_old] >= 2)] = _REL_SPLIT
-    rel[part & p_is_main & (leads[p_old] == 1)] = _REL_RETAINED
-
-    old_kind = np.full(n_old, _OLD_SPLIT, dtype=np.int64)
-    whole_rel = np.full(n_old, -1, dtype=np.int64)
-    whole_rel[p_old[p_whole]] = rel[p_whole]
-    old_kind[whole_rel == _REL_UNCHANGED] = _OLD_UNCHANGED
-    old_kind[whole_rel == _REL_MERGED] = _OLD_MERGED
-    old_kind[whole_rel == _REL_RETAINED] = _OLD_GAINED
-    old_kind[~whole & (leads == 1)] = _OLD_TRANSFERRED
-
-    new_kind = np.full(n_new, _NEW_BOUNDARY, dtype=np.int64)
-    single_whole = (n_src == 1) & (n_whole_src == 1)
-    new_kind[single_whole] = _NEW_UNCHANGED
-    new_kind[(n_src >= 2) & (n_whole_src == n_src)] = _NEW_MERGER
-    single_part = (n_src == 1) & (n_whole_src == 0)
-    new_kind[single_part & (old_kind[np.maximum(main, 0)] == _OLD_SPLIT)] = _NEW_SPLIT
-    return rel, old_kind, new_kind, main
-
-
-# --------------------------------------------------------------------------------------------
-# validation at the boundary
-# --------------------------------------------------------------------------------------------
-def _examples(values: Any, k: int = 5) -> str:
-    vals = list(values)
-    shown = ", ".join(map(str, vals[:k]))
-    return shown + (f" and {len(vals) - k} more" if len(vals) > k else "")
-
-
-def _check_inputs(old: Any, new: Any, population: Any) -> pd.Series | None:
-    """Check both memberships and the population; raise one error listing every problem.
-
-    Returns the population aligned to ``old.index`` as int64 (or ``None``).
-    """
-    for label, s in (("old", old), ("new", new)):
-        if not isinstance(s, pd.Series):
-            msg = (
-                f"{label} must be a pandas Series mapping LSOA code → unit code, got "
-                f"{type(s).__name__}; pass one column, e.g. lookup['ccg']."
-            )
-            raise ParameterError(msg)
-    if population is not None and not isinstance(population, pd.Series):
-        msg = (
-            "population must be a pandas Series of people per LSOA code (e.g. from "
-            f"coterminus.io.read_population), got {type(population).__name__}."
-        )
-        raise ParameterError(msg)
-
-    problems: list[tuple[type[Exception], str]] = []
-    for label, s in (("old", old), ("new", new)):
-        if len(s) == 0:
-            problems.append((EmptyDataError, f"{label} has no LSOAs; pass a non-empty lookup."))
-            continue
-        dup = s.index[s.index.duplicated()].unique()
-        if len(dup):
-            problems.append(
-                (
-                    DuplicateCodeError,
-                    f"{label} lists {len(dup)} LSOA(s) more than once ({_examples(dup)}); "
-                    "an LSOA belongs to exactly one unit, so de-duplicate the lookup.",
-                )
-            )
-        missing = s.index[s.isna().to_numpy()]
-        if len(missing):
-            problems.append(
-                (
-                    LookupMismatchError,
-                    f"{label} has no unit for {len(missing)} LSOA(s) ({_examples(missing)}); "
-                    "the lookup is incomplete.",
-                )
-            )
-    if not problems:
-        only_old = old.index.difference(new.index)
-        only_new = new.index.difference(old.index)
-        if len(only_old) or len(only_new):
-            shared = len(old.index.intersection(new.index))
-            hint = (
-                " They share no LSOA at all: are they on different LSOA bases (2011 vs 2021)?"
-                " Then carry old onto the new blocks first with cross_membership(old, change), "
-                "or call diff() on two geographies, which does it when their .block differs."
-                if shared == 0
-                else ""
-            )
-            problems.append(
-                (
-                    LookupMismatchError,
-                    f"old and new do not cover the same LSOAs: {len(only_old)} only in old "
-                    f"({_examples(only_old)}), {len(only_new)} only in new "
-                    f"({_examples(only_new)}); {shared} shared.{hint} Compare lookups of the same "
-                    "LSOA base, or restrict both to the shared LSOAs with "
-                    "old.loc[old.index.intersection(new.index)].",
-                )
-            )
-    pop: pd.Series | None = None
-    if population is not None and not problems:
-        dup = population.index[population.index.duplicated()].unique()
-        if len(dup):
-            problems.append(
-                (
-                    DuplicateCodeError,
-                    f"population lists {len(dup)} code(s) more than once ({_examples(dup)}).",
-                )
-            )
-        else:
-            absent = old.index.difference(population.index)
-            if len(absent):
-                problems.append(
-                    (
-                        PopulationError,
-                        f"population has no value for {len(absent)} LSOA(s) of the lookups "
-                        f"({_examples(absent)}); use an LSOA population file of the same LSOA "
-                        "base (e.g. lsoa11_pop_mid2019_ew.csv).",
-                    )
-                )
-            else:
-                values = pd.to_numeric(population.reindex(old.index), errors="coerce")
-                arr = values.to_numpy(dtype="float64", na_value=np.nan)
-                bad = ~np.isfinite(arr) | (arr < 0) | (arr != np.round(arr))
-                if bad.any():
-                    problems.append(
-                        (
-                            PopulationError,
-                            f"population has {int(bad.sum())} missing, negative, non-numeric or "
-                            f"fractional value(s) ({_examples(old.index[bad])}); people are "
-                            "whole, non-negative numbers.",
-                        )
-                    )
-                else:
-                    pop = pd.Series(arr.astype(np.int64), index=old.index, name="population")
-    if problems:
-        cls = problems[0][0]
-        msg = "; ".join(m for _, m in problems) if len(problems) > 1 else problems[0][1]
-        raise cls(msg)
-    return pop
-
-
-def _as_names(names: Any, label: str) -> pd.Series | None:
-    if names is None:
-        return None
-    if isinstance(names, pd.DataFrame):
-        if "name" not in names.columns:
-            msg = f"{label} is a DataFrame without a 'name' column; pass layer['name']."
-            raise ParameterError(msg)
-        names = names["name"]
-    if isinstance(names, Mapping) and not isinstance(names, pd.Series):
-        names = pd.Series(dict(names), dtype="object")
-    if not isinstance(names, pd.Series):
-        msg = (
-            f"{label} must be a Series or mapping of unit code → name, got {type(names).__name__}."
-        )
-        raise ParameterError(msg)
-    return names[~names.index.duplicated()]
-
-
-# --------------------------------------------------------------------------------------------
 # public core
 # --------------------------------------------------------------------------------------------
 def _set_object_columns(frame: pd.DataFrame, columns: tuple[str, ...]) -> None:
@@ -452,134 +243,6 @@ def _set_object_columns(frame: pd.DataFrame, columns: tuple[str, ...]) -> None:
         values = np.array(frame[col].to_numpy(dtype=object), dtype=object)  # writable copy
         values[pd.isna(values)] = None
         frame[col] = pd.Series(values, index=frame.index, dtype=object)
-
-
-def _plural(n: int, word: str, plural: str | None = None) -> str:
-    return f"{n:,} {word if n == 1 else (plural or word + 's')}"
-
-
-def _noun(level: str | None, n: int) -> str:
-    if level is None:
-        pair = ("unit", "units")
-    else:
-        pair = _LEVEL_NOUNS.get(level, (f"{level} unit", f"{level} units"))
-    return pair[0] if n == 1 else pair[1]
-
-
-def _summary(d: VintageDiff) -> str:
-    """The one-line summary: the headline count first, then the breakdown (see :func:`diff`)."""
-    c = d.counts
-    ch = c["change"]
-    same = _noun(d.old_level, 2) == _noun(d.new_level, 2)
-    head = f"{c['new_units']:,} {_noun(d.new_level, c['new_units'])}"
-    if d.new_vintage is not None:
-        head += f" in {d.new_vintage}"
-    of = f"of the {c['old_units']:,}"
-    if not same:
-        of += f" {_noun(d.old_level, c['old_units'])}"
-    if d.old_vintage is not None:
-        of += f" of {d.old_vintage}"
-    elif same:
-        of += f" old {_noun(d.old_level, c['old_units'])}"
-    if c["formed_by_merging"]:
-        lead = (
-            f"{head}: {c['formed_by_merging']:,} formed from {c['merged_from']:,} {of} "
-            f"({_plural(ch['merger'], 'pure merger')} of {c['pure_merger_sources']:,}, "
-            f"{_plural(ch['merger with transfers'], 'merger')} with boundary transfers of "
-            f"{c['transfer_merger_sources']:,})"
-        )
-    else:
-        lead = f"{head}: 0 formed by merging any {of}"
-    parts = [lead]
-    split = f"{ch['split']:,} formed by splitting"
-    if c["old"]["split"]:
-        split += (
-            f" ({_plural(c['old']['split'], 'old unit')} split among "
-            f"{_plural(c['split_into'], 'new unit')})"
-        )
-    parts.append(split)
-    parts.append(f"{ch['transfer']:,} with boundary transfers only")
-    unchanged = f"{ch['unchanged']:,} unchanged"
-    if c["code_changes"]:
-        codes = "a new code" if c["code_changes"] == 1 else "new codes"
-        unchanged += f" ({c['code_changes']:,} with {codes})"
-    parts.append(unchanged)
-    if c["moved_lsoa"]:
-        moved = _plural(c["moved_lsoa"], "LSOA")
-        if c["moved_population"] is not None:
-            moved += f" ({_plural(c['moved_population'], 'person', 'people')})"
-        top = d.transfers.sort_values(
-            ["population", "n_lsoa", "old_code", "new_code"],
-            ascending=[False, False, True, True],
-            kind="stable",
-        ).iloc[0]
-        what = _plural(int(top["n_lsoa"]), "LSOA")
-        if pd.notna(top["population"]):
-            what += f", {_plural(int(top['population']), 'person', 'people')}"
-        where = f"{top['old_name'] or top['old_code']} to {top['new_name'] or top['new_code']}"
-        if len(d.transfers) == 1:
-            moved += f" moved between units, from {where}"
-        else:
-            moved += f" moved between units, the most from {where} ({what})"
-        parts.append(moved)
-    else:
-        parts.append("no LSOA moved between units")
-    text = "; ".join(parts)
-    if d.crossing is not None:
-        text += ". " + _crossing_sentence(d)
-    return text
-
-
-def _crossing_sentence(d: VintageDiff) -> str:
-    cr = d.crossing
-    assert cr is not None
-    k = cr.counts
-    ob, nb = cr.old_block.upper(), cr.new_block.upper()
-    text = f"Crossed {ob} → {nb} through the change lookup ({k['old_blocks']:,} → "
-    text += f"{k['new_blocks']:,} blocks; "
-    if k["indicator"]:
-        order = {w: i for i, w in enumerate(CHANGE_WORDS.values())}
-        links = sorted(k["indicator"].items(), key=lambda kv: (order.get(kv[0], 99), kv[0]))
-        text += "links: " + ", ".join(f"{v:,} {w}" for w, v in links)
-    else:
-        text += (
-            f"{k['one_to_one']:,} one-to-one, {k['new_with_several_parents']:,} {nb} with "
-            f"several parents, {k['old_with_several_children']:,} {ob} with several children"
-        )
-    old_units = f"{d.old_vintage} {_noun(d.old_level, 2)}" if d.old_vintage is not None else ""
-    old_units = old_units or f"old {_noun(d.old_level, 2)}"
-    if k["ambiguous"]:
-        amb = cr.ambiguous
-        people = ""
-        if k["ambiguous_population"] is not None:
-            people = f" ({_plural(k['ambiguous_population'], 'person', 'people')})"
-        shown = "; ".join(
-            f"{r.block} → {r.unit}, {r.share:.0%}" for r in amb.head(3).itertuples(index=False)
-        )
-        more = f"; and {len(amb) - 3:,} more" if len(amb) > 3 else ""
-        verb = "has" if k["ambiguous"] == 1 else "have"
-        text += (
-            f"): {_plural(k['ambiguous'], nb + ' block')}{people} {verb} parent blocks in "
-            f"different {old_units} and went to the one with most of the parents' people "
-            f"({shown}{more})"
-        )
-    else:
-        text += f"): no {nb} block has parent blocks in different {old_units}"
-    if k["lost_units"]:
-        text += (
-            f"; {_plural(len(k['lost_units']), 'old unit')} kept no {nb} block and "
-            f"{'is' if len(k['lost_units']) == 1 else 'are'} left out ({_examples(k['lost_units'])})"
-        )
-    pop = cr.population
-    if pop["old_total"] is not None and pop["new_total"] is not None:
-        text += (
-            f". Populations differ between the vintages ({d.old_vintage}: "
-            f"{pop['old_total']:,} on {ob}; {d.new_vintage}: {pop['new_total']:,} on {nb}); "
-            f"people here are the {d.new_vintage} ones on {nb}"
-        )
-    elif pop["new_total"] is not None:
-        text += f". People here are the {d.new_vintage} ones on {nb}"
-    return text
 
 
 def diff_membership(
@@ -696,9 +359,9 @@ def diff_membership(
     >>> d.new_units.loc["E", "kind"], d.new_units.loc["E", "sources"]
     ('boundary change', ['E', 'D'])
     """
-    pop = _check_inputs(old, new, population)
-    onames = _as_names(old_names, "old_names")
-    nnames = _as_names(new_names, "new_names")
+    pop = check_inputs(old, new, population)
+    onames = as_names(old_names, "old_names")
+    nnames = as_names(new_names, "new_names")
     if old_level is None:
         old_level = level if level is not None or not isinstance(old.name, str) else old.name
     if new_level is None:
@@ -722,8 +385,8 @@ def diff_membership(
     new_idx, new_codes = pd.factorize(new_aligned.astype(str), sort=True)
     n_old, n_new = len(old_codes), len(new_codes)
     weight = np.zeros(len(old), dtype=np.int64) if pop is None else pop.to_numpy()
-    p_old, p_new, p_lsoa, p_pop = _crosstab(old_idx, new_idx, weight, n_old, n_new)
-    rel, old_kind, new_kind, _main = _classify(p_old, p_new, p_lsoa, p_pop, n_old, n_new)
+    p_old, p_new, p_lsoa, p_pop = crosstab(old_idx, new_idx, weight, n_old, n_new)
+    rel, old_kind, new_kind, _main = classify(p_old, p_new, p_lsoa, p_pop, n_old, n_new)
 
     old_codes_arr = np.asarray(old_codes, dtype=object)
     new_codes_arr = np.asarray(new_codes, dtype=object)
@@ -753,7 +416,7 @@ def diff_membership(
         table[col] = table[col].astype(str)
     _set_object_columns(table, ("old_name", "new_name"))
 
-    is_transfer = rel == _REL_TRANSFER
+    is_transfer = rel == REL_TRANSFER
 
     def per_unit(idx: np.ndarray, other: np.ndarray, codes: np.ndarray, n: int) -> list[list[str]]:
         # other-side codes for each unit, largest contribution first (then code order)
@@ -769,7 +432,7 @@ def diff_membership(
     successor = np.full(n_old, None, dtype=object)
     whole = np.bincount(p_old, minlength=n_old) == 1
     successor[p_old[whole[p_old]]] = new_codes_arr[p_new[whole[p_old]]]
-    cont = ~whole[p_old] & (rel == _REL_RETAINED)
+    cont = ~whole[p_old] & (rel == REL_RETAINED)
     successor[p_old[cont]] = new_codes_arr[p_new[cont]]
     successor_of = dict(zip(old_codes_arr.astype(str), successor, strict=True))
     predecessors = [
@@ -780,9 +443,9 @@ def diff_membership(
     change = np.asarray(CHANGES, dtype=object)[
         np.select(
             [
-                new_kind == _NEW_UNCHANGED,
-                new_kind == _NEW_MERGER,
-                new_kind == _NEW_SPLIT,
+                new_kind == NEW_UNCHANGED,
+                new_kind == NEW_MERGER,
+                new_kind == NEW_SPLIT,
                 n_pred >= 2,
                 n_pred == 1,
             ],
@@ -807,7 +470,7 @@ def diff_membership(
                 np.bincount(p_new, weights=p_pop * is_transfer, minlength=n_new)
             ),
             "code_changed": [
-                bool(k == _NEW_UNCHANGED and s[0] != c)
+                bool(k == NEW_UNCHANGED and s[0] != c)
                 for k, s, c in zip(new_kind, sources, new_codes_arr, strict=True)
             ],
             "predecessors": predecessors,
@@ -847,7 +510,7 @@ def diff_membership(
         old_level=old_level,
         new_level=new_level,
     )
-    summary = _summary(result)
+    summary = summary_line(result)
     log.info("vintage diff: %s", summary)
     object.__setattr__(result, "summary", summary)
     return result
@@ -1149,7 +812,7 @@ def diff(
     )
     d = diff_membership(crossed, new_membership, new_pop, **common)
     d = dataclasses.replace(d, crossing=crossing)
-    object.__setattr__(d, "summary", _summary(d))
+    object.__setattr__(d, "summary", summary_line(d))
     return d
 
 
