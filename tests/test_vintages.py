@@ -571,7 +571,12 @@ def test_units_are_carried_across_u_s_m_and_x_links_by_the_majority_of_parents_p
         "lost_units": [],
     }
     assert counts["indicator"] == {"unchanged": 2, "split": 2, "merged": 2, "redrawn": 4}
-    assert d.crossing.population == {"old_total": 1250, "new_total": 1335}
+    assert d.crossing.population == {
+        "old_total": 1250,
+        "new_total": 1335,
+        "old_label": None,
+        "new_label": None,
+    }
     assert d.counts["crossing"] == counts
     assert d.summary == (
         "2 ICBs in 2024: 0 formed by merging any of the 2 of 2022; 0 formed by splitting; "
@@ -584,6 +589,12 @@ def test_units_are_carried_across_u_s_m_and_x_links_by_the_majority_of_parents_p
     )
     out = json.loads(json.dumps(d.to_dict()))
     assert out["crossing"]["ambiguous"][0]["block"] == "CD"
+    g22.population_label, g24.population_label = "mid-2019 estimates", "Census 2021 residents"
+    labelled = diff(g22, g24, level="icb", change=change)
+    assert labelled.summary.endswith(
+        "(2022: 1,250 mid-2019 estimates on LSOA11; 2024: 1,335 Census 2021 residents on "
+        "LSOA21); people here are the 2024 ones on LSOA21"
+    )
     assert out["crossing"]["counts"]["ambiguous"] == 2
 
 

@@ -73,7 +73,9 @@ class BlockCrossing:
         ``CHGIND``) and ``lost_units`` (old units left with no new block because every one of
         their blocks went to another unit by the majority rule).
     population : dict
-        ``old_total`` and ``new_total`` (people on the old and the new blocks, or ``None``).
+        ``old_total`` and ``new_total`` (people on the old and the new blocks, or ``None``);
+        :func:`coterminus.vintages.diff` adds ``old_label`` and ``new_label`` (what the people
+        are, from the geographies' ``population_label``, or ``None``).
     """
 
     old_block: str
@@ -81,7 +83,7 @@ class BlockCrossing:
     source: str
     ambiguous: pd.DataFrame = field(repr=False)
     counts: dict[str, Any] = field(repr=False)
-    population: dict[str, int | None] = field(repr=False)
+    population: dict[str, Any] = field(repr=False)
 
 
 def read_change(

@@ -143,11 +143,13 @@ def _crossing_sentence(d: Any) -> str:
             f"{'is' if len(k['lost_units']) == 1 else 'are'} left out ({examples(k['lost_units'])})"
         )
     pop = cr.population
+    old_what = f" {pop['old_label']}" if pop.get("old_label") else ""
+    new_what = f" {pop['new_label']}" if pop.get("new_label") else ""
     if pop["old_total"] is not None and pop["new_total"] is not None:
         text += (
             f". Populations differ between the vintages ({d.old_vintage}: "
-            f"{pop['old_total']:,} on {ob}; {d.new_vintage}: {pop['new_total']:,} on {nb}); "
-            f"people here are the {d.new_vintage} ones on {nb}"
+            f"{pop['old_total']:,}{old_what} on {ob}; {d.new_vintage}: {pop['new_total']:,}"
+            f"{new_what} on {nb}); people here are the {d.new_vintage} ones on {nb}"
         )
     elif pop["new_total"] is not None:
         text += f". People here are the {d.new_vintage} ones on {nb}"

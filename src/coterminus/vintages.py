@@ -720,7 +720,8 @@ def diff(
     ``crossing.ambiguous`` and in the summary. Populations differ between vintages — the
     LSOA 2011 vintages carry ONS mid-2019 estimates, the LSOA 2021 vintage Census 2021 usual
     residents — so across blocks every count of people (units, transfers) is the new vintage's;
-    ``crossing.population`` gives both totals.
+    ``crossing.population`` gives both totals, and the summary names what they are when a
+    geography has a ``population_label`` (e.g. ``"mid-2019 estimates"``).
 
     **Summary.** It leads with the count to compare with published statements: how many new units
     were formed from how many old units (:math:`\\ge 2` old units continuing as one, whether or
@@ -804,6 +805,9 @@ def diff(
         new_population=new_pop,
     )
     new_membership = new_geo.lsoa[new_lv]
+    for side, geo in (("old", old_geo), ("new", new_geo)):
+        label = getattr(geo, "population_label", None)
+        crossing.population[f"{side}_label"] = None if label is None else str(label)
     crossing.ambiguous["new_unit"] = (
         new_membership.reindex(crossing.ambiguous["block"]).astype(object).to_numpy()
     )
