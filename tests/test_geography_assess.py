@@ -353,7 +353,7 @@ def test_cli_diff_prints_the_one_line_summary(
     )
     out = capsys.readouterr().out
     assert out.startswith(
-        "CCG 2019 → 2020: 191 → 135 units; 117 unchanged, 16 formed by merging 67 old units"
+        "135 CCGs in 2020: 18 formed from 74 of the 191 of 2019 (16 pure mergers of 67, "
     )
     assert "E38000237" in out  # NHS Kent and Medway CCG, formed from 8
 

@@ -11,37 +11,59 @@ loaded geographies (:func:`coterminus.load`) and a level; :func:`diff_vintages` 
 >>> new = pd.Series({"L1": "M", "L2": "M", "L3": "M", "L4": "Z"})
 >>> d = diff_membership(old, new, level="ccg", old_vintage=2019, new_vintage=2020)
 >>> print(d.summary)  # doctest: +NORMALIZE_WHITESPACE
-CCG 2019 → 2020: 3 → 2 units; 1 unchanged (1 with a new code),
-1 formed by merging 2 old units, 0 boundary changes, 0 splits
+2 CCGs in 2020: 1 formed from 2 of the 3 of 2019 (1 pure merger of 2, 0 mergers with boundary
+transfers of 0); 0 formed by splitting; 0 with boundary transfers only; 1 unchanged (1 with a
+new code); no LSOA moved between units
+
+Vintages on different building blocks (LSOA 2011 up to 2022, LSOA 2021 from 2023) are compared
+on the new blocks after carrying the old units across the ONS change lookup
+(:func:`cross_membership`); levels with different names are compared as a pair, e.g.
+``diff(geo21, geo22, level=("ccg", "sicbl"))``.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import difflib
 import json
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from . import datasets
+from ._crossing import BlockCrossing, cross_membership
+from ._diff_core import (
+    NEW_MERGER,
+    NEW_SPLIT,
+    NEW_UNCHANGED,
+    REL_RETAINED,
+    REL_TRANSFER,
+    as_names,
+    check_inputs,
+    classify,
+    crosstab,
+)
+from ._diff_text import summary_line
 from .errors import (
-    DuplicateCodeError,
-    EmptyDataError,
-    LayerError,
-    LookupMismatchError,
+    CoterminusError,
+    DataDirError,
     ParameterError,
-    PopulationError,
     VintageMismatchError,
 )
 
 __all__ = [
+    "CHANGES",
     "NEW_KINDS",
     "OLD_KINDS",
     "RELATIONS",
+    "BlockCrossing",
     "VintageDiff",
+    "cross_membership",
     "diff",
     "diff_membership",
     "diff_vintages",
@@ -55,27 +77,13 @@ NEW_KINDS: tuple[str, ...] = ("unchanged", "merger", "boundary change", "split")
 OLD_KINDS: tuple[str, ...] = ("unchanged", "merged", "gained", "transferred", "split")
 #: Relation of an (old, new) pair of units in :attr:`VintageDiff.table`.
 RELATIONS: tuple[str, ...] = ("unchanged", "merged", "retained", "split", "transfer")
+#: How each new unit came about (``new_units.change``), in the order the summary lists them.
+CHANGES: tuple[str, ...] = ("merger", "merger with transfers", "split", "transfer", "unchanged")
 
-#: Level words :func:`diff` accepts (aliases map to ccg, stp, ltla, utla).
-Level = Literal["ccg", "stp", "ltla", "utla", "lad", "ics", "icb", "ctyua", "sicbl"]
-
-_LEVEL_WORDS: dict[str, str] = {
-    "ccg": "ccg",
-    "sicbl": "ccg",
-    "stp": "stp",
-    "ics": "stp",
-    "icb": "stp",
-    "ltla": "ltla",
-    "lad": "ltla",
-    "utla": "utla",
-    "ctyua": "utla",
-}
-_LEVEL_LABEL: dict[str, str] = {"ccg": "CCG", "stp": "STP", "ltla": "LTLA", "utla": "UTLA"}
-
-# integer codes used by the kernel
-_REL_UNCHANGED, _REL_MERGED, _REL_RETAINED, _REL_SPLIT, _REL_TRANSFER = range(5)
-_OLD_UNCHANGED, _OLD_MERGED, _OLD_GAINED, _OLD_TRANSFERRED, _OLD_SPLIT = range(5)
-_NEW_UNCHANGED, _NEW_MERGER, _NEW_BOUNDARY, _NEW_SPLIT = range(4)
+#: Other words for a level, used when a geography has no column of the word itself.
+_LEVEL_ALIASES: dict[str, str] = {"lad": "ltla", "ctyua": "utla", "ics": "stp"}
+#: Columns of ``geo.lsoa`` that are not levels.
+_NOT_LEVELS: frozenset[str] = frozenset({"population", "name"})
 
 
 # --------------------------------------------------------------------------------------------
@@ -95,7 +103,9 @@ class VintageDiff:
         One row per new unit (index ``code``): ``name``, ``kind`` (one of :data:`NEW_KINDS`),
         ``sources`` (list of old codes, largest contribution first), ``n_sources``, ``n_lsoa``,
         ``population``, ``n_lsoa_in`` and ``population_in`` (moved in by transfers),
-        ``code_changed`` (an unchanged unit under a new code).
+        ``code_changed`` (an unchanged unit under a new code), ``predecessors`` (old units
+        that continue as this unit: whole old units in it, and the old unit it continues, largest
+        first), ``n_predecessors``, and ``change`` (one of :data:`CHANGES`).
     old_units : pandas.DataFrame
         One row per old unit (index ``code``): ``name``, ``kind`` (one of :data:`OLD_KINDS`),
         ``destinations`` (list of new codes, largest share first), ``n_destinations``,
@@ -103,9 +113,15 @@ class VintageDiff:
         transfers), ``successor`` (the new unit it became, merged into or continues as; missing
         for a split unit).
     summary : str
-        One line, e.g. ``"CCG 2019 → 2020: 191 → 135 units; ..."``.
+        One line that leads with the count to compare with published statements, e.g.
+        ``"135 CCGs in 2020: 18 formed from 74 of the 191 of 2019 (16 pure mergers of 67, ..."``.
     level : str or None
-    old_vintage, new_vintage : int or None
+        The level, or ``"old → new"`` when two levels are compared.
+    old_vintage, new_vintage : int, str or None
+    old_level, new_level : str or None
+    crossing : BlockCrossing or None
+        How the old units were carried onto the new building blocks, when the two vintages are
+        built from different blocks (see :func:`diff`); ``None`` otherwise.
 
     Notes
     -----
@@ -118,8 +134,11 @@ class VintageDiff:
     old_units: pd.DataFrame = field(repr=False)
     summary: str
     level: str | None = None
-    old_vintage: int | None = None
-    new_vintage: int | None = None
+    old_vintage: int | str | None = None
+    new_vintage: int | str | None = None
+    old_level: str | None = None
+    new_level: str | None = None
+    crossing: BlockCrossing | None = field(default=None, repr=False)
 
     def __repr__(self) -> str:
         return f"<VintageDiff {self.summary}>"
@@ -135,7 +154,11 @@ class VintageDiff:
 
         ``merger_sources``: old units that make up the mergers. ``boundary_sources``: distinct
         old units giving LSOAs to boundary-change units. ``split_into``: distinct new units that
-        received LSOAs from split old units.
+        received LSOAs from split old units. ``change``: new units per :data:`CHANGES`;
+        ``formed_by_merging`` / ``merged_from``: new units formed from two or more old units
+        (with or without transfers) and the old units they continue; ``pure_merger_sources`` /
+        ``transfer_merger_sources``: the same split by kind. ``crossing``: counts of
+        :attr:`crossing` (or ``None``).
         """
         nu, ou, tab = self.new_units, self.old_units, self.table
         new_kind = nu["kind"].value_counts()
@@ -144,6 +167,9 @@ class VintageDiff:
         has_pop = bool(tab["population"].notna().all())
         boundary = nu.index[nu["kind"] == "boundary change"]
         split_old = ou.index[ou["kind"] == "split"]
+        change = nu["change"].value_counts()
+        pred = nu.groupby("change")["n_predecessors"].sum()
+        pure, with_transfers = (int(pred.get(k, 0)) for k in CHANGES[:2])
         return {
             "old_units": len(ou),
             "new_units": len(nu),
@@ -155,6 +181,12 @@ class VintageDiff:
             "split_into": int(tab.loc[tab["old_code"].isin(split_old), "new_code"].nunique()),
             "moved_lsoa": int(moved["n_lsoa"].sum()),
             "moved_population": int(moved["population"].sum()) if has_pop else None,
+            "change": {k: int(change.get(k, 0)) for k in CHANGES},
+            "formed_by_merging": int(change.get(CHANGES[0], 0) + change.get(CHANGES[1], 0)),
+            "merged_from": pure + with_transfers,
+            "pure_merger_sources": pure,
+            "transfer_merger_sources": with_transfers,
+            "crossing": None if self.crossing is None else dict(self.crossing.counts),
         }
 
     def to_dict(self) -> dict[str, Any]:
@@ -164,8 +196,8 @@ class VintageDiff:
         --------
         >>> import json, pandas as pd
         >>> d = diff_membership(pd.Series({"L1": "A"}), pd.Series({"L1": "A"})).to_dict()
-        >>> d["summary"], d["new_units"][0]["kind"]
-        ('1 → 1 units; 1 unchanged, 0 formed by merging, 0 boundary changes, 0 splits', 'unchanged')
+        >>> d["counts"]["change"]["unchanged"], d["new_units"][0]["kind"]
+        (1, 'unchanged')
         >>> _ = json.dumps(d)
         """
 
@@ -173,8 +205,21 @@ class VintageDiff:
             frame = df.reset_index() if index else df
             return json.loads(frame.to_json(orient="records", force_ascii=False))
 
+        crossing = None
+        if self.crossing is not None:
+            c = self.crossing
+            crossing = {
+                "old_block": c.old_block,
+                "new_block": c.new_block,
+                "source": c.source,
+                "counts": c.counts,
+                "population": c.population,
+                "ambiguous": records(c.ambiguous, None),
+            }
         return {
             "level": self.level,
+            "old_level": self.old_level,
+            "new_level": self.new_level,
             "old_vintage": self.old_vintage,
             "new_vintage": self.new_vintage,
             "summary": self.summary,
@@ -182,206 +227,8 @@ class VintageDiff:
             "table": records(self.table, None),
             "new_units": records(self.new_units, "code"),
             "old_units": records(self.old_units, "code"),
+            "crossing": crossing,
         }
-
-
-# --------------------------------------------------------------------------------------------
-# pure kernel on integer arrays
-# --------------------------------------------------------------------------------------------
-def _crosstab(
-    old_idx: np.ndarray, new_idx: np.ndarray, weight: np.ndarray, n_old: int, n_new: int
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Sparse crosstab of LSOAs: (old, new, n_lsoa, weight) per non-empty pair, sorted by pair."""
-    key = old_idx.astype(np.int64) * n_new + new_idx.astype(np.int64)
-    pairs, inverse, counts = np.unique(key, return_inverse=True, return_counts=True)
-    wsum = np.bincount(inverse, weights=weight, minlength=len(pairs)).astype(np.int64)
-    return pairs // n_new, pairs % n_new, counts.astype(np.int64), wsum
-
-
-def _classify(
-    p_old: np.ndarray,
-    p_new: np.ndarray,
-    p_lsoa: np.ndarray,
-    p_pop: np.ndarray,
-    n_old: int,
-    n_new: int,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Classify pairs, old units and new units (integer codes; see :func:`diff_membership`).
-
-    Returns ``(relation per pair, old kind, new kind, main source per new unit)``.
-    """
-    n_dest = np.bincount(p_old, minlength=n_old)
-    n_src = np.bincount(p_new, minlength=n_new)
-    whole = n_dest == 1  # old unit moves wholly into one new unit
-    p_whole = whole[p_old]
-    n_whole_src = np.bincount(p_new, weights=p_whole, minlength=n_new).astype(np.int64)
-
-    # main source of each new unit: most LSOAs, then most people, then lowest old code
-    order = np.lexsort((p_old, -p_pop, -p_lsoa, p_new))
-    first = order[np.r_[True, p_new[order][1:] != p_new[order][:-1]]]
-    main = np.full(n_new, -1, dtype=np.int64)
-    main[p_new[first]] = p_old[first]
-    leads = np.bincount(main, minlength=n_old)  # new units each old unit is the main source of
-    p_is_main = main[p_new] == p_old
-
-    rel = np.full(len(p_old), _REL_TRANSFER, dtype=np.int64)
-    # whole old units
-    rel[p_whole & (n_src[p_new] == 1)] = _REL_UNCHANGED
-    w_multi = p_whole & (n_src[p_new] > 1)
-    rel[w_multi & ((n_whole_src[p_new] >= 2) | ~p_is_main)] = _REL_MERGED
-    rel[w_multi & (n_whole_src[p_new] == 1) & p_is_main] = _REL_RETAINED
-    # old units in several new units
-    part = ~p_whole
-    rel[part & p_is_main & (leads[p_old] >= 2)] = _REL_SPLIT
-    rel[part & p_is_main & (leads[p_old] == 1)] = _REL_RETAINED
-
-    old_kind = np.full(n_old, _OLD_SPLIT, dtype=np.int64)
-    whole_rel = np.full(n_old, -1, dtype=np.int64)
-    whole_rel[p_old[p_whole]] = rel[p_whole]
-    old_kind[whole_rel == _REL_UNCHANGED] = _OLD_UNCHANGED
-    old_kind[whole_rel == _REL_MERGED] = _OLD_MERGED
-    old_kind[whole_rel == _REL_RETAINED] = _OLD_GAINED
-    old_kind[~whole & (leads == 1)] = _OLD_TRANSFERRED
-
-    new_kind = np.full(n_new, _NEW_BOUNDARY, dtype=np.int64)
-    single_whole = (n_src == 1) & (n_whole_src == 1)
-    new_kind[single_whole] = _NEW_UNCHANGED
-    new_kind[(n_src >= 2) & (n_whole_src == n_src)] = _NEW_MERGER
-    single_part = (n_src == 1) & (n_whole_src == 0)
-    new_kind[single_part & (old_kind[np.maximum(main, 0)] == _OLD_SPLIT)] = _NEW_SPLIT
-    return rel, old_kind, new_kind, main
-
-
-# --------------------------------------------------------------------------------------------
-# validation at the boundary
-# --------------------------------------------------------------------------------------------
-def _examples(values: Any, k: int = 5) -> str:
-    vals = list(values)
-    shown = ", ".join(map(str, vals[:k]))
-    return shown + (f" and {len(vals) - k} more" if len(vals) > k else "")
-
-
-def _check_inputs(old: Any, new: Any, population: Any) -> pd.Series | None:
-    """Check both memberships and the population; raise one error listing every problem.
-
-    Returns the population aligned to ``old.index`` as int64 (or ``None``).
-    """
-    for label, s in (("old", old), ("new", new)):
-        if not isinstance(s, pd.Series):
-            msg = (
-                f"{label} must be a pandas Series mapping LSOA code → unit code, got "
-                f"{type(s).__name__}; pass one column, e.g. lookup['ccg']."
-            )
-            raise ParameterError(msg)
-    if population is not None and not isinstance(population, pd.Series):
-        msg = (
-            "population must be a pandas Series of people per LSOA code (e.g. from "
-            f"coterminus.io.read_population), got {type(population).__name__}."
-        )
-        raise ParameterError(msg)
-
-    problems: list[tuple[type[Exception], str]] = []
-    for label, s in (("old", old), ("new", new)):
-        if len(s) == 0:
-            problems.append((EmptyDataError, f"{label} has no LSOAs; pass a non-empty lookup."))
-            continue
-        dup = s.index[s.index.duplicated()].unique()
-        if len(dup):
-            problems.append(
-                (
-                    DuplicateCodeError,
-                    f"{label} lists {len(dup)} LSOA(s) more than once ({_examples(dup)}); "
-                    "an LSOA belongs to exactly one unit, so de-duplicate the lookup.",
-                )
-            )
-        missing = s.index[s.isna().to_numpy()]
-        if len(missing):
-            problems.append(
-                (
-                    LookupMismatchError,
-                    f"{label} has no unit for {len(missing)} LSOA(s) ({_examples(missing)}); "
-                    "the lookup is incomplete.",
-                )
-            )
-    if not problems:
-        only_old = old.index.difference(new.index)
-        only_new = new.index.difference(old.index)
-        if len(only_old) or len(only_new):
-            shared = len(old.index.intersection(new.index))
-            hint = (
-                " They share no LSOA at all: are they on different LSOA bases (2011 vs 2021)?"
-                if shared == 0
-                else ""
-            )
-            problems.append(
-                (
-                    LookupMismatchError,
-                    f"old and new do not cover the same LSOAs: {len(only_old)} only in old "
-                    f"({_examples(only_old)}), {len(only_new)} only in new "
-                    f"({_examples(only_new)}); {shared} shared.{hint} Compare lookups of the same "
-                    "LSOA base, or restrict both to the shared LSOAs with "
-                    "old.loc[old.index.intersection(new.index)].",
-                )
-            )
-    pop: pd.Series | None = None
-    if population is not None and not problems:
-        dup = population.index[population.index.duplicated()].unique()
-        if len(dup):
-            problems.append(
-                (
-                    DuplicateCodeError,
-                    f"population lists {len(dup)} code(s) more than once ({_examples(dup)}).",
-                )
-            )
-        else:
-            absent = old.index.difference(population.index)
-            if len(absent):
-                problems.append(
-                    (
-                        PopulationError,
-                        f"population has no value for {len(absent)} LSOA(s) of the lookups "
-                        f"({_examples(absent)}); use an LSOA population file of the same LSOA "
-                        "base (e.g. lsoa11_pop_mid2019_ew.csv).",
-                    )
-                )
-            else:
-                values = pd.to_numeric(population.reindex(old.index), errors="coerce")
-                arr = values.to_numpy(dtype="float64", na_value=np.nan)
-                bad = ~np.isfinite(arr) | (arr < 0) | (arr != np.round(arr))
-                if bad.any():
-                    problems.append(
-                        (
-                            PopulationError,
-                            f"population has {int(bad.sum())} missing, negative, non-numeric or "
-                            f"fractional value(s) ({_examples(old.index[bad])}); people are "
-                            "whole, non-negative numbers.",
-                        )
-                    )
-                else:
-                    pop = pd.Series(arr.astype(np.int64), index=old.index, name="population")
-    if problems:
-        cls = problems[0][0]
-        msg = "; ".join(m for _, m in problems) if len(problems) > 1 else problems[0][1]
-        raise cls(msg)
-    return pop
-
-
-def _as_names(names: Any, label: str) -> pd.Series | None:
-    if names is None:
-        return None
-    if isinstance(names, pd.DataFrame):
-        if "name" not in names.columns:
-            msg = f"{label} is a DataFrame without a 'name' column; pass layer['name']."
-            raise ParameterError(msg)
-        names = names["name"]
-    if isinstance(names, Mapping) and not isinstance(names, pd.Series):
-        names = pd.Series(dict(names), dtype="object")
-    if not isinstance(names, pd.Series):
-        msg = (
-            f"{label} must be a Series or mapping of unit code → name, got {type(names).__name__}."
-        )
-        raise ParameterError(msg)
-    return names[~names.index.duplicated()]
 
 
 # --------------------------------------------------------------------------------------------
@@ -398,37 +245,6 @@ def _set_object_columns(frame: pd.DataFrame, columns: tuple[str, ...]) -> None:
         frame[col] = pd.Series(values, index=frame.index, dtype=object)
 
 
-def _plural(n: int, word: str, plural: str | None = None) -> str:
-    return f"{n:,} {word if n == 1 else (plural or word + 's')}"
-
-
-def _summary(d: VintageDiff) -> str:
-    c = d.counts
-    head = _LEVEL_LABEL.get(d.level or "", (d.level or "").upper())
-    if d.old_vintage is not None or d.new_vintage is not None:
-        head = f"{head} {d.old_vintage} → {d.new_vintage}".strip()
-    parts = [f"{c['new']['unchanged']:,} unchanged"]
-    if c["code_changes"]:
-        codes = "a new code" if c["code_changes"] == 1 else "new codes"
-        parts[0] += f" ({c['code_changes']:,} with {codes})"
-    parts.append(f"{c['new']['merger']:,} formed by merging")
-    if c["merger_sources"]:
-        parts[-1] += f" {_plural(c['merger_sources'], 'old unit')}"
-    parts.append(_plural(c["new"]["boundary change"], "boundary change"))
-    if c["boundary_sources"]:
-        parts[-1] += f" involving {_plural(c['boundary_sources'], 'old unit')}"
-    if c["moved_lsoa"]:
-        parts[-1] += f"{',' if c['boundary_sources'] else ''} moving "
-        parts[-1] += _plural(c["moved_lsoa"], "LSOA")
-        if c["moved_population"] is not None:
-            parts[-1] += f" ({_plural(c['moved_population'], 'person', 'people')})"
-    parts.append(_plural(c["old"]["split"], "split"))
-    if c["old"]["split"]:
-        parts[-1] += f" into {_plural(c['split_into'], 'new unit')}"
-    prefix = f"{head}: " if head else ""
-    return f"{prefix}{c['old_units']:,} → {c['new_units']:,} units; " + ", ".join(parts)
-
-
 def diff_membership(
     old: pd.Series,
     new: pd.Series,
@@ -437,8 +253,10 @@ def diff_membership(
     old_names: pd.Series | Mapping[str, str] | None = None,
     new_names: pd.Series | Mapping[str, str] | None = None,
     level: str | None = None,
-    old_vintage: int | None = None,
-    new_vintage: int | None = None,
+    old_level: str | None = None,
+    new_level: str | None = None,
+    old_vintage: int | str | None = None,
+    new_vintage: int | str | None = None,
 ) -> VintageDiff:
     """Compare two memberships of the same LSOAs (old and new vintage of one level).
 
@@ -453,10 +271,13 @@ def diff_membership(
     old_names, new_names : Series, mapping or DataFrame with a ``name`` column, optional
         Unit code → name. Default: none (names ``<NA>``).
     level : str, optional
-        Level label for the summary (``"ccg"`` → ``"CCG"``). Default: the Series ``name`` when it
-        is a known level.
-    old_vintage, new_vintage : int, optional
-        Years for the summary. Default: ``attrs["vintage"]`` of ``old`` / ``new`` when present.
+        Level of both, for the summary (``"ccg"`` → ``"CCGs"``). Default: the Series ``name``.
+    old_level, new_level : str, optional
+        Levels of ``old`` and ``new`` when they differ (e.g. ``"ccg"`` and ``"sicbl"``);
+        default ``level``.
+    old_vintage, new_vintage : int or str, optional
+        Vintages for the summary. Default: ``attrs["vintage"]`` of ``old`` / ``new`` when
+        present.
 
     Returns
     -------
@@ -522,8 +343,9 @@ def diff_membership(
     >>> pop = pd.Series(100, index=lsoas)
     >>> d = diff_membership(old, new, pop)
     >>> print(d.summary)  # doctest: +NORMALIZE_WHITESPACE
-    5 → 4 units; 1 unchanged (1 with a new code), 1 formed by merging 2 old units,
-    2 boundary changes involving 2 old units, moving 2 LSOAs (200 people), 0 splits
+    4 units: 1 formed from 2 of the 5 old units (1 pure merger of 2, 0 mergers with boundary
+    transfers of 0); 0 formed by splitting; 2 with boundary transfers only; 1 unchanged (1 with a
+    new code); 2 LSOAs (200 people) moved between units, from D to E
     >>> d.table[["old_code", "new_code", "n_lsoa", "population", "relation"]]
       old_code new_code  n_lsoa  population   relation
     0        A        M       1         100     merged
@@ -537,16 +359,21 @@ def diff_membership(
     >>> d.new_units.loc["E", "kind"], d.new_units.loc["E", "sources"]
     ('boundary change', ['E', 'D'])
     """
-    pop = _check_inputs(old, new, population)
-    onames = _as_names(old_names, "old_names")
-    nnames = _as_names(new_names, "new_names")
-    if level is None and isinstance(old.name, str):
-        level = _LEVEL_WORDS.get(old.name.lower())
+    pop = check_inputs(old, new, population)
+    onames = as_names(old_names, "old_names")
+    nnames = as_names(new_names, "new_names")
+    if old_level is None:
+        old_level = level if level is not None or not isinstance(old.name, str) else old.name
+    if new_level is None:
+        new_level = level if level is not None or not isinstance(new.name, str) else new.name
+    if level is None and old_level is not None:
+        level = old_level if new_level in (None, old_level) else f"{old_level} → {new_level}"
     if old_vintage is None:
         old_vintage = old.attrs.get("vintage")
     if new_vintage is None:
         new_vintage = new.attrs.get("vintage")
-    if old_vintage is not None and new_vintage is not None and int(old_vintage) > int(new_vintage):
+    old_vintage, new_vintage = _as_vintage(old_vintage), _as_vintage(new_vintage)
+    if _later(old_vintage, new_vintage):
         msg = (
             f"old is vintage {old_vintage} but new is vintage {new_vintage}; the diff runs "
             "forwards in time. Swap the arguments (old first)."
@@ -558,8 +385,8 @@ def diff_membership(
     new_idx, new_codes = pd.factorize(new_aligned.astype(str), sort=True)
     n_old, n_new = len(old_codes), len(new_codes)
     weight = np.zeros(len(old), dtype=np.int64) if pop is None else pop.to_numpy()
-    p_old, p_new, p_lsoa, p_pop = _crosstab(old_idx, new_idx, weight, n_old, n_new)
-    rel, old_kind, new_kind, _main = _classify(p_old, p_new, p_lsoa, p_pop, n_old, n_new)
+    p_old, p_new, p_lsoa, p_pop = crosstab(old_idx, new_idx, weight, n_old, n_new)
+    rel, old_kind, new_kind, _main = classify(p_old, p_new, p_lsoa, p_pop, n_old, n_new)
 
     old_codes_arr = np.asarray(old_codes, dtype=object)
     new_codes_arr = np.asarray(new_codes, dtype=object)
@@ -589,7 +416,7 @@ def diff_membership(
         table[col] = table[col].astype(str)
     _set_object_columns(table, ("old_name", "new_name"))
 
-    is_transfer = rel == _REL_TRANSFER
+    is_transfer = rel == REL_TRANSFER
 
     def per_unit(idx: np.ndarray, other: np.ndarray, codes: np.ndarray, n: int) -> list[list[str]]:
         # other-side codes for each unit, largest contribution first (then code order)
@@ -601,6 +428,31 @@ def diff_membership(
 
     sources = per_unit(p_new, p_old, old_codes_arr, n_new)
     destinations = per_unit(p_old, p_new, new_codes_arr, n_old)
+
+    successor = np.full(n_old, None, dtype=object)
+    whole = np.bincount(p_old, minlength=n_old) == 1
+    successor[p_old[whole[p_old]]] = new_codes_arr[p_new[whole[p_old]]]
+    cont = ~whole[p_old] & (rel == REL_RETAINED)
+    successor[p_old[cont]] = new_codes_arr[p_new[cont]]
+    successor_of = dict(zip(old_codes_arr.astype(str), successor, strict=True))
+    predecessors = [
+        [o for o in srcs if successor_of[o] == code]
+        for srcs, code in zip(sources, new_codes_arr, strict=True)
+    ]
+    n_pred = np.array([len(p) for p in predecessors], dtype=np.int64)
+    change = np.asarray(CHANGES, dtype=object)[
+        np.select(
+            [
+                new_kind == NEW_UNCHANGED,
+                new_kind == NEW_MERGER,
+                new_kind == NEW_SPLIT,
+                n_pred >= 2,
+                n_pred == 1,
+            ],
+            [4, 0, 2, 1, 3],
+            default=2,  # a boundary change formed from parts of split units only
+        )
+    ]
 
     n_src = np.bincount(p_new, minlength=n_new)
     new_units = pd.DataFrame(
@@ -618,18 +470,16 @@ def diff_membership(
                 np.bincount(p_new, weights=p_pop * is_transfer, minlength=n_new)
             ),
             "code_changed": [
-                bool(k == _NEW_UNCHANGED and s[0] != c)
+                bool(k == NEW_UNCHANGED and s[0] != c)
                 for k, s, c in zip(new_kind, sources, new_codes_arr, strict=True)
             ],
+            "predecessors": predecessors,
+            "n_predecessors": n_pred,
+            "change": change,
         },
         index=pd.Index(new_codes_arr.astype(str), name="code"),
     )
     _set_object_columns(new_units, ("name",))
-    successor = np.full(n_old, None, dtype=object)
-    whole = np.bincount(p_old, minlength=n_old) == 1
-    successor[p_old[whole[p_old]]] = new_codes_arr[p_new[whole[p_old]]]
-    cont = ~whole[p_old] & (rel == _REL_RETAINED)
-    successor[p_old[cont]] = new_codes_arr[p_new[cont]]
     old_units = pd.DataFrame(
         {
             "name": name_of(old_codes_arr, onames),
@@ -655,10 +505,12 @@ def diff_membership(
         old_units=old_units,
         summary="",
         level=level,
-        old_vintage=None if old_vintage is None else int(old_vintage),
-        new_vintage=None if new_vintage is None else int(new_vintage),
+        old_vintage=old_vintage,
+        new_vintage=new_vintage,
+        old_level=old_level,
+        new_level=new_level,
     )
-    summary = _summary(result)
+    summary = summary_line(result)
     log.info("vintage diff: %s", summary)
     object.__setattr__(result, "summary", summary)
     return result
@@ -667,12 +519,95 @@ def diff_membership(
 # --------------------------------------------------------------------------------------------
 # wrappers on loaded geographies
 # --------------------------------------------------------------------------------------------
-def _normalise_level(level: str) -> str:
-    key = str(level).strip().lower()
-    if key not in _LEVEL_WORDS:
-        msg = f"unknown level {level!r}; use one of ccg, stp, ltla, utla (or lad, ics, ctyua)."
+def _as_vintage(value: Any) -> int | str | None:
+    """A vintage as ``int`` when it is a whole number (2019, "2019"), else as given (a label)."""
+    if value is None or isinstance(value, int):
+        return value
+    if isinstance(value, np.integer):
+        return int(value)
+    text = str(value).strip()
+    return int(text) if text.isdigit() else text
+
+
+def _later(old: int | str | None, new: int | str | None) -> bool:
+    """Whether ``old`` is a later vintage than ``new`` (only years can be ordered)."""
+    return isinstance(old, int) and isinstance(new, int) and old > new
+
+
+def _levels_of(geo: Any) -> list[str]:
+    """Level columns of ``geo.lsoa`` (everything but population, name and ``*_name``)."""
+    return [
+        str(c)
+        for c in geo.lsoa.columns
+        if str(c) not in _NOT_LEVELS and not str(c).endswith("_name")
+    ]
+
+
+def _find_level(geo: Any, word: str) -> str | None:
+    """The column of ``geo.lsoa`` a level word names, or ``None``."""
+    levels = _levels_of(geo)
+    key = str(word).strip()
+    for candidate in (key, key.lower(), _LEVEL_ALIASES.get(key.lower())):
+        if candidate in levels:
+            return candidate
+    return None
+
+
+def _resolve_levels(
+    old_geo: Any,
+    new_geo: Any,
+    level: str | tuple[str, str] | None,
+    from_level: str | None,
+    to_level: str | None,
+) -> tuple[str, str]:
+    if level is not None and (from_level is not None or to_level is not None):
+        msg = "pass level= or from_level=/to_level=, not both."
         raise ParameterError(msg)
-    return _LEVEL_WORDS[key]
+    if isinstance(level, (tuple, list)):
+        if len(level) != 2:
+            msg = f"level as a pair is (old level, new level), got {level!r}."
+            raise ParameterError(msg)
+        from_level, to_level = level
+    elif level is not None:
+        from_level = to_level = level
+    old_v, new_v = _as_vintage(old_geo.vintage), _as_vintage(new_geo.vintage)
+    old_levels, new_levels = _levels_of(old_geo), _levels_of(new_geo)
+    if from_level is None or to_level is None:
+        shared = [lv for lv in old_levels if lv in new_levels]
+        msg = (
+            "say which level to compare: level='...' for a level both vintages have "
+            f"({', '.join(shared) or 'none'}), or level=(old, new) for two levels, e.g. "
+            f"level=({(old_levels or ['?'])[0]!r}, {(new_levels or ['?'])[0]!r}). "
+            f"The {old_v} geography has {', '.join(old_levels)}; the {new_v} one has "
+            f"{', '.join(new_levels)}."
+        )
+        raise ParameterError(msg)
+    found = (_find_level(old_geo, from_level), _find_level(new_geo, to_level))
+    problems = []
+    for word, got, v, levels in (
+        (from_level, found[0], old_v, old_levels),
+        (to_level, found[1], new_v, new_levels),
+    ):
+        if got is None:
+            near = difflib.get_close_matches(str(word).lower(), levels, n=1, cutoff=0.5)
+            hint = f" (did you mean {near[0]!r}?)" if near else ""
+            problems.append(
+                f"the {v} geography has no level {word!r}{hint}; its levels: {', '.join(levels)}"
+            )
+    if problems:
+        pair = ""
+        if found[0] is not None or found[1] is not None:
+            old_pick = found[0] or (old_levels or ["?"])[0]
+            new_pick = found[1] or (new_levels or ["?"])[0]
+            pair = (
+                f" To compare two different levels pass a pair: level=({old_pick!r}, {new_pick!r})."
+            )
+        msg = "; ".join(problems) + "." + pair
+        raise ParameterError(msg)
+    old_lv, new_lv = found
+    assert old_lv is not None
+    assert new_lv is not None
+    return old_lv, new_lv
 
 
 def _names_from(geo: Any, level: str) -> pd.Series | None:
@@ -683,7 +618,7 @@ def _names_from(geo: Any, level: str) -> pd.Series | None:
         return pd.Series(pairs[f"{level}_name"].to_numpy(), index=pairs[level].to_numpy())
     try:
         layer = geo.layer(level) if callable(getattr(geo, "layer", None)) else getattr(geo, level)
-    except (AttributeError, KeyError, LayerError) as exc:
+    except (AttributeError, KeyError, CoterminusError) as exc:
         log.debug("no %s layer for names on %r: %s", level, geo, exc)
         return None
     if layer is None or not hasattr(layer, "columns") or "name" not in layer.columns:
@@ -691,32 +626,108 @@ def _names_from(geo: Any, level: str) -> pd.Series | None:
     return layer["name"]
 
 
-def diff(old_geo: Any, new_geo: Any, *, level: Level = "ccg") -> VintageDiff:
-    """Compare one level of two loaded vintages (e.g. CCG 2019 → 2020) by LSOA membership.
+def _population(geo: Any) -> pd.Series | None:
+    return geo.lsoa["population"] if "population" in geo.lsoa.columns else None
+
+
+def _change_source(change: Any, old_block: str, new_block: str, geo: Any) -> Any:
+    """``change`` as given, else the registered change lookup of the two blocks."""
+    if change is not None:
+        return change
+    data_dir = getattr(geo, "data_dir", None)
+    ids = (f"{old_block}-{new_block}", f"{new_block}-{old_block}")
+    for dataset_id in ids:
+        try:
+            return datasets.locate(dataset_id, data_dir=data_dir)
+        except datasets.UnknownDatasetError:
+            continue
+        except DataDirError as exc:
+            msg = (
+                f"the {old_block} → {new_block} change lookup (dataset {dataset_id!r}) is not "
+                f"on this machine: {exc} Or pass it as change= (a path or DataFrame)."
+            )
+            raise DataDirError(msg) from exc
+    msg = (
+        f"comparing units built from {old_block} with units built from {new_block} needs the "
+        f"change lookup between them, and the registry has no dataset {ids[0]!r}. Pass it as "
+        "change= (a path or DataFrame): for LSOA 2011 → 2021 that is the ONS lookup "
+        "LSOA11_LSOA21_LAD22_EW_LU, file lookups/lsoa11_lsoa21_lad22_ew.csv.gz of the data "
+        "directory (columns LSOA11CD, CHGIND, LSOA21CD)."
+    )
+    raise DataDirError(msg)
+
+
+def diff(
+    old_geo: Any,
+    new_geo: Any,
+    *,
+    level: str | tuple[str, str] | None = None,
+    from_level: str | None = None,
+    to_level: str | None = None,
+    change: pd.DataFrame | str | Path | None = None,
+) -> VintageDiff:
+    """Compare a level of two loaded vintages (e.g. CCG 2019 → 2020) by building-block membership.
 
     Parameters
     ----------
     old_geo, new_geo : Geography
         From :func:`coterminus.load`, or anything with ``.vintage``, ``.lsoa`` (DataFrame
-        indexed by LSOA code with a column per level and ``population``) and names through
-        ``.layer(level)`` or an attribute per level (a table with a ``name`` column).
-    level : {"ccg", "stp", "ltla", "utla"}, default "ccg"
-        Also accepted: ``"lad"``, ``"ics"``/``"icb"`` (→ stp), ``"ctyua"``.
+        indexed by building-block code with a column per level and ``population``), optionally
+        ``.block`` (default ``"lsoa11"``), ``.data_dir``, and names through ``.layer(level)``
+        or an attribute per level (a table with a ``name`` column). The same geography twice
+        compares two of its levels, e.g. ICBs with a scenario of merged ICBs.
+    level : str or (str, str)
+        A level both have (``"ccg"``; also ``"lad"``, ``"ctyua"``, ``"ics"`` for ``ltla``,
+        ``utla``, ``stp``), or a pair ``(old level, new level)`` such as ``("ccg", "sicbl")``.
+    from_level, to_level : str, optional
+        The pair as two keywords, instead of ``level``.
+    change : DataFrame or path, optional
+        Change lookup between the building blocks, used only when ``old_geo.block`` and
+        ``new_geo.block`` differ (e.g. the ONS LSOA 2011 → 2021 lookup, columns ``LSOA11CD``,
+        ``LSOA21CD``, ``CHGIND``). Default: the registry's dataset ``"<old block>-<new block>"``
+        (``"lsoa11-lsoa21"``) found with :func:`coterminus.datasets.locate` in
+        ``new_geo.data_dir``.
 
     Returns
     -------
     VintageDiff
-        See :func:`diff_membership` for the definitions. People are the ``population`` column
-        of ``old_geo.lsoa`` (the LSOA estimates do not depend on the boundary vintage).
+        See :func:`diff_membership` for the definitions. On one building block, people are the
+        ``population`` of ``old_geo.lsoa``. Across blocks the comparison is made on the **new**
+        blocks and their people (``new_geo.lsoa["population"]``); :attr:`VintageDiff.crossing`
+        says how the old units were carried over.
 
     Raises
     ------
     ParameterError
-        Unknown level, or a level that is not in both geographies.
+        No level given, or a level that a geography does not have (the message lists its levels
+        and shows the pair form).
     VintageMismatchError
         ``old_geo`` is a later vintage than ``new_geo``.
     LookupMismatchError
-        The geographies do not share the same LSOAs.
+        The geographies do not cover the same building blocks (or, across blocks, the change
+        lookup does not link them all).
+    DataDirError
+        Across blocks, no ``change`` given and none registered or found.
+
+    Notes
+    -----
+    **Across the building-block change** (``old_geo.block != new_geo.block``, e.g. 2022 on
+    LSOA 2011 → 2024 on LSOA 2021): each new block takes the old unit of its parent blocks in the
+    change lookup (:func:`cross_membership`). ONS marks each link U (unchanged), S (one 2011 LSOA
+    split into several 2021 ones), M (several merged into one) or X (redrawn, many-to-many).
+    Where the parents of a new block sit in different old units (M or X), the block goes to the
+    unit with most of its parents' people (of the old vintage), and it is listed in
+    ``crossing.ambiguous`` and in the summary. Populations differ between vintages — the
+    LSOA 2011 vintages carry ONS mid-2019 estimates, the LSOA 2021 vintage Census 2021 usual
+    residents — so across blocks every count of people (units, transfers) is the new vintage's;
+    ``crossing.population`` gives both totals, and the summary names what they are when a
+    geography has a ``population_label`` (e.g. ``"mid-2019 estimates"``).
+
+    **Summary.** It leads with the count to compare with published statements: how many new units
+    were formed from how many old units (:math:`\\ge 2` old units continuing as one, whether or
+    not boundaries were also adjusted), then the breakdown by ``new_units.change``: pure mergers,
+    mergers with transfers, units formed by splitting, units with boundary transfers only, and
+    unchanged units; then the LSOAs and people moved between units and the largest such move.
 
     Examples
     --------
@@ -726,64 +737,110 @@ def diff(old_geo: Any, new_geo: Any, *, level: Level = "ccg") -> VintageDiff:
     ...                                         index=["L1", "L2"]))
     >>> g20 = G(vintage=2020, lsoa=pd.DataFrame({"ccg": ["M", "M"], "population": [10, 20]},
     ...                                         index=["L1", "L2"]))
-    >>> print(diff(g19, g20).summary)  # doctest: +NORMALIZE_WHITESPACE
-    CCG 2019 → 2020: 2 → 1 units; 0 unchanged, 1 formed by merging 2 old units,
-    0 boundary changes, 0 splits
+    >>> print(diff(g19, g20, level="ccg").summary)  # doctest: +NORMALIZE_WHITESPACE
+    1 CCG in 2020: 1 formed from 2 of the 2 of 2019 (1 pure merger of 2, 0 mergers with boundary
+    transfers of 0); 0 formed by splitting; 0 with boundary transfers only; 0 unchanged;
+    no LSOA moved between units
+
+    Across the LSOA change: LSOAs a and b (unit A) and c (unit B) of 2022 become A1, A2 (a split)
+    and BC (b and c merged) in 2024, where everything is one unit X. BC goes to B, which has more
+    of its parents' people (50 against 30):
+
+    >>> g22 = G(vintage=2022, block="lsoa11", lsoa=pd.DataFrame(
+    ...     {"icb": ["A", "A", "B"], "population": [10, 30, 50]}, index=["a", "b", "c"]))
+    >>> g24 = G(vintage=2024, block="lsoa21", lsoa=pd.DataFrame(
+    ...     {"icb": ["X", "X", "X"], "population": [6, 6, 50]}, index=["A1", "A2", "BC"]))
+    >>> change = pd.DataFrame({"LSOA11CD": ["a", "a", "b", "c"], "CHGIND": ["S", "S", "M", "M"],
+    ...                        "LSOA21CD": ["A1", "A2", "BC", "BC"]})
+    >>> d = diff(g22, g24, level="icb", change=change)
+    >>> d.crossing.ambiguous[["block", "unit", "units", "share", "new_unit"]].to_dict("records")
+    [{'block': 'BC', 'unit': 'B', 'units': ['B', 'A'], 'share': 0.625, 'new_unit': 'X'}]
+    >>> d.new_units.loc["X", "change"], int(d.new_units.loc["X", "population"])
+    ('merger', 62)
     """
-    lv = _normalise_level(level)
-    old_v, new_v = int(old_geo.vintage), int(new_geo.vintage)
-    problems = [
-        f"the {v} geography has no {lv!r} column in .lsoa (columns: {list(g.lsoa.columns)})"
-        for v, g in ((old_v, old_geo), (new_v, new_geo))
-        if lv not in g.lsoa.columns
-    ]
-    if problems:
-        msg = "; ".join(problems) + f"; level {lv!r} must be in both vintages to compare them."
-        raise ParameterError(msg)
-    if old_v > new_v:
+    old_lv, new_lv = _resolve_levels(old_geo, new_geo, level, from_level, to_level)
+    old_v, new_v = _as_vintage(old_geo.vintage), _as_vintage(new_geo.vintage)
+    if _later(old_v, new_v):
         msg = (
             f"old_geo is {old_v} but new_geo is {new_v}; the diff runs forwards in time. "
-            f"Swap them: diff(geo{str(new_v)[2:]}, geo{str(old_v)[2:]}, level={lv!r})."
+            f"Swap them: diff(geo{str(new_v)[2:]}, geo{str(old_v)[2:]}, ...)."
         )
         raise VintageMismatchError(msg)
-    population = old_geo.lsoa["population"] if "population" in old_geo.lsoa.columns else None
-    if population is not None and "population" in new_geo.lsoa.columns:
-        other = new_geo.lsoa["population"].reindex(population.index)
-        if not other.equals(population):
+    old_block = str(getattr(old_geo, "block", "lsoa11"))
+    new_block = str(getattr(new_geo, "block", "lsoa11"))
+    common: dict[str, Any] = {
+        "old_names": _names_from(old_geo, old_lv),
+        "new_names": _names_from(new_geo, new_lv),
+        "level": old_lv if old_lv == new_lv else f"{old_lv} → {new_lv}",
+        "old_level": old_lv,
+        "new_level": new_lv,
+        "old_vintage": old_v,
+        "new_vintage": new_v,
+    }
+    old_pop, new_pop = _population(old_geo), _population(new_geo)
+    if old_block == new_block:
+        differ = (
+            old_pop is not None
+            and new_pop is not None
+            and old_geo is not new_geo
+            and not new_pop.reindex(old_pop.index).equals(old_pop)
+        )
+        if differ:
             log.warning(
                 "LSOA populations differ between the %s and %s geographies; using %s's",
                 old_v,
                 new_v,
                 old_v,
             )
-    return diff_membership(
-        old_geo.lsoa[lv],
-        new_geo.lsoa[lv],
-        population,
-        old_names=_names_from(old_geo, lv),
-        new_names=_names_from(new_geo, lv),
-        level=lv,
-        old_vintage=old_v,
-        new_vintage=new_v,
+        return diff_membership(old_geo.lsoa[old_lv], new_geo.lsoa[new_lv], old_pop, **common)
+
+    source = _change_source(change, old_block, new_block, new_geo)
+    crossed, crossing = cross_membership(
+        old_geo.lsoa[old_lv],
+        source,
+        old_block=old_block,
+        new_block=new_block,
+        blocks=new_geo.lsoa.index,
+        old_population=old_pop,
+        new_population=new_pop,
     )
+    new_membership = new_geo.lsoa[new_lv]
+    for side, geo in (("old", old_geo), ("new", new_geo)):
+        label = getattr(geo, "population_label", None)
+        crossing.population[f"{side}_label"] = None if label is None else str(label)
+    crossing.ambiguous["new_unit"] = (
+        new_membership.reindex(crossing.ambiguous["block"]).astype(object).to_numpy()
+    )
+    log.info(
+        "crossed %s → %s: %d ambiguous blocks", old_block, new_block, crossing.counts["ambiguous"]
+    )
+    d = diff_membership(crossed, new_membership, new_pop, **common)
+    d = dataclasses.replace(d, crossing=crossing)
+    object.__setattr__(d, "summary", summary_line(d))
+    return d
 
 
 def diff_vintages(
-    old_vintage: int,
-    new_vintage: int,
+    old_vintage: int | str,
+    new_vintage: int | str,
     *,
-    level: Level = "ccg",
+    level: str | tuple[str, str] | None = None,
+    from_level: str | None = None,
+    to_level: str | None = None,
     data_dir: str | Path | None = None,
+    change: pd.DataFrame | str | Path | None = None,
 ) -> VintageDiff:
     """Load two vintages with :func:`coterminus.load` and :func:`diff` them (the CLI's entry).
 
-    ``coterminus diff --level ccg --from 2019 --to 2020`` is
-    ``diff_vintages(2019, 2020, level="ccg")``; print ``.summary`` and ``.table``.
+    ``coterminus diff --level icb --from 2022 --to 2024`` is
+    ``diff_vintages(2022, 2024, level="icb")``; print ``.summary`` and ``.table``.
 
     Parameters
     ----------
-    old_vintage, new_vintage : int
-    level : str, default "ccg"
+    old_vintage, new_vintage : int or str
+        Built-in vintages or manifest paths, as :func:`coterminus.load` takes them.
+    level, from_level, to_level, change
+        As for :func:`diff`.
     data_dir : path, optional
         Passed to :func:`coterminus.load`.
 
@@ -793,7 +850,9 @@ def diff_vintages(
     """
     import coterminus  # the package root, imported late to avoid a cycle
 
-    _normalise_level(level)
-    old_geo = coterminus.load(old_vintage, data_dir=data_dir)
-    new_geo = coterminus.load(new_vintage, data_dir=data_dir)
-    return diff(old_geo, new_geo, level=level)
+    load: Any = coterminus.load  # takes years, and manifest paths once vintages are data
+    old_geo = load(old_vintage, data_dir=data_dir)
+    new_geo = load(new_vintage, data_dir=data_dir)
+    return diff(
+        old_geo, new_geo, level=level, from_level=from_level, to_level=to_level, change=change
+    )
