@@ -8,6 +8,7 @@ parsed-layer/download cache, never the user's.
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -17,14 +18,18 @@ if "COTERMINUS_DATA_DIR" not in os.environ and (_DATA / "boundaries").is_dir():
     os.environ["COTERMINUS_DATA_DIR"] = str(_DATA)
 
 
-@pytest.fixture(autouse=True)
-def _isolated_cache(
-    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """Point the parsed-layer/download cache at a per-session temp folder."""
-    monkeypatch.setenv(
-        "COTERMINUS_CACHE_DIR", str(tmp_path_factory.getbasetemp() / "coterminus-cache")
-    )
+@pytest.fixture(autouse=True, scope="session")
+def _isolated_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """Point ``COTERMINUS_CACHE_DIR`` (downloads and parsed layers) at a session temp folder.
+
+    Session-scoped and autouse, so it is in place before any other fixture (the session-wide
+    ``_geo2019`` writes parsed layers) and the suite never writes into the user's cache. A test
+    that needs its own cache overrides it with ``monkeypatch.setenv``.
+    """
+    root = tmp_path_factory.mktemp("coterminus-cache")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("COTERMINUS_CACHE_DIR", str(root))
+        yield root
 
 
 @pytest.fixture(scope="session")
