@@ -244,18 +244,23 @@ def test_fetch_a_vintage_with_no_network_fails_fast_with_one_short_message(tmp_p
     )
     code = "import sys; from coterminus.cli import main; sys.exit(main())"
     argv = ["unshare", "-n", sys.executable, "-c", code, "data", "fetch", "--vintage", "2019"]
-    started = time.monotonic()
-    done = subprocess.run(argv, capture_output=True, text=True, env=env, timeout=60, cwd=tmp_path)
-    elapsed = time.monotonic() - started
-    output = (done.stdout + done.stderr).strip().splitlines()
-    assert done.returncode != 0
+    # Two runs: the first also pays for one-off work outside the command (bytecode, matplotlib's
+    # font cache in this run's fresh MPLCONFIGDIR); the second is what a user sees every time.
+    for _ in range(2):
+        started = time.monotonic()
+        done = subprocess.run(
+            argv, capture_output=True, text=True, env=env, timeout=60, cwd=tmp_path
+        )
+        elapsed = time.monotonic() - started
+        output = (done.stdout + done.stderr).strip().splitlines()
+        assert done.returncode != 0
+        assert 1 <= len(output) <= 5, output
+        assert "Traceback" not in done.stderr
+        assert "Cannot reach services1.arcgis.com" in output[0]
+        assert "Nothing was downloaded or saved" in output[0]
+        files = [p for p in cache_root.rglob("*") if p.is_file()] if cache_root.exists() else []
+        assert files == []
     assert elapsed < 5, f"took {elapsed:.1f} s"
-    assert 1 <= len(output) <= 5, output
-    assert "Traceback" not in done.stderr
-    assert "Cannot reach services1.arcgis.com" in output[0]
-    assert "Nothing was downloaded or saved" in output[0]
-    files = [p for p in cache_root.rglob("*") if p.is_file()] if cache_root.exists() else []
-    assert files == []
 
 
 # --- cache and clean ----------------------------------------------------------------------------
