@@ -702,7 +702,7 @@ def test_a_failed_name_lookup_stops_at_once_without_retrying(cache: Path, no_dns
     assert time.monotonic() - started < 5
     assert no_dns == ["ons.example.invalid"]
     assert "Nothing was downloaded or saved" in str(info.value)
-    assert all_files(cache) == []
+    assert not cache.exists()
 
 
 def test_a_refused_connection_stops_at_once_without_retrying(cache: Path):
@@ -727,7 +727,7 @@ def test_fetching_a_vintage_offline_gives_one_short_message_after_one_lookup(
     assert message.count("Fix:") == 1
     assert len(message) < 300
     assert "0 of 10 datasets" in message
-    assert all_files(cache) == []
+    assert not cache.exists()  # not even the folders made to check the cache is writable
 
 
 # --- plain files --------------------------------------------------------------------------------
@@ -767,6 +767,15 @@ def test_fetch_url_refuses_a_corrupt_zip(ons: FakeONS, cache: Path):
     with pytest.raises(ArchiveError, match="not a readable zip archive"):
         fetch_url(ons.file_url("corrupt.zip"), filename="corrupt.zip", progress=False)
     assert cache_files(cache) == []
+
+
+def test_a_stale_staging_folder_of_a_killed_download_is_swept(ons: FakeONS, cache: Path):
+    stale = cache / "downloads" / ".incoming-killed"
+    stale.mkdir(parents=True)
+    (stale / "tmpabc").write_bytes(b"half a file")
+    os.utime(stale, (time.time() - 7200, time.time() - 7200))
+    fetch_url(ons.file_url("hello.txt"), filename="hello.txt", progress=False)
+    assert all_files(cache) == ["downloads/hello.txt", "downloads/hello.txt.source.json"]
 
 
 def test_fetch_url_reports_a_refused_connection_without_retrying(cache: Path):

@@ -40,7 +40,15 @@ from ..errors import CacheError, ParameterError
 if TYPE_CHECKING:
     import pandas as pd
 
-__all__ = ["FOLDERS", "cache_dir", "cache_root", "clean", "downloads_dir", "usage"]
+__all__ = [
+    "FOLDERS",
+    "cache_dir",
+    "cache_root",
+    "clean",
+    "downloads_dir",
+    "remove_if_empty",
+    "usage",
+]
 
 ENV_CACHE_DIR = "COTERMINUS_CACHE_DIR"
 DOWNLOADS = "downloads"
@@ -114,6 +122,20 @@ def cache_dir() -> Path:
     except OSError as exc:
         raise cache_error(root, str(exc.strerror or exc)) from exc
     return root
+
+
+def remove_if_empty() -> None:
+    """Remove ``downloads/`` and the cache folder itself when they hold nothing.
+
+    Called after a failed fetch, so a download that saved nothing leaves nothing behind, not even
+    the empty folders made while checking that the cache is writable.
+    """
+    root = cache_root()
+    for folder in (root / DOWNLOADS, root):
+        try:
+            folder.rmdir()  # only succeeds when empty
+        except OSError:
+            return
 
 
 def downloads_dir() -> Path:

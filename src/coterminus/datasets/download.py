@@ -28,6 +28,7 @@ import os
 import shutil
 import sys
 import tempfile
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -56,6 +57,7 @@ DEFAULT_TIMEOUT = 60.0
 DEFAULT_RETRIES = 3
 DEFAULT_DEADLINE = 900.0
 SOURCE_SUFFIX = ".source.json"
+STAGING_PREFIX = ".incoming-"
 
 
 # --- provenance ---------------------------------------------------------------------------------
@@ -219,7 +221,8 @@ def fetch_url(
 
         net.retrying(attempt, retries=retries, what=f"download {filename}", url=url, deadline=limit)
 
-    staging = Path(tempfile.mkdtemp(prefix=".incoming-", dir=folder))
+    _sweep_stale_staging(folder)
+    staging = Path(tempfile.mkdtemp(prefix=STAGING_PREFIX, dir=folder))
     pooch_log = pooch.get_logger()
     level = pooch_log.level
     pooch_log.setLevel(logging.WARNING)
@@ -256,6 +259,17 @@ def fetch_url(
     _write_source(dest, {"url": url, "sha256": digest.get("sha256"), "pinned": bool(sha256)})
     logger.info("downloaded %s to %s", url, dest)
     return dest
+
+
+def _sweep_stale_staging(folder: Path, age: float = 3600.0) -> None:
+    """Delete staging folders left by a download killed over an hour ago (e.g. SIGKILL)."""
+    now = time.time()
+    for stale in folder.glob(f"{STAGING_PREFIX}*"):
+        try:
+            if now - stale.stat().st_mtime > age:
+                shutil.rmtree(stale, ignore_errors=True)
+        except OSError:
+            continue
 
 
 def _umask() -> int:
@@ -513,11 +527,29 @@ def fetch(
         msg = "Pass a dataset id, e.g. fetch('ccg-2019'), or vintage=, e.g. fetch(vintage=2019)."
         raise ParameterError(msg)
     session = _session(base_url, timeout, retries)
-    if dataset_id is not None:
-        return _fetch_one(
-            catalog.get(dataset_id), session, progress=progress, deadline=deadline, force=force
+    try:
+        if dataset_id is not None:
+            return _fetch_one(
+                catalog.get(dataset_id), session, progress=progress, deadline=deadline, force=force
+            )
+        assert vintage is not None
+        return _fetch_vintage(
+            vintage, data_dir, session, progress=progress, deadline=deadline, force=force
         )
-    assert vintage is not None
+    except BaseException:
+        cache.remove_if_empty()  # a fetch that saved nothing leaves nothing, not even folders
+        raise
+
+
+def _fetch_vintage(
+    vintage: int,
+    data_dir: str | os.PathLike[str] | None,
+    session: arcgis.Session,
+    *,
+    progress: bool,
+    deadline: float,
+    force: bool,
+) -> dict[str, Path]:
     todo = plan(vintage, data_dir, force=force)
     cache.downloads_dir()  # a CacheError now, before any network traffic
     result = dict(todo.present)
