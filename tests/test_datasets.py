@@ -1021,8 +1021,8 @@ def test_the_cache_dir_comes_from_the_environment_everywhere(
     assert cache_dir() == cache
 
 
-def test_the_suite_runs_with_its_own_cache_folder():
+def test_the_suite_runs_with_its_own_cache_folder(tmp_path_factory: pytest.TempPathFactory):
     root = Path(os.environ["COTERMINUS_CACHE_DIR"])
-    assert Path(tempfile.gettempdir()) in root.parents or "pytest" in str(root)
-    home_cache = Path.home() / ".cache" / "coterminus"
-    assert root != home_cache
+    assert tmp_path_factory.getbasetemp() in root.parents  # set by the root conftest.py
+    for library_cache in ("MPLCONFIGDIR", "NUMBA_CACHE_DIR"):
+        assert os.environ[library_cache].startswith(tempfile.gettempdir())
