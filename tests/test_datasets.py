@@ -707,8 +707,9 @@ def test_a_failed_name_lookup_stops_at_once_without_retrying(cache: Path, no_dns
 
 def test_a_refused_connection_stops_at_once_without_retrying(cache: Path):
     started = time.monotonic()
-    with pytest.raises(UnreachableError, match="connection was refused"):
+    with pytest.raises(UnreachableError, match="connection was refused") as info:
         fetch("ccg-2019", base_url=refused_url(), retries=3, progress=False)
+    assert "Fix: check the address (--base-url" in str(info.value)
     assert time.monotonic() - started < 5
     assert all_files(cache) == []
 

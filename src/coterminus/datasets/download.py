@@ -565,8 +565,8 @@ def _fetch_vintage(
                 saved = f"{fetched} of {len(todo.to_fetch)} datasets were fetched before that"
             else:
                 saved = f"Nothing was downloaded or saved (0 of {len(todo.to_fetch)} datasets)"
-            msg = f"Cannot reach {exc.host}: {exc.reason}. {saved}. {net.NETWORK_FIX}"
-            raise net.UnreachableError(msg, host=exc.host, reason=exc.reason) from None
+            msg = f"Cannot reach {exc.host}: {exc.reason}. {saved}. {exc.fix}"
+            raise net.UnreachableError(msg, host=exc.host, reason=exc.reason, fix=exc.fix) from None
         except (DownloadError, ChecksumError, ArchiveError) as exc:
             failures.append((ds.id, str(exc).split(". ")[0]))
     if failures:

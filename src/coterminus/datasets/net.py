@@ -60,6 +60,10 @@ CHUNK = 1 << 16
 NETWORK_FIX = (
     "Fix: connect to the internet (behind a proxy, set HTTPS_PROXY) and run the command again."
 )
+REFUSED_FIX = (
+    "Fix: check the address (--base-url or COTERMINUS_ONS_BASE_URL) and any firewall or proxy "
+    "(HTTPS_PROXY), then run the command again."
+)
 _UNREACHABLE_ERRNOS = {errno.ENETUNREACH, errno.EHOSTUNREACH, errno.ENETDOWN, errno.EHOSTDOWN}
 
 T = TypeVar("T")
@@ -77,10 +81,11 @@ class UnreachableError(DownloadError):
     True
     """
 
-    def __init__(self, message: str, *, host: str, reason: str) -> None:
+    def __init__(self, message: str, *, host: str, reason: str, fix: str = NETWORK_FIX) -> None:
         super().__init__(message)
         self.host = host
         self.reason = reason
+        self.fix = fix
 
 
 class ServiceError(DownloadError):
@@ -164,10 +169,10 @@ def user_agent() -> str:
     return f"coterminus/{version} (Python urllib; NHS/council coterminosity checks)"
 
 
-def _unreachable(url: str, reason: str) -> UnreachableError:
+def _unreachable(url: str, reason: str, fix: str = NETWORK_FIX) -> UnreachableError:
     host = host_of(url)
-    msg = f"Cannot reach {host}: {reason}. Nothing was downloaded or saved. {NETWORK_FIX}"
-    return UnreachableError(msg, host=host, reason=reason)
+    msg = f"Cannot reach {host}: {reason}. Nothing was downloaded or saved. {fix}"
+    return UnreachableError(msg, host=host, reason=reason, fix=fix)
 
 
 def _classify(exc: BaseException, url: str, timeout: float) -> Exception:
@@ -176,7 +181,7 @@ def _classify(exc: BaseException, url: str, timeout: float) -> Exception:
     if isinstance(reason, socket.gaierror):
         return _unreachable(url, "its name does not resolve (no network, or no DNS)")
     if isinstance(reason, ConnectionRefusedError):
-        return _unreachable(url, "the connection was refused (wrong address, or a firewall)")
+        return _unreachable(url, "the connection was refused", REFUSED_FIX)
     if isinstance(reason, OSError) and reason.errno in _UNREACHABLE_ERRNOS:
         return _unreachable(url, f"no route to it ({reason.strerror or reason})")
     if isinstance(reason, ConnectionResetError | ConnectionAbortedError | BrokenPipeError):
