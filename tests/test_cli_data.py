@@ -350,11 +350,11 @@ def test_every_new_option_states_its_default(capsys):
 
 def test_the_cli_defaults_are_the_library_defaults():
     from coterminus import _cli_data
-    from coterminus.datasets import arcgis, download
+    from coterminus.datasets import arcgis, files
 
     assert _cli_data.DEFAULT_BASE_URL == arcgis.DEFAULT_BASE_URL
     assert (_cli_data.DEFAULT_TIMEOUT, _cli_data.DEFAULT_RETRIES, _cli_data.DEFAULT_DEADLINE) == (
-        download.DEFAULT_TIMEOUT,
-        download.DEFAULT_RETRIES,
-        download.DEFAULT_DEADLINE,
+        files.DEFAULT_TIMEOUT,
+        files.DEFAULT_RETRIES,
+        files.DEFAULT_DEADLINE,
     )

@@ -34,7 +34,7 @@ from .errors import CoterminusError
 if TYPE_CHECKING:
     import pandas as pd
 
-# Defaults, kept here (equal to coterminus.datasets.download's) so the parser needs no import.
+# Defaults, kept here (equal to coterminus.datasets.files') so the parser needs no import.
 DEFAULT_BASE_URL = "https://services1.arcgis.com/ESMARspQHYMw9BZ9/arcgis"
 DEFAULT_TIMEOUT = 60.0
 DEFAULT_RETRIES = 3

@@ -19,7 +19,9 @@ The package is split like pooch and osmnx, one concern per module:
 :mod:`.cache`      the cache folder: :func:`cache_dir`, :func:`cache_usage`, :func:`clean_cache`
 :mod:`.net`        HTTP: fail fast when unreachable, retry only transient errors, deadlines
 :mod:`.arcgis`     the ArcGIS FeatureServer pager (service names, paging, Esri JSON)
-:mod:`.download`   :func:`fetch`, :func:`fetch_url` (pooch), :func:`plan`, provenance
+:mod:`.files`      plain-file downloads through pooch: :func:`fetch_url`
+:mod:`.store`      atomic writes and provenance: :func:`source_of`
+:mod:`.download`   :func:`fetch` (one dataset or a vintage), :func:`plan`
 :mod:`.checks`     :func:`status`, :func:`verify`, :func:`sha256_file`
 =================  ==========================================================================
 
@@ -49,9 +51,11 @@ from .catalog import (
     registry,
 )
 from .checks import sha256_file, status, verify
-from .download import Plan, fetch, fetch_url, plan, source_of
+from .download import Plan, fetch, plan
+from .files import fetch_url
 from .locations import locate, locate_layer, resolve_data_dir
 from .net import ServiceError, UnreachableError
+from .store import source_of
 
 __all__ = [
     "DEFAULT_BASE_URL",

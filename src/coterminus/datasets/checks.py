@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 from . import catalog, locations
 from .arcgis import match_columns
 from .catalog import Dataset
-from .download import source_of
+from .store import source_of
 
 if TYPE_CHECKING:
     import pandas as pd

@@ -6,9 +6,8 @@ partial file and keeps an earlier copy. Beside each file, ``<file>.source.json``
 came from (service name and how it was found, or URL), when, and its SHA-256
 (:func:`source_of`).
 
-Plain files go through :func:`pooch.retrieve` (temporary file in the cache, SHA-256 check, move
-into place) with a downloader of our own that applies the network rules of :mod:`.net`: the
-overall deadline, and retries for transient failures only.
+Plain files go through :func:`pooch.retrieve` (:mod:`.files`); how files are stored and their
+provenance recorded is :mod:`.store`.
 
 Examples
 --------
@@ -20,262 +19,26 @@ PosixPath('/home/me/.cache/coterminus/downloads/ccg-2019-buc.geojson')
 from __future__ import annotations
 
 import csv
-import hashlib
 import io
 import json
 import logging
 import os
-import shutil
-import sys
-import tempfile
-import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timezone
 from pathlib import Path
 from typing import IO, Any, overload
 
-from .._atomic import atomic_path
-from ..errors import (
-    ArchiveError,
-    ChecksumError,
-    CoterminusError,
-    DataDirError,
-    DownloadError,
-    OutputError,
-    ParameterError,
-)
+from ..errors import ArchiveError, ChecksumError, DataDirError, DownloadError, ParameterError
 from . import arcgis, cache, catalog, locations, net
 from .catalog import Dataset
+from .files import DEFAULT_DEADLINE, DEFAULT_RETRIES, DEFAULT_TIMEOUT, fetch_url
+from .store import progress_bar, write_atomically, write_source
 
-__all__ = ["Plan", "fetch", "fetch_url", "plan", "source_of"]
+__all__ = ["Plan", "fetch", "plan"]
 
 logger = logging.getLogger("coterminus.datasets")
 
 ENV_BASE_URL = "COTERMINUS_ONS_BASE_URL"
-DEFAULT_TIMEOUT = 60.0
-DEFAULT_RETRIES = 3
-DEFAULT_DEADLINE = 900.0
-SOURCE_SUFFIX = ".source.json"
-STAGING_PREFIX = ".incoming-"
-
-
-# --- provenance ---------------------------------------------------------------------------------
-def source_of(path: str | os.PathLike[str]) -> dict[str, Any] | None:
-    """Where a downloaded file came from (its ``.source.json``), or ``None`` if not recorded.
-
-    Examples
-    --------
-    >>> source_of("/no/such/file.csv") is None
-    True
-    """
-    side = Path(os.fspath(path) + SOURCE_SUFFIX)
-    try:
-        data = json.loads(side.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
-    return data if isinstance(data, dict) else None
-
-
-def _write_source(dest: Path, info: dict[str, Any]) -> None:
-    info = {**info, "retrieved": datetime.now(timezone.utc).isoformat(timespec="seconds")}
-    _write_atomically(
-        Path(os.fspath(dest) + SOURCE_SUFFIX),
-        lambda h: h.write(json.dumps(info, indent=1).encode("utf-8")),
-    )
-
-
-def _write_atomically(
-    dest: Path, write: Callable[[IO[bytes]], object], check: Callable[[Path], None] | None = None
-) -> Path:
-    """Write to a temporary file beside ``dest``, check it, then ``os.replace`` it into place."""
-    try:
-        with atomic_path(dest) as tmp:
-            with tmp.open("w+b") as handle:
-                write(handle)
-                handle.flush()
-                os.fsync(handle.fileno())
-            if check is not None:
-                check(tmp)
-    except OutputError as exc:  # the cache folder went away or turned read-only
-        cause = exc.__cause__
-        reason = (
-            cause.strerror
-            if isinstance(cause, OSError) and cause.strerror
-            else f"folder {dest.parent} is missing or read-only"
-        )
-        raise cache.cache_error(cache.cache_root(), reason) from exc
-    return dest
-
-
-def _progress_bar(progress: bool, total: int | None, desc: str, unit: str) -> Any:
-    from tqdm import tqdm
-
-    disable = not (progress and sys.stderr is not None and sys.stderr.isatty())
-    return tqdm(
-        total=total, unit=unit, unit_scale=unit == "B", desc=desc, disable=disable, leave=False
-    )
-
-
-# --- plain files --------------------------------------------------------------------------------
-def _check_zip(path: Path, url: str) -> None:
-    from ..io import _zip_members
-
-    try:
-        _zip_members(path)
-    except ArchiveError as exc:
-        msg = (
-            f"The file downloaded from {url} failed its archive check: {exc} It was deleted. "
-            "Fix: try again, or download it by hand and put it in the data directory."
-        )
-        raise ArchiveError(msg) from exc
-
-
-def fetch_url(
-    url: str,
-    *,
-    filename: str,
-    sha256: str | None = None,
-    progress: bool = True,
-    timeout: float = DEFAULT_TIMEOUT,
-    retries: int = DEFAULT_RETRIES,
-    deadline: float = DEFAULT_DEADLINE,
-) -> Path:
-    """Download a plain file into the cache with :func:`pooch.retrieve`, and check it.
-
-    pooch streams the body to a temporary file in the cache and checks its SHA-256; the
-    downloader is ours (:mod:`.net`: deadline, retries of transient failures only, length checked
-    against ``Content-Length``). Zip archives are then tested, and only then is the file renamed
-    to ``<cache>/downloads/<filename>``.
-
-    Parameters
-    ----------
-    url : str
-    filename : str
-        Bare file name inside the cache's ``downloads/`` folder.
-    sha256 : str, optional
-        Expected SHA-256 (hex). Without it the computed hash is recorded in the ``.source.json``
-        so it can be pinned.
-    progress : bool, default True
-        Show a tqdm progress bar when stderr is a terminal.
-    timeout : float, default 60
-        Seconds to wait for the connection or for more bytes.
-    retries : int, default 3
-        Extra attempts after HTTP 429/5xx, resets and truncated bodies (1, 2, 4 s apart).
-    deadline : float, default 900
-        Seconds allowed for the whole file, retries included.
-
-    Returns
-    -------
-    pathlib.Path
-
-    Raises
-    ------
-    UnreachableError
-        The host name does not resolve, or the connection is refused; not retried.
-    DownloadError
-        HTTP error, no answer, deadline passed, or a truncated body after every retry.
-    ChecksumError
-        The SHA-256 differs; the download was deleted.
-    ArchiveError
-        A ``.zip`` download is not a readable archive; it was deleted.
-    CacheError
-        The cache directory is not writable.
-
-    Examples
-    --------
-    >>> fetch_url("https://www.ons.gov.uk/file?uri=/x/file.zip", filename="file.zip")  # doctest: +SKIP
-    PosixPath('/home/me/.cache/coterminus/downloads/file.zip')
-    """
-    import pooch
-
-    net.check_args(timeout, retries, deadline)
-    if Path(filename).name != filename or filename in ("", ".", ".."):
-        msg = f"filename={filename!r} must be a bare file name such as 'data.zip'."
-        raise ParameterError(msg)
-    folder = cache.downloads_dir()
-    if not folder.is_dir():
-        raise cache.cache_error(cache.cache_root(), f"folder {folder} is missing or read-only")
-    dest = folder / filename
-    limit = net.Deadline(deadline)
-    digest: dict[str, str] = {}
-
-    def downloader(url: str, output_file: str, _pooch: object, check_only: bool = False) -> None:
-        def attempt() -> None:
-            hasher = hashlib.sha256()
-            with (
-                open(output_file, "wb") as handle,
-                _progress_bar(progress, None, filename, "B") as bar,
-            ):
-
-                def sink(chunk: bytes) -> None:
-                    handle.write(chunk)
-                    hasher.update(chunk)
-
-                def tick(n: int, total: int | None) -> None:
-                    bar.total = total
-                    bar.update(n)
-
-                net.stream(url, sink, timeout=timeout, deadline=limit, progress=tick)
-            digest["sha256"] = hasher.hexdigest()
-
-        net.retrying(attempt, retries=retries, what=f"download {filename}", url=url, deadline=limit)
-
-    _sweep_stale_staging(folder)
-    staging = Path(tempfile.mkdtemp(prefix=STAGING_PREFIX, dir=folder))
-    pooch_log = pooch.get_logger()
-    level = pooch_log.level
-    pooch_log.setLevel(logging.WARNING)
-    try:
-        try:
-            got = pooch.retrieve(
-                url,
-                known_hash=f"sha256:{sha256.lower()}" if sha256 else None,
-                fname=filename,
-                path=staging,
-                downloader=downloader,
-                progressbar=False,
-            )
-        except ValueError as exc:  # pooch: the hash does not match
-            msg = (
-                f"The file downloaded from {url} has SHA-256 {digest.get('sha256', '?')}, but "
-                f"{(sha256 or '').lower()} was expected. The download was deleted and nothing was "
-                f"written to {dest}. Fix: retry; if it persists, check the file on the ONS site "
-                "before updating the sha256 in registry.json."
-            )
-            raise ChecksumError(msg) from exc
-        if filename.lower().endswith(".zip"):
-            _check_zip(Path(got), url)
-        staged = Path(got)
-        staged.chmod(0o666 & ~_umask())
-        staged.replace(dest)
-    except OSError as exc:
-        if isinstance(exc, CoterminusError):
-            raise
-        raise cache.cache_error(cache.cache_root(), str(exc.strerror or exc)) from exc
-    finally:
-        pooch_log.setLevel(level)
-        shutil.rmtree(staging, ignore_errors=True)
-    _write_source(dest, {"url": url, "sha256": digest.get("sha256"), "pinned": bool(sha256)})
-    logger.info("downloaded %s to %s", url, dest)
-    return dest
-
-
-def _sweep_stale_staging(folder: Path, age: float = 3600.0) -> None:
-    """Delete staging folders left by a download killed over an hour ago (e.g. SIGKILL)."""
-    now = time.time()
-    for stale in folder.glob(f"{STAGING_PREFIX}*"):
-        try:
-            if now - stale.stat().st_mtime > age:
-                shutil.rmtree(stale, ignore_errors=True)
-        except OSError:
-            continue
-
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
 
 
 # --- FeatureServer layers -----------------------------------------------------------------------
@@ -299,7 +62,7 @@ def _fetch_featureserver(
     assert remote is not None
     limit = net.Deadline(deadline)
     service, meta, how = arcgis.resolve_service(ds, session, limit)
-    with _progress_bar(progress, None, ds.id, "rows") as bar:
+    with progress_bar(progress, None, ds.id, "rows") as bar:
         features, _ = arcgis.page_features(ds, session, service, meta, limit, bar.update)
     source = {
         "dataset": ds.id,
@@ -311,7 +74,7 @@ def _fetch_featureserver(
     }
     dest = cache.downloads_dir() / remote.filename
     if remote.filename.lower().endswith(".csv"):
-        _write_atomically(dest, lambda handle: _write_csv(handle, features))
+        write_atomically(dest, lambda handle: _write_csv(handle, features))
     else:
         crs = f"urn:ogc:def:crs:EPSG::{remote.out_sr}"
         collection = {
@@ -322,8 +85,8 @@ def _fetch_featureserver(
             "features": features,
         }
         text = json.dumps(collection, separators=(",", ":"), ensure_ascii=False)
-        _write_atomically(dest, lambda handle: handle.write(text.encode("utf-8")))
-    _write_source(dest, source)
+        write_atomically(dest, lambda handle: handle.write(text.encode("utf-8")))
+    write_source(dest, source)
     logger.info("%s saved to %s (service %s, %s)", ds.id, dest, service, how)
     return dest
 
