@@ -107,6 +107,7 @@ class FakeONS:
     listed: list[str] | None = None
     requests: list[tuple[str, str, dict[str, str]]] = field(default_factory=list)
     drip_interval: float = 0.05
+    retry_after: int | None = None  # sent as Retry-After with "http429"
 
     def __post_init__(self) -> None:
         if self.listed is None:
@@ -162,11 +163,12 @@ class FakeONS:
         self.listed = [new if n == old else n for n in self.listed]
 
     def reset(self) -> None:
-        """Forget failures, renames, layer edits and the request log; wake hanging handlers."""
+        """Forget failures, renames, layer edits, Retry-After and the request log; wake handlers."""
         with self._lock:
             self._failures.clear()
         self.layers = {k: dataclasses.replace(v) for k, v in self._original[0].items()}
         self.listed = list(self._original[1])
+        self.retry_after = None
         self.requests.clear()
         self._release.set()
         self._release = threading.Event()
@@ -305,6 +307,12 @@ class _Handler(BaseHTTPRequestHandler):
                 socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0)
             )  # close with RST instead of FIN
             self.close_connection = True
+            return
+        if mode == "http429" and self.fake.retry_after is not None:
+            self.send_response(429)
+            self.send_header("Retry-After", str(self.fake.retry_after))
+            self.send_header("Content-Length", "0")
+            self.end_headers()
             return
         if mode in ("http500", "http429", "http404"):
             self.send_error(int(mode[4:]))

@@ -800,6 +800,21 @@ def test_fetch_url_retries_http_429_and_resets(ons: FakeONS, cache: Path):
     assert ons.count("file") == 3
 
 
+def test_a_retry_after_from_the_server_is_honoured_within_the_deadline(ons: FakeONS, cache: Path):
+    ons.retry_after = 1
+    ons.fail("file", "http429", times=1)
+    started = time.monotonic()
+    fetch_url(ons.file_url("hello.txt"), filename="hello.txt", retries=1, progress=False)
+    assert time.monotonic() - started >= 1.0  # BACKOFF_SECONDS is 0 in these tests
+    ons.fail("file", "http429", times=1)
+    started = time.monotonic()
+    with pytest.raises(DownloadError, match=r"HTTP 429 .*1 attempt\(s\)"):
+        fetch_url(
+            ons.file_url("hello.txt"), filename="h2.txt", retries=3, deadline=0.5, progress=False
+        )
+    assert time.monotonic() - started < 0.5  # it would not finish in time, so it did not wait
+
+
 def test_fetch_url_from_a_drip_feeding_server_hits_the_deadline(ons: FakeONS, cache: Path):
     ons.fail("file", "drip")
     started = time.monotonic()

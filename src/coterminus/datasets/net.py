@@ -7,7 +7,7 @@ The rules, shared by the ArcGIS pager (:mod:`.arcgis`) and plain-file downloads 
   the first one, since every other dataset would fail the same way.
 - **Transient** (HTTP 429 and 5xx, an ArcGIS error body with a code >= 500, a connection reset or
   dropped mid-body, a body shorter than its ``Content-Length``): retried ``retries`` times, waiting
-  ``BACKOFF_SECONDS`` × 1, 2, 4, ...
+  ``BACKOFF_SECONDS`` × 1, 2, 4, ..., or as long as a 429/503 asks (``Retry-After``).
 - **Anything else** (HTTP 4xx, an ArcGIS error body with a 4xx code, no answer within ``timeout``,
   a TLS failure): :class:`DownloadError` (:class:`ServiceError` when the server answered but
   refused the request), not retried.
@@ -56,6 +56,8 @@ logger = logging.getLogger("coterminus.datasets")
 
 BACKOFF_SECONDS = 1.0
 """First wait before a retry, in seconds; it doubles with each further retry."""
+MAX_RETRY_AFTER = 300.0
+"""Longest ``Retry-After`` (seconds) honoured; the file's deadline still applies."""
 CHUNK = 1 << 16
 NETWORK_FIX = (
     "Fix: connect to the internet (behind a proxy, set HTTPS_PROXY) and run the command again."
@@ -103,7 +105,14 @@ class ServiceError(DownloadError):
 
 
 class _Transient(Exception):
-    """A failure worth retrying: 429/5xx, a reset or dropped connection, a truncated body."""
+    """A failure worth retrying: 429/5xx, a reset or dropped connection, a truncated body.
+
+    ``retry_after`` is the wait the server asked for (HTTP ``Retry-After`` in seconds), if any.
+    """
+
+    def __init__(self, message: str, retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
 
 
 class Deadline:
@@ -216,7 +225,9 @@ def open_url(url: str, timeout: float, deadline: Deadline) -> http.client.HTTPRe
         exc.close()
         if exc.code >= 500 or exc.code == 429:
             msg = f"HTTP {exc.code} {exc.reason}"
-            raise _Transient(msg) from exc
+            after = exc.headers.get("Retry-After", "") if exc.headers else ""
+            asked = min(float(after), MAX_RETRY_AFTER) if after.strip().isdigit() else None
+            raise _Transient(msg, retry_after=asked) from exc
         msg = (
             f"HTTP {exc.code} {exc.reason} for {url}. The address is wrong or ONS moved the "
             "dataset. Nothing was saved. Fix: check --base-url and the dataset's entry in "
@@ -279,7 +290,7 @@ def retrying(
             return action()
         except _Transient as exc:
             last = exc
-            delay = BACKOFF_SECONDS * 2**attempt
+            delay = max(BACKOFF_SECONDS * 2**attempt, exc.retry_after or 0.0)
             if attempt == retries or delay >= deadline.remaining():
                 break
             logger.warning("%s: %s; retry %d of %d in %g s", what, exc, attempt + 1, retries, delay)
