@@ -55,13 +55,13 @@ def ons(ons_module):
 @pytest.fixture
 def cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """A fresh, empty download cache for this test; no data dir; retries without waiting."""
-    from coterminus import datasets
+    from coterminus.datasets import net
 
     root = tmp_path / "cache"
     monkeypatch.setenv("COTERMINUS_CACHE_DIR", str(root))
     monkeypatch.delenv("COTERMINUS_DATA_DIR", raising=False)
     monkeypatch.delenv("COTERMINUS_ONS_BASE_URL", raising=False)
-    monkeypatch.setattr(datasets, "_BACKOFF_SECONDS", 0.0)
+    monkeypatch.setattr(net, "BACKOFF_SECONDS", 0.0)
     for name in ("NO_PROXY", "no_proxy"):  # the fake server is local even behind a proxy
         monkeypatch.setenv(name, "127.0.0.1,localhost")
     return root

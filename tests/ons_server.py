@@ -6,21 +6,26 @@ daemon thread and answers the same URLs as ``services1.arcgis.com/ESMARspQHYMw9B
 - ``/rest/services?f=json``: the services list (only the names in :attr:`FakeONS.listed`);
 - ``/rest/services/<name>/FeatureServer/0?f=json``: layer metadata with a small
   ``maxRecordCount`` (50 by default, so the 191 CCGs of April 2019 take 4 pages);
-- ``/rest/services/<name>/FeatureServer/0/query``: ``returnCountOnly`` and paged GeoJSON honouring
+- ``/rest/services/<name>/FeatureServer/0/query``: ``returnCountOnly``, and pages honouring
   ``resultOffset``, ``resultRecordCount`` (capped at ``maxRecordCount``), ``orderByFields``,
-  ``outSR`` (27700 as stored, or 4326) and ``returnGeometry``, with ``exceededTransferLimit`` under
-  ``properties`` (ArcGIS's GeoJSON form) or at the top level;
+  ``outSR`` and ``returnGeometry``, as Esri JSON (``f=json``: rings, ``spatialReference``,
+  top-level ``exceededTransferLimit``) in EPSG:27700 (as stored) or 4326, or as GeoJSON
+  (``f=geojson``, with ``exceededTransferLimit`` under ``properties`` or at the top level) in
+  EPSG:4326 only: a projected GeoJSON request is refused, since whether ONS reprojects GeoJSON is
+  unconfirmed;
 - ``/files/<name>``: plain files.
 
 :meth:`FakeONS.fail` switches on a failure for one kind of endpoint (``"services"``,
 ``"metadata"``, ``"count"``, ``"query"`` or ``"file"``), for a number of requests or for good:
-``"http500"``, ``"http404"``, ``"hang"`` (never answers), ``"truncate"`` (Content-Length larger than
-the body), ``"json_error"`` (``{"error": {"code": 400, ...}}`` with HTTP 200) and
+``"http500"``, ``"http429"``, ``"http404"``, ``"hang"`` (never answers), ``"drip"`` (sends the
+body one byte every :attr:`FakeONS.drip_interval` seconds), ``"reset"`` (closes the connection
+without an answer), ``"truncate"`` (Content-Length larger than the body), ``"json_error"`` (``{"error": {"code": 400, ...}}`` with HTTP 200) and
 ``"json_error_500"`` (a transient ArcGIS error body).
 
 :meth:`FakeONS.from_data_dir` serves the real April 2019 CCGs (``ons_2019.gpkg`` layer ``ccg``,
 simplified to 250 m to keep the tests fast, lower-case ``ccg19cd``/``ccg19nm`` as ONS publishes
-them) under the ``..._BGC_2022`` name only, the real CCG19→STP19 lookup table, and two files.
+them) under the ``..._BGC_2022`` name (the name seen in use), the real CCG19→STP19 lookup table
+under a hex-suffixed name that only the registry's pattern finds, and a few files.
 
 Examples
 --------
@@ -34,8 +39,11 @@ Examples
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import json
 import random
+import socket
+import struct
 import threading
 import urllib.parse
 from collections.abc import Iterator
@@ -46,9 +54,19 @@ from pathlib import Path
 from typing import Any
 
 CCG19_SERVICE = "Clinical_Commissioning_Groups_April_2019_Boundaries_EN_BGC_2022"
-CCG19_STP19_SERVICE = "CCG19_STP19_EN_LU_9beecfa70c1643fe84be13869fe60ac7"
+CCG19_STP19_SERVICE = "CCG19_STP19_EN_LU_0123456789abcdef0123456789abcdef"
 ENDPOINTS = ("services", "metadata", "count", "query", "file")
-MODES = ("http500", "http404", "hang", "truncate", "json_error", "json_error_500")
+MODES = (
+    "http500",
+    "http429",
+    "http404",
+    "hang",
+    "drip",
+    "reset",
+    "truncate",
+    "json_error",
+    "json_error_500",
+)
 
 
 @dataclass
@@ -88,6 +106,8 @@ class FakeONS:
     files: dict[str, bytes] = field(default_factory=dict)
     listed: list[str] | None = None
     requests: list[tuple[str, str, dict[str, str]]] = field(default_factory=list)
+    drip_interval: float = 0.05
+    retry_after: int | None = None  # sent as Retry-After with "http429"
 
     def __post_init__(self) -> None:
         if self.listed is None:
@@ -143,11 +163,12 @@ class FakeONS:
         self.listed = [new if n == old else n for n in self.listed]
 
     def reset(self) -> None:
-        """Forget failures, renames, layer edits and the request log; wake hanging handlers."""
+        """Forget failures, renames, layer edits, Retry-After and the request log; wake handlers."""
         with self._lock:
             self._failures.clear()
         self.layers = {k: dataclasses.replace(v) for k, v in self._original[0].items()}
         self.listed = list(self._original[1])
+        self.retry_after = None
         self.requests.clear()
         self._release.set()
         self._release = threading.Event()
@@ -195,6 +216,7 @@ class FakeONS:
                 "ctyua_dec2019_uk_buc_shp.zip": zipped,
                 "corrupt.zip": zipped[: len(zipped) // 2],
                 "hello.txt": b"hello, ONS\n",
+                "big.bin": bytes(range(256)) * 400,
             },
             listed=[
                 CCG19_SERVICE,
@@ -280,8 +302,20 @@ class _Handler(BaseHTTPRequestHandler):
         if mode == "hang":
             self.fake._release.wait(10)
             return
-        if mode in ("http500", "http404"):
-            self.send_error(500 if mode == "http500" else 404)
+        if mode == "reset":
+            self.connection.setsockopt(
+                socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0)
+            )  # close with RST instead of FIN
+            self.close_connection = True
+            return
+        if mode == "http429" and self.fake.retry_after is not None:
+            self.send_response(429)
+            self.send_header("Retry-After", str(self.fake.retry_after))
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return
+        if mode in ("http500", "http429", "http404"):
+            self.send_error(int(mode[4:]))
             return
         if mode == "json_error":
             body = {
@@ -298,6 +332,17 @@ class _Handler(BaseHTTPRequestHandler):
         self.send_header("Content-Type", content_type)
         self.send_header("Content-Length", str(len(data)))
         self.end_headers()
+        if mode == "drip":
+            release = self.fake._release
+            try:
+                for i in range(len(data)):
+                    self.wfile.write(data[i : i + 1])
+                    self.wfile.flush()
+                    if release.wait(self.fake.drip_interval):
+                        return
+            except OSError:  # the client gave up (its deadline): that is the point
+                return
+            return
         self.wfile.write(data[: len(data) // 2] if mode == "truncate" else data)
 
 
@@ -325,12 +370,36 @@ def _metadata(name: str, layer: FakeLayer | None) -> dict[str, Any]:
     }
 
 
+def _signed_area(ring: list[list[float]]) -> float:
+    return 0.5 * sum(x0 * y1 - x1 * y0 for (x0, y0, *_), (x1, y1, *_) in itertools.pairwise(ring))
+
+
+def _esri_geometry(geometry: dict[str, Any] | None) -> dict[str, Any] | None:
+    """GeoJSON (Multi)Polygon -> Esri rings: outer rings clockwise, holes anticlockwise."""
+    if geometry is None:
+        return None
+    polygons = (
+        [geometry["coordinates"]] if geometry["type"] == "Polygon" else geometry["coordinates"]
+    )
+    rings = []
+    for polygon in polygons:
+        for k, ring in enumerate(polygon):
+            clockwise = _signed_area(ring) < 0
+            rings.append(ring if clockwise == (k == 0) else ring[::-1])
+    return {"rings": rings}
+
+
 def _page(layer: FakeLayer, query: dict[str, str]) -> dict[str, Any]:
-    if query.get("where") != "1=1" or query.get("f") != "geojson":
+    fmt = query.get("f")
+    if query.get("where") != "1=1" or fmt not in ("json", "geojson"):
         return {"error": {"code": 400, "message": "Unable to complete operation.", "details": []}}
     out_sr = query.get("outSR", "4326")
-    if out_sr not in ("27700", "4326") or (out_sr == "4326" and layer.features_4326 is None):
+    if not layer.table and (
+        out_sr not in ("27700", "4326") or (out_sr == "4326" and layer.features_4326 is None)
+    ):
         return {"error": {"code": 400, "message": f"Invalid outSR {out_sr}", "details": []}}
+    if fmt == "geojson" and out_sr != "4326" and not layer.table:
+        return {"error": {"code": 400, "message": "GeoJSON output is WGS84 only", "details": []}}
     features = layer.features_4326 if out_sr == "4326" and not layer.table else layer.features
     assert features is not None
     if query.get("orderByFields"):
@@ -341,10 +410,23 @@ def _page(layer: FakeLayer, query: dict[str, str]) -> dict[str, Any]:
     chunk = features[offset : offset + size]
     if query.get("returnGeometry") == "false":
         chunk = [{**f, "geometry": None} for f in chunk]
-    page: dict[str, Any] = {"type": "FeatureCollection", "features": chunk}
-    if out_sr == "27700" and not layer.table:
-        page["crs"] = {"type": "name", "properties": {"name": "EPSG:27700"}}
-    if offset + len(chunk) < len(features):
+    more = offset + len(chunk) < len(features)
+    if fmt == "json":
+        page: dict[str, Any] = {
+            "objectIdFieldName": layer.oid,
+            "features": [
+                {"attributes": f["properties"], "geometry": _esri_geometry(f["geometry"])}
+                for f in chunk
+            ],
+        }
+        if not layer.table:
+            page["geometryType"] = "esriGeometryPolygon"
+            page["spatialReference"] = {"wkid": int(out_sr), "latestWkid": int(out_sr)}
+        if more:
+            page["exceededTransferLimit"] = True
+        return page
+    page = {"type": "FeatureCollection", "features": chunk}
+    if more:
         if layer.exceeded_at_top_level:
             page["exceededTransferLimit"] = True
         else:

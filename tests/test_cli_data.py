@@ -1,4 +1,4 @@
-"""Tests of ``coterminus data status | fetch | verify`` (``coterminus._cli_data``).
+"""Tests of ``coterminus data status | fetch | verify | cache | clean`` (``coterminus._cli_data``).
 
 The commands run through :func:`coterminus.cli.main`, which adds the ``data`` command with
 :func:`coterminus._cli_data.add_parser` and turns errors into one line on stderr and an exit code.
@@ -7,13 +7,19 @@ The commands run through :func:`coterminus.cli.main`, which adds the ``data`` co
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
+import subprocess
+import sys
+import time
 from pathlib import Path
+
+import pytest
 
 from coterminus import datasets
 from coterminus.cli import main as cli_main
-from ons_server import CCG19_SERVICE
+from ons_server import CCG19_SERVICE, CCG19_STP19_SERVICE
 
 
 def main(*argv: str) -> int:
@@ -70,7 +76,7 @@ def test_fetch_an_id_through_the_fake_server(ons, cache, capsys):
     assert code == 0
     out = capsys.readouterr().out
     path = cache / "downloads" / "ccg-2019.geojson"
-    assert out == f"fetched    ccg-2019  {path}\n"
+    assert out == f"fetched    ccg-2019  {path}  (service {CCG19_SERVICE}, name seen in use)\n"
     assert path.is_file()
     assert ons.count("query") == 4
 
@@ -79,10 +85,10 @@ def test_fetch_json_output(ons, cache, capsys):
     code = main("data", "fetch", "ccg-stp-2019", "--base-url", ons.base_url, "--json")
     assert code == 0
     payload = json.loads(capsys.readouterr().out)
-    assert payload == {
-        "fetched": {"ccg-stp-2019": str(cache / "downloads" / "ccg-stp-2019.csv")},
-        "available": {},
-    }
+    assert payload["fetched"] == {"ccg-stp-2019": str(cache / "downloads" / "ccg-stp-2019.csv")}
+    assert payload["available"] == {}
+    assert payload["sources"]["ccg-stp-2019"]["service"] == CCG19_STP19_SERVICE
+    assert payload["sources"]["ccg-stp-2019"]["found_by"].startswith("services list, pattern")
 
 
 def test_fetch_failure_is_one_line_on_stderr_and_exit_1(ons, cache, capsys):
@@ -96,7 +102,7 @@ def test_fetch_failure_is_one_line_on_stderr_and_exit_1(ons, cache, capsys):
     assert line.startswith("coterminus data fetch: error: Could not download page 1")
     assert "HTTP 500" in line
     assert captured.out == ""
-    assert list((cache / "downloads").iterdir()) == []
+    assert not cache.exists()  # a failed fetch leaves nothing, not even empty folders
 
 
 def test_fetch_an_unknown_service_name_is_explained(ons, cache, capsys):
@@ -180,4 +186,175 @@ def test_verify_a_tampered_file_exits_1_and_says_why(data_dir, cache, tmp_path, 
 
 def test_data_without_a_subcommand_prints_help(capsys):
     assert main("data") == 2
-    assert "{status,fetch,verify}" in capsys.readouterr().err
+    assert "{status,fetch,verify,cache,clean,manifest}" in capsys.readouterr().err
+
+
+def test_status_names_the_service_a_download_came_from(ons, cache, capsys):
+    assert main("data", "fetch", "ccg-2019", "--base-url", ons.base_url) == 0
+    capsys.readouterr()
+    assert main("data", "status", "--vintage", "2019") == 0
+    out = capsys.readouterr().out
+    assert re.search(rf"^ccg-2019\s+cache\s.*\(from {CCG19_SERVICE}\)$", out, re.MULTILINE)
+
+
+# --- offline ------------------------------------------------------------------------------------
+def test_fetch_ids_offline_stops_at_the_first_with_one_line(cache, capsys, monkeypatch):
+    import socket
+
+    asked = []
+
+    def getaddrinfo(host, *args, **kwargs):
+        asked.append(host)
+        raise socket.gaierror(socket.EAI_AGAIN, "Temporary failure in name resolution")
+
+    monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
+    argv = ["data", "fetch", "ccg-2019", "stp-2019", "--base-url", "https://ons.example.invalid"]
+    assert main(*argv) == 1
+    line = one_error_line(capsys.readouterr().err)
+    assert "Cannot reach ons.example.invalid: its name does not resolve" in line
+    assert asked == ["ons.example.invalid"]
+
+
+def _unshare_works() -> bool:
+    try:
+        done = subprocess.run(["unshare", "-n", "true"], capture_output=True, timeout=10)
+    except (OSError, subprocess.TimeoutExpired):
+        return False
+    return done.returncode == 0
+
+
+@pytest.mark.skipif(
+    not _unshare_works(),
+    reason="`unshare -n` (a network namespace without network) is not permitted here: it needs "
+    "root or unprivileged user namespaces",
+)
+def test_fetch_a_vintage_with_no_network_fails_fast_with_one_short_message(tmp_path):
+    cache_root = tmp_path / "cache"
+    home = tmp_path / "home"
+    home.mkdir()
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith("COTERMINUS_") and "proxy" not in key.lower()
+    }
+    env.update(
+        HOME=str(home),
+        COTERMINUS_CACHE_DIR=str(cache_root),
+        PYTHONPATH=os.pathsep.join(p for p in sys.path if p),
+    )
+    code = "import sys; from coterminus.cli import main; sys.exit(main())"
+    argv = ["unshare", "-n", sys.executable, "-c", code, "data", "fetch", "--vintage", "2019"]
+    # Two runs: the first also pays for one-off work outside the command (bytecode, matplotlib's
+    # font cache in this run's fresh MPLCONFIGDIR); the second is what a user sees every time.
+    for _ in range(2):
+        started = time.monotonic()
+        done = subprocess.run(
+            argv, capture_output=True, text=True, env=env, timeout=60, cwd=tmp_path
+        )
+        elapsed = time.monotonic() - started
+        output = (done.stdout + done.stderr).strip().splitlines()
+        assert done.returncode != 0
+        assert 1 <= len(output) <= 5, output
+        assert "Traceback" not in done.stderr
+        assert "Cannot reach services1.arcgis.com" in output[0]
+        assert "Nothing was downloaded or saved" in output[0]
+        assert not cache_root.exists()  # nothing at all, not even an empty downloads/
+    assert elapsed < 5, f"took {elapsed:.1f} s"
+
+
+# --- cache and clean ----------------------------------------------------------------------------
+def _fill(cache: Path) -> None:
+    (cache / "downloads").mkdir(parents=True, exist_ok=True)
+    (cache / "downloads" / "a.csv").write_bytes(b"x" * 1500)
+    (cache / "parsed").mkdir(exist_ok=True)
+    (cache / "parsed" / "b.parquet").write_bytes(b"y" * 20)
+
+
+def test_cache_shows_where_and_how_big(cache, capsys):
+    _fill(cache)
+    assert main("data", "cache") == 0
+    out = capsys.readouterr().out
+    assert out.splitlines()[0] == f"cache: {cache}"
+    assert re.search(r"^downloads/\s+1\s+1\.5 kB\s+files downloaded", out, re.MULTILINE)
+    assert re.search(r"^parsed/\s+1\s+20 B\s+parsed boundary layers", out, re.MULTILINE)
+    assert "total 1.5 kB in 2 files" in out
+
+
+def test_cache_json(cache, capsys):
+    _fill(cache)
+    assert main("data", "cache", "--json") == 0
+    payload = json.loads(capsys.readouterr().out)
+    assert payload["path"] == str(cache)
+    assert {r["folder"]: r["bytes"] for r in payload["folders"]} == {
+        "downloads": 1500,
+        "parsed": 20,
+    }
+
+
+def test_clean_without_yes_off_a_terminal_deletes_nothing_and_says_how(cache, capsys):
+    _fill(cache)
+    assert main("data", "clean") == 2
+    line = one_error_line(capsys.readouterr().err)
+    assert "would delete 2 files (1.5 kB)" in line
+    assert "add --yes" in line
+    assert (cache / "parsed" / "b.parquet").exists()
+
+
+def test_clean_yes_empties_the_cache(cache, capsys):
+    _fill(cache)
+    assert main("data", "clean", "--only", "parsed", "--yes") == 0
+    assert "Deleted 1 files (20 B) from parsed/" in capsys.readouterr().out
+    assert (cache / "downloads" / "a.csv").exists()
+    assert main("data", "clean", "-y") == 0
+    assert not (cache / "downloads").exists()
+    assert main("data", "clean", "-y") == 0
+    assert "Nothing to delete" in capsys.readouterr().out
+
+
+def test_clean_asks_on_a_terminal(cache, capsys, monkeypatch):
+    import io
+
+    _fill(cache)
+
+    class Terminal(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    monkeypatch.setattr(sys, "stdin", Terminal("n\n"))
+    assert main("data", "clean") == 0
+    assert "Nothing deleted." in capsys.readouterr().out
+    assert (cache / "parsed" / "b.parquet").exists()
+    monkeypatch.setattr(sys, "stdin", Terminal("y\n"))
+    assert main("data", "clean") == 0
+    assert not (cache / "parsed").exists()
+
+
+def test_every_new_option_states_its_default(capsys):
+    for sub in ("fetch", "clean", "cache"):
+        with pytest.raises(SystemExit):
+            main("data", sub, "--help")
+        out = " ".join(capsys.readouterr().out.split())
+        if sub == "fetch":
+            for option, default in (
+                ("--timeout", "default 60"),
+                ("--deadline", "default 900"),
+                ("--retries", "default 3"),
+                ("--base-url", "default: $COTERMINUS_ONS_BASE_URL"),
+            ):
+                assert option in out
+                assert default in out
+        if sub == "clean":
+            assert "default: both" in out
+            assert "default: ask" in out
+
+
+def test_the_cli_defaults_are_the_library_defaults():
+    from coterminus import _cli_data
+    from coterminus.datasets import arcgis, files
+
+    assert _cli_data.DEFAULT_BASE_URL == arcgis.DEFAULT_BASE_URL
+    assert (_cli_data.DEFAULT_TIMEOUT, _cli_data.DEFAULT_RETRIES, _cli_data.DEFAULT_DEADLINE) == (
+        files.DEFAULT_TIMEOUT,
+        files.DEFAULT_RETRIES,
+        files.DEFAULT_DEADLINE,
+    )

@@ -1,7 +1,10 @@
-"""The ``coterminus data`` command: where the ONS files are, download them, check them.
+"""The ``coterminus data`` command: where the ONS files are, download them, check them, cache.
 
-``coterminus data status | fetch | verify`` wraps :func:`coterminus.datasets.status`,
-:func:`~coterminus.datasets.fetch` and :func:`~coterminus.datasets.verify`. ``cli.py`` wires it in
+``coterminus data status | fetch | verify | cache | clean`` wraps
+:func:`coterminus.datasets.status`, :func:`~coterminus.datasets.fetch`,
+:func:`~coterminus.datasets.verify`, :func:`~coterminus.datasets.cache_usage` and
+:func:`~coterminus.datasets.clean_cache`. pandas and the dataset modules are imported only when a
+subcommand runs, so building the parser stays cheap. ``cli.py`` wires it in
 with :func:`add_parser` and calls :func:`run` (also set as the ``func`` default of the ``data``
 parser). Exit codes: 0 success, 1 an error or a problem found by ``verify``, 2 a usage error.
 Errors propagate to ``cli.main``, which prints the one-line ``coterminus data COMMAND: error: ...``
@@ -14,8 +17,8 @@ Examples
 >>> parser = argparse.ArgumentParser(prog="coterminus")
 >>> _ = _cli_data.add_parser(parser.add_subparsers(dest="command"))
 >>> args = parser.parse_args(["data", "fetch", "ccg-2019", "--base-url", "http://localhost:8000"])
->>> args.data_command, args.ids, args.base_url, args.func is _cli_data.run
-('fetch', ['ccg-2019'], 'http://localhost:8000', True)
+>>> args.data_command, args.ids, args.base_url, args.deadline, args.func is _cli_data.run
+('fetch', ['ccg-2019'], 'http://localhost:8000', 900.0, True)
 """
 
 from __future__ import annotations
@@ -25,22 +28,23 @@ import json
 import sys
 from typing import TYPE_CHECKING, Any
 
-from ._cli_common import LazyModule, UsageError, add_common, example_epilog, print_error
+from ._cli_common import UsageError, add_common, example_epilog, print_error
 from .errors import CoterminusError
 
 if TYPE_CHECKING:
     import pandas as pd
 
-    from . import datasets
-else:  # imported when a command runs, not for --help (see coterminus.cli)
-    pd = LazyModule("pandas")
-    datasets = LazyModule("coterminus.datasets")
+# Defaults, kept here (equal to coterminus.datasets.files') so the parser needs no import.
+DEFAULT_BASE_URL = "https://services1.arcgis.com/ESMARspQHYMw9BZ9/arcgis"
+DEFAULT_TIMEOUT = 60.0
+DEFAULT_RETRIES = 3
+DEFAULT_DEADLINE = 900.0
 
 __all__ = ["add_parser", "run"]
 
 
 def add_parser(subparsers: Any) -> argparse.ArgumentParser:
-    """Add the ``data`` command with its ``status``, ``fetch`` and ``verify`` subcommands.
+    """Add the ``data`` command with its ``status``, ``fetch``, ``verify``, ``cache``, ``clean``.
 
     Parameters
     ----------
@@ -61,21 +65,26 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     >>> args = parser.parse_args(["data", "status", "--vintage", "2019", "--json"])
     >>> args.data_command, args.vintage, args.json
     ('status', 2019, True)
+    >>> parser.parse_args(["data", "clean", "--only", "parsed", "--yes"]).only
+    'parsed'
     """
     common = argparse.ArgumentParser(add_help=False)
     add_common(common, vintage="datasets")
 
     parser: argparse.ArgumentParser = subparsers.add_parser(
         "data",
-        help="where the ONS files are; download and check them",
+        help="where the ONS files are; download and check them; the cache; vintage manifests",
         description=(
-            "Find, download and check the ONS geography files coterminus uses. Files are looked "
-            "for in the data directory first, then in the download cache ($COTERMINUS_CACHE_DIR)."
+            "Find, download and check the ONS geography files coterminus uses, and see or empty "
+            "the cache. Files are looked for in the data directory first, then in the download "
+            "cache ($COTERMINUS_CACHE_DIR, default ~/.cache/coterminus)."
         ),
         epilog=example_epilog("coterminus data status --vintage 2019"),
     )
     parser.set_defaults(func=run, data_command=None, _data_parser=parser)
-    sub = parser.add_subparsers(dest="data_command", metavar="{status,fetch,verify}")
+    sub = parser.add_subparsers(
+        dest="data_command", metavar="{status,fetch,verify,cache,clean,manifest}"
+    )
     sub.add_parser(
         "status",
         parents=[common],
@@ -89,29 +98,51 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
         help="download datasets from the ONS Open Geography Portal into the cache",
         description=(
             "Download the given dataset ids, or with --vintage every file that vintage needs and "
-            "that is neither in the data directory nor in the cache."
+            "that is neither in the data directory nor in the cache. Without a network it stops "
+            "at the first request with one message; nothing is saved unless it is complete."
         ),
         epilog=example_epilog("coterminus data fetch --vintage 2019"),
     )
-    fetch.add_argument("ids", nargs="*", metavar="ID", help="dataset ids, e.g. ccg-2019-buc")
+    fetch.add_argument(
+        "ids", nargs="*", metavar="ID", help="dataset ids, e.g. ccg-2019-buc (default: none)"
+    )
     fetch.add_argument(
         "--base-url",
         metavar="URL",
-        help="ArcGIS base URL (default: $COTERMINUS_ONS_BASE_URL, else the ONS Open Geography "
-        "Portal's, coterminus.datasets.DEFAULT_BASE_URL)",
+        help=f"ArcGIS base URL (default: $COTERMINUS_ONS_BASE_URL, else {DEFAULT_BASE_URL})",
     )
-    fetch.add_argument("--force", action="store_true", help="download again files in the cache")
     fetch.add_argument(
-        "--timeout", type=float, default=60.0, metavar="S", help="seconds per request (default 60)"
+        "--force",
+        action="store_true",
+        help="download again files already in the cache (default: keep them)",
+    )
+    fetch.add_argument(
+        "--timeout",
+        type=float,
+        default=DEFAULT_TIMEOUT,
+        metavar="S",
+        help=f"seconds to wait for a connection or for more bytes (default {DEFAULT_TIMEOUT:g})",
+    )
+    fetch.add_argument(
+        "--deadline",
+        type=float,
+        default=DEFAULT_DEADLINE,
+        metavar="S",
+        help=f"seconds allowed for each whole file, retries included (default {DEFAULT_DEADLINE:g})",
     )
     fetch.add_argument(
         "--retries",
         type=int,
-        default=3,
+        default=DEFAULT_RETRIES,
         metavar="N",
-        help="extra attempts on network errors (default 3)",
+        help="extra attempts after HTTP 429/5xx or a dropped connection; never after a failed "
+        f"name lookup or a refused connection (default {DEFAULT_RETRIES})",
     )
-    fetch.add_argument("--no-progress", action="store_true", help="hide the progress bars")
+    fetch.add_argument(
+        "--no-progress",
+        action="store_true",
+        help="hide the progress bars (default: shown when stderr is a terminal)",
+    )
     verify = sub.add_parser(
         "verify",
         parents=[common],
@@ -119,8 +150,62 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
         description="Check every dataset that is present; exit 1 if any has a problem.",
         epilog=example_epilog("coterminus data verify --vintage 2019"),
     )
-    verify.add_argument("--deep", action="store_true", help="also load each file (slower)")
+    verify.add_argument(
+        "--deep", action="store_true", help="also load each file (slower; default: off)"
+    )
+    cache = sub.add_parser(
+        "cache",
+        help="show where the cache is and how big each part is",
+        description=(
+            "The cache folder ($COTERMINUS_CACHE_DIR, default ~/.cache/coterminus) and the size "
+            "of each sub-folder: downloads/ (ONS files from `data fetch`) and parsed/ (parsed "
+            "boundary layers, rebuilt on demand)."
+        ),
+        epilog=example_epilog("coterminus data cache"),
+    )
+    cache.add_argument("--json", action="store_true", help="print JSON instead of text")
+    clean = sub.add_parser(
+        "clean",
+        help="empty the cache (downloads and parsed layers)",
+        description=(
+            "Delete the contents of the cache sub-folders coterminus writes (downloads/ and "
+            "parsed/); anything else in the cache folder is left alone. Asks first on a terminal; "
+            "elsewhere needs --yes."
+        ),
+        epilog=example_epilog("coterminus data clean --only parsed --yes"),
+    )
+    clean.add_argument(
+        "--only",
+        choices=["downloads", "parsed"],
+        default=None,
+        help="empty just this sub-folder (default: both)",
+    )
+    clean.add_argument(
+        "--yes", "-y", action="store_true", help="delete without asking (default: ask)"
+    )
+    manifest = sub.add_parser(
+        "manifest",
+        help="print a built-in vintage manifest, to start your own vintage from",
+        description=(
+            "Print the TOML manifest of a built-in vintage: its building blocks, population, "
+            "levels (columns, parents, polygons) and defaults. Save it, edit the sources and "
+            "columns, and pass the file as --vintage FILE to any command."
+        ),
+        epilog=example_epilog("coterminus data manifest 2024"),
+    )
+    manifest.add_argument(
+        "manifest_vintage",
+        metavar="YEAR",
+        help="a built-in vintage: 2019, 2020, 2021, 2022 or 2024 (required)",
+    )
     return parser
+
+
+def _manifest(args: argparse.Namespace) -> int:
+    from .manifest import manifest_text
+
+    sys.stdout.write(manifest_text(args.manifest_vintage))
+    return 0
 
 
 def run(args: argparse.Namespace) -> int:
@@ -135,7 +220,7 @@ def run(args: argparse.Namespace) -> int:
     -------
     int
         0 on success, 1 when ``verify`` finds a problem or ``fetch`` could not download one of the
-    ids given, 2 when no subcommand is given. Other errors propagate (``cli.main`` prints them).
+        ids given, 2 when no subcommand is given. Other errors propagate (``cli.main`` prints them).
 
     Examples
     --------
@@ -154,11 +239,21 @@ def run(args: argparse.Namespace) -> int:
         if data_parser is not None:
             data_parser.print_help(sys.stderr)
         return 2
-    if command == "status":
-        return _status(args)
-    if command == "fetch":
-        return _fetch(args)
-    return _verify(args)
+    commands = {
+        "status": _status,
+        "fetch": _fetch,
+        "verify": _verify,
+        "cache": _cache,
+        "clean": _clean,
+        "manifest": _manifest,
+    }
+    return commands[command](args)
+
+
+def _isna(value: Any) -> bool:
+    import pandas as pd
+
+    return value is None or bool(pd.isna(value))
 
 
 def _records(frame: pd.DataFrame) -> list[dict[Any, Any]]:
@@ -171,7 +266,7 @@ def _emit_json(payload: Any) -> None:
 
 
 def _size(value: Any) -> str:
-    if value is None or pd.isna(value):
+    if _isna(value):
         return ""
     size = float(value)
     for unit in ("B", "kB", "MB", "GB"):
@@ -188,15 +283,19 @@ def _table(rows: list[list[str]]) -> str:
 
 
 def _status(args: argparse.Namespace) -> int:
+    from . import datasets
+
     table = datasets.status(args.vintage, data_dir=args.data_dir)
     if args.json:
         _emit_json(_records(table))
         return 0
     rows = [["id", "where", "size", "path"]]
     for dataset_id, row in table.iterrows():
-        path = "" if pd.isna(row["path"]) else str(row["path"])
-        if path and not pd.isna(row["layer"]):
+        path = "" if _isna(row["path"]) else str(row["path"])
+        if path and not _isna(row["layer"]):
             path += f" (layer {row['layer']})"
+        if path and not _isna(row["source"]):
+            path += f" (from {row['source']})"
         rows.append([str(dataset_id), str(row["where"]), _size(row["size"]), path])
     counts = table["where"].value_counts()
     sys.stdout.write(_table(rows))
@@ -209,7 +308,20 @@ def _status(args: argparse.Namespace) -> int:
     return 0
 
 
+def _service(path: Any) -> str:
+    from . import datasets
+
+    origin = datasets.source_of(path)
+    if not origin:
+        return ""
+    if origin.get("service"):
+        return f"  (service {origin['service']}, {origin.get('found_by', 'name')})"
+    return f"  (from {origin.get('url')})"
+
+
 def _fetch(args: argparse.Namespace) -> int:
+    from . import datasets
+
     if not args.ids and args.vintage is None:
         msg = "give dataset ids (see `coterminus data status`) or --vintage YEAR"
         raise UsageError(msg)
@@ -218,6 +330,7 @@ def _fetch(args: argparse.Namespace) -> int:
         "progress": not args.no_progress,
         "timeout": args.timeout,
         "retries": args.retries,
+        "deadline": args.deadline,
         "force": args.force,
     }
     fetched: dict[str, str] = {}
@@ -227,24 +340,25 @@ def _fetch(args: argparse.Namespace) -> int:
         for dataset_id in args.ids:
             try:
                 fetched[dataset_id] = str(datasets.fetch(dataset_id, **options))
+            except datasets.UnreachableError:
+                raise  # every other id would fail the same way: one message, now
             except CoterminusError as exc:  # report it, and fetch the other ids
                 print_error(args, exc)
                 failed += 1
     else:
-        root = datasets.resolve_data_dir(args.data_dir)
-        to_fetch, present, _ = datasets._vintage_plan(args.vintage, root)
-        wanted = {ds.id for ds in to_fetch}
-        if args.force:  # cached files are downloaded again; data-directory files never
-            wanted |= {i for i, path in present.items() if root is None or root not in path.parents}
+        wanted = {
+            ds.id for ds in datasets.plan(args.vintage, args.data_dir, force=args.force).to_fetch
+        }
         result = datasets.fetch(vintage=args.vintage, data_dir=args.data_dir, **options)
         for dataset_id, path in result.items():
             target = fetched if dataset_id in wanted else available
             target[dataset_id] = str(path)
     if args.json:
-        _emit_json({"fetched": fetched, "available": available})
+        sources = {i: datasets.source_of(p) for i, p in fetched.items()}
+        _emit_json({"fetched": fetched, "available": available, "sources": sources})
     else:
         for dataset_id, path in fetched.items():
-            sys.stdout.write(f"fetched    {dataset_id}  {path}\n")
+            sys.stdout.write(f"fetched    {dataset_id}  {path}{_service(path)}\n")
         for dataset_id, path in available.items():
             sys.stdout.write(f"available  {dataset_id}  {path}\n")
         if args.vintage is not None and not args.ids and not fetched:
@@ -255,6 +369,8 @@ def _fetch(args: argparse.Namespace) -> int:
 
 
 def _verify(args: argparse.Namespace) -> int:
+    from . import datasets
+
     report = datasets.verify(args.vintage, data_dir=args.data_dir, deep=args.deep)
     problems = int((report["result"] == "problem").sum())
     if args.json:
@@ -262,7 +378,7 @@ def _verify(args: argparse.Namespace) -> int:
     else:
         rows = [["result", "id", "rows", "detail"]]
         for dataset_id, row in report.iterrows():
-            rows_found = "" if pd.isna(row["rows"]) else str(row["rows"])
+            rows_found = "" if _isna(row["rows"]) else str(row["rows"])
             detail = row["problem"] or (
                 "" if row["result"] == "missing" else f"sha256 {row['sha256']}"
             )
@@ -274,3 +390,54 @@ def _verify(args: argparse.Namespace) -> int:
             "missing (not a failure; see `coterminus data status`)\n"
         )
     return 1 if problems else 0
+
+
+def _cache(args: argparse.Namespace) -> int:
+    from .datasets import cache
+
+    table = cache.usage()
+    root = cache.cache_root()
+    if args.json:
+        _emit_json({"path": str(root), "folders": _records(table)})
+        return 0
+    rows = [["folder", "files", "size", "holds"]]
+    for name, row in table.iterrows():
+        rows.append([f"{name}/", str(row["files"]), _size(row["bytes"]), str(row["holds"])])
+    known = table.loc[[n for n in table.index if n in cache.FOLDERS]]
+    sys.stdout.write(f"cache: {root}\n" + _table(rows))
+    sys.stdout.write(
+        f"total {_size(int(known['bytes'].sum()))} in {int(known['files'].sum())} files that "
+        "`coterminus data clean` would delete\n"
+    )
+    return 0
+
+
+def _clean(args: argparse.Namespace) -> int:
+    from .datasets import cache
+
+    table = cache.usage()
+    names = [args.only] if args.only else list(cache.FOLDERS)
+    files, size = int(table.loc[names, "files"].sum()), int(table.loc[names, "bytes"].sum())
+    root = cache.cache_root()
+    what = " and ".join(f"{n}/" for n in names)
+    if files == 0:
+        sys.stdout.write(f"Nothing to delete: {what} in {root} is empty.\n")
+        return 0
+    if not args.yes:
+        if not sys.stdin.isatty():
+            msg = (
+                f"would delete {files} files ({_size(size)}) in {what} of {root}; add --yes to "
+                "delete without asking"
+            )
+            raise UsageError(msg)
+        sys.stderr.write(f"Delete {files} files ({_size(size)}) in {what} of {root}? [y/N] ")
+        sys.stderr.flush()
+        if sys.stdin.readline().strip().lower() not in ("y", "yes"):
+            sys.stdout.write("Nothing deleted.\n")
+            return 0
+    removed, freed = 0, 0
+    for name in names:
+        n, b = cache.clean(only=name)
+        removed, freed = removed + n, freed + b
+    sys.stdout.write(f"Deleted {removed} files ({_size(freed)}) from {what} of {root}.\n")
+    return 0

@@ -41,7 +41,7 @@ from typing import Any
 
 import geopandas as gpd
 
-from . import datasets
+from .datasets import cache
 from ._atomic import atomic_write
 from ._integrity import file_sha256
 from .errors import CacheWarning, CoterminusError
@@ -66,7 +66,7 @@ def cache_root() -> Path:
     >>> cache_root().name
     'parsed'
     """
-    return datasets._cache_root() / "parsed"
+    return cache.cache_root() / "parsed"
 
 
 def entry_key(sha256: str, layer: str | None, level: str, repair: bool) -> str:

@@ -71,7 +71,10 @@ TIER_HELP = (
 #: The module is imported only when its command runs (or for :func:`build_parser`), so that
 #: ``coterminus --help`` and the other commands import none of them.
 PLUGINS: dict[str, tuple[str, str]] = {
-    "data": ("coterminus._cli_data", "where the ONS files are; download and check them"),
+    "data": (
+        "coterminus._cli_data",
+        "where the ONS files are; download and check them; the cache; vintage manifests",
+    ),
     "mergers": (
         "coterminus._cli_mergers",
         "rank every way of merging the CCGs of a system (or of every system)",

@@ -31,6 +31,7 @@ import pandas as pd
 import shapely
 
 from . import datasets
+from .datasets.cache import cache_root
 from ._integrity import block_digest, verify_file
 from ._parsed_cache import CACHE_FORMAT, cached_boundaries, cached_layer
 from .errors import ColumnError, DataDirError, LookupMismatchError, ManifestError
@@ -71,7 +72,7 @@ def locate_source(
             found, layer = datasets.locate_layer(source.dataset, data_dir=data_dir)
             path = Path(found)
         pinned = source.sha256 or ds.sha256
-        if pinned and not str(path).startswith(str(datasets.cache_dir())):
+        if pinned and not str(path).startswith(str(cache_root())):
             verify_file(path, pinned, dataset=source.dataset)
         return path, layer
     assert source.file is not None
