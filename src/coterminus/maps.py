@@ -438,6 +438,7 @@ def map_layers(
     assessment: Assessment | None = None,
     tolerance: float | None = None,
     simplify_m: Simplify = "auto",
+    measure: Literal["population", "area"] | None = None,
 ) -> MapLayers:
     """The layers a map draws: a footprint, a merger plan, or (with none) every system.
 
@@ -458,6 +459,8 @@ def map_layers(
     simplify_m : float, "auto" or None
         Display simplification in metres; ``"auto"`` is 50 m for a system and grows with the
         extent (see :func:`coterminus._simplify.auto_tolerance`).
+    measure : {"population", "area"}, optional
+        What the shares are of (default: the assessment's, else population).
 
     Returns
     -------
@@ -474,7 +477,13 @@ def map_layers(
     from .overlap import overlap
 
     _check_request(geo, footprint, system, plan, assessment)
-    measure: Any = assessment.measure if assessment is not None else "population"
+    if assessment is not None:
+        measure = assessment.measure  # type: ignore[assignment]
+    elif measure is None:
+        measure = "population"
+    elif measure not in ("population", "area"):
+        msg = f"measure={measure!r}; give 'population' or 'area'."
+        raise ParameterError(msg)
     if plan is not None:
         kind = "plan"
         groups = normalise_plan(geo, plan)
@@ -488,7 +497,7 @@ def map_layers(
     else:
         kind = "footprint"
         if assessment is None:
-            assessment = assess(geo, footprint, system=system, tolerance=tolerance)
+            assessment = assess(geo, footprint, system=system, tolerance=tolerance, measure=measure)
         eps = assessment.metrics.tolerance
         groups = {"footprint": list(assessment.members)}
         title = assessment.name
