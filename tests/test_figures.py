@@ -299,6 +299,8 @@ def test_seven_block_plan_lists_all_seven_and_no_labels_overlap(
     renderer = figures._renderer(fig)
     for t in on_map:  # labels inside the map, the key and title outside it
         assert ax.get_window_extent(renderer).contains(*t.get_window_extent(renderer).p0)
+    page = [i.get_window_extent(renderer) for i in [*fig.legends, *fig.texts]]
+    assert _overlapping([*page, ax.get_window_extent(renderer)]) == []  # key, title, note, map
     _assert_pdf_page(fig, tmp_path / "cm.pdf")
     _, text = pdf_text(tmp_path / "cm.pdf")
     assert_contains(text, "7. New CCG 7: NHS Wirral CCG (unchanged)")

@@ -529,13 +529,24 @@ def _split_handle(label: str = "split council (hatched)") -> Any:
     )
 
 
+def _frame_limits(bounds: Any) -> tuple[tuple[float, float], tuple[float, float]]:
+    """Axes limits around ``bounds``: 4% padding, more below for the scale bar."""
+    minx, miny, maxx, maxy = (float(b) for b in bounds)
+    pad = 0.04 * max(maxx - minx, maxy - miny)
+    return (minx - pad, maxx + pad), (miny - pad * 2.5, maxy + pad)
+
+
+def _frame_aspect(bounds: Any) -> float:
+    (x0, x1), (y0, y1) = _frame_limits(bounds)
+    return (y1 - y0) / (x1 - x0)
+
+
 def _frame(ax: Axes, bounds: Any) -> None:
     ax.set_aspect("equal")
     ax.set_axis_off()
-    minx, miny, maxx, maxy = bounds
-    pad = 0.04 * max(maxx - minx, maxy - miny)
-    ax.set_xlim(minx - pad, maxx + pad)
-    ax.set_ylim(miny - pad * 2.5, maxy + pad)
+    xlim, ylim = _frame_limits(bounds)
+    ax.set_xlim(*xlim)
+    ax.set_ylim(*ylim)
 
 
 def _label_map(
@@ -670,11 +681,14 @@ def _layout_page(
     note: str,
     caption: str = "",
     head_room_pt: float = 0.0,
+    content_height_in: float | None = None,
 ) -> tuple[float, float, float, float]:
     """Stack title, subtitle, (map), keys, caption and note inside the margins; return the map's box.
 
     ``axes`` is one axes (given the box) or None (the caller fills the box, e.g. with a grid of
-    panels). ``head_room_pt`` leaves room above the box (e.g. for panel titles).
+    panels). ``head_room_pt`` leaves room above the box (e.g. for panel titles). When the map
+    needs only ``content_height_in`` (its width times its aspect), the box shrinks to it and
+    the keys and note follow right under it, leaving the spare room at the foot of the page.
     """
     renderer = _renderer(fig)
     w_in, h_in = fig.get_size_inches()
@@ -700,14 +714,17 @@ def _layout_page(
         y = _px_to_fig_y(fig, t.get_window_extent(renderer).y0) - gap
     y -= head_room_pt / 72 / h_in
     yb = bottom / h_in
+    below: list[tuple[Any, float]] = []  # what sits under the map, and its anchor height
     t = _fit_text(
         fig, renderer, (x0, yb), note, width_px=width_px, fontsize=6.5, va="bottom", color="#222222"
     )
+    below.append((t, yb))
     yb = _px_to_fig_y(fig, t.get_window_extent(renderer).y1) + gap
     if caption:
         t = _fit_text(
             fig, renderer, (x0, yb), caption, width_px=width_px, fontsize=7.5, va="bottom"
         )
+        below.append((t, yb))
         yb = _px_to_fig_y(fig, t.get_window_extent(renderer).y1) + gap
     for handles, ncols, key_title in reversed(keys):
         if not handles:
@@ -715,7 +732,16 @@ def _layout_page(
         leg = _fit_legend(
             fig, renderer, handles, xy=(x0, yb), width_px=width_px, ncols=ncols, title=key_title
         )
+        below.append((leg, yb))
         yb = _px_to_fig_y(fig, leg.get_window_extent(renderer).y1) + gap
+    spare = (y - yb) - (content_height_in / h_in if content_height_in else y - yb)
+    if spare > 0:  # lift everything under the map to just below it
+        for item, anchor in below:
+            if hasattr(item, "set_bbox_to_anchor"):
+                item.set_bbox_to_anchor((x0, anchor + spare), transform=fig.transFigure)
+            else:
+                item.set_y(anchor + spare)
+        yb += spare
     box = (x0, yb, x1 - x0, max(y - yb, 0.05))
     if axes is not None:
         axes.set_position(box)
@@ -800,7 +826,14 @@ def _compose(
     label: Any,
     caption: str = "",
 ) -> list[str]:
-    """Lay out a page, then label the map; list what found no room (and re-lay out once)."""
+    """Lay out a page, then label the map; list what found no room (and re-lay out once).
+
+    The map box is no taller than the map needs at the width of the text block (from the
+    axes limits), so the keys sit right under the map.
+    """
+    w_in = fig.get_size_inches()[0] - margins_in[1] - margins_in[3]
+    (x0, x1), (y0, y1) = ax.get_xlim(), ax.get_ylim()
+    content_height_in = w_in * abs(y1 - y0) / abs(x1 - x0)
     listed: list[str] = []
     missing: list[str] = []
     for _ in range(3):
@@ -817,6 +850,7 @@ def _compose(
             keys=keys,
             note=note + extra,
             caption=caption,
+            content_height_in=content_height_in,
         )
         missing = label()
         if sorted(missing) == sorted(listed):
@@ -1044,6 +1078,10 @@ def plans_figure(
             ),
         ]
         panel_title_pt = 2 * 9 * 1.25 + 4
+        title_in = panel_title_pt / 72
+        aspect = max(_frame_aspect(lay.bounds) for lay in layer_sets)
+        w_in = size[0] - margins_in[1] - margins_in[3]
+        panel_w = w_in / (ncols + (ncols - 1) * 0.05)
         x, y, w, h = _layout_page(
             fig,
             None,
@@ -1053,8 +1091,10 @@ def plans_figure(
             keys=[(handles, 2, None)],
             note=attribution(layer_sets[0].vintage),
             head_room_pt=panel_title_pt,
+            content_height_in=nrows * panel_w * aspect + (nrows - 1) * title_in,
         )
         h_in = fig.get_size_inches()[1]
+        row_in = max((h * h_in - (nrows - 1) * title_in) / nrows, 1e-3)
         gs = fig.add_gridspec(
             nrows,
             ncols,
@@ -1063,7 +1103,7 @@ def plans_figure(
             bottom=y,
             top=y + h,
             wspace=0.05,
-            hspace=panel_title_pt / 72 / max(h * h_in / nrows, 1e-6) * 1.1,
+            hspace=title_in / row_in,
         )
         for i, ((label, _), layers) in enumerate(zip(items, layer_sets, strict=True)):
             ax = fig.add_subplot(gs[i // ncols, i % ncols])
@@ -1303,7 +1343,8 @@ def save_figure(fig: Figure, path: str | Path, *, dpi: int = 300) -> Path:
     }[fmt]
 
     def write(tmp: Path) -> None:
-        with mpl.rc_context({"svg.fonttype": "none", "pdf.fonttype": 42}):
+        rc = {"svg.fonttype": "none", "pdf.fonttype": 42, "text.hinting": "no_hinting"}
+        with mpl.rc_context(rc):  # unhinted, as the layout was measured
             fig.savefig(tmp, format=fmt, dpi=dpi, metadata=metadata, facecolor="white")
 
     out = atomic_write(p, write, suffixes=FIGURE_SUFFIXES)

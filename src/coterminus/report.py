@@ -454,8 +454,11 @@ def _jinja_env() -> Any:
 
 
 def _png_base64(fig: Figure, dpi: int) -> str:
+    import matplotlib
+
     buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=dpi, facecolor="white")
+    with matplotlib.rc_context({"text.hinting": "no_hinting"}):  # as the layout was measured
+        fig.savefig(buf, format="png", dpi=dpi, facecolor="white")
     return base64.b64encode(buf.getvalue()).decode("ascii")
 
 
