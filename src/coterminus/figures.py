@@ -276,12 +276,13 @@ def _boxes_overlap(boxes: np.ndarray, placed: list[np.ndarray]) -> np.ndarray:
     if not placed:
         return np.zeros(len(boxes), dtype=bool)
     p = np.asarray(placed)
-    return (
+    hit = (
         (boxes[:, None, 0] < p[None, :, 2])
         & (boxes[:, None, 2] > p[None, :, 0])
         & (boxes[:, None, 1] < p[None, :, 3])
         & (boxes[:, None, 3] > p[None, :, 1])
-    ).any(axis=1)
+    )
+    return np.asarray(hit.any(axis=1))
 
 
 def _place_one(
@@ -295,9 +296,10 @@ def _place_one(
     """Put the first variant (text, font size) that fits at the first free anchor."""
     area = ax.get_window_extent(renderer)
     disp = ax.transData.transform(anchors)
-    px_per_pt = ax.figure.dpi / 72  # type: ignore[union-attr]
+    px_per_pt = ax.figure.dpi / 72
+    x, y = (float(v) for v in anchors[0])
     for text, size in variants:
-        t = ax.text(*anchors[0], text, fontsize=size, ha="center", va="center", **kw)
+        t = ax.text(x, y, text, fontsize=size, ha="center", va="center", **kw)
         ext = t.get_window_extent(renderer)
         pad = 0.15 * size * px_per_pt + 1.0  # the white box around the text, and a pixel
         x0, y0 = disp[0]

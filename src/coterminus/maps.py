@@ -477,27 +477,26 @@ def map_layers(
     from .overlap import overlap
 
     _check_request(geo, footprint, system, plan, assessment)
-    if assessment is not None:
-        measure = assessment.measure  # type: ignore[assignment]
-    elif measure is None:
-        measure = "population"
-    elif measure not in ("population", "area"):
+    if measure is not None and measure not in ("population", "area"):
         msg = f"measure={measure!r}; give 'population' or 'area'."
         raise ParameterError(msg)
+    measure_: Any = assessment.measure if assessment is not None else (measure or "population")
     if plan is not None:
         kind = "plan"
         groups = normalise_plan(geo, plan)
-        eps = check_tolerance(tolerance, measure)
+        eps = check_tolerance(tolerance, measure_)
         title = f"Merger plan: {len(groups)} new CCG{'s' if len(groups) != 1 else ''}"
     elif footprint is None and system is None and assessment is None:
         kind = "systems"
-        eps = check_tolerance(tolerance, measure)
+        eps = check_tolerance(tolerance, measure_)
         groups = {stp: geo.members(stp) for stp in geo.stp.index}
         title = f"All {len(groups)} STP/ICS systems of England"
     else:
         kind = "footprint"
         if assessment is None:
-            assessment = assess(geo, footprint, system=system, tolerance=tolerance, measure=measure)
+            assessment = assess(
+                geo, footprint, system=system, tolerance=tolerance, measure=measure_
+            )
         eps = assessment.metrics.tolerance
         groups = {"footprint": list(assessment.members)}
         title = assessment.name
@@ -508,7 +507,7 @@ def map_layers(
         if assessment is not None:
             metrics[t] = {"footprint": assessment.tiers[t]}
         else:
-            table = overlap(geo, "ccg", t, measure=measure)
+            table = overlap(geo, "ccg", t, measure=measure_)
             metrics[t] = {
                 g: footprint_metrics(table, codes, tolerance=eps) for g, codes in groups.items()
             }
@@ -529,7 +528,7 @@ def map_layers(
         g: ("#000000" if kind != "plan" else PLAN_COLOURS[i % len(PLAN_COLOURS)])
         for i, g in enumerate(groups)
     }
-    sys_table = overlap(geo, "ccg", "stp", measure=measure)
+    sys_table = overlap(geo, "ccg", "stp", measure=measure_)
     rows = []
     for g, codes in groups.items():
         mu = metrics["utla"][g]
@@ -569,7 +568,7 @@ def map_layers(
                 "test_ii": f"{verdict} with upper tier (J = {mu.index:.4f}); "
                 f"{verdict_l} with lower tier (J = {ml.index:.4f}); ε = {eps:g}",
                 "n_split_utla": len(mu.split),
-                "outside": outside_sentence(mu.outside_best_fit, mu.best_fit_outside, measure),
+                "outside": outside_sentence(mu.outside_best_fit, mu.best_fit_outside, measure_),
             }
         )
     outline_geom = union_groups(ccg_s, groups)
@@ -624,7 +623,7 @@ def map_layers(
         title=title,
         vintage=int(geo.vintage),
         tolerance=float(eps),
-        measure=measure,
+        measure=measure_,
         simplify_m=tol_m,
         outlines=outlines,
         ccgs=ccgs,

@@ -329,7 +329,7 @@ def report_context(
         heading = title or f"{assessment.name}: coterminosity with local authorities"
     first = next(iter(assessments.values()))
     eps = first.metrics.tolerance
-    measure = first.measure
+    measure = first.measure  # type: ignore[assignment]  # an assessment brings its own
     sections = [_section(geo, a, g or None) for g, a in assessments.items()]
 
     plan_rows = []
