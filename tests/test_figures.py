@@ -18,6 +18,7 @@ from coterminus.geography import Geography
 from helpers import ATTR_OS, ATTR_START, CW, assert_contains, pdf_text, tiny_geography
 from helpers import geo_fixture as geo_fixture  # the fixture `geo`
 from helpers import tiny_fixture as tiny_fixture  # the fixture `tiny`
+from pdf_pages import assert_pages_are, chars_outside, page_chars
 
 
 def _pixels(path: Path) -> tuple[np.ndarray, tuple[float, float], tuple[int, int]]:
@@ -41,7 +42,7 @@ def test_png_is_300_dpi_not_blank_and_the_right_size(tiny: Geography, tmp_path: 
     out = figures.save_figure(fig, tmp_path / "tiny.png")
     grey, dpi, size = _pixels(out)
     assert dpi[0] == pytest.approx(300, abs=0.5)
-    assert size == (round(8.27 * 300), round(11.0 * 300))
+    assert size == (int(210 / 25.4 * 300), int(297 / 25.4 * 300))  # A4 (matplotlib truncates)
     assert grey.std() > 20  # not blank
     assert (grey < 60).mean() > 0.01  # dark fills and outlines are drawn
     ARTIFACTS.mkdir(exist_ok=True)
@@ -65,7 +66,7 @@ def test_figure_has_legend_scale_bar_and_north_arrow(tiny: Geography) -> None:
     texts = {t.get_text() for t in ax.texts}
     assert "N" in texts  # north arrow
     assert any(t.endswith(" km") for t in texts)  # scale bar
-    labels = [t.get_text() for t in ax.get_legend().get_texts()]
+    labels = [t.get_text() for leg in fig.legends for t in leg.get_texts()]
     assert "split council (hatched)" in labels
     assert "footprint outline" in labels
     assert any(p.get_hatch() for p in ax.collections if hasattr(p, "get_hatch"))
@@ -151,3 +152,179 @@ def test_system_and_plans_print_maps(geo: Geography, tmp_path: Path) -> None:
     assert "1 coterminous" in fig.axes[1].get_title()
     ARTIFACTS.mkdir(exist_ok=True)
     figures.save_figure(fig, ARTIFACTS / "figure-plans-coventry-warwickshire.png", dpi=100)
+
+
+# ------------------------------------------------------------------------------------------
+# print layout: A4 (or Letter) pages, text inside the margins, labels apart
+# ------------------------------------------------------------------------------------------
+MARGINS = dict(zip(("top", "right", "bottom", "left"), figures.MARGINS_MM, strict=True))
+
+
+def _assert_pdf_page(fig: object, path: Path, paper: str = "a4") -> None:
+    out = figures.save_figure(fig, path)  # type: ignore[arg-type]
+    assert assert_pages_are(out, paper) == 1
+    assert page_chars(out) > 200  # title, key, note: there is text to check
+    assert chars_outside(out, **MARGINS) == []
+
+
+def _extents(texts: list) -> list:
+    fig = texts[0].figure
+    renderer = figures._renderer(fig)
+    return [t.get_window_extent(renderer) for t in texts if t.get_visible() and t.get_text()]
+
+
+def _overlapping(boxes: list) -> list[tuple[int, int]]:
+    return [
+        (i, j)
+        for i in range(len(boxes))
+        for j in range(i + 1, len(boxes))
+        if boxes[i].overlaps(boxes[j])
+    ]
+
+
+def test_figure_pdfs_are_a4_pages_with_all_text_inside_the_margins(
+    tiny: Geography, tmp_path: Path
+) -> None:
+    _assert_pdf_page(figures.footprint_figure(tiny, ["E38900001"]), tmp_path / "f.pdf")
+    plan = [["E38900001"], ["E38900002"]]
+    _assert_pdf_page(figures.plan_figure(tiny, plan), tmp_path / "p.pdf")
+    plans = {"Two": plan, "One": [["E38900001", "E38900002"]]}
+    _assert_pdf_page(figures.plans_figure(tiny, plans, ncols=2), tmp_path / "ps.pdf")
+    _assert_pdf_page(figures.split_figure(tiny, units="ccg", against="utla"), tmp_path / "s.pdf")
+    letter = figures.plan_figure(tiny, plan, paper="letter")
+    _assert_pdf_page(letter, tmp_path / "letter.pdf", paper="letter")
+    with pytest.raises(ParameterError, match="paper"):
+        figures.plan_figure(tiny, plan, paper="a3")  # type: ignore[arg-type]
+
+
+def test_figure_for_a_report_is_the_size_of_the_text_block(tiny: Geography) -> None:
+    w, h = figures.text_block("a4")
+    assert (round(w * 25.4), round(h * 25.4)) == (174, 257)
+    fig = figures.footprint_figure(tiny, ["E38900001"], figsize=(w, h * 0.75))
+    assert tuple(fig.get_size_inches()) == pytest.approx((w, h * 0.75))
+
+
+def test_plan_figure_lists_every_block_under_the_map(tiny: Geography) -> None:
+    fig = figures.plan_figure(tiny, {"West": ["E38900001"], "East": ["E38900002"]})
+    ax = fig.axes[0]
+    key = [t.get_text() for leg in fig.legends for t in leg.get_texts()]
+    joined = " ".join(" ".join(k.split()) for k in key)
+    assert_contains(joined, "1. West: NHS <b>Bold</b> & Co CCG (unchanged)", "2. East: NHS East")
+    numbers = sorted(t.get_text() for t in ax.texts if t.get_gid() == "coterminus-label")
+    assert numbers[:2] == ["1", "2"]
+    renderer = figures._renderer(fig)
+    map_box = ax.get_window_extent(renderer)
+    for item in [*fig.legends, *fig.texts]:  # key, title, note: none over the map
+        assert not item.get_window_extent(renderer).overlaps(map_box)
+
+
+def test_names_are_never_read_as_mathtext(tmp_path: Path) -> None:
+    geo = tiny_geography()
+    geo.utla.loc["E06900001", "name"] = "Fund $x$ & $\\frac{"  # maths, and a broken formula
+    geo.ltla.loc["E06900001", "name"] = "Fund $x$ & $\\frac{"
+    fig = figures.footprint_figure(geo, ["E38900001"], title="Cost $5 to $10 ^_^")
+    figures.save_figure(fig, tmp_path / "m.png", dpi=50)
+    _, text = pdf_text(figures.save_figure(fig, tmp_path / "m.pdf"))
+    assert_contains(text, "Fund $x$ & $\\frac{", "Cost $5 to $10 ^_^")
+    fig = figures.split_figure(geo, units="ccg", against="utla")
+    _, text = pdf_text(figures.save_figure(fig, tmp_path / "s.pdf"))
+    assert_contains(text, "Fund $x$ & $\\frac{: 70% in NHS East CCG")
+    assert "Fund $x$" in (figures.save_figure(fig, tmp_path / "s.svg")).read_text()
+
+
+def test_split_figure_hatches_the_council_split_between_ccgs(tiny: Geography) -> None:
+    fig = figures.split_figure(tiny, units="ccg", against="utla")
+    texts = " ".join(" ".join(t.get_text().split()) for t in fig.texts)
+    # Bee: 700 of its 1,000 people in the east CCG, 300 in the west one
+    assert_contains(
+        texts,
+        "1 of the 3 UTLA areas shown are split between CCGs",
+        "Split: Bee: 70% in NHS East CCG, 30% in NHS <b>Bold</b> & Co CCG.",
+    )
+    ax = fig.axes[0]
+    assert any(p.get_hatch() for p in ax.collections if hasattr(p, "get_hatch"))
+    (legend,) = [leg for leg in fig.legends if leg.get_title().get_text() == "CCGs"]
+    key = [" ".join(t.get_text().split()) for t in legend.get_texts()]
+    assert key == ["1. NHS <b>Bold</b> & Co CCG", "2. NHS East CCG"]  # numbered by code
+    with pytest.raises(ParameterError, match=r"toleran"):
+        figures.split_figure(tiny, units="ccg", against="utla", tolerance=0.7)
+
+
+def test_figure_words_fit_the_area_measure(tiny: Geography) -> None:
+    from coterminus.assess import assess
+
+    for measure, words, never in [
+        ("population", ["people live in", "Population shares"], ["km²"]),
+        ("area", ["km² of it lies in", "Area shares"], ["people", " live ", "Population"]),
+    ]:
+        a = assess(tiny, ["E38900001"], measure=measure)
+        fig = figures.footprint_figure(tiny, assessment=a)
+        text = " ".join(" ".join(t.get_text().split()) for t in fig.texts)
+        assert_contains(text, *words)
+        assert not [w for w in never if w in text], (measure, text)
+        fig = figures.split_figure(tiny, units="ccg", against="utla", measure=measure)
+        text = " ".join(" ".join(t.get_text().split()) for t in fig.texts)
+        assert ("of their people" in text) == (measure == "population")
+        assert ("of their area" in text) == (measure == "area")
+
+
+@pytest.mark.realdata
+def test_seven_block_plan_lists_all_seven_and_no_labels_overlap(
+    geo: Geography, tmp_path: Path
+) -> None:
+    # Cheshire and Merseyside, the #1 plan of `coterminus mergers --system "Cheshire and
+    # Merseyside"` (2019): 12 CCGs into 7
+    blocks = [
+        ["Eastern Cheshire", "South Cheshire"],
+        ["Halton", "Knowsley"],
+        ["Liverpool"],
+        ["South Sefton", "Southport and Formby"],
+        ["St Helens", "Warrington"],
+        ["Vale Royal", "West Cheshire"],
+        ["Wirral"],
+    ]
+    code = {str(n): c for c, n in geo.ccg["name"].items()}
+    plan = [[code[f"NHS {n} CCG"] for n in b] for b in blocks]
+    fig = figures.plan_figure(geo, plan)
+    ax = fig.axes[0]
+    key = " ".join(" ".join(t.get_text().split()) for leg in fig.legends for t in leg.get_texts())
+    for i in range(1, 8):
+        assert f"{i}. New CCG {i}" in key
+    assert "NHS Wirral CCG (unchanged)" in key
+    on_map = [t for t in ax.texts if t.get_text()]
+    labels = {t.get_text() for t in on_map if t.get_gid() == "coterminus-label"}
+    assert {str(i) for i in range(1, 8)} <= labels
+    assert {"Liverpool", "Sefton", "Wirral", "Halton"} <= labels  # council names too
+    assert _overlapping(_extents(on_map)) == []
+    renderer = figures._renderer(fig)
+    for t in on_map:  # labels inside the map, the key and title outside it
+        assert ax.get_window_extent(renderer).contains(*t.get_window_extent(renderer).p0)
+    page = [i.get_window_extent(renderer) for i in [*fig.legends, *fig.texts]]
+    assert _overlapping([*page, ax.get_window_extent(renderer)]) == []  # key, title, note, map
+    _assert_pdf_page(fig, tmp_path / "cm.pdf")
+    _, text = pdf_text(tmp_path / "cm.pdf")
+    assert_contains(text, "7. New CCG 7: NHS Wirral CCG (unchanged)")
+    ARTIFACTS.mkdir(exist_ok=True)
+    figures.save_figure(fig, ARTIFACTS / "figure-plan-cheshire-merseyside.png", dpi=100)
+
+
+@pytest.mark.realdata
+def test_stp_against_utla_split_figure_matches_the_lsoa_counts(
+    geo: Geography, tmp_path: Path
+) -> None:
+    # every STP that shares an upper-tier council with another STP (England)
+    fig = figures.split_figure(geo, units="stp", against="utla")
+    lsoa = geo.lsoa
+    people = lsoa.groupby(["utla", "stp"])["population"].sum()
+    share = people / people.groupby(level="utla").transform("sum")
+    n_stp = (share > 0.005).groupby(level="utla").sum()
+    expected = sorted(str(geo.utla.at[c, "name"]) for c in n_stp.index[n_stp >= 2])
+    caption = " ".join(" ".join(t.get_text().split()) for t in fig.texts)
+    found = sorted(part.split(":")[0].strip() for part in caption.split("Split: ")[1].split(";"))
+    assert found == expected
+    assert "Birmingham: 84% in Birmingham and Solihull" in caption
+    _assert_pdf_page(fig, tmp_path / "split.pdf")
+    on_map = [t for t in fig.axes[0].texts if t.get_text()]
+    assert _overlapping(_extents(on_map)) == []
+    ARTIFACTS.mkdir(exist_ok=True)
+    figures.save_figure(fig, ARTIFACTS / "figure-split-stp-utla.png", dpi=100)

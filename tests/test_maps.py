@@ -27,6 +27,7 @@ from coterminus._simplify import (
     to_display,
     union_groups,
 )
+from coterminus.assess import assess
 from coterminus.errors import (
     CoterminusWarning,
     CRSError,
@@ -156,6 +157,31 @@ def test_every_name_is_html_escaped_in_the_page(tiny: Geography) -> None:
     plan_page = _page(maps.plan_map(tiny, [["E38900001"], ["E38900002"]], tier="both"))
     assert "<script>alert" not in plan_page
     assert "<b>Bold</b>" not in plan_page
+
+
+def test_map_words_fit_the_measure(tiny: Geography) -> None:
+    pop = maps.map_layers(tiny, ["E38900001"])
+    area = maps.map_layers(tiny, ["E38900001"], measure="area")
+    assert pop.outlines.iloc[0]["outside"] == (
+        "300 of its people live in councils it does not mostly cover; 0 people of its best-fit "
+        "councils live outside it (upper tier)"  # Bee: 30% of its people inside, not best fit
+    )
+    # Bee is half inside by area (best fit): its east half, 50 km², lies outside the footprint
+    assert area.outlines.iloc[0]["outside"] == (
+        "0.0 km² of it lies in councils it does not mostly cover; 50.0 km² of its best-fit "
+        "councils lies outside it (upper tier)"
+    )
+    page = maps.footprint_map(tiny, ["E38900001"], tiles=None).get_root().render()
+    assert "people on both sides of the line" in page
+    assert "Population shares from ONS LSOA building blocks" in page
+    m = maps.footprint_map(tiny, assessment=assess(tiny, ["E38900001"], measure="area"), tiles=None)
+    page = m.get_root().render()
+    assert "area on both sides of the line" in page
+    assert "Area shares from boundary polygons" in page
+    legend = page[page.index("Area shares") - 3000 : page.index("Area shares")]
+    assert not re.search(r"\b(people|live)\b", legend), legend
+    with pytest.raises(ParameterError, match="measure"):
+        maps.map_layers(tiny, ["E38900001"], measure="volume")  # type: ignore[arg-type]
 
 
 def test_drawing_on_a_given_map_returns_it_with_one_layer_control(tiny: Geography) -> None:

@@ -13,11 +13,17 @@ import pytest
 
 from browser import ARTIFACTS, open_page
 from coterminus import _cli_maps, report
-from coterminus.errors import OutputError, VintageMismatchError
+from coterminus.errors import (
+    MissingDependencyError,
+    OutputError,
+    ParameterError,
+    VintageMismatchError,
+)
 from coterminus.geography import Geography
 from helpers import ATTR, CW, assert_contains, pdf_text, tiny_geography
 from helpers import geo_fixture as geo_fixture  # the fixture `geo`
 from helpers import tiny_fixture as tiny_fixture  # the fixture `tiny`
+from pdf_pages import MM, assert_pages_are, chars_outside, page_chars
 
 CRITERIA = [
     "Clinical leadership",
@@ -85,7 +91,15 @@ def test_pdf_report_has_the_map_tables_criteria_and_attribution(
     n_pages, text = pdf_text(Path(out))
     assert n_pages >= 2
     assert_contains(
-        text, ATTR, *CRITERIA, "To be completed — not scored.", "[PASS] Test I", "[FAIL] Test II"
+        text,
+        ATTR,
+        *CRITERIA,
+        "To be completed — not scored.",
+        "Test I — within one STP/ICS",
+        "Within one system",
+        "Test II — upper-tier councils",
+        "Not coterminous",
+        "J = 0.8696",
     )
     assert "<script>alert('a')</script>" in text  # plain text in a PDF, never run
 
@@ -221,3 +235,222 @@ def test_coventry_and_rugby_pdf_report_lists_the_people_outside(
         "Rugby (E07000220)",
         "below 250,000",
     )
+
+
+# ------------------------------------------------------------------------------------------
+# the PDF: the HTML template typeset on A4 (or Letter) pages
+# ------------------------------------------------------------------------------------------
+#: Body text stays in the text block; the running header and footer sit in the top and bottom
+#: margins, at least 8 mm from the edge.
+BODY = {"left": 18.0, "right": 18.0, "top": 8.0, "bottom": 8.0}
+
+
+def _margin_text(path: Path, *, top: bool) -> list[str]:
+    """The text of each page's top (or bottom) margin, 20 mm."""
+    pdfplumber = pytest.importorskip("pdfplumber")
+    out = []
+    with pdfplumber.open(str(path)) as pdf:
+        for page in pdf.pages:
+            h = float(page.height)
+            box = (0, 0, page.width, 20 * MM) if top else (0, h - 20 * MM, page.width, h)
+            out.append(" ".join((page.crop(box).extract_text() or "").split()))
+    return out
+
+
+def _pages_text(path: Path) -> list[str]:
+    pypdf = pytest.importorskip("pypdf")
+    return [" ".join((p.extract_text() or "").split()) for p in pypdf.PdfReader(str(path)).pages]
+
+
+def test_pdf_pages_are_a4_with_header_footer_and_text_inside_the_margins(
+    tiny: Geography, tmp_path: Path
+) -> None:
+    for name, kw in [
+        ("footprint", {"footprint": ["E38900001"]}),
+        ("plan", {"plan": {"West": ["E38900001"], "East": ["99B"]}}),
+    ]:
+        out = Path(report.report(tiny, **kw, out=tmp_path / f"{name}.pdf"))
+        n = assert_pages_are(out, "a4")
+        assert page_chars(out) > 2000
+        assert chars_outside(out, **BODY) == []
+        pages = _pages_text(out)
+        for i, text in enumerate(pages, start=1):
+            assert f"Page {i} of {n}" in text  # footer
+            assert "coterminus" in text
+            assert "geography 2019" in text
+        for i, top in enumerate(_margin_text(out, top=True), start=1):  # running header
+            assert top in (
+                "NHS <b>Bold</b> & Co CCG: coterminosity with local authorities",
+                "Merger plan: 2 new CCGs",
+            ), (i, top)
+        for i, bottom in enumerate(_margin_text(out, top=False), start=1):  # footer
+            assert bottom.endswith(f"Page {i} of {n}"), bottom
+
+
+def test_letter_paper_on_request(tiny: Geography, tmp_path: Path) -> None:
+    out = Path(report.report(tiny, ["E38900001"], out=tmp_path / "r.pdf", paper="letter"))
+    assert_pages_are(out, "letter")
+    assert chars_outside(out, **BODY) == []
+    with pytest.raises(ParameterError, match="paper"):
+        report.report(tiny, ["E38900001"], out=tmp_path / "r.pdf", paper="a3")  # type: ignore[arg-type]
+
+
+def test_long_headings_wrap_inside_the_page(tiny: Geography, tmp_path: Path) -> None:
+    title = "Coventry and Warwickshire (E54000018): coterminosity with local authorities " * 3
+    out = Path(report.report(tiny, ["E38900001"], title=title, out=tmp_path / "t.pdf"))
+    assert chars_outside(out, **BODY) == []
+    assert " ".join(title.split()) in _pages_text(out)[0]  # every word, none lost off the edge
+
+
+def test_tables_split_across_pages_and_repeat_their_header(tiny: Geography, tmp_path: Path) -> None:
+    ctx = report.report_context(tiny, ["E38900001"])
+    ctx["criteria"] = [{"name": f"Criterion {i}", "what": "Evidence."} for i in range(120)]
+    out = tmp_path / "long.pdf"
+    report.render_pdf(ctx, out)
+    pages = [p for p in _pages_text(out) if "Criterion " in p]
+    assert len(pages) >= 3  # the table runs over several pages...
+    for p in pages:  # ...and every page of it starts with the header row
+        assert "Criterion What to evidence Evidence (to be completed by the authors)" in p
+    assert chars_outside(out, **BODY) == []
+
+
+def test_pdf_map_is_a_vector_figure_the_width_of_the_text_block(
+    tiny: Geography, tmp_path: Path
+) -> None:
+    pypdf = pytest.importorskip("pypdf")
+    ctx = report.report_context(tiny, ["E38900001"])
+    w, _ = ctx["figure"].get_size_inches()
+    assert w * 25.4 == pytest.approx(210 - 36)  # A4 less the side margins
+    html = report.render_html(ctx, media="print")
+    assert "data:image/svg+xml;base64," in html
+    assert "data:image/png" not in html
+    out = tmp_path / "r.pdf"
+    report.render_pdf(ctx, out)
+    reader = pypdf.PdfReader(str(out))
+    (map_page,) = [p for p in reader.pages if "Share of each council" in (p.extract_text() or "")]
+    assert "Countyshire" in map_page.extract_text()  # map labels are text, not pixels
+    assert list(map_page.images) == []  # drawn as vectors, no raster image
+    pdfplumber = pytest.importorskip("pdfplumber")
+    with pdfplumber.open(str(out)) as pdf:
+        idx = next(i for i, p in enumerate(reader.pages) if p is map_page)
+        curves = pdf.pages[idx].curves + pdf.pages[idx].rects + pdf.pages[idx].lines
+        assert len(curves) > 20
+        xs = [c["x0"] for c in curves] + [c["x1"] for c in curves]
+        assert min(xs) >= 18 * MM - 1
+        assert max(xs) <= (210 - 18) * MM + 1
+
+
+def test_pdf_needs_weasyprint_and_says_so_before_any_work(
+    tiny: Geography, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import sys
+
+    monkeypatch.setitem(sys.modules, "weasyprint", None)  # import fails as if not installed
+
+    def boom(*a: object, **k: object) -> None:
+        raise AssertionError("work started before WeasyPrint was checked")
+
+    monkeypatch.setattr(report, "report_context", boom)
+    with pytest.raises(MissingDependencyError, match=r"pip install 'weasyprint|\.html"):
+        report.report(tiny, ["E38900001"], out=tmp_path / "r.pdf")
+    assert not (tmp_path / "r.pdf").exists()
+
+
+# ------------------------------------------------------------------------------------------
+# words by measure, and names that are only text
+# ------------------------------------------------------------------------------------------
+def _without_explain_and_places(page: str) -> str:
+    """The page less ``Assessment.explain()`` (assess.py words) and the place sizes (people)."""
+    page = re.sub(r'<p class="explain">.*?</p>', "", page, flags=re.S)
+    return re.sub(r'<h2 id="places">.*?<h2 id="criteria">', "", page, flags=re.S)
+
+
+def test_report_words_fit_the_measure(tiny: Geography) -> None:
+    pop = report.report(tiny, ["E38900001"], measure="population")
+    area = report.report(tiny, ["E38900001"], measure="area")
+    assert isinstance(pop, str)
+    assert isinstance(area, str)
+    assert_contains(
+        pop,
+        "of the people live in Grid System",
+        "People inside footprint",
+        "The people outside",
+        "people of the footprint in a council it does not mostly cover",
+    )
+    assert_contains(
+        area,
+        "of the area lies in Grid System",
+        "Area inside footprint",
+        "Council area",
+        "The area outside",
+        "area of a best-fit council that lies outside the footprint",
+        '<td class="num">50.0 km²</td>',  # Bee's east half, outside the footprint
+    )
+    assert "Population shares" not in area
+    # left: the members' populations (people, whatever the measure) and the unscored criteria
+    for line in _without_explain_and_places(area).splitlines():
+        assert not re.search(r"\blive\b", line), line
+        if "people" in line.lower():
+            allowed = (
+                "Population (mid-2019)",
+                "people, not maps",
+                "Place sizes (always of people)",
+            )
+            assert any(a in line for a in allowed), line
+    plan = report.report(tiny, plan=[["E38900001"], ["E38900002"]], measure="area")
+    assert isinstance(plan, str)
+    assert_contains(plan, '<th class="num">Area</th>')
+
+
+def test_names_are_text_for_jinja_and_matplotlib(tmp_path: Path) -> None:
+    geo = tiny_geography()
+    odd = "Fund $x$ {{ 7*7 }} {% if 1 %}yes{% endif %} \\frac{"
+    for level in ("utla", "ltla"):
+        geo.layer(level).loc["E06900001", "name"] = odd
+    page = report.report(geo, ["E38900001"])
+    assert isinstance(page, str)
+    assert "Fund $x$ {{ 7*7 }} {% if 1 %}yes{% endif %} \\frac{" in page
+    assert "49" not in re.sub(r"data:image/png;base64,[^\"]*", "", page)
+    out = Path(report.report(geo, ["E38900001"], out=tmp_path / "odd.pdf"))
+    assert "Fund $x$ {{ 7*7 }}" in " ".join(_pages_text(out))
+    png = report.report(geo, ["E38900001"], out=tmp_path / "odd.html")
+    assert Path(png).stat().st_size > 10_000
+
+
+@pytest.mark.realdata
+def test_coventry_and_warwickshire_pdf_heading_wraps_and_stays_on_the_page(
+    geo: Geography, tmp_path: Path
+) -> None:
+    out = Path(report.report(geo, system=CW, out=tmp_path / "cw.pdf"))
+    n = assert_pages_are(out, "a4")
+    assert n >= 4
+    assert chars_outside(out, **BODY) == []
+    pages = _pages_text(out)
+    heading = "Coventry and Warwickshire (E54000018): coterminosity with local authorities"
+    assert heading in pages[0]  # its last word too
+    assert_contains(" ".join(pages), "949,454", "J = 1.0000", ATTR)
+
+
+@pytest.mark.realdata
+def test_seven_block_plan_pdf_is_a4_throughout_with_every_block(
+    geo: Geography, tmp_path: Path
+) -> None:
+    code = {str(n): c for c, n in geo.ccg["name"].items()}
+    blocks = [
+        ["Eastern Cheshire", "South Cheshire"],
+        ["Halton", "Knowsley"],
+        ["Liverpool"],
+        ["South Sefton", "Southport and Formby"],
+        ["St Helens", "Warrington"],
+        ["Vale Royal", "West Cheshire"],
+        ["Wirral"],
+    ]
+    plan = [[code[f"NHS {n} CCG"] for n in b] for b in blocks]
+    out = Path(report.report(geo, plan=plan, out=tmp_path / "cm.pdf"))
+    n = assert_pages_are(out, "a4")
+    assert n >= 6
+    assert chars_outside(out, **BODY) == []
+    text = " ".join(_pages_text(out))
+    for i in range(1, 8):
+        assert f"New CCG {i}: " in text
+    assert_contains(text, "7. New CCG 7: NHS Wirral CCG (unchanged)", "324,011")

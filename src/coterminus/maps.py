@@ -85,6 +85,7 @@ __all__ = [
     "map_layers",
     "normalise_plan",
     "offline_html",
+    "outside_sentence",
     "plan_map",
     "save_map",
     "share_classes",
@@ -281,6 +282,31 @@ def _fmt_amount(x: float, measure: str) -> str:
     return f"{float(x) / 1e6:,.1f} km²"
 
 
+def outside_sentence(outside_best_fit: float, best_fit_outside: float, measure: str) -> str:
+    """What lies on the wrong side of a footprint's line, in words that fit the measure.
+
+    Examples
+    --------
+    >>> outside_sentence(108_935, 0, "population")  # doctest: +NORMALIZE_WHITESPACE
+    '108,935 of its people live in councils it does not mostly cover; 0 people of its best-fit
+    councils live outside it (upper tier)'
+    >>> outside_sentence(452.2e6, 0, "area")  # doctest: +NORMALIZE_WHITESPACE
+    '452.2 km² of it lies in councils it does not mostly cover; 0.0 km² of its best-fit
+    councils lies outside it (upper tier)'
+    """
+    a = _fmt_amount(outside_best_fit, measure)
+    b = _fmt_amount(best_fit_outside, measure)
+    if measure == "population":
+        return (
+            f"{a} of its people live in councils it does not mostly cover; {b} people of its "
+            "best-fit councils live outside it (upper tier)"
+        )
+    return (
+        f"{a} of it lies in councils it does not mostly cover; {b} of its best-fit councils "
+        "lies outside it (upper tier)"
+    )
+
+
 def _plan_blocks(plan: Any) -> tuple[list[Any], list[str] | None]:
     if hasattr(plan, "blocks"):  # a plan object from coterminus.mergers
         plan = plan.blocks
@@ -412,6 +438,7 @@ def map_layers(
     assessment: Assessment | None = None,
     tolerance: float | None = None,
     simplify_m: Simplify = "auto",
+    measure: Literal["population", "area"] | None = None,
 ) -> MapLayers:
     """The layers a map draws: a footprint, a merger plan, or (with none) every system.
 
@@ -432,6 +459,8 @@ def map_layers(
     simplify_m : float, "auto" or None
         Display simplification in metres; ``"auto"`` is 50 m for a system and grows with the
         extent (see :func:`coterminus._simplify.auto_tolerance`).
+    measure : {"population", "area"}, optional
+        What the shares are of (default: the assessment's, else population).
 
     Returns
     -------
@@ -448,21 +477,26 @@ def map_layers(
     from .overlap import overlap
 
     _check_request(geo, footprint, system, plan, assessment)
-    measure: Any = assessment.measure if assessment is not None else "population"
+    if measure is not None and measure not in ("population", "area"):
+        msg = f"measure={measure!r}; give 'population' or 'area'."
+        raise ParameterError(msg)
+    measure_: Any = assessment.measure if assessment is not None else (measure or "population")
     if plan is not None:
         kind = "plan"
         groups = normalise_plan(geo, plan)
-        eps = check_tolerance(tolerance, measure)
+        eps = check_tolerance(tolerance, measure_)
         title = f"Merger plan: {len(groups)} new CCG{'s' if len(groups) != 1 else ''}"
     elif footprint is None and system is None and assessment is None:
         kind = "systems"
-        eps = check_tolerance(tolerance, measure)
+        eps = check_tolerance(tolerance, measure_)
         groups = {stp: geo.members(stp) for stp in geo.stp.index}
         title = f"All {len(groups)} STP/ICS systems of England"
     else:
         kind = "footprint"
         if assessment is None:
-            assessment = assess(geo, footprint, system=system, tolerance=tolerance)
+            assessment = assess(
+                geo, footprint, system=system, tolerance=tolerance, measure=measure_
+            )
         eps = assessment.metrics.tolerance
         groups = {"footprint": list(assessment.members)}
         title = assessment.name
@@ -473,7 +507,7 @@ def map_layers(
         if assessment is not None:
             metrics[t] = {"footprint": assessment.tiers[t]}
         else:
-            table = overlap(geo, "ccg", t, measure=measure)
+            table = overlap(geo, "ccg", t, measure=measure_)
             metrics[t] = {
                 g: footprint_metrics(table, codes, tolerance=eps) for g, codes in groups.items()
             }
@@ -494,7 +528,7 @@ def map_layers(
         g: ("#000000" if kind != "plan" else PLAN_COLOURS[i % len(PLAN_COLOURS)])
         for i, g in enumerate(groups)
     }
-    sys_table = overlap(geo, "ccg", "stp", measure=measure)
+    sys_table = overlap(geo, "ccg", "stp", measure=measure_)
     rows = []
     for g, codes in groups.items():
         mu = metrics["utla"][g]
@@ -534,12 +568,7 @@ def map_layers(
                 "test_ii": f"{verdict} with upper tier (J = {mu.index:.4f}); "
                 f"{verdict_l} with lower tier (J = {ml.index:.4f}); ε = {eps:g}",
                 "n_split_utla": len(mu.split),
-                "outside": (
-                    f"{_fmt_amount(mu.outside_best_fit, measure)} of its people live in "
-                    "councils it does not mostly cover; "
-                    f"{_fmt_amount(mu.best_fit_outside, measure)} people of its best-fit "
-                    "councils live outside it (upper tier)"
-                ),
+                "outside": outside_sentence(mu.outside_best_fit, mu.best_fit_outside, measure_),
             }
         )
     outline_geom = union_groups(ccg_s, groups)
@@ -594,7 +623,7 @@ def map_layers(
         title=title,
         vintage=int(geo.vintage),
         tolerance=float(eps),
-        measure=measure,
+        measure=measure_,
         simplify_m=tol_m,
         outlines=outlines,
         ccgs=ccgs,
@@ -735,7 +764,8 @@ def _legend_html(layers: MapLayers) -> str:
         )
     out.append(
         f"<div><span class='sw' style='background:none;border:2px dashed {SPLIT_COLOUR}'></span>"
-        "split council (people on both sides of the line)</div>"
+        f"split council ({'people' if layers.measure == 'population' else 'area'} on both "
+        "sides of the line)</div>"
     )
     out.append(
         "<div><span class='sw' style='background:none;border:1px dashed #444'></span>"
@@ -746,13 +776,17 @@ def _legend_html(layers: MapLayers) -> str:
             break
         out.append(
             f"<div><b>{_esc(r['name'])}</b>: {_esc(r['test_ii'])}; "
-            f"test I: {_esc(r['test_i'])}. People outside: {_esc(r['outside'])}.</div>"
+            f"test I: {_esc(r['test_i'])}. Outside: {_esc(r['outside'])}.</div>"
         )
     simp = f"{layers.simplify_m:g} m" if layers.simplify_m else "none"
     out.append(
-        f"<div class='src'>{_esc(layers.measure.capitalize())} shares from ONS LSOA "
-        "building blocks; "
-        f"ε = {layers.tolerance:g}; boundaries simplified for display ({simp}).<br>"
+        "<div class='src'>"
+        + (
+            "Population shares from ONS LSOA building blocks; "
+            if layers.measure == "population"
+            else "Area shares from boundary polygons (m², EPSG:27700); "
+        )
+        + f"ε = {layers.tolerance:g}; boundaries simplified for display ({simp}).<br>"
         f"{_esc(attribution(layers.vintage))}</div>"
     )
     return "".join(out)
@@ -888,7 +922,13 @@ def _outline_layer(layers: MapLayers, precision: int) -> Any:
         "outside": [_esc(x) for x in o["outside"]],
     }
     fields = ["name", "population", "members", "test_ii", "outside"]
-    aliases = ["Name", "Population", "CCGs", "Test II", "People outside"]
+    aliases = [
+        "Name",
+        "Population" if layers.measure == "population" else "Area",
+        "CCGs",
+        "Test II",
+        "Outside",
+    ]
     if layers.kind != "systems":
         props["test_i"] = [_esc(x) for x in o["test_i"]]
         fields.append("test_i")

@@ -2,12 +2,17 @@
 
 The report holds the summary verdicts for tests I and II with their tolerance, a plain-language
 explanation, the member CCGs and the councils the footprint touches (both tiers) with the
-people inside and outside, indicative place sizes against 250,000–500,000, the static map
-(embedded as a base64 PNG, so the HTML needs no other file and no network), a method note,
-and the non-geographic merger criteria listed for the authors to complete — not scored.
+people (or area) inside and outside, indicative place sizes against 250,000–500,000, the static
+map, a method note, and the non-geographic merger criteria listed for the authors to complete —
+not scored.
 
-The PDF is drawn with matplotlib (``PdfPages``): the map on page 1, then the same tables and
-text; no browser or LaTeX is needed.
+One template (``templates/report.html``) makes both media. The HTML embeds the map as a base64
+PNG, so it needs no other file and no network. The PDF is the same page typeset by WeasyPrint
+(an HTML/CSS paged-media engine): A4 or US Letter pages with the margins of
+:data:`coterminus.figures.MARGINS_MM`, a running header and numbered footer, headings that wrap,
+tables that split across pages with their header repeated, and the map as a vector (SVG) figure
+the width of the text block. Names are text everywhere: the template escapes them and the
+figures never read them as mathtext.
 
 Examples
 --------
@@ -26,14 +31,12 @@ import base64
 import datetime as _dt
 import io
 import logging
-import textwrap
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 from ._atomic import atomic_write, atomic_write_text, check_output_path
-from .errors import EnumerationTooLargeError, ParameterError
+from .errors import EnumerationTooLargeError, MissingDependencyError, ParameterError
 from .maps import _check_request, _require, attribution
 from .places import PLACE_BAND
 from .places import places as place_groupings
@@ -49,6 +52,8 @@ __all__ = [
     "PLACE_BAND",
     "REPORT_SUFFIXES",
     "place_band",
+    "render_html",
+    "render_pdf",
     "report",
     "report_context",
 ]
@@ -78,9 +83,42 @@ MERGER_CRITERIA: tuple[tuple[str, str], ...] = (
 )
 
 _WHO = {
-    "footprint_outside_la_set": "people of the footprint in a council it does not mostly cover",
-    "la_set_outside_footprint": "people of a best-fit council who are outside the footprint",
+    "population": {
+        "footprint_outside_la_set": "people of the footprint in a council it does not mostly cover",
+        "la_set_outside_footprint": "people of a best-fit council who are outside the footprint",
+    },
+    "area": {
+        "footprint_outside_la_set": "area of the footprint in a council it does not mostly cover",
+        "la_set_outside_footprint": "area of a best-fit council that lies outside the footprint",
+    },
 }
+#: Words that change with the measure: (population, area).
+_WORDS = {
+    "amount": ("Population", "Area"),
+    "inside": ("People inside footprint", "Area inside footprint"),
+    "council_total": ("Council population", "Council area"),
+    "outside": ("People", "Area"),
+    "nobody": (
+        "Nobody: the footprint and its best-fit councils hold exactly the same people at both "
+        "tiers.",
+        "Nothing: the footprint and its best-fit councils cover exactly the same area at both "
+        "tiers.",
+    ),
+    "map_caption": (
+        "Councils shaded by the share of their people inside the footprint",
+        "Councils shaded by the share of their area inside the footprint",
+    ),
+}
+
+
+#: Height of the text block kept for the heading and caption of the map page (millimetres).
+_MAP_HEAD_ROOM_MM = 45.0
+
+
+def _word(key: str, measure: str) -> str:
+    return _WORDS[key][0 if measure == "population" else 1]
+
+
 _TIER_LABEL = {"utla": "Upper-tier", "ltla": "Lower-tier"}
 
 
@@ -119,8 +157,9 @@ def _section(geo: Geography, a: Assessment, label: str | None) -> dict[str, Any]
             "test": "Test I — within one STP/ICS",
             "ok": bool(a.system.within_one_system),
             "verdict": "Within one system" if a.system.within_one_system else "Crosses systems",
-            "detail": f"{a.system.dominant_share:.1%} of the people are in {stp_name} "
-            f"(within one system if ≥ {1 - a.system.tolerance:.1%}).",
+            "detail": f"{a.system.dominant_share:.1%} of the "
+            + ("people live" if a.measure == "population" else "area lies")
+            + f" in {stp_name} (within one system if ≥ {1 - a.system.tolerance:.1%}).",
         }
     ]
     for t in ("utla", "ltla"):
@@ -180,8 +219,8 @@ def _section(geo: Geography, a: Assessment, label: str | None) -> dict[str, Any]
         {
             "tier": _TIER_LABEL[str(r["tier"])].lower(),
             "council": f"{r['la_name']} ({r['la']})",
-            "who": _WHO.get(str(r["direction"]), str(r["direction"])),
-            "people": f"{int(r['people']):,}",
+            "who": _WHO[a.measure].get(str(r["direction"]), str(r["direction"])),
+            "people": _fmt(r["amount"] if "amount" in r.index else r["people"], a.measure),
             "n_lsoa": f"{int(r['n_lsoa']):,}",
             "ccgs": str(r["ccgs"]),
         }
@@ -194,7 +233,7 @@ def _section(geo: Geography, a: Assessment, label: str | None) -> dict[str, Any]
         "cards": cards,
         "explanation": a.explain(),
         "members": members,
-        "total": _fmt(a.metrics.total, a.measure),
+        "total": _fmt(sum(float(geo.ccg.at[c, "population"]) for c in a.members), "population"),
         "tiers": tiers,
         "outside": outside,
     }
@@ -202,28 +241,38 @@ def _section(geo: Geography, a: Assessment, label: str | None) -> dict[str, Any]
 
 def _method(geo: Geography, eps: float, measure: str, simplify_m: float | None) -> list[str]:
     simp = f"{simplify_m:g} m" if simplify_m else "none"
+    pop = measure == "population"
+    of = "people" if pop else "area"  # "(people of the council …)" / "(area of the council …)"
     return [
         f"Geography: ONS {geo.vintage} CCG, STP/ICS and local authority areas "
         f"({geo.boundaries} boundaries). People: ONS mid-2019 estimates for the 2011 Lower layer "
         "Super Output Areas (LSOAs). Every CCG is made of whole LSOAs and LSOAs nest in local "
         "authorities, so the people of a footprint in each council are counted exactly from "
         "the ONS LSOA lookup — no polygon overlay, no slivers."
-        if measure == "population"
-        else f"Geography: ONS {geo.vintage} boundaries; shares are of area (m², EPSG:27700).",
-        "Share of a council inside the footprint s = (people of the council in the footprint) / "
-        f"(people of the council). A council is contained if s ≥ 1 − ε, split if ε < s < 1 − ε, "
+        if pop
+        else f"Geography: ONS {geo.vintage} boundaries ({geo.boundaries}); shares are of area "
+        "(m², British National Grid EPSG:27700), from polygon intersections with slivers "
+        "below the documented tolerance removed.",
+        f"Share of a council inside the footprint s = ({of} of the council in the footprint) / "
+        f"({of} of the council). A council is contained if s ≥ 1 − ε, split if ε < s < 1 − ε, "
         f"and marginal if 0 < s ≤ ε, with tolerance ε = {eps:g}.",
-        "Best-fit councils U are those with s ≥ 0.5. Coterminosity index J = (people in both the "
-        "footprint and U) / (people in the footprint or U) — the Jaccard index of the two areas, "
-        "1 when they hold the same people. Test II (coterminosity with local authorities) is "
-        f"met when J ≥ 1 − ε = {1 - eps:g}. NHS England sets no numeric threshold for "
-        "'coterminous'; this report states its tolerance and lists every person behind a "
-        "mismatch (the people outside).",
+        f"Best-fit councils U are those with s ≥ 0.5. Coterminosity index J = ({of} in both the "
+        f"footprint and U) / ({of} in the footprint or U) — the Jaccard index of the two areas, "
+        + ("1 when they hold the same people. " if pop else "1 when they cover the same area. ")
+        + f"Test II (coterminosity with local authorities) is met when J ≥ 1 − ε = {1 - eps:g}. "
+        "NHS England sets no numeric threshold for 'coterminous'; this report states its "
+        "tolerance and lists "
+        + (
+            "every person behind a mismatch (the people outside)."
+            if pop
+            else "all the area behind a mismatch (the area outside)."
+        ),
         "Test I (alignment with the local STP/ICS) is met when at least 1 − ε of the footprint's "
-        "people live in one system.",
-        "Place sizes: the populations of the lower-tier councils wholly inside the footprint, the "
-        "best grouping of contiguous whole councils into places (exhaustive search, see "
-        "METHODS.md) and each CCG, against the usual place band of 250,000–500,000 people.",
+        + ("people live in one system." if pop else "area lies in one system."),
+        "Place sizes (always of people): the populations of the lower-tier councils wholly "
+        "inside the footprint, the best grouping of contiguous whole councils into places "
+        "(exhaustive search, see METHODS.md) and each CCG, against the usual place band of "
+        "250,000–500,000 people.",
         f"The maps simplify boundaries for display only (coverage simplification, {simp}, "
         "keeping neighbours touching); every figure comes from the unsimplified data.",
         attribution(geo.vintage),
@@ -241,37 +290,46 @@ def report_context(
     tolerance: float | None = None,
     title: str | None = None,
     simplify_m: float | Literal["auto"] | None = "auto",
+    measure: Literal["population", "area"] = "population",
+    paper: Literal["a4", "letter"] = "a4",
 ) -> dict[str, Any]:
     """Everything the report shows, as plain Python (names unescaped; the template escapes).
 
-    The ``"figure"`` entry is the matplotlib map; ``"sections"`` has one entry per footprint
-    (one, or one per new CCG of a plan).
+    The ``"figure"`` entry is the matplotlib map, the width of the ``paper``'s text block;
+    ``"sections"`` has one entry per footprint (one, or one per new CCG of a plan). Every
+    sentence follows ``measure`` (people live in a council; area lies in it). An
+    ``assessment`` brings its own measure.
     """
     from . import __version__
     from .assess import assess
-    from .figures import footprint_figure
+    from .figures import footprint_figure, text_block
     from .maps import map_layers, normalise_plan
 
     _check_request(geo, footprint, system, plan, assessment, what="report")
     if plan is not None:
         groups = normalise_plan(geo, plan)
         assessments = {
-            g: assess(geo, codes, tier=tier, tolerance=tolerance) for g, codes in groups.items()
+            g: assess(geo, codes, tier=tier, tolerance=tolerance, measure=measure)
+            for g, codes in groups.items()
         }
-        layers = map_layers(geo, plan=groups, tolerance=tolerance, simplify_m=simplify_m)
+        layers = map_layers(
+            geo, plan=groups, tolerance=tolerance, simplify_m=simplify_m, measure=measure
+        )
         heading = title or f"Merger plan: {len(groups)} new CCG{'s' if len(groups) != 1 else ''}"
     else:
         if assessment is None:
             if footprint is None and system is None:
                 msg = "give the footprint (CCG codes or names), system=, assessment= or plan=."
                 raise ParameterError(msg)
-            assessment = assess(geo, footprint, system=system, tier=tier, tolerance=tolerance)
+            assessment = assess(
+                geo, footprint, system=system, tier=tier, tolerance=tolerance, measure=measure
+            )
         assessments = {"": assessment}
         layers = map_layers(geo, assessment=assessment, simplify_m=simplify_m)
         heading = title or f"{assessment.name}: coterminosity with local authorities"
     first = next(iter(assessments.values()))
     eps = first.metrics.tolerance
-    measure = first.measure
+    measure = first.measure  # type: ignore[assignment]  # an assessment brings its own
     sections = [_section(geo, a, g or None) for g, a in assessments.items()]
 
     plan_rows = []
@@ -349,7 +407,13 @@ def report_context(
                 }
             )
 
-    fig = footprint_figure(geo, layers=layers, tier="both" if plan is None else "utla")
+    width, height = text_block(paper)
+    fig = footprint_figure(
+        geo,
+        layers=layers,
+        tier="both" if plan is None else "utla",
+        figsize=(width, height - _MAP_HEAD_ROOM_MM / 25.4),
+    )
     return {
         "title": heading,
         "vintage": geo.vintage,
@@ -357,6 +421,9 @@ def report_context(
         "generated": _dt.date.today().isoformat(),
         "eps": f"{eps:g}",
         "measure_label": "population (exact, from LSOAs)" if measure == "population" else "area",
+        "measure": measure,
+        "words": {k: _word(k, measure) for k in _WORDS},
+        "paper": paper,
         "sections": sections,
         "plan_rows": plan_rows,
         "places": places,
@@ -387,269 +454,88 @@ def _jinja_env() -> Any:
 
 
 def _png_base64(fig: Figure, dpi: int) -> str:
+    import matplotlib
+
     buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=dpi, facecolor="white")
+    with matplotlib.rc_context({"text.hinting": "no_hinting"}):  # as the layout was measured
+        fig.savefig(buf, format="png", dpi=dpi, facecolor="white")
     return base64.b64encode(buf.getvalue()).decode("ascii")
 
 
-def render_html(ctx: dict[str, Any], *, dpi: int = 150) -> str:
-    """The report as one self-contained HTML page (map embedded as a base64 PNG)."""
+def _svg_base64(fig: Figure) -> str:
+    """The figure as SVG with its text kept as text (searchable in the PDF)."""
+    import matplotlib
+
+    buf = io.BytesIO()
+    with matplotlib.rc_context({"svg.fonttype": "none", "svg.hashsalt": "coterminus"}):
+        fig.savefig(buf, format="svg", facecolor="white", metadata={"Date": None})
+    return base64.b64encode(buf.getvalue()).decode("ascii")
+
+
+def _page_css(paper: str) -> dict[str, str]:
+    from .figures import MARGINS_MM, _check_paper
+
+    top, right, bottom, left = MARGINS_MM
+    return {
+        "size": {"a4": "A4", "letter": "letter"}[_check_paper(paper)],
+        "margin": f"{top:g}mm {right:g}mm {bottom:g}mm {left:g}mm",
+    }
+
+
+def render_html(ctx: dict[str, Any], *, dpi: int = 150, media: str = "screen") -> str:
+    """The report as one self-contained HTML page.
+
+    Parameters
+    ----------
+    ctx : dict
+        From :func:`report_context`.
+    dpi : int, default 150
+        Resolution of the map (``media="screen"``: embedded as a base64 PNG).
+    media : {"screen", "print"}
+        ``"print"`` embeds the map as SVG (vector, for :func:`render_pdf`).
+    """
     env = _jinja_env()
     template = env.get_template("report.html")
     values = {k: v for k, v in ctx.items() if k not in ("figure", "layers", "assessments")}
-    return str(template.render(map_png=_png_base64(ctx["figure"], dpi), **values))
+    if media == "print":
+        src = "data:image/svg+xml;base64," + _svg_base64(ctx["figure"])
+    else:
+        src = "data:image/png;base64," + _png_base64(ctx["figure"], dpi)
+    return str(template.render(map_src=src, media=media, page=_page_css(ctx["paper"]), **values))
 
 
-# ------------------------------------------------------------------------------------------
-# PDF (matplotlib only)
-# ------------------------------------------------------------------------------------------
-_PAGE = (8.27, 11.69)  # A4 portrait, inches
-_MARGIN = 0.06
-_LINE = 0.0135  # figure fraction per 8-pt line on A4
-
-
-@dataclass
-class _Column:
-    key: str
-    title: str
-    width: float  # fraction of the text width
-    num: bool = False
-
-
-class _PdfFlow:
-    """Text and tables flowed onto A4 pages of a PdfPages, with a footer on every page."""
-
-    def __init__(self, pdf: Any, footer: str, title: str) -> None:
-        self.pdf = pdf
-        self.footer = footer
-        self.title = title
-        self.page_no = 1  # the map is page 1
-        self.fig: Any = None
-        self.y = 0.0
-
-    def _new_page(self) -> None:
-        from matplotlib.figure import Figure
-
-        self.close_page()
-        self.fig = Figure(figsize=_PAGE)
-        self.page_no += 1
-        self.y = 1 - _MARGIN
-        self.fig.text(
-            _MARGIN,
-            0.025,
-            textwrap.fill(self.footer, 140),
-            fontsize=6,
-            va="bottom",
-            color="#333333",
+def _weasyprint() -> Any:
+    try:
+        import weasyprint
+    except OSError as exc:  # the Python package is there, the system libraries are not
+        msg = (
+            f"PDF reports need the Pango text libraries, which did not load ({exc}); install "
+            "them with your package manager (Debian/Ubuntu: apt-get install libpango-1.0-0 "
+            "libpangoft2-1.0-0 libharfbuzz-subset0), or write the report as .html."
         )
-        self.fig.text(
-            1 - _MARGIN,
-            0.985,
-            f"{self.title} — page {self.page_no}",
-            fontsize=7,
-            ha="right",
-            va="top",
-            color="#555555",
+        raise MissingDependencyError(msg) from exc
+    except ImportError as exc:
+        msg = (
+            "PDF reports need weasyprint, which is not installed; install it with "
+            "pip install 'weasyprint>=62' (a dependency of coterminus), or write the report "
+            "as .html."
         )
-
-    def close_page(self) -> None:
-        if self.fig is not None:
-            self.pdf.savefig(self.fig)
-            self.fig = None
-
-    def _room(self, needed: float) -> None:
-        if self.fig is None or self.y - needed < 0.07:
-            self._new_page()
-
-    def heading(self, text: str, size: float = 13) -> None:
-        self._room(_LINE * 4)
-        self.y -= _LINE * 0.6
-        self.fig.text(
-            _MARGIN, self.y, text, fontsize=size, fontweight="bold", va="top", color="#003087"
-        )
-        self.y -= _LINE * (size / 8) * 1.5
-
-    def paragraph(self, text: str, size: float = 8.5, width: int = 118) -> None:
-        lines = textwrap.wrap(text, width) or [""]
-        for line in lines:
-            self._room(_LINE * 1.2)
-            self.fig.text(_MARGIN, self.y, line, fontsize=size, va="top")
-            self.y -= _LINE * (size / 8) * 1.05
-        self.y -= _LINE * 0.5
-
-    def table(self, columns: list[_Column], rows: list[dict[str, str]], size: float = 7.5) -> None:
-        text_w = 1 - 2 * _MARGIN
-        chars_per_unit = 118 * (7.5 / size)  # characters across the text width at this size
-
-        header = {c.key: c.title for c in columns}
-
-        def draw_row(row: dict[str, str], bold: bool) -> None:
-            wrapped = [
-                textwrap.wrap(str(row.get(c.key, "")), max(4, int(c.width * chars_per_unit)))
-                or [""]
-                for c in columns
-            ]
-            n = max(len(w) for w in wrapped)
-            h = _LINE * (size / 8) * (n + 0.35)
-            if self.fig is None or self.y - h - _LINE < 0.07:
-                self._new_page()
-                if not bold:  # repeat the header on a new page
-                    draw_row(header, bold=True)
-            x = _MARGIN
-            for c, w in zip(columns, wrapped, strict=True):
-                for i, line in enumerate(w):
-                    xx, ha = (
-                        (x + c.width * text_w - 0.004, "right") if c.num else (x + 0.002, "left")
-                    )
-                    self.fig.text(
-                        xx,
-                        self.y - i * _LINE * (size / 8),
-                        line,
-                        fontsize=size,
-                        va="top",
-                        ha=ha,
-                        fontweight="bold" if bold else "normal",
-                    )
-                x += c.width * text_w
-            self.y -= h
-            self.fig.add_artist(
-                _hline(self.y + _LINE * 0.2, _MARGIN, 1 - _MARGIN, 0.8 if bold else 0.3)
-            )
-
-        self._room(_LINE * 4)
-        draw_row(header, bold=True)
-        for r in rows:
-            draw_row(r, bold=False)
-        self.y -= _LINE * 0.8
+        raise MissingDependencyError(msg) from exc
+    return weasyprint
 
 
-def _hline(y: float, x0: float, x1: float, lw: float) -> Any:
-    from matplotlib.lines import Line2D
+def render_pdf(ctx: dict[str, Any], path: str | Path) -> None:
+    """Typeset the report's HTML (print media: SVG map) as a PDF with WeasyPrint.
 
-    return Line2D([x0, x1], [y, y], linewidth=lw, color="#888888")
-
-
-def render_pdf(ctx: dict[str, Any], path: Path) -> None:
-    """Write the report as a multi-page PDF with matplotlib's PdfPages."""
-    import matplotlib
-    from matplotlib.backends.backend_pdf import PdfPages
-
-    meta = {
-        "Title": ctx["title"],
-        "Author": "coterminus",
-        "Subject": ctx["attribution"],
-        "Creator": f"coterminus {ctx['version']}",
-    }
-    with matplotlib.rc_context({"pdf.fonttype": 42}), PdfPages(path, metadata=meta) as pdf:
-        pdf.savefig(ctx["figure"])
-        flow = _PdfFlow(pdf, ctx["attribution"], ctx["title"])
-        flow.heading(ctx["title"], size=15)
-        flow.paragraph(
-            f"Geography {ctx['vintage']} · {ctx['measure_label']} · tolerance ε = {ctx['eps']} · "
-            f"generated {ctx['generated']} by coterminus {ctx['version']}",
-            size=7.5,
-        )
-        flow.heading("Summary")
-        for s in ctx["sections"]:
-            if len(ctx["sections"]) > 1:
-                flow.heading(s["name"], size=10.5)
-            for c in s["cards"]:
-                mark = "PASS" if c["ok"] else "FAIL"
-                flow.paragraph(f"[{mark}] {c['test']}: {c['verdict']}. {c['detail']}", size=8.5)
-            flow.paragraph(s["explanation"], size=8.5)
-        if ctx["plan_rows"]:
-            flow.heading("The plan at a glance", size=11)
-            flow.table(
-                [
-                    _Column("name", "New CCG", 0.1),
-                    _Column("members", "Member CCGs", 0.3),
-                    _Column("population", "Population", 0.1, True),
-                    _Column("test_i", "Test I", 0.12),
-                    _Column("test_ii_utla", "Test II upper (J)", 0.12),
-                    _Column("test_ii_ltla", "Test II lower (J)", 0.12),
-                    _Column("split", "Split councils", 0.14),
-                ],
-                ctx["plan_rows"],
-            )
-        for s in ctx["sections"]:
-            flow.heading(f"{s['name']}: population and councils")
-            flow.table(
-                [
-                    _Column("name", "Member CCG", 0.5),
-                    _Column("code", "ONS code", 0.18),
-                    _Column("nhs_code", "NHS code", 0.12),
-                    _Column("population", "Population", 0.2, True),
-                ],
-                [*s["members"], {"name": "Footprint total", "population": s["total"]}],
-            )
-            for t in s["tiers"]:
-                flow.heading(f"{t['label']} councils the footprint touches", size=10)
-                flow.table(
-                    [
-                        _Column("name", "Council", 0.22),
-                        _Column("code", "Code", 0.12),
-                        _Column("inside", "Inside", 0.12, True),
-                        _Column("total", "Council", 0.12, True),
-                        _Column("share_la", "Share of council", 0.12, True),
-                        _Column("share_fp", "Share of footprint", 0.12, True),
-                        _Column("status", "Status", 0.1),
-                        _Column("best_fit", "Best fit", 0.08),
-                    ],
-                    t["rows"],
-                )
-                flow.paragraph(
-                    f"Coterminosity index J = {t['index']} ({t['verdict']} at ε = {t['eps']}).",
-                    size=8,
-                )
-            flow.heading("The people outside", size=10)
-            if s["outside"]:
-                flow.table(
-                    [
-                        _Column("tier", "Tier", 0.1),
-                        _Column("council", "Council", 0.24),
-                        _Column("who", "Who", 0.34),
-                        _Column("people", "People", 0.1, True),
-                        _Column("n_lsoa", "LSOAs", 0.07, True),
-                        _Column("ccgs", "CCGs", 0.15),
-                    ],
-                    s["outside"],
-                )
-            else:
-                flow.paragraph(
-                    "Nobody: the footprint and its best-fit councils hold the same people."
-                )
-        flow.heading("Place sizes (indicative)")
-        flow.paragraph(
-            "Indicative only: populations of the lower-tier councils wholly inside the footprint "
-            "and of each CCG against the usual place band of 250,000–500,000. Places are a local "
-            "decision."
-        )
-        flow.table(
-            [
-                _Column("name", "Candidate place", 0.45),
-                _Column("kind", "Kind", 0.25),
-                _Column("population", "Population", 0.12, True),
-                _Column("band", "Band", 0.18),
-            ],
-            ctx["places"],
-        )
-        flow.heading("Other merger criteria — for the authors to complete")
-        flow.paragraph(
-            "Evidenced by people, not maps: coterminus does not score these. Complete each before "
-            "the paper goes to the board."
-        )
-        flow.table(
-            [
-                _Column("name", "Criterion", 0.28),
-                _Column("what", "What to evidence", 0.42),
-                _Column("evidence", "Evidence (to be completed by the authors)", 0.3),
-            ],
-            [{**c, "evidence": "To be completed — not scored."} for c in ctx["criteria"]],
-        )
-        flow.heading("Method note")
-        for p in ctx["method"]:
-            flow.paragraph(p)
-        flow.close_page()
+    The pages are ``ctx["paper"]`` (A4 or US Letter) with the margins of
+    :data:`coterminus.figures.MARGINS_MM`; the page CSS is in the template.
+    """
+    weasyprint = _weasyprint()
+    html = render_html(ctx, media="print")
+    fetcher_class = getattr(weasyprint, "URLFetcher", None)
+    kw = {} if fetcher_class is None else {"url_fetcher": fetcher_class(allowed_protocols={"data"})}
+    doc = weasyprint.HTML(string=html, base_url=None, **kw)  # fetches nothing but data: URLs
+    doc.write_pdf(str(path))
 
 
 # ------------------------------------------------------------------------------------------
@@ -667,6 +553,8 @@ def report(
     tolerance: float | None = None,
     title: str | None = None,
     dpi: int = 150,
+    paper: Literal["a4", "letter"] = "a4",
+    measure: Literal["population", "area"] = "population",
 ) -> Path | str:
     """A board-paper report of a footprint or a merger plan.
 
@@ -687,6 +575,10 @@ def report(
     title : str, optional
     dpi : int, default 150
         Resolution of the map embedded in the HTML.
+    paper : {"a4", "letter"}, default "a4"
+        Page size of the PDF (and of the map, the width of its text block).
+    measure : {"population", "area"}, default "population"
+        What shares are of; every sentence follows it. An ``assessment`` brings its own.
 
     Returns
     -------
@@ -697,6 +589,10 @@ def report(
     ------
     OutputError
         ``out`` is in a missing or read-only folder, or is not .html/.pdf.
+    ParameterError
+        ``paper`` is not "a4" or "letter".
+    MissingDependencyError
+        A PDF without WeasyPrint or its system libraries (the message says what to install).
     UnknownAreaError, VintageMismatchError, FootprintError
         A footprint or plan this geography does not have (the message names the fix).
 
@@ -705,7 +601,12 @@ def report(
     >>> report(geo, ["E38000038", "E38000164", "E38000195"], out="cw.pdf")
     PosixPath('cw.pdf')
     """
+    from .figures import _check_paper
+
     p = check_output_path(out, suffixes=REPORT_SUFFIXES) if out is not None else None
+    paper = _check_paper(paper)  # type: ignore[assignment]
+    if p is not None and p.suffix.lower() == ".pdf":
+        _weasyprint()  # before any work
     ctx = report_context(
         geo,
         footprint,
@@ -715,6 +616,8 @@ def report(
         tier=tier,
         tolerance=tolerance,
         title=title,
+        measure=measure,
+        paper=paper,
     )
     if p is None:
         return render_html(ctx, dpi=dpi)
