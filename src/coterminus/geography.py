@@ -463,7 +463,15 @@ class Geography:
         if within is None and units is not None:
             unit_name = self.resolve_level(units)
             within = self.parent(unit_name)
-        code = self.code(group, within) if within else self.code(group)
+        systems = self.manifest.defaults.get("systems") if self.manifest is not None else None
+        if within is None and systems in self.levels:
+            try:  # a bare name is a system first ("Northamptonshire" the STP, not the county)
+                code = self.code(group, systems)
+                within = systems
+            except UnknownAreaError:
+                code = self.code(group)
+        else:
+            code = self.code(group, within) if within else self.code(group)
         glevel = self.level_of_group(code, within)
         if units is None:
             kids = [n for n in self.level_names if self.groups(glevel, n)]
