@@ -105,7 +105,17 @@ def test_registry_has_one_row_per_unique_id_with_the_documented_columns():
     for column in ("kind", "level", "vintage", "resolution", "title", "local", "layer"):
         assert column in reg.columns
     assert set(reg["kind"]) == {"boundary", "lookup", "population"}
-    assert set(reg["level"]) <= {"lsoa", "ccg", "stp", "icb", "sicbl", "nhser", "ltla", "utla", "cauth"}
+    assert set(reg["level"]) <= {
+        "lsoa",
+        "ccg",
+        "stp",
+        "icb",
+        "sicbl",
+        "nhser",
+        "ltla",
+        "utla",
+        "cauth",
+    }
     for required in (
         "ccg-2019",
         "ccg-2019-buc",

@@ -12,14 +12,14 @@ import pandas as pd
 import pytest
 
 import coterminus as ct
+from coterminus._integrity import trusting_modified
 from coterminus.assess import assess
 from coterminus.cli import main
-from coterminus._integrity import trusting_modified
 from coterminus.errors import (
-    ModifiedFileError,
     DataDirError,
     FootprintError,
     LookupMismatchError,
+    ModifiedFileError,
     UnknownAreaError,
     VintageMismatchError,
 )
@@ -154,9 +154,12 @@ def test_lookup_missing_lsoas_is_refused_with_the_people_left_out(
     (root / name).write_text("".join(lines[:-10]))
     with pytest.raises(ModifiedFileError, match="--trust-modified"):
         ct.load(2019, data_dir=root)
-    with trusting_modified(), pytest.raises(
-        LookupMismatchError,
-        match=r"32,834 blocks instead of 32,844.*lacks 10 block\(s\).*people would be left out",
+    with (
+        trusting_modified(),
+        pytest.raises(
+            LookupMismatchError,
+            match=r"32,834 blocks instead of 32,844.*lacks 10 block\(s\).*people would be left out",
+        ),
     ):
         ct.load(2019, data_dir=root)
 
@@ -167,8 +170,12 @@ def test_population_missing_lsoas_is_refused_not_guessed(data_dir: Path, tmp_pat
     (root / name).unlink()
     lines = (data_dir / name).read_text().splitlines(keepends=True)
     (root / name).write_text(lines[0] + "".join(lines[6:]))
-    with trusting_modified(), pytest.raises(
-        LookupMismatchError, match=r"5 block\(s\) of the 2019 lookup .* have no population.*not guess"
+    with (
+        trusting_modified(),
+        pytest.raises(
+            LookupMismatchError,
+            match=r"5 block\(s\) of the 2019 lookup .* have no population.*not guess",
+        ),
     ):
         ct.load(2019, data_dir=root)
 
@@ -231,7 +238,9 @@ def test_bad_footprints_are_refused_with_the_fix(geo: ct.Geography) -> None:
         assess(geo, ["E38000038", "NHS Coventry and Rugby CCG"])
     with pytest.raises(UnknownAreaError, match="did you mean"):
         assess(geo, ["Coventry & Rugbby"])
-    with pytest.raises(VintageMismatchError, match=r"E38000233 is a 2020/2021 CCG code.*load\(2020\)"):
+    with pytest.raises(
+        VintageMismatchError, match=r"E38000233 is a 2020/2021 CCG code.*load\(2020\)"
+    ):
         assess(geo, ["E38000038", "E38000233"])
     with pytest.raises(ValueError, match="no level 'parish' here; levels are ccg, stp, ltla, utla"):
         assess(geo, CW, tier="parish")

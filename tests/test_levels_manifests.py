@@ -85,7 +85,13 @@ def test_manifest_problems_are_reported_together(tmp_path: Path) -> None:
     with pytest.raises(ManifestError) as info:
         read_manifest(bad)
     text = str(info.value)
-    for part in ("blocks.source", "blocks.code_column", "population.column", "did you mean 'parent'", "levels.icb.code_column"):
+    for part in (
+        "blocks.source",
+        "blocks.code_column",
+        "population.column",
+        "did you mean 'parent'",
+        "levels.icb.code_column",
+    ):
         assert part in text
 
 
@@ -97,7 +103,9 @@ def test_manifest_naming_a_missing_column_names_the_nearest(tmp_path: Path, data
         ct.load(path, data_dir=data_dir)
 
 
-def test_manifest_naming_a_missing_file_says_where_it_looked(tmp_path: Path, data_dir: Path) -> None:
+def test_manifest_naming_a_missing_file_says_where_it_looked(
+    tmp_path: Path, data_dir: Path
+) -> None:
     text = manifest_text(2024).replace(
         'source = { dataset = "lsoa-population-census2021" }', 'source = { file = "nowhere.csv" }'
     )
@@ -121,8 +129,14 @@ def plain24(data_dir: Path) -> pd.DataFrame:
 
 
 def test_2024_counts_and_totals_match_plain_pandas(geo24, plain24) -> None:
-    for level, col in [("sicbl", "SICBL24CD"), ("icb", "ICB24CD"), ("nhser", "NHSER24CD"),
-                       ("ltla", "LAD24CD"), ("utla", "UTLA24CD"), ("cauth", "CAUTH23CD")]:
+    for level, col in [
+        ("sicbl", "SICBL24CD"),
+        ("icb", "ICB24CD"),
+        ("nhser", "NHSER24CD"),
+        ("ltla", "LAD24CD"),
+        ("utla", "UTLA24CD"),
+        ("cauth", "CAUTH23CD"),
+    ]:
         expected = plain24.groupby(col)["POP_CENSUS2021"].sum()
         got = geo24.units(level)["population"]
         pd.testing.assert_series_equal(
@@ -180,7 +194,10 @@ def test_coventry_and_warwickshire_2024_touches_west_midlands_split(geo24) -> No
     assert (ca["in_footprint"], ca["outside_footprint"]) == (345_318, 2_919_639 - 345_318)
     assert not a.tiers["cauth"].coterminous
     text = a.explain(a.against)
-    assert "West Midlands (36.7% of the footprint; 345,318 people inside, 2,574,321 people outside)" in text
+    assert (
+        "West Midlands (36.7% of the footprint; 345,318 people inside, 2,574,321 people outside)"
+        in text
+    )
     assert a.within == "nhser" and a.system is not None and a.system.within_one_system
 
 
@@ -202,7 +219,10 @@ def test_2022_geography_loads_and_coventry_and_warwickshire_is_coterminous(data_
 
 def test_a_code_of_another_vintage_says_what_it_became(data_dir: Path) -> None:
     geo21 = ct.load(2021, data_dir=data_dir)
-    with pytest.raises(VintageMismatchError, match=r"05A is a 2019/2020 CCG code.*part of NHS Coventry and Warwickshire CCG \(E38000251\)"):
+    with pytest.raises(
+        VintageMismatchError,
+        match=r"05A is a 2019/2020 CCG code.*part of NHS Coventry and Warwickshire CCG \(E38000251\)",
+    ):
         assess(geo21, ["05A"])
     with pytest.raises(UnknownAreaError, match="covers England only"):
         geo21.code("W06000015")
@@ -212,7 +232,9 @@ def test_systems_of_2024_one_row_per_icb_with_combined_authorities(geo24) -> Non
     t = systems(geo24, against=["utla", "cauth"])
     assert len(t) == 42
     cw = t.set_index("system").loc["E54000018"]
-    assert cw["coterminous"] and cw["touched_cauth"] == "West Midlands (36.7%)" and cw["split_cauth"]
+    assert (
+        cw["coterminous"] and cw["touched_cauth"] == "West Midlands (36.7%)" and cw["split_cauth"]
+    )
     assert int(t["n_members"].sum()) == 106
 
 
@@ -258,7 +280,11 @@ def test_scenario_of_blocks_splits_a_district_and_is_a_council_level(geo24, tmp_
     rugby = geo24.lsoa.index[geo24.lsoa["ltla"] == "E07000220"]
     rest = geo24.lsoa.index[geo24.lsoa["utla"] == "E10000031"].difference(rugby)
     half = len(rugby) // 2
-    rows = [(c, "N") for c in rugby[:half]] + [(c, "S") for c in rugby[half:]] + [(c, "S") for c in rest]
+    rows = (
+        [(c, "N") for c in rugby[:half]]
+        + [(c, "S") for c in rugby[half:]]
+        + [(c, "S") for c in rest]
+    )
     path = tmp_path / "warks.csv"
     pd.DataFrame(rows, columns=["member", "area"]).to_csv(path, index=False)
     geo2 = scenario(geo24, "new_unitary", path)
@@ -306,7 +332,7 @@ level = "lsoa11"
 source = {{ file = "blocks.csv" }}
 code_column = "BLOCK"
 name_column = "BLOCKNAME"
-boundaries = {{ file = "{data_dir / 'boundaries/lsoa11_bgc_england.gpkg'}", layer = "lsoa" }}
+boundaries = {{ file = "{data_dir / "boundaries/lsoa11_bgc_england.gpkg"}", layer = "lsoa" }}
 
 [population]
 source = {{ file = "people.csv" }}

@@ -113,11 +113,11 @@ __all__ = [
     "read_boundaries",
     "read_lookup",
     "read_population",
-    "scenario",
     "repair",
     "report",
     "save_figure",
     "save_map",
+    "scenario",
     "system_alignment",
     "systems",
 ]

@@ -34,9 +34,9 @@ __all__ = [
     "LazyModule",
     "UsageError",
     "add_ccgs",
-    "add_levels",
     "add_common",
     "add_footprint",
+    "add_levels",
     "add_system",
     "add_tolerance",
     "call",
@@ -215,6 +215,13 @@ def add_common(
             help="only the datasets of analysis vintage YEAR (2019, 2020, 2021 or 2022; "
             "default all)",
         )
+    if vintage == "geography":
+        p.add_argument(
+            "--trust-modified",
+            action="store_true",
+            help="use data files whose SHA-256 differs from the published one (deliberate "
+            "edits); every output then says so (default: refuse them)",
+        )
     p.add_argument(
         "--data-dir",
         type=Path,
@@ -311,8 +318,11 @@ def add_footprint(p: argparse.ArgumentParser, *, plan: bool = False, measure: bo
 def load(args: argparse.Namespace, vintage: int | str | None = None) -> Any:
     """The :class:`~coterminus.geography.Geography` of ``--vintage`` (or ``vintage``), with the
     ``--scenario`` level added when one is given."""
+    from ._integrity import set_trust_modified
     from .geography import load as load_geography
 
+    if getattr(args, "trust_modified", False):
+        set_trust_modified(True)
     geo = load_geography(vintage or args.vintage, data_dir=args.data_dir)
     path = getattr(args, "scenario", None)
     if path and vintage is None:
@@ -365,7 +375,14 @@ def print_error(args: argparse.Namespace, exc: BaseException | str) -> None:
 def call(func: Callable[[argparse.Namespace], int | None], args: argparse.Namespace) -> int:
     """Run a subcommand and return its exit code; an error is one line on stderr and 1 (2 usage)."""
     try:
-        return int(func(args) or 0)
+        code = int(func(args) or 0)
+        if getattr(args, "trust_modified", False):
+            from ._integrity import trust_stamp
+
+            stamp = trust_stamp()
+            if stamp:  # on stderr when stdout is JSON, so the JSON stays valid
+                (sys.stderr if getattr(args, "json", False) else sys.stdout).write(stamp + "\n")
+        return code
     except UsageError as exc:
         print_error(args, exc)
         return 2

@@ -41,9 +41,9 @@ from typing import Any
 
 import geopandas as gpd
 
-from .datasets import cache
 from ._atomic import atomic_write
 from ._integrity import file_sha256
+from .datasets import cache
 from .errors import CacheWarning, CoterminusError
 from .io import read_boundaries
 

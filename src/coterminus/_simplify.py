@@ -40,7 +40,8 @@ import geopandas as gpd
 import numpy as np
 import shapely
 
-from .errors import CoterminusWarning, CRSError, MissingDependencyError, ParameterError
+from ._validate import require_metric_crs
+from .errors import CoterminusWarning, MissingDependencyError, ParameterError
 
 if TYPE_CHECKING:
     from .geography import Geography
@@ -79,12 +80,7 @@ def _require_coverage_simplify() -> Any:
 
 
 def _check_metric(gdf: gpd.GeoDataFrame) -> None:
-    if gdf.crs is None or not gdf.crs.is_projected:
-        msg = (
-            f"layer is in {gdf.crs or 'no CRS'}; simplification tolerances are in metres, so "
-            "reproject it first with gdf.to_crs(27700)."
-        )
-        raise CRSError(msg)
+    require_metric_crs(gdf, "layer", purpose="simplification tolerances (metres)")
 
 
 def simplify_coverage(gdf: gpd.GeoDataFrame, tolerance_m: float | None) -> gpd.GeoDataFrame:
@@ -152,7 +148,9 @@ def simplified_layer(geo: Geography, level: str, tolerance_m: float | None) -> g
     footprints of one vintage simplify each layer only once.
     """
     key = ("coterminus.display", level, tolerance_m)
-    result: gpd.GeoDataFrame = geo.memo(key, lambda: simplify_coverage(geo.layer(level), tolerance_m))
+    result: gpd.GeoDataFrame = geo.memo(
+        key, lambda: simplify_coverage(geo.layer(level), tolerance_m)
+    )
     return result
 
 

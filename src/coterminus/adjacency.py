@@ -43,7 +43,8 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from .errors import CRSError, DuplicateCodeError, ParameterError, UnknownAreaError
+from ._validate import require_metric_crs
+from .errors import DuplicateCodeError, ParameterError, UnknownAreaError
 
 __all__ = [
     "DEFAULT_MIN_SHARED_M",
@@ -73,15 +74,7 @@ def _check_layer(areas: gpd.GeoDataFrame) -> None:
     if not isinstance(areas, gpd.GeoDataFrame):
         msg = f"areas must be a GeoDataFrame indexed by ONS code, got {type(areas).__name__}"
         raise ParameterError(msg)
-    if areas.crs is None:
-        msg = "areas have no CRS, so lengths would be meaningless; set it with `.set_crs(27700)`."
-        raise CRSError(msg)
-    if not areas.crs.is_projected:
-        msg = (
-            f"areas are in {areas.crs.to_string()} (degrees), so shared lengths would be wrong; "
-            "reproject with `areas.to_crs(27700)`."
-        )
-        raise CRSError(msg)
+    require_metric_crs(areas, "areas", purpose="shared lengths")
     dupes = areas.index[areas.index.duplicated()].unique().tolist()
     if dupes:
         msg = f"areas index has duplicate codes {dupes[:5]}; give each area one row (dissolve)."

@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import pandas as pd
 
+from ._integrity import trust_stamp
 from .errors import FootprintError, ParameterError, UnknownAreaError, VintageMismatchError
 from .metrics import FootprintMetrics, SystemAlignment, footprint_metrics, system_alignment
 from .overlap import overlap
@@ -206,8 +207,8 @@ class Assessment:
         in_f = lsoa[self.units].isin(self.members)
         in_u = lsoa[level].isin(m.best_fit)
         rows = lsoa[in_f ^ in_u].copy()
-        rows["direction"] = (
-            in_f[in_f ^ in_u].map({True: "footprint_outside_la_set", False: "la_set_outside_footprint"})
+        rows["direction"] = in_f[in_f ^ in_u].map(
+            {True: "footprint_outside_la_set", False: "la_set_outside_footprint"}
         )
         cols = ["name", "direction", self.units, level, "population"]
         return rows[cols].sort_values(
@@ -223,9 +224,7 @@ class Assessment:
         geo, measure = self.geo, self.measure
         names = geo.units(level)["name"]
         people = measure == "population"
-        fp = (
-            f"the merged {geo.label(self.units)}" if len(self.members) > 1 else self.name
-        )
+        fp = f"the merged {geo.label(self.units)}" if len(self.members) > 1 else self.name
         verb = "live in" if people else "lies in"
         lines = []
         inside = m.total - m.outside_best_fit
@@ -264,9 +263,7 @@ class Assessment:
         for _, r in out_f.iterrows():
             if r["direction"] == "footprint_outside_la_set":
                 what = f"{_amount(r['amount'], measure)} of the footprint"
-                lines.append(
-                    f"{what} {verb} {r['la_name']}, which it does not mostly cover."
-                )
+                lines.append(f"{what} {verb} {r['la_name']}, which it does not mostly cover.")
             else:
                 lines.append(f"{_amount(r['amount'], measure)} of {r['la_name']} are outside it.")
         verdict = "is" if m.coterminous else "is not"
@@ -287,6 +284,7 @@ class Assessment:
             Levels to explain; default the headline level only.
         """
         lines: list[str] = []
+        stamp = trust_stamp()
         for level in levels or [self.tier]:
             lines += self._sentence_for(self.geo.resolve_level(level))
         if self.system is not None and self.within is not None:
@@ -301,6 +299,8 @@ class Assessment:
                     f"{self.system.dominant_share:.1%} is in {dom}, the rest in "
                     f"{len(self.system.shares) - 1} other {label}(s)."
                 )
+        if stamp:
+            lines.append(stamp)
         return " ".join(lines)
 
     def to_dict(self) -> dict[str, Any]:
@@ -320,8 +320,13 @@ class Assessment:
             "mismatch": json.loads(self.mismatch.to_json(orient="records")),
             "explanation": self.explain(),
         }
+        stamp = trust_stamp()
+        if stamp:
+            out["modified_data"] = stamp
         if self.system is not None:
-            names = self.geo.units(self.within or "")["name"] if self.within else pd.Series(dtype=str)
+            names = (
+                self.geo.units(self.within or "")["name"] if self.within else pd.Series(dtype=str)
+            )
             out["test_i"] = {
                 "level": self.within,
                 "dominant_system": self.system.dominant,
@@ -439,7 +444,9 @@ def assess(
     if against is None:
         levels = default_against(geo, unit_level)
     else:
-        levels = [geo.resolve_level(a) for a in ([against] if isinstance(against, str) else against)]
+        levels = [
+            geo.resolve_level(a) for a in ([against] if isinstance(against, str) else against)
+        ]
     if tier is not None:
         head = geo.resolve_level(tier)
         if head not in levels:

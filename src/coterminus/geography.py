@@ -161,7 +161,9 @@ class Geography:
         )
 
     @staticmethod
-    def _parent_from_columns(name: str, g: gpd.GeoDataFrame, layers: Mapping[str, Any]) -> str | None:
+    def _parent_from_columns(
+        name: str, g: gpd.GeoDataFrame, layers: Mapping[str, Any]
+    ) -> str | None:
         others = [c for c in g.columns if c in layers and c != name]
         return others[0] if others else None
 
@@ -307,7 +309,9 @@ class Geography:
             if self.manifest is None or self.manifest.block.boundaries is None:
                 msg = "this geography has no building-block polygons."
                 raise ParameterError(msg)
-            path, layer = locate_source(self.manifest.block.boundaries, self.manifest, self.data_dir)
+            path, layer = locate_source(
+                self.manifest.block.boundaries, self.manifest, self.data_dir
+            )
             # ONS publishes a few invalid LSOAs (nested shells): repair them, recorded in attrs
             gdf = read_polygons(path, layer, None, repair=True, use_cache=self._cache)
             check_layer_codes(gdf, self.lsoa.index, self.block, str(path))
@@ -418,9 +422,7 @@ class Geography:
                     if share >= 0.5
                     else f"split; its largest part ({share:.0%}) is in"
                 )
-                msg += (
-                    f"; in {self.vintage} its area is {where} {self.name(top)} ({top})"
-                )
+                msg += f"; in {self.vintage} its area is {where} {self.name(top)} ({top})"
         return msg + f". Use vintage {v} for it (coterminus.load({v}), --vintage {v})."
 
     def name(self, code: str) -> str:
@@ -442,7 +444,9 @@ class Geography:
             return self.block
         raise UnknownAreaError(self._resolver.unknown_message(code, None))
 
-    def members(self, group: str, units: str | None = None, *, within: str | None = None) -> list[str]:
+    def members(
+        self, group: str, units: str | None = None, *, within: str | None = None
+    ) -> list[str]:
         """Codes of the ``units`` that lie inside a group (a system, region, county...).
 
         Parameters
@@ -484,7 +488,11 @@ class Geography:
         u = self.resolve_level(units)
         inside = self.lsoa[self.lsoa[glevel] == code]
         cands = sorted(inside[u].dropna().unique())
-        whole = self.lsoa[self.lsoa[u].isin(cands)].groupby(u)[glevel].agg(lambda s: bool((s == code).all()))
+        whole = (
+            self.lsoa[self.lsoa[u].isin(cands)]
+            .groupby(u)[glevel]
+            .agg(lambda s: bool((s == code).all()))
+        )
         return [str(c) for c in cands if whole[c]]
 
     def level_of_group(self, code: str, within: str | None = None) -> str:

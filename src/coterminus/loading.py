@@ -31,11 +31,11 @@ import pandas as pd
 import shapely
 
 from . import datasets
-from .datasets.cache import cache_root
 from ._integrity import block_digest, verify_file
 from ._parsed_cache import CACHE_FORMAT, cached_boundaries, cached_layer
+from .datasets.cache import cache_root
 from .errors import ColumnError, DataDirError, LookupMismatchError, ManifestError
-from .io import read_boundaries, read_population
+from .io import read_population
 from .manifest import Manifest, Source
 
 __all__ = [
@@ -50,6 +50,7 @@ __all__ = [
 ]
 
 log = logging.getLogger(__name__)
+
 
 def locate_source(
     source: Source, manifest: Manifest, data_dir: Path | None
@@ -121,13 +122,21 @@ def _read_csv(path: Path, where: str, columns: list[str]) -> pd.DataFrame:
         raise ColumnError(msg)
     try:
         return pd.read_csv(
-            path, usecols=columns, dtype=str, keep_default_na=False, na_values=[""],
+            path,
+            usecols=columns,
+            dtype=str,
+            keep_default_na=False,
+            na_values=[""],
             encoding="utf-8-sig",
         )
     except UnicodeDecodeError:
         log.warning("%s is not UTF-8; read as Windows-1252 (cp1252)", path)
         return pd.read_csv(
-            path, usecols=columns, dtype=str, keep_default_na=False, na_values=[""],
+            path,
+            usecols=columns,
+            dtype=str,
+            keep_default_na=False,
+            na_values=[""],
             encoding="cp1252",
         )
 
@@ -177,7 +186,9 @@ def read_blocks(
     direct = [s for s in manifest.levels.values() if s.via is None]
     cols = [b.code_column] + ([b.name_column] if b.name_column else [])
     for s in direct:
-        cols += [c for c in (s.code_column, s.name_column, s.nhs_code_column) if c and c not in cols]
+        cols += [
+            c for c in (s.code_column, s.name_column, s.nhs_code_column) if c and c not in cols
+        ]
     table = _read_csv(path, "blocks.source", cols)
     codes = table[b.code_column]
     if codes.isna().any():
@@ -201,7 +212,9 @@ def read_blocks(
         sources[f"{s.name}_lookup"] = str(lpath)
         lcols = [s.key_column] + [c for c in (s.code_column, s.name_column, s.nhs_code_column) if c]
         lu = _read_csv(lpath, f"levels.{s.name}.source", list(dict.fromkeys(lcols)))
-        keyed = lu.dropna(subset=[s.key_column]).drop_duplicates(s.key_column).set_index(s.key_column)
+        keyed = (
+            lu.dropna(subset=[s.key_column]).drop_duplicates(s.key_column).set_index(s.key_column)
+        )
         blocks[s.name] = blocks[s.via].map(keyed[s.code_column]).to_numpy()
         names[s.name] = _name_table(lu, s.code_column, s.name_column, s.nhs_code_column)
     for s in manifest.levels.values():  # only codes that occur
@@ -240,7 +253,9 @@ def read_level_codes(
     direct = [s for s in manifest.levels.values() if s.via is None]
     cols = [b.code_column]
     for s in direct:
-        cols += [c for c in (s.code_column, s.name_column, s.nhs_code_column) if c and c not in cols]
+        cols += [
+            c for c in (s.code_column, s.name_column, s.nhs_code_column) if c and c not in cols
+        ]
     table = _read_csv(path, "blocks.source", cols)
     codes = pd.DataFrame(index=pd.Index(table[b.code_column].to_numpy(), name="lsoa"))
     names = {}
@@ -261,8 +276,14 @@ def _check_universe(manifest: Manifest, codes: pd.Index, path: Path, pop: pd.Ser
     if count_ok and digest_ok:
         return
     prefix = str(codes[0])[:3] if len(codes) else ""
-    absent = pop.index[pop.index.str.startswith(prefix)].difference(codes) if prefix else pd.Index([])
-    parts = [f"{len(codes):,} blocks instead of {b.expected_count:,}" if not count_ok else "the set of block codes differs"]
+    absent = (
+        pop.index[pop.index.str.startswith(prefix)].difference(codes) if prefix else pd.Index([])
+    )
+    parts = [
+        f"{len(codes):,} blocks instead of {b.expected_count:,}"
+        if not count_ok
+        else "the set of block codes differs"
+    ]
     if len(absent):
         parts.append(
             f"it lacks {len(absent)} block(s) that {Path(str(pop.attrs.get('source', 'the population file'))).name} "
@@ -309,9 +330,13 @@ def dissolve(block_polygons: gpd.GeoDataFrame, assignment: pd.Series) -> gpd.Geo
     parts = []
     for c in codes:
         g = shapely.union_all(geoms[(a == c).to_numpy()])
-        parts.append(g if g.geom_type == "MultiPolygon" else shapely.MultiPolygon(
-            [p for p in getattr(g, "geoms", [g]) if p.geom_type == "Polygon"]
-        ))
+        parts.append(
+            g
+            if g.geom_type == "MultiPolygon"
+            else shapely.MultiPolygon(
+                [p for p in getattr(g, "geoms", [g]) if p.geom_type == "Polygon"]
+            )
+        )
     out = gpd.GeoDataFrame(
         geometry=parts, index=pd.Index([str(c) for c in codes], name="code"), crs=block_polygons.crs
     )
@@ -338,7 +363,11 @@ def read_level_polygons(
         the registry's resolution label where known.
     """
     spec = manifest.levels[level]
-    order = [kind] + [k for k in spec.boundaries if k != kind] if kind in spec.boundaries else list(spec.boundaries)
+    order = (
+        [kind] + [k for k in spec.boundaries if k != kind]
+        if kind in spec.boundaries
+        else list(spec.boundaries)
+    )
     failure: DataDirError | None = None
     for k in order:
         chosen = spec.boundaries[k]
@@ -359,7 +388,7 @@ def read_level_polygons(
         msg = (
             f"level {level!r} has no boundaries in the manifest and the vintage has no block "
             "polygons to dissolve; add boundaries to the manifest ([levels."
-            f"{level}] boundaries = {{ file = \"...\" }}) or [blocks] boundaries."
+            f'{level}] boundaries = {{ file = "..." }}) or [blocks] boundaries.'
         )
         raise ManifestError(msg)
     bp: gpd.GeoDataFrame = block_polygons()
@@ -367,7 +396,11 @@ def read_level_polygons(
         pd.util.hash_pandas_object(assignment.fillna(""), index=True).to_numpy().tobytes()
     ).hexdigest()[:20]
     if not use_cache:
-        return dissolve(bp, assignment), f"dissolved from {manifest.block.level} polygons", "dissolved from blocks"
+        return (
+            dissolve(bp, assignment),
+            f"dissolved from {manifest.block.level} polygons",
+            "dissolved from blocks",
+        )
     key = f"dissolved-{level}-{digest}-v{CACHE_FORMAT}"
     gdf = cached_layer(
         key,
@@ -390,4 +423,3 @@ def check_layer_codes(layer: gpd.GeoDataFrame, codes: pd.Index, level: str, sour
             f"{only_layer[:5]}. They are probably of different vintages; use matching files."
         )
         raise LookupMismatchError(msg)
-

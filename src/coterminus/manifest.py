@@ -236,7 +236,7 @@ def _source(raw: Any, where: str, problems: list[str]) -> Source | None:
     if isinstance(raw, str):
         raw = {"file": raw}
     if not isinstance(raw, Mapping):
-        problems.append(f"{where} must be a table like {{ file = \"...\" }} or {{ dataset = \"...\" }}")
+        problems.append(f'{where} must be a table like {{ file = "..." }} or {{ dataset = "..." }}')
         return None
     unknown = set(raw) - {"dataset", "file", "layer", "sha256", "code_column"}
     if unknown:
@@ -272,7 +272,15 @@ def _boundaries(raw: Any, where: str, problems: list[str]) -> dict[str, Source]:
 
 def _parse(doc: dict[str, Any], where: str, path: Path | None, builtin: bool) -> Manifest:
     problems: list[str] = []
-    unknown_top = set(doc) - {"vintage", "title", "attribution", "blocks", "population", "levels", "defaults"}
+    unknown_top = set(doc) - {
+        "vintage",
+        "title",
+        "attribution",
+        "blocks",
+        "population",
+        "levels",
+        "defaults",
+    }
     if unknown_top:
         problems.append(f"unknown top-level key(s) {sorted(unknown_top)}")
     vintage = doc.get("vintage")
@@ -307,7 +315,9 @@ def _parse(doc: dict[str, Any], where: str, path: Path | None, builtin: bool) ->
         unknown = set(raw) - _LEVEL_KEYS
         if unknown:
             close = {k: difflib.get_close_matches(k, sorted(_LEVEL_KEYS), n=1) for k in unknown}
-            shown = ", ".join(f"{k!r}" + (f" (did you mean {c[0]!r}?)" if c else "") for k, c in close.items())
+            shown = ", ".join(
+                f"{k!r}" + (f" (did you mean {c[0]!r}?)" if c else "") for k, c in close.items()
+            )
             problems.append(f"{w} has unknown key(s) {shown}")
         side = raw.get("side") or KNOWN_LEVELS.get(name, {}).get("side")
         if side not in ("nhs", "council"):
@@ -322,7 +332,9 @@ def _parse(doc: dict[str, Any], where: str, path: Path | None, builtin: bool) ->
             if src is None:
                 problems.append(f"{w} has via = {via!r} but no source lookup")
             if not raw.get("key_column"):
-                problems.append(f"{w} has via = {via!r} but no key_column (the {via} code column of the source)")
+                problems.append(
+                    f"{w} has via = {via!r} but no key_column (the {via} code column of the source)"
+                )
         levels[name] = LevelSpec(
             name=name,
             side=str(side),
@@ -339,7 +351,9 @@ def _parse(doc: dict[str, Any], where: str, path: Path | None, builtin: bool) ->
         )
     for spec in levels.values():
         if spec.parent is not None and spec.parent not in levels:
-            problems.append(f"levels.{spec.name}.parent = {spec.parent!r} is not a level of this manifest")
+            problems.append(
+                f"levels.{spec.name}.parent = {spec.parent!r} is not a level of this manifest"
+            )
     defaults = dict(doc.get("defaults") or {})
     council = [n for n, s in levels.items() if s.side == "council"]
     defaults.setdefault("against", council[:2])

@@ -33,7 +33,7 @@ from typing import Any, NamedTuple
 import numpy as np
 import pandas as pd
 
-from .errors import FootprintError, ParameterError, UnknownAreaError
+from .errors import FootprintError, ParameterError, PopulationError, UnknownAreaError
 from .overlap import OverlapTable
 
 __all__ = [
@@ -195,6 +195,19 @@ def validate_members(table: OverlapTable, members: Sequence[str]) -> list[str]:
     return codes
 
 
+def _refuse_empty(t_f: float, codes: list[str], table: OverlapTable) -> None:
+    """A footprint of nobody (or of no area) has no shares: an error, not a NaN."""
+    if t_f > 0:
+        return
+    what = "people" if table.measure == "population" else "area"
+    msg = (
+        f"the footprint {codes} has no {what} ({table.unit_level}, {table.vintage}): every share "
+        "would be 0/0. Check the population file for these units' LSOAs (coterminus data "
+        "verify), or choose units that hold people."
+    )
+    raise PopulationError(msg)
+
+
 @dataclass(frozen=True)
 class FootprintMetrics:
     """Coterminosity of one footprint against one tier of local authorities.
@@ -310,6 +323,7 @@ def footprint_metrics(
     m_f = rows.groupby("target")["value"].sum()
     totals = table.target_totals.reindex(m_f.index)
     t_f = float(table.unit_totals.reindex(codes).sum())
+    _refuse_empty(t_f, codes, table)
     k = coterminosity_kernel(m_f.to_numpy(), totals.to_numpy(), t_f, eps)
     status = np.where(k.contained, "contained", np.where(k.split, "split", "marginal"))
     by_la = pd.DataFrame(
@@ -387,6 +401,7 @@ def system_alignment(
     codes = validate_members(table, members)
     rows = table.pairs[table.pairs["unit"].isin(codes)]
     t_f = float(table.unit_totals.reindex(codes).sum())
+    _refuse_empty(t_f, codes, table)
     shares = (rows.groupby("target")["value"].sum() / t_f).sort_values(ascending=False)
     dominant = str(shares.index[0])
     top = float(shares.iloc[0])

@@ -236,7 +236,9 @@ def population_overlap(
     # total but make no pair, so a unit's shares sum to the part of it the targets cover
     unit_totals = rows.groupby(units)[weight].sum()
     covered = rows[rows[targets].notna()]
-    pairs = crosstab(covered[units].to_numpy(), covered[targets].to_numpy(), covered[weight].to_numpy())
+    pairs = crosstab(
+        covered[units].to_numpy(), covered[targets].to_numpy(), covered[weight].to_numpy()
+    )
     target_totals = pairs.groupby("target")["value"].sum()
     unit_totals.index = unit_totals.index.astype(str)
     unit_totals.index.name, target_totals.index.name = "unit", "target"

@@ -42,6 +42,7 @@ __all__ = ["PLACE_BAND", "Places", "band_label", "places"]
 #: The place population band of NHS England's 2019 guidance (inclusive).
 PLACE_BAND: tuple[int, int] = (250_000, 500_000)
 
+
 def band_label(population: Any, band: tuple[int, int] = PLACE_BAND) -> Any:
     """``"below"``, ``"in band"`` or ``"above"`` the (inclusive) place band, elementwise.
 

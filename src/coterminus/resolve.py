@@ -136,7 +136,9 @@ class Resolver:
         full = " ".join(q.casefold().split())
         hits: list[tuple[str, str]] = []
         for lv in levels:  # the full name as published wins ("… ICB - B2M3M" is the sub-ICB)
-            names = self.tables[lv]["name"].astype(str).map(lambda s: " ".join(s.casefold().split()))
+            names = (
+                self.tables[lv]["name"].astype(str).map(lambda s: " ".join(s.casefold().split()))
+            )
             hits.extend((lv, str(c)) for c in names.index[names == full])
         if hits:
             return hits

@@ -212,8 +212,10 @@ def scenario(
         msg = f"scenario {name!r} has {len(problems)} problem(s): " + " | ".join(problems) + "."
         raise ScenarioError(msg)
     mapping = known.drop_duplicates("code").set_index("code")["area"]
-    area_names = known.drop_duplicates("area").set_index("area")[["area_name"]].rename(
-        columns={"area_name": "name"}
+    area_names = (
+        known.drop_duplicates("area")
+        .set_index("area")[["area_name"]]
+        .rename(columns={"area_name": "name"})
     )
     area_names.index.name = "code"
     if is_block:
@@ -263,4 +265,3 @@ def _gaps(geo: Geography, level: str | None, assigned: set[str]) -> list[str]:
     inside = geo.lsoa.index[geo.lsoa[finest].isin(touched)]
     missing = sorted(set(inside) - assigned)
     return missing
-

@@ -101,7 +101,9 @@ def systems(
     if against is None:
         levels = [lv for lv in default_against(geo, name) if lv != name]
     else:
-        levels = [geo.resolve_level(a) for a in ([against] if isinstance(against, str) else against)]
+        levels = [
+            geo.resolve_level(a) for a in ([against] if isinstance(against, str) else against)
+        ]
     if tier is not None:
         head = geo.resolve_level(tier)
         levels = [head, *[lv for lv in levels if lv != head]]
