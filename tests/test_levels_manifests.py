@@ -198,7 +198,9 @@ def test_coventry_and_warwickshire_2024_touches_west_midlands_split(geo24) -> No
         "West Midlands (36.7% of the footprint; 345,318 people inside, 2,574,321 people outside)"
         in text
     )
-    assert a.within == "nhser" and a.system is not None and a.system.within_one_system
+    assert a.within == "nhser"
+    assert a.system is not None
+    assert a.system.within_one_system
 
 
 def test_2022_geography_loads_and_coventry_and_warwickshire_is_coterminous(data_dir: Path) -> None:
@@ -209,7 +211,8 @@ def test_2022_geography_loads_and_coventry_and_warwickshire_is_coterminous(data_
         pd.read_csv(data_dir / POP11, dtype={"LSOA11CD": str}), on="LSOA11CD"
     )
     a = assess(geo, system="Coventry and Warwickshire")
-    assert a.units == "sicbl" and a.members == ["E38000251"]
+    assert a.units == "sicbl"
+    assert a.members == ["E38000251"]
     expected = _plain_j(plain, "ICB22CD", "E54000018", "UTLA22CD", "POP_ALL_AGES_MID2019")
     assert a.metrics.index == pytest.approx(expected) == 1.0
     assert geo.code("NHS Coventry and Warwickshire Integrated Care Board") == "E54000018"
@@ -232,15 +235,16 @@ def test_systems_of_2024_one_row_per_icb_with_combined_authorities(geo24) -> Non
     t = systems(geo24, against=["utla", "cauth"])
     assert len(t) == 42
     cw = t.set_index("system").loc["E54000018"]
-    assert (
-        cw["coterminous"] and cw["touched_cauth"] == "West Midlands (36.7%)" and cw["split_cauth"]
-    )
+    assert cw["coterminous"]
+    assert cw["touched_cauth"] == "West Midlands (36.7%)"
+    assert cw["split_cauth"]
     assert int(t["n_members"].sum()) == 106
 
 
 def test_systems_of_2019_are_the_one_ccg_per_ics_table(data_dir: Path) -> None:
     t = systems(ct.load(2019, data_dir=data_dir))
-    assert int(t["coterminous"].sum()) == 19 and int(t["n_members"].sum()) == 191
+    assert int(t["coterminous"].sum()) == 19
+    assert int(t["n_members"].sum()) == 191
 
 
 # --- scenarios ---------------------------------------------------------------------------------
@@ -265,7 +269,8 @@ def test_scenario_problems_are_all_reported_at_once(geo24) -> None:
     with pytest.raises(ScenarioError) as info:
         scenario(geo24, "bad", table)
     text = str(info.value)
-    assert "unknown member" in text and "Nowhereshire" in text
+    assert "unknown member" in text
+    assert "Nowhereshire" in text
     assert "assigned more than once: E54000018 → A, B" in text
 
 
@@ -387,7 +392,8 @@ def test_a_new_vintage_loads_from_its_manifest_alone(future, data_dir) -> None:
     g21 = ct.load(2021, data_dir=data_dir)
     assert future.level_names == ["pcn", "hub", "ward", "shire"]
     assert [len(future.units(n)) for n in future.level_names] == [106, 42, 309, 152]
-    assert future.parent("pcn") == "hub" and future.parent("ward") == "shire"
+    assert future.parent("pcn") == "hub"
+    assert future.parent("ward") == "shire"
     cw = future.code("Coventry and Warwickshire Hub")
     a = assess(future, system=cw)
     a21 = assess(g21, system="Coventry and Warwickshire")

@@ -152,7 +152,7 @@ class Geography:
             for c in extra:
                 self._units[n][c] = g[c].reindex(self._units[n].index).to_numpy()
         self._resolver = Resolver(
-            {n: t for n, t in self._units.items()},
+            dict(self._units.items()),
             labels={n: lv.label for n, lv in self.levels.items()},
             vintage=vintage,
             same_area=self._same_area,

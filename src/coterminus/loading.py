@@ -207,7 +207,9 @@ def read_blocks(
             blocks[s.name] = table[s.code_column].to_numpy()
             names[s.name] = _name_table(table, s.code_column, s.name_column, s.nhs_code_column)
             continue
-        assert s.source is not None and s.key_column is not None and s.code_column is not None
+        assert s.source is not None
+        assert s.key_column is not None
+        assert s.code_column is not None
         lpath, _ = locate_source(s.source, manifest, dd)
         sources[f"{s.name}_lookup"] = str(lpath)
         lcols = [s.key_column] + [c for c in (s.code_column, s.name_column, s.nhs_code_column) if c]

@@ -365,7 +365,8 @@ def _parse(doc: dict[str, Any], where: str, path: Path | None, builtin: bool) ->
     if problems:
         msg = f"manifest {where} has {len(problems)} problem(s): " + "; ".join(problems) + "."
         raise ManifestError(msg)
-    assert bsrc is not None and psrc is not None
+    assert bsrc is not None
+    assert psrc is not None
     block = BlockSpec(
         level=str(blocks["level"]),
         source=bsrc,
