@@ -251,7 +251,7 @@ class Assessment:
                     + "; it touches "
                     + _join(
                         [
-                            f"{names[c]} ({r['share_of_footprint']:.1%} of the footprint; "
+                            f"{names[str(c)]} ({r['share_of_footprint']:.1%} of the footprint; "
                             f"{_amount(r['in_footprint'], measure)} inside, "
                             f"{_amount(r['outside_footprint'], measure)} outside)"
                             for c, r in touched.iterrows()

@@ -752,7 +752,9 @@ def read_population(
     values = check_population_values(raw, codes, path.name, column)
     out = pd.Series(values, index=pd.Index(codes.to_numpy(), name="code"))
     out.name = "population"
-    out.attrs = {"level": cc.level, "vintage": cc.vintage, "source": str(path), **_text_attrs(df)}
+    attrs: dict[str, object] = {"level": cc.level, "vintage": cc.vintage, "source": str(path)}
+    attrs.update(_text_attrs(df))
+    out.attrs = attrs  # type: ignore[assignment]
     return out
 
 

@@ -67,6 +67,7 @@ def locate_source(
     """
     if source.dataset:
         ds = datasets.get(source.dataset)
+        layer: str | None
         if source.layer:
             path, layer = Path(datasets.locate(source.dataset, data_dir=data_dir)), source.layer
         else:

@@ -87,7 +87,7 @@ class OverlapTable:
     measure: str
     unit_level: str = "unit"
     target_level: str = "target"
-    vintage: int | None = None
+    vintage: int | str | None = None
     removed: pd.DataFrame = field(default_factory=pd.DataFrame)
     tolerance: dict[str, float] = field(default_factory=dict)
 
@@ -192,7 +192,7 @@ def population_overlap(
     targets: str,
     *,
     weight: str = "population",
-    vintage: int | None = None,
+    vintage: int | str | None = None,
 ) -> OverlapTable:
     """Exact overlap by population from LSOA building blocks.
 

@@ -135,18 +135,18 @@ def systems(
                 "; ".join(f"{lnames[c]} ({k.share_of_footprint[r, c]:.1%})" for c in cols)
             )
         out[f"coterminosity_index_{lv}"] = k.jaccard
-        out[f"coterminous_{lv}"] = k.jaccard >= 1.0 - eps
+        out[f"coterminous_{lv}"] = np.asarray(k.jaccard >= 1.0 - eps)
         out[f"n_split_{lv}"] = k.split.sum(axis=1).astype(int)
-        out[f"split_{lv}"] = k.split.any(axis=1)
+        out[f"split_{lv}"] = np.asarray(k.split.any(axis=1))
         out[f"touched_{lv}"] = touched
         if i == 0:
             out["coterminosity_index"] = k.jaccard
-            out["coterminous"] = k.jaccard >= 1.0 - eps
+            out["coterminous"] = np.asarray(k.jaccard >= 1.0 - eps)
             out["n_split"] = k.split.sum(axis=1).astype(int)
-    head = ["system", "name", *(["n_members"] if children else []), "population"]
-    headline = ["coterminosity_index", "coterminous", "n_split"]
-    rest = [c for c in out.columns if c not in head and c not in headline]
-    out = out[head + headline + rest].sort_values("name", kind="stable").reset_index(drop=True)
+    first: list[str] = ["system", "name", *(["n_members"] if children else []), "population"]
+    headline: list[str] = ["coterminosity_index", "coterminous", "n_split"]
+    rest = [str(c) for c in out.columns if c not in first and c not in headline]
+    out = out[first + headline + rest].sort_values("name", kind="stable").reset_index(drop=True)
     out.attrs = {
         "level": name,
         "against": levels,
