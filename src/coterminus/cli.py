@@ -41,6 +41,7 @@ from ._cli_common import (
     add_footprint,
     add_levels,
     add_tolerance,
+    vintage_arg,
     call,
     example_epilog,
     load,
@@ -172,14 +173,23 @@ def _cmd_assess(args: argparse.Namespace) -> int:
 def _cmd_diff(args: argparse.Namespace) -> int:
     from .vintages import diff
 
-    old = load(args, args.from_)
-    new = load(args, args.to)
-    d = diff(old, new, level=args.level)
+    if args.scenario:  # a scenario against its own vintage
+        new = load(args)
+        old = load(args, args.vintage)
+        level = (args.level, args.to_level or args.scenario_name)
+    else:
+        if args.from_ is None or args.to is None:
+            msg = "give --from YEAR|FILE and --to YEAR|FILE (or --vintage and --scenario CSV)"
+            raise UsageError(msg)
+        old = load(args, args.from_)
+        new = load(args, args.to)
+        level = (args.level, args.to_level) if args.to_level else args.level
+    d = diff(old, new, level=level, change=args.change)
     if args.json:
         sys.stdout.write(json.dumps(d.to_dict(), indent=2, default=str) + "\n")
         return 0
     sys.stdout.write(d.summary + "\n\n")
-    changed = d.new_units[d.new_units["kind"] != "unchanged"]
+    changed = d.new_units[d.new_units["change"] != "unchanged"]
     _emit(args, changed)
     return 0
 
@@ -246,33 +256,48 @@ def _add_core(sub: Any) -> None:
 
     p = sub.add_parser(
         "diff",
-        help="compare two vintages of a level by LSOA membership",
-        description="Which units of a level were created, merged, split or changed between two "
-        "vintages, by the LSOAs (and people) they hold (coterminus.diff).",
-        epilog=example_epilog("coterminus diff --level ccg --from 2019 --to 2020"),
+        help="compare a level of two vintages (or a scenario) by the LSOAs they hold",
+        description="Which units of a level were formed, merged, split or changed between two "
+        "vintages (across the LSOA 2011 → 2021 change when needed), or between a vintage and a "
+        "--scenario, by the LSOAs and people they hold (coterminus.diff).",
+        epilog=example_epilog("coterminus diff --level icb --from 2022 --to 2024"),
         formatter_class=HelpFormatter,
     )
-    add_common(p, vintage=None)
+    add_common(p)
     p.add_argument(
         "--level",
-        default="ccg",
-        choices=["ccg", "stp", "ltla", "utla"],
-        help="level to compare (default ccg)",
+        required=True,
+        metavar="LEVEL",
+        help="level to compare, e.g. ccg, sicbl, icb, ltla (required)",
+    )
+    p.add_argument(
+        "--to-level",
+        default=None,
+        metavar="LEVEL",
+        help="the level in the later vintage when it has another name, e.g. --level ccg "
+        "--to-level sicbl (default: the same as --level; with --scenario, the scenario)",
     )
     p.add_argument(
         "--from",
         dest="from_",
-        type=int,
-        required=True,
-        metavar="YEAR",
-        help="the earlier vintage, e.g. 2019 (required)",
+        type=vintage_arg,
+        default=None,
+        metavar="YEAR|FILE",
+        help="the earlier vintage, e.g. 2019 or a manifest file (required without --scenario)",
     )
     p.add_argument(
         "--to",
-        type=int,
-        required=True,
-        metavar="YEAR",
-        help="the later vintage, e.g. 2020 (required)",
+        type=vintage_arg,
+        default=None,
+        metavar="YEAR|FILE",
+        help="the later vintage, e.g. 2024 or a manifest file (required without --scenario)",
+    )
+    p.add_argument(
+        "--change",
+        default=None,
+        metavar="CSV",
+        help="an ONS LSOA 2011 → 2021 change lookup to cross the building-block change with "
+        "(default: the registered one, lsoa11-lsoa21)",
     )
     p.set_defaults(func=_cmd_diff)
 

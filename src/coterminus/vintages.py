@@ -616,6 +616,11 @@ def _names_from(geo: Any, level: str) -> pd.Series | None:
     if f"{level}_name" in lsoa.columns:
         pairs = lsoa[[level, f"{level}_name"]].drop_duplicates(level)
         return pd.Series(pairs[f"{level}_name"].to_numpy(), index=pairs[level].to_numpy())
+    if callable(getattr(geo, "units", None)):  # a Geography: names without loading polygons
+        try:
+            return geo.units(level)["name"]  # type: ignore[no-any-return]
+        except (KeyError, CoterminusError) as exc:
+            log.debug("no %s units for names on %r: %s", level, geo, exc)
     try:
         layer = geo.layer(level) if callable(getattr(geo, "layer", None)) else getattr(geo, level)
     except (AttributeError, KeyError, CoterminusError) as exc:
