@@ -797,7 +797,22 @@ def diff(
                 new_v,
                 old_v,
             )
-        return diff_membership(old_geo.lsoa[old_lv], new_geo.lsoa[new_lv], old_pop, **common)
+        old_m, new_m = old_geo.lsoa[old_lv], new_geo.lsoa[new_lv].reindex(old_geo.lsoa.index)
+        covered = old_m.notna() & new_m.notna()
+        if covered.all():
+            return diff_membership(old_m, new_m, old_pop, **common)
+        # a level covering part of England (a regional scenario, combined authorities): compare
+        # the blocks both levels cover, and say how many each left out
+        only_old = int((old_m.notna() & new_m.isna()).sum())
+        only_new = int((old_m.isna() & new_m.notna()).sum())
+        pop = None if old_pop is None else old_pop[covered]
+        d = diff_membership(old_m[covered], new_m[covered], pop, **common)
+        note = (
+            f" Compared over the {int(covered.sum()):,} blocks both levels cover; "
+            f"{only_old:,} are only in {old_v} {old_lv} and {only_new:,} only in {new_v} {new_lv}."
+        )
+        object.__setattr__(d, "summary", d.summary + note)
+        return d
 
     source = _change_source(change, old_block, new_block, new_geo)
     crossed, crossing = cross_membership(

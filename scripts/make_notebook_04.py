@@ -1,0 +1,87 @@
+"""Write notebooks/04_icbs_and_strategic_authorities_2024.ipynb (cells only; CI executes it)."""
+
+from pathlib import Path
+
+import nbformat as nbf
+
+cells = [
+    nbf.v4.new_markdown_cell(
+        "# ICBs, upper-tier councils and strategic authorities (2024)\n\n"
+        "In 2026 the coterminosity question is asked of ICBs: the government asked ICBs to be "
+        "*coterminous with one or more strategic authorities wherever feasible*, several merged "
+        "on 1 April 2026, and more mergers are being decided for April 2027. This notebook uses "
+        "the 2024 vintage (sub-ICB locations, ICBs, NHS regions, councils and the 10 combined "
+        "authorities of December 2023 on LSOA 2021 building blocks, with Census 2021 usual "
+        "residents) to build the ICB × upper tier × combined authority table, a national map, "
+        "a proposed merger as a scenario, and the Midlands merger space."
+    ),
+    nbf.v4.new_code_cell(
+        "import os\n"
+        "import coterminus as ct\n"
+        "from coterminus.figures import split_figure\n\n"
+        "# Offline ONS data: COTERMINUS_DATA_DIR, or ../shared/data beside the repository.\n"
+        'DATA = os.environ.get("COTERMINUS_DATA_DIR", "../../shared/data")\n'
+        "geo = ct.load(2024, data_dir=DATA)\n"
+        "geo"
+    ),
+    nbf.v4.new_markdown_cell(
+        "## Every ICB against upper-tier councils and combined authorities\n\n"
+        "One row per ICB: J against the upper tier (1 = a union of whole councils), the "
+        "combined authorities it touches with the share of its people in each, and whether any "
+        "of them is split between ICBs."
+    ),
+    nbf.v4.new_code_cell(
+        't = ct.systems(geo, against=["utla", "cauth"])\n'
+        't[["name", "population", "coterminosity_index_utla", "n_split_utla", '
+        '"touched_cauth", "split_cauth"]].head(12)'
+    ),
+    nbf.v4.new_code_cell(
+        'print(int(t["coterminous_utla"].sum()), "of", len(t), "ICBs are unions of whole upper-tier councils")\n'
+        'print(int(t["coterminous_cauth"].sum()), "are coterminous with one or more combined authorities")\n'
+        'print(int((t["touched_cauth"] != "").sum()), "touch at least one combined authority")'
+    ),
+    nbf.v4.new_markdown_cell("## One ICB in detail, and the people behind each mismatch"),
+    nbf.v4.new_code_cell(
+        'a = ct.assess(geo, system="Coventry and Warwickshire", units="icb")\n'
+        "print(a.explain(a.against))\n"
+        'a.tiers["cauth"].by_la'
+    ),
+    nbf.v4.new_markdown_cell(
+        "## A national map: ICBs and the combined authorities split between them (hatched)"
+    ),
+    nbf.v4.new_code_cell(
+        'fig = split_figure(geo, units="icb", against="cauth", within=list(geo.units("icb").index))\n'
+        "fig"
+    ),
+    nbf.v4.new_markdown_cell(
+        "## A proposed merger as a scenario\n\n"
+        "A scenario is a table of members and the area each joins; it becomes a level usable "
+        "everywhere. Here: Birmingham and Solihull with the Black Country (the West Midlands "
+        "combined authority's ICBs), and every other Midlands ICB unchanged."
+    ),
+    nbf.v4.new_code_cell(
+        "import pandas as pd\n\n"
+        'midlands = geo.members("Midlands", "icb")\n'
+        'merged = {"E54000055": "WM", "E54000062": "WM"}  # Birmingham and Solihull, Black Country\n'
+        "table = pd.DataFrame({\n"
+        '    "member": midlands,\n'
+        '    "area": [merged.get(c, c) for c in midlands],\n'
+        '    "area_name": [\n'
+        '        "NHS West Midlands (proposed)" if c in merged else geo.name(c) for c in midlands\n'
+        "    ],\n"
+        "})\n"
+        'geo2 = ct.scenario(geo, "proposed_icb", table)\n'
+        'wm = ct.assess(geo2, "WM", units="proposed_icb")\n'
+        "print(wm.explain(wm.against))\n"
+        'print(ct.diff(geo, geo2, level=("icb", "proposed_icb")).summary)'
+    ),
+]
+nb = nbf.v4.new_notebook(cells=cells)
+nb.metadata["kernelspec"] = {"display_name": "Python 3", "language": "python", "name": "python3"}
+out = (
+    Path(__file__).resolve().parents[1]
+    / "notebooks"
+    / "04_icbs_and_strategic_authorities_2024.ipynb"
+)
+nbf.write(nb, out)
+print(out)
