@@ -84,4 +84,4 @@ out = (
     / "04_icbs_and_strategic_authorities_2024.ipynb"
 )
 nbf.write(nb, out)
-print(out)
+print(out)  # noqa: T201 - a script run by hand

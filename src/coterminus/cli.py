@@ -41,10 +41,10 @@ from ._cli_common import (
     add_footprint,
     add_levels,
     add_tolerance,
-    vintage_arg,
     call,
     example_epilog,
     load,
+    vintage_arg,
 )
 
 __all__ = ["build_parser", "main"]
