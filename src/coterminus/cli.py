@@ -123,7 +123,18 @@ def _cmd_systems(args: argparse.Namespace) -> int:
             atomic_write(out, lambda q: table.to_json(q, orient="records", indent=2))
         else:
             atomic_write(out, lambda q: table.to_csv(q, index=False))
-    _emit(args, table)
+    if args.json:
+        _emit(args, table)
+        return 0
+    levels = table.attrs["against"]
+    cols = ["system", "name", "population"]
+    for lv in levels:  # name the areas touched for levels covering part of England only
+        partial = bool(geo.lsoa[lv].isna().any())
+        cols += [f"coterminosity_index_{lv}", f"n_split_{lv}"] + ([f"touched_{lv}"] if partial else [])
+    shown = table[cols].rename(
+        columns=lambda c: c.replace("coterminosity_index_", "J_").replace("touched_", "in_")
+    )
+    _emit(args, shown)
     return 0
 
 
