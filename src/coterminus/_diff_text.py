@@ -8,19 +8,18 @@ import pandas as pd
 
 from ._crossing import CHANGE_WORDS
 from ._diff_core import examples
+from .levels import KNOWN_LEVELS
 
 __all__ = ["LEVEL_NOUNS", "noun", "plural", "summary_line"]
 
-#: Nouns (one, several) for the summary; any other level is called "<level> unit(s)".
+#: Nouns (one, several) for the summary, from the one vocabulary of levels; the council tiers
+#: read shorter in a diff ("LTLA" rather than "lower-tier council"). Any other level (a scenario)
+#: is called "<name> unit(s)" ("proposed icb units").
 LEVEL_NOUNS: dict[str, tuple[str, str]] = {
-    "ccg": ("CCG", "CCGs"),
-    "sicbl": ("sub-ICB location", "sub-ICB locations"),
+    **{n: (d["label"], d["plural"]) for n, d in KNOWN_LEVELS.items() if d["side"] != "block"},
     "stp": ("STP", "STPs"),
-    "icb": ("ICB", "ICBs"),
-    "nhser": ("NHS region", "NHS regions"),
     "ltla": ("LTLA", "LTLAs"),
     "utla": ("UTLA", "UTLAs"),
-    "cauth": ("combined authority", "combined authorities"),
 }
 
 
@@ -34,7 +33,8 @@ def noun(level: str | None, n: int) -> str:
     if level is None:
         pair = ("unit", "units")
     else:
-        pair = LEVEL_NOUNS.get(level, (f"{level} unit", f"{level} units"))
+        word = level.replace("_", " ")
+        pair = LEVEL_NOUNS.get(level, (f"{word} unit", f"{word} units"))
     return pair[0] if n == 1 else pair[1]
 
 
