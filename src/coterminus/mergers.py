@@ -64,6 +64,7 @@ from typing import TYPE_CHECKING, Any, Literal
 import numpy as np
 import pandas as pd
 
+from . import _selection as _sel
 from . import partitions as _p
 from ._atomic import atomic_path
 from .adjacency import (
@@ -847,6 +848,100 @@ else:  # pragma: no cover
 
     def _score_kernel(*args: Any) -> None:  # type: ignore[misc]
         raise AssertionError
+
+
+def _split_columns(sys: _System, blocks: np.ndarray, split: np.ndarray) -> dict[str, np.ndarray]:
+    """Plan columns of given plans by the reference kernel, bit for bit.
+
+    ``blocks[i, :split[i]]`` is plan ``i``'s prefix (added left to right, as the frontier of
+    :mod:`coterminus.partitions` does) and the rest its memo-table suffix (added right to left),
+    so every sum is formed in the same order as in a full :func:`_score_chunks` pass.
+    """
+    sums, mins, multi = _block_values(sys)
+    sums, mins, multi = sums.copy(), mins.copy(), multi.copy()
+    sums[0], mins[0], multi[0] = 0.0, np.inf, 0
+    b = np.asarray(blocks, dtype=np.int64)
+    m = b.shape[0]
+    f_depth = np.zeros(m, dtype=np.int16)
+    f_sums = np.zeros((m, sums.shape[1]))
+    f_mins = np.full((m, mins.shape[1]), np.inf)
+    f_once = np.zeros((m, multi.shape[1]), dtype=np.uint64)
+    f_twice = np.zeros_like(f_once)
+    t_count = np.zeros(m, dtype=np.int16)
+    t_sums = np.zeros_like(f_sums)
+    t_mins = np.full_like(f_mins, np.inf)
+    t_once = np.zeros_like(f_once)
+    t_twice = np.zeros_like(f_once)
+    for i in range(m):
+        d = int(split[i])
+        for blk in b[i, :d]:
+            f_depth[i] += 1
+            f_sums[i] = f_sums[i] + sums[blk]
+            f_mins[i] = np.minimum(f_mins[i], mins[blk])
+            f_twice[i] = f_twice[i] | (f_once[i] & multi[blk])
+            f_once[i] = f_once[i] | multi[blk]
+        for blk in [int(v) for v in b[i, d:] if v][::-1]:
+            t_count[i] += 1
+            t_sums[i] = sums[blk] + t_sums[i]
+            t_mins[i] = np.minimum(mins[blk], t_mins[i])
+            t_twice[i] = t_twice[i] | (multi[blk] & t_once[i])
+            t_once[i] = multi[blk] | t_once[i]
+    tables = _byte_tables(sys)
+    flat = [(ti, c, shift, vals) for ti, tabs in enumerate(tables) for c, shift, vals in tabs]
+    tab_tier = np.array([f[0] for f in flat], dtype=np.int64)
+    tab_col = np.array([f[1] for f in flat], dtype=np.int64)
+    tab_shift = np.array([f[2] for f in flat], dtype=np.int64)
+    tab_vals = np.array([f[3] for f in flat], dtype=np.float64).reshape(len(flat), 256)
+    words_u = sys.tiers["utla"].touched_bits.shape[1]
+    total = sys.total_population
+    t2 = total**2 if total > 0 else 0.0
+    starts = np.arange(m + 1, dtype=np.int64)
+    bases = np.arange(m, dtype=np.int64)
+    out_x = np.empty((len(_FLOAT_COLS), m))
+    out_i = np.empty((len(_INT_COLS), m), dtype=np.int16)
+    if m:
+        _score_kernel(
+            0, starts, bases, f_depth, f_sums, f_mins, f_once, f_twice, t_count, t_sums, t_mins,
+            t_once, t_twice, tab_tier, tab_col, tab_shift, tab_vals, words_u, t2, out_x, out_i,
+        )  # fmt: skip
+    cols = {c: out_x[i] for i, c in enumerate(_FLOAT_COLS)}
+    cols.update({c: out_i[i] for i, c in enumerate(_INT_COLS)})
+    return cols
+
+
+def _select_piece(
+    sys: _System,
+    *,
+    first: tuple[int, int] | None,
+    id_offset: int,
+    top: int,
+    pareto_cols: Sequence[str],
+    progress: Callable[[int], None] | None = None,
+) -> tuple[int, _TopK, _Pareto]:
+    """Top-k and Pareto front of one piece by the selection kernel (:mod:`._selection`)."""
+    crit = sys.criteria()
+    pv = np.column_stack(
+        [crit[c] for c in pareto_cols] if pareto_cols else [np.zeros((1 << sys.n, 0))]
+    )
+    lo_k, hi_k = sys.n_blocks if sys.n_blocks is not None else (1, sys.n)
+    sel = _sel.select(
+        sys.n, allowed=sys.allowed, cost=sys.cost, pv=pv, top=top, n_blocks=(lo_k, hi_k),
+        first=first, progress=progress,
+    )  # fmt: skip
+    top_k = _TopK(top)
+    if sel.top_id.size:
+        order = np.lexsort((sel.top_id, sel.top_obj))
+        blocks, split = sel.top_blocks[order], sel.top_split[order]
+        cols = _split_columns(sys, blocks, split)
+        cols["plan_id"] = sel.top_id[order] + id_offset
+        top_k.cols = cols
+        top_k.blocks = blocks.astype(np.int32)
+    front = _Pareto(list(pareto_cols))
+    if pareto_cols and sel.front_id.size:
+        cols = _split_columns(sys, sel.front_blocks, sel.front_split)
+        x = np.column_stack([np.asarray(cols[c], dtype=np.float64) for c in pareto_cols])
+        front._set(x, sel.front_id + id_offset, sel.front_count, sel.front_blocks.astype(np.int32))
+    return sel.n_plans, top_k, front
 
 
 def _direct_aggregates(sys: _System, blocks: np.ndarray) -> tuple[np.ndarray, ...]:
@@ -1652,6 +1747,18 @@ class _Piece:
     chunk_size: int
     keep_rows: bool
     with_system: bool
+    #: "auto": the selection kernel when nothing but the top-k and front is kept (numba, a
+    #: front over sums); "reference": the per-plan kernel writing every plan column.
+    method: str = "auto"
+
+
+def _use_selection(piece: _Piece, want_rows: bool) -> bool:
+    return (
+        not want_rows
+        and piece.method != "reference"
+        and piece.backend == "numba"
+        and _sel.supported(piece.pareto)
+    )
 
 
 @dataclass
@@ -1677,6 +1784,12 @@ def _run_piece(
     kept: list[Any] = []
     total = 0
     want_rows = sink is not None or piece.keep_rows
+    if _use_selection(piece, want_rows):
+        total, top, front = _select_piece(
+            sys, first=piece.first, id_offset=piece.id_offset, top=piece.top,
+            pareto_cols=piece.pareto, progress=progress,
+        )  # fmt: skip
+        return _PieceResult(total, top, front, None, time.perf_counter() - t0)
     for scored in _score_chunks(
         sys, first=piece.first, backend=piece.backend, chunk_size=piece.chunk_size
     ):
