@@ -850,6 +850,9 @@ else:  # pragma: no cover
         raise AssertionError
 
 
+_SPLIT_CHUNK = 1 << 18
+
+
 def _split_columns(sys: _System, blocks: np.ndarray, split: np.ndarray) -> dict[str, np.ndarray]:
     """Plan columns of given plans by the reference kernel, bit for bit.
 
@@ -861,7 +864,14 @@ def _split_columns(sys: _System, blocks: np.ndarray, split: np.ndarray) -> dict[
     sums, mins, multi = sums.copy(), mins.copy(), multi.copy()
     sums[0], mins[0], multi[0] = 0.0, np.inf, 0
     b = np.asarray(blocks, dtype=np.int64)
+    split = np.asarray(split, dtype=np.int64)
     m = b.shape[0]
+    if m > _SPLIT_CHUNK:  # bounded memory: a few hundred bytes per plan and chunk
+        parts = [
+            _split_columns(sys, b[i : i + _SPLIT_CHUNK], split[i : i + _SPLIT_CHUNK])
+            for i in range(0, m, _SPLIT_CHUNK)
+        ]
+        return {c: np.concatenate([q[c] for q in parts]) for c in parts[0]}
     f_depth = np.zeros(m, dtype=np.int16)
     f_sums = np.zeros((m, sums.shape[1]))
     f_mins = np.full((m, mins.shape[1]), np.inf)
@@ -872,20 +882,27 @@ def _split_columns(sys: _System, blocks: np.ndarray, split: np.ndarray) -> dict[
     t_mins = np.full_like(f_mins, np.inf)
     t_once = np.zeros_like(f_once)
     t_twice = np.zeros_like(f_once)
-    for i in range(m):
-        d = int(split[i])
-        for blk in b[i, :d]:
-            f_depth[i] += 1
-            f_sums[i] = f_sums[i] + sums[blk]
-            f_mins[i] = np.minimum(f_mins[i], mins[blk])
-            f_twice[i] = f_twice[i] | (f_once[i] & multi[blk])
-            f_once[i] = f_once[i] | multi[blk]
-        for blk in [int(v) for v in b[i, d:] if v][::-1]:
-            t_count[i] += 1
-            t_sums[i] = sums[blk] + t_sums[i]
-            t_mins[i] = np.minimum(mins[blk], t_mins[i])
-            t_twice[i] = t_twice[i] | (multi[blk] & t_once[i])
-            t_once[i] = multi[blk] | t_once[i]
+    width = b.shape[1]
+    for j in range(width):  # prefix blocks, left to right
+        live = (j < split) & (b[:, j] != 0)
+        if not live.any():
+            continue
+        blk = b[live, j]
+        f_depth[live] += 1
+        f_sums[live] = f_sums[live] + sums[blk]
+        f_mins[live] = np.minimum(f_mins[live], mins[blk])
+        f_twice[live] = f_twice[live] | (f_once[live] & multi[blk])
+        f_once[live] = f_once[live] | multi[blk]
+    for j in range(width - 1, -1, -1):  # suffix blocks, right to left
+        live = (j >= split) & (b[:, j] != 0)
+        if not live.any():
+            continue
+        blk = b[live, j]
+        t_count[live] += 1
+        t_sums[live] = sums[blk] + t_sums[live]
+        t_mins[live] = np.minimum(mins[blk], t_mins[live])
+        t_twice[live] = t_twice[live] | (multi[blk] & t_once[live])
+        t_once[live] = multi[blk] | t_once[live]
     tables = _byte_tables(sys)
     flat = [(ti, c, shift, vals) for ti, tabs in enumerate(tables) for c, shift, vals in tabs]
     tab_tier = np.array([f[0] for f in flat], dtype=np.int64)
