@@ -894,3 +894,63 @@ def test_run_bounds_change_nothing_on_greater_essex_slices(essex):
                   "front_count", "front_blocks", "front_split"]:  # fmt: skip
             np.testing.assert_array_equal(np.sort(np.asarray(getattr(a, f)), axis=0),
                                           np.sort(np.asarray(getattr(b, f)), axis=0), err_msg=f)  # fmt: skip
+
+
+# =============================================================================================
+# large spaces: what --out holds, the size check, the ceiling, parallel pools
+# =============================================================================================
+def test_out_above_the_store_limit_holds_the_top_k_and_front_and_says_so(tiny, tmp_path):
+    out = tmp_path / "sel.parquet"
+    res = M.mergers(tiny, "Tiny System", top=4, out=out, store_limit=10)
+    assert res.out == out
+    assert "store_limit=10" in res.out_note
+    assert "top-k and Pareto front only" in res.summary()
+    table = pd.read_parquet(out)
+    assert (table["selected"] == "top").sum() == 4
+    assert (table["selected"] == "pareto").sum() == len(res.pareto)
+    assert table.loc[table["selected"] == "top", "plan_id"].tolist() == res.top["plan_id"].tolist()
+    full = M.mergers(tiny, "Tiny System", out=tmp_path / "all.parquet", store_limit=10,
+                     all_plans=True)  # fmt: skip
+    assert full.out_note == ""
+    assert len(M.read_plans(tmp_path / "all.parquet")[0]) == 15
+
+
+def test_all_plans_is_refused_when_the_disk_cannot_hold_them(tiny, tmp_path, monkeypatch):
+    import shutil
+    from collections import namedtuple
+
+    usage = namedtuple("usage", "total used free")
+    monkeypatch.setattr(shutil, "disk_usage", lambda _p: usage(1000, 1000, 100))
+    with pytest.raises(OutputError, match=r"15 plans.*720 B.*100 B free.*drop --all-plans"):
+        M.mergers(tiny, "Tiny System", out=tmp_path / "x.parquet", all_plans=True)
+    assert not list(tmp_path.iterdir())
+
+
+def test_huge_counts_are_written_as_powers_of_ten():
+    assert P.about(P.bell(15)) == "1,382,958,545"
+    assert P.about(P.bell(300)) == f"about 10^{len(str(P.bell(300))) - 1}"
+    with pytest.raises(EnumerationTooLargeError, match=r"about 10\^\d+ plans") as err:
+        P.check_enumerable(P.bell(300), n=300)
+    assert str(P.bell(300)) not in str(err.value)
+    assert P.bell(15) < P.DEFAULT_MAX_PLANS
+    P.check_enumerable(P.bell(15))  # scorable now (nothing is stored)
+
+
+@pytest.mark.realdata
+@pytest.mark.slow
+def test_process_pool_and_dask_give_the_serial_answers_with_the_selection_kernel(geo):
+    from concurrent.futures import ProcessPoolExecutor
+
+    distributed = pytest.importorskip("distributed")
+    kw = {"top": 10, "pareto_on": ["mismatch_utla", "n_ccgs", "outside_band"]}
+    serial = M.mergers(geo, "Cheshire and Merseyside", **kw)
+    with ProcessPoolExecutor(2) as pool:
+        par = M.mergers(geo, "Cheshire and Merseyside", executor=pool, **kw)
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=False,
+                                  dashboard_address=None) as cluster, \
+            distributed.Client(cluster) as client:  # fmt: skip
+        dask = M.mergers(geo, "Cheshire and Merseyside", executor=client, **kw)
+    for other in (par, dask):
+        pd.testing.assert_frame_equal(serial.top, other.top)
+        pd.testing.assert_frame_equal(serial.pareto, other.pareto)
+        assert other.n_plans == serial.n_plans == P.bell(12)

@@ -192,6 +192,9 @@ _SUMS = (
 )
 _MINS = ("j_utla", "j_ltla", "population", "neg_population")
 _PARETO_EXTRA = ("split_las_utla", "split_las_ltla", "split_people_utla", "split_people_ltla")
+#: Plans above which ``out`` holds only the top-k and the Pareto front (``all_plans`` forces all).
+DEFAULT_STORE_LIMIT = 50_000_000
+
 _LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 _DEFAULT_CHUNK = 1 << 16
 
@@ -1769,6 +1772,11 @@ class _Piece:
     method: str = "auto"
 
 
+#: Kernel of the pieces of every run ("auto" or "reference"); the benchmark switches it to time
+#: the per-plan kernel against the selection kernel in one run.
+_PIECE_METHOD = "auto"
+
+
 def _use_selection(piece: _Piece, want_rows: bool) -> bool:
     return (
         not want_rows
@@ -1863,6 +1871,17 @@ def _is_dask_client(executor: Any) -> bool:
     return (
         hasattr(executor, "scatter") and hasattr(executor, "gather") and hasattr(executor, "submit")
     )
+
+
+def _executor_width(executor: Any) -> int:
+    """Workers of an executor: a process/thread pool's size, a Dask cluster's threads (else 8)."""
+    width = getattr(executor, "_max_workers", None)
+    if width is None and _is_dask_client(executor) and hasattr(executor, "nthreads"):
+        try:
+            width = sum(executor.nthreads().values())
+        except Exception:  # a cluster that cannot say: use the default
+            width = None
+    return max(int(width or 8), 1)
 
 
 def _run_pieces(
@@ -1997,6 +2016,8 @@ class MergerResult:
     seconds: float
     backend: str
     _system: _System = field(repr=False)
+    #: Why ``out`` holds only the top-k and the Pareto front ("" when it holds every plan).
+    out_note: str = ""
 
     def __repr__(self) -> str:
         return (
@@ -2048,7 +2069,9 @@ class MergerResult:
         lines.append(
             f"Pareto front over {', '.join(self.pareto_on)}: {len(self.pareto)} distinct trade-offs"
         )
-        if self.out is not None:
+        if self.out is not None and self.out_note:
+            lines.append(f"top-k and Pareto front only: {self.out} ({self.out_note})")
+        elif self.out is not None:
             lines.append(f"full plan table: {self.out}")
         return "\n".join(lines)
 
@@ -2460,6 +2483,9 @@ def mergers(
     chunk_size: int = _DEFAULT_CHUNK,
     min_shared_m: float = DEFAULT_MIN_SHARED_M,
     snap_m: float = DEFAULT_SNAP_M,
+    min_parallel_plans: float = 0,
+    store_limit: float = DEFAULT_STORE_LIMIT,
+    all_plans: bool = False,
 ) -> MergerResult:
     """Enumerate, score and rank every merger plan of a system's CCGs.
 
@@ -2502,13 +2528,25 @@ def mergers(
         Plans kept in memory, best first.
     out : path, optional
         Write every scored plan to ``.parquet`` or ``.csv``, chunk by chunk (temp file, then
-        ``os.replace``; nothing partial is left on error).
+        ``os.replace``; nothing partial is left on error). Above ``store_limit`` plans only the
+        top-k and the Pareto front are written (a ``selected`` column says which), unless
+        ``all_plans``.
+    store_limit : float, default 5e7
+        Largest number of plans ``out`` holds in full.
+    all_plans : bool, default False
+        Write every plan whatever their number; refused (:class:`~coterminus.errors.OutputError`)
+        when the disk cannot hold the size estimate.
     executor : dask.distributed.Client or concurrent.futures.Executor, optional
-        Run slices of the enumeration (by first block) in parallel; same results.
+        Run slices of the enumeration (by first block) in parallel, e.g. a
+        ``concurrent.futures.ProcessPoolExecutor`` using every core; same results.
+    min_parallel_plans : float, default 0
+        Runs with fewer plans stay serial even with an ``executor`` (starting workers costs
+        about a second).
     progress : bool, default False
         Show a progress bar (tqdm).
-    max_plans : float, default 5e7
-        Refuse (:class:`~coterminus.errors.EnumerationTooLargeError`) beyond this many plans.
+    max_plans : float, default 2e10
+        Refuse (:class:`~coterminus.errors.EnumerationTooLargeError`) beyond this many plans
+        (Bell(15) = 1,382,958,545 takes seconds; Bell(16) about a minute on one core).
     backend : {"auto", "numpy", "numba"}
         Enumeration/scoring kernels; identical results.
     chunk_size : int
@@ -2557,7 +2595,17 @@ def mergers(
     sys, kind = _setup(geo, system, locals())
     pareto_cols = _pareto_columns(sys.weights, pareto_on)
     count = _count_or_refuse(sys, max_plans)
-    with _plan_file(out, [sys]) as writer:
+    stored = out is not None and (all_plans or count <= store_limit)
+    if stored and all_plans:
+        _check_room(out, count)  # type: ignore[arg-type]
+    note = ""
+    if out is not None and not stored:
+        note = (
+            f"{_p.about(count)} plans exceed store_limit={_p.about(int(store_limit))}; "
+            "all_plans=True (--all-plans) streams every plan"
+        )
+        log.warning("%s: writing the top-k and the Pareto front only (%s)", sys.name, note)
+    with _plan_file(out if stored else None, [sys]) as writer:
         log.info("%s: %d CCGs, %s plans", sys.name, sys.n, f"{count:,}")
         top_k, front, n_done = _run_system(
             sys,
@@ -2566,13 +2614,66 @@ def mergers(
             pareto_cols=pareto_cols,
             backend=kind,
             chunk_size=chunk_size,
-            executor=executor,
+            executor=executor if count >= min_parallel_plans else None,
             writer=writer,
             progress=progress,
             with_system=False,
         )
     path = writer.path if writer is not None else None
-    return _result(sys, top_k, front, n_done, pareto_cols, path, time.perf_counter() - t0, kind)
+    res = _result(sys, top_k, front, n_done, pareto_cols, path, time.perf_counter() - t0, kind)
+    if out is not None and not stored:
+        res.out = _write_selected(out, res)
+        res.out_note = note
+    return res
+
+
+#: Bytes per plan of a full plan file, by format (measured on 2019 systems, rounded up).
+_BYTES_PER_PLAN = {".parquet": 48, ".csv": 260}
+
+
+def _check_room(out: str | os.PathLike[str], count: int) -> None:
+    """Refuse a full stream the disk cannot hold; log the size estimate otherwise."""
+    import shutil
+
+    path = Path(out)
+    per = _BYTES_PER_PLAN[".csv" if path.name.lower().endswith(".csv") else ".parquet"]
+    need = count * per
+    free = shutil.disk_usage(path.resolve().parent).free
+    log.warning(
+        "writing every one of %s plans to %s: about %s", _p.about(count), path, _bytes(need)
+    )
+    if need > 0.95 * free:
+        msg = (
+            f"every plan ({_p.about(count)} plans) would need about {_bytes(need)} in {path}, "
+            f"but {path.resolve().parent} has {_bytes(free)} free; nothing was written. Choose "
+            "an --out on a larger disk, or drop --all-plans (all_plans=False) to write the "
+            "top-k and the Pareto front."
+        )
+        raise OutputError(msg)
+
+
+def _bytes(n: float) -> str:
+    for unit in ("B", "kB", "MB", "GB", "TB", "PB"):
+        if n < 1000 or unit == "PB":
+            return f"{n:,.0f} {unit}" if unit == "B" else f"{n:,.1f} {unit}"
+        n /= 1000
+    raise AssertionError  # pragma: no cover
+
+
+def _write_selected(out: str | os.PathLike[str], res: MergerResult) -> Path:
+    """The top-k and the Pareto front, one file, a ``selected`` column saying which."""
+    top = res.top.assign(selected="top")
+    front = res.pareto.assign(selected="pareto")
+    table = pd.concat([top, front], ignore_index=True, sort=False)
+    for c in table.columns:  # object columns mixing types (None, str) become strings
+        if table[c].dtype == object:
+            table[c] = table[c].map(lambda v: v if v is None or isinstance(v, str) else str(v))
+    with atomic_path(out, suffixes=_PLAN_SUFFIXES) as tmp:
+        if str(out).lower().endswith(".csv"):
+            table.to_csv(tmp, index=False)
+        else:
+            table.to_parquet(tmp, index=False)
+    return Path(out)
 
 
 def _run_system(
@@ -2589,13 +2690,17 @@ def _run_system(
     with_system: bool,
     bar: Any = None,
 ) -> tuple[_TopK, _Pareto, int]:
-    target = max(chunk_size, count // 16) if executor is not None else count + 1
+    if executor is not None and writer is None:  # selection pieces: about two per worker
+        target = max(chunk_size, count // (2 * _executor_width(executor)) + 1)
+    else:
+        target = max(chunk_size, count // 16) if executor is not None else count + 1
     pieces = _split_pieces(sys, target) if executor is not None else [(None, 0, count)]
     jobs = [
         (
             str(i),
             _Piece(sys, first, offset, top, pareto_cols, backend, chunk_size,
-                   keep_rows=writer is not None and executor is not None, with_system=with_system),
+                   keep_rows=writer is not None and executor is not None, with_system=with_system,
+                   method=_PIECE_METHOD),
         )
         for i, (first, offset, _) in enumerate(pieces)
     ]  # fmt: skip

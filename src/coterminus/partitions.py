@@ -75,6 +75,7 @@ __all__ = [
     "HAVE_NUMBA",
     "MAX_UNITS",
     "PartitionChunk",
+    "about",
     "bell",
     "best_partition",
     "blocks_to_labels",
@@ -100,7 +101,7 @@ log = logging.getLogger(__name__)
 MAX_UNITS = 16
 
 #: Default refusal threshold for exhaustive enumeration, in plans.
-DEFAULT_MAX_PLANS = 50_000_000
+DEFAULT_MAX_PLANS = 20_000_000_000
 
 try:  # optional accelerator (the ``fast`` extra)
     import numba as _numba
@@ -116,6 +117,20 @@ Backend = Literal["auto", "numpy", "numba"]
 # ---------------------------------------------------------------------------------------------
 # counting in closed form
 # ---------------------------------------------------------------------------------------------
+def about(count: int) -> str:
+    """A count for messages: digits with separators up to 10^15, else "about 10^k".
+
+    Examples
+    --------
+    >>> about(190_899_322), about(bell(200))
+    ('190,899,322', 'about 10^275')
+    """
+    count = int(count)
+    if count < 10**15:
+        return f"{count:,}"
+    return f"about 10^{len(str(count)) - 1}"
+
+
 def bell(n: int) -> int:
     """Number of set partitions of ``n`` labelled units (Bell number :math:`B(n)`).
 
@@ -589,11 +604,11 @@ def check_enumerable(
         else (
             "find the best plan without enumerating with best_plan() (subset dynamic programme), "
             "restrict the search (contiguous=True, n_ccgs=..., population_band=...), or stream "
-            f"only the top-k by raising max_plans above {count:,} with out=None"
+            f"only the top-k by raising max_plans above {about(count)} with out=None"
         )
     )
     msg = (
-        f"{count:,} {kind} for {what}{size} exceed max_plans={int(max_plans):,}; "
+        f"{about(count)} {kind} for {what}{size} exceed max_plans={about(int(max_plans))}; "
         f"nothing was enumerated. To go on: {alt}."
     )
     raise EnumerationTooLargeError(msg)
