@@ -909,6 +909,19 @@ def test_out_above_the_store_limit_holds_the_top_k_and_front_and_says_so(tiny, t
     assert (table["selected"] == "top").sum() == 4
     assert (table["selected"] == "pareto").sum() == len(res.pareto)
     assert table.loc[table["selected"] == "top", "plan_id"].tolist() == res.top["plan_id"].tolist()
+    if P.HAVE_NUMBA:  # histograms over every plan: n_ccgs counts are Stirling numbers
+        hist = pd.read_csv(tmp_path / "sel.histograms.csv")
+        pd.testing.assert_frame_equal(hist, res.histograms, check_dtype=False)
+        k = hist[hist["criterion"] == "n_ccgs"]
+        assert k["plans"].tolist() == [0, 1, 7, 6, 1]
+        assert k["low"].tolist() == [0, 1, 2, 3, 4]
+        assert (hist.groupby("criterion")["plans"].sum() == 15).all()
+        assert set(hist["criterion"]) == {
+            "objective",
+            "n_ccgs",
+            *M._pareto_columns(res.weights, None),
+        }
+        assert "histograms of every plan" in res.summary()
     full = M.mergers(tiny, "Tiny System", out=tmp_path / "all.parquet", store_limit=10,
                      all_plans=True)  # fmt: skip
     assert full.out_note == ""

@@ -76,6 +76,7 @@ class Selection:
     front_count: np.ndarray
     front_blocks: np.ndarray
     front_split: np.ndarray
+    hist: np.ndarray | None = None
 
 
 def supported(pareto_cols: Sequence[str]) -> bool:
@@ -116,6 +117,8 @@ def select(
     table_rows: int = 1 << 20,
     step: int = STEP,
     bounds: bool = True,
+    hist_values: np.ndarray | None = None,
+    hist_bins: np.ndarray | None = None,
 ) -> Selection:
     """Top-k and Pareto front of every plan of ``n`` units, in enumeration order.
 
@@ -147,6 +150,11 @@ def select(
         proves that none of them enters the top-k or the front; ``False`` offers every plan
         (same result, for tests and benchmarks).
 
+    hist_values : numpy.ndarray, shape (2**n, h), optional
+        Per-block values whose sums over blocks are counted in histograms, every plan.
+    hist_bins : numpy.ndarray, shape (h, 3), optional
+        ``(low, width, bins)`` of each histogram; values outside go to the end bins.
+
     Returns
     -------
     Selection
@@ -170,10 +178,14 @@ def select(
     rec = _p._build_recursion(n, allow)
     s = _p._choose_s(n, rec.counts, table_rows)
     c = pv.shape[1] if pv.ndim == 2 else 0
-    vals = np.zeros((size, 1 + c))
+    hv = np.zeros((size, 0)) if hist_values is None else np.asarray(hist_values, dtype=float)
+    nh = hv.shape[1]
+    vals = np.zeros((size, 1 + c + nh))
     vals[:, 0] = cost
     if c:
-        vals[:, 1:] = pv
+        vals[:, 1 : 1 + c] = pv
+    if nh:
+        vals[:, 1 + c :] = hv
     vals[0] = 0.0
     z = np.zeros((size, 0))
     zu = np.zeros((size, 0), dtype=np.uint64)
@@ -181,9 +193,16 @@ def select(
         rec, s, vals, z, zu, zu
     )
     t_cost = np.ascontiguousarray(t_vals[:, 0])
-    t_pv = np.ascontiguousarray(t_vals[:, 1:])
+    t_pv = np.ascontiguousarray(t_vals[:, 1 : 1 + c])
+    t_hv = np.ascontiguousarray(t_vals[:, 1 + c :])
     b_cost = np.ascontiguousarray(vals[:, 0])
-    b_pv = np.ascontiguousarray(vals[:, 1:])
+    b_pv = np.ascontiguousarray(vals[:, 1 : 1 + c])
+    b_hv = np.ascontiguousarray(vals[:, 1 + c :])
+    spec = np.zeros((nh, 3)) if hist_bins is None else np.asarray(hist_bins, dtype=float)
+    h_lo = np.ascontiguousarray(spec[:, 0])
+    h_w = np.ascontiguousarray(spec[:, 1])
+    n_bins = spec[:, 2].astype(np.int64)
+    hist = np.zeros((nh, int(n_bins.max()) if nh else 0), dtype=np.int64)
     lo_k, hi_k = n_blocks
     filtered = lo_k > 1 or hi_k < n
     if c and not filtered and _exact(b_pv, n):
@@ -211,6 +230,7 @@ def select(
     common = (
         s, pc, rec.cand, rec.start, rec.length, b_cost, b_pv, t_ptr, t_len, t_count64, t_pv,
         t_cost, lf, lf_ptr, lf_len, lf_rows, r_min_cost, r_min_pv, lo_k, hi_k, bool(bounds),
+        b_hv, t_hv, h_lo, h_w, n_bins, hist,
         h_obj, h_id, h_r, h_pre, h_depth,
     )  # fmt: skip
     if n == 0:
@@ -260,6 +280,7 @@ def select(
         front_count=a_cnt[:an].copy(),
         front_blocks=blocks_of(a_pre, a_depth, a_r[:an]),
         front_split=a_depth[:an].copy(),
+        hist=hist if nh else None,
     )
 
 
@@ -285,7 +306,7 @@ def _run_bounds(
 
 def _call(full: int, lo: int, hi: int, common: tuple, arch: tuple, state: np.ndarray) -> tuple:
     """Run the kernel over first blocks ``lo:hi``; when the archive fills up, grow and rerun."""
-    heap = [np.array(a, copy=True) for a in common[-5:]]
+    heap = [np.array(a, copy=True) for a in common[-6:]]  # the histograms, then the heap
     saved_arch = [np.array(a, copy=True) for a in arch]
     saved_state = state.copy()
     while _dfs_kernel(full, lo, hi, *common, *arch, state):
@@ -293,7 +314,7 @@ def _call(full: int, lo: int, hi: int, common: tuple, arch: tuple, state: np.nda
         an = int(saved_state[1])
         arch = tuple(_grow(a[:an], cap) for a in saved_arch)
         saved_arch = [np.array(a, copy=True) for a in arch]
-        for dst, src in zip(common[-5:], heap, strict=True):
+        for dst, src in zip(common[-6:], heap, strict=True):
             dst[...] = src
         state[...] = saved_state
     return arch
@@ -461,11 +482,21 @@ if _p.HAVE_NUMBA:
             h_pre[q, j] = pre[j]
         return hn
 
+    @_numba.njit(cache=True, nogil=True, inline="always")
+    def _count_bin(v, j, h_lo, h_w, n_bins, hist):  # pragma: no cover - compiled
+        b = int((v - h_lo[j]) / h_w[j]) if h_w[j] > 0 else 0
+        if b < 0:
+            b = 0
+        elif b >= n_bins[j]:
+            b = n_bins[j] - 1
+        hist[j, b] += 1
+
     @_numba.njit(cache=True, nogil=True)
     def _dfs_kernel(
         full, first_lo, first_hi, s, pc, cand, start, length, b_cost, b_pv, t_ptr, t_len,
         t_count, t_pv, t_cost, lf, lf_ptr, lf_len, lf_rows, r_min_cost, r_min_pv, lo_k, hi_k,
-        bounds, h_obj, h_id, h_r, h_pre, h_depth, a_x, a_id, a_cnt, a_r, a_pre, a_depth, state,
+        bounds, b_hv, t_hv, h_lo, h_w, n_bins, hist, h_obj, h_id, h_r, h_pre, h_depth, a_x, a_id,
+        a_cnt, a_r, a_pre, a_depth, state,
     ):  # fmt: skip  # pragma: no cover - compiled
         n_stack = h_pre.shape[1] + 1
         c = t_pv.shape[1]
@@ -480,6 +511,8 @@ if _p.HAVE_NUMBA:
         ce = np.zeros(n_stack + 1, dtype=np.int64)
         acc_cost = np.zeros(n_stack + 1)
         acc_pv = np.zeros((n_stack + 1, c))
+        nh = t_hv.shape[1]
+        acc_hv = np.zeros((n_stack + 1, nh))
         pre = np.zeros(n_stack, dtype=np.int64)
         d = 0
         only_leaf = first_lo < 0  # the whole set is in the memo table: one run, no prefix
@@ -502,6 +535,8 @@ if _p.HAVE_NUMBA:
                 acc_cost[d + 1] = acc_cost[d] + b_cost[blk]
                 for j in range(c):
                     acc_pv[d + 1, j] = acc_pv[d, j] + b_pv[blk, j]
+                for j in range(nh):
+                    acc_hv[d + 1, j] = acc_hv[d, j] + b_hv[blk, j]
                 r2 = rem[d] ^ blk
                 if pc[r2] > s:
                     d += 1
@@ -533,6 +568,8 @@ if _p.HAVE_NUMBA:
                             fc + t_cost[r], pid, r, depth, pre, h_obj, h_id, h_r, h_pre,
                             h_depth, hn,
                         )  # fmt: skip
+                    for j in range(nh):
+                        _count_bin(acc_hv[depth, j] + t_hv[r, j], j, h_lo, h_w, n_bins, hist)
                     pid += 1
                 if only_leaf:
                     break
@@ -574,6 +611,10 @@ if _p.HAVE_NUMBA:
                         fc + t_cost[r], pid + (r - base), r, depth, pre, h_obj, h_id, h_r,
                         h_pre, h_depth, hn,
                     )  # fmt: skip
+            if nh > 0:  # histograms see every plan
+                for r in range(base, base + n_rows):
+                    for j in range(nh):
+                        _count_bin(acc_hv[depth, j] + t_hv[r, j], j, h_lo, h_w, n_bins, hist)
             pid += n_rows
             if only_leaf:
                 break

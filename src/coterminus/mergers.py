@@ -937,16 +937,21 @@ def _select_piece(
     top: int,
     pareto_cols: Sequence[str],
     progress: Callable[[int], None] | None = None,
-) -> tuple[int, _TopK, _Pareto]:
-    """Top-k and Pareto front of one piece by the selection kernel (:mod:`._selection`)."""
+    hist: tuple[list[str], np.ndarray] | None = None,
+) -> tuple[int, _TopK, _Pareto, np.ndarray | None]:
+    """Top-k and Pareto front (and histograms) of one piece by the selection kernel."""
     crit = sys.criteria()
     pv = np.column_stack(
         [crit[c] for c in pareto_cols] if pareto_cols else [np.zeros((1 << sys.n, 0))]
     )
     lo_k, hi_k = sys.n_blocks if sys.n_blocks is not None else (1, sys.n)
+    hist_values = None
+    if hist is not None:
+        hist_values = np.column_stack([_hist_values(sys, name) for name in hist[0]])
     sel = _sel.select(
         sys.n, allowed=sys.allowed, cost=sys.cost, pv=pv, top=top, n_blocks=(lo_k, hi_k),
-        first=first, progress=progress,
+        first=first, progress=progress, hist_values=hist_values,
+        hist_bins=None if hist is None else hist[1],
     )  # fmt: skip
     top_k = _TopK(top)
     if sel.top_id.size:
@@ -961,7 +966,43 @@ def _select_piece(
         cols = _split_columns(sys, sel.front_blocks, sel.front_split)
         x = np.column_stack([np.asarray(cols[c], dtype=np.float64) for c in pareto_cols])
         front._set(x, sel.front_id + id_offset, sel.front_count, sel.front_blocks.astype(np.int32))
-    return sel.n_plans, top_k, front
+    return sel.n_plans, top_k, front, sel.hist
+
+
+def _hist_values(sys: _System, name: str) -> np.ndarray:
+    return sys.cost if name == "objective" else sys.criteria()[name]
+
+
+def _hist_spec(sys: _System) -> tuple[list[str], np.ndarray]:
+    """Histograms of a summary run: the objective, n_ccgs and every weighted criterion.
+
+    Bins cover ``[0, U]`` with :math:`U = \\sum_u \\max_{S \\ni u} v(S)`, an upper bound of any
+    plan's sum (each block is charged to its lowest unit); whole-number criteria with
+    :math:`U \\le 512` get one bin per value, others 64 equal bins.
+    """
+    names = ["objective", "n_ccgs", *[c for c, w in sys.weights.items() if w and c != "n_ccgs"]]
+    masks = np.arange(1 << sys.n, dtype=np.int64)
+    rows = []
+    for name in names:
+        v = _hist_values(sys, name)
+        upper = sum(float(v[(masks >> u) & 1 == 1].max()) for u in range(sys.n))
+        if np.all(v == np.round(v)) and upper <= 512:
+            rows.append((-0.5, 1.0, int(upper) + 1))
+        else:
+            rows.append((0.0, upper / 64 if upper > 0 else 1.0, 64))
+    return names, np.array(rows, dtype=float)
+
+
+def _hist_frame(spec: tuple[list[str], np.ndarray], counts: np.ndarray) -> pd.DataFrame:
+    """One row per (criterion, bin): ``low``, ``high`` (a whole-number bin has low = high)."""
+    out = []
+    for j, name in enumerate(spec[0]):
+        lo, w, nb = spec[1][j]
+        whole = lo == -0.5 and w == 1.0
+        for b in range(int(nb)):
+            low = b if whole else lo + b * w
+            out.append((name, b, low, b if whole else low + w, int(counts[j, b])))
+    return pd.DataFrame(out, columns=["criterion", "bin", "low", "high", "plans"])
 
 
 def _direct_aggregates(sys: _System, blocks: np.ndarray) -> tuple[np.ndarray, ...]:
@@ -1770,6 +1811,8 @@ class _Piece:
     #: "auto": the selection kernel when nothing but the top-k and front is kept (numba, a
     #: front over sums); "reference": the per-plan kernel writing every plan column.
     method: str = "auto"
+    #: Histograms over every plan: names of the summed values and their (low, width, bins).
+    hist: tuple[list[str], np.ndarray] | None = None
 
 
 #: Kernel of the pieces of every run ("auto" or "reference"); the benchmark switches it to time
@@ -1778,7 +1821,7 @@ _PIECE_METHOD = "auto"
 
 
 def _use_selection(piece: _Piece, want_rows: bool) -> bool:
-    return (
+    return piece.hist is not None or (
         not want_rows
         and piece.method != "reference"
         and piece.backend == "numba"
@@ -1793,6 +1836,7 @@ class _PieceResult:
     pareto: _Pareto
     table: Any = None
     seconds: float = 0.0
+    hist: np.ndarray | None = None
 
 
 def _run_piece(
@@ -1810,11 +1854,11 @@ def _run_piece(
     total = 0
     want_rows = sink is not None or piece.keep_rows
     if _use_selection(piece, want_rows):
-        total, top, front = _select_piece(
+        total, top, front, hist = _select_piece(
             sys, first=piece.first, id_offset=piece.id_offset, top=piece.top,
-            pareto_cols=piece.pareto, progress=progress,
+            pareto_cols=piece.pareto, progress=progress, hist=piece.hist,
         )  # fmt: skip
-        return _PieceResult(total, top, front, None, time.perf_counter() - t0)
+        return _PieceResult(total, top, front, None, time.perf_counter() - t0, hist)
     for scored in _score_chunks(
         sys, first=piece.first, backend=piece.backend, chunk_size=piece.chunk_size
     ):
@@ -2018,6 +2062,8 @@ class MergerResult:
     _system: _System = field(repr=False)
     #: Why ``out`` holds only the top-k and the Pareto front ("" when it holds every plan).
     out_note: str = ""
+    #: Plans per bin of each criterion over every plan (summary runs with numba; else None).
+    histograms: pd.DataFrame | None = None
 
     def __repr__(self) -> str:
         return (
@@ -2071,6 +2117,8 @@ class MergerResult:
         )
         if self.out is not None and self.out_note:
             lines.append(f"top-k and Pareto front only: {self.out} ({self.out_note})")
+            if self.histograms is not None:
+                lines.append(f"histograms of every plan: {_histogram_path(self.out)}")
         elif self.out is not None:
             lines.append(f"full plan table: {self.out}")
         return "\n".join(lines)
@@ -2605,6 +2653,9 @@ def mergers(
             "all_plans=True (--all-plans) streams every plan"
         )
         log.warning("%s: writing the top-k and the Pareto front only (%s)", sys.name, note)
+    summary_run = out is not None and not stored and kind == "numba"
+    spec = _hist_spec(sys) if summary_run and _sel.supported(pareto_cols) else None
+    hist_counts: list[np.ndarray] = []
     with _plan_file(out if stored else None, [sys]) as writer:
         log.info("%s: %d CCGs, %s plans", sys.name, sys.n, f"{count:,}")
         top_k, front, n_done = _run_system(
@@ -2615,12 +2666,16 @@ def mergers(
             backend=kind,
             chunk_size=chunk_size,
             executor=executor if count >= min_parallel_plans else None,
+            hist=spec,
+            hist_out=hist_counts,
             writer=writer,
             progress=progress,
             with_system=False,
         )
     path = writer.path if writer is not None else None
     res = _result(sys, top_k, front, n_done, pareto_cols, path, time.perf_counter() - t0, kind)
+    if spec is not None and hist_counts:
+        res.histograms = _hist_frame(spec, hist_counts[0])
     if out is not None and not stored:
         res.out = _write_selected(out, res)
         res.out_note = note
@@ -2673,7 +2728,17 @@ def _write_selected(out: str | os.PathLike[str], res: MergerResult) -> Path:
             table.to_csv(tmp, index=False)
         else:
             table.to_parquet(tmp, index=False)
+    if res.histograms is not None:
+        side = _histogram_path(out)
+        with atomic_path(side, suffixes=(".csv",)) as tmp:
+            res.histograms.to_csv(tmp, index=False)
     return Path(out)
+
+
+def _histogram_path(out: str | os.PathLike[str]) -> Path:
+    """``plans.parquet`` → ``plans.histograms.csv`` (per-criterion histograms of a summary)."""
+    p = Path(out)
+    return p.with_name(p.name.rsplit(".", 1)[0] + ".histograms.csv")
 
 
 def _run_system(
@@ -2689,6 +2754,8 @@ def _run_system(
     progress: bool,
     with_system: bool,
     bar: Any = None,
+    hist: tuple[list[str], np.ndarray] | None = None,
+    hist_out: list[np.ndarray] | None = None,
 ) -> tuple[_TopK, _Pareto, int]:
     if executor is not None and writer is None:  # selection pieces: about two per worker
         target = max(chunk_size, count // (2 * _executor_width(executor)) + 1)
@@ -2700,7 +2767,7 @@ def _run_system(
             str(i),
             _Piece(sys, first, offset, top, pareto_cols, backend, chunk_size,
                    keep_rows=writer is not None and executor is not None, with_system=with_system,
-                   method=_PIECE_METHOD),
+                   method=_PIECE_METHOD, hist=hist),
         )
         for i, (first, offset, _) in enumerate(pieces)
     ]  # fmt: skip
@@ -2712,6 +2779,11 @@ def _run_system(
         top_k.merge(res.top)
         front.merge(res.pareto)
         done[0] += res.n_plans
+        if hist_out is not None and res.hist is not None:
+            if hist_out:
+                hist_out[0] = hist_out[0] + res.hist
+            else:
+                hist_out.append(res.hist)
 
     own_bar = None
     if progress and bar is None:
