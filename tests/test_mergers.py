@@ -705,6 +705,7 @@ def test_cli_writes_the_national_contiguous_table(data_dir, tmp_path, capsys):
         (["--system", "Coventry and Warwickshire", "--join", "05A:ZZZ"], "ZZZ"),
         (["--system", "Cheshire and Merseyside", "--max-plans", "1000"], "4,213,597"),
         (["--system", "Coventry and Warwickshire", "--n-ccgs", "x"], "--n-ccgs"),
+        (["--system", "Coventry and Warwickshire", "--jobs", "0"], "--jobs 0 must be at least 1"),
     ],
 )
 def test_cli_bad_input_is_one_line_on_stderr_and_a_nonzero_exit(data_dir, capsys, args, pattern):
@@ -967,3 +968,31 @@ def test_process_pool_and_dask_give_the_serial_answers_with_the_selection_kernel
         pd.testing.assert_frame_equal(serial.top, other.top)
         pd.testing.assert_frame_equal(serial.pareto, other.pareto)
         assert other.n_plans == serial.n_plans == P.bell(12)
+
+
+@pytest.mark.realdata
+def test_cli_store_limit_all_plans_and_jobs(data_dir, tmp_path, capsys):
+    base = ["mergers", "--data-dir", str(data_dir), "--system", "Coventry and Warwickshire"]
+    out = tmp_path / "p.parquet"
+    code, text, err = _cli([*base, "--jobs", "2", "--store-limit", "3", "--out", str(out)], capsys)
+    assert code == 0, err
+    assert "top-k and Pareto front only" in text
+    assert set(pd.read_parquet(out)["selected"]) == {"top", "pareto"}
+    code, text, err = _cli([*base, "--jobs", "1", "--store-limit", "3", "--all-plans",
+                            "--out", str(out)], capsys)  # fmt: skip
+    assert code == 0, err
+    assert f"full plan table: {out}" in text
+    assert len(M.read_plans(out)[0]) == 5
+
+
+def test_cli_help_shows_every_new_default(capsys):
+    from coterminus import cli
+
+    with pytest.raises(SystemExit):
+        cli.main(["mergers", "--help"])
+    text = " ".join(capsys.readouterr().out.split())
+    for flag, default in [("--jobs", "every core"), ("--scheduler", "none"),
+                          ("--store-limit", "5e7"), ("--all-plans", "off"),
+                          ("--max-plans", "2e10")]:  # fmt: skip
+        assert flag in text
+        assert f"default {default}" in text or f"default: {default}" in text, flag
