@@ -114,7 +114,7 @@ def select(
     n_blocks: tuple[int, int],
     first: tuple[int, int] | None = None,
     progress: Callable[[int], None] | None = None,
-    table_rows: int = 1 << 20,
+    table_rows: int | None = None,
     step: int = STEP,
     bounds: bool = True,
     hist_values: np.ndarray | None = None,
@@ -141,8 +141,10 @@ def select(
         :func:`coterminus.partitions.first_block_counts`).
     progress : callable, optional
         Called with the number of plans done, about every ``step`` plans.
-    table_rows : int
-        Memory budget (rows) of the memo table of small remaining sets.
+    table_rows : int, optional
+        Memory budget (rows) of the memo table of small remaining sets; default about 1/64 of
+        the plans, between 2**14 and 2**20 (measured best on 12 and 14 units: a bigger table
+        costs more to build than its longer runs save on small spaces).
     step : int
         Plans per kernel call.
     bounds : bool, default True
@@ -176,6 +178,8 @@ def select(
     full = size - 1
     allow = _p._check_allowed(n, allowed)
     rec = _p._build_recursion(n, allow)
+    if table_rows is None:
+        table_rows = int(min(max(float(rec.counts[full]) / 64, 1 << 14), 1 << 20))
     s = _p._choose_s(n, rec.counts, table_rows)
     c = pv.shape[1] if pv.ndim == 2 else 0
     hv = np.zeros((size, 0)) if hist_values is None else np.asarray(hist_values, dtype=float)

@@ -428,11 +428,14 @@ def _build_system(
         table = tables[tier]
         pairs = table.pairs[table.pairs["unit"].isin(codes)]
         la = sorted(pairs["target"].unique().tolist())
-        mat = (
-            pairs.pivot_table(index="unit", columns="target", values="value", aggfunc="sum")
-            .reindex(index=codes, columns=la)
-            .fillna(0)
-            .to_numpy(dtype=float)
+        mat = np.zeros((len(codes), len(la)))
+        np.add.at(
+            mat,
+            (
+                pd.Categorical(pairs["unit"], categories=codes).codes,
+                pd.Categorical(pairs["target"], categories=la).codes,
+            ),
+            pairs["value"].to_numpy(dtype=float),
         )
         unit_tot = table.unit_totals.reindex(codes).to_numpy(dtype=float)
         la_tot = table.target_totals.reindex(la).to_numpy(dtype=float)

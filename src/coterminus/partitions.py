@@ -60,6 +60,7 @@ Examples
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import math
 from collections.abc import Iterator, Sequence
@@ -407,7 +408,26 @@ def _submask_pairs(rs: np.ndarray, k: int, n: int) -> tuple[np.ndarray, np.ndarr
     return r, s
 
 
+_RECURSIONS: dict[tuple[int, bool, bytes], _Recursion] = {}  # the last few, by allowed blocks
+
+
 def _build_recursion(n: int, allowed: np.ndarray, *, by_k: bool = False) -> _Recursion:
+    """The recursion of ``allowed`` blocks (kept for the next call on the same blocks).
+
+    One run counts, splits, enumerates and checks by DP over the same blocks; the arrays are
+    read-only after construction, so the last few are reused instead of rebuilt.
+    """
+    key = (n, by_k, hashlib.blake2b(np.packbits(allowed).tobytes(), digest_size=16).digest())
+    rec = _RECURSIONS.get(key)
+    if rec is None:
+        rec = _new_recursion(n, allowed, by_k=by_k)
+        while len(_RECURSIONS) >= 4:
+            _RECURSIONS.pop(next(iter(_RECURSIONS)))
+        _RECURSIONS[key] = rec
+    return rec
+
+
+def _new_recursion(n: int, allowed: np.ndarray, *, by_k: bool = False) -> _Recursion:
     size = 1 << n
     masks = np.arange(size, dtype=np.int64)
     pc = popcount(masks)
