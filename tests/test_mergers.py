@@ -792,7 +792,8 @@ def _every_plan_by_selection(sys: M._System, first=None):
                    top=count, n_blocks=(1, sys.n), first=first)  # fmt: skip
     order = np.argsort(sel.top_id)
     assert sel.top_id[order].tolist() == list(range(count))
-    return sel.top_obj[order], sel.top_blocks[order], sel.top_split[order]
+    blocks = sel.top_blocks[order]
+    return sel.top_obj[order], blocks, M._reference_split(sys, blocks, first)
 
 
 def _assert_selection_equals_reference(sys: M._System, first=None) -> int:
@@ -802,7 +803,7 @@ def _assert_selection_equals_reference(sys: M._System, first=None) -> int:
     ref_blocks = np.vstack([r.blocks() for r in ref])
     np.testing.assert_array_equal(blocks, ref_blocks)
     np.testing.assert_array_equal(obj, ref_cols["objective"])
-    cols = M._split_columns(sys, blocks, split)  # every column, in the reference's order
+    cols = M._split_columns(sys, blocks, split)  # every column, in the per-plan kernel's order
     for c, v in cols.items():
         np.testing.assert_array_equal(v, ref_cols[c], err_msg=c)
     # and from scratch: plain look-ups per plan, blocks in order

@@ -932,6 +932,33 @@ def _split_columns(sys: _System, blocks: np.ndarray, split: np.ndarray) -> dict[
     return cols
 
 
+def _reference_split(
+    sys: _System, blocks: np.ndarray, first: tuple[int, int] | None, table_rows: int = 1 << 20
+) -> np.ndarray:
+    """How many leading blocks of each plan the per-plan kernel takes as its prefix.
+
+    That kernel (:func:`_score_chunks`, memo tables of ``table_rows``) adds a plan's first
+    blocks while more than ``s`` units remain, then a memoised suffix; floating-point sums
+    depend on that split, so kept plans are recomputed with it.
+    """
+    rec = _p._build_recursion(sys.n, sys.allowed)
+    s = _p._choose_s(sys.n, rec.counts, table_rows)
+    b = np.asarray(blocks, dtype=np.int64)
+    split = np.zeros(b.shape[0], dtype=np.int64)
+    if b.shape[0] == 0 or (s >= sys.n and first is None):
+        return split
+    rem = np.full(b.shape[0], (1 << sys.n) - 1, dtype=np.int64)
+    rem ^= b[:, 0]
+    split[:] = 1
+    for j in range(1, b.shape[1]):
+        more = _p.popcount(rem) > s
+        if not more.any():
+            break
+        rem[more] ^= b[more, j]
+        split[more] += 1
+    return split
+
+
 def _select_piece(
     sys: _System,
     *,
@@ -959,14 +986,15 @@ def _select_piece(
     top_k = _TopK(top)
     if sel.top_id.size:
         order = np.lexsort((sel.top_id, sel.top_obj))
-        blocks, split = sel.top_blocks[order], sel.top_split[order]
-        cols = _split_columns(sys, blocks, split)
+        blocks = sel.top_blocks[order]
+        cols = _split_columns(sys, blocks, _reference_split(sys, blocks, first))
         cols["plan_id"] = sel.top_id[order] + id_offset
         top_k.cols = cols
         top_k.blocks = blocks.astype(np.int32)
     front = _Pareto(list(pareto_cols))
     if pareto_cols and sel.front_id.size:
-        cols = _split_columns(sys, sel.front_blocks, sel.front_split)
+        split = _reference_split(sys, sel.front_blocks, first)
+        cols = _split_columns(sys, sel.front_blocks, split)
         x = np.column_stack([np.asarray(cols[c], dtype=np.float64) for c in pareto_cols])
         front._set(x, sel.front_id + id_offset, sel.front_count, sel.front_blocks.astype(np.int32))
     return sel.n_plans, top_k, front, sel.hist
