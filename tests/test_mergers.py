@@ -1000,3 +1000,18 @@ def test_cli_help_shows_every_new_default(capsys):
                           ("--max-plans", "2e10")]:  # fmt: skip
         assert flag in text
         assert f"default {default}" in text or f"default: {default}" in text, flag
+
+
+@pytest.mark.realdata
+def test_cli_runs_on_a_dask_scheduler_by_address(data_dir, capsys):
+    distributed = pytest.importorskip("distributed")
+    args = ["mergers", "--data-dir", str(data_dir), "--system", "Coventry and Warwickshire"]
+    serial_code, serial, _ = _cli([*args, "--jobs", "1", "--top", "2", "--json"], capsys)
+    with distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=False,
+                                  dashboard_address=None) as cluster:  # fmt: skip
+        code, text, err = _cli([*args, "--scheduler", cluster.scheduler_address, "--top", "2",
+                                "--json"], capsys)  # fmt: skip
+    assert serial_code == code == 0, err
+    a, b = json.loads(serial), json.loads(text)
+    assert a["top"] == b["top"]
+    assert a["n_plans"] == b["n_plans"] == 5
