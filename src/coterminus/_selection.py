@@ -222,6 +222,7 @@ def select(
     h_r = np.empty(k, dtype=np.int64)
     h_pre = np.zeros((k, width), dtype=np.int64)
     h_depth = np.zeros(k, dtype=np.int64)
+    h_slot = np.zeros(k, dtype=np.int64)
     cap = 64
     arch = (
         np.empty((cap, c)), np.empty(cap, dtype=np.int64), np.empty(cap, dtype=np.int64),
@@ -235,7 +236,7 @@ def select(
         s, pc, rec.cand, rec.start, rec.length, b_cost, b_pv, t_ptr, t_len, t_count64, t_pv,
         t_cost, lf, lf_ptr, lf_len, lf_rows, r_min_cost, r_min_pv, lo_k, hi_k, bool(bounds),
         b_hv, t_hv, h_lo, h_w, n_bins, hist,
-        h_obj, h_id, h_r, h_pre, h_depth,
+        h_obj, h_id, h_r, h_pre, h_depth, h_slot,
     )  # fmt: skip
     if n == 0:
         pass
@@ -278,7 +279,7 @@ def select(
         n_plans=int(state[2]),
         top_obj=h_obj[:hn].copy(),
         top_id=h_id[:hn].copy(),
-        top_blocks=blocks_of(h_pre, h_depth, h_r[:hn]),
+        top_blocks=blocks_of(h_pre[h_slot[:hn]], h_depth, h_r[:hn]),
         top_split=h_depth[:hn].copy(),
         front_id=a_id[:an].copy(),
         front_count=a_cnt[:an].copy(),
@@ -310,7 +311,7 @@ def _run_bounds(
 
 def _call(full: int, lo: int, hi: int, common: tuple, arch: tuple, state: np.ndarray) -> tuple:
     """Run the kernel over first blocks ``lo:hi``; when the archive fills up, grow and rerun."""
-    heap = [np.array(a, copy=True) for a in common[-6:]]  # the histograms, then the heap
+    heap = [np.array(a, copy=True) for a in common[-7:]]  # the histograms, then the heap
     saved_arch = [np.array(a, copy=True) for a in arch]
     saved_state = state.copy()
     while _dfs_kernel(full, lo, hi, *common, *arch, state):
@@ -318,7 +319,7 @@ def _call(full: int, lo: int, hi: int, common: tuple, arch: tuple, state: np.nda
         an = int(saved_state[1])
         arch = tuple(_grow(a[:an], cap) for a in saved_arch)
         saved_arch = [np.array(a, copy=True) for a in arch]
-        for dst, src in zip(common[-6:], heap, strict=True):
+        for dst, src in zip(common[-7:], heap, strict=True):
             dst[...] = src
         state[...] = saved_state
     return arch
@@ -387,6 +388,26 @@ if _p.HAVE_NUMBA:
                 keep[r] = not dominated
 
     @_numba.njit(cache=True, nogil=True, inline="always")
+    def _held(x, a_x, a_cnt, an):  # pragma: no cover - compiled
+        """Whether a held vector equals (then counted) or strictly dominates ``x``."""
+        c = x.size
+        for q in range(an):
+            le = True
+            same = True
+            for j in range(c):
+                v = a_x[q, j]
+                if v > x[j]:
+                    le = False
+                    break
+                if v < x[j]:
+                    same = False
+            if le:
+                if same:
+                    a_cnt[q] += 1
+                return True
+        return False
+
+    @_numba.njit(cache=True, nogil=True, inline="always")
     def _offer_front(
         x, pid, r, depth, pre, a_x, a_id, a_cnt, a_r, a_pre, a_depth, an
     ):  # pragma: no cover - compiled
@@ -438,11 +459,16 @@ if _p.HAVE_NUMBA:
 
     @_numba.njit(cache=True, nogil=True, inline="always")
     def _offer_top(
-        obj, pid, r, depth, pre, h_obj, h_id, h_r, h_pre, h_depth, hn
+        obj, pid, r, depth, pre, h_obj, h_id, h_r, h_pre, h_depth, h_slot, hn
     ):  # pragma: no cover - compiled
-        """Offer one plan to the max-heap on (objective, id); returns the heap size."""
+        """Offer one plan to the max-heap on (objective, id); returns the heap size.
+
+        Entries move as (objective, id, row, depth, slot); a plan's prefix is written once into
+        its slot of ``h_pre`` (the slot of the entry it evicts).
+        """
         k_top = h_obj.size
         if hn < k_top:
+            slot = hn
             q = hn
             hn += 1
             while q > 0:  # sift up
@@ -453,10 +479,10 @@ if _p.HAVE_NUMBA:
                 h_id[q] = h_id[par]
                 h_r[q] = h_r[par]
                 h_depth[q] = h_depth[par]
-                for j in range(h_pre.shape[1]):
-                    h_pre[q, j] = h_pre[par, j]
+                h_slot[q] = h_slot[par]
                 q = par
         elif obj < h_obj[0]:  # a later plan never wins a tie
+            slot = h_slot[0]
             q = 0
             while True:  # sift down from the root
                 ch = 2 * q + 1
@@ -473,8 +499,7 @@ if _p.HAVE_NUMBA:
                 h_id[q] = h_id[ch]
                 h_r[q] = h_r[ch]
                 h_depth[q] = h_depth[ch]
-                for j in range(h_pre.shape[1]):
-                    h_pre[q, j] = h_pre[ch, j]
+                h_slot[q] = h_slot[ch]
                 q = ch
         else:
             return hn
@@ -482,8 +507,9 @@ if _p.HAVE_NUMBA:
         h_id[q] = pid
         h_r[q] = r
         h_depth[q] = depth
+        h_slot[q] = slot
         for j in range(depth):
-            h_pre[q, j] = pre[j]
+            h_pre[slot, j] = pre[j]
         return hn
 
     @_numba.njit(cache=True, nogil=True, inline="always")
@@ -499,8 +525,8 @@ if _p.HAVE_NUMBA:
     def _dfs_kernel(
         full, first_lo, first_hi, s, pc, cand, start, length, b_cost, b_pv, t_ptr, t_len,
         t_count, t_pv, t_cost, lf, lf_ptr, lf_len, lf_rows, r_min_cost, r_min_pv, lo_k, hi_k,
-        bounds, b_hv, t_hv, h_lo, h_w, n_bins, hist, h_obj, h_id, h_r, h_pre, h_depth, a_x, a_id,
-        a_cnt, a_r, a_pre, a_depth, state,
+        bounds, b_hv, t_hv, h_lo, h_w, n_bins, hist, h_obj, h_id, h_r, h_pre, h_depth, h_slot,
+        a_x, a_id, a_cnt, a_r, a_pre, a_depth, state,
     ):  # fmt: skip  # pragma: no cover - compiled
         n_stack = h_pre.shape[1] + 1
         c = t_pv.shape[1]
@@ -562,15 +588,17 @@ if _p.HAVE_NUMBA:
                     if c > 0:
                         for j in range(c):
                             x[j] = acc_pv[depth, j] + t_pv[r, j]
-                        an = _offer_front(
-                            x, pid, r, depth, pre, a_x, a_id, a_cnt, a_r, a_pre, a_depth, an
-                        )
-                        if an < 0:
-                            return 1
-                    if k_top > 0:
+                        if not _held(x, a_x, a_cnt, an):
+                            an = _offer_front(
+                                x, pid, r, depth, pre, a_x, a_id, a_cnt, a_r, a_pre, a_depth, an
+                            )
+                            if an < 0:
+                                return 1
+                    obj = fc + t_cost[r]
+                    if k_top > 0 and (hn < k_top or obj < h_obj[0]):  # cheap test inline
                         hn = _offer_top(
-                            fc + t_cost[r], pid, r, depth, pre, h_obj, h_id, h_r, h_pre,
-                            h_depth, hn,
+                            obj, pid, r, depth, pre, h_obj, h_id, h_r, h_pre, h_depth, h_slot,
+                            hn,
                         )  # fmt: skip
                     for j in range(nh):
                         _count_bin(acc_hv[depth, j] + t_hv[r, j], j, h_lo, h_w, n_bins, hist)
@@ -601,6 +629,25 @@ if _p.HAVE_NUMBA:
                         r = lf_rows[i]
                         for j in range(c):
                             x[j] = acc_pv[depth, j] + t_pv[r, j]
+                        # held already (counted) or strictly dominated: the common case, inline
+                        held = False
+                        for q in range(an):
+                            le = True
+                            same = True
+                            for j in range(c):
+                                v = a_x[q, j]
+                                if v > x[j]:
+                                    le = False
+                                    break
+                                if v < x[j]:
+                                    same = False
+                            if le:
+                                if same:
+                                    a_cnt[q] += 1
+                                held = True
+                                break
+                        if held:
+                            continue
                         an = _offer_front(
                             x, pid + (r - base), r, depth, pre, a_x, a_id, a_cnt, a_r, a_pre,
                             a_depth, an,
@@ -611,10 +658,12 @@ if _p.HAVE_NUMBA:
                 not bounds or hn < k_top or fc + r_min_cost[leaf] < h_obj[0]
             ):  # otherwise no plan of the run can enter (costs add exactly)
                 for r in range(base, base + n_rows):
-                    hn = _offer_top(
-                        fc + t_cost[r], pid + (r - base), r, depth, pre, h_obj, h_id, h_r,
-                        h_pre, h_depth, hn,
-                    )  # fmt: skip
+                    obj = fc + t_cost[r]
+                    if hn < k_top or obj < h_obj[0]:  # the cheap test inline; rare calls
+                        hn = _offer_top(
+                            obj, pid + (r - base), r, depth, pre, h_obj, h_id, h_r, h_pre,
+                            h_depth, h_slot, hn,
+                        )  # fmt: skip
             if nh > 0:  # histograms see every plan
                 for r in range(base, base + n_rows):
                     for j in range(nh):
