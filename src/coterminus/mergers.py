@@ -16,6 +16,10 @@ Workflows
 * the best plan only (no enumeration): ``best_plan(geo, system)``
 * every system of a vintage, on Dask: ``national(geo, executor=client, out="national.parquet")``
 * your own plans: ``score_plans(geo, system, [[["05A", "05R"], ["05H"]]])``
+* 14–16 units (e.g. councils from overlap tables): ``mergers(tables, units=codes)`` keeps the
+  top-k and the Pareto front inside one compiled pass (:mod:`coterminus._selection`); all
+  190,899,322 plans of 14 units take about a second on one core. With ``out=`` above
+  ``store_limit`` plans the file holds the top-k, the front and histograms, unless ``all_plans``.
 
 Notes
 -----
