@@ -2717,7 +2717,8 @@ def mergers(
     return res
 
 
-#: Bytes per plan of a full plan file, by format (measured on 2019 systems, rounded up).
+#: Bytes per plan of a full plan file, by format (Cheshire and Merseyside 2019: 36 B parquet,
+#: 195 B csv; rounded up).
 _BYTES_PER_PLAN = {".parquet": 48, ".csv": 260}
 
 
