@@ -14,6 +14,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import coterminus
+from coterminus import _selection as S
 from coterminus import mergers as M
 from coterminus import partitions as P
 from coterminus.errors import (
@@ -704,6 +705,7 @@ def test_cli_writes_the_national_contiguous_table(data_dir, tmp_path, capsys):
         (["--system", "Coventry and Warwickshire", "--join", "05A:ZZZ"], "ZZZ"),
         (["--system", "Cheshire and Merseyside", "--max-plans", "1000"], "4,213,597"),
         (["--system", "Coventry and Warwickshire", "--n-ccgs", "x"], "--n-ccgs"),
+        (["--system", "Coventry and Warwickshire", "--jobs", "0"], "--jobs 0 must be at least 1"),
     ],
 )
 def test_cli_bad_input_is_one_line_on_stderr_and_a_nonzero_exit(data_dir, capsys, args, pattern):
@@ -717,3 +719,299 @@ def test_cli_bad_input_is_one_line_on_stderr_and_a_nonzero_exit(data_dir, capsys
 def test_cli_needs_a_system_or_all_systems(capsys):
     with pytest.raises(SystemExit):
         _cli(["mergers"], capsys)
+
+
+# =============================================================================================
+# the selection kernel (top-k and Pareto inside one compiled pass) against the reference
+# =============================================================================================
+needs_numba = pytest.mark.skipif(not P.HAVE_NUMBA, reason="numba (the fast extra) is not installed")
+
+
+def _popcount_values(n: int) -> np.ndarray:
+    return P.popcount(np.arange(1 << n, dtype=np.int64)).astype(float)
+
+
+@needs_numba
+@pytest.mark.parametrize("bounds", [True, False])
+def test_selection_of_three_units_worked_by_hand(bounds):
+    # plans of {0,1,2} in enumeration order: 0|1|2, 0|12, 01|2, 02|1, 012;
+    # block cost |S|^2 gives objectives 3, 5, 5, 5, 9; Pareto on (cost, blocks):
+    # (3,3) plan 0, (5,2) plans 1-3, (9,1) plan 4 -- nothing dominated
+    k = _popcount_values(3)
+    pv = np.column_stack([k**2, (k > 0).astype(float)])
+    sel = S.select(3, allowed=np.ones(8, bool), cost=k**2, pv=pv, top=3, n_blocks=(1, 3),
+                   bounds=bounds)  # fmt: skip
+    assert sel.n_plans == 5
+    order = np.lexsort((sel.top_id, sel.top_obj))
+    assert sel.top_id[order].tolist() == [0, 1, 2]  # ties go to the lowest plan id
+    assert sel.top_obj[order].tolist() == [3.0, 5.0, 5.0]
+    assert sel.top_blocks[order].tolist() == [[1, 2, 4], [1, 6, 0], [3, 4, 0]]
+    front = sorted(zip(sel.front_id.tolist(), sel.front_count.tolist(), strict=True))
+    assert front == [(0, 1), (1, 3), (4, 1)]
+    # only one block allowed: plans with 1 or 2 blocks, ids count kept plans only
+    sel2 = S.select(3, allowed=np.ones(8, bool), cost=k**2, pv=pv, top=5, n_blocks=(1, 2))
+    assert sel2.n_plans == 4
+    assert sorted(sel2.top_id.tolist()) == [0, 1, 2, 3]
+
+
+@needs_numba
+def test_selection_of_four_units_keeps_every_plan_in_order_when_k_is_the_count():
+    n = 4
+    rng = np.random.default_rng(4)
+    cost = np.round(rng.random(1 << n) * 64) / 8  # a binary grid: sums are exact
+    pv = np.column_stack([_popcount_values(n), np.round(rng.random(1 << n) * 10)])
+    sel = S.select(n, allowed=np.ones(1 << n, bool), cost=cost, pv=pv, top=15, n_blocks=(1, n))
+    order = np.argsort(sel.top_id)
+    blocks = sel.top_blocks[order]
+    expected = np.vstack(list(P.partition_chunks(n, backend="numpy")))
+    assert sel.top_id[order].tolist() == list(range(15))
+    assert blocks.tolist() == expected.tolist()
+    by_hand = [sum(cost[b] for b in row if b) for row in expected]
+    assert sel.top_obj[order].tolist() == by_hand
+    vec = [tuple(sum(pv[b] for b in row if b)) for row in expected]
+    front = [
+        i
+        for i, v in enumerate(vec)
+        if not any(all(w <= x for w, x in zip(u, v, strict=True)) and u != v for u in vec)
+    ]
+    first_of = {}
+    for i in front:
+        first_of.setdefault(vec[i], i)
+    assert sorted(sel.front_id.tolist()) == sorted(first_of.values())
+    counts = dict(zip(sel.front_id.tolist(), sel.front_count.tolist(), strict=True))
+    assert all(counts[i] == sum(vec[j] == vec[i] for j in range(15)) for i in first_of.values())
+
+
+def _every_plan_by_selection(sys: M._System, first=None):
+    """Every plan of a system (or slice) through the selection kernel, by plan id."""
+    count = int(P.count_partitions(sys.n, allowed=sys.allowed)) if first is None else None
+    if first is not None:
+        _, counts = P.first_block_counts(sys.n, allowed=sys.allowed)
+        count = int(counts[first[0] : first[1]].sum())
+    sel = S.select(sys.n, allowed=sys.allowed, cost=sys.cost, pv=np.zeros((1 << sys.n, 0)),
+                   top=count, n_blocks=(1, sys.n), first=first)  # fmt: skip
+    order = np.argsort(sel.top_id)
+    assert sel.top_id[order].tolist() == list(range(count))
+    blocks = sel.top_blocks[order]
+    return sel.top_obj[order], blocks, M._reference_split(sys, blocks, first)
+
+
+def _assert_selection_equals_reference(sys: M._System, first=None) -> int:
+    obj, blocks, split = _every_plan_by_selection(sys, first)
+    ref = list(M._score_chunks(sys, first=first, backend="numba"))
+    ref_cols = {c: np.concatenate([r.cols[c] for r in ref]) for c in ref[0].cols}
+    ref_blocks = np.vstack([r.blocks() for r in ref])
+    np.testing.assert_array_equal(blocks, ref_blocks)
+    np.testing.assert_array_equal(obj, ref_cols["objective"])
+    cols = M._split_columns(sys, blocks, split)  # every column, in the per-plan kernel's order
+    for c, v in cols.items():
+        np.testing.assert_array_equal(v, ref_cols[c], err_msg=c)
+    # and from scratch: plain look-ups per plan, blocks in order
+    count, sums, mins, twice = M._direct_aggregates(sys, blocks)
+    scratch = M._finalise(sys, count, sums, mins, twice)
+    for c, v in scratch.items():
+        np.testing.assert_allclose(cols[c], v, rtol=1e-12, atol=1e-9, err_msg=c)
+    return int(obj.size)
+
+
+@needs_numba
+@pytest.mark.realdata
+@pytest.mark.slow
+def test_selection_equals_the_per_plan_kernel_on_every_plan_of_every_2019_system(geo):
+    total = 0
+    for code in geo.stp.index:
+        sys = M._prepare_system(geo, code, {})
+        total += _assert_selection_equals_reference(sys)
+    assert total == sum(P.bell(len(geo.members(s))) for s in geo.stp.index)
+
+
+@pytest.fixture(scope="module")
+def essex(geo) -> M._System:
+    """The 14 councils of Greater Essex (2019 LTLAs) as units, scored from overlap tables."""
+    ltla = geo.ltla
+    codes = sorted(ltla.index[ltla["utla"] == geo.code("Essex", level="utla")])
+    codes += [geo.code("Southend-on-Sea", level="ltla"), geo.code("Thurrock", level="ltla")]
+    tables = {"utla": overlap(geo, "ltla", "utla"), "ltla": overlap(geo, "ltla", "ltla")}
+    return M._prepare_system(tables, None, {"units": codes})
+
+
+@needs_numba
+@pytest.mark.realdata
+@pytest.mark.slow
+def test_selection_equals_the_per_plan_kernel_on_a_million_plans_of_greater_essex(essex):
+    assert essex.n == 14
+    blocks, counts = P.first_block_counts(14, allowed=essex.allowed)
+    assert int(counts.sum()) == P.bell(14)
+    rng = np.random.default_rng(2019)
+    done = 0
+    for i in rng.permutation(blocks.size):  # random first blocks until 10**6 plans
+        if done >= 1_000_000:
+            break
+        if counts[i] > 600_000:
+            continue
+        done += _assert_selection_equals_reference(essex, first=(int(i), int(i) + 1))
+    assert done >= 1_000_000
+
+
+@needs_numba
+@pytest.mark.realdata
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    "options",
+    [{}, {"contiguous": True}, {"n_ccgs": (2, 4)},
+     {"pareto_on": ["n_ccgs", "band_gap", "split_pairs_ltla", "mismatch_utla"]}],
+)  # fmt: skip
+def test_top_k_and_pareto_of_the_selection_kernel_equal_the_reference_on_2019(geo, options):
+    pareto_on = options.get("pareto_on")
+    system_options = {k: v for k, v in options.items() if k != "pareto_on"}
+    for code in geo.stp.index:
+        if "n_ccgs" in options and len(geo.members(code)) < 4:
+            continue
+        sys = M._prepare_system(geo, code, system_options)
+        if P.count_partitions(sys.n, allowed=sys.allowed, n_blocks=sys.n_blocks) == 0:
+            continue
+        cols = M._pareto_columns(sys.weights, pareto_on)
+        got = {}
+        for method in ["reference", "auto"]:
+            piece = M._Piece(sys, None, 0, 7, cols, "numba", 1 << 16, keep_rows=False,
+                             with_system=False, method=method)  # fmt: skip
+            got[method] = M._run_piece(piece)
+        a, b = got["reference"], got["auto"]
+        assert a.n_plans == b.n_plans, code
+        for c in a.top.cols:
+            np.testing.assert_array_equal(a.top.cols[c], b.top.cols[c], err_msg=f"{code} {c}")
+        np.testing.assert_array_equal(a.top.blocks, b.top.blocks)
+        for f in ["x", "ids", "counts", "blocks"]:
+            np.testing.assert_array_equal(getattr(a.pareto, f), getattr(b.pareto, f), err_msg=f)
+
+
+@needs_numba
+@pytest.mark.realdata
+def test_run_bounds_change_nothing_on_greater_essex_slices(essex):
+    pv = np.column_stack([essex.criteria()[c] for c in M._pareto_columns(essex.weights, None)])
+    for first in [(0, 3), (100, 140), (4000, 4100)]:
+        a, b = (S.select(14, allowed=essex.allowed, cost=essex.cost, pv=pv, top=20,
+                         n_blocks=(1, 14), first=first, bounds=bounds) for bounds in (True, False))  # fmt: skip
+        assert a.n_plans == b.n_plans
+        for kind in ("top", "front"):
+            ia, ib = np.argsort(getattr(a, f"{kind}_id")), np.argsort(getattr(b, f"{kind}_id"))
+            fields = ["id", "blocks", "split", *(["obj"] if kind == "top" else ["count"])]
+            for f in fields:
+                np.testing.assert_array_equal(getattr(a, f"{kind}_{f}")[ia],
+                                              getattr(b, f"{kind}_{f}")[ib], err_msg=f)  # fmt: skip
+
+
+# =============================================================================================
+# large spaces: what --out holds, the size check, the ceiling, parallel pools
+# =============================================================================================
+def test_out_above_the_store_limit_holds_the_top_k_and_front_and_says_so(tiny, tmp_path):
+    out = tmp_path / "sel.parquet"
+    res = M.mergers(tiny, "Tiny System", top=4, out=out, store_limit=10)
+    assert res.out == out
+    assert "store_limit=10" in res.out_note
+    assert "top-k and Pareto front only" in res.summary()
+    table = pd.read_parquet(out)
+    assert (table["selected"] == "top").sum() == 4
+    assert (table["selected"] == "pareto").sum() == len(res.pareto)
+    assert table.loc[table["selected"] == "top", "plan_id"].tolist() == res.top["plan_id"].tolist()
+    if P.HAVE_NUMBA:  # histograms over every plan: n_ccgs counts are Stirling numbers
+        hist = pd.read_csv(tmp_path / "sel.histograms.csv")
+        pd.testing.assert_frame_equal(hist, res.histograms, check_dtype=False)
+        k = hist[hist["criterion"] == "n_ccgs"]
+        assert k["plans"].tolist() == [0, 1, 7, 6, 1]
+        assert k["low"].tolist() == [0, 1, 2, 3, 4]
+        assert (hist.groupby("criterion")["plans"].sum() == 15).all()
+        assert set(hist["criterion"]) == {
+            "objective",
+            "n_ccgs",
+            *M._pareto_columns(res.weights, None),
+        }
+        assert "histograms of every plan" in res.summary()
+    full = M.mergers(tiny, "Tiny System", out=tmp_path / "all.parquet", store_limit=10,
+                     all_plans=True)  # fmt: skip
+    assert full.out_note == ""
+    assert len(M.read_plans(tmp_path / "all.parquet")[0]) == 15
+
+
+def test_all_plans_is_refused_when_the_disk_cannot_hold_them(tiny, tmp_path, monkeypatch):
+    import shutil
+    from collections import namedtuple
+
+    usage = namedtuple("usage", "total used free")
+    monkeypatch.setattr(shutil, "disk_usage", lambda _p: usage(1000, 1000, 100))
+    with pytest.raises(OutputError, match=r"15 plans.*720 B.*100 B free.*drop --all-plans"):
+        M.mergers(tiny, "Tiny System", out=tmp_path / "x.parquet", all_plans=True)
+    assert not list(tmp_path.iterdir())
+
+
+def test_huge_counts_are_written_as_powers_of_ten():
+    assert P.about(P.bell(15)) == "1,382,958,545"
+    assert P.about(P.bell(300)) == f"about 10^{len(str(P.bell(300))) - 1}"
+    with pytest.raises(EnumerationTooLargeError, match=r"about 10\^\d+ plans") as err:
+        P.check_enumerable(P.bell(300), n=300)
+    assert str(P.bell(300)) not in str(err.value)
+    assert P.bell(15) < P.DEFAULT_MAX_PLANS
+    P.check_enumerable(P.bell(15))  # scorable now (nothing is stored)
+
+
+@pytest.mark.realdata
+@pytest.mark.slow
+def test_process_pool_and_dask_give_the_serial_answers_with_the_selection_kernel(geo):
+    from concurrent.futures import ProcessPoolExecutor
+
+    distributed = pytest.importorskip("distributed")
+    kw = {"top": 10, "pareto_on": ["mismatch_utla", "n_ccgs", "outside_band"]}
+    serial = M.mergers(geo, "Cheshire and Merseyside", **kw)
+    with ProcessPoolExecutor(2) as pool:
+        par = M.mergers(geo, "Cheshire and Merseyside", executor=pool, **kw)
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=False,
+                                  dashboard_address=None) as cluster, \
+            distributed.Client(cluster) as client:  # fmt: skip
+        dask = M.mergers(geo, "Cheshire and Merseyside", executor=client, **kw)
+    for other in (par, dask):
+        pd.testing.assert_frame_equal(serial.top, other.top)
+        pd.testing.assert_frame_equal(serial.pareto, other.pareto)
+        assert other.n_plans == serial.n_plans == P.bell(12)
+
+
+@pytest.mark.realdata
+def test_cli_store_limit_all_plans_and_jobs(data_dir, tmp_path, capsys):
+    base = ["mergers", "--data-dir", str(data_dir), "--system", "Coventry and Warwickshire"]
+    out = tmp_path / "p.parquet"
+    code, text, err = _cli([*base, "--jobs", "2", "--store-limit", "3", "--out", str(out)], capsys)
+    assert code == 0, err
+    assert "top-k and Pareto front only" in text
+    assert set(pd.read_parquet(out)["selected"]) == {"top", "pareto"}
+    code, text, err = _cli([*base, "--jobs", "1", "--store-limit", "3", "--all-plans",
+                            "--out", str(out)], capsys)  # fmt: skip
+    assert code == 0, err
+    assert f"full plan table: {out}" in text
+    assert len(M.read_plans(out)[0]) == 5
+
+
+def test_cli_help_shows_every_new_default(capsys):
+    from coterminus import cli
+
+    with pytest.raises(SystemExit):
+        cli.main(["mergers", "--help"])
+    text = " ".join(capsys.readouterr().out.split())
+    for flag, default in [("--jobs", "every core"), ("--scheduler", "none"),
+                          ("--store-limit", "5e7"), ("--all-plans", "off"),
+                          ("--max-plans", "2e10")]:  # fmt: skip
+        assert flag in text
+        assert f"default {default}" in text or f"default: {default}" in text, flag
+
+
+@pytest.mark.realdata
+def test_cli_runs_on_a_dask_scheduler_by_address(data_dir, capsys):
+    distributed = pytest.importorskip("distributed")
+    args = ["mergers", "--data-dir", str(data_dir), "--system", "Coventry and Warwickshire"]
+    serial_code, serial, _ = _cli([*args, "--jobs", "1", "--top", "2", "--json"], capsys)
+    with distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=False,
+                                  dashboard_address=None) as cluster:  # fmt: skip
+        code, text, err = _cli([*args, "--scheduler", cluster.scheduler_address, "--top", "2",
+                                "--json"], capsys)  # fmt: skip
+    assert serial_code == code == 0, err
+    a, b = json.loads(serial), json.loads(text)
+    assert a["top"] == b["top"]
+    assert a["n_plans"] == b["n_plans"] == 5

@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import sys
 from typing import Any
 
@@ -23,6 +24,9 @@ from ._cli_common import UsageError, add_ccgs, add_common, add_system, add_toler
 from .errors import ParameterError
 
 __all__ = ["add_parser", "run"]
+
+#: Smallest run (plans) that --jobs spreads over worker processes.
+PARALLEL_MIN = 2e7
 
 EPILOG = """\
 examples:
@@ -51,7 +55,11 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
         epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    add_common(p, out="write every scored plan to this .parquet or .csv file")
+    add_common(
+        p,
+        out="write every scored plan to this .parquet or .csv file (above --store-limit: "
+        "the top-k and the Pareto front)",
+    )
     which = p.add_mutually_exclusive_group(required=True)
     add_system(which)
     which.add_argument("--all-systems", action="store_true", help="every system of the vintage")
@@ -79,7 +87,24 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     p.add_argument("--separate", nargs="+", metavar="A:B", default=[], help="treat as not adjacent")
     add_tolerance(p, measure=True)
     p.add_argument(
-        "--max-plans", type=float, default=5e7, help="refuse beyond this many plans (default 5e7)"
+        "--max-plans",
+        type=float,
+        default=2e10,
+        help="refuse beyond this many plans (default 2e10; Bell(15) = 1.4e9 takes seconds)",
+    )
+    p.add_argument(
+        "--store-limit",
+        type=float,
+        default=5e7,
+        metavar="N",
+        help="above N plans, --out holds the top-k and the Pareto front instead of every plan "
+        "(default 5e7)",
+    )
+    p.add_argument(
+        "--all-plans",
+        action="store_true",
+        help="with --out, write every plan whatever their number (the size estimate is shown "
+        "first; refused if the disk cannot hold it) (default: off)",
     )
     p.add_argument(
         "--backend",
@@ -94,7 +119,23 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
         default=0,
         help="run on a local Dask cluster of N workers (default 0: in this process)",
     )
-    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.add_argument(
+        "--jobs",
+        type=int,
+        default=None,
+        metavar="N",
+        help=f"local worker processes for runs of {PARALLEL_MIN:.0e} plans or more "
+        "(default: every core; 1 = serial)",
+    )
+    p.add_argument(
+        "--scheduler",
+        metavar="ADDRESS",
+        default=None,
+        help="run the pieces on this Dask scheduler, e.g. tcp://10.0.0.5:8786 (default: none)",
+    )
+    p.add_argument(
+        "--no-progress", action="store_true", help="no progress bar (default: shown on a terminal)"
+    )
     p.set_defaults(func=run)
     return p
 
@@ -185,10 +226,16 @@ def run(args: argparse.Namespace) -> int:
         "max_plans": args.max_plans,
         "backend": args.backend,
     }
+    single = {"store_limit": args.store_limit, "all_plans": args.all_plans}
     client = None
     cluster = None
+    pool = None
     try:
-        if args.workers and args.workers > 0:
+        if args.scheduler:
+            from distributed import Client
+
+            client = Client(args.scheduler)
+        elif args.workers and args.workers > 0:
             from distributed import Client, LocalCluster
 
             for name in ["distributed", *logging.root.manager.loggerDict]:
@@ -200,6 +247,15 @@ def run(args: argparse.Namespace) -> int:
                 dashboard_address=None, silence_logs=logging.ERROR,
             )  # fmt: skip
             client = Client(cluster)
+        jobs = (os.cpu_count() or 1) if args.jobs is None else args.jobs
+        if jobs < 1:
+            msg = f"--jobs {args.jobs} must be at least 1 (1 runs serially)"
+            raise ParameterError(msg)
+        if client is None and jobs > 1:  # workers start only when a large run submits a piece
+            from concurrent.futures import ProcessPoolExecutor
+
+            pool = ProcessPoolExecutor(max_workers=jobs)
+        executor = client if client is not None else pool
         progress = not args.no_progress and not args.json and sys.stderr.isatty()
         if args.all_systems:
             if args.ccgs:
@@ -216,7 +272,8 @@ def run(args: argparse.Namespace) -> int:
             return 0
         result = mergers(
             geo, args.system, units=args.ccgs, top=20 if args.top is None else args.top,
-            executor=client, progress=progress, **options,
+            executor=executor, progress=progress,
+            min_parallel_plans=0 if client is not None else PARALLEL_MIN, **single, **options,
         )  # fmt: skip
         if args.json:
             sys.stdout.write(json.dumps(result.to_dict(), indent=2, default=str) + "\n")
@@ -228,6 +285,8 @@ def run(args: argparse.Namespace) -> int:
             client.close()
         if cluster is not None:
             cluster.close()
+        if pool is not None:
+            pool.shutdown(cancel_futures=True)
 
 
 def _national_text(res: Any) -> str:

@@ -16,6 +16,10 @@ Workflows
 * the best plan only (no enumeration): ``best_plan(geo, system)``
 * every system of a vintage, on Dask: ``national(geo, executor=client, out="national.parquet")``
 * your own plans: ``score_plans(geo, system, [[["05A", "05R"], ["05H"]]])``
+* 14–16 units (e.g. councils from overlap tables): ``mergers(tables, units=codes)`` keeps the
+  top-k and the Pareto front inside one compiled pass (:mod:`coterminus._selection`); all
+  190,899,322 plans of 14 units take about a second on one core. With ``out=`` above
+  ``store_limit`` plans the file holds the top-k, the front and histograms, unless ``all_plans``.
 
 Notes
 -----
@@ -64,6 +68,7 @@ from typing import TYPE_CHECKING, Any, Literal
 import numpy as np
 import pandas as pd
 
+from . import _selection as _sel
 from . import partitions as _p
 from ._atomic import atomic_path
 from .adjacency import (
@@ -191,6 +196,9 @@ _SUMS = (
 )
 _MINS = ("j_utla", "j_ltla", "population", "neg_population")
 _PARETO_EXTRA = ("split_las_utla", "split_las_ltla", "split_people_utla", "split_people_ltla")
+#: Plans above which ``out`` holds only the top-k and the Pareto front (``all_plans`` forces all).
+DEFAULT_STORE_LIMIT = 50_000_000
+
 _LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 _DEFAULT_CHUNK = 1 << 16
 
@@ -424,11 +432,14 @@ def _build_system(
         table = tables[tier]
         pairs = table.pairs[table.pairs["unit"].isin(codes)]
         la = sorted(pairs["target"].unique().tolist())
-        mat = (
-            pairs.pivot_table(index="unit", columns="target", values="value", aggfunc="sum")
-            .reindex(index=codes, columns=la)
-            .fillna(0)
-            .to_numpy(dtype=float)
+        mat = np.zeros((len(codes), len(la)))
+        np.add.at(
+            mat,
+            (
+                pd.Categorical(pairs["unit"], categories=codes).codes,
+                pd.Categorical(pairs["target"], categories=la).codes,
+            ),
+            pairs["value"].to_numpy(dtype=float),
         )
         unit_tot = table.unit_totals.reindex(codes).to_numpy(dtype=float)
         la_tot = table.target_totals.reindex(la).to_numpy(dtype=float)
@@ -847,6 +858,186 @@ else:  # pragma: no cover
 
     def _score_kernel(*args: Any) -> None:  # type: ignore[misc]
         raise AssertionError
+
+
+_SPLIT_CHUNK = 1 << 18
+
+
+def _split_columns(sys: _System, blocks: np.ndarray, split: np.ndarray) -> dict[str, np.ndarray]:
+    """Plan columns of given plans by the reference kernel, bit for bit.
+
+    ``blocks[i, :split[i]]`` is plan ``i``'s prefix (added left to right, as the frontier of
+    :mod:`coterminus.partitions` does) and the rest its memo-table suffix (added right to left),
+    so every sum is formed in the same order as in a full :func:`_score_chunks` pass.
+    """
+    sums, mins, multi = _block_values(sys)
+    sums, mins, multi = sums.copy(), mins.copy(), multi.copy()
+    sums[0], mins[0], multi[0] = 0.0, np.inf, 0
+    b = np.asarray(blocks, dtype=np.int64)
+    split = np.asarray(split, dtype=np.int64)
+    m = b.shape[0]
+    if m > _SPLIT_CHUNK:  # bounded memory: a few hundred bytes per plan and chunk
+        parts = [
+            _split_columns(sys, b[i : i + _SPLIT_CHUNK], split[i : i + _SPLIT_CHUNK])
+            for i in range(0, m, _SPLIT_CHUNK)
+        ]
+        return {c: np.concatenate([q[c] for q in parts]) for c in parts[0]}
+    f_depth = np.zeros(m, dtype=np.int16)
+    f_sums = np.zeros((m, sums.shape[1]))
+    f_mins = np.full((m, mins.shape[1]), np.inf)
+    f_once = np.zeros((m, multi.shape[1]), dtype=np.uint64)
+    f_twice = np.zeros_like(f_once)
+    t_count = np.zeros(m, dtype=np.int16)
+    t_sums = np.zeros_like(f_sums)
+    t_mins = np.full_like(f_mins, np.inf)
+    t_once = np.zeros_like(f_once)
+    t_twice = np.zeros_like(f_once)
+    width = b.shape[1]
+    for j in range(width):  # prefix blocks, left to right
+        live = (j < split) & (b[:, j] != 0)
+        if not live.any():
+            continue
+        blk = b[live, j]
+        f_depth[live] += 1
+        f_sums[live] = f_sums[live] + sums[blk]
+        f_mins[live] = np.minimum(f_mins[live], mins[blk])
+        f_twice[live] = f_twice[live] | (f_once[live] & multi[blk])
+        f_once[live] = f_once[live] | multi[blk]
+    for j in range(width - 1, -1, -1):  # suffix blocks, right to left
+        live = (j >= split) & (b[:, j] != 0)
+        if not live.any():
+            continue
+        blk = b[live, j]
+        t_count[live] += 1
+        t_sums[live] = sums[blk] + t_sums[live]
+        t_mins[live] = np.minimum(mins[blk], t_mins[live])
+        t_twice[live] = t_twice[live] | (multi[blk] & t_once[live])
+        t_once[live] = multi[blk] | t_once[live]
+    tables = _byte_tables(sys)
+    flat = [(ti, c, shift, vals) for ti, tabs in enumerate(tables) for c, shift, vals in tabs]
+    tab_tier = np.array([f[0] for f in flat], dtype=np.int64)
+    tab_col = np.array([f[1] for f in flat], dtype=np.int64)
+    tab_shift = np.array([f[2] for f in flat], dtype=np.int64)
+    tab_vals = np.array([f[3] for f in flat], dtype=np.float64).reshape(len(flat), 256)
+    words_u = sys.tiers["utla"].touched_bits.shape[1]
+    total = sys.total_population
+    t2 = total**2 if total > 0 else 0.0
+    starts = np.arange(m + 1, dtype=np.int64)
+    bases = np.arange(m, dtype=np.int64)
+    out_x = np.empty((len(_FLOAT_COLS), m))
+    out_i = np.empty((len(_INT_COLS), m), dtype=np.int16)
+    if m:
+        _score_kernel(
+            0, starts, bases, f_depth, f_sums, f_mins, f_once, f_twice, t_count, t_sums, t_mins,
+            t_once, t_twice, tab_tier, tab_col, tab_shift, tab_vals, words_u, t2, out_x, out_i,
+        )  # fmt: skip
+    cols = {c: out_x[i] for i, c in enumerate(_FLOAT_COLS)}
+    cols.update({c: out_i[i] for i, c in enumerate(_INT_COLS)})
+    return cols
+
+
+def _reference_split(
+    sys: _System, blocks: np.ndarray, first: tuple[int, int] | None, table_rows: int = 1 << 20
+) -> np.ndarray:
+    """How many leading blocks of each plan the per-plan kernel takes as its prefix.
+
+    That kernel (:func:`_score_chunks`, memo tables of ``table_rows``) adds a plan's first
+    blocks while more than ``s`` units remain, then a memoised suffix; floating-point sums
+    depend on that split, so kept plans are recomputed with it.
+    """
+    rec = _p._build_recursion(sys.n, sys.allowed)
+    s = _p._choose_s(sys.n, rec.counts, table_rows)
+    b = np.asarray(blocks, dtype=np.int64)
+    split = np.zeros(b.shape[0], dtype=np.int64)
+    if b.shape[0] == 0 or (s >= sys.n and first is None):
+        return split
+    rem = np.full(b.shape[0], (1 << sys.n) - 1, dtype=np.int64)
+    rem ^= b[:, 0]
+    split[:] = 1
+    for j in range(1, b.shape[1]):
+        more = _p.popcount(rem) > s
+        if not more.any():
+            break
+        rem[more] ^= b[more, j]
+        split[more] += 1
+    return split
+
+
+def _select_piece(
+    sys: _System,
+    *,
+    first: tuple[int, int] | None,
+    id_offset: int,
+    top: int,
+    pareto_cols: Sequence[str],
+    progress: Callable[[int], None] | None = None,
+    hist: tuple[list[str], np.ndarray] | None = None,
+) -> tuple[int, _TopK, _Pareto, np.ndarray | None]:
+    """Top-k and Pareto front (and histograms) of one piece by the selection kernel."""
+    crit = sys.criteria()
+    pv = np.column_stack(
+        [crit[c] for c in pareto_cols] if pareto_cols else [np.zeros((1 << sys.n, 0))]
+    )
+    lo_k, hi_k = sys.n_blocks if sys.n_blocks is not None else (1, sys.n)
+    hist_values = None
+    if hist is not None:
+        hist_values = np.column_stack([_hist_values(sys, name) for name in hist[0]])
+    sel = _sel.select(
+        sys.n, allowed=sys.allowed, cost=sys.cost, pv=pv, top=top, n_blocks=(lo_k, hi_k),
+        first=first, progress=progress, hist_values=hist_values,
+        hist_bins=None if hist is None else hist[1],
+    )  # fmt: skip
+    top_k = _TopK(top)
+    if sel.top_id.size:
+        order = np.lexsort((sel.top_id, sel.top_obj))
+        blocks = sel.top_blocks[order]
+        cols = _split_columns(sys, blocks, _reference_split(sys, blocks, first))
+        cols["plan_id"] = sel.top_id[order] + id_offset
+        top_k.cols = cols
+        top_k.blocks = blocks.astype(np.int32)
+    front = _Pareto(list(pareto_cols))
+    if pareto_cols and sel.front_id.size:
+        split = _reference_split(sys, sel.front_blocks, first)
+        cols = _split_columns(sys, sel.front_blocks, split)
+        x = np.column_stack([np.asarray(cols[c], dtype=np.float64) for c in pareto_cols])
+        front._set(x, sel.front_id + id_offset, sel.front_count, sel.front_blocks.astype(np.int32))
+    return sel.n_plans, top_k, front, sel.hist
+
+
+def _hist_values(sys: _System, name: str) -> np.ndarray:
+    return sys.cost if name == "objective" else sys.criteria()[name]
+
+
+def _hist_spec(sys: _System) -> tuple[list[str], np.ndarray]:
+    """Histograms of a summary run: the objective, n_ccgs and every weighted criterion.
+
+    Bins cover ``[0, U]`` with :math:`U = \\sum_u \\max_{S \\ni u} v(S)`, an upper bound of any
+    plan's sum (each block is charged to its lowest unit); whole-number criteria with
+    :math:`U \\le 512` get one bin per value, others 64 equal bins.
+    """
+    names = ["objective", "n_ccgs", *[c for c, w in sys.weights.items() if w and c != "n_ccgs"]]
+    masks = np.arange(1 << sys.n, dtype=np.int64)
+    rows = []
+    for name in names:
+        v = _hist_values(sys, name)
+        upper = sum(float(v[(masks >> u) & 1 == 1].max()) for u in range(sys.n))
+        if np.all(v == np.round(v)) and upper <= 512:
+            rows.append((-0.5, 1.0, int(upper) + 1))
+        else:
+            rows.append((0.0, upper / 64 if upper > 0 else 1.0, 64))
+    return names, np.array(rows, dtype=float)
+
+
+def _hist_frame(spec: tuple[list[str], np.ndarray], counts: np.ndarray) -> pd.DataFrame:
+    """One row per (criterion, bin): ``low``, ``high`` (a whole-number bin has low = high)."""
+    out = []
+    for j, name in enumerate(spec[0]):
+        lo, w, nb = spec[1][j]
+        whole = lo == -0.5 and w == 1.0
+        for b in range(int(nb)):
+            low = b if whole else lo + b * w
+            out.append((name, b, low, b if whole else low + w, int(counts[j, b])))
+    return pd.DataFrame(out, columns=["criterion", "bin", "low", "high", "plans"])
 
 
 def _direct_aggregates(sys: _System, blocks: np.ndarray) -> tuple[np.ndarray, ...]:
@@ -1652,6 +1843,25 @@ class _Piece:
     chunk_size: int
     keep_rows: bool
     with_system: bool
+    #: "auto": the selection kernel when nothing but the top-k and front is kept (numba, a
+    #: front over sums); "reference": the per-plan kernel writing every plan column.
+    method: str = "auto"
+    #: Histograms over every plan: names of the summed values and their (low, width, bins).
+    hist: tuple[list[str], np.ndarray] | None = None
+
+
+#: Kernel of the pieces of every run ("auto" or "reference"); the benchmark switches it to time
+#: the per-plan kernel against the selection kernel in one run.
+_PIECE_METHOD = "auto"
+
+
+def _use_selection(piece: _Piece, want_rows: bool) -> bool:
+    return piece.hist is not None or (
+        not want_rows
+        and piece.method != "reference"
+        and piece.backend == "numba"
+        and _sel.supported(piece.pareto)
+    )
 
 
 @dataclass
@@ -1661,6 +1871,7 @@ class _PieceResult:
     pareto: _Pareto
     table: Any = None
     seconds: float = 0.0
+    hist: np.ndarray | None = None
 
 
 def _run_piece(
@@ -1677,6 +1888,12 @@ def _run_piece(
     kept: list[Any] = []
     total = 0
     want_rows = sink is not None or piece.keep_rows
+    if _use_selection(piece, want_rows):
+        total, top, front, hist = _select_piece(
+            sys, first=piece.first, id_offset=piece.id_offset, top=piece.top,
+            pareto_cols=piece.pareto, progress=progress, hist=piece.hist,
+        )  # fmt: skip
+        return _PieceResult(total, top, front, None, time.perf_counter() - t0, hist)
     for scored in _score_chunks(
         sys, first=piece.first, backend=piece.backend, chunk_size=piece.chunk_size
     ):
@@ -1733,6 +1950,17 @@ def _is_dask_client(executor: Any) -> bool:
     return (
         hasattr(executor, "scatter") and hasattr(executor, "gather") and hasattr(executor, "submit")
     )
+
+
+def _executor_width(executor: Any) -> int:
+    """Workers of an executor: a process/thread pool's size, a Dask cluster's threads (else 8)."""
+    width = getattr(executor, "_max_workers", None)
+    if width is None and _is_dask_client(executor) and hasattr(executor, "nthreads"):
+        try:
+            width = sum(executor.nthreads().values())
+        except Exception:  # a cluster that cannot say: use the default
+            width = None
+    return max(int(width or 8), 1)
 
 
 def _run_pieces(
@@ -1867,6 +2095,10 @@ class MergerResult:
     seconds: float
     backend: str
     _system: _System = field(repr=False)
+    #: Why ``out`` holds only the top-k and the Pareto front ("" when it holds every plan).
+    out_note: str = ""
+    #: Plans per bin of each criterion over every plan (summary runs with numba; else None).
+    histograms: pd.DataFrame | None = None
 
     def __repr__(self) -> str:
         return (
@@ -1918,7 +2150,11 @@ class MergerResult:
         lines.append(
             f"Pareto front over {', '.join(self.pareto_on)}: {len(self.pareto)} distinct trade-offs"
         )
-        if self.out is not None:
+        if self.out is not None and self.out_note:
+            lines.append(f"top-k and Pareto front only: {self.out} ({self.out_note})")
+            if self.histograms is not None:
+                lines.append(f"histograms of every plan: {_histogram_path(self.out)}")
+        elif self.out is not None:
             lines.append(f"full plan table: {self.out}")
         return "\n".join(lines)
 
@@ -2330,6 +2566,9 @@ def mergers(
     chunk_size: int = _DEFAULT_CHUNK,
     min_shared_m: float = DEFAULT_MIN_SHARED_M,
     snap_m: float = DEFAULT_SNAP_M,
+    min_parallel_plans: float = 0,
+    store_limit: float = DEFAULT_STORE_LIMIT,
+    all_plans: bool = False,
 ) -> MergerResult:
     """Enumerate, score and rank every merger plan of a system's CCGs.
 
@@ -2372,13 +2611,25 @@ def mergers(
         Plans kept in memory, best first.
     out : path, optional
         Write every scored plan to ``.parquet`` or ``.csv``, chunk by chunk (temp file, then
-        ``os.replace``; nothing partial is left on error).
+        ``os.replace``; nothing partial is left on error). Above ``store_limit`` plans only the
+        top-k and the Pareto front are written (a ``selected`` column says which), unless
+        ``all_plans``.
+    store_limit : float, default 5e7
+        Largest number of plans ``out`` holds in full.
+    all_plans : bool, default False
+        Write every plan whatever their number; refused (:class:`~coterminus.errors.OutputError`)
+        when the disk cannot hold the size estimate.
     executor : dask.distributed.Client or concurrent.futures.Executor, optional
-        Run slices of the enumeration (by first block) in parallel; same results.
+        Run slices of the enumeration (by first block) in parallel, e.g. a
+        ``concurrent.futures.ProcessPoolExecutor`` using every core; same results.
+    min_parallel_plans : float, default 0
+        Runs with fewer plans stay serial even with an ``executor`` (starting workers costs
+        about a second).
     progress : bool, default False
         Show a progress bar (tqdm).
-    max_plans : float, default 5e7
-        Refuse (:class:`~coterminus.errors.EnumerationTooLargeError`) beyond this many plans.
+    max_plans : float, default 2e10
+        Refuse (:class:`~coterminus.errors.EnumerationTooLargeError`) beyond this many plans
+        (Bell(15) = 1,382,958,545 takes seconds; Bell(16) about a minute on one core).
     backend : {"auto", "numpy", "numba"}
         Enumeration/scoring kernels; identical results.
     chunk_size : int
@@ -2427,7 +2678,20 @@ def mergers(
     sys, kind = _setup(geo, system, locals())
     pareto_cols = _pareto_columns(sys.weights, pareto_on)
     count = _count_or_refuse(sys, max_plans)
-    with _plan_file(out, [sys]) as writer:
+    stored = out is not None and (all_plans or count <= store_limit)
+    if stored and all_plans:
+        _check_room(out, count)  # type: ignore[arg-type]
+    note = ""
+    if out is not None and not stored:
+        note = (
+            f"{_p.about(count)} plans exceed store_limit={_p.about(int(store_limit))}; "
+            "all_plans=True (--all-plans) streams every plan"
+        )
+        log.warning("%s: writing the top-k and the Pareto front only (%s)", sys.name, note)
+    summary_run = out is not None and not stored and kind == "numba"
+    spec = _hist_spec(sys) if summary_run and _sel.supported(pareto_cols) else None
+    hist_counts: list[np.ndarray] = []
+    with _plan_file(out if stored else None, [sys]) as writer:
         log.info("%s: %d CCGs, %s plans", sys.name, sys.n, f"{count:,}")
         top_k, front, n_done = _run_system(
             sys,
@@ -2436,13 +2700,81 @@ def mergers(
             pareto_cols=pareto_cols,
             backend=kind,
             chunk_size=chunk_size,
-            executor=executor,
+            executor=executor if count >= min_parallel_plans else None,
+            hist=spec,
+            hist_out=hist_counts,
             writer=writer,
             progress=progress,
             with_system=False,
         )
     path = writer.path if writer is not None else None
-    return _result(sys, top_k, front, n_done, pareto_cols, path, time.perf_counter() - t0, kind)
+    res = _result(sys, top_k, front, n_done, pareto_cols, path, time.perf_counter() - t0, kind)
+    if spec is not None and hist_counts:
+        res.histograms = _hist_frame(spec, hist_counts[0])
+    if out is not None and not stored:
+        res.out = _write_selected(out, res)
+        res.out_note = note
+    return res
+
+
+#: Bytes per plan of a full plan file, by format (Cheshire and Merseyside 2019: 36 B parquet,
+#: 195 B csv; rounded up).
+_BYTES_PER_PLAN = {".parquet": 48, ".csv": 260}
+
+
+def _check_room(out: str | os.PathLike[str], count: int) -> None:
+    """Refuse a full stream the disk cannot hold; log the size estimate otherwise."""
+    import shutil
+
+    path = Path(out)
+    per = _BYTES_PER_PLAN[".csv" if path.name.lower().endswith(".csv") else ".parquet"]
+    need = count * per
+    free = shutil.disk_usage(path.resolve().parent).free
+    log.warning(
+        "writing every one of %s plans to %s: about %s", _p.about(count), path, _bytes(need)
+    )
+    if need > 0.95 * free:
+        msg = (
+            f"every plan ({_p.about(count)} plans) would need about {_bytes(need)} in {path}, "
+            f"but {path.resolve().parent} has {_bytes(free)} free; nothing was written. Choose "
+            "an --out on a larger disk, or drop --all-plans (all_plans=False) to write the "
+            "top-k and the Pareto front."
+        )
+        raise OutputError(msg)
+
+
+def _bytes(n: float) -> str:
+    for unit in ("B", "kB", "MB", "GB", "TB", "PB"):
+        if n < 1000 or unit == "PB":
+            return f"{n:,.0f} {unit}" if unit == "B" else f"{n:,.1f} {unit}"
+        n /= 1000
+    raise AssertionError  # pragma: no cover
+
+
+def _write_selected(out: str | os.PathLike[str], res: MergerResult) -> Path:
+    """The top-k and the Pareto front, one file, a ``selected`` column saying which."""
+    top = res.top.assign(selected="top")
+    front = res.pareto.assign(selected="pareto")
+    table = pd.concat([top, front], ignore_index=True, sort=False)
+    for c in table.columns:  # object columns mixing types (None, str) become strings
+        if table[c].dtype == object:
+            table[c] = table[c].map(lambda v: v if v is None or isinstance(v, str) else str(v))
+    with atomic_path(out, suffixes=_PLAN_SUFFIXES) as tmp:
+        if str(out).lower().endswith(".csv"):
+            table.to_csv(tmp, index=False)
+        else:
+            table.to_parquet(tmp, index=False)
+    if res.histograms is not None:
+        side = _histogram_path(out)
+        with atomic_path(side, suffixes=(".csv",)) as tmp:
+            res.histograms.to_csv(tmp, index=False)
+    return Path(out)
+
+
+def _histogram_path(out: str | os.PathLike[str]) -> Path:
+    """``plans.parquet`` → ``plans.histograms.csv`` (per-criterion histograms of a summary)."""
+    p = Path(out)
+    return p.with_name(p.name.rsplit(".", 1)[0] + ".histograms.csv")
 
 
 def _run_system(
@@ -2458,14 +2790,20 @@ def _run_system(
     progress: bool,
     with_system: bool,
     bar: Any = None,
+    hist: tuple[list[str], np.ndarray] | None = None,
+    hist_out: list[np.ndarray] | None = None,
 ) -> tuple[_TopK, _Pareto, int]:
-    target = max(chunk_size, count // 16) if executor is not None else count + 1
+    if executor is not None and writer is None:  # selection pieces: about two per worker
+        target = max(chunk_size, count // (2 * _executor_width(executor)) + 1)
+    else:
+        target = max(chunk_size, count // 16) if executor is not None else count + 1
     pieces = _split_pieces(sys, target) if executor is not None else [(None, 0, count)]
     jobs = [
         (
             str(i),
             _Piece(sys, first, offset, top, pareto_cols, backend, chunk_size,
-                   keep_rows=writer is not None and executor is not None, with_system=with_system),
+                   keep_rows=writer is not None and executor is not None, with_system=with_system,
+                   method=_PIECE_METHOD, hist=hist),
         )
         for i, (first, offset, _) in enumerate(pieces)
     ]  # fmt: skip
@@ -2477,6 +2815,11 @@ def _run_system(
         top_k.merge(res.top)
         front.merge(res.pareto)
         done[0] += res.n_plans
+        if hist_out is not None and res.hist is not None:
+            if hist_out:
+                hist_out[0] = hist_out[0] + res.hist
+            else:
+                hist_out.append(res.hist)
 
     own_bar = None
     if progress and bar is None:

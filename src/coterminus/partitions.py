@@ -60,6 +60,7 @@ Examples
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import math
 from collections.abc import Iterator, Sequence
@@ -75,6 +76,7 @@ __all__ = [
     "HAVE_NUMBA",
     "MAX_UNITS",
     "PartitionChunk",
+    "about",
     "bell",
     "best_partition",
     "blocks_to_labels",
@@ -100,7 +102,7 @@ log = logging.getLogger(__name__)
 MAX_UNITS = 16
 
 #: Default refusal threshold for exhaustive enumeration, in plans.
-DEFAULT_MAX_PLANS = 50_000_000
+DEFAULT_MAX_PLANS = 20_000_000_000
 
 try:  # optional accelerator (the ``fast`` extra)
     import numba as _numba
@@ -116,6 +118,20 @@ Backend = Literal["auto", "numpy", "numba"]
 # ---------------------------------------------------------------------------------------------
 # counting in closed form
 # ---------------------------------------------------------------------------------------------
+def about(count: int) -> str:
+    """A count for messages: digits with separators up to 10^15, else "about 10^k".
+
+    Examples
+    --------
+    >>> about(190_899_322), about(bell(200))
+    ('190,899,322', 'about 10^275')
+    """
+    count = int(count)
+    if count < 10**15:
+        return f"{count:,}"
+    return f"about 10^{len(str(count)) - 1}"
+
+
 def bell(n: int) -> int:
     """Number of set partitions of ``n`` labelled units (Bell number :math:`B(n)`).
 
@@ -392,7 +408,26 @@ def _submask_pairs(rs: np.ndarray, k: int, n: int) -> tuple[np.ndarray, np.ndarr
     return r, s
 
 
+_RECURSIONS: dict[tuple[int, bool, bytes], _Recursion] = {}  # the last few, by allowed blocks
+
+
 def _build_recursion(n: int, allowed: np.ndarray, *, by_k: bool = False) -> _Recursion:
+    """The recursion of ``allowed`` blocks (kept for the next call on the same blocks).
+
+    One run counts, splits, enumerates and checks by DP over the same blocks; the arrays are
+    read-only after construction, so the last few are reused instead of rebuilt.
+    """
+    key = (n, by_k, hashlib.blake2b(np.packbits(allowed).tobytes(), digest_size=16).digest())
+    rec = _RECURSIONS.get(key)
+    if rec is None:
+        rec = _new_recursion(n, allowed, by_k=by_k)
+        while len(_RECURSIONS) >= 4:
+            _RECURSIONS.pop(next(iter(_RECURSIONS)))
+        _RECURSIONS[key] = rec
+    return rec
+
+
+def _new_recursion(n: int, allowed: np.ndarray, *, by_k: bool = False) -> _Recursion:
     size = 1 << n
     masks = np.arange(size, dtype=np.int64)
     pc = popcount(masks)
@@ -589,11 +624,11 @@ def check_enumerable(
         else (
             "find the best plan without enumerating with best_plan() (subset dynamic programme), "
             "restrict the search (contiguous=True, n_ccgs=..., population_band=...), or stream "
-            f"only the top-k by raising max_plans above {count:,} with out=None"
+            f"only the top-k by raising max_plans above {about(count)} with out=None"
         )
     )
     msg = (
-        f"{count:,} {kind} for {what}{size} exceed max_plans={int(max_plans):,}; "
+        f"{about(count)} {kind} for {what}{size} exceed max_plans={about(int(max_plans))}; "
         f"nothing was enumerated. To go on: {alt}."
     )
     raise EnumerationTooLargeError(msg)
