@@ -716,9 +716,10 @@ def test_cli_bad_input_is_one_line_on_stderr_and_a_nonzero_exit(data_dir, capsys
     assert pattern in err
 
 
-def test_cli_needs_a_system_or_all_systems(capsys):
-    with pytest.raises(SystemExit):
-        _cli(["mergers"], capsys)
+def test_cli_needs_a_system_all_systems_or_codes(capsys):
+    code, _, err = _cli(["mergers"], capsys)
+    assert code == 2
+    assert "give --system NAME, --all-systems, or --codes" in err
 
 
 # =============================================================================================

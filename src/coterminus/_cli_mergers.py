@@ -1,4 +1,4 @@
-"""``coterminus mergers``: every way of merging the CCGs of a system, ranked and explained.
+"""``coterminus mergers``: every way of merging the units of a system, ranked and explained.
 
 Examples
 --------
@@ -46,11 +46,13 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     """Register the ``mergers`` subcommand on the main parser's subparsers."""
     p = subparsers.add_parser(
         "mergers",
-        help="rank every way of merging the CCGs of a system (or of every system)",
+        help="rank every way of merging the units of a system (CCGs, sub-ICBs, ICBs, councils)",
         description=(
-            "Enumerate every merger plan (set partition) of a system's CCGs, score each by "
-            "look-ups in a table over all candidate footprints, and rank them under a weighted "
-            "objective shown in the output."
+            "Enumerate every merger plan (set partition) of the units of a system — CCGs of an "
+            "STP, sub-ICB locations of an ICB, ICBs of an NHS region (--units icb --within "
+            "nhser), districts of a county (--units ltla --within utla) or any list (--units "
+            "ltla --codes ...) — score each by look-ups in a table over all candidate "
+            "footprints, and rank them under a weighted objective shown in the output."
         ),
         epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
@@ -60,14 +62,81 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
         out="write every scored plan to this .parquet or .csv file (above --store-limit: "
         "the top-k and the Pareto front)",
     )
-    which = p.add_mutually_exclusive_group(required=True)
+    which = p.add_mutually_exclusive_group()
     add_system(which)
-    which.add_argument("--all-systems", action="store_true", help="every system of the vintage")
-    add_ccgs(p, help_text="only these CCGs of the system (CCG codes, NHS codes or names)")
-    p.add_argument("--contiguous", action="store_true", help="only blocks of touching CCGs")
+    which.add_argument(
+        "--all-systems",
+        action="store_true",
+        help="every system of the vintage (every unit of --within) (default: off)",
+    )
+    add_ccgs(
+        p,
+        help_text="these units (codes, NHS codes or names): with --system a subset of it, "
+        "without it any units, e.g. the 14 councils of Greater Essex (default: all of --system)",
+    )
+    p.add_argument(
+        "--units",
+        default=None,
+        metavar="LEVEL",
+        help="level of the units to merge, e.g. ccg, sicbl, icb, ltla (default: the finest level "
+        "the system groups)",
+    )
+    p.add_argument(
+        "--within",
+        default=None,
+        metavar="LEVEL",
+        help="level of --system, e.g. stp, icb, nhser, utla (default: the level grouping --units)",
+    )
+    p.add_argument(
+        "--against",
+        nargs="+",
+        default=None,
+        metavar="LEVEL",
+        help="the two levels plans are scored against, e.g. utla cauth (default: the vintage's "
+        "first two, upper and lower tier)",
+    )
+    p.add_argument(
+        "--min-pop",
+        type=float,
+        default=None,
+        metavar="N",
+        help="constraint: every new block has at least N people, e.g. 1000000; the band then runs "
+        "from N to the largest unit of the system (default: none)",
+    )
+    p.add_argument(
+        "--no-split",
+        nargs="+",
+        default=None,
+        metavar="LEVEL",
+        help="constraint: no area of LEVEL lying wholly in the system is split between blocks, "
+        "e.g. utla (default: none)",
+    )
+    p.add_argument(
+        "--coterminous-with",
+        nargs="+",
+        default=None,
+        metavar="LEVEL",
+        help="constraint: every block is coterminous with one or more areas of LEVEL, e.g. "
+        "cauth (default: none)",
+    )
+    p.add_argument(
+        "--contiguous",
+        action="store_true",
+        help="only blocks of touching units (default: any)",
+    )
+    p.add_argument(
+        "--across",
+        action="store_true",
+        help="allow blocks that mix units of different --within groups, e.g. Essex districts "
+        "with Southend-on-Sea (default: blocks stay within one group)",
+    )
     p.add_argument("--top", type=int, default=None, help="plans to show (default 20; 5 per system)")
     p.add_argument("--weights", help="criterion=weight,... (see below); default shown in output")
-    p.add_argument("--n-ccgs", metavar="N|MIN-MAX", help="number of CCGs after merger")
+    p.add_argument(
+        "--n-ccgs",
+        metavar="N|MIN-MAX",
+        help="number of units after merger (default: any)",
+    )
     p.add_argument("--population-band", metavar="LOW-HIGH", help="hard limit on block populations")
     p.add_argument(
         "--band",
@@ -77,12 +146,13 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     )
     p.add_argument(
         "--coterminous-only",
-        choices=["utla", "ltla", "both"],
         default=None,
-        help="keep only plans whose every block is coterminous with this tier (default: all)",
+        metavar="LEVEL|both",
+        help="keep only plans whose every block is coterminous with this --against level (or "
+        "both) (default: all)",
     )
     p.add_argument(
-        "--join", nargs="+", metavar="A:B", default=[], help="treat two CCGs as adjacent"
+        "--join", nargs="+", metavar="A:B", default=[], help="treat two units as adjacent (default: none)"
     )
     p.add_argument("--separate", nargs="+", metavar="A:B", default=[], help="treat as not adjacent")
     add_tolerance(p, measure=True)
@@ -175,7 +245,9 @@ def _weights(text: str | None) -> dict[str, float] | None:
     return out
 
 
-def _pairs(geo: Any, items: list[str], flag: str, value: bool) -> dict[tuple[str, str], bool]:
+def _pairs(
+    geo: Any, items: list[str], flag: str, value: bool, level: str | None = None
+) -> dict[tuple[str, str], bool]:
     from .errors import UnknownAreaError
 
     out: dict[tuple[str, str], bool] = {}
@@ -183,10 +255,10 @@ def _pairs(geo: Any, items: list[str], flag: str, value: bool) -> dict[tuple[str
     for item in items:
         a, sep, b = item.partition(":")
         if not sep:
-            msg = f"{flag} {item!r} is not A:B (two CCG names or codes)"
+            msg = f"{flag} {item!r} is not A:B (two unit names or codes)"
             raise ParameterError(msg)
         try:
-            ca, cb = geo.code(a, level="ccg"), geo.code(b, level="ccg")
+            ca, cb = geo.code(a, level=level), geo.code(b, level=level)
         except UnknownAreaError as exc:
             problems.append(f"{flag} {item!r}: {exc}")
             continue
@@ -210,10 +282,20 @@ def run(args: argparse.Namespace) -> int:
 
         check_output_path(args.out, suffixes=(".parquet", ".csv"))
     geo = load(args)
-    overrides = {**_pairs(geo, args.join, "--join", True)}
-    overrides.update(_pairs(geo, args.separate, "--separate", False))
+    overrides = {**_pairs(geo, args.join, "--join", True, args.units)}
+    overrides.update(_pairs(geo, args.separate, "--separate", False, args.units))
+    if not (args.system or args.all_systems or args.ccgs):
+        msg = "give --system NAME, --all-systems, or --codes CODE [CODE ...]"
+        raise UsageError(msg)
     options: dict[str, Any] = {
+        "level": args.units,
+        "within": args.within,
+        "against": args.against,
+        "min_pop": args.min_pop,
+        "no_split": args.no_split,
+        "coterminous_with": args.coterminous_with,
         "contiguous": args.contiguous,
+        "within_system": not args.across,
         "overrides": overrides or None,
         "n_ccgs": n_ccgs,
         "population_band": pop_band,

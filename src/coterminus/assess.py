@@ -63,8 +63,10 @@ def default_against(geo: Geography, units: str) -> list[str]:
     """
     if geo.levels[units].side != "council":
         defaults = geo.manifest.defaults.get("against") if geo.manifest is not None else None
-        council = geo.side("council")
-        return [lv for lv in (defaults or council[:2]) if lv in geo.levels]
+        if not defaults:  # no manifest: council levels covering every block, coarsest first
+            whole = [lv for lv in geo.side("council") if bool(geo.lsoa[lv].notna().all())]
+            defaults = sorted(whole, key=lambda lv: len(geo.units(lv)))[:2]
+        return [lv for lv in defaults if lv in geo.levels]
     nhs = geo.side("nhs")
     systems = geo.manifest.defaults.get("systems") if geo.manifest is not None else None
     out = [lv for lv in (systems, nhs[0] if nhs else None) if lv]

@@ -57,6 +57,7 @@ import logging
 import math
 import os
 import queue
+import re
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -88,6 +89,7 @@ from .errors import (
     VintageMismatchError,
 )
 from .metrics import check_tolerance, coterminosity_kernel
+from .overlap import overlap
 
 if TYPE_CHECKING:
     from .geography import Geography
@@ -251,6 +253,13 @@ class _System:
     n_blocks: tuple[int, int] | None
     constraints: dict[str, Any]
     edges: pd.DataFrame | None = None
+    unit_level: str = "ccg"
+    against: tuple[str, str] = TIERS
+    unit_label: str = "CCG"
+    unit_plural: str = "CCGs"
+    labels: dict[str, str] = field(
+        default_factory=lambda: {"utla": "upper-tier councils", "ltla": "lower-tier councils"}
+    )
 
     @property
     def n(self) -> int:
@@ -376,8 +385,12 @@ def _check_band(band: Any, name: str) -> tuple[float, float]:
 
 
 def _tables_for(
-    source: Geography | Mapping[str, OverlapTable], measure: str
+    source: Geography | Mapping[str, OverlapTable],
+    measure: str,
+    unit_level: str = "ccg",
+    against: tuple[str, str] = TIERS,
 ) -> dict[str, OverlapTable]:
+    """Overlap tables of the units against the two council-level slots (see :data:`TIERS`)."""
     if isinstance(source, Mapping):
         missing = [t for t in TIERS if t not in source]
         if missing:
@@ -386,9 +399,10 @@ def _tables_for(
             )
             raise ParameterError(msg)
         return {t: source[t] for t in TIERS}
-    from .overlap import overlap
-
-    return {t: overlap(source, "ccg", t, measure=measure) for t in TIERS}  # type: ignore[arg-type]
+    return {
+        slot: overlap(source, unit_level, lv, measure=measure)  # type: ignore[arg-type]
+        for slot, lv in zip(TIERS, against, strict=True)
+    }
 
 
 def _build_system(
@@ -410,9 +424,15 @@ def _build_system(
     coterminous_only: bool | str = False,
     within_system: bool = True,
     n_ccgs: int | tuple[int, int] | None = None,
+    unit_level: str = "ccg",
+    against: tuple[str, str] = TIERS,
+    within: str | None = "stp",
+    min_pop: float | None = None,
+    no_split: Sequence[str] = (),
+    coterminous_with: Sequence[str] = (),
 ) -> _System:
 
-    tables = _tables_for(source, measure)
+    tables = _tables_for(source, measure, unit_level, against)
     measure = tables["utla"].measure
     eps = check_tolerance(tolerance, measure)
     w = _check_weights(weights, measure)
@@ -444,18 +464,27 @@ def _build_system(
         unit_tot = table.unit_totals.reindex(codes).to_numpy(dtype=float)
         la_tot = table.target_totals.reindex(la).to_numpy(dtype=float)
         if geo is not None:
-            layer = geo.layer(tier)
-            la_names = [str(layer.at[c, "name"]) if c in layer.index else c for c in la]
+            lnames = geo.units(against[TIERS.index(tier)])["name"]
+            la_names = [str(lnames.get(c, c)) for c in la]
         else:
             la_names = list(la)
         tiers[tier] = _tier_table(mat, unit_tot, la_tot, eps, la, la_names)
     # people (always people, whatever the measure) and systems of the units
     if geo is not None:
-        ccg = geo.ccg
-        unit_pop = ccg["population"].reindex(codes).to_numpy(dtype=float)
-        names = [str(ccg.at[c, "name"]) for c in codes]
-        nhs = [str(ccg.at[c, "nhs_code"]) if "nhs_code" in ccg.columns else "" for c in codes]
-        unit_sys = [str(ccg.at[c, "stp"]) if "stp" in ccg.columns else "" for c in codes]
+        units_t = geo.units(unit_level)
+        unit_pop = units_t["population"].reindex(codes).to_numpy(dtype=float)
+        names = [str(units_t.at[c, "name"]) for c in codes]
+        nhs = [
+            str(units_t.at[c, "nhs_code"]) if "nhs_code" in units_t.columns else "" for c in codes
+        ]
+        if within is not None:  # the group each unit is in (its largest part, for scenarios)
+            sub_lsoa = geo.lsoa[geo.lsoa[unit_level].isin(codes)]
+            main = sub_lsoa.groupby(unit_level)[within].agg(
+                lambda s: s.value_counts().index[0] if s.notna().any() else ""
+            )
+            unit_sys = [str(main.get(c, "")) for c in codes]
+        else:
+            unit_sys = [""] * n
     else:
         ut = tables["utla"]
         if ut.measure != "population":
@@ -480,7 +509,10 @@ def _build_system(
                 msg = "contiguous=True needs a Geography (polygons) or a precomputed adjacency="
                 raise ParameterError(msg)
             edges = adjacency(
-                geo.ccg.loc[codes], min_shared_m=min_shared_m, snap_m=snap_m, overrides=overrides
+                geo.layer(unit_level).loc[codes],
+                min_shared_m=min_shared_m,
+                snap_m=snap_m,
+                overrides=overrides,
             )
         elif overrides:
             edges = apply_overrides(edges, overrides)
@@ -494,15 +526,33 @@ def _build_system(
         allowed &= (pop >= p_lo) & (pop <= p_hi)
         constraints["population_band"] = (p_lo, p_hi)
     if coterminous_only:
-        which = ["utla"] if coterminous_only is True else [str(coterminous_only)]
+        which = [against[0]] if coterminous_only is True else [str(coterminous_only)]
         if which == ["both"]:
-            which = list(TIERS)
-        for tier in which:
-            if tier not in TIERS:
-                msg = f"coterminous_only={coterminous_only!r}; use True/'utla', 'ltla' or 'both'"
+            which = list(against)
+        for lv in which:
+            if lv not in against:
+                msg = (
+                    f"coterminous_only={coterminous_only!r}; use True (the first level, "
+                    f"{against[0]}), {against[1]!r} or 'both'"
+                )
                 raise ParameterError(msg)
-            allowed &= tiers[tier].coterminous
+            allowed &= tiers[TIERS[against.index(lv)]].coterminous
         constraints["coterminous_only"] = which
+    if min_pop is not None:
+        allowed &= pop >= float(min_pop)
+        constraints["min_pop"] = float(min_pop)
+    for lv, tt in _extra_tiers(geo, tables, tiers, codes, eps, unit_level, against, measure,
+                               [*no_split, *coterminous_with]).items():
+        if lv in no_split:  # no council lying wholly in the system is split between blocks
+            whole = tt.in_system >= (1.0 - eps) * tt.totals
+            with np.errstate(divide="ignore", invalid="ignore"):
+                s = np.where(tt.totals > 0, tt.m / np.where(tt.totals > 0, tt.totals, 1.0), 0.0)
+            splits = ((s > eps) & (s < 1.0 - eps) & whole).any(axis=1)
+            allowed &= ~splits
+            constraints.setdefault("no_split", []).append(lv)
+        if lv in coterminous_with:  # each block coterminous with one or more areas of lv
+            allowed &= tt.coterminous
+            constraints.setdefault("coterminous_with", []).append(lv)
     if within_system and len(sys_ids) > 1:
         allowed &= n_systems == 1
         constraints["within_system"] = True
@@ -529,6 +579,14 @@ def _build_system(
         n_blocks=constraints.get("n_ccgs"),
         constraints=constraints,
         edges=edges,
+        unit_level=unit_level,
+        against=tuple(against),  # type: ignore[arg-type]
+        unit_label=geo.label(unit_level) if geo is not None else "unit",
+        unit_plural=geo.label(unit_level, plural=True) if geo is not None else "units",
+        labels={
+            slot: (geo.label(lv, plural=True) if geo is not None else lv)
+            for slot, lv in zip(TIERS, against, strict=True)
+        },
     )
     crit = sys.criteria()
     cost = np.zeros(size)
@@ -539,6 +597,49 @@ def _build_system(
     cost[0] = 0.0
     sys.cost = cost
     return sys
+
+
+def _extra_tiers(
+    geo: Geography | None,
+    tables: Mapping[str, OverlapTable],
+    tiers: Mapping[str, _TierTable],
+    codes: list[str],
+    eps: float,
+    unit_level: str,
+    against: tuple[str, str],
+    measure: str,
+    levels: Sequence[str],
+) -> dict[str, _TierTable]:
+    """Footprint tables of the levels that constraints name (the slots' own when they match)."""
+    out: dict[str, _TierTable] = {}
+    for lv in dict.fromkeys(levels):
+        if lv in against:
+            out[lv] = tiers[TIERS[against.index(lv)]]
+            continue
+        if geo is None:
+            msg = f"a constraint on {lv!r} needs a Geography (or make it one of against=)"
+            raise ParameterError(msg)
+        table = overlap(geo, unit_level, lv, measure=measure)  # type: ignore[arg-type]
+        pairs = table.pairs[table.pairs["unit"].isin(codes)]
+        la = sorted(pairs["target"].unique().tolist())
+        mat = np.zeros((len(codes), len(la)))
+        np.add.at(
+            mat,
+            (
+                pd.Categorical(pairs["unit"], categories=codes).codes,
+                pd.Categorical(pairs["target"], categories=la).codes,
+            ),
+            pairs["value"].to_numpy(dtype=float),
+        )
+        out[lv] = _tier_table(
+            mat,
+            table.unit_totals.reindex(codes).to_numpy(dtype=float),
+            table.target_totals.reindex(la).to_numpy(dtype=float),
+            eps,
+            la,
+            [str(geo.units(lv)["name"].get(c, c)) for c in la],
+        )
+    return out
 
 
 def _block_values(sys: _System) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -1065,102 +1166,74 @@ def _direct_aggregates(sys: _System, blocks: np.ndarray) -> tuple[np.ndarray, ..
 # public: footprint table, scoring given plans
 # =============================================================================================
 def _resolve_units(
-    geo: Geography, system: str | None, units: Sequence[str] | None
-) -> tuple[str | None, str, list[str]]:
-    """System code/name and the CCG codes, with vintage and membership checks."""
+    geo: Geography,
+    system: str | None,
+    units: Sequence[str] | None,
+    unit_level: str | None = None,
+    within: str | None = None,
+) -> tuple[str | None, str, list[str], str]:
+    """System code/name, the unit codes and their level, with vintage and membership checks."""
     code = None
-    name = "custom footprint set"
+    name = "custom set of units"
     members: list[str] | None = None
     if system is not None:
-        code = _system_code(geo, system)
-        name = str(geo.stp.at[code, "name"])
-        members = list(geo.members(code))
+        glevel = within
+        if glevel is None and unit_level is None:
+            glevel = geo.manifest.defaults.get("systems") if geo.manifest is not None else None
+        try:
+            code = geo.code(system, glevel) if glevel else geo.code(system)
+        except UnknownAreaError as exc:
+            hint = geo.other_vintage(str(system))
+            if hint:
+                raise VintageMismatchError(f"{system!r} is not a {geo.vintage} group: {hint}") from exc
+            raise
+        glevel = geo.level_of_group(code, glevel)
+        name = geo.name(code)
+        members = list(geo.members(code, unit_level, within=glevel))
+        if unit_level is None and members:
+            unit_level = geo.level_of(members[0])
     if units is not None:
         if isinstance(units, str):
             units = [units]
-        codes = _ccg_codes(geo, units)
+        codes = _unit_codes(geo, units, unit_level)
         dupes = sorted({c for c in codes if codes.count(c) > 1})
         if dupes:
-            msg = f"units list {dupes} more than once; give each CCG once."
+            msg = f"units list {dupes} more than once; give each unit once."
             raise FootprintError(msg)
+        if unit_level is None:
+            unit_level = geo.level_of(codes[0])
         if members is not None:
             outside = [c for c in codes if c not in members]
             if outside:
-                where = ", ".join(
-                    f"{c} ({geo.ccg.at[c, 'name']}, in {geo.ccg.at[c, 'stp']})" for c in outside
-                )
+                where = ", ".join(f"{c} ({geo.name(c)})" for c in outside)
                 msg = (
-                    f"{len(outside)} CCG(s) are not in {name} ({code}) in {geo.vintage}: {where}. "
-                    f"Its CCGs are {members}; drop system= to mix systems (blocks then stay "
-                    "within one system unless within_system=False)."
+                    f"{len(outside)} unit(s) are not in {name} ({code}) in {geo.vintage}: {where}. "
+                    f"Its units are {members}; drop the system to mix groups (blocks then stay "
+                    "within one group unless within_system=False)."
                 )
                 raise FootprintError(msg)
         members = codes
     if members is None:
-        msg = "give system= (a name or E54 code) or units= (CCG codes or names)"
+        msg = "give system= (a name or code) or units= (codes or names of units)"
         raise ParameterError(msg)
-    if not members:
-        msg = f"{name} has no CCGs in {geo.vintage}"
+    if not members or unit_level is None:
+        msg = f"{name} has no units of {unit_level or 'a finer level'} in {geo.vintage}"
         raise FootprintError(msg)
-    return code, name, members
+    return code, name, members, unit_level
 
 
-def _other_vintage_hint(geo: Geography, query: str) -> str | None:
-    """If ``query`` is a CCG/STP code or name of another vintage, say which."""
-    from . import datasets
-    from .io import read_lookup
-
-    q = str(query).strip()
-    hits = []
-    for v in (2019, 2020, 2021):
-        if v == geo.vintage:
-            continue
-        try:
-            lk = read_lookup(datasets.locate(f"ccg-stp-{v}", data_dir=geo.data_dir))
-        except Exception:  # a hint only; missing files just mean no hint
-            continue
-        stp_codes = set(lk["stp"].astype(str))
-        stp_names = dict(zip(lk["stp"].astype(str), lk.get("stp_name", lk["stp"]), strict=False))
-        ccg_names = dict(zip(lk.index.astype(str), lk.get("ccg_name", lk.index), strict=False))
-        by_name = {str(nm).lower(): c for c, nm in stp_names.items()}
-        if q.upper() in stp_codes:
-            hits.append(f"{q.upper()} is the {v} STP/ICS {stp_names.get(q.upper(), '')!s}")
-        elif q.upper() in ccg_names:
-            hits.append(f"{q.upper()} is the {v} CCG {ccg_names[q.upper()]!s}")
-        elif q.lower() in by_name:
-            hits.append(f"{q!r} is the {v} STP/ICS {by_name[q.lower()]}")
-    return "; ".join(hits) if hits else None
-
-
-def _system_code(geo: Geography, system: str) -> str:
-    try:
-        return geo.code(system, level="stp")
-    except UnknownAreaError as exc:
-        hint = _other_vintage_hint(geo, system)
-        if hint:
-            msg = (
-                f"{system!r} is not a {geo.vintage} system: {hint}. Load that vintage "
-                f"(coterminus.load(<year>)) or name the {geo.vintage} system (geo.stp['name'])."
-            )
-            raise VintageMismatchError(msg) from exc
-        raise
-
-
-def _ccg_codes(geo: Geography, queries: Sequence[str]) -> list[str]:
+def _unit_codes(geo: Geography, queries: Sequence[str], level: str | None = None) -> list[str]:
     out: list[str] = []
     problems: list[str] = []
     other: list[str] = []
     for q in queries:
         try:
-            out.append(geo.code(str(q), level="ccg"))
+            out.append(geo.code(str(q), level=level))
         except UnknownAreaError as exc:
-            hint = _other_vintage_hint(geo, str(q))
-            (other if hint else problems).append(hint or str(exc))
+            hint = geo.other_vintage(str(q))
+            (other if hint else problems).append(hint or str(exc.args[0] if exc.args else exc))
     if other:
-        msg = (
-            f"CCG(s) of another vintage given for {geo.vintage}: " + "; ".join(other) + ". Use "
-            f"{geo.vintage} CCG codes (geo.ccg) or load the other vintage."
-        )
+        msg = f"unit(s) of another vintage given for {geo.vintage}: " + "; ".join(other)
         raise VintageMismatchError(msg)
     if problems:
         raise UnknownAreaError("; ".join(problems))
@@ -1228,20 +1301,30 @@ def footprint_table(
     2          B      200000     1.0              True             Y
     3        A+B      500000     1.0              True           X+Y
     """
+    level = None
     if isinstance(members, str):
         if isinstance(source, Mapping):
             members = [members]
         else:
-            _, _, members = _resolve_units(source, members, None)
+            _, _, members, level = _resolve_units(source, members, None)
     codes = list(members)
     if not isinstance(source, Mapping):
-        codes = _ccg_codes(source, codes)
+        codes = _unit_codes(source, codes, level)
+        level = level or source.level_of(codes[0]) if codes else level
     if not codes:
-        msg = "members is empty; give at least one CCG"
+        msg = "members is empty; give at least one unit"
         raise FootprintError(msg)
+    extra: dict[str, Any] = {}
+    if level is not None and not isinstance(source, Mapping):
+        extra = {
+            "unit_level": level,
+            "against": _against_slots(source, level, None),
+            "within": source.parent(level),
+        }
     sys = _build_system(
         source,
         codes,
+        **extra,
         code=None,
         name="footprints",
         measure=measure,
@@ -1314,7 +1397,7 @@ def _plans_to_blocks(sys: _System, geo: Geography | None, plans: Any) -> np.ndar
             blocks: list[int] = []
             for block in plan:
                 items = [block] if isinstance(block, str) else list(block)
-                codes = _ccg_codes(geo, items) if geo is not None else [str(x) for x in items]
+                codes = _unit_codes(geo, items) if geo is not None else [str(x) for x in items]
                 bad = [c for c in codes if c not in pos]
                 if bad:
                     msg = f"plan names CCG(s) {bad} that are not among the units {sys.codes}"
@@ -1382,10 +1465,13 @@ def score_plans(
        n_ccgs  min_j_utla
     0       1         1.0
     """
-    code, name, codes = _resolve_units(geo, system, units)
+    code, name, codes, level = _resolve_units(geo, system, units)
     sys = _build_system(
         geo,
         codes,
+        unit_level=level,
+        against=_against_slots(geo, level, None),
+        within=geo.parent(level),
         code=code,
         name=name,
         measure=measure,
@@ -1412,12 +1498,19 @@ def _columns_frame(sys: _System, cols: Mapping[str, np.ndarray]) -> pd.DataFrame
 
 
 def _short(name: str) -> str:
-    out = name
+    """A unit's name without "NHS" and organisational suffixes (CCG, ICB, Integrated Care Board)."""
+    out = re.sub(r"\s+-\s+[A-Za-z0-9]{3,6}$", "", name)
     if out.startswith("NHS "):
         out = out[4:]
-    if out.endswith(" CCG"):
-        out = out[:-4]
+    for suffix in (" Integrated Care Board", " ICB", " CCG"):
+        if out.endswith(suffix):
+            out = out[: -len(suffix)]
     return out
+
+
+def _slot_words(sys: _System, tier: str) -> str:
+    """Words for a slot's level ("upper-tier councils", "combined authorities")."""
+    return sys.labels[tier]
 
 
 def _block_names(sys: _System, row: np.ndarray) -> str:
@@ -2027,7 +2120,36 @@ def _run_remote(system: _System, piece: _Piece) -> _PieceResult:
 # =============================================================================================
 # results
 # =============================================================================================
-def _weights_text(weights: Mapping[str, float], measure: str) -> list[str]:
+def _slot_renamer(against: Sequence[str]) -> Callable[[str], str]:
+    """``"j_utla"`` → ``"j_cauth"`` when the slots hold other levels (see :data:`TIERS`)."""
+    mapping = dict(zip(TIERS, against, strict=True))
+    if all(k == v for k, v in mapping.items()):
+        return lambda s: s
+    pattern = re.compile(r"_(" + "|".join(TIERS) + r")\b")
+    return lambda s: pattern.sub(lambda m: "_" + mapping[m.group(1)], s)
+
+
+def _criterion_text(
+    c: str, labels: Mapping[str, str] | None = None, unit_plural: str | None = None
+) -> str:
+    """What a criterion measures, in the words of the levels its slot holds."""
+    text = CRITERIA[c]
+    if labels:
+        for slot, word in (("utla", "upper"), ("ltla", "lower")):
+            text = re.sub(rf"{word}-tier councils?\b", labels[slot], text)
+            text = text.replace(f"at {word} tier", f"against {labels[slot]}")
+    if unit_plural:
+        text = text.replace("CCGs", unit_plural)
+    return text
+
+
+def _weights_text(
+    weights: Mapping[str, float],
+    measure: str,
+    labels: Mapping[str, str] | None = None,
+    rename: Callable[[str], str] = str,
+    unit_plural: str | None = None,
+) -> list[str]:
     lines = []
     for c, w in weights.items():
         if not w:
@@ -2039,7 +2161,7 @@ def _weights_text(weights: Mapping[str, float], measure: str) -> list[str]:
                 unit = f" per person ({w * 100_000:g} per 100,000 people)"
             else:
                 unit = f" per {per}"
-        lines.append(f"{c} × {w:g}{unit}: {CRITERIA[c]}")
+        lines.append(f"{rename(c)} × {w:g}{unit}: {_criterion_text(c, labels, unit_plural)}")
     return lines
 
 
@@ -2103,7 +2225,7 @@ class MergerResult:
     def __repr__(self) -> str:
         return (
             f"<MergerResult {self.system_name} ({self.system}, {self.vintage}): "
-            f"{len(self.members)} CCGs, {self.n_plans:,} plans; best: "
+            f"{len(self.members)} {self._system.unit_plural}, {self.n_plans:,} plans; best: "
             f"{self.best['blocks'] if len(self.best) else '-'}>"
         )
 
@@ -2127,7 +2249,7 @@ class MergerResult:
         """A plain-text report: constraints, weights, the top plans with their reasons."""
         lines = [
             f"{self.system_name} ({self.system or 'custom'}), vintage {self.vintage}: "
-            f"{len(self.members)} CCGs, {self.n_plans:,} plans scored"
+            f"{len(self.members)} {self._system.unit_plural}, {self.n_plans:,} plans scored"
             + (
                 f" ({', '.join(f'{k}={v}' for k, v in self.constraints.items())})"
                 if self.constraints
@@ -2136,13 +2258,22 @@ class MergerResult:
             f"measure {self.measure}, tolerance ε={self.tolerance:g}, band "
             f"{self.band[0]:,.0f}–{self.band[1]:,.0f} people",
             "objective = Σ over blocks of Σ weight × criterion (lower is better):",
-            *[f"  {t}" for t in _weights_text(self.weights, self.measure)],
+            *[
+                f"  {t}"
+                for t in _weights_text(
+                    self.weights,
+                    self.measure,
+                    self._system.labels,
+                    _slot_renamer(self._system.against),
+                    self._system.unit_plural,
+                )
+            ],
             "",
         ]
         for _, r in self.top.head(rows).iterrows():
             lines.append(
                 f"#{r['rank']} plan {r['plan_id']} — objective {r['objective']:.4g}, "
-                f"{r['n_ccgs']} CCGs{' (Pareto-optimal)' if r['pareto'] else ''}"
+                f"{r['n_ccgs']} {self._system.unit_plural}{' (Pareto-optimal)' if r['pareto'] else ''}"
             )
             lines.append(f"  {r['blocks']}")
             lines.append(f"  {r['reasons']}")
@@ -2220,15 +2351,18 @@ def _reasons(
     merged = [b for b in live if _p.popcount(np.array([b]))[0] > 1]
     k = len(live)
     parts.append(
-        f"{k} CCG{'s' if k != 1 else ''} after merger (from {sys.n})"
+        f"{k} {sys.unit_label if k == 1 else sys.unit_plural} after merger (from {sys.n})"
         + (f", {len(merged)} merger{'s' if len(merged) != 1 else ''}" if merged else ", no merger")
     )
     for b in live:
         label = " + ".join(_short(sys.names[i]) for i in range(sys.n) if (b >> i) & 1)
         pop = sys.population[b]
-        text = f"[{label}] {pop:,.0f} people: upper tier {_describe_block(sys, b, 'utla')}"
+        text = (
+            f"[{label}] {pop:,.0f} people: {_slot_words(sys, 'utla')} "
+            f"{_describe_block(sys, b, 'utla')}"
+        )
         if not sys.tiers["ltla"].coterminous[b]:
-            text += f"; lower tier J={sys.tiers['ltla'].j[b]:.3f}"
+            text += f"; {_slot_words(sys, 'ltla')} J={sys.tiers['ltla'].j[b]:.3f}"
         lo, hi = sys.band
         if pop < lo or pop > hi:
             text += f"; outside {lo:,.0f}–{hi:,.0f}"
@@ -2244,8 +2378,9 @@ def _reasons(
         split = [i for i in range(len(tt.la_codes)) if (int(twice[i // 64]) >> (i % 64)) & 1]
         if split:
             names = ", ".join(f"{tt.la_names[i]} ({tt.in_system[i]:,.0f})" for i in split)
-            word = "upper-tier" if tier == "utla" else "lower-tier"
-            parts.append(f"splits {len(split)} {word} council(s) between blocks: {names}")
+            parts.append(
+                f"splits {len(split)} of the {_slot_words(sys, tier)} between blocks: {names}"
+            )
     contrib = [f"{w:g}×{row[c]:,.4g} {c}" for c, w in sys.weights.items() if w and c in row]
     contrib_src = " + ".join(contrib)
     parts.append(f"objective {row['objective']:.4g} = {contrib_src}")
@@ -2335,6 +2470,12 @@ def _plan_id_of(sys: _System, blocks: Sequence[int]) -> int:
 #: defaults of :func:`mergers` (those an entry point does not take keep these values).
 _SYSTEM_OPTIONS: dict[str, Any] = {
     "units": None,
+    "level": None,
+    "within": None,
+    "against": None,
+    "min_pop": None,
+    "no_split": None,
+    "coterminous_with": None,
     "contiguous": False,
     "adjacency": None,
     "overrides": None,
@@ -2421,9 +2562,28 @@ def _prepare_system(
             msg = f"units list {codes} has duplicates; give each unit once."
             raise FootprintError(msg)
         over = validate_overrides(o["overrides"], codes)
+        unit_level, within, against = None, None, TIERS
+        if o["level"] is not None or o["against"] is not None:
+            msg = "with overlap tables, the tables are the levels: drop level= and against="
+            raise ParameterError(msg)
     else:
-        code, name, codes = _resolve_units(geo, system, units)
-        over = validate_overrides(o["overrides"], geo.ccg.index.astype(str))
+        level = o["level"]
+        if isinstance(units, str) and _is_level(geo, units):  # units="icb": the level
+            level, units = units, None
+        unit_level = geo.resolve_level(level) if level else None
+        within = geo.resolve_level(o["within"]) if o["within"] else None
+        if within is None and unit_level is not None:
+            within = geo.parent(unit_level)
+        code, name, codes, unit_level = _resolve_units(geo, system, units, unit_level, within)
+        if within is None:
+            within = geo.parent(unit_level)
+        if o["min_pop"] is not None and o["band"] == DEFAULT_BAND:
+            # with a minimum size, a block is "in band" from that size up to the largest unit of
+            # the system today: it counters merging everything into one block
+            largest = float(geo.units(unit_level)["population"].reindex(codes).max())
+            o["band"] = (float(o["min_pop"]), max(float(o["min_pop"]), largest))
+        against = _against_slots(geo, unit_level, o["against"])
+        over = validate_overrides(o["overrides"], geo.units(unit_level).index.astype(str))
     population_band = o["population_band"]
     return _build_system(
         geo,
@@ -2445,7 +2605,59 @@ def _prepare_system(
         coterminous_only=o["coterminous_only"] or False,
         within_system=o["within_system"],
         n_ccgs=o["n_ccgs"],
+        unit_level=unit_level or "unit",
+        against=against,
+        within=within,
+        min_pop=o["min_pop"],
+        no_split=_levels_of(geo, o["no_split"]),
+        coterminous_with=_levels_of(geo, o["coterminous_with"]),
     )
+
+
+def _is_level(geo: Geography, word: str) -> bool:
+    try:
+        geo.resolve_level(word)
+    except ParameterError:
+        return False
+    return True
+
+
+def _levels_of(geo: Any, value: Any) -> list[str]:
+    """Level names of a constraint option (a level, several, or None)."""
+    if value is None or value is False:
+        return []
+    items = [value] if isinstance(value, str) else list(value)
+    if isinstance(geo, Mapping):
+        return [str(i) for i in items]
+    return [geo.resolve_level(i) for i in items]
+
+
+def _against_slots(geo: Geography, unit_level: str, against: Any) -> tuple[str, str]:
+    """The two levels scored for every plan (the ``*_utla``/``*_ltla`` slots of the tables).
+
+    Default: the first two of :func:`coterminus.assess.default_against`. One level given: it
+    and the default's first other level.
+    """
+    from .assess import default_against  # assess sits beside mergers; only its defaults
+
+    default = [lv for lv in default_against(geo, unit_level) if lv != unit_level]
+    given = [] if against is None else _levels_of(geo, against)
+    levels = list(dict.fromkeys(given or default[:2]))
+    for lv in default:
+        if len(levels) >= 2:
+            break
+        if lv not in levels:
+            levels.append(lv)
+    if len(levels) > 2:
+        msg = (
+            f"against={levels}: merger plans are scored against two levels at a time; give two "
+            "(and use coterminous_with= / no_split= for a third, as a constraint)"
+        )
+        raise ParameterError(msg)
+    if len(levels) < 2:
+        msg = f"against={levels}: give two levels to score plans against"
+        raise ParameterError(msg)
+    return levels[0], levels[1]
 
 
 def _count_or_refuse(sys: _System, max_plans: float) -> int:
@@ -2454,7 +2666,7 @@ def _count_or_refuse(sys: _System, max_plans: float) -> int:
     _p.check_enumerable(
         count,
         max_plans=max_plans,
-        what=f"the {sys.n} CCGs of {sys.name}",
+        what=f"the {sys.n} {sys.unit_plural} of {sys.name}",
         contiguous=contiguous,
     )
     if count == 0:
@@ -2485,6 +2697,12 @@ def best_plan(
     measure: Literal["population", "area"] = "population",
     min_shared_m: float = DEFAULT_MIN_SHARED_M,
     snap_m: float = DEFAULT_SNAP_M,
+    level: str | None = None,
+    within: str | None = None,
+    against: Sequence[str] | None = None,
+    min_pop: float | None = None,
+    no_split: str | Sequence[str] | None = None,
+    coterminous_with: str | Sequence[str] | None = None,
 ) -> pd.Series:
     """The best merger plan under the weighted objective, by subset DP — nothing is enumerated.
 
@@ -2569,6 +2787,12 @@ def mergers(
     min_parallel_plans: float = 0,
     store_limit: float = DEFAULT_STORE_LIMIT,
     all_plans: bool = False,
+    level: str | None = None,
+    within: str | None = None,
+    against: Sequence[str] | None = None,
+    min_pop: float | None = None,
+    no_split: str | Sequence[str] | None = None,
+    coterminous_with: str | Sequence[str] | None = None,
 ) -> MergerResult:
     """Enumerate, score and rank every merger plan of a system's CCGs.
 
@@ -2580,8 +2804,29 @@ def mergers(
         ``adjacency=``).
     system : str, optional
         STP/ICS name or E54 code of ``geo``'s vintage.
-    units : sequence of str, optional
-        CCG codes/names/NHS codes: a subset of ``system``, or (without ``system``) any CCGs.
+    units : str or sequence of str, optional
+        Codes/names/NHS codes of the units: a subset of ``system``, or (without ``system``) any
+        units; or a level name (``units="icb"``), the same as ``level=``.
+    level : str, optional
+        Level of the units (``"ccg"``, ``"sicbl"``, ``"icb"``, ``"ltla"``, a scenario): default
+        the finest level the system groups (CCGs of an STP, sub-ICB locations of an ICB).
+    within : str, optional
+        Level of ``system`` (``"stp"``, ``"icb"``, ``"nhser"``, ``"utla"``...): default the level
+        grouping the units. Blocks stay within one unit of it (``within_system``).
+    against : sequence of str, optional
+        The two levels every plan is scored against (default the vintage's first two, e.g.
+        upper and lower tier). Output columns are named after them (``j_utla``, ``j_cauth``...);
+        files keep the slot suffixes ``_utla``/``_ltla`` for the first/second level and record
+        the levels in their metadata.
+    min_pop : float, optional
+        Constraint: every block has at least this many people (the 2025 footprint rule of about
+        1,000,000 people per ICB: ``min_pop=1_000_000``).
+    no_split : str or sequence of str, optional
+        Constraint: no area of these levels lying wholly inside the system is split between
+        blocks ("one ICB per local authority": ``no_split="utla"``).
+    coterminous_with : str or sequence of str, optional
+        Constraint: every block passes test II against these levels ("coterminous with one or
+        more strategic authorities": ``coterminous_with="cauth"``).
     contiguous : bool, default False
         Only blocks whose CCGs form a connected group (shared boundary ≥ ``min_shared_m``).
     adjacency : pandas.DataFrame, optional
@@ -2692,7 +2937,7 @@ def mergers(
     spec = _hist_spec(sys) if summary_run and _sel.supported(pareto_cols) else None
     hist_counts: list[np.ndarray] = []
     with _plan_file(out if stored else None, [sys]) as writer:
-        log.info("%s: %d CCGs, %s plans", sys.name, sys.n, f"{count:,}")
+        log.info("%s: %d %s, %s plans", sys.name, sys.n, sys.unit_plural, f"{count:,}")
         top_k, front, n_done = _run_system(
             sys,
             count=count,
@@ -2862,6 +3107,15 @@ def _result(
             top_frame.loc[0, "plan_id"],
         )
     best["pareto"] = int(best["plan_id"]) in front_ids
+    rename = _slot_renamer(sys.against)
+    pareto = _finish_pareto(sys, front)
+    for frame in (top_frame, pareto):
+        frame.columns = [rename(str(c)) for c in frame.columns]
+        for col in frame.columns:
+            if frame[col].dtype == object:
+                frame[col] = frame[col].map(lambda v: rename(v) if isinstance(v, str) else v)
+    best.index = [rename(str(i)) for i in best.index]
+    pareto_cols = [rename(c) for c in pareto_cols]
     return MergerResult(
         system=sys.code,
         system_name=sys.name,
@@ -2876,7 +3130,7 @@ def _result(
         pareto_on=pareto_cols,
         top=top_frame,
         best=best,
-        pareto=_finish_pareto(sys, front),
+        pareto=pareto,
         adjacency=sys.edges,
         out=path,
         seconds=seconds,
@@ -3010,11 +3264,19 @@ def national(
     chunk_size: int = _DEFAULT_CHUNK,
     min_shared_m: float = DEFAULT_MIN_SHARED_M,
     snap_m: float = DEFAULT_SNAP_M,
+    within_system: bool = True,
+    level: str | None = None,
+    within: str | None = None,
+    against: Sequence[str] | None = None,
+    min_pop: float | None = None,
+    no_split: str | Sequence[str] | None = None,
+    coterminous_with: str | Sequence[str] | None = None,
 ) -> NationalResult:
     """Run :func:`mergers` for every system (STP/ICS) of a vintage in one call.
 
-    Parameters are those of :func:`mergers`; ``systems`` restricts the run (names or codes).
-    Adjacency is computed once for all CCGs. Every system is counted first and the run is
+    Parameters are those of :func:`mergers`; ``systems`` restricts the run (names or codes of
+    the ``within`` level, default the vintage's systems: STPs to 2021, ICBs since 2022).
+    Adjacency is computed once for all units. Every system is counted first and the run is
     refused, naming the systems, if any exceeds ``max_plans``. With ``out`` every plan of every
     system goes to one file with a ``system`` column. With ``executor`` systems (and slices of
     large systems) run in parallel.
@@ -3033,12 +3295,32 @@ def national(
     params = dict(locals())
     t0 = time.perf_counter()
     kind = _check_params(params)
-    codes = list(geo.stp.index) if systems is None else [_system_code(geo, s) for s in systems]
-    over = validate_overrides(overrides, geo.ccg.index.astype(str))
+    group_level = geo.resolve_level(within) if within else None
+    if group_level is None and level is not None:
+        group_level = geo.parent(geo.resolve_level(level))
+    if group_level is None and geo.manifest is not None:
+        group_level = geo.manifest.defaults.get("systems")
+    if group_level is None:  # the level grouping the finest NHS level (STP for CCGs)
+        group_level = next((geo.parent(n) for n in geo.side("nhs") if geo.parent(n)), None)
+    if group_level is None:
+        msg = "national() needs the level of the systems: pass within= (e.g. 'stp' or 'icb')."
+        raise ParameterError(msg)
+    codes = (
+        list(geo.units(group_level).index)
+        if systems is None
+        else [geo.code(s, group_level) for s in systems]
+    )
+    unit_level = geo.resolve_level(level) if level else geo.level_of(
+        geo.members(codes[0], within=group_level)[0]
+    )
+    params["level"], params["within"] = unit_level, group_level
+    over = validate_overrides(overrides, geo.units(unit_level).index.astype(str))
     edges = None
     w_check = _check_weights(weights, measure)
-    if contiguous or w_check["non_contiguous"]:  # once for every CCG, not once per system
-        edges = adjacency(geo.ccg, min_shared_m=min_shared_m, snap_m=snap_m, overrides=over)
+    if contiguous or w_check["non_contiguous"]:  # once for every unit, not once per system
+        edges = adjacency(
+            geo.layer(unit_level), min_shared_m=min_shared_m, snap_m=snap_m, overrides=over
+        )
     prepared: list[_System] = []
     counts: list[int] = []
     too_big: list[str] = []
@@ -3049,7 +3331,9 @@ def national(
             params,
             adjacency=edges,
             overrides=None,  # already in edges
-            n_ccgs=None if n_ccgs is None else _clip_n_ccgs(n_ccgs, len(geo.members(code))),
+            n_ccgs=None
+            if n_ccgs is None
+            else _clip_n_ccgs(n_ccgs, len(geo.members(code, unit_level, within=group_level))),
         )
         c = _p.count_partitions(sys.n, allowed=sys.allowed, n_blocks=sys.n_blocks)
         if c > max_plans:

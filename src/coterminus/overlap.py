@@ -215,7 +215,8 @@ def population_overlap(
     Notes
     -----
     P(u, t) = Σ_{LSOA i : unit(i)=u, target(i)=t} pop_i. Unit totals P(u) = Σ_{i : unit(i)=u}
-    pop_i and target totals P(t) = Σ_u P(u, t), so the shares of a unit sum to exactly 1 when the
+    pop_i and target totals P(t) = Σ_{i : target(i)=t} pop_i (Σ_u P(u, t) when the units cover
+    every block), so the shares of a unit sum to exactly 1 when the
     targets cover it (every council tier), and to the covered part otherwise (blocks outside
     every combined authority count in P(u) but in no pair). Exact because CCGs
     are unions of whole LSOAs and LSOAs nest within local authorities (best-fit by ONS).
@@ -233,13 +234,15 @@ def population_overlap(
             raise ParameterError(msg)
     rows = lsoa[lsoa[units].notna()]
     # blocks outside every target (e.g. outside any combined authority) count in the unit's
-    # total but make no pair, so a unit's shares sum to the part of it the targets cover
+    # total but make no pair, so a unit's shares sum to the part of it the targets cover; and a
+    # target's total is all of its blocks, also those outside every unit (a regional scenario)
     unit_totals = rows.groupby(units)[weight].sum()
     covered = rows[rows[targets].notna()]
     pairs = crosstab(
         covered[units].to_numpy(), covered[targets].to_numpy(), covered[weight].to_numpy()
     )
-    target_totals = pairs.groupby("target")["value"].sum()
+    target_totals = lsoa.groupby(targets)[weight].sum()
+    target_totals.index = target_totals.index.astype(str)
     unit_totals.index = unit_totals.index.astype(str)
     unit_totals.index.name, target_totals.index.name = "unit", "target"
     return OverlapTable(
