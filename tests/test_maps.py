@@ -160,20 +160,21 @@ def test_every_name_is_html_escaped_in_the_page(tiny: Geography) -> None:
 
 
 def test_map_words_fit_the_measure(tiny: Geography) -> None:
-    pop = maps.map_layers(tiny, ["E38900001"])
-    area = maps.map_layers(tiny, ["E38900001"], measure="area")
+    tiers = ["utla", "ltla"]
+    pop = maps.map_layers(tiny, ["E38900001"], against=tiers)
+    area = maps.map_layers(tiny, ["E38900001"], measure="area", against=tiers)
     assert pop.outlines.iloc[0]["outside"] == (
-        "300 of its people live in councils it does not mostly cover; 0 people of its best-fit "
-        "councils live outside it (upper tier)"  # Bee: 30% of its people inside, not best fit
+        "300 of its people live in upper-tier councils it does not mostly cover; 0 people of its "
+        "best-fit upper-tier councils live outside it"  # Bee: 30% of its people inside
     )
     # Bee is half inside by area (best fit): its east half, 50 km², lies outside the footprint
     assert area.outlines.iloc[0]["outside"] == (
-        "0.0 km² of it lies in councils it does not mostly cover; 50.0 km² of its best-fit "
-        "councils lies outside it (upper tier)"
+        "0.0 km² of it lies in upper-tier councils it does not mostly cover; 50.0 km² of its "
+        "best-fit upper-tier councils lies outside it"
     )
     page = maps.footprint_map(tiny, ["E38900001"], tiles=None).get_root().render()
     assert "people on both sides of the line" in page
-    assert "Population shares from ONS LSOA building blocks" in page
+    assert "Population shares from LSOA11 building blocks (population)" in page
     m = maps.footprint_map(tiny, assessment=assess(tiny, ["E38900001"], measure="area"), tiles=None)
     page = m.get_root().render()
     assert "area on both sides of the line" in page
@@ -220,7 +221,7 @@ def test_bad_plans_and_footprints_say_what_to_fix(tiny: Geography) -> None:
     with pytest.raises(UnknownAreaError, match="E38999999"):
         maps.footprint_map(tiny, ["E38999999"])
     with pytest.raises(ParameterError, match="tier"):
-        maps.footprint_map(tiny, ["E38900001"], tier="county")
+        maps.footprint_map(tiny, ["E38900001"], tier="parish")
     with pytest.raises(ParameterError, match="offline"):
         maps.footprint_map(tiny, ["E38900001"], offline=True, tiles="OpenStreetMap")
     with pytest.raises(ParameterError, match="simplify_m"):

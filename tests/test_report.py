@@ -45,7 +45,7 @@ def test_html_report_has_verdicts_tables_map_method_and_unscored_criteria(tiny: 
     assert_contains(
         page,
         "Test I — within one STP/ICS",
-        "Within one system",
+        "Within one STP/ICS",
         "Test II — upper-tier councils",
         "Not coterminous",
         "J = 0.8696",
@@ -96,7 +96,7 @@ def test_pdf_report_has_the_map_tables_criteria_and_attribution(
         *CRITERIA,
         "To be completed — not scored.",
         "Test I — within one STP/ICS",
-        "Within one system",
+        "Within one STP/ICS",
         "Test II — upper-tier councils",
         "Not coterminous",
         "J = 0.8696",
@@ -149,7 +149,7 @@ def test_cli_checks_the_output_before_loading_data(
     assert _cli(["map", "--system", CW, "--out", str(tmp_path / "x" / "m.html")]) == 1
     assert _cli(["map", "--system", CW, "--out", str(tmp_path / "m.docx")]) == 1
     assert _cli(["report", "--system", CW, "--out", str(tmp_path / "r.png")]) == 1
-    assert _cli(["map", "--out", str(tmp_path / "m.html")]) == 2  # no footprint
+    assert _cli(["report", "--out", str(tmp_path / "r.html")]) == 2  # no footprint
     assert _cli(["map", "--system", CW, "--ccgs", "05A", "--out", str(tmp_path / "m.html")]) == 2
 
 
@@ -328,7 +328,7 @@ def test_pdf_map_is_a_vector_figure_the_width_of_the_text_block(
     report.render_pdf(ctx, out)
     reader = pypdf.PdfReader(str(out))
     (map_page,) = [p for p in reader.pages if "Share of each council" in (p.extract_text() or "")]
-    assert "Countyshire" in map_page.extract_text()  # map labels are text, not pixels
+    assert "Sea" in map_page.extract_text()  # map labels (of the headline level) are text
     assert list(map_page.images) == []  # drawn as vectors, no raster image
     pdfplumber = pytest.importorskip("pdfplumber")
     with pdfplumber.open(str(out)) as pdf:
@@ -375,7 +375,7 @@ def test_report_words_fit_the_measure(tiny: Geography) -> None:
         "of the people live in Grid System",
         "People inside footprint",
         "The people outside",
-        "people of the footprint in a council it does not mostly cover",
+        "people of the footprint in an upper-tier council it does not mostly cover",
     )
     assert_contains(
         area,
@@ -383,7 +383,7 @@ def test_report_words_fit_the_measure(tiny: Geography) -> None:
         "Area inside footprint",
         "Council area",
         "The area outside",
-        "area of a best-fit council that lies outside the footprint",
+        "area of a best-fit upper-tier council that lies outside the footprint",
         '<td class="num">50.0 km²</td>',  # Bee's east half, outside the footprint
     )
     assert "Population shares" not in area
@@ -406,7 +406,7 @@ def test_names_are_text_for_jinja_and_matplotlib(tmp_path: Path) -> None:
     geo = tiny_geography()
     odd = "Fund $x$ {{ 7*7 }} {% if 1 %}yes{% endif %} \\frac{"
     for level in ("utla", "ltla"):
-        geo.layer(level).loc["E06900001", "name"] = odd
+        geo.units(level).loc["E06900001", "name"] = odd
     page = report.report(geo, ["E38900001"])
     assert isinstance(page, str)
     assert "Fund $x$ {{ 7*7 }} {% if 1 %}yes{% endif %} \\frac{" in page
