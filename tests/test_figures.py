@@ -329,3 +329,46 @@ def test_stp_against_utla_split_figure_matches_the_lsoa_counts(
     assert _overlapping(_extents(on_map)) == []
     ARTIFACTS.mkdir(exist_ok=True)
     figures.save_figure(fig, ARTIFACTS / "figure-split-stp-utla.png", dpi=100)
+
+
+# ------------------------------------------------------------------------------------------
+# 2024: ICBs × combined authorities
+# ------------------------------------------------------------------------------------------
+@pytest.mark.realdata
+def test_icbs_against_combined_authorities_2024_hatch_the_split_ones(
+    data_dir: Path, tmp_path: Path
+) -> None:
+    import coterminus
+
+    geo24 = coterminus.load(2024, data_dir=data_dir)
+    # plain pandas: people of each combined authority in each ICB; split = > ε in two or more
+    lsoa = geo24.lsoa.dropna(subset=["cauth"])
+    people = lsoa.groupby(["cauth", "icb"])["population"].sum()
+    share = people / people.groupby(level="cauth").transform("sum")
+    n_icbs = (share > 0.005).groupby(level="cauth").sum()
+    split = sorted(n_icbs.index[n_icbs >= 2])
+    assert split == ["E47000007", "E47000009"]  # West Midlands, West of England
+    fig = figures.split_figure(geo24, units="icb", against="cauth")
+    texts = " ".join(" ".join(t.get_text().split()) for t in fig.texts)
+    names = geo24.units("cauth")["name"]
+    icb_names = geo24.units("icb")["name"]
+    for code in split:
+        parts = share.loc[code].sort_values(ascending=False)
+        parts = parts[parts > 0.005]
+        listed = ", ".join(f"{s:.0%} in {icb_names[i]}" for i, s in parts.items())
+        assert f"{names[code]}: {listed}" in texts
+    assert "2 of the 2 combined authorities shown are split between ICBs" in texts
+    assert "Census 2021 usual residents" in texts
+    (legend,) = [leg for leg in fig.legends if leg.get_title().get_text() == "ICBs"]
+    shown = {" ".join(t.get_text().split()).split(". ", 1)[1] for t in legend.get_texts()}
+    expected = set(
+        icb_names[
+            share[share > 0.005].index.get_level_values("icb")[
+                share[share > 0.005].index.get_level_values("cauth").isin(split)
+            ]
+        ]
+    )
+    assert shown == expected
+    out = figures.save_figure(fig, tmp_path / "icb-cauth.pdf")
+    assert_pages_are(out, "a4")
+    assert chars_outside(out, **MARGINS) == []

@@ -72,20 +72,22 @@ log = logging.getLogger(__name__)
 
 #: Suffixes :func:`report` writes.
 REPORT_SUFFIXES = (".html", ".htm", ".pdf")
-#: The non-geographic criteria of NHS England's 2019 merger procedure, with what to evidence.
+#: The non-geographic criteria of NHS England's 2019 merger procedure, with what to evidence
+#: (``{unit}`` is the label of the footprint's level: "CCG", "ICB"...).
 MERGER_CRITERIA: tuple[tuple[str, str], ...] = (
-    ("Clinical leadership", "How clinicians lead the merged CCG and its places."),
+    ("Clinical leadership", "How clinicians lead the merged {unit} and its places."),
     (
         "Financial management",
-        "Financial position and plan of the merged CCG; how deficits and allocations are handled.",
+        "Financial position and plan of the merged {unit}; how deficits and allocations are "
+        "handled.",
     ),
     (
         "Joint working",
         "Arrangements with the councils and NHS providers at system and place level.",
     ),
     ("Engagement with communities", "How patients and the public were engaged and will be."),
-    ("20% running-cost savings", "How the merged CCG meets the 20% reduction in running costs."),
-    ("Governing-body approval", "Approval of the merger by each CCG's governing body."),
+    ("20% running-cost savings", "How the merged {unit} meets the 20% reduction in running costs."),
+    ("Governing-body approval", "Approval of the merger by each {unit}'s governing body."),
     (
         "Consultation with GP members and Healthwatch",
         "Outcome of the consultation with member practices and local Healthwatch.",
@@ -579,7 +581,9 @@ def report_context(
         else layers.share_label,
         "areas_word": "councils" if layers.area_word == "council" else "areas",
         "places": places,
-        "criteria": [{"name": n, "what": w} for n, w in MERGER_CRITERIA],
+        "criteria": [
+            {"name": n, "what": w.format(unit=geo.label(unit_level))} for n, w in MERGER_CRITERIA
+        ],
         "method": _method(
             geo,
             eps,
