@@ -582,7 +582,8 @@ def test_plan_map_of_merged_icbs(geo24: Geography, tmp_path: Path) -> None:
     # Coventry is in the West Midlands, so is Birmingham and Solihull: together 1,943,xxx
     wm = layers.councils["cauth"].loc[WEST_MIDLANDS_CA]
     assert wm["in_group"] == _people(geo24, icb=[CW_ICB, BSOL_ICB], cauth=WEST_MIDLANDS_CA)
-    assert wm["group"] == "New ICB 1" and wm["status"] == "split"
+    assert wm["group"] == "New ICB 1"
+    assert wm["status"] == "split"
     m = maps.plan_map(geo24, plan, tier="both", offline=True)
     page = maps.save_map(m, tmp_path / "plan24.html").read_text()
     for s in ("New ICBs (coloured by block)", "New ICB 1 (merger of 2 ICBs)", "In one new ICB"):
@@ -650,7 +651,8 @@ def test_a_vintage_never_seen_maps_with_its_own_words(data_dir: Path, tmp_path: 
     future = coterminus.load(_relabelled_vintage(data_dir, tmp_path / "future"), data_dir=data_dir)
     hub = future.code("Coventry and Warwickshire Hub")
     layers = maps.map_layers(future, system=hub)
-    assert layers.units == "pcn" and layers.against == ["shire", "ward"]
+    assert layers.units == "pcn"
+    assert layers.against == ["shire", "ward"]
     a21 = assess(coterminus.load(2021, data_dir=data_dir), system="Coventry and Warwickshire")
     assert layers.metrics["shire"]["footprint"].index == a21.metrics.index
     fig = figures.footprint_figure(future, layers=layers)
@@ -660,4 +662,5 @@ def test_a_vintage_never_seen_maps_with_its_own_words(data_dir: Path, tmp_path: 
     assert f"{future.label('pcn')} boundary" in labels
     page = maps.draw_layers(layers, offline=True).get_root().render()
     assert f"Member {future.label('pcn', plural=True)}" in page
-    assert "Care Network" in page and "CCG" not in page
+    assert "Care Network" in page
+    assert "CCG" not in page

@@ -107,7 +107,8 @@ def add_parser(subparsers: Any) -> None:
     p.add_argument(
         "--offline",
         action="store_true",
-        help="embed the map's JavaScript and CSS so the HTML opens with no network",
+        help="embed the map's JavaScript and CSS so the HTML opens with no network "
+        "(default: off, Leaflet from its CDN)",
     )
     p.add_argument(
         "--simplify",

@@ -197,14 +197,15 @@ def _section(geo: Geography, a: Assessment, label: str | None) -> dict[str, Any]
                 f"split: {split}.",
             }
         )
+    unit_names, unit_pops = _names_and_people(geo, a.units)
     units = geo.units(a.units)
     nhs = units["nhs_code"] if "nhs_code" in units.columns else None
     members = [
         {
-            "name": str(units.at[c, "name"]),
+            "name": unit_names[c],
             "code": c,
             "nhs_code": "" if nhs is None or pd.isna(nhs[c]) else str(nhs[c]),
-            "population": _fmt(units.at[c, "population"], "population"),
+            "population": _fmt(unit_pops[c], "population"),
         }
         for c in a.members
     ]
@@ -254,10 +255,18 @@ def _section(geo: Geography, a: Assessment, label: str | None) -> dict[str, Any]
         "cards": cards,
         "explanation": a.explain(a.against),
         "members": members,
-        "total": _fmt(sum(float(units.at[c, "population"]) for c in a.members), "population"),
+        "total": _fmt(sum(unit_pops[c] for c in a.members), "population"),
         "tiers": tiers,
         "outside": outside,
     }
+
+
+def _names_and_people(geo: Geography, level: str) -> tuple[dict[str, str], dict[str, float]]:
+    """Names and people of every unit of a level, by code."""
+    table = geo.units(level)
+    names = {str(k): str(v) for k, v in table["name"].items()}
+    people = {str(k): float(v) for k, v in table["population"].items()}
+    return names, people
 
 
 def _who(measure: str, direction: str, area: str) -> str:
@@ -483,16 +492,16 @@ def report_context(
     finest = max(council_levels, key=lambda lv: len(geo.units(lv))) if council_levels else None
     seen: set[str] = set()
     if finest is not None:
-        table = geo.units(finest)
+        fnames, fpops = _names_and_people(geo, finest)
         for a in assessments.values():
             for code in a.tiers[finest].contained:
                 if code in seen:
                     continue
                 seen.add(code)
-                pop = float(table.at[code, "population"])
+                pop = fpops[code]
                 places.append(
                     {
-                        "name": f"{table.at[code, 'name']} ({code})",
+                        "name": f"{fnames[code]} ({code})",
                         "kind": f"{geo.label(finest)}, wholly inside",
                         "population": _fmt(pop, "population"),
                         "band": place_band(pop),
@@ -517,7 +526,7 @@ def report_context(
                     "band": place_band(float(row["population"])),
                 }
             )
-    unit_table = geo.units(unit_level)
+    names_of, people_of = _names_and_people(geo, unit_level)
     if plan is not None:
         for g, a in assessments.items():
             places.append(
@@ -530,10 +539,10 @@ def report_context(
             )
     else:
         for c in first.members:
-            pop = float(unit_table.at[c, "population"])
+            pop = people_of[c]
             places.append(
                 {
-                    "name": f"{unit_table.at[c, 'name']} ({c})",
+                    "name": f"{names_of[c]} ({c})",
                     "kind": f"member {geo.label(unit_level)}",
                     "population": _fmt(pop, "population"),
                     "band": place_band(pop),
