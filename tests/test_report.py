@@ -206,7 +206,7 @@ def test_coventry_and_warwickshire_report_opens_offline(geo: Geography, tmp_path
         "949,454",
         "Coventry",
         "Warwickshire",
-        "Within one system",
+        "Within one STP/ICS",
         "J = 1.0000",
         "Nobody: the footprint and its best-fit councils",
     )
