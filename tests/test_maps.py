@@ -664,3 +664,27 @@ def test_a_vintage_never_seen_maps_with_its_own_words(data_dir: Path, tmp_path: 
     assert f"Member {future.label('pcn', plural=True)}" in page
     assert "Care Network" in page
     assert "CCG" not in page
+
+
+@pytest.mark.realdata
+@pytest.mark.browser
+def test_offline_icb_map_2024_renders_in_chromium(geo24: Geography, tmp_path: Path) -> None:
+    m = maps.footprint_map(
+        geo24,
+        system="Coventry and Warwickshire",
+        units="icb",
+        against=["utla", "ltla", "cauth"],
+        offline=True,
+    )
+    out = maps.save_map(m, tmp_path / "cw24.html")
+    assert out.stat().st_size <= 1_000_000
+    with open_page(out, offline=True) as r:
+        counts = r.counts()
+        assert r.js_errors == []
+        assert r.console_errors == []
+        assert r.blocked == []
+        # outline 1, member ICB 1, upper tier 2, lower tier 6, combined authority 1
+        assert sorted(counts["layers"].values()) == [1, 1, 1, 2, 6]
+        assert counts["paths"] == 1 + 1 + 2  # only the headline level starts switched on
+        shot = r.screenshot("map-coventry-warwickshire-icb-2024-offline.png")
+    assert shot.stat().st_size > 10_000
