@@ -1,15 +1,19 @@
 """Static maps for print (matplotlib): PNG at 300 dpi, PDF and SVG, no web tiles.
 
 A figure shows the same content as the interactive map (:mod:`coterminus.maps` — both draw a
-:class:`~coterminus.maps.MapLayers`): councils shaded by the share inside the footprint (four
-classes, light to dark, distinct in greyscale), split councils hatched, member CCG boundaries
-dashed, the footprint outline in heavy black, plus a title with the verdicts, a legend, a
-scale bar, a north arrow (grid north, British National Grid) and the ONS/OS attribution.
-Figures are drawn in EPSG:27700, so the scale bar is exact in metres.
+:class:`~coterminus.maps.MapLayers`), at any level of any vintage (CCGs in 2019, sub-ICB
+locations or ICBs in 2024, a scenario's areas) against any levels (upper and lower tier,
+combined authorities...), in the words of the geography's level labels: the areas of the
+headline level shaded by the share inside the footprint (four classes, light to dark,
+distinct in greyscale), split areas hatched, member boundaries dashed, the footprint outline
+in heavy black, plus a title with the verdicts, a legend, a scale bar, a north arrow (grid
+north, British National Grid) and the vintage's attribution. Figures are drawn in EPSG:27700,
+so the scale bar is exact in metres. :func:`split_figure` draws one level against another
+(e.g. ICBs × combined authorities, split authorities hatched).
 
 A figure of its own is a whole page (A4 by default, or US Letter) whose text and map all lie
 inside the page margins :data:`MARGINS_MM`; a figure for a report is the size of the text
-block (:func:`text_block`). Plan figures list every new CCG in a key below the map, and the
+block (:func:`text_block`). Plan figures list every new unit in a key below the map, and the
 labels on a map never overlap one another (:func:`place_labels`). Names are drawn as given:
 ``$`` and other mathtext characters are never interpreted (:func:`plain_text`).
 
