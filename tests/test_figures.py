@@ -67,7 +67,8 @@ def test_figure_has_legend_scale_bar_and_north_arrow(tiny: Geography) -> None:
     assert "N" in texts  # north arrow
     assert any(t.endswith(" km") for t in texts)  # scale bar
     labels = [t.get_text() for leg in fig.legends for t in leg.get_texts()]
-    assert "split council (hatched)" in labels
+    assert "split lower-tier council (hatched)" in labels  # tiny's headline level
+    assert "CCG boundary" in labels
     assert "footprint outline" in labels
     assert any(p.get_hatch() for p in ax.collections if hasattr(p, "get_hatch"))
 
@@ -112,8 +113,8 @@ def test_small_multiples_draw_one_panel_per_plan(tiny: Geography, tmp_path: Path
     fig = figures.plans_figure(tiny, plans, ncols=2)
     assert len(fig.axes) == 2
     assert fig.axes[0].get_title().startswith("Two CCGs: 2 new CCGs")
-    assert "1 split council" in fig.axes[0].get_title()
-    assert "0 split councils" in fig.axes[1].get_title()
+    assert "1 split lower-tier council" in fig.axes[0].get_title()
+    assert "0 split lower-tier councils" in fig.axes[1].get_title()
     out = figures.save_figure(fig, tmp_path / "plans.png", dpi=100)
     grey, dpi, _ = _pixels(out)
     assert dpi[0] == pytest.approx(100, abs=0.5)
@@ -220,8 +221,8 @@ def test_plan_figure_lists_every_block_under_the_map(tiny: Geography) -> None:
 
 def test_names_are_never_read_as_mathtext(tmp_path: Path) -> None:
     geo = tiny_geography()
-    geo.utla.loc["E06900001", "name"] = "Fund $x$ & $\\frac{"  # maths, and a broken formula
-    geo.ltla.loc["E06900001", "name"] = "Fund $x$ & $\\frac{"
+    geo.units("utla").loc["E06900001", "name"] = "Fund $x$ & $\\frac{"  # maths, broken formula
+    geo.units("ltla").loc["E06900001", "name"] = "Fund $x$ & $\\frac{"
     fig = figures.footprint_figure(geo, ["E38900001"], title="Cost $5 to $10 ^_^")
     figures.save_figure(fig, tmp_path / "m.png", dpi=50)
     _, text = pdf_text(figures.save_figure(fig, tmp_path / "m.pdf"))
@@ -238,7 +239,7 @@ def test_split_figure_hatches_the_council_split_between_ccgs(tiny: Geography) ->
     # Bee: 700 of its 1,000 people in the east CCG, 300 in the west one
     assert_contains(
         texts,
-        "1 of the 3 UTLA areas shown are split between CCGs",
+        "1 of the 3 upper-tier councils shown are split between CCGs",
         "Split: Bee: 70% in NHS East CCG, 30% in NHS <b>Bold</b> & Co CCG.",
     )
     ax = fig.axes[0]
@@ -328,3 +329,46 @@ def test_stp_against_utla_split_figure_matches_the_lsoa_counts(
     assert _overlapping(_extents(on_map)) == []
     ARTIFACTS.mkdir(exist_ok=True)
     figures.save_figure(fig, ARTIFACTS / "figure-split-stp-utla.png", dpi=100)
+
+
+# ------------------------------------------------------------------------------------------
+# 2024: ICBs × combined authorities
+# ------------------------------------------------------------------------------------------
+@pytest.mark.realdata
+def test_icbs_against_combined_authorities_2024_hatch_the_split_ones(
+    data_dir: Path, tmp_path: Path
+) -> None:
+    import coterminus
+
+    geo24 = coterminus.load(2024, data_dir=data_dir)
+    # plain pandas: people of each combined authority in each ICB; split = > ε in two or more
+    lsoa = geo24.lsoa.dropna(subset=["cauth"])
+    people = lsoa.groupby(["cauth", "icb"])["population"].sum()
+    share = people / people.groupby(level="cauth").transform("sum")
+    n_icbs = (share > 0.005).groupby(level="cauth").sum()
+    split = sorted(n_icbs.index[n_icbs >= 2])
+    assert split == ["E47000007", "E47000009"]  # West Midlands, West of England
+    fig = figures.split_figure(geo24, units="icb", against="cauth")
+    texts = " ".join(" ".join(t.get_text().split()) for t in fig.texts)
+    names = geo24.units("cauth")["name"]
+    icb_names = geo24.units("icb")["name"]
+    for code in split:
+        parts = share.loc[code].sort_values(ascending=False)
+        parts = parts[parts > 0.005]
+        listed = ", ".join(f"{s:.0%} in {icb_names[i]}" for i, s in parts.items())
+        assert f"{names[code]}: {listed}" in texts
+    assert "2 of the 2 combined authorities shown are split between ICBs" in texts
+    assert "Census 2021 usual residents" in texts
+    (legend,) = [leg for leg in fig.legends if leg.get_title().get_text() == "ICBs"]
+    shown = {" ".join(t.get_text().split()).split(". ", 1)[1] for t in legend.get_texts()}
+    expected = set(
+        icb_names[
+            share[share > 0.005].index.get_level_values("icb")[
+                share[share > 0.005].index.get_level_values("cauth").isin(split)
+            ]
+        ]
+    )
+    assert shown == expected
+    out = figures.save_figure(fig, tmp_path / "icb-cauth.pdf")
+    assert_pages_are(out, "a4")
+    assert chars_outside(out, **MARGINS) == []

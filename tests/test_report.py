@@ -45,7 +45,7 @@ def test_html_report_has_verdicts_tables_map_method_and_unscored_criteria(tiny: 
     assert_contains(
         page,
         "Test I — within one STP/ICS",
-        "Within one system",
+        "Within one STP/ICS",
         "Test II — upper-tier councils",
         "Not coterminous",
         "J = 0.8696",
@@ -96,7 +96,7 @@ def test_pdf_report_has_the_map_tables_criteria_and_attribution(
         *CRITERIA,
         "To be completed — not scored.",
         "Test I — within one STP/ICS",
-        "Within one system",
+        "Within one STP/ICS",
         "Test II — upper-tier councils",
         "Not coterminous",
         "J = 0.8696",
@@ -149,7 +149,7 @@ def test_cli_checks_the_output_before_loading_data(
     assert _cli(["map", "--system", CW, "--out", str(tmp_path / "x" / "m.html")]) == 1
     assert _cli(["map", "--system", CW, "--out", str(tmp_path / "m.docx")]) == 1
     assert _cli(["report", "--system", CW, "--out", str(tmp_path / "r.png")]) == 1
-    assert _cli(["map", "--out", str(tmp_path / "m.html")]) == 2  # no footprint
+    assert _cli(["report", "--out", str(tmp_path / "r.html")]) == 2  # no footprint
     assert _cli(["map", "--system", CW, "--ccgs", "05A", "--out", str(tmp_path / "m.html")]) == 2
 
 
@@ -206,7 +206,7 @@ def test_coventry_and_warwickshire_report_opens_offline(geo: Geography, tmp_path
         "949,454",
         "Coventry",
         "Warwickshire",
-        "Within one system",
+        "Within one STP/ICS",
         "J = 1.0000",
         "Nobody: the footprint and its best-fit councils",
     )
@@ -328,7 +328,7 @@ def test_pdf_map_is_a_vector_figure_the_width_of_the_text_block(
     report.render_pdf(ctx, out)
     reader = pypdf.PdfReader(str(out))
     (map_page,) = [p for p in reader.pages if "Share of each council" in (p.extract_text() or "")]
-    assert "Countyshire" in map_page.extract_text()  # map labels are text, not pixels
+    assert "Sea" in map_page.extract_text()  # map labels (of the headline level) are text
     assert list(map_page.images) == []  # drawn as vectors, no raster image
     pdfplumber = pytest.importorskip("pdfplumber")
     with pdfplumber.open(str(out)) as pdf:
@@ -375,7 +375,7 @@ def test_report_words_fit_the_measure(tiny: Geography) -> None:
         "of the people live in Grid System",
         "People inside footprint",
         "The people outside",
-        "people of the footprint in a council it does not mostly cover",
+        "people of the footprint in an upper-tier council it does not mostly cover",
     )
     assert_contains(
         area,
@@ -383,7 +383,7 @@ def test_report_words_fit_the_measure(tiny: Geography) -> None:
         "Area inside footprint",
         "Council area",
         "The area outside",
-        "area of a best-fit council that lies outside the footprint",
+        "area of a best-fit upper-tier council that lies outside the footprint",
         '<td class="num">50.0 km²</td>',  # Bee's east half, outside the footprint
     )
     assert "Population shares" not in area
@@ -406,7 +406,7 @@ def test_names_are_text_for_jinja_and_matplotlib(tmp_path: Path) -> None:
     geo = tiny_geography()
     odd = "Fund $x$ {{ 7*7 }} {% if 1 %}yes{% endif %} \\frac{"
     for level in ("utla", "ltla"):
-        geo.layer(level).loc["E06900001", "name"] = odd
+        geo.units(level).loc["E06900001", "name"] = odd
     page = report.report(geo, ["E38900001"])
     assert isinstance(page, str)
     assert "Fund $x$ {{ 7*7 }} {% if 1 %}yes{% endif %} \\frac{" in page
@@ -454,3 +454,98 @@ def test_seven_block_plan_pdf_is_a4_throughout_with_every_block(
     for i in range(1, 8):
         assert f"New CCG {i}: " in text
     assert_contains(text, "7. New CCG 7: NHS Wirral CCG (unchanged)", "324,011")
+
+
+# ------------------------------------------------------------------------------------------
+# 2024: a report on an ICB, and the command line at any level
+# ------------------------------------------------------------------------------------------
+@pytest.fixture(name="geo24", scope="module")
+def geo24_fixture(data_dir: Path) -> Geography:
+    import coterminus
+
+    return coterminus.load(2024, data_dir=data_dir)
+
+
+@pytest.mark.realdata
+def test_report_on_a_2024_icb_html_and_pdf(geo24: Geography, tmp_path: Path) -> None:
+    lsoa = geo24.lsoa
+    in_icb = lsoa["icb"] == "E54000018"
+    coventry_in_wm = int(lsoa.loc[in_icb & (lsoa["cauth"] == "E47000007"), "population"].sum())
+    total = int(lsoa.loc[in_icb, "population"].sum())
+    n_blocks = int((in_icb & (lsoa["cauth"] == "E47000007")).sum())
+    expected = [
+        "Test I — within one NHS region",
+        "Within one NHS region",
+        "Test II — upper-tier councils",
+        "Test II — lower-tier councils",
+        "Test II — combined authorities",
+        "Member ICBs",
+        "QWU",
+        f"{total:,}",
+        "West Midlands (E47000007)",
+        f"{coventry_in_wm:,}",
+        f"{n_blocks:,}",
+        "people of the footprint in a combined authority it does not mostly cover",
+        "Census 2021 usual residents",  # the population, in the method note
+        "BSC-derived",  # the polygons' resolution
+        "2021 (LSOA 2021 boundaries), 2023 and 2024",  # the vintage's attribution
+        "cover only part of England",
+    ]
+    page = report.report(geo24, system="Coventry and Warwickshire", units="icb")
+    assert isinstance(page, str)
+    assert_contains(" ".join(page.split()), *expected)
+    assert "CCG" not in re.sub(r"data:image/[^\"]+", "", page)  # the words are the ICB's
+    out = Path(
+        report.report(
+            geo24, system="Coventry and Warwickshire", units="icb", out=tmp_path / "cw24.pdf"
+        )
+    )
+    n = assert_pages_are(out, "a4")
+    assert chars_outside(out, **BODY) == []
+    pages = _pages_text(out)
+    assert all(f"Page {i} of {n}" in t and "geography 2024" in t for i, t in enumerate(pages, 1))
+    assert_contains(" ".join(pages), *expected[:6], "West Midlands (E47000007)")
+    letter = Path(
+        report.report(
+            geo24,
+            ["QWU", "QHL"],
+            against="cauth",
+            paper="letter",
+            out=tmp_path / "merged24.pdf",
+        )
+    )
+    assert_pages_are(letter, "letter")
+    assert chars_outside(letter, **BODY) == []
+
+
+@pytest.mark.realdata
+def test_plan_report_of_icbs_names_new_icbs(geo24: Geography) -> None:
+    page = report.report(geo24, plan=[["QWU", "QHL"], ["QGH"]])
+    assert isinstance(page, str)
+    assert_contains(
+        page,
+        "Merger plan: 2 new ICBs",
+        "<th>New ICB</th>",
+        "Test II Combined authorities (J)",
+        "New ICB 1: ",
+        "new (merged) ICB",
+    )
+
+
+@pytest.mark.realdata
+def test_cli_maps_icbs_against_combined_authorities(data_dir: Path, tmp_path: Path) -> None:
+    common = ["--vintage", "2024", "--data-dir", str(data_dir)]
+    png = tmp_path / "icb-cauth.png"
+    assert _cli(["map", *common, "--units", "icb", "--against", "cauth", "--out", str(png)]) == 0
+    assert png.stat().st_size > 20_000
+    html = tmp_path / "icb-cauth.html"
+    argv = ["map", *common, "--units", "icb", "--against", "cauth", "--offline", "--out", str(html)]
+    assert _cli(argv) == 0
+    page = html.read_text()
+    assert "Largest share of each council in one ICB" in page
+    assert "West of England (E47000009)" in page
+    pdf = tmp_path / "cw24.pdf"
+    argv = ["report", *common, "--system", "QWU", "--units", "icb", "--against", "utla", "cauth"]
+    assert _cli([*argv, "--paper", "letter", "--measure", "population", "--out", str(pdf)]) == 0
+    assert_pages_are(pdf, "letter")
+    assert _cli(["map", *common, "--system", "QWU", "--tier", "parish", "--out", str(html)]) == 1

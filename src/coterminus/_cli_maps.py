@@ -5,10 +5,19 @@
     coterminus map --vintage 2019 --system "Coventry and Warwickshire" --offline --out cw.html
     coterminus map --vintage 2019 --ccgs 05A 05R 05H --out cw.pdf
     coterminus map --vintage 2019 --plan "E38000038,E38000195;E38000164" --out plan.png
+    coterminus map --vintage 2024 --system "Coventry and Warwickshire" --units icb \
+        --against utla cauth --out cw24.html
+    coterminus map --vintage 2024 --units icb --against cauth --out icb-cauth.png
     coterminus report --vintage 2019 --system "Coventry and Warwickshire" --out cw-report.html
+    coterminus report --vintage 2024 --system QWU --units icb --paper letter --out cw24.pdf
 
 The output path is checked (folder exists and is writable, known suffix) before any data is
 loaded. ``.html`` makes an interactive map; ``.png`` (300 dpi), ``.pdf`` and ``.svg`` a print map.
+Every level comes from the vintage (``--units``, ``--against``, ``--within``): nothing here
+knows CCGs or councils by name. With no footprint, ``map`` draws every unit of ``--units``
+against the first ``--against`` level: a print map hatches the areas split between units
+(e.g. combined authorities split between ICBs), an HTML map shades each area by the largest
+share of it in one unit.
 """
 
 from __future__ import annotations
@@ -20,7 +29,14 @@ from pathlib import Path
 from typing import Any
 
 from ._atomic import check_output_path
-from ._cli_common import HelpFormatter, UsageError, add_common, add_footprint, example_epilog
+from ._cli_common import (
+    HelpFormatter,
+    UsageError,
+    add_common,
+    add_footprint,
+    add_levels,
+    example_epilog,
+)
 from ._cli_common import load as _load
 from .errors import CoterminusError, ParameterError
 
@@ -30,7 +46,7 @@ log = logging.getLogger(__name__)
 
 
 def parse_plan(text: str) -> list[list[str]]:
-    """Parse ``--plan "A,B;C"`` into blocks (``;`` between new CCGs, ``,`` within one).
+    """Parse ``--plan "A,B;C"`` into blocks (``;`` between new units, ``,`` within one).
 
     Examples
     --------
@@ -39,14 +55,14 @@ def parse_plan(text: str) -> list[list[str]]:
     >>> parse_plan(" ; ")
     Traceback (most recent call last):
     ...
-    coterminus.errors.ParameterError: --plan ' ; ' has no CCGs; write it as "A,B;C" ...
+    coterminus.errors.ParameterError: --plan ' ; ' has no units; write it as "A,B;C" ...
     """
     blocks = [[c.strip() for c in b.split(",") if c.strip()] for b in text.split(";")]
     blocks = [b for b in blocks if b]
     if not blocks:
         msg = (
-            f"--plan {text!r} has no CCGs; write it as \"A,B;C\" (new CCGs separated by ';', "
-            "their CCG codes by ',')."
+            f"--plan {text!r} has no units; write it as \"A,B;C\" (new units separated by ';', "
+            "their unit codes by ',')."
         )
         raise ParameterError(msg)
     return blocks
@@ -63,6 +79,10 @@ def add_parser(subparsers: Any) -> None:
     >>> args = parser.parse_args(["map", "--system", "E54000018", "--offline", "--out", "m.html"])
     >>> args.command, args.system, args.offline, args.tier, args.func.__name__
     ('map', 'E54000018', True, 'both', 'run')
+    >>> args = parser.parse_args(["report", "--vintage", "2024", "--units", "icb", "--against",
+    ...                           "utla", "cauth", "--paper", "letter", "--out", "r.pdf"])
+    >>> args.vintage, args.units, args.against, args.within, args.paper, args.measure
+    (2024, 'icb', ['utla', 'cauth'], None, 'letter', 'population')
     """
     p = _command(
         subparsers,
@@ -70,19 +90,25 @@ def add_parser(subparsers: Any) -> None:
         out=".html, .png, .pdf or .svg",
         example="--offline --out cw.html",
         help="map a footprint or merger plan against the councils (.html, .png, .pdf, .svg)",
-        description="Map a footprint (or merger plan) against the councils: an interactive "
-        "HTML map, or a print map (PNG at 300 dpi, PDF, SVG).",
+        description="Map a footprint (or merger plan) against the councils, or any levels "
+        "(--against): an interactive HTML map, or a print map (PNG at 300 dpi, PDF, SVG). With "
+        "no footprint, every unit of --units is drawn against the first --against level (a "
+        "print map hatches the areas split between units).",
+        extra_example="coterminus map --vintage 2024 --units icb --against cauth --out icb-cauth.png",
     )
     p.add_argument(
         "--tier",
-        choices=["utla", "ltla", "both"],
         default="both",
-        help="council layers to draw (default both; print maps shade the upper tier)",
+        metavar="LEVEL",
+        help="the --against level to draw, or 'both' for every one of them (HTML: the first "
+        "shown, the others switched off; print: the first shaded, the others' boundaries drawn) "
+        "(default both)",
     )
     p.add_argument(
         "--offline",
         action="store_true",
-        help="embed the map's JavaScript and CSS so the HTML opens with no network",
+        help="embed the map's JavaScript and CSS so the HTML opens with no network "
+        "(default: off, Leaflet from its CDN)",
     )
     p.add_argument(
         "--simplify",
@@ -101,40 +127,53 @@ def add_parser(subparsers: Any) -> None:
         description="A board-paper report: verdicts for tests I and II, population and council "
         "tables, the people outside, place sizes, the map, a method note and the other merger "
         "criteria for the authors to complete.",
+        extra_example="coterminus report --vintage 2024 --system QWU --units icb --paper letter "
+        "--out cw24.pdf",
     )
     p.add_argument(
         "--tier",
-        choices=["utla", "ltla"],
-        default="utla",
-        help="tier of the headline verdict (default utla)",
+        default=None,
+        metavar="LEVEL",
+        help="level of the headline verdict, one of --against (default: the first of them)",
     )
     p.add_argument(
         "--title",
         help='report title (default: "NAME: coterminosity with local authorities", or '
-        '"Merger plan: N new CCGs")',
+        '"Merger plan: N new CCGs", in the words of the units\' level)',
     )
 
 
 def _command(
-    subparsers: Any, name: str, *, out: str, example: str, **kwargs: str
+    subparsers: Any, name: str, *, out: str, example: str, extra_example: str, **kwargs: str
 ) -> argparse.ArgumentParser:
-    """The ``map`` or ``report`` parser: the common options, an output file, a footprint or plan."""
+    """The ``map`` or ``report`` parser: the common options, an output file, a footprint or
+    plan, the levels, the measure and the paper."""
     p: argparse.ArgumentParser = subparsers.add_parser(
         name,
         epilog=example_epilog(
-            f'coterminus {name} --vintage 2019 --system "Coventry and Warwickshire" {example}'
+            f'coterminus {name} --vintage 2019 --system "Coventry and Warwickshire" {example}',
+            extra_example,
         ),
         formatter_class=HelpFormatter,
         **kwargs,
     )
     add_common(p, json=False, out=f"output file: {out}", out_required=True)
-    add_footprint(p, plan=True)
+    add_footprint(p, plan=True, measure=True)
+    add_levels(p)
+    p.add_argument(
+        "--paper",
+        choices=["a4", "letter"],
+        default="a4",
+        help="page size of a PDF report or print map: a4 or letter (US Letter) (default a4)",
+    )
     p.set_defaults(func=run)
     return p
 
 
-def _who(args: argparse.Namespace) -> dict[str, Any]:
+def _who(args: argparse.Namespace, *, optional: bool = False) -> dict[str, Any]:
     given = [n for n in ("ccgs", "system", "plan") if getattr(args, n, None)]
+    if optional and not given:
+        return {}
     if len(given) != 1:
         msg = 'give exactly one of --ccgs CODE [CODE ...], --system NAME or --plan "A,B;C"' + (
             f" (got {', '.join('--' + g for g in given)})" if given else ""
@@ -164,23 +203,63 @@ def _wrote(path: Path) -> int:
     return 0
 
 
+def _tier(geo: Any, tier: str | None) -> str | None:
+    if tier is None or tier in ("both", "all"):
+        return tier
+    return str(geo.resolve_level(tier))
+
+
 def run_map(args: argparse.Namespace) -> int:
     """``coterminus map``: write an interactive (.html) or print (.png/.pdf/.svg) map."""
     from . import figures, maps
 
     out = check_output_path(args.out, suffixes=maps.MAP_SUFFIXES + figures.FIGURE_SUFFIXES)
-    who = _who(args)
+    who = _who(args, optional=True)
     simplify = _simplify_arg(args.simplify)
     html = out.suffix.lower() in maps.MAP_SUFFIXES
     if not html and args.offline:
         log.info("--offline only matters for .html maps; %s needs no network anyway", out.suffix)
     geo = _load(args)  # after every check of the options
-    layers = maps.map_layers(geo, **who, tolerance=args.tolerance, simplify_m=simplify)
+    levels = {"units": args.units, "against": args.against, "within": args.within}
+    if not who:  # every unit of --units against the first --against level
+        from .assess import default_against
+
+        units = geo.resolve_level(args.units) if args.units else _systems_level(geo)
+        against = args.against or default_against(geo, units)
+        if not html:
+            fig = figures.split_figure(
+                geo,
+                units=units,
+                against=against[0],
+                measure=args.measure,
+                tolerance=args.tolerance,
+                simplify_m=simplify,
+                paper=args.paper,
+            )
+            return _wrote(figures.save_figure(fig, out))
+        levels = {"units": units, "against": against, "within": args.within or units}
+    layers = maps.map_layers(
+        geo,
+        **who,
+        **levels,
+        tolerance=args.tolerance,
+        simplify_m=simplify,
+        measure=args.measure,
+    )
+    tier = _tier(geo, args.tier)
     if html:
-        m = maps.draw_layers(layers, tier=args.tier, offline=args.offline)
+        m = maps.draw_layers(layers, tier=tier, offline=args.offline)
         return _wrote(maps.save_map(m, out, offline=args.offline))
-    fig = figures.footprint_figure(geo, layers=layers, tier=args.tier)
+    fig = figures.footprint_figure(geo, layers=layers, tier=tier, paper=args.paper)
     return _wrote(figures.save_figure(fig, out))
+
+
+def _systems_level(geo: Any) -> str:
+    """The vintage's systems level (STP/ICS, ICB), else its finest NHS level."""
+    systems = geo.manifest.defaults.get("systems") if geo.manifest is not None else None
+    if systems and systems in geo.levels:
+        return str(systems)
+    return str(geo.side("nhs")[0])
 
 
 def run_report(args: argparse.Namespace) -> int:
@@ -192,7 +271,17 @@ def run_report(args: argparse.Namespace) -> int:
     geo = _load(args)
 
     written = report(
-        geo, **who, out=out, tier=args.tier, tolerance=args.tolerance, title=args.title
+        geo,
+        **who,
+        out=out,
+        units=args.units,
+        against=args.against,
+        within=args.within,
+        tier=args.tier,
+        tolerance=args.tolerance,
+        title=args.title,
+        measure=args.measure,
+        paper=args.paper,
     )
     assert isinstance(written, Path)
     return _wrote(written)

@@ -1,15 +1,19 @@
 """Static maps for print (matplotlib): PNG at 300 dpi, PDF and SVG, no web tiles.
 
 A figure shows the same content as the interactive map (:mod:`coterminus.maps` — both draw a
-:class:`~coterminus.maps.MapLayers`): councils shaded by the share inside the footprint (four
-classes, light to dark, distinct in greyscale), split councils hatched, member CCG boundaries
-dashed, the footprint outline in heavy black, plus a title with the verdicts, a legend, a
-scale bar, a north arrow (grid north, British National Grid) and the ONS/OS attribution.
-Figures are drawn in EPSG:27700, so the scale bar is exact in metres.
+:class:`~coterminus.maps.MapLayers`), at any level of any vintage (CCGs in 2019, sub-ICB
+locations or ICBs in 2024, a scenario's areas) against any levels (upper and lower tier,
+combined authorities...), in the words of the geography's level labels: the areas of the
+headline level shaded by the share inside the footprint (four classes, light to dark,
+distinct in greyscale), split areas hatched, member boundaries dashed, the footprint outline
+in heavy black, plus a title with the verdicts, a legend, a scale bar, a north arrow (grid
+north, British National Grid) and the vintage's attribution. Figures are drawn in EPSG:27700,
+so the scale bar is exact in metres. :func:`split_figure` draws one level against another
+(e.g. ICBs × combined authorities, split authorities hatched).
 
 A figure of its own is a whole page (A4 by default, or US Letter) whose text and map all lie
 inside the page margins :data:`MARGINS_MM`; a figure for a report is the size of the text
-block (:func:`text_block`). Plan figures list every new CCG in a key below the map, and the
+block (:func:`text_block`). Plan figures list every new unit in a key below the map, and the
 labels on a map never overlap one another (:func:`place_labels`). Names are drawn as given:
 ``$`` and other mathtext characters are never interpreted (:func:`plain_text`).
 
@@ -41,9 +45,12 @@ from .maps import (
     SHARE_COLOURS,
     SPLIT_COLOUR,
     MapLayers,
+    _cap,
     _check_tier,
+    _check_tier_word,
     _require,
     _resolve_simplify,
+    _tier_name,
     attribution,
     map_layers,
     share_classes,
@@ -432,60 +439,64 @@ def _draw(
     layers: MapLayers,
     ax: Axes,
     *,
-    tier: Literal["utla", "ltla", "both"],
+    tier: str | None,
     furniture: bool,
     key: bool = False,
 ) -> list[Any]:
     """Draw the geometry (and furniture) of the layers; return the legend handles.
 
-    With ``key``, a plan's new CCGs are left out of the handles (a figure of its own lists them
-    in a key of their own).
+    With ``key``, a plan's new units are left out of the handles (a figure of its own lists
+    them in a key of their own). ``tier``: the level shaded (default the headline level); with
+    ``"both"`` the headline level is shaded and the other levels' boundaries drawn over it.
     """
     from matplotlib.lines import Line2D
     from matplotlib.patches import Patch
 
-    _check_tier(tier)
-    shade = "ltla" if tier == "ltla" else "utla"
+    shade = _shade(layers, tier)
     councils = layers.councils[shade]
     plan = layers.kind == "plan"
     handles: list[Any] = []
     if plan:
         for i, (g, r) in enumerate(layers.outlines.iterrows()):
-            sub = layers.ccgs[layers.ccgs["group"] == g]
+            sub = layers.members[layers.members["group"] == g]
             sub.plot(ax=ax, color=r["colour"], edgecolor="none", alpha=0.85, zorder=1)
             if not key:
                 handles.append(
                     Patch(facecolor=r["colour"], edgecolor="black", label=f"{i + 1}. {r['name']}")
                 )
-        councils.boundary.plot(ax=ax, color="#222222", linewidth=1.4, zorder=4)
-        handles.append(Line2D([], [], color="#222222", linewidth=1.4, label="council boundary"))
+        if len(councils):
+            councils.boundary.plot(ax=ax, color="#222222", linewidth=1.4, zorder=4)
+        handles.append(
+            Line2D([], [], color="#222222", linewidth=1.4, label=f"{layers.label(shade)} boundary")
+        )
     else:
         colours = [SHARE_COLOURS[c] for c in councils["share_class"]]
-        councils.plot(ax=ax, color=colours, edgecolor="white", linewidth=0.9, zorder=1)
+        if len(councils):
+            councils.plot(ax=ax, color=colours, edgecolor="white", linewidth=0.9, zorder=1)
         for _key, label, colour in share_classes(layers.tolerance):
             handles.append(Patch(facecolor=colour, edgecolor="#777777", linewidth=0.5, label=label))
-    if tier == "both":
-        layers.councils["ltla"].boundary.plot(
-            ax=ax, color="#444444", linewidth=0.8, linestyle=":", zorder=6.5
-        )
-        handles.append(
-            Line2D(
-                [],
-                [],
-                color="#444444",
-                linewidth=0.8,
-                linestyle=":",
-                label="lower-tier council boundary",
-            )
-        )
+    if tier in _ALL_TIERS:
+        for other, style in zip(
+            [lv for lv in layers.against if lv != shade], _OTHER_STYLES, strict=False
+        ):
+            if len(layers.councils[other]):
+                layers.councils[other].boundary.plot(ax=ax, zorder=6.5, **style)
+            handles.append(Line2D([], [], label=f"{layers.label(other)} boundary", **style))
     split = councils[councils["status"] == "split"]
     _hatch(ax, split)
-    handles.append(_split_handle())
-    layers.ccgs.boundary.plot(
+    handles.append(_split_handle(f"split {layers.label(shade)} (hatched)"))
+    layers.members.boundary.plot(
         ax=ax, color="#333333", linewidth=0.7, linestyle=(0, (4, 3)), zorder=7
     )
     handles.append(
-        Line2D([], [], color="#333333", linewidth=0.7, linestyle=(0, (4, 3)), label="CCG boundary")
+        Line2D(
+            [],
+            [],
+            color="#333333",
+            linewidth=0.7,
+            linestyle=(0, (4, 3)),
+            label=f"{layers.label(layers.units)} boundary",
+        )
     )
     outline_w = 1.6 if layers.kind == "systems" else 2.4
     layers.outlines.boundary.plot(ax=ax, color="black", linewidth=outline_w, zorder=8)
@@ -495,11 +506,7 @@ def _draw(
             [],
             color="black",
             linewidth=outline_w,
-            label={
-                "footprint": "footprint outline",
-                "plan": "new CCG outline",
-                "systems": "system outline",
-            }[layers.kind],
+            label=f"{layers.group_word} outline",
         )
     )
     _frame(ax, layers.bounds)
@@ -507,6 +514,22 @@ def _draw(
         add_scale_bar(ax)
         add_north_arrow(ax)
     return handles
+
+
+_ALL_TIERS = ("both", "all")
+#: Line styles of the boundaries of the levels drawn over the shaded one (``tier="both"``).
+_OTHER_STYLES: tuple[dict[str, Any], ...] = (
+    {"color": "#444444", "linewidth": 0.8, "linestyle": ":"},
+    {"color": "#6a3d9a", "linewidth": 1.2, "linestyle": "-."},
+    {"color": "#1b7837", "linewidth": 1.0, "linestyle": (0, (1, 2))},
+    {"color": "#8c510a", "linewidth": 1.0, "linestyle": (0, (6, 2, 1, 2))},
+)
+
+
+def _shade(layers: MapLayers, tier: str | None) -> str:
+    """The level shaded for ``tier``: the headline level for None/"both", else that level."""
+    levels = _check_tier(tier, layers.against)
+    return layers.against[0] if tier is None or tier in _ALL_TIERS else levels[0]
 
 
 def _hatch(ax: Axes, split: Any) -> None:
@@ -551,12 +574,9 @@ def _frame(ax: Axes, bounds: Any) -> None:
     ax.set_ylim(*ylim)
 
 
-def _label_map(
-    layers: MapLayers, ax: Axes, *, tier: Literal["utla", "ltla", "both"], councils: bool
-) -> list[str]:
-    """Number the new CCGs of a plan and name the councils, without overlaps."""
-    shade = "ltla" if tier == "ltla" else "utla"
-    c = layers.councils[shade]
+def _label_map(layers: MapLayers, ax: Axes, *, tier: str | None, councils: bool) -> list[str]:
+    """Number the new units of a plan and name the areas shaded, without overlaps."""
+    c = layers.councils[_shade(layers, tier)]
     plan = layers.kind == "plan"
     first = [(str(i + 1), g) for i, g in enumerate(layers.outlines.geometry)] if plan else []
     labels = list(zip(c["name"].astype(str), c.geometry, strict=True)) if councils else []
@@ -568,7 +588,7 @@ def draw_map(
     layers: MapLayers,
     ax: Axes,
     *,
-    tier: Literal["utla", "ltla", "both"] = "utla",
+    tier: str | None = None,
     labels: bool | None = None,
     furniture: bool = True,
 ) -> list[Any]:
@@ -580,11 +600,11 @@ def draw_map(
         From :func:`coterminus.maps.map_layers`.
     ax : matplotlib.axes.Axes
         Give it its final position first: the labels are placed for it.
-    tier : {"utla", "ltla", "both"}
-        The tier shaded; with ``"both"`` the upper tier is shaded and lower-tier boundaries are
-        drawn over it.
+    tier : str, optional
+        The level shaded, one of ``layers.against`` (default the first, the headline level);
+        with ``"both"`` the headline level is shaded and the others' boundaries drawn over it.
     labels : bool, optional
-        Council names on the map; default when there are at most 30 councils. The new CCGs
+        Area names on the map; default when there are at most 30 of them. The new units
         of a plan are always numbered. Labels never overlap (:func:`place_labels`); those that
         find no room are left off and logged.
     furniture : bool
@@ -593,7 +613,7 @@ def draw_map(
     with plain_text():
         handles = _draw(layers, ax, tier=tier, furniture=furniture)
         if labels is None:
-            labels = len(layers.councils["ltla" if tier == "ltla" else "utla"]) <= 30
+            labels = len(layers.councils[_shade(layers, tier)]) <= 30
         _label_map(layers, ax, tier=tier, councils=labels)
     return handles
 
@@ -773,46 +793,68 @@ def _margins(figsize: tuple[float, float] | None, paper: str) -> tuple[tuple[flo
 # words
 # ------------------------------------------------------------------------------------------
 def _subtitle(layers: MapLayers) -> str:
+    head = layers.against[0]
     if layers.kind == "systems":
-        n_split = int((layers.councils["utla"]["status"] == "split").sum())
+        c = layers.councils[head]
+        n_split = int((c["status"] == "split").sum())
         return (
-            f"{n_split} of {len(layers.councils['utla'])} upper-tier councils are split between "
-            f"systems (ε = {layers.tolerance:g})."
+            f"{n_split} of the {len(c)} {layers.label(head, plural=True)} shown are split between "
+            f"{layers.label(layers.within or layers.units, plural=True)} (ε = {layers.tolerance:g})."
         )
     if layers.kind == "plan":
         n = len(layers.outlines)
-        n_cot = sum(m.coterminous for m in layers.metrics["utla"].values())
+        n_cot = sum(m.coterminous for m in layers.metrics[head].values())
         return (
-            f"{n} new CCG{'s' if n != 1 else ''}, {n_cot} coterminous with the upper-tier "
-            f"councils (ε = {layers.tolerance:g}); each is numbered on the map and listed below."
+            f"{n} new {layers.label(layers.units, plural=n != 1)}, {n_cot} coterminous with the "
+            f"{layers.label(head, plural=True)} (ε = {layers.tolerance:g}); each is numbered on "
+            "the map and listed below."
         )
     r = layers.outlines.iloc[0]
-    return f"Test II: {r['test_ii']}.\nTest I: {r['test_i']}.\nOutside: {r['outside']}."
+    test_i = f"Test I: {r['test_i']}.\n" if r["test_i"] else ""
+    return f"Test II: {r['test_ii']}.\n{test_i}Outside: {r['outside']}."
 
 
 def _plan_key(layers: MapLayers) -> list[Any]:
-    """One entry per new CCG, numbered as on the map, with its members and verdicts."""
+    """One entry per new unit, numbered as on the map, with its members and verdicts."""
     from matplotlib.patches import Patch
 
     out = []
     for i, (_, r) in enumerate(layers.outlines.iterrows()):
-        members = "" if int(r["n_ccgs"]) == 1 else f" — {r['members']}"
-        label = f"{i + 1}. {r['name']}{members}. Test II: {r['test_ii']}. Test I: {r['test_i']}."
+        members = "" if int(r["n_members"]) == 1 else f" — {r['members']}"
+        test_i = f" Test I: {r['test_i']}." if r["test_i"] else ""
+        label = f"{i + 1}. {r['name']}{members}. Test II: {r['test_ii']}.{test_i}"
         out.append(Patch(facecolor=r["colour"], edgecolor="black", linewidth=0.6, label=label))
     return out
 
 
-def _note(vintage: int, measure: str, simplify_m: float | None) -> str:
+def _note(
+    vintage: int | str,
+    measure: str,
+    simplify_m: float | None,
+    *,
+    source: str | None = None,
+    attribution_text: str | None = None,
+) -> str:
     simp = f"{simplify_m:g} m" if simplify_m else "none"
-    attr = attribution(vintage).replace(". Contains", ".\nContains")  # a line each
-    source = (
-        "Population shares from ONS LSOA building blocks (mid-year estimates)"
+    attr = (attribution_text or attribution(vintage)).replace(". Contains", ".\nContains")
+    source = source or (
+        "Population shares from building blocks"
         if measure == "population"
         else "Area shares from boundary polygons (m², EPSG:27700)"
     )
     return (
         f"{source}; boundaries {vintage}, simplified for display ({simp}). Grid north "
         f"(EPSG:27700).\n{attr}"
+    )
+
+
+def _layers_note(layers: MapLayers) -> str:
+    return _note(
+        layers.vintage,
+        layers.measure,
+        layers.simplify_m,
+        source=layers.source or None,
+        attribution_text=layers.attribution or None,
     )
 
 
@@ -871,12 +913,16 @@ def footprint_figure(
     system: str | None = None,
     assessment: Assessment | None = None,
     layers: MapLayers | None = None,
-    tier: Literal["utla", "ltla", "both"] = "utla",
+    units: str | None = None,
+    against: Sequence[str] | str | None = None,
+    within: str | None = None,
+    tier: str | None = None,
     ax: Axes | None = None,
     title: str | None = None,
     labels: bool | None = None,
     simplify_m: float | Literal["auto"] | None = "auto",
     tolerance: float | None = None,
+    measure: Literal["population", "area"] | None = None,
     paper: Literal["a4", "letter"] = "a4",
     figsize: tuple[float, float] | None = None,
 ) -> Figure:
@@ -885,18 +931,24 @@ def footprint_figure(
     Parameters
     ----------
     geo : Geography
-    footprint, system, assessment, tolerance, simplify_m
+        Any vintage (or with a scenario level).
+    footprint, system, assessment, tolerance, simplify_m, measure
         As in :func:`coterminus.maps.footprint_map`.
     layers : MapLayers, optional
         Draw these instead of computing them.
-    tier : {"utla", "ltla", "both"}, default "utla"
-        The tier shaded (``"both"``: upper tier shaded, lower-tier boundaries drawn).
+    units, against, within : optional
+        Levels of the members, of the areas shaded (headline first) and of test I, as in
+        :func:`coterminus.maps.map_layers` (defaults: the assessment's, else from the codes and
+        :func:`coterminus.assess.default_against`).
+    tier : str, optional
+        The level shaded, one of ``against`` (default the headline level); ``"both"``: the
+        headline level shaded and the boundaries of the others drawn over it.
     ax : matplotlib.axes.Axes, optional
         Draw into this axes (legend and attribution go inside it); otherwise a new figure with
         title, verdicts, legend, scale bar, north arrow and attribution.
     title : str, optional
     labels : bool, optional
-        Council names (default: when ≤ 30 councils). Labels never overlap; those that find no
+        Area names (default: when ≤ 30 areas). Labels never overlap; those that find no
         room are named in the note under the map.
     paper : {"a4", "letter"}, default "a4"
         A new figure is this page, everything inside the margins :data:`MARGINS_MM`.
@@ -913,7 +965,7 @@ def footprint_figure(
     >>> save_figure(fig, "coventry-and-rugby.png")
     PosixPath('coventry-and-rugby.png')
     """
-    _check_tier(tier)
+    _check_tier_word(tier, geo)
     size, margins_in = _margins(figsize, paper)
     if layers is None:
         layers = map_layers(
@@ -921,10 +973,16 @@ def footprint_figure(
             footprint,
             system=system,
             assessment=assessment,
+            units=units,
+            against=against,
+            within=within,
             tolerance=tolerance,
             simplify_m=simplify_m,
+            measure=measure,
         )
     lay = layers
+    tier = _tier_name(geo, tier)
+    _check_tier(tier, lay.against)
     with plain_text():
         if ax is not None:
             handles = draw_map(lay, ax, tier=tier, labels=labels)
@@ -932,7 +990,7 @@ def footprint_figure(
             ax.text(
                 0.0,
                 -0.02,
-                textwrap.fill(attribution(lay.vintage), 110),
+                textwrap.fill(lay.attribution or attribution(lay.vintage), 110),
                 transform=ax.transAxes,
                 ha="left",
                 va="top",
@@ -944,12 +1002,13 @@ def footprint_figure(
         plan = lay.kind == "plan"
         handles = _draw(lay, ax, tier=tier, furniture=True, key=plan)
         if labels is None:
-            labels = len(lay.councils["ltla" if tier == "ltla" else "utla"]) <= 30
+            labels = len(lay.councils[_shade(lay, tier)]) <= 30
         keys: list[_Key] = [
             (handles, 2, lay.share_label if not plan else "Boundaries"),
         ]
         if plan:
-            keys.append((_plan_key(lay), 1, "New CCGs (numbered as on the map)"))
+            new = f"New {lay.label(lay.units, plural=True)}"
+            keys.append((_plan_key(lay), 1, f"{new} (numbered as on the map)"))
         target = ax
         _compose(
             fig,
@@ -958,7 +1017,7 @@ def footprint_figure(
             title=title or f"{lay.title} ({lay.vintage})",
             subtitle=_subtitle(lay),
             keys=keys,
-            note=_note(lay.vintage, lay.measure, lay.simplify_m),
+            note=_layers_note(lay),
             label=lambda: _label_map(lay, target, tier=tier, councils=bool(labels)),
         )
     return fig
@@ -968,25 +1027,42 @@ def plan_figure(
     geo: Geography,
     plan: Any,
     *,
+    units: str | None = None,
+    against: Sequence[str] | str | None = None,
+    within: str | None = None,
     ax: Axes | None = None,
-    tier: Literal["utla", "ltla", "both"] = "utla",
+    tier: str | None = None,
     title: str | None = None,
     labels: bool | None = None,
     simplify_m: float | Literal["auto"] | None = "auto",
     tolerance: float | None = None,
+    measure: Literal["population", "area"] | None = None,
     paper: Literal["a4", "letter"] = "a4",
     figsize: tuple[float, float] | None = None,
 ) -> Figure:
-    """Print map of a merger plan: one colour and number per new CCG, over the councils.
+    """Print map of a merger plan: one colour and number per new unit, over the councils.
 
-    Every new CCG is listed under the map (number, colour, members and verdicts), never over
-    it; the numbers and the council names on the map never overlap.
+    The plan's blocks are units of any one level (CCGs, ICBs, sub-ICB locations, a scenario's
+    areas); the words follow the level ("New ICB 1"). Every new unit is listed under the map
+    (number, colour, members and verdicts), never over it; the numbers and the area names on
+    the map never overlap. Other parameters as in :func:`footprint_figure`.
 
     Examples
     --------
     >>> fig = plan_figure(geo, [["E38000038", "E38000195"], ["E38000164"]])
+    >>> fig24 = plan_figure(coterminus.load(2024), [["QWU", "QHL"], ["QGH"]], against="cauth")
     """
-    layers = map_layers(geo, plan=plan, tolerance=tolerance, simplify_m=simplify_m)
+    _check_tier_word(tier, geo)
+    layers = map_layers(
+        geo,
+        plan=plan,
+        units=units,
+        against=against,
+        within=within,
+        tolerance=tolerance,
+        simplify_m=simplify_m,
+        measure=measure,
+    )
     return footprint_figure(
         geo,
         layers=layers,
@@ -1013,6 +1089,9 @@ def plans_figure(
     geo: Geography,
     plans: Any,
     *,
+    units: str | None = None,
+    against: Sequence[str] | str | None = None,
+    within: str | None = None,
     ncols: int = 3,
     titles: Sequence[str] | None = None,
     simplify_m: float | Literal["auto"] | None = "auto",
@@ -1027,7 +1106,10 @@ def plans_figure(
     ----------
     geo : Geography
     plans : sequence of plans or mapping of label to plan
-        Each plan is a list of blocks of CCG codes (or an object with ``.blocks``).
+        Each plan is a list of blocks of unit codes of one level (or an object with
+        ``.blocks``).
+    units, against, within : optional
+        As in :func:`plan_figure`; each panel shades the headline level (first of ``against``).
     ncols : int, default 3
     titles : sequence of str, optional
         One per plan (default: the mapping's keys, or "Plan 1", ...).
@@ -1051,7 +1133,7 @@ def plans_figure(
 
     items = _plans_list(plans)
     if not items:
-        msg = "plans is empty; give at least one plan (a list of blocks of CCG codes)."
+        msg = "plans is empty; give at least one plan (a list of blocks of unit codes)."
         raise ParameterError(msg)
     if ncols < 1:
         msg = f"ncols={ncols}; give a positive number of columns."
@@ -1063,20 +1145,38 @@ def plans_figure(
         items = [(t, p) for t, (_, p) in zip(titles, items, strict=True)]
     size, margins_in = _margins(figsize, paper)
     layer_sets = [
-        map_layers(geo, plan=p, tolerance=tolerance, simplify_m=simplify_m) for _, p in items
+        map_layers(
+            geo,
+            plan=p,
+            units=units,
+            against=against,
+            within=within,
+            tolerance=tolerance,
+            simplify_m=simplify_m,
+        )
+        for _, p in items
     ]
+    lay0 = layer_sets[0]
+    head = lay0.against[0]
     ncols = min(ncols, len(items))
     nrows = -(-len(items) // ncols)
     with plain_text():
         fig = _new_figure(size)
         handles = [
             Patch(
-                facecolor="#cccccc", edgecolor="black", label="one colour and number per new CCG"
+                facecolor="#cccccc",
+                edgecolor="black",
+                label=f"one colour and number per new {lay0.label(lay0.units)}",
             ),
-            Line2D([], [], color="#222222", linewidth=1.4, label="upper-tier council boundary"),
-            _split_handle("split council"),
+            Line2D([], [], color="#222222", linewidth=1.4, label=f"{lay0.label(head)} boundary"),
+            _split_handle(f"split {lay0.label(head)}"),
             Line2D(
-                [], [], color="#333333", linewidth=0.7, linestyle=(0, (4, 3)), label="CCG boundary"
+                [],
+                [],
+                color="#333333",
+                linewidth=0.7,
+                linestyle=(0, (4, 3)),
+                label=f"{lay0.label(lay0.units)} boundary",
             ),
         ]
         panel_title_pt = 2 * 9 * 1.25 + 4
@@ -1091,7 +1191,7 @@ def plans_figure(
             title=title or f"Merger plans compared ({layer_sets[0].vintage})",
             subtitle="",
             keys=[(handles, 2, None)],
-            note=attribution(layer_sets[0].vintage),
+            note=lay0.attribution or attribution(lay0.vintage),
             head_room_pt=panel_title_pt,
             content_height_in=nrows * panel_w * aspect + (nrows - 1) * title_in,
         )
@@ -1109,16 +1209,18 @@ def plans_figure(
         )
         for i, ((label, _), layers) in enumerate(zip(items, layer_sets, strict=True)):
             ax = fig.add_subplot(gs[i // ncols, i % ncols])
-            _draw(layers, ax, tier="utla", furniture=(i == 0))
-            n_split = len(set().union(*(set(m.split) for m in layers.metrics["utla"].values())))
-            n_cot = sum(m.coterminous for m in layers.metrics["utla"].values())
+            lh = layers.against[0]
+            _draw(layers, ax, tier=lh, furniture=(i == 0))
+            n_split = len(set().union(*(set(m.split) for m in layers.metrics[lh].values())))
+            n_cot = sum(m.coterminous for m in layers.metrics[lh].values())
             n = len(layers.outlines)
             ax.set_title(
-                f"{label}: {n} new CCG{'s' if n != 1 else ''}\n"
-                f"{n_cot} coterminous, {n_split} split council{'s' if n_split != 1 else ''}",
+                f"{label}: {n} new {layers.label(layers.units, plural=n != 1)}\n"
+                f"{n_cot} coterminous, {n_split} split "
+                f"{layers.label(lh, plural=n_split != 1)}",
                 fontsize=9,
             )
-            _label_map(layers, ax, tier="utla", councils=False)
+            _label_map(layers, ax, tier=lh, councils=False)
     return fig
 
 
@@ -1185,7 +1287,8 @@ def split_figure(
     labels : bool, optional
         Names of the ``against`` areas on the map (default: at most 30 of them).
     unit_word, against_word : str, optional
-        What to call the units and areas in the text (default: the level names in capitals).
+        What to call a unit and an area in the text (default: the levels' labels,
+        ``geo.label``; the plural adds "s" to a word given here).
     paper, figsize
         As in :func:`footprint_figure`.
 
@@ -1203,6 +1306,7 @@ def split_figure(
     --------
     >>> fig = split_figure(geo, units="stp", against="utla",
     ...                    within=["E54000018", "E54000010", "E54000011"])
+    >>> fig24 = split_figure(coterminus.load(2024), units="icb", against="cauth")
     """
     import geopandas as gpd
     from matplotlib.lines import Line2D
@@ -1210,13 +1314,18 @@ def split_figure(
 
     from ._simplify import simplified_layer
     from .errors import UnknownAreaError
+    from .maps import share_source, vintage_attribution
     from .metrics import check_tolerance
     from .overlap import overlap
 
     size, margins_in = _margins(figsize, paper)
     eps = check_tolerance(tolerance, measure)
-    unit_word = unit_word or units.upper()
-    against_word = against_word or against.upper()
+    units = geo.resolve_level(units)
+    against = geo.resolve_level(against)
+    unit_plural = f"{unit_word}s" if unit_word else geo.label(units, plural=True)
+    against_plural = f"{against_word}s" if against_word else geo.label(against, plural=True)
+    unit_word = unit_word or geo.label(units)
+    against_word = against_word or geo.label(against)
     table = overlap(geo, units, against, measure=measure)
     pairs = table.pairs
     pairs = pairs[pairs["share_of_target"] > eps]
@@ -1232,18 +1341,18 @@ def split_figure(
         unknown = [c for c in chosen if c not in unit_layer.index]
         if unknown:
             msg = (
-                f"within= has codes that are not {units} of {geo.vintage}: "
-                f"{', '.join(unknown)}; list them with geo.layer({units!r}).index."
+                f"within= has codes that are not {unit_plural} of {geo.vintage}: "
+                f"{', '.join(unknown)}; list them with geo.units({units!r}).index."
             )
             raise UnknownAreaError(msg)
     touched = sorted(set(pairs.loc[pairs["unit"].isin(chosen), "target"]))
     against_layer = geo.layer(against)
-    bounds = np.r_[
-        np.minimum(
+    bounds = np.r_[  # fmin/fmax: no area of a partial level touched gives NaN bounds
+        np.fmin(
             unit_layer.geometry.loc[chosen].total_bounds[:2],
             against_layer.geometry.loc[touched].total_bounds[:2],
         ),
-        np.maximum(
+        np.fmax(
             unit_layer.geometry.loc[chosen].total_bounds[2:],
             against_layer.geometry.loc[touched].total_bounds[2:],
         ),
@@ -1266,8 +1375,8 @@ def split_figure(
         lines.append(f"{against_names.get(code, code)}: {shares}")
     what = "people" if measure == "population" else "area"
     subtitle = (
-        f"{len(split_here)} of the {len(touched)} {against_word} areas shown are split between "
-        f"{unit_word}s: more than ε = {eps:g} of their {what} in each of two or more."
+        f"{len(split_here)} of the {len(touched)} {against_plural} shown are split between "
+        f"{unit_plural}: more than ε = {eps:g} of their {what} in each of two or more."
     )
     caption = ("Split: " + "; ".join(lines) + ".") if lines else ""
 
@@ -1285,7 +1394,7 @@ def split_figure(
         add_north_arrow(ax)
         symbols = [
             Line2D([], [], color="#222222", linewidth=1.0, label=f"{against_word} boundary"),
-            _split_handle(f"{against_word} split between {unit_word}s (hatched)"),
+            _split_handle(f"{against_word} split between {unit_plural} (hatched)"),
             Line2D([], [], color="black", linewidth=2.0, label=f"{unit_word} outline"),
         ]
         key = [
@@ -1300,10 +1409,16 @@ def split_figure(
             fig,
             ax,
             margins_in=margins_in,
-            title=title or f"{unit_word}s and {against_word} areas ({geo.vintage})",
+            title=title or f"{_cap(unit_plural)} and {against_plural} ({geo.vintage})",
             subtitle=subtitle,
-            keys=[(symbols, 2, None), (key, 2 if len(key) > 6 else 1, f"{unit_word}s")],
-            note=_note(int(geo.vintage), measure, tol_m),
+            keys=[(symbols, 2, None), (key, 2 if len(key) > 6 else 1, _cap(unit_plural))],
+            note=_note(
+                geo.vintage,
+                measure,
+                tol_m,
+                source=share_source(geo, measure),
+                attribution_text=vintage_attribution(geo),
+            ),
             label=lambda: place_labels(ax, names, first=first, first_sizes=(11, 9, 7, 6)),
             caption=caption,
         )

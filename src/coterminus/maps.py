@@ -1,13 +1,16 @@
 """Interactive maps (folium/Leaflet) of a footprint, a merger plan or every system.
 
 One call from a notebook returns a :class:`folium.Map`; :func:`save_map` writes it as one HTML
-file. The map shows
+file. The map works at any level of any vintage — CCGs in 2019, sub-ICB locations and ICBs in
+2024, a scenario's proposed areas — against any levels (``against=``: upper and lower tier,
+combined authorities...), and takes every word from the geography's level labels. It shows
 
-* the footprint outline (or each new CCG of a merger plan, one colour each),
-* its member CCGs,
-* upper- and lower-tier councils as layers you can switch on and off, each shaded by the share
-  of it inside the footprint, with the split councils outlined in red (dashed),
-* tooltips with names and figures, a legend, a layer control, the ONS/OS attribution,
+* the footprint outline (or each new unit of a merger plan, one colour each),
+* its member units,
+* each level assessed against as a layer you can switch on and off, each area shaded by the
+  share of it inside the footprint, with the split areas outlined in red (dashed); a level
+  covering part of England (combined authorities) has nothing over the blocks outside it,
+* tooltips with names and figures, a legend, a layer control, the vintage's attribution,
 
 and is fitted to the footprint. Boundaries are simplified for display as a coverage in metres
 before reprojection (see :mod:`coterminus._simplify`), so neighbours still touch and one system
@@ -87,13 +90,16 @@ __all__ = [
     "offline_html",
     "outside_sentence",
     "plan_map",
+    "plan_units",
     "save_map",
     "share_classes",
+    "share_source",
+    "vintage_attribution",
 ]
 
 log = logging.getLogger(__name__)
 
-Tier = Literal["utla", "ltla", "both"]
+Tier = str | None
 Simplify = float | Literal["auto"] | None
 
 #: The attribution every map, figure and report carries (``{year}`` = the vintage).
@@ -127,8 +133,6 @@ PLAN_COLOURS = (
     "#B3DE69",
     "#FCCDE5",
 )
-_TIER_LABEL = {"utla": "Upper-tier councils", "ltla": "Lower-tier councils"}
-_TIER_WORD = {"utla": "upper tier", "ltla": "lower tier"}
 _LEAFLET_JS = "leaflet.js"
 _LEAFLET_CSS = "leaflet.css"
 _CSS_IMAGES = (
@@ -215,42 +219,92 @@ class MapLayers:
 
     Interactive maps (:func:`footprint_map`, :func:`plan_map`) and print figures
     (:mod:`coterminus.figures`) draw the same :class:`MapLayers`, so they show the same content.
+    Nothing in it depends on which levels they are: the words come from the geography's level
+    labels (``geo.label``).
 
     Attributes
     ----------
     kind : {"footprint", "plan", "systems"}
     title : str
-    vintage : int
+    vintage : int or str
     tolerance : float
         ε used for the share classes and the split/contained status.
     measure : str
     simplify_m : float or None
         Display simplification tolerance in metres (``None`` = unsimplified).
     outlines : geopandas.GeoDataFrame
-        One row per footprint / new CCG / system: ``name``, ``population``, ``n_ccgs``,
-        ``members``, ``colour``, ``test_i``, ``test_ii`` (plain text, unescaped).
-    ccgs : geopandas.GeoDataFrame
-        Member CCGs: ``name``, ``nhs_code``, ``population``, ``group``, ``group_name``,
+        One row per footprint / new unit / system: ``name``, ``population``, ``n_members``,
+        ``members``, ``colour``, ``test_i``, ``test_ii``, ``outside`` (plain text, unescaped).
+    members : geopandas.GeoDataFrame
+        Member units: ``name``, ``nhs_code``, ``population``, ``group``, ``group_name``,
         ``colour``.
     councils : dict of str to geopandas.GeoDataFrame
-        Per tier (``"utla"``, ``"ltla"``), the councils the footprint touches: ``name``,
-        ``la_total``, ``in_group``, ``share`` (of the council inside the footprint — or, for a
-        plan or systems, inside the one new CCG/system holding most of it), ``group``,
-        ``group_name``, ``n_groups``, ``status`` (contained/split/marginal), ``share_class``.
+        Per level assessed against (in the order of ``against``), the areas the footprint
+        touches: ``name``, ``la_total``, ``in_group``, ``share`` (of the area inside the
+        footprint — or, for a plan or systems, inside the one group holding most of it),
+        ``group``, ``group_name``, ``n_groups``, ``status`` (contained/split/marginal),
+        ``share_class``.
     metrics : dict
-        ``{tier: {group: FootprintMetrics}}``.
+        ``{level: {group: FootprintMetrics}}``.
+    units : str
+        Level of the members (e.g. ``"ccg"``, ``"icb"``).
+    against : list of str
+        Levels assessed against, headline first.
+    within : str or None
+        Level of test I (``None``: no test I).
+    labels : dict
+        ``{level: (label, plural)}`` for ``units``, ``against`` and ``within``.
+    sides : dict
+        ``{level: "nhs" | "council"}`` for the same levels.
+    attribution : str
+        The vintage's attribution (its manifest's, else :func:`attribution`).
+    source : str
+        Where the shares come from (population and building blocks, or polygons).
     """
 
     kind: str
     title: str
-    vintage: int
+    vintage: int | str
     tolerance: float
     measure: str
     simplify_m: float | None
     outlines: gpd.GeoDataFrame
-    ccgs: gpd.GeoDataFrame
+    members: gpd.GeoDataFrame
     councils: dict[str, gpd.GeoDataFrame]
     metrics: dict[str, dict[str, FootprintMetrics]] = field(repr=False, default_factory=dict)
+    units: str = ""
+    against: list[str] = field(default_factory=list)
+    within: str | None = None
+    labels: dict[str, tuple[str, str]] = field(default_factory=dict)
+    sides: dict[str, str] = field(default_factory=dict)
+    attribution: str = ""
+    source: str = ""
+
+    @property
+    def ccgs(self) -> gpd.GeoDataFrame:
+        """The member units (the name of the CCG-era API; see :attr:`members`)."""
+        return self.members
+
+    def label(self, level: str, *, plural: bool = False, cap: bool = False) -> str:
+        """Words for a level of the layers ("ICB", "upper-tier councils")."""
+        one, many = self.labels.get(level, (level, level))
+        text = many if plural else one
+        return _cap(text) if cap else text
+
+    @property
+    def area_word(self) -> str:
+        """ "council" when every level assessed against is a council level, else "area"."""
+        sides = {self.sides.get(lv, "council") for lv in self.against}
+        return "council" if sides <= {"council"} else "area"
+
+    @property
+    def group_word(self) -> str:
+        """What one outline is: "footprint", "new ICB", or the systems' label."""
+        if self.kind == "plan":
+            return f"new {self.label(self.units)}"
+        if self.kind == "systems":
+            return self.label(self.within, cap=False) if self.within else self.label(self.units)
+        return "footprint"
 
     @property
     def bounds(self) -> np.ndarray:
@@ -262,18 +316,21 @@ class MapLayers:
     def estimated_bytes(self, tiers: Iterable[str] | None = None) -> int:
         """Rough size of the boundary data in a web page (``[lon, lat]`` pairs × 24 bytes)."""
         tiers = list(self.councils) if tiers is None else list(tiers)
-        frames = [self.outlines.geometry, self.ccgs.geometry]
+        frames = [self.outlines.geometry, self.members.geometry]
         frames += [self.councils[t].geometry for t in tiers if t in self.councils]
         return sum(estimate_geojson_bytes(f) for f in frames)
 
     @property
     def share_label(self) -> str:
-        """What the council shading means, for legends."""
+        """What the shading means, for legends."""
+        word = self.area_word
         if self.kind == "footprint":
-            return "Share of each council inside the footprint"
-        if self.kind == "plan":
-            return "Largest share of each council in one new CCG"
-        return "Largest share of each council in one system"
+            return f"Share of each {word} inside the footprint"
+        return f"Largest share of each {word} in one {self.group_word}"
+
+
+def _cap(text: str) -> str:
+    return text[:1].upper() + text[1:]
 
 
 def _fmt_amount(x: float, measure: str) -> str:
@@ -282,28 +339,37 @@ def _fmt_amount(x: float, measure: str) -> str:
     return f"{float(x) / 1e6:,.1f} km²"
 
 
-def outside_sentence(outside_best_fit: float, best_fit_outside: float, measure: str) -> str:
+def outside_sentence(
+    outside_best_fit: float,
+    best_fit_outside: float,
+    measure: str,
+    areas: str = "councils",
+) -> str:
     """What lies on the wrong side of a footprint's line, in words that fit the measure.
+
+    ``areas`` names the areas of the headline level, in the plural.
 
     Examples
     --------
-    >>> outside_sentence(108_935, 0, "population")  # doctest: +NORMALIZE_WHITESPACE
-    '108,935 of its people live in councils it does not mostly cover; 0 people of its best-fit
-    councils live outside it (upper tier)'
-    >>> outside_sentence(452.2e6, 0, "area")  # doctest: +NORMALIZE_WHITESPACE
-    '452.2 km² of it lies in councils it does not mostly cover; 0.0 km² of its best-fit
-    councils lies outside it (upper tier)'
+    >>> outside_sentence(108_935, 0, "population", "upper-tier councils")
+    ... # doctest: +NORMALIZE_WHITESPACE
+    '108,935 of its people live in upper-tier councils it does not mostly cover; 0 people of
+    its best-fit upper-tier councils live outside it'
+    >>> outside_sentence(452.2e6, 0, "area", "combined authorities")
+    ... # doctest: +NORMALIZE_WHITESPACE
+    '452.2 km² of it lies in combined authorities it does not mostly cover; 0.0 km² of its
+    best-fit combined authorities lies outside it'
     """
     a = _fmt_amount(outside_best_fit, measure)
     b = _fmt_amount(best_fit_outside, measure)
     if measure == "population":
         return (
-            f"{a} of its people live in councils it does not mostly cover; {b} people of its "
-            "best-fit councils live outside it (upper tier)"
+            f"{a} of its people live in {areas} it does not mostly cover; {b} people of its "
+            f"best-fit {areas} live outside it"
         )
     return (
-        f"{a} of it lies in councils it does not mostly cover; {b} of its best-fit councils "
-        "lies outside it (upper tier)"
+        f"{a} of it lies in {areas} it does not mostly cover; {b} of its best-fit {areas} "
+        "lies outside it"
     )
 
 
@@ -317,60 +383,59 @@ def _plan_blocks(plan: Any) -> tuple[list[Any], list[str] | None]:
     return list(plan), None
 
 
-def normalise_plan(geo: Geography, plan: Any) -> dict[str, list[str]]:
-    """Turn a merger plan into ``{label: [CCG codes]}``, checking it against ``geo``.
-
-    Parameters
-    ----------
-    geo : Geography
-    plan : sequence of blocks, mapping of label to block, str, or object with ``.blocks``
-        Each block is a list of CCG codes, NHS codes or names (a lone string is a one-CCG
-        block); a string plan is ``"A,B;C"`` (blocks separated by ``;``).
-
-    Returns
-    -------
-    dict
-        Labels ``"New CCG 1"``, ... (or the mapping's keys) to sorted CCG codes.
-
-    Raises
-    ------
-    FootprintError
-        An empty plan or block, or a CCG in more than one block.
-    VintageMismatchError, UnknownAreaError
-        Codes that are not CCGs of this vintage — every problem in one message.
+def plan_units(
+    geo: Geography, plan: Any, *, units: str | None = None
+) -> tuple[dict[str, list[str]], str]:
+    """:func:`normalise_plan` and the level of the plan's units (one level for every block).
 
     Examples
     --------
-    >>> normalise_plan(geo, "E38000038,E38000195;E38000164")
-    {'New CCG 1': ['E38000038', 'E38000195'], 'New CCG 2': ['E38000164']}
+    >>> plan_units(geo, "E38000038,E38000195;E38000164")[1]
+    'ccg'
     """
     from .assess import resolve_footprint
 
+    unit_level = geo.resolve_level(units) if units else None
     blocks, labels = _plan_blocks(plan)
     if not blocks:
-        msg = "the plan has no blocks; give a list of blocks, each a list of CCG codes."
+        msg = "the plan has no blocks; give a list of blocks, each a list of unit codes."
         raise FootprintError(msg)
-    out: dict[str, list[str]] = {}
-    problems: list[str] = []
+    resolved: list[tuple[int, list[str], str]] = []
+    problems: list[tuple[int, Exception]] = []
     vintage_problem = False
     for i, block in enumerate(blocks):
-        label = labels[i] if labels else f"New CCG {i + 1}"
         items = [block] if isinstance(block, str) else [str(b).strip() for b in block]
         try:
-            codes, _ = resolve_footprint(geo, items)
+            codes, _, level = resolve_footprint(geo, items, units=unit_level)
         except VintageMismatchError as exc:
             vintage_problem = True
-            problems.append(f"{label}: {exc}")
+            problems.append((i, exc))
             continue
         except (UnknownAreaError, FootprintError) as exc:
-            problems.append(f"{label}: {exc}")
+            problems.append((i, exc))
             continue
-        out[label] = codes
+        resolved.append((i, codes, level))
+    levels = sorted({lv for _, _, lv in resolved})
+    level = unit_level or (levels[0] if levels else "")
+    word = geo.label(level) if level else "unit"
+
+    def label_of(i: int) -> str:
+        return labels[i] if labels else f"New {word} {i + 1}"
+
     if problems:
-        text = "; ".join(problems)
+        text = "; ".join(f"{label_of(i)}: {exc}" for i, exc in problems)
         if vintage_problem:
             raise VintageMismatchError(text)
         raise UnknownAreaError(text)
+    if len(levels) > 1:
+        msg = (
+            f"the blocks of the plan are of different levels ({', '.join(levels)}); give units "
+            "of one level, or pass units= to say which."
+        )
+        raise FootprintError(msg)
+    out: dict[str, list[str]] = {}
+    for i, codes, _ in resolved:
+        out[label_of(i)] = codes
     seen: dict[str, str] = {}
     dupes = []
     for label, codes in out.items():
@@ -379,9 +444,43 @@ def normalise_plan(geo: Geography, plan: Any) -> dict[str, list[str]]:
                 dupes.append(f"{c} is in {seen[c]} and {label}")
             seen[c] = label
     if dupes:
-        msg = f"a CCG can join only one new CCG, but {'; '.join(dupes)}; fix the plan."
+        msg = f"a {word} can join only one new {word}, but {'; '.join(dupes)}; fix the plan."
         raise FootprintError(msg)
-    return out
+    return out, level
+
+
+def normalise_plan(geo: Geography, plan: Any, *, units: str | None = None) -> dict[str, list[str]]:
+    """Turn a merger plan into ``{label: [unit codes]}``, checking it against ``geo``.
+
+    Parameters
+    ----------
+    geo : Geography
+    plan : sequence of blocks, mapping of label to block, str, or object with ``.blocks``
+        Each block is a list of unit codes, NHS codes or names (a lone string is a one-unit
+        block), all of one level (CCGs, ICBs, sub-ICB locations, a scenario's areas...); a
+        string plan is ``"A,B;C"`` (blocks separated by ``;``).
+    units : str, optional
+        The level of the units (default: the level their codes belong to).
+
+    Returns
+    -------
+    dict
+        Labels ``"New CCG 1"``, ``"New ICB 1"``... (the level's label; or the mapping's keys)
+        to sorted unit codes.
+
+    Raises
+    ------
+    FootprintError
+        An empty plan or block, a unit in more than one block, or blocks of different levels.
+    VintageMismatchError, UnknownAreaError
+        Codes that are not units of this vintage — every problem in one message.
+
+    Examples
+    --------
+    >>> normalise_plan(geo, "E38000038,E38000195;E38000164")
+    {'New CCG 1': ['E38000038', 'E38000195'], 'New CCG 2': ['E38000164']}
+    """
+    return plan_units(geo, plan, units=units)[0]
 
 
 def _resolve_simplify(simplify_m: Simplify, bounds: np.ndarray) -> float | None:
@@ -429,6 +528,30 @@ def _check_request(
         raise ParameterError(msg)
 
 
+def _levels(geo: Geography, against: Sequence[str] | str | None) -> list[str] | None:
+    if against is None:
+        return None
+    items = [against] if isinstance(against, str) else list(against)
+    return list(dict.fromkeys(geo.resolve_level(a) for a in items))
+
+
+def _group_of(geo: Geography, units: str, within: str) -> pd.Series:
+    """The unit of ``within`` holding most of each unit's people (its group), from the blocks."""
+    sub = geo.lsoa[[units, within, "population"]].dropna(subset=[units, within])
+    people = sub.groupby([units, within])["population"].sum().reset_index()
+    people = people.sort_values([units, "population", within], ascending=[True, False, True])
+    best = people.drop_duplicates(units).set_index(units)[within]
+    best.index = best.index.astype(str)
+    return best.astype(str)
+
+
+def _touched_bounds(geo: Geography, level: str, codes: Sequence[str], b: np.ndarray) -> np.ndarray:
+    if not len(codes):
+        return b
+    tb = geo.layer(level).geometry.loc[list(codes)].total_bounds
+    return np.r_[np.minimum(b[:2], tb[:2]), np.maximum(b[2:], tb[2:])]
+
+
 def map_layers(
     geo: Geography,
     footprint: Sequence[str] | str | None = None,
@@ -436,6 +559,9 @@ def map_layers(
     system: str | None = None,
     plan: Any = None,
     assessment: Assessment | None = None,
+    units: str | None = None,
+    against: Sequence[str] | str | None = None,
+    within: str | None = None,
     tolerance: float | None = None,
     simplify_m: Simplify = "auto",
     measure: Literal["population", "area"] | None = None,
@@ -445,15 +571,25 @@ def map_layers(
     Parameters
     ----------
     geo : Geography
-        From :func:`coterminus.load`.
+        From :func:`coterminus.load` (any vintage, or with a scenario level added).
     footprint : str or sequence of str, optional
-        CCG codes, NHS codes or names.
+        Unit codes, NHS codes or names, all of one level.
     system : str, optional
-        Every CCG of this STP/ICS.
+        Every unit of this group (an STP/ICS, ICB, region...).
     plan : optional
-        A merger plan: blocks of CCG codes (see :func:`normalise_plan`).
+        A merger plan: blocks of unit codes (see :func:`normalise_plan`).
     assessment : Assessment, optional
-        Reuse an :func:`coterminus.assess.assess` result (its members, measure and ε).
+        Reuse an :func:`coterminus.assess.assess` result (its members, levels, measure and ε).
+    units : str, optional
+        Level of the members (default: the assessment's, else the level of the codes; with no
+        footprint, the finest NHS level).
+    against : str or sequence of str, optional
+        Levels shaded and outlined, headline first (default: the assessment's, else
+        :func:`coterminus.assess.default_against`).
+    within : str, optional
+        Level of test I (default: the assessment's, else the level grouping ``units``). With no
+        footprint the groups drawn are the units of ``within``; ``within=units`` draws every
+        unit as its own group (e.g. ICBs against combined authorities).
     tolerance : float, optional
         ε; default 0.005 (population).
     simplify_m : float, "auto" or None
@@ -466,13 +602,24 @@ def map_layers(
     -------
     MapLayers
 
+    Notes
+    -----
+    For group g and area l of a level assessed against, s = m_g[l] / T[l] (the share of l in
+    g); the map shades l by the largest s over the groups it touches and outlines it as split
+    when ε < s < 1 − ε. A level covering part of England (combined authorities) has no area
+    over the blocks outside it: nothing is shaded there.
+
     Examples
     --------
     >>> layers = map_layers(geo, system="E54000018")
-    >>> len(layers.ccgs), sorted(layers.councils["utla"].index)
+    >>> len(layers.members), sorted(layers.councils["utla"].index)
     (3, ['E08000026', 'E10000031'])
+    >>> geo24 = coterminus.load(2024)
+    >>> l24 = map_layers(geo24, system="Coventry and Warwickshire", units="icb", against="cauth")
+    >>> l24.units, list(l24.councils), l24.councils["cauth"]["status"].tolist()
+    ('icb', ['cauth'], ['split'])
     """
-    from .assess import assess
+    from .assess import assess, default_against
     from .metrics import check_tolerance, footprint_metrics, system_alignment
     from .overlap import overlap
 
@@ -481,120 +628,181 @@ def map_layers(
         msg = f"measure={measure!r}; give 'population' or 'area'."
         raise ParameterError(msg)
     measure_: Any = assessment.measure if assessment is not None else (measure or "population")
+    against_ = _levels(geo, against)
+    within_ = geo.resolve_level(within) if within else None
     if plan is not None:
         kind = "plan"
-        groups = normalise_plan(geo, plan)
+        groups, unit_level = plan_units(geo, plan, units=units)
         eps = check_tolerance(tolerance, measure_)
-        title = f"Merger plan: {len(groups)} new CCG{'s' if len(groups) != 1 else ''}"
+        within_ = within_ or geo.parent(unit_level)
+        n = len(groups)
+        title = f"Merger plan: {n} new {geo.label(unit_level, plural=n != 1)}"
     elif footprint is None and system is None and assessment is None:
         kind = "systems"
         eps = check_tolerance(tolerance, measure_)
-        groups = {stp: geo.members(stp) for stp in geo.stp.index}
-        title = f"All {len(groups)} STP/ICS systems of England"
+        unit_level = geo.resolve_level(units) if units else geo.side("nhs")[0]
+        within_ = within_ or geo.parent(unit_level) or unit_level
+        if within_ == unit_level:
+            groups = {c: [c] for c in geo.units(unit_level).index}
+        else:
+            group_of = _group_of(geo, unit_level, within_)
+            groups = {
+                str(g): sorted(codes.index) for g, codes in group_of.groupby(group_of, sort=True)
+            }
+        n = len(groups)
+        title = (
+            f"All {n} {geo.label(within_, plural=n != 1)}"
+            if within_ == unit_level
+            else f"All {n} {geo.label(within_, plural=n != 1)} "
+            f"({geo.label(unit_level, plural=True)})"
+        )
     else:
         kind = "footprint"
         if assessment is None:
             assessment = assess(
-                geo, footprint, system=system, tolerance=tolerance, measure=measure_
+                geo,
+                footprint,
+                system=system,
+                units=units,
+                against=against_,
+                within=within_,
+                tolerance=tolerance,
+                measure=measure_,
             )
+        unit_level = assessment.units
+        within_ = within_ or assessment.within
         eps = assessment.metrics.tolerance
         groups = {"footprint": list(assessment.members)}
         title = assessment.name
+        if against_ is None:
+            against_ = list(assessment.against)
+    if against_ is None:
+        against_ = default_against(geo, unit_level)
+    against_ = [lv for lv in against_ if lv != unit_level]
+    if not against_:
+        msg = (
+            f"nothing to draw {geo.label(unit_level, plural=True)} against; pass against= "
+            f"(one or more of {', '.join(n for n in geo.level_names if n != unit_level)})."
+        )
+        raise ParameterError(msg)
 
-    # metrics per group and tier (from the unsimplified data)
+    # metrics per level and group (from the unsimplified data)
     metrics: dict[str, dict[str, FootprintMetrics]] = {}
-    for t in ("utla", "ltla"):
-        if assessment is not None:
-            metrics[t] = {"footprint": assessment.tiers[t]}
+    for lv in against_:
+        if assessment is not None and lv in assessment.tiers:
+            metrics[lv] = {"footprint": assessment.tiers[lv]}
         else:
-            table = overlap(geo, "ccg", t, measure=measure_)
-            metrics[t] = {
+            table = overlap(geo, unit_level, lv, measure=measure_)
+            metrics[lv] = {
                 g: footprint_metrics(table, codes, tolerance=eps) for g, codes in groups.items()
             }
 
     # display geometry
     all_members = [c for codes in groups.values() for c in codes]
-    raw_bounds = geo.ccg.geometry.loc[all_members].total_bounds
-    for t in ("utla", "ltla"):
-        touched = sorted(set().union(*(m.by_la.index for m in metrics[t].values())))
-        tb = geo.layer(t).geometry.loc[touched].total_bounds
-        raw_bounds = np.r_[np.minimum(raw_bounds[:2], tb[:2]), np.maximum(raw_bounds[2:], tb[2:])]
+    raw_bounds = geo.layer(unit_level).geometry.loc[all_members].total_bounds
+    touched_by: dict[str, list[str]] = {}
+    for lv in against_:
+        touched = sorted(
+            set().union(*(m.by_la.index[m.by_la["in_footprint"] > 0] for m in metrics[lv].values()))
+        )
+        touched_by[lv] = touched
+        raw_bounds = _touched_bounds(geo, lv, touched, raw_bounds)
     tol_m = _resolve_simplify(simplify_m, raw_bounds)
-    ccg_s = simplified_layer(geo, "ccg", tol_m)
+    unit_s = simplified_layer(geo, unit_level, tol_m)
+    unit_table = geo.units(unit_level)
 
     # outlines
-    names = geo.ccg["name"]
+    names = unit_table["name"]
     colours = {
         g: ("#000000" if kind != "plan" else PLAN_COLOURS[i % len(PLAN_COLOURS)])
         for i, g in enumerate(groups)
     }
-    sys_table = overlap(geo, "ccg", "stp", measure=measure_)
+    within_names = geo.units(within_)["name"] if within_ else None
+    sys_table = (
+        overlap(geo, unit_level, within_, measure=measure_)
+        if within_ and within_ != unit_level and kind == "plan"
+        else None
+    )
+    head = against_[0]
+    head_plural = geo.label(head, plural=True)
     rows = []
     for g, codes in groups.items():
-        mu = metrics["utla"][g]
-        ml = metrics["ltla"][g]
+        mh = metrics[head][g]
+        test_i = ""
         if kind == "systems":
-            gname = f"{geo.stp.at[g, 'name']} ({g})"
-            test_i = "a system"
+            wname = within_names.get(g, g) if within_names is not None else g
+            gname = f"{wname} ({g})" if within_ != unit_level else f"{names.get(g, g)} ({g})"
         else:
-            align = (
-                assessment.system
-                if (assessment is not None)
-                else system_alignment(sys_table, codes, tolerance=eps)
-            )
-            stp_name = str(geo.stp["name"].get(align.dominant, align.dominant))
-            test_i = (
-                f"within one system ({stp_name})"
-                if align.within_one_system
-                else f"crosses systems: {align.dominant_share:.1%} in {stp_name}"
-            )
+            if kind == "footprint":
+                align = assessment.system if assessment is not None else None
+            else:
+                align = (
+                    system_alignment(sys_table, codes, tolerance=eps)
+                    if sys_table is not None
+                    else None
+                )
+            if align is not None and within_names is not None:
+                wname = str(within_names.get(align.dominant, align.dominant))
+                wlabel = geo.label(within_)  # type: ignore[arg-type]
+                test_i = (
+                    f"within one {wlabel} ({wname})"
+                    if align.within_one_system
+                    else f"crosses {geo.label(within_, plural=True)}: "  # type: ignore[arg-type]
+                    f"{align.dominant_share:.1%} in {wname}"
+                )
             if kind == "footprint":
                 gname = title
             elif len(codes) == 1:
                 gname = f"{g}: {names[codes[0]]} (unchanged)"
             else:
-                gname = f"{g} (merger of {len(codes)} CCGs)"
-        verdict = "coterminous" if mu.coterminous else "not coterminous"
-        verdict_l = "coterminous" if ml.coterminous else "not coterminous"
+                gname = f"{g} (merger of {len(codes)} {geo.label(unit_level, plural=True)})"
+        verdicts = "; ".join(
+            f"{'coterminous' if metrics[lv][g].coterminous else 'not coterminous'} with "
+            f"{geo.label(lv, plural=True)} (J = {metrics[lv][g].index:.4f})"
+            for lv in against_
+        )
         rows.append(
             {
                 "code": g,
                 "name": gname,
-                "population": mu.total,
-                "n_ccgs": len(codes),
+                "population": mh.total,
+                "n_members": len(codes),
                 "members": ", ".join(str(names[c]) for c in codes),
                 "colour": colours[g],
                 "test_i": test_i,
-                "test_ii": f"{verdict} with upper tier (J = {mu.index:.4f}); "
-                f"{verdict_l} with lower tier (J = {ml.index:.4f}); ε = {eps:g}",
-                "n_split_utla": len(mu.split),
-                "outside": outside_sentence(mu.outside_best_fit, mu.best_fit_outside, measure_),
+                "test_ii": f"{verdicts}; ε = {eps:g}",
+                "n_split": len(mh.split),
+                "outside": outside_sentence(
+                    mh.outside_best_fit, mh.best_fit_outside, measure_, head_plural
+                ),
             }
         )
-    outline_geom = union_groups(ccg_s, groups)
+    outline_geom = union_groups(unit_s, groups)
     outlines = gpd.GeoDataFrame(
-        pd.DataFrame(rows).set_index("code"), geometry=outline_geom.to_numpy(), crs=ccg_s.crs
+        pd.DataFrame(rows).set_index("code"), geometry=outline_geom.to_numpy(), crs=unit_s.crs
     )
 
-    # member CCGs
-    group_of = {c: g for g, codes in groups.items() for c in codes}
-    ccgs = ccg_s.loc[all_members, ["name", "population", "geometry"]].copy()
-    ccgs.insert(
+    # member units
+    group_of_unit = {c: g for g, codes in groups.items() for c in codes}
+    members = unit_s.loc[all_members, ["geometry"]].copy()
+    members.insert(0, "name", names.reindex(members.index).astype(str).to_numpy())
+    members.insert(
         1,
         "nhs_code",
-        geo.ccg["nhs_code"].reindex(ccgs.index).astype(str).to_numpy()
-        if "nhs_code" in geo.ccg.columns
+        unit_table["nhs_code"].reindex(members.index).fillna("").astype(str).to_numpy()
+        if "nhs_code" in unit_table.columns
         else "",
     )
-    ccgs["group"] = [group_of[c] for c in ccgs.index]
-    ccgs["group_name"] = [outlines.at[group_of[c], "name"] for c in ccgs.index]
-    ccgs["colour"] = [colours[group_of[c]] for c in ccgs.index]
+    members.insert(2, "population", unit_table["population"].reindex(members.index).to_numpy())
+    members["group"] = [group_of_unit[c] for c in members.index]
+    members["group_name"] = [outlines.at[group_of_unit[c], "name"] for c in members.index]
+    members["colour"] = [colours[group_of_unit[c]] for c in members.index]
 
-    # councils per tier
+    # areas of each level assessed against
     councils: dict[str, gpd.GeoDataFrame] = {}
-    for t in ("utla", "ltla"):
+    for lv in against_:
         parts = []
-        for g, m in metrics[t].items():
+        for g, m in metrics[lv].items():
             part = m.by_la[["in_footprint", "la_total", "share_of_la", "status"]].copy()
             part = part[part["in_footprint"] > 0]
             part["group"] = g
@@ -605,7 +813,7 @@ def map_layers(
             "la"
         )
         best = best.set_index("la").sort_index()
-        layer_s = simplified_layer(geo, t, tol_m)
+        layer_s = simplified_layer(geo, lv, tol_m)
         c = layer_s.loc[best.index, ["name", "geometry"]].copy()
         c["la_total"] = best["la_total"].to_numpy()
         c["in_group"] = best["in_footprint"].to_numpy()
@@ -616,20 +824,55 @@ def map_layers(
         c["status"] = best["status"].to_numpy()
         c["share_class"] = _share_class(c["share"].to_numpy(), eps)
         c.index.name = "code"
-        councils[t] = c
+        councils[lv] = c
 
+    shown = [unit_level, *against_, *([within_] if within_ else [])]
     return MapLayers(
         kind=kind,
         title=title,
-        vintage=int(geo.vintage),
+        vintage=geo.vintage,
         tolerance=float(eps),
         measure=measure_,
         simplify_m=tol_m,
         outlines=outlines,
-        ccgs=ccgs,
+        members=members,
         councils=councils,
         metrics=metrics,
+        units=unit_level,
+        against=against_,
+        within=within_,
+        labels={lv: (geo.label(lv), geo.label(lv, plural=True)) for lv in shown},
+        sides={lv: geo.level(lv).side for lv in shown},
+        attribution=vintage_attribution(geo),
+        source=share_source(geo, measure_),
     )
+
+
+def vintage_attribution(geo: Geography) -> str:
+    """The attribution of a geography: its manifest's, else :func:`attribution` of its year.
+
+    Examples
+    --------
+    >>> vintage_attribution(geo) == attribution(2019)
+    True
+    """
+    text = str(getattr(geo, "attribution", "") or "")
+    return text or attribution(geo.vintage)
+
+
+def share_source(geo: Geography, measure: str) -> str:
+    """Where the shares come from, for notes under maps and in reports.
+
+    Examples
+    --------
+    >>> share_source(geo, "area")
+    'Area shares from boundary polygons (m², EPSG:27700)'
+    """
+    if measure != "population":
+        return "Area shares from boundary polygons (m², EPSG:27700)"
+    label = str(getattr(geo, "population_label", "") or "population")
+    block = str(getattr(geo, "block", "") or "building block").upper()
+    return f"Population shares from {block} building blocks ({label})"
 
 
 # ------------------------------------------------------------------------------------------
@@ -740,7 +983,8 @@ _LEGEND_TEMPLATE = """
 
 
 def _legend_html(layers: MapLayers) -> str:
-    out = [f"<h4>{_esc(layers.title)} ({layers.vintage})</h4>"]
+    out = [f"<h4>{_esc(layers.title)} ({_esc(layers.vintage)})</h4>"]
+    word = layers.area_word
     if layers.kind == "plan":
         for _g, r in layers.outlines.iterrows():
             out.append(
@@ -749,7 +993,7 @@ def _legend_html(layers: MapLayers) -> str:
             )
         out.append(
             "<div><span class='sw' style='background:none;border:2px solid #222'></span>"
-            "council boundary</div>"
+            f"{_esc(layers.label(layers.against[0]))} boundary</div>"
         )
     else:
         out.append(f"<div><b>{_esc(layers.share_label)}</b></div>")
@@ -759,35 +1003,32 @@ def _legend_html(layers: MapLayers) -> str:
             )
         out.append(
             "<div><span class='sw' style='background:none;border:3px solid #000'></span>"
-            + ("system outline" if layers.kind == "systems" else "footprint outline")
+            + _esc(f"{layers.group_word} outline")
             + "</div>"
         )
     out.append(
         f"<div><span class='sw' style='background:none;border:2px dashed {SPLIT_COLOUR}'></span>"
-        f"split council ({'people' if layers.measure == 'population' else 'area'} on both "
+        f"split {word} ({'people' if layers.measure == 'population' else 'area'} on both "
         "sides of the line)</div>"
     )
     out.append(
         "<div><span class='sw' style='background:none;border:1px dashed #444'></span>"
-        "CCG boundary</div>"
+        f"{_esc(layers.label(layers.units))} boundary</div>"
     )
     for _, r in layers.outlines.iterrows():
         if layers.kind == "systems":
             break
+        test_i = f"; test I: {_esc(r['test_i'])}" if r["test_i"] else ""
         out.append(
-            f"<div><b>{_esc(r['name'])}</b>: {_esc(r['test_ii'])}; "
-            f"test I: {_esc(r['test_i'])}. Outside: {_esc(r['outside'])}.</div>"
+            f"<div><b>{_esc(r['name'])}</b>: {_esc(r['test_ii'])}{test_i}. "
+            f"Outside: {_esc(r['outside'])}.</div>"
         )
     simp = f"{layers.simplify_m:g} m" if layers.simplify_m else "none"
     out.append(
         "<div class='src'>"
-        + (
-            "Population shares from ONS LSOA building blocks; "
-            if layers.measure == "population"
-            else "Area shares from boundary polygons (m², EPSG:27700); "
-        )
-        + f"ε = {layers.tolerance:g}; boundaries simplified for display ({simp}).<br>"
-        f"{_esc(attribution(layers.vintage))}</div>"
+        + _esc(layers.source)
+        + f"; ε = {layers.tolerance:g}; boundaries simplified for display ({simp}).<br>"
+        f"{_esc(layers.attribution)}</div>"
     )
     return "".join(out)
 
@@ -817,9 +1058,14 @@ def _council_layer(
     measure = layers.measure
     where = {
         "footprint": "Inside the footprint",
-        "plan": "In one new CCG",
-        "systems": "In one system",
+        "plan": f"In one {layers.group_word}",
+        "systems": f"In one {layers.group_word}",
     }[layers.kind]
+    plural_group = (
+        f"new {layers.label(layers.units, plural=True)}"
+        if layers.kind == "plan"
+        else (layers.label(layers.within, plural=True) if layers.within else "groups")
+    )
     props: dict[str, list[str]] = {
         "council": [_esc(f"{n} ({k})") for k, n in zip(c.index, c["name"], strict=True)],
         "total": [_esc(_fmt_amount(x, measure)) for x in c["la_total"]],
@@ -828,15 +1074,15 @@ def _council_layer(
             for a, s in zip(c["in_group"], c["share"], strict=True)
         ],
         "status": [
-            _esc(f"{st}" + (f", across {n} new CCGs/systems" if n > 1 else ""))
+            _esc(f"{st}" + (f", across {n} {plural_group}" if n > 1 else ""))
             for st, n in zip(c["status"], c["n_groups"], strict=True)
         ],
     }
     fields = ["council", "total", "inside", "status"]
     aliases = [
-        {"utla": "Upper-tier council", "ltla": "Lower-tier council"}[tier],
+        _esc(layers.label(tier, cap=True)),
         "Population" if measure == "population" else "Area",
-        where,
+        _esc(where),
         "Status",
     ]
     if layers.kind != "footprint":
@@ -844,7 +1090,7 @@ def _council_layer(
         fields.insert(2, "group")
         aliases.insert(2, "Largest share in")
     styles: dict[str, dict[str, Any]] = {}
-    heavy = tier == "utla"
+    heavy = tier == layers.against[0]
     for code, cls, status in zip(c.index, c["share_class"], c["status"], strict=True):
         split = status == "split"
         styles[str(code)] = {
@@ -859,27 +1105,29 @@ def _council_layer(
     data = _feature_collection(d, props)
     return folium.GeoJson(
         data,
-        name=_esc(_TIER_LABEL[tier] + (" (shaded by share inside)" if filled else "")),
+        name=_esc(
+            layers.label(tier, plural=True, cap=True)
+            + (" (shaded by share inside)" if filled else "")
+        ),
         show=show,
         style_function=lambda f: styles[f["id"]],
         highlight_function=lambda f: {"weight": 4, "fillOpacity": 0.85},
-        tooltip=folium.GeoJsonTooltip(
-            fields=fields, aliases=[_esc(a) for a in aliases], sticky=True
-        ),
+        tooltip=folium.GeoJsonTooltip(fields=fields, aliases=aliases, sticky=True),
         smooth_factor=0.5,
     )
 
 
-def _ccg_layer(layers: MapLayers, precision: int, *, show: bool) -> Any:
+def _member_layer(layers: MapLayers, precision: int, *, show: bool) -> Any:
     folium = _folium()
-    c = layers.ccgs
+    c = layers.members
     d = to_display(c, precision=precision)
     props = {
-        "ccg": [_esc(f"{n} ({k})") for k, n in zip(c.index, c["name"], strict=True)],
+        "unit": [_esc(f"{n} ({k})") for k, n in zip(c.index, c["name"], strict=True)],
         "nhs": [_esc(x) for x in c["nhs_code"]],
         "population": [_esc(_fmt_amount(x, "population")) for x in c["population"]],
         "group": [_esc(x) for x in c["group_name"]],
     }
+    fields = ["unit", "nhs", "population", "group"]
     filled = layers.kind == "plan"
     styles = {
         str(k): {
@@ -892,18 +1140,26 @@ def _ccg_layer(layers: MapLayers, precision: int, *, show: bool) -> Any:
         }
         for k, col in zip(c.index, c["colour"], strict=True)
     }
-    label = {"footprint": "Footprint", "plan": "New CCG", "systems": "System"}[layers.kind]
+    aliases = [
+        _esc(layers.label(layers.units, cap=True)),
+        "NHS code",
+        "Population",
+        _esc(_cap(layers.group_word)),
+    ]
+    if not any(c["nhs_code"]):
+        del props["nhs"]
+        fields.remove("nhs")
+        aliases.remove("NHS code")
+    plural = layers.label(layers.units, plural=True)
     return folium.GeoJson(
         _feature_collection(d, props),
-        name=_esc("Member CCGs" if layers.kind != "plan" else "New CCGs (coloured by block)"),
+        name=_esc(
+            f"Member {plural}" if layers.kind != "plan" else f"New {plural} (coloured by block)"
+        ),
         show=show,
         style_function=lambda f: styles[f["id"]],
         highlight_function=lambda f: {"weight": 3},
-        tooltip=folium.GeoJsonTooltip(
-            fields=["ccg", "nhs", "population", "group"],
-            aliases=["CCG", "NHS code", "Population", label],
-            sticky=True,
-        ),
+        tooltip=folium.GeoJsonTooltip(fields=fields, aliases=aliases, sticky=True),
         smooth_factor=0.5,
     )
 
@@ -912,12 +1168,13 @@ def _outline_layer(layers: MapLayers, precision: int) -> Any:
     folium = _folium()
     o = layers.outlines
     d = to_display(o, precision=precision)
+    plural = layers.label(layers.units, plural=True)
     props = {
         "name": [_esc(x) for x in o["name"]],
         "population": [_esc(_fmt_amount(x, layers.measure)) for x in o["population"]],
         "members": [_esc(x) for x in o["members"]]
         if layers.kind != "systems"
-        else [_esc(f"{n} CCGs") for n in o["n_ccgs"]],
+        else [_esc(f"{n} {plural}") for n in o["n_members"]],
         "test_ii": [_esc(x) for x in o["test_ii"]],
         "outside": [_esc(x) for x in o["outside"]],
     }
@@ -925,11 +1182,11 @@ def _outline_layer(layers: MapLayers, precision: int) -> Any:
     aliases = [
         "Name",
         "Population" if layers.measure == "population" else "Area",
-        "CCGs",
+        _esc(_cap(plural)),
         "Test II",
         "Outside",
     ]
-    if layers.kind != "systems":
+    if layers.kind != "systems" and any(o["test_i"]):
         props["test_i"] = [_esc(x) for x in o["test_i"]]
         fields.append("test_i")
         aliases.append("Test I")
@@ -944,12 +1201,12 @@ def _outline_layer(layers: MapLayers, precision: int) -> Any:
     }
     name = {
         "footprint": "Footprint outline",
-        "plan": "New CCG outlines",
-        "systems": "System outlines",
+        "plan": f"New {plural} outlines",
+        "systems": f"{_cap(layers.group_word)} outlines",
     }
     return folium.GeoJson(
         _feature_collection(d, props),
-        name=name[layers.kind],
+        name=_esc(name[layers.kind]),
         style_function=lambda f: styles[f["id"]],
         highlight_function=lambda f: {"weight": 6},
         tooltip=folium.GeoJsonTooltip(fields=fields, aliases=aliases, sticky=True),
@@ -957,24 +1214,57 @@ def _outline_layer(layers: MapLayers, precision: int) -> Any:
     )
 
 
-def _check_tier(tier: str) -> list[str]:
-    if tier not in ("utla", "ltla", "both"):
-        msg = f"tier={tier!r}; use 'utla' (upper tier), 'ltla' (lower tier) or 'both'."
+_ALL_TIERS = ("both", "all")
+
+
+def _check_tier_word(tier: str | None, geo: Geography | None = None) -> None:
+    """Refuse a ``tier`` that is not "both"/"all"/None nor a level of ``geo`` (before any work)."""
+    if tier is None or tier in _ALL_TIERS:
+        return
+    if not isinstance(tier, str):
+        msg = f"tier={tier!r}; give a level name (e.g. 'utla') or 'both' for every level drawn."
         raise ParameterError(msg)
-    return ["utla", "ltla"] if tier == "both" else [tier]
+    if geo is not None:
+        try:
+            geo.resolve_level(tier)
+        except (ParameterError, UnknownAreaError, KeyError) as exc:
+            msg = (
+                f"tier={tier!r} is not a level of this geography; give one of "
+                f"{', '.join(geo.level_names)}, or 'both' for every level drawn."
+            )
+            raise ParameterError(msg) from exc
 
 
-def _check_draw(tier: str, tiles: str | None, offline: bool) -> tuple[Any, list[str]]:
-    """folium and the tiers drawn, after checking the drawing options (before any work)."""
+def _check_tier(
+    tier: str | None, against: Sequence[str], geo: Geography | None = None
+) -> list[str]:
+    """The levels drawn for ``tier``: every level of ``against`` ("both"/"all"/None) or one."""
+    _check_tier_word(tier, geo)
+    if tier is None or tier in _ALL_TIERS:
+        return list(against)
+    level = geo.resolve_level(tier) if geo is not None else tier
+    if level not in against:
+        msg = (
+            f"tier={tier!r}: the map is drawn against {', '.join(against)}; give one of them, "
+            "'both' for all of them, or pass against= to draw another level."
+        )
+        raise ParameterError(msg)
+    return [level]
+
+
+def _check_draw(
+    tier: str | None, tiles: str | None, offline: bool, geo: Geography | None = None
+) -> Any:
+    """folium, after checking the drawing options (before any work)."""
     folium = _folium()
-    tiers = _check_tier(tier)
+    _check_tier_word(tier, geo)
     if tiles and offline:
         msg = (
             f"tiles={tiles!r} with offline=True: web map tiles are fetched from the internet when "
             "the map is viewed, so an offline map cannot have them; pass tiles=None."
         )
         raise ParameterError(msg)
-    return folium, tiers
+    return folium
 
 
 def draw_layers(
@@ -988,14 +1278,19 @@ def draw_layers(
 ) -> folium.Map:
     """Draw :class:`MapLayers` on a new (or the given) :class:`folium.Map`.
 
-    Layers, bottom to top: lower-tier councils, upper-tier councils, member CCGs, the outline.
-    A layer control, a legend, fitted bounds and the ONS/OS attribution are added.
+    Layers, bottom to top: the levels assessed against (the headline level on top, the others
+    starting switched off), the member units, the outline. A layer control, a legend, fitted
+    bounds and the attribution are added. ``tier`` is one level of ``layers.against`` or
+    ``"both"`` (every one of them).
     """
-    folium, tiers = _check_draw(tier, tiles, offline)
+    folium = _check_draw(tier, tiles, offline)
+    tiers = _check_tier(tier, layers.against)
     nbytes = layers.estimated_bytes(tiers)
     warn_if_large(nbytes, limit=_MAX_BYTES, simplify_m=layers.simplify_m, what="this map")
     b = to_display(layers.outlines[["geometry"]]).total_bounds
     for t in tiers:
+        if not len(layers.councils[t]):
+            continue
         cb = to_display(layers.councils[t][["geometry"]]).total_bounds
         b = np.r_[np.minimum(b[:2], cb[:2]), np.maximum(b[2:], cb[2:])]
     if m is None:
@@ -1008,20 +1303,21 @@ def draw_layers(
                 del m._children[key]
     plan = layers.kind == "plan"
     if plan:
-        _ccg_layer(layers, precision, show=True).add_to(m)
-    # lower tier first (under), upper tier on top; in 'both' the lower tier starts hidden
-    for t in ("ltla", "utla"):
-        if t in tiers:
-            show = t == "utla" or len(tiers) == 1
-            _council_layer(layers, t, precision, show=show, filled=not plan).add_to(m)
+        _member_layer(layers, precision, show=True).add_to(m)
+    # the headline level on top and shown; the others under it, starting hidden
+    for t in reversed(tiers):
+        if not len(layers.councils[t]):
+            continue
+        show = t == tiers[0]
+        _council_layer(layers, t, precision, show=show, filled=not plan).add_to(m)
     if not plan:
-        _ccg_layer(layers, precision, show=True).add_to(m)
+        _member_layer(layers, precision, show=True).add_to(m)
     _outline_layer(layers, precision).add_to(m)
     m.add_child(
         _macro(
             _LEGEND_TEMPLATE,
             legend_html=_legend_html(layers),
-            attribution=_esc(attribution(layers.vintage)),
+            attribution=_esc(layers.attribution),
         ),
         name="coterminus_legend",
     )
@@ -1037,32 +1333,41 @@ def footprint_map(
     *,
     system: str | None = None,
     assessment: Assessment | None = None,
+    units: str | None = None,
+    against: Sequence[str] | str | None = None,
+    within: str | None = None,
     m: folium.Map | None = None,
     tier: Tier = "both",
     offline: bool = False,
     simplify_m: Simplify = "auto",
     tiles: str | None = None,
     tolerance: float | None = None,
+    measure: Literal["population", "area"] | None = None,
     precision: int = 6,
 ) -> folium.Map:
-    """Interactive map of a footprint against the councils, ready for a notebook.
+    """Interactive map of a footprint against the councils (or any levels), for a notebook.
 
     Parameters
     ----------
     geo : Geography
-        From :func:`coterminus.load`.
+        From :func:`coterminus.load` (any vintage, or with a scenario level).
     footprint : str or sequence of str, optional
-        CCG codes, NHS codes or names. With neither ``footprint``, ``system`` nor
-        ``assessment``, every system of England is drawn (councils shaded by the largest share
-        of each in one system).
+        Unit codes, NHS codes or names (CCGs, sub-ICB locations, ICBs, a scenario's areas...).
+        With neither ``footprint``, ``system`` nor ``assessment``, every group of ``within``
+        is drawn (areas shaded by the largest share of each in one group).
     system : str, optional
-        Every CCG of this STP/ICS (name or ``E54`` code).
+        Every unit of this group (STP/ICS, ICB, region; name or code).
     assessment : Assessment, optional
-        Draw an existing :func:`coterminus.assess.assess` result.
+        Draw an existing :func:`coterminus.assess.assess` result (its levels, measure, ε).
+    units, against, within : optional
+        Levels of the members, of the areas drawn (headline first) and of test I, as in
+        :func:`map_layers` (defaults: the assessment's, else from the codes and
+        :func:`coterminus.assess.default_against`).
     m : folium.Map, optional
         Draw on this map instead of a new one.
-    tier : {"both", "utla", "ltla"}, default "both"
-        Council layers to draw; with ``"both"`` the lower tier starts switched off.
+    tier : str, default "both"
+        One level of ``against`` to draw, or ``"both"``: every one (the headline level shown,
+        the others starting switched off).
     offline : bool, default False
         Embed Leaflet's JavaScript and CSS in the page so it opens with no network.
     simplify_m : float, "auto" or None, default "auto"
@@ -1071,7 +1376,9 @@ def footprint_map(
     tiles : str, optional
         A folium tile layer name (e.g. ``"OpenStreetMap"``); none by default, never offline.
     tolerance : float, optional
-        ε for split/contained (default 0.005).
+        ε for split/contained (default 0.005 population, 0.03 area).
+    measure : {"population", "area"}, optional
+        What shares are of (default population, or the assessment's).
     precision : int, default 6
         Decimal places of longitude/latitude.
 
@@ -1084,7 +1391,7 @@ def footprint_map(
     UnknownAreaError, VintageMismatchError, FootprintError
         A footprint this geography does not have (the message names the fix).
     ParameterError
-        Bad ``tier``, ``simplify_m``, or tiles with ``offline=True``.
+        Bad ``tier``, level, ``simplify_m``, or tiles with ``offline=True``.
 
     Warns
     -----
@@ -1098,41 +1405,65 @@ def footprint_map(
     >>> cw = ["E38000038", "E38000164", "E38000195"]
     >>> maps.footprint_map(geo, cw, offline=True)
     <folium.folium.Map object at ...>
+    >>> geo24 = coterminus.load(2024)
+    >>> maps.footprint_map(geo24, system="Coventry and Warwickshire", units="icb",
+    ...                    against=["utla", "cauth"])
+    <folium.folium.Map object at ...>
     """
-    _check_draw(tier, tiles, offline)  # fail fast, before any work
+    _check_draw(tier, tiles, offline, geo)  # fail fast, before any work
     layers = map_layers(
         geo,
         footprint,
         system=system,
         assessment=assessment,
+        units=units,
+        against=against,
+        within=within,
         tolerance=tolerance,
         simplify_m=simplify_m,
+        measure=measure,
     )
-    return draw_layers(layers, m=m, tier=tier, offline=offline, tiles=tiles, precision=precision)
+    return draw_layers(
+        layers, m=m, tier=_tier_name(geo, tier), offline=offline, tiles=tiles, precision=precision
+    )
+
+
+def _tier_name(geo: Geography, tier: Tier) -> Tier:
+    return tier if tier is None or tier in _ALL_TIERS else geo.resolve_level(tier)
 
 
 def plan_map(
     geo: Geography,
     plan: Any,
     *,
+    units: str | None = None,
+    against: Sequence[str] | str | None = None,
+    within: str | None = None,
     m: folium.Map | None = None,
-    tier: Tier = "utla",
+    tier: Tier = None,
     offline: bool = False,
     simplify_m: Simplify = "auto",
     tiles: str | None = None,
     tolerance: float | None = None,
+    measure: Literal["population", "area"] | None = None,
     precision: int = 6,
 ) -> folium.Map:
-    """Interactive map of a merger plan: one colour per new CCG, over the councils.
+    """Interactive map of a merger plan: one colour per new unit, over the councils.
 
     Parameters
     ----------
     geo : Geography
-    plan : blocks of CCG codes
+    plan : blocks of unit codes
         ``[["E38000038", "E38000195"], ["E38000164"]]``, a mapping ``{label: block}``, the
-        string ``"A,B;C"``, or an object with ``.blocks`` (see :func:`normalise_plan`).
-    m, tier, offline, simplify_m, tiles, tolerance, precision
-        As in :func:`footprint_map` (``tier`` defaults to the upper tier here).
+        string ``"A,B;C"``, or an object with ``.blocks`` (see :func:`normalise_plan`); the
+        units may be of any level (CCGs, ICBs, sub-ICB locations...), one level per plan.
+    units, against, within
+        As in :func:`footprint_map`.
+    m, offline, simplify_m, tiles, tolerance, measure, precision
+        As in :func:`footprint_map`.
+    tier : str, optional
+        One level of ``against`` to draw, or ``"both"``; default the headline level (the first
+        of ``against``).
 
     Returns
     -------
@@ -1142,10 +1473,23 @@ def plan_map(
     --------
     >>> maps.plan_map(geo, "E38000038,E38000195;E38000164", offline=True)
     <folium.folium.Map object at ...>
+    >>> geo24 = coterminus.load(2024)
+    >>> maps.plan_map(geo24, [["QWU", "QHL"], ["QGH"]])  # ICBs merged (NHS codes)
+    <folium.folium.Map object at ...>
     """
-    _check_draw(tier, tiles, offline)  # fail fast, before any work
-    layers = map_layers(geo, plan=plan, tolerance=tolerance, simplify_m=simplify_m)
-    return draw_layers(layers, m=m, tier=tier, offline=offline, tiles=tiles, precision=precision)
+    _check_draw(tier, tiles, offline, geo)  # fail fast, before any work
+    layers = map_layers(
+        geo,
+        plan=plan,
+        units=units,
+        against=against,
+        within=within,
+        tolerance=tolerance,
+        simplify_m=simplify_m,
+        measure=measure,
+    )
+    tier_ = _tier_name(geo, tier) if tier is not None else layers.against[0]
+    return draw_layers(layers, m=m, tier=tier_, offline=offline, tiles=tiles, precision=precision)
 
 
 # ------------------------------------------------------------------------------------------

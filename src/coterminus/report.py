@@ -1,8 +1,11 @@
 """Board-paper report of a footprint or a merger plan: one self-contained HTML file, or a PDF.
 
-The report holds the summary verdicts for tests I and II with their tolerance, a plain-language
-explanation, the member CCGs and the councils the footprint touches (both tiers) with the
-people (or area) inside and outside, indicative place sizes against 250,000–500,000, the static
+The report works at any level of any vintage (CCGs in 2019, sub-ICB locations or ICBs in 2024,
+a scenario's areas), against any levels, with every word from the geography's level labels.
+It holds the summary verdicts for test I (when a level groups the units) and test II (one
+card per level assessed against) with their tolerance, a plain-language explanation, the
+member units and the areas the footprint touches (per level) with the people (or area)
+inside and outside, indicative place sizes against 250,000–500,000, the static
 map, a method note, and the non-geographic merger criteria listed for the authors to complete —
 not scored.
 
@@ -35,9 +38,16 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
+import pandas as pd
+
 from ._atomic import atomic_write, atomic_write_text, check_output_path
-from .errors import EnumerationTooLargeError, MissingDependencyError, ParameterError
-from .maps import _check_request, _require, attribution
+from .errors import (
+    CoterminusError,
+    EnumerationTooLargeError,
+    MissingDependencyError,
+    ParameterError,
+)
+from .maps import _cap, _check_request, _require, vintage_attribution
 from .places import PLACE_BAND
 from .places import places as place_groupings
 
@@ -62,20 +72,22 @@ log = logging.getLogger(__name__)
 
 #: Suffixes :func:`report` writes.
 REPORT_SUFFIXES = (".html", ".htm", ".pdf")
-#: The non-geographic criteria of NHS England's 2019 merger procedure, with what to evidence.
+#: The non-geographic criteria of NHS England's 2019 merger procedure, with what to evidence
+#: (``{unit}`` is the label of the footprint's level: "CCG", "ICB"...).
 MERGER_CRITERIA: tuple[tuple[str, str], ...] = (
-    ("Clinical leadership", "How clinicians lead the merged CCG and its places."),
+    ("Clinical leadership", "How clinicians lead the merged {unit} and its places."),
     (
         "Financial management",
-        "Financial position and plan of the merged CCG; how deficits and allocations are handled.",
+        "Financial position and plan of the merged {unit}; how deficits and allocations are "
+        "handled.",
     ),
     (
         "Joint working",
         "Arrangements with the councils and NHS providers at system and place level.",
     ),
     ("Engagement with communities", "How patients and the public were engaged and will be."),
-    ("20% running-cost savings", "How the merged CCG meets the 20% reduction in running costs."),
-    ("Governing-body approval", "Approval of the merger by each CCG's governing body."),
+    ("20% running-cost savings", "How the merged {unit} meets the 20% reduction in running costs."),
+    ("Governing-body approval", "Approval of the merger by each {unit}'s governing body."),
     (
         "Consultation with GP members and Healthwatch",
         "Outcome of the consultation with member practices and local Healthwatch.",
@@ -119,9 +131,6 @@ def _word(key: str, measure: str) -> str:
     return _WORDS[key][0 if measure == "population" else 1]
 
 
-_TIER_LABEL = {"utla": "Upper-tier", "ltla": "Lower-tier"}
-
-
 def place_band(population: float, band: tuple[int, int] = PLACE_BAND) -> str:
     """Where a population sits against the place band.
 
@@ -151,46 +160,59 @@ def _pct(x: float) -> str:
 # ------------------------------------------------------------------------------------------
 def _section(geo: Geography, a: Assessment, label: str | None) -> dict[str, Any]:
     eps = a.metrics.tolerance
-    stp_name = str(geo.stp["name"].get(a.system.dominant, a.system.dominant))
-    cards = [
-        {
-            "test": "Test I — within one STP/ICS",
-            "ok": bool(a.system.within_one_system),
-            "verdict": "Within one system" if a.system.within_one_system else "Crosses systems",
-            "detail": f"{a.system.dominant_share:.1%} of the "
-            + ("people live" if a.measure == "population" else "area lies")
-            + f" in {stp_name} (within one system if ≥ {1 - a.system.tolerance:.1%}).",
-        }
-    ]
-    for t in ("utla", "ltla"):
+    people = a.measure == "population"
+    cards = []
+    if a.system is not None and a.within is not None:
+        wnames = geo.units(a.within)["name"]
+        wlabel = geo.label(a.within)
+        dom = str(wnames.get(a.system.dominant, a.system.dominant))
+        cards.append(
+            {
+                "test": f"Test I — within one {wlabel}",
+                "ok": bool(a.system.within_one_system),
+                "verdict": f"Within one {wlabel}"
+                if a.system.within_one_system
+                else f"Crosses {geo.label(a.within, plural=True)}",
+                "detail": f"{a.system.dominant_share:.1%} of the "
+                + ("people live" if people else "area lies")
+                + f" in {dom} (within one {wlabel} if ≥ {1 - a.system.tolerance:.1%}).",
+            }
+        )
+    for i, t in enumerate(a.against):
         m = a.tiers[t]
-        names = geo.layer(t)["name"]
+        names = geo.units(t)["name"]
         best = ", ".join(str(names[c]) for c in m.best_fit) or "none"
         split = ", ".join(str(names[c]) for c in m.split) or "none"
         cards.append(
             {
-                "test": f"Test II — {_TIER_LABEL[t].lower()} councils"
-                + (" (the NHS test)" if t == "utla" else ""),
+                "test": f"Test II — {geo.label(t, plural=True)}"
+                + (
+                    " (the headline verdict)"
+                    if t == a.tier and len(a.against) > 1 and i == 0
+                    else ""
+                ),
                 "ok": bool(m.coterminous),
                 "verdict": "Coterminous" if m.coterminous else "Not coterminous",
                 "detail": f"J = {m.index:.4f} (coterminous if ≥ {1 - eps:g}); best fit: {best}; "
                 f"split: {split}.",
             }
         )
-    nhs = geo.ccg["nhs_code"] if "nhs_code" in geo.ccg.columns else None
+    unit_names, unit_pops = _names_and_people(geo, a.units)
+    units = geo.units(a.units)
+    nhs = units["nhs_code"] if "nhs_code" in units.columns else None
     members = [
         {
-            "name": str(geo.ccg.at[c, "name"]),
+            "name": unit_names[c],
             "code": c,
-            "nhs_code": "" if nhs is None else str(nhs[c]),
-            "population": _fmt(geo.ccg.at[c, "population"], "population"),
+            "nhs_code": "" if nhs is None or pd.isna(nhs[c]) else str(nhs[c]),
+            "population": _fmt(unit_pops[c], "population"),
         }
         for c in a.members
     ]
     tiers = []
-    for t in ("utla", "ltla"):
+    for t in a.against:
         m = a.tiers[t]
-        names = geo.layer(t)["name"]
+        names = geo.units(t)["name"]
         rows = [
             {
                 "name": str(names.get(code, code)),
@@ -208,7 +230,7 @@ def _section(geo: Geography, a: Assessment, label: str | None) -> dict[str, Any]
         tiers.append(
             {
                 "tier": t,
-                "label": _TIER_LABEL[t],
+                "label": _cap(geo.label(t, plural=True)),
                 "rows": rows,
                 "index": f"{m.index:.4f}",
                 "verdict": "coterminous" if m.coterminous else "not coterminous",
@@ -217,12 +239,12 @@ def _section(geo: Geography, a: Assessment, label: str | None) -> dict[str, Any]
         )
     outside = [
         {
-            "tier": _TIER_LABEL[str(r["tier"])].lower(),
+            "tier": geo.label(str(r["tier"]), plural=True),
             "council": f"{r['la_name']} ({r['la']})",
-            "who": _WHO[a.measure].get(str(r["direction"]), str(r["direction"])),
+            "who": _who(a.measure, str(r["direction"]), geo.label(str(r["tier"]))),
             "people": _fmt(r["amount"] if "amount" in r.index else r["people"], a.measure),
             "n_lsoa": f"{int(r['n_lsoa']):,}",
-            "ccgs": str(r["ccgs"]),
+            "units": str(r["units"]),
         }
         for _, r in a.mismatch.iterrows()
     ]
@@ -231,52 +253,120 @@ def _section(geo: Geography, a: Assessment, label: str | None) -> dict[str, Any]
         "name": name,
         "label": label,
         "cards": cards,
-        "explanation": a.explain(),
+        "explanation": a.explain(a.against),
         "members": members,
-        "total": _fmt(sum(float(geo.ccg.at[c, "population"]) for c in a.members), "population"),
+        "total": _fmt(sum(unit_pops[c] for c in a.members), "population"),
         "tiers": tiers,
         "outside": outside,
     }
 
 
-def _method(geo: Geography, eps: float, measure: str, simplify_m: float | None) -> list[str]:
+def _names_and_people(geo: Geography, level: str) -> tuple[dict[str, str], dict[str, float]]:
+    """Names and people of every unit of a level, by code."""
+    table = geo.units(level)
+    names = {str(k): str(v) for k, v in table["name"].items()}
+    people = {str(k): float(v) for k, v in table["population"].items()}
+    return names, people
+
+
+def _who(measure: str, direction: str, area: str) -> str:
+    """Which people (or area) a mismatch row counts, in words for the level's areas.
+
+    Examples
+    --------
+    >>> _who("population", "footprint_outside_la_set", "upper-tier council")
+    'people of the footprint in an upper-tier council it does not mostly cover'
+    """
+    text = _WHO[measure].get(direction, direction)
+    article = "an" if area[:1].lower() in "aeiou" else "a"
+    return (
+        text.replace("a council", f"{article} {{area}}")
+        .replace("council", area)
+        .replace("{area}", area)
+    )
+
+
+def _method(
+    geo: Geography,
+    eps: float,
+    measure: str,
+    simplify_m: float | None,
+    *,
+    units: str,
+    against: Sequence[str],
+    within: str | None,
+) -> list[str]:
     simp = f"{simplify_m:g} m" if simplify_m else "none"
     pop = measure == "population"
-    of = "people" if pop else "area"  # "(people of the council …)" / "(area of the council …)"
-    return [
-        f"Geography: ONS {geo.vintage} CCG, STP/ICS and local authority areas "
-        f"({geo.boundaries} boundaries). People: ONS mid-2019 estimates for the 2011 Lower layer "
-        "Super Output Areas (LSOAs). Every CCG is made of whole LSOAs and LSOAs nest in local "
-        "authorities, so the people of a footprint in each council are counted exactly from "
-        "the ONS LSOA lookup — no polygon overlay, no slivers."
+    of = "people" if pop else "area"  # "(people of the area …)" / "(area of the area …)"
+    shown = list(dict.fromkeys([units, *against, *([within] if within else [])]))
+    levels = ", ".join(geo.label(lv, plural=True) for lv in shown)
+    polygons = "; ".join(f"{geo.label(lv, plural=True)}: {geo.resolution(lv)}" for lv in shown)
+    block = str(geo.block).upper()
+    partial = [lv for lv in against if geo.lsoa[lv].isna().any()]
+    partial_note = (
+        " "
+        + _cap(
+            " and ".join(geo.label(lv, plural=True) for lv in partial)
+            + " cover only part of England: the blocks outside every one of them count as "
+            "outside the best fit, so a footprint outside all of them has J = 0."
+        )
+        if partial
+        else ""
+    )
+    rows = [
+        f"Geography: ONS {geo.vintage} {levels} ({geo.boundaries} boundaries). People: "
+        f"{geo.population_label}, for the {block} building blocks. Every {geo.label(units)} is "
+        f"made of whole {block}s and the {block}s nest in the areas it is assessed against, so "
+        "the people of a footprint in each area are counted exactly from the ONS lookup — no "
+        "polygon overlay, no slivers."
         if pop
-        else f"Geography: ONS {geo.vintage} boundaries ({geo.boundaries}); shares are of area "
-        "(m², British National Grid EPSG:27700), from polygon intersections with slivers "
-        "below the documented tolerance removed.",
-        f"Share of a council inside the footprint s = ({of} of the council in the footprint) / "
-        f"({of} of the council). A council is contained if s ≥ 1 − ε, split if ε < s < 1 − ε, "
+        else f"Geography: ONS {geo.vintage} {levels} ({geo.boundaries} boundaries); shares are "
+        "of area (m², British National Grid EPSG:27700), from polygon intersections with "
+        "slivers below the documented tolerance removed.",
+        f"Boundary polygons drawn (and used for area shares): {polygons}.",
+        f"Share of an area inside the footprint s = ({of} of the area in the footprint) / "
+        f"({of} of the area). An area is contained if s ≥ 1 − ε, split if ε < s < 1 − ε, "
         f"and marginal if 0 < s ≤ ε, with tolerance ε = {eps:g}.",
-        f"Best-fit councils U are those with s ≥ 0.5. Coterminosity index J = ({of} in both the "
+        f"Best-fit areas U are those with s ≥ 0.5. Coterminosity index J = ({of} in both the "
         f"footprint and U) / ({of} in the footprint or U) — the Jaccard index of the two areas, "
         + ("1 when they hold the same people. " if pop else "1 when they cover the same area. ")
-        + f"Test II (coterminosity with local authorities) is met when J ≥ 1 − ε = {1 - eps:g}. "
+        + f"Test II (coterminosity with {', '.join(geo.label(lv, plural=True) for lv in against)}) "
+        f"is met when J ≥ 1 − ε = {1 - eps:g}. "
         "NHS England sets no numeric threshold for 'coterminous'; this report states its "
         "tolerance and lists "
         + (
             "every person behind a mismatch (the people outside)."
             if pop
             else "all the area behind a mismatch (the area outside)."
-        ),
-        "Test I (alignment with the local STP/ICS) is met when at least 1 − ε of the footprint's "
-        + ("people live in one system." if pop else "area lies in one system."),
-        "Place sizes (always of people): the populations of the lower-tier councils wholly "
+        )
+        + partial_note,
+    ]
+    if within is not None:
+        rows.append(
+            f"Test I (alignment with the local {geo.label(within)}) is met when at least 1 − ε "
+            "of the footprint's "
+            + (
+                f"people live in one {geo.label(within)}."
+                if pop
+                else f"area lies in one {geo.label(within)}."
+            )
+        )
+    else:
+        rows.append(
+            f"Test I is not assessed: no level of this geography groups the "
+            f"{geo.label(units, plural=True)}."
+        )
+    rows += [
+        "Place sizes (always of people): the populations of the finest council areas wholly "
         "inside the footprint, the best grouping of contiguous whole councils into places "
-        "(exhaustive search, see METHODS.md) and each CCG, against the usual place band of "
-        "250,000–500,000 people.",
+        f"(exhaustive search, see METHODS.md) and each {geo.label(units)}, against the usual "
+        "place band of 250,000–500,000 people.",
         f"The maps simplify boundaries for display only (coverage simplification, {simp}, "
         "keeping neighbours touching); every figure comes from the unsimplified data.",
-        attribution(geo.vintage),
+        vintage_attribution(geo),
     ]
+    return rows
 
 
 def report_context(
@@ -286,7 +376,10 @@ def report_context(
     system: str | None = None,
     plan: Any = None,
     assessment: Assessment | None = None,
-    tier: Literal["utla", "ltla"] = "utla",
+    units: str | None = None,
+    against: Sequence[str] | str | None = None,
+    within: str | None = None,
+    tier: str | None = None,
     tolerance: float | None = None,
     title: str | None = None,
     simplify_m: float | Literal["auto"] | None = "auto",
@@ -296,82 +389,130 @@ def report_context(
     """Everything the report shows, as plain Python (names unescaped; the template escapes).
 
     The ``"figure"`` entry is the matplotlib map, the width of the ``paper``'s text block;
-    ``"sections"`` has one entry per footprint (one, or one per new CCG of a plan). Every
-    sentence follows ``measure`` (people live in a council; area lies in it). An
-    ``assessment`` brings its own measure.
+    ``"sections"`` has one entry per footprint (one, or one per new unit of a plan). Every
+    sentence follows ``measure`` (people live in an area; area lies in it) and the levels'
+    labels. An ``assessment`` brings its own measure and levels. ``units``, ``against``,
+    ``within`` and ``tier`` are as in :func:`coterminus.assess.assess`.
     """
     from . import __version__
     from .assess import assess
     from .figures import footprint_figure, text_block
-    from .maps import map_layers, normalise_plan
+    from .maps import map_layers, plan_units
 
     _check_request(geo, footprint, system, plan, assessment, what="report")
+    against_ = (
+        None if against is None else ([against] if isinstance(against, str) else list(against))
+    )
     if plan is not None:
-        groups = normalise_plan(geo, plan)
+        groups, unit_level = plan_units(geo, plan, units=units)
         assessments = {
-            g: assess(geo, codes, tier=tier, tolerance=tolerance, measure=measure)
+            g: assess(
+                geo,
+                codes,
+                units=unit_level,
+                against=against_,
+                within=within,
+                tier=tier,
+                tolerance=tolerance,
+                measure=measure,
+            )
             for g, codes in groups.items()
         }
+        first = next(iter(assessments.values()))
         layers = map_layers(
-            geo, plan=groups, tolerance=tolerance, simplify_m=simplify_m, measure=measure
+            geo,
+            plan=groups,
+            units=unit_level,
+            against=first.against,
+            within=first.within,
+            tolerance=tolerance,
+            simplify_m=simplify_m,
+            measure=measure,
         )
-        heading = title or f"Merger plan: {len(groups)} new CCG{'s' if len(groups) != 1 else ''}"
+        n = len(groups)
+        heading = title or f"Merger plan: {n} new {geo.label(unit_level, plural=n != 1)}"
     else:
         if assessment is None:
             if footprint is None and system is None:
-                msg = "give the footprint (CCG codes or names), system=, assessment= or plan=."
+                msg = "give the footprint (unit codes or names), system=, assessment= or plan=."
                 raise ParameterError(msg)
             assessment = assess(
-                geo, footprint, system=system, tier=tier, tolerance=tolerance, measure=measure
+                geo,
+                footprint,
+                system=system,
+                units=units,
+                against=against_,
+                within=within,
+                tier=tier,
+                tolerance=tolerance,
+                measure=measure,
             )
         assessments = {"": assessment}
         layers = map_layers(geo, assessment=assessment, simplify_m=simplify_m)
-        heading = title or f"{assessment.name}: coterminosity with local authorities"
-    first = next(iter(assessments.values()))
+        first = assessment
+        head = assessment.tier
+        with_what = (
+            "local authorities"
+            if all(geo.level(lv).side == "council" for lv in assessment.against)
+            else geo.label(head, plural=True)
+        )
+        heading = title or f"{assessment.name}: coterminosity with {with_what}"
     eps = first.metrics.tolerance
     measure = first.measure  # type: ignore[assignment]  # an assessment brings its own
+    unit_level = first.units
+    levels = list(first.against)
     sections = [_section(geo, a, g or None) for g, a in assessments.items()]
+    unit_names = geo.units(unit_level)["name"]
 
     plan_rows = []
     if plan is not None:
+        head = first.tier
+        names = geo.units(head)["name"]
         for g, a in assessments.items():
-            names = geo.utla["name"]
             plan_rows.append(
                 {
                     "name": g,
-                    "members": ", ".join(str(geo.ccg.at[c, "name"]) for c in a.members),
+                    "members": ", ".join(str(unit_names[c]) for c in a.members),
                     "population": _fmt(a.metrics.total, measure),
-                    "test_i": "yes"
+                    "test_i": "not assessed"
+                    if a.system is None
+                    else "yes"
                     if a.system.within_one_system
                     else f"no ({a.system.dominant_share:.1%} in one)",
-                    "test_ii_utla": f"{'yes' if a.tiers['utla'].coterminous else 'no'} "
-                    f"({a.tiers['utla'].index:.4f})",
-                    "test_ii_ltla": f"{'yes' if a.tiers['ltla'].coterminous else 'no'} "
-                    f"({a.tiers['ltla'].index:.4f})",
-                    "split": ", ".join(str(names[c]) for c in a.tiers["utla"].split) or "none",
+                    "test_ii": [
+                        f"{'yes' if a.tiers[lv].coterminous else 'no'} ({a.tiers[lv].index:.4f})"
+                        for lv in levels
+                    ],
+                    "split": ", ".join(str(names[c]) for c in a.tiers[head].split) or "none",
                 }
             )
 
     places: list[dict[str, str]] = []
+    council_levels = [lv for lv in levels if geo.level(lv).side == "council"]
+    finest = max(council_levels, key=lambda lv: len(geo.units(lv))) if council_levels else None
     seen: set[str] = set()
-    for a in assessments.values():
-        for code in a.tiers["ltla"].contained:
-            if code in seen:
-                continue
-            seen.add(code)
-            pop = float(geo.ltla.at[code, "population"])
-            places.append(
-                {
-                    "name": f"{geo.ltla.at[code, 'name']} ({code})",
-                    "kind": "lower-tier council, wholly inside",
-                    "population": _fmt(pop, "population"),
-                    "band": place_band(pop),
-                }
-            )
+    if finest is not None:
+        fnames, fpops = _names_and_people(geo, finest)
+        for a in assessments.values():
+            for code in a.tiers[finest].contained:
+                if code in seen:
+                    continue
+                seen.add(code)
+                pop = fpops[code]
+                places.append(
+                    {
+                        "name": f"{fnames[code]} ({code})",
+                        "kind": f"{geo.label(finest)}, wholly inside",
+                        "population": _fmt(pop, "population"),
+                        "band": place_band(pop),
+                    }
+                )
     all_members = sorted({c for a in assessments.values() for c in a.members})
     try:
-        grouped = place_groupings(geo, all_members, tolerance=tolerance)
+        grouped = place_groupings(geo, all_members, tolerance=tolerance, units=unit_level)
     except EnumerationTooLargeError as exc:
+        log.info("no place grouping in the report: %s", exc)
+    except CoterminusError as exc:  # e.g. a footprint of council units: places do not apply
         log.info("no place grouping in the report: %s", exc)
     else:
         best = grouped.groupings[grouped.groupings["rank"] == 1]
@@ -385,23 +526,24 @@ def report_context(
                     "band": place_band(float(row["population"])),
                 }
             )
+    names_of, people_of = _names_and_people(geo, unit_level)
     if plan is not None:
         for g, a in assessments.items():
             places.append(
                 {
                     "name": f"{g}: {a.name}",
-                    "kind": "new (merged) CCG",
+                    "kind": f"new (merged) {geo.label(unit_level)}",
                     "population": _fmt(a.metrics.total, "population"),
                     "band": place_band(a.metrics.total),
                 }
             )
     else:
         for c in first.members:
-            pop = float(geo.ccg.at[c, "population"])
+            pop = people_of[c]
             places.append(
                 {
-                    "name": f"{geo.ccg.at[c, 'name']} ({c})",
-                    "kind": "member CCG",
+                    "name": f"{names_of[c]} ({c})",
+                    "kind": f"member {geo.label(unit_level)}",
                     "population": _fmt(pop, "population"),
                     "band": place_band(pop),
                 }
@@ -411,25 +553,56 @@ def report_context(
     fig = footprint_figure(
         geo,
         layers=layers,
-        tier="both" if plan is None else "utla",
+        tier="both" if plan is None else None,
         figsize=(width, height - _MAP_HEAD_ROOM_MM / 25.4),
     )
+    attribution_text = vintage_attribution(geo)
     return {
         "title": heading,
         "vintage": geo.vintage,
         "version": __version__,
         "generated": _dt.date.today().isoformat(),
         "eps": f"{eps:g}",
-        "measure_label": "population (exact, from LSOAs)" if measure == "population" else "area",
+        "measure_label": "population (exact, from building blocks)"
+        if measure == "population"
+        else "area",
         "measure": measure,
         "words": {k: _word(k, measure) for k in _WORDS},
         "paper": paper,
         "sections": sections,
         "plan_rows": plan_rows,
+        "plan_levels": [_cap(geo.label(lv, plural=True)) for lv in levels],
+        "unit_label": _cap(geo.label(unit_level)),
+        "unit_plural": geo.label(unit_level, plural=True),
+        "new_unit": f"New {geo.label(unit_level)}",
+        "against_labels": ", ".join(geo.label(lv, plural=True) for lv in levels),
+        "split_head": f"Split {geo.label(first.tier, plural=True)}",
+        "population_label": geo.population_label,
+        "population_short": str(geo.population_label).split("(")[0].strip() or "population",
+        "block_label": f"{str(geo.block).upper()}s",
+        "unit_label_lower": geo.label(unit_level),
+        "units_involved": f"{_cap(geo.label(unit_level, plural=True))} involved",
+        "test_i_word": geo.label(first.within) if first.within else "group",
+        "map_caption": layers.share_label.replace(
+            "Share of each", "Areas shaded by the share of each"
+        )
+        if layers.kind == "footprint"
+        else layers.share_label,
+        "areas_word": "councils" if layers.area_word == "council" else "areas",
         "places": places,
-        "criteria": [{"name": n, "what": w} for n, w in MERGER_CRITERIA],
-        "method": _method(geo, eps, measure, layers.simplify_m),
-        "attribution": attribution(geo.vintage),
+        "criteria": [
+            {"name": n, "what": w.format(unit=geo.label(unit_level))} for n, w in MERGER_CRITERIA
+        ],
+        "method": _method(
+            geo,
+            eps,
+            measure,
+            layers.simplify_m,
+            units=unit_level,
+            against=levels,
+            within=first.within,
+        ),
+        "attribution": attribution_text,
         "boundaries": f"{geo.boundaries} ({geo.vintage}), simplified for display "
         f"({layers.simplify_m:g} m)"
         if layers.simplify_m
@@ -549,7 +722,10 @@ def report(
     plan: Any = None,
     assessment: Assessment | None = None,
     out: str | Path | None = None,
-    tier: Literal["utla", "ltla"] = "utla",
+    units: str | None = None,
+    against: Sequence[str] | str | None = None,
+    within: str | None = None,
+    tier: str | None = None,
     tolerance: float | None = None,
     title: str | None = None,
     dpi: int = 150,
@@ -562,14 +738,23 @@ def report(
     ----------
     geo : Geography
     footprint, system, plan, assessment
-        What to report, as in :func:`coterminus.maps.map_layers`: a footprint (CCG codes, NHS
-        codes or names; every CCG of an STP/ICS; or an existing
-        :func:`coterminus.assess.assess` result), or a merger plan.
+        What to report, as in :func:`coterminus.maps.map_layers`: a footprint (unit codes, NHS
+        codes or names of any level — CCGs, sub-ICB locations, ICBs, a scenario's areas; every
+        unit of a group; or an existing :func:`coterminus.assess.assess` result), or a merger
+        plan (blocks of units of one level).
     out : str or Path, optional
         ``.html`` (one self-contained file) or ``.pdf``. Checked before any work is done.
         Without it the HTML is returned as a string.
-    tier : {"utla", "ltla"}, default "utla"
-        Tier of the headline verdict (both tiers are reported).
+    units : str, optional
+        Level of the members (default: the level of the codes; an assessment's own).
+    against : str or sequence of str, optional
+        Levels of Test II, one card and table each (default
+        :func:`coterminus.assess.default_against`: e.g. upper and lower tier, plus combined
+        authorities where the vintage has them).
+    within : str, optional
+        Level of Test I (default the level grouping ``units``; no Test I card when none does).
+    tier : str, optional
+        Level of the headline verdict (default the first of ``against``).
     tolerance : float, optional
         ε (default 0.005).
     title : str, optional
@@ -600,6 +785,9 @@ def report(
     --------
     >>> report(geo, ["E38000038", "E38000164", "E38000195"], out="cw.pdf")
     PosixPath('cw.pdf')
+    >>> geo24 = coterminus.load(2024)
+    >>> report(geo24, system="Coventry and Warwickshire", units="icb", out="cw24.pdf")
+    PosixPath('cw24.pdf')
     """
     from .figures import _check_paper
 
@@ -613,6 +801,9 @@ def report(
         system=system,
         plan=plan,
         assessment=assessment,
+        units=units,
+        against=against,
+        within=within,
         tier=tier,
         tolerance=tolerance,
         title=title,
