@@ -621,13 +621,6 @@ def test_scenario_level_map(geo24: Geography, tmp_path: Path) -> None:
 
 
 @pytest.mark.realdata
-@pytest.mark.xfail(
-    strict=True,
-    reason="overlap.population_overlap sums a target's total over the blocks of the units "
-    "(P(t) = Σ_u P(u, t)), so for a scenario level covering part of England the West Midlands "
-    "total is only its part inside the scenario (1,706,482 of 2,919,639) and it shows as "
-    "contained; the fix belongs in overlap.py (lead)",
-)
 def test_scenario_share_is_of_the_whole_combined_authority(geo24: Geography) -> None:
     import pandas as pd
 
