@@ -75,6 +75,19 @@ cells = [
         "print(wm.explain(wm.against))\n"
         'print(ct.diff(geo, geo2, level=("icb", "proposed_icb")).summary)'
     ),
+    nbf.v4.new_markdown_cell(
+        "## The Midlands merger space\n\n"
+        "Every way of merging the 11 Midlands ICBs (Bell(11) = 678,570 plans) under the reported "
+        "2025 footprint rules as constraints: at least 1,000,000 people per ICB and no upper-tier "
+        "council split between ICBs; plans are scored against upper-tier councils and combined "
+        "authorities and ranked with their reasons."
+    ),
+    nbf.v4.new_code_cell(
+        'r = ct.mergers(geo, "Midlands", units="icb", within="nhser", against=["utla", "cauth"],\n'
+        '               min_pop=1_000_000, no_split="utla", top=5)\n'
+        "print(r.summary(3))\n"
+        'r.top[["rank", "n_ccgs", "objective", "not_coterminous_cauth", "mismatch_cauth", "blocks"]]'
+    ),
 ]
 nb = nbf.v4.new_notebook(cells=cells)
 nb.metadata["kernelspec"] = {"display_name": "Python 3", "language": "python", "name": "python3"}
