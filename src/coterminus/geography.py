@@ -597,6 +597,11 @@ def load(
     [106, 42, 7, 296, 153, 10]
     """
     manifest = read_manifest(vintage)
+    dd = datasets.resolve_data_dir(data_dir)
+    # embedded dataset: no data directory and nothing downloaded -> the packaged display copy
+    from .embedded import fallback_manifest
+
+    manifest = fallback_manifest(manifest, dd) or manifest
     if not isinstance(boundaries, str) or not boundaries:
         msg = f"boundaries={boundaries!r}; use 'derived' or 'ons' (a kind the manifest names)."
         raise ParameterError(msg)
@@ -604,7 +609,6 @@ def load(
     if kinds and boundaries not in kinds:
         msg = f"boundaries={boundaries!r}; this manifest names {sorted(kinds)}."
         raise ParameterError(msg)
-    dd = datasets.resolve_data_dir(data_dir)
     sources: dict[str, str] = {}
     blocks, names = read_blocks(manifest, dd, sources=sources)
     levels = [
