@@ -151,6 +151,23 @@ def test_display_polygons_keep_ccg_adjacency_in_cheshire_and_merseyside(
     assert len(pairs(full)) > 8
 
 
+@pytest.mark.slow
+@pytest.mark.realdata
+@pytest.mark.parametrize("vintage", [2019, 2024])
+def test_display_polygons_keep_every_adjacency_in_england(
+    vintage: int, data_dir: Path, offline: Path
+) -> None:
+    geo = coterminus.load(vintage)
+    full = coterminus.load(vintage, data_dir=data_dir, cache=False)
+
+    def pairs(g: coterminus.Geography, level: str) -> set[tuple[str, str]]:
+        e = adjacency(g.layer(level))
+        return {(a, b) for a, b in e.loc[e["adjacent"], ["a", "b"]].itertuples(index=False)}
+
+    for level in full.level_names:
+        assert pairs(geo, level) == pairs(full, level), level
+
+
 @pytest.mark.realdata
 def test_area_measure_refuses_display_polygons(offline: Path) -> None:
     geo = coterminus.load(2019)
