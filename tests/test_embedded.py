@@ -169,6 +169,14 @@ def test_display_polygons_keep_every_adjacency_in_england(
 
 
 @pytest.mark.realdata
+def test_codes_of_other_vintages_are_named_offline(data_dir: Path, offline: Path) -> None:
+    hint = coterminus.load(2021).other_vintage("05A")
+    assert hint is not None
+    assert hint == coterminus.load(2021, data_dir=data_dir).other_vintage("05A")
+    assert "2019/2020" in hint
+
+
+@pytest.mark.realdata
 def test_area_measure_refuses_display_polygons(offline: Path) -> None:
     geo = coterminus.load(2019)
     with pytest.raises(DisplayPolygonsError, match="--data-dir") as info:

@@ -163,11 +163,11 @@ def verify() -> list[str]:
     return bad
 
 
-def fallback_manifest(manifest: Any, data_dir: Path | None) -> Any | None:
+def fallback_manifest(manifest: Any, data_dir: Path | None, *, quiet: bool = False) -> Any | None:
     """The embedded manifest to use instead of a built-in one, or ``None``.
 
     Used when ``manifest`` is built in, there is no data directory, and its block lookup is not
-    in the download cache (so the ONS files cannot be read).
+    in the download cache (so the ONS files cannot be read). Logged at INFO (DEBUG if ``quiet``).
     """
     if data_dir is not None or not getattr(manifest, "builtin", False):
         return None
@@ -184,7 +184,7 @@ def fallback_manifest(manifest: Any, data_dir: Path | None) -> Any | None:
             return None
     from .manifest import read_manifest
 
-    log.info(
+    (log.debug if quiet else log.info)(
         "no data directory and no downloaded files for vintage %s: using the embedded dataset "
         "(%s; polygons %s)",
         manifest.vintage,

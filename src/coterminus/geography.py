@@ -49,7 +49,10 @@ log = logging.getLogger(__name__)
 
 @lru_cache(maxsize=8)
 def _codes_of(vintage: int, data_dir: Path | None) -> tuple[pd.DataFrame, dict[str, pd.DataFrame]]:
-    return read_level_codes(read_manifest(vintage), data_dir)
+    from .embedded import fallback_manifest  # no data directory: the embedded copy's codes
+
+    manifest = read_manifest(vintage)
+    return read_level_codes(fallback_manifest(manifest, data_dir, quiet=True) or manifest, data_dir)
 
 
 def _units_table(
