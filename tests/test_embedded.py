@@ -169,6 +169,28 @@ def test_display_polygons_keep_every_adjacency_in_england(
 
 
 @pytest.mark.realdata
+def test_scenario_of_lsoas_offline_maps_but_refuses_area(
+    data_dir: Path, offline: Path, tmp_path: Path
+) -> None:
+    geo = coterminus.load(2019)
+    assert embedded.is_embedded(geo)
+    assert not embedded.is_embedded(coterminus.load(2019, data_dir=data_dir))
+    cw = geo.code(CW, "stp")
+    lsoas = geo.lsoa.index[geo.lsoa["stp"] == cw]
+    table = pd.DataFrame({"member": lsoas, "area": "X1"})
+    sc = coterminus.scenario(geo, "proposed", table, side="nhs", complete=False)
+    layer = sc.layer("proposed")
+    expected = geo.layer("stp").geometry.loc[cw]
+    assert abs(float(layer.geometry.area.iloc[0]) - float(expected.area)) < 1e-6 * expected.area
+    with pytest.raises(DisplayPolygonsError, match="coterminus data fetch --vintage 2019"):
+        coterminus.overlap(sc, "proposed", "utla", measure="area")
+    note = embedded.resolution_note(geo)
+    assert note is not None
+    assert embedded.status()["resolution"] in note
+    assert embedded.resolution_note(coterminus.load(2019, data_dir=data_dir)) is None
+
+
+@pytest.mark.realdata
 def test_codes_of_other_vintages_are_named_offline(data_dir: Path, offline: Path) -> None:
     hint = coterminus.load(2021).other_vintage("05A")
     assert hint is not None

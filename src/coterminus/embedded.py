@@ -43,7 +43,9 @@ __all__ = [
     "available_vintages",
     "check_measurable",
     "is_display_grade",
+    "is_embedded",
     "manifest_path",
+    "resolution_note",
     "status",
     "verify",
 ]
@@ -102,8 +104,40 @@ def is_display_grade(resolution: str | None) -> bool:
     return bool(resolution) and f"{_DISPLAY_PREFIX} (" in str(resolution)
 
 
+def is_embedded(geo: Any) -> bool:
+    """Whether a geography was loaded from the embedded dataset (its manifest is one of ours)."""
+    manifest = getattr(geo, "manifest", None)
+    path = getattr(manifest, "path", None)
+    if path is None:
+        return False
+    try:
+        Path(path).resolve().relative_to(root().resolve())
+    except ValueError:
+        return False
+    return True
+
+
+def resolution_note(geo: Any) -> str | None:
+    """One sentence for outputs when a geography's polygons are display grade, else ``None``.
+
+    Population figures are unaffected (they come from the block lookups, not the polygons).
+    """
+    if not is_embedded(geo):
+        return None
+    label = _record().get("resolution") or "display grade"
+    return (
+        f"Boundaries: {label}, from the dataset embedded in coterminus; population figures "
+        "are exact. For full-resolution boundaries use a data directory (--data-dir) or "
+        f"`coterminus data fetch --vintage {geo.vintage}`."
+    )
+
+
 def check_measurable(geo: Any, *levels: str) -> None:
     """Refuse display-grade polygons for a measurement (the area measure).
+
+    A level counts as display grade when its resolution says so, or when the geography comes
+    from the embedded dataset (so a scenario dissolved from the embedded block polygons is
+    refused too).
 
     Raises
     ------
@@ -111,7 +145,8 @@ def check_measurable(geo: Any, *levels: str) -> None:
         One of ``levels`` has display-grade polygons; the message says how to get full ones.
     """
     coarse = {lv: geo.resolution(lv) for lv in levels}
-    bad = {lv: r for lv, r in coarse.items() if is_display_grade(r)}
+    embedded = is_embedded(geo)
+    bad = {lv: r for lv, r in coarse.items() if embedded or is_display_grade(r)}
     if not bad:
         return
     shown = ", ".join(f"{lv}: {r}" for lv, r in bad.items())
