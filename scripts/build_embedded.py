@@ -38,6 +38,7 @@ import shutil
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import geopandas as gpd
 import numpy as np
@@ -328,8 +329,11 @@ def build(
             encoding="utf-8",
         )
         log.info("vintage %s built in %.1f s", vintage, time.perf_counter() - t0)
-    files = sorted(p for p in out.rglob("*") if p.is_file())
-    record = {
+    listing: list[dict[str, Any]] = [
+        {"path": p.relative_to(out).as_posix(), "bytes": p.stat().st_size, "sha256": _sha256(p)}
+        for p in sorted(p for p in out.rglob("*") if p.is_file())
+    ]
+    record: dict[str, Any] = {
         "resolution": label,
         "tolerance_m": tolerance,
         "grid_m": GRID_M,
@@ -339,17 +343,14 @@ def build(
             "geos": shapely.geos_version_string,
             "pyarrow": pa.__version__,
         },
-        "files": [
-            {"path": p.relative_to(out).as_posix(), "bytes": p.stat().st_size, "sha256": _sha256(p)}
-            for p in files
-        ],
+        "files": listing,
+        "total_bytes": sum(f["bytes"] for f in listing),
     }
-    record["total_bytes"] = sum(f["bytes"] for f in record["files"])
     (out / "files.json").write_text(
         json.dumps(record, indent=1, sort_keys=True) + "\n", encoding="utf-8"
     )
     (out / "SHA256SUMS").write_text(
-        "".join(f"{f['sha256']}  {f['path']}\n" for f in record["files"]), encoding="utf-8"
+        "".join(f"{f['sha256']}  {f['path']}\n" for f in listing), encoding="utf-8"
     )
     return record
 
