@@ -570,7 +570,9 @@ def load(
         (``"my-vintage.toml"``; start from ``coterminus data manifest 2024``).
     data_dir : str or Path, optional
         A folder laid out like ``../shared/data``. Defaults to ``$COTERMINUS_DATA_DIR``, then
-        the download cache (``coterminus data fetch``).
+        the download cache (``coterminus data fetch``). With neither, a built-in vintage is
+        read from the dataset embedded in the package (exact populations, display-grade
+        polygons; see :mod:`coterminus.embedded`).
     boundaries : str, default "derived"
         Which polygons of each level to use, by the manifest's name: ``"derived"`` (dissolved
         from ONS LSOA polygons, so NHS and council edges coincide exactly) or ``"ons"``

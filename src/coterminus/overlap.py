@@ -409,6 +409,12 @@ def overlap(
     -------
     OverlapTable
 
+    Raises
+    ------
+    DisplayPolygonsError
+        ``measure="area"`` on the embedded dataset's display-grade polygons (the message says
+        how to get full-resolution ones: ``--data-dir`` or ``coterminus data fetch``).
+
     Examples
     --------
     >>> import coterminus
