@@ -305,7 +305,26 @@ def _status(args: argparse.Namespace) -> int:
         + (" (download with `coterminus data fetch ID`)" if counts.get("missing", 0) else "")
         + "\n"
     )
+    sys.stdout.write(_embedded_status())
     return 0
+
+
+def _embedded_status() -> str:
+    """The embedded dataset: where, resolution, total size and each file's sha256."""
+    from . import embedded
+
+    info = embedded.status()
+    if not info["files"]:
+        return "embedded dataset: not installed\n"
+    years = ", ".join(map(str, info["vintages"]))
+    head = (
+        f"\nembedded dataset (used when there is no data directory; vintages {years}): "
+        f"{_size(info['total_bytes'])} in {len(info['files'])} files at {info['root']}; "
+        f"polygons {info['resolution']}\n{info['attribution']}\n"
+    )
+    rows = [["sha256", "size", "file"]]
+    rows += [[f["sha256"], _size(f["bytes"]), f["path"]] for f in info["files"]]
+    return head + _table(rows)
 
 
 def _service(path: Any) -> str:

@@ -49,7 +49,10 @@ log = logging.getLogger(__name__)
 
 @lru_cache(maxsize=8)
 def _codes_of(vintage: int, data_dir: Path | None) -> tuple[pd.DataFrame, dict[str, pd.DataFrame]]:
-    return read_level_codes(read_manifest(vintage), data_dir)
+    from .embedded import fallback_manifest  # no data directory: the embedded copy's codes
+
+    manifest = read_manifest(vintage)
+    return read_level_codes(fallback_manifest(manifest, data_dir, quiet=True) or manifest, data_dir)
 
 
 def _units_table(
@@ -583,7 +586,9 @@ def load(
         (``"my-vintage.toml"``; start from ``coterminus data manifest 2024``).
     data_dir : str or Path, optional
         A folder laid out like ``../shared/data``. Defaults to ``$COTERMINUS_DATA_DIR``, then
-        the download cache (``coterminus data fetch``).
+        the download cache (``coterminus data fetch``). With neither, a built-in vintage is
+        read from the dataset embedded in the package (exact populations, display-grade
+        polygons; see :mod:`coterminus.embedded`).
     boundaries : str, default "derived"
         Which polygons of each level to use, by the manifest's name: ``"derived"`` (dissolved
         from ONS LSOA polygons, so NHS and council edges coincide exactly) or ``"ons"``
@@ -613,6 +618,11 @@ def load(
     [106, 42, 7, 296, 153, 10]
     """
     manifest = read_manifest(vintage)
+    dd = datasets.resolve_data_dir(data_dir)
+    # embedded dataset: no data directory and nothing downloaded -> the packaged display copy
+    from .embedded import fallback_manifest
+
+    manifest = fallback_manifest(manifest, dd) or manifest
     if not isinstance(boundaries, str) or not boundaries:
         msg = f"boundaries={boundaries!r}; use 'derived' or 'ons' (a kind the manifest names)."
         raise ParameterError(msg)
@@ -620,7 +630,6 @@ def load(
     if kinds and boundaries not in kinds:
         msg = f"boundaries={boundaries!r}; this manifest names {sorted(kinds)}."
         raise ParameterError(msg)
-    dd = datasets.resolve_data_dir(data_dir)
     sources: dict[str, str] = {}
     blocks, names = read_blocks(manifest, dd, sources=sources)
     levels = [

@@ -142,6 +142,60 @@ def _read_csv(path: Path, where: str, columns: list[str]) -> pd.DataFrame:
         )
 
 
+def _read_parquet_columns(path: Path, where: str, columns: list[str]) -> pd.DataFrame:
+    """Read the named columns of a Parquet table as text (the embedded dataset's block table)."""
+    import difflib
+
+    import pyarrow.parquet as pq
+
+    header = pq.read_schema(path).names
+    missing = [c for c in columns if c not in header]
+    if missing:
+        parts = []
+        for c in missing:
+            close = difflib.get_close_matches(c, header, n=1, cutoff=0.5)
+            parts.append(f"{c!r}" + (f" (nearest: {close[0]!r})" if close else ""))
+        msg = (
+            f"{where}: {path.name} has no column {', '.join(parts)}; its columns are {header}. "
+            "Fix the column names in the manifest."
+        )
+        raise ColumnError(msg)
+    table = pq.read_table(path, columns=list(dict.fromkeys(columns)))
+    return pd.DataFrame(
+        {c: pd.Series(table.column(c).to_pylist(), dtype=str) for c in dict.fromkeys(columns)}
+    )
+
+
+def _read_columns(path: Path, where: str, columns: list[str]) -> pd.DataFrame:
+    """The named columns of a block or lookup table (CSV, or Parquet by its suffix) as text."""
+    if path.suffix.lower() == ".parquet":
+        return _read_parquet_columns(path, where, columns)
+    return _read_csv(path, where, columns)
+
+
+def _read_parquet_population(path: Path, code_column: str, column: str) -> pd.Series:
+    """Block populations from a Parquet table (integer column), checked like a CSV's."""
+    from ._validate import check_population_values
+
+    t = _read_parquet_columns(path, "population.source", [code_column, column])
+    codes = t[code_column].astype(str)
+    values = check_population_values(t[column].astype(str), codes, path.name, column)
+    out = pd.Series(values, index=pd.Index(codes.to_numpy(), name="code"), name="population")
+    out.attrs = {"source": str(path)}
+    return out
+
+
+def parquet_resolution(path: Path) -> str | None:
+    """The ``coterminus:resolution`` label a GeoParquet file records (embedded dataset), if any."""
+    if path.suffix.lower() not in (".parquet", ".geoparquet"):
+        return None
+    import pyarrow.parquet as pq
+
+    meta = pq.read_schema(path).metadata or {}
+    raw = meta.get(b"coterminus:resolution")
+    return raw.decode() if raw else None
+
+
 def _name_table(frame: pd.DataFrame, code: str, name: str | None, nhs: str | None) -> pd.DataFrame:
     cols = [code] + [c for c in (name, nhs) if c]
     t = frame[cols].dropna(subset=[code]).drop_duplicates(code).set_index(code)
@@ -190,7 +244,7 @@ def read_blocks(
         cols += [
             c for c in (s.code_column, s.name_column, s.nhs_code_column) if c and c not in cols
         ]
-    table = _read_csv(path, "blocks.source", cols)
+    table = _read_columns(path, "blocks.source", cols)
     codes = table[b.code_column]
     if codes.isna().any():
         msg = f"{path.name}: {int(codes.isna().sum())} row(s) with no {b.code_column}; the lookup is incomplete."
@@ -214,7 +268,7 @@ def read_blocks(
         lpath, _ = locate_source(s.source, manifest, dd)
         sources[f"{s.name}_lookup"] = str(lpath)
         lcols = [s.key_column] + [c for c in (s.code_column, s.name_column, s.nhs_code_column) if c]
-        lu = _read_csv(lpath, f"levels.{s.name}.source", list(dict.fromkeys(lcols)))
+        lu = _read_columns(lpath, f"levels.{s.name}.source", list(dict.fromkeys(lcols)))
         keyed = (
             lu.dropna(subset=[s.key_column]).drop_duplicates(s.key_column).set_index(s.key_column)
         )
@@ -224,7 +278,12 @@ def read_blocks(
         names[s.name] = names[s.name].loc[names[s.name].index.isin(blocks[s.name].dropna())]
     ppath, _ = locate_source(manifest.population.source, manifest, dd)
     sources["population"] = str(ppath)
-    pop = read_population(ppath, column=manifest.population.column, england_only=False)
+    if ppath.suffix.lower() == ".parquet":
+        pop = _read_parquet_population(
+            ppath, manifest.population.code_column, manifest.population.column
+        )
+    else:
+        pop = read_population(ppath, column=manifest.population.column, england_only=False)
     _check_universe(manifest, blocks.index, path, pop)
     missing = blocks.index.difference(pop.index)
     if len(missing):
@@ -259,7 +318,7 @@ def read_level_codes(
         cols += [
             c for c in (s.code_column, s.name_column, s.nhs_code_column) if c and c not in cols
         ]
-    table = _read_csv(path, "blocks.source", cols)
+    table = _read_columns(path, "blocks.source", cols)
     codes = pd.DataFrame(index=pd.Index(table[b.code_column].to_numpy(), name="lsoa"))
     names = {}
     for s in direct:
@@ -306,7 +365,11 @@ def _check_universe(manifest: Manifest, codes: pd.Index, path: Path, pop: pd.Ser
 def read_polygons(
     path: Path, layer: str | None, code_column: str | None, *, repair: bool, use_cache: bool
 ) -> gpd.GeoDataFrame:
-    """A boundary layer indexed by code (EPSG:27700), through the parsed-layer cache."""
+    """A boundary layer indexed by code (EPSG:27700), through the parsed-layer cache.
+
+    GeoParquet files are read directly (they are what the cache would store)."""
+    if path.suffix.lower() in (".parquet", ".geoparquet"):
+        use_cache = False
     return cached_boundaries(
         path, layer, None, code_col=code_column, repair=repair, use_cache=use_cache
     )
@@ -381,7 +444,7 @@ def read_level_polygons(
             failure = failure or exc
             continue
         gdf = read_polygons(path, layer, chosen.code_column, repair=False, use_cache=use_cache)
-        resolution = "unknown"
+        resolution = parquet_resolution(path) or "unknown"
         if chosen.dataset:
             resolution = datasets.get(chosen.dataset).resolution or "unknown"
         return gdf, f"{path}" + (f"#{layer}" if layer else ""), resolution

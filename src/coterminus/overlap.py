@@ -414,6 +414,12 @@ def overlap(
     -------
     OverlapTable
 
+    Raises
+    ------
+    DisplayPolygonsError
+        ``measure="area"`` on the embedded dataset's display-grade polygons (the message says
+        how to get full-resolution ones: ``--data-dir`` or ``coterminus data fetch``).
+
     Examples
     --------
     >>> import coterminus
@@ -426,6 +432,10 @@ def overlap(
     if measure not in ("population", "area"):
         msg = f"measure={measure!r}; use 'population' or 'area'."
         raise ParameterError(msg)
+    if measure == "area":  # display-grade (embedded) polygons cannot measure area
+        from .embedded import check_measurable
+
+        check_measurable(geo, u, t)
     key = ("overlap", u, t, measure, tuple(sorted(kwargs.items())))
 
     def compute() -> OverlapTable:
