@@ -370,3 +370,16 @@ def test_a_lazy_module_imports_on_first_use_and_patches_the_real_module(
     assert coterminus.errors.PATCHED == 1  # type: ignore[attr-defined]
     monkeypatch.undo()
     assert not hasattr(coterminus.errors, "PATCHED")
+
+
+@pytest.mark.realdata
+def test_numba_loads_only_when_plans_are_scored(data_dir: Path) -> None:
+    """assess and places use the partition code but not its compiled kernels."""
+    code = (
+        "import sys, coterminus as ct; g = ct.load(2019); "
+        "ct.assess(g, system='Coventry and Warwickshire').places(); "
+        "print('numba' in sys.modules)"
+    )
+    env = {**os.environ, "COTERMINUS_DATA_DIR": str(data_dir)}
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True)
+    assert run.stdout.strip() == "False"

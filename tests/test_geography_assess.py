@@ -377,3 +377,16 @@ def test_cli_doctor_lists_the_holes_filled_by_neighbours(
     }
     assert ("E10000007", "E06000015") in filled  # Derbyshire's hole is Derby (CHECKS §9)
     assert not [r for r in rows if r["severity"] == "fatal"]
+
+
+@pytest.mark.parametrize("measure", ["population", "area"])
+def test_explain_words_follow_the_measure(geo: ct.Geography, measure: str) -> None:
+    text = assess(geo, "05A", measure=measure).explain()  # type: ignore[arg-type]
+    words = set(text.replace(",", " ").replace(".", " ").split())
+    if measure == "area":
+        assert "km²" in text
+        assert not words & {"live", "people", "lives"}
+    else:
+        assert "people" in words
+        assert "live" in words
+        assert "km²" not in text

@@ -61,6 +61,7 @@ Examples
 from __future__ import annotations
 
 import hashlib
+import importlib.util
 import logging
 import math
 from collections.abc import Iterator, Sequence
@@ -104,13 +105,9 @@ MAX_UNITS = 16
 #: Default refusal threshold for exhaustive enumeration, in plans.
 DEFAULT_MAX_PLANS = 20_000_000_000
 
-try:  # optional accelerator (the ``fast`` extra)
-    import numba as _numba
-
-    HAVE_NUMBA = True
-except ImportError:  # pragma: no cover - exercised only without numba
-    _numba = None  # type: ignore[assignment]
-    HAVE_NUMBA = False
+#: Whether the optional accelerator (numba, the ``fast`` extra) is installed. It is imported
+#: only when a kernel first runs, so importing this module stays quick.
+HAVE_NUMBA = importlib.util.find_spec("numba") is not None
 
 Backend = Literal["auto", "numpy", "numba"]
 
@@ -831,7 +828,7 @@ class _Plan:
         m = frontier.size
         if HAVE_NUMBA and m > 1000:
             out = np.zeros((m, max(self.n, 1)), dtype=np.int32)
-            _blocks_kernel(
+            _kernel("_blocks_kernel")(
                 frontier.astype(np.int64), suffix.astype(np.int64), self.f_blocks,
                 self.f_depth, self.t_first, self.t_next, out,
             )  # fmt: skip
@@ -1071,7 +1068,7 @@ def _pairs(
     if kind == "numba":
         fr = np.empty(int(starts[-1]), dtype=np.int64)
         r = np.empty(fr.size, dtype=np.int64)
-        _pairs_kernel(f_lo, starts, bases, fr, r)
+        _kernel("_pairs_kernel")(f_lo, starts, bases, fr, r)
         return fr, r
     lens = np.diff(starts)
     fr = np.repeat(np.arange(f_lo, f_lo + lens.size, dtype=np.int64), lens)
@@ -1089,60 +1086,11 @@ def _emit_numpy(plan: _Plan, f_lo: int, f_hi: int) -> tuple[np.ndarray, ...]:
     return fr, r, count, sums, mins, ors, twice
 
 
-if HAVE_NUMBA:
+def _kernel(name: str) -> Any:
+    """A compiled kernel of :mod:`coterminus._partition_kernels` (imports numba on first use)."""
+    from . import _partition_kernels
 
-    @_numba.njit(cache=True, nogil=True)
-    def _pairs_kernel(f_lo, starts, bases, out_f, out_r):  # pragma: no cover - compiled
-        for i in range(bases.size):
-            for p in range(starts[i], starts[i + 1]):
-                out_f[p] = f_lo + i
-                out_r[p] = bases[i] + (p - starts[i])
-
-    @_numba.njit(cache=True, nogil=True)
-    def _emit_kernel(
-        f_lo, starts, bases, f_depth, f_sums, f_mins, f_ors, f_once, f_twice,
-        t_count, t_sums, t_mins, t_ors, t_once, t_twice,
-        out_count, out_sums, out_mins, out_ors, out_twice,
-    ):  # fmt: skip  # pragma: no cover - compiled
-        a = out_sums.shape[1]
-        b = out_mins.shape[1]
-        c = out_ors.shape[1]
-        d = out_twice.shape[1]
-        for i in range(bases.size):  # the runs of _runs, rows counted up (not gathered)
-            f = f_lo + i
-            r0 = bases[i] - starts[i]
-            for p in range(starts[i], starts[i + 1]):
-                r = r0 + p
-                out_count[p] = f_depth[f] + t_count[r]
-                for j in range(a):
-                    out_sums[p, j] = f_sums[f, j] + t_sums[r, j]
-                for j in range(b):
-                    x = f_mins[f, j]
-                    y = t_mins[r, j]
-                    out_mins[p, j] = x if x < y else y
-                for j in range(c):
-                    out_ors[p, j] = f_ors[f, j] | t_ors[r, j]
-                for j in range(d):
-                    out_twice[p, j] = f_twice[f, j] | t_twice[r, j] | (f_once[f, j] & t_once[r, j])
-
-
-if HAVE_NUMBA:
-
-    @_numba.njit(cache=True, nogil=True)
-    def _blocks_kernel(
-        frontier, suffix, f_blocks, f_depth, t_first, t_next, out
-    ):  # pragma: no cover
-        width = f_blocks.shape[1]
-        for p in range(frontier.size):
-            f = frontier[p]
-            for j in range(width):
-                out[p, j] = f_blocks[f, j]
-            col = f_depth[f]
-            r = suffix[p]
-            while t_first[r] != 0:
-                out[p, col] = t_first[r]
-                col += 1
-                r = t_next[r]
+    return getattr(_partition_kernels, name)
 
 
 def _emit_numba(plan: _Plan, f_lo: int, f_hi: int) -> tuple[np.ndarray, ...]:
@@ -1154,7 +1102,7 @@ def _emit_numba(plan: _Plan, f_lo: int, f_hi: int) -> tuple[np.ndarray, ...]:
     out_mins = np.empty((m, plan.t_mins.shape[1]))
     out_ors = np.empty((m, plan.t_ors.shape[1]), dtype=np.uint64)
     out_twice = np.empty((m, plan.t_twice.shape[1]), dtype=np.uint64)
-    _emit_kernel(
+    _kernel("_emit_kernel")(
         f_lo, starts, bases, plan.f_depth, plan.f_sums, plan.f_mins, plan.f_ors, plan.f_once,
         plan.f_twice, plan.t_count, plan.t_sums, plan.t_mins, plan.t_ors, plan.t_once,
         plan.t_twice, out_count, out_sums, out_mins, out_ors, out_twice,
