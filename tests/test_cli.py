@@ -381,5 +381,7 @@ def test_numba_loads_only_when_plans_are_scored(data_dir: Path) -> None:
         "print('numba' in sys.modules)"
     )
     env = {**os.environ, "COTERMINUS_DATA_DIR": str(data_dir)}
-    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True)
+    run = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True
+    )
     assert run.stdout.strip() == "False"

@@ -460,3 +460,57 @@ def test_greater_essex_councils_grouped_into_unitaries(geo24) -> None:
     r = mergers(geo24, units=codes, against=["icb", "sicbl"], within_system=False, top=3)
     assert len(r.members) == 14
     assert r.n_plans == 190_899_322  # Bell(14)
+
+
+# --- the command line on scenarios and on a vintage it has never seen -----------------------------
+def test_cli_assesses_maps_and_diffs_a_scenario(data_dir: Path, tmp_path: Path, capsys) -> None:
+    from coterminus import cli
+
+    plan = tmp_path / "plan.csv"
+    plan.write_text("member,area,area_name\nQWU,M1,Proposed\nE54000058,M1,Proposed\n")
+    common = ["--vintage", "2024", "--scenario", str(plan), "--scenario-name", "proposed_icb",
+              "--partial", "--data-dir", str(data_dir)]  # fmt: skip
+    assert cli.main(["assess", *common, "--units", "proposed_icb", "--codes", "M1"]) == 0
+    assert "Proposed's 1,998,067 people" in capsys.readouterr().out
+    out = tmp_path / "m.html"
+    argv = ["map", *common, "--units", "proposed_icb", "--codes", "M1", "--out", str(out)]
+    assert cli.main(argv) == 0
+    assert out.stat().st_size > 10_000
+    capsys.readouterr()
+    assert cli.main(["diff", *common, "--level", "icb"]) == 0
+    assert "1 formed from 2 of the 2 ICBs of 2024" in capsys.readouterr().out
+
+
+def test_every_command_runs_on_a_vintage_it_has_never_seen(
+    data_dir: Path, tmp_path_factory: pytest.TempPathFactory, capsys
+) -> None:
+    from coterminus import cli
+
+    manifest = str(_relabelled_vintage(data_dir, tmp_path_factory.mktemp("unseen")))
+    out = tmp_path_factory.mktemp("out")
+    dd = ["--vintage", manifest, "--data-dir", str(data_dir)]
+    cw = "Coventry and Warwickshire Hub"
+    runs = [
+        ["assess", *dd, "--system", cw],
+        ["systems", *dd],
+        ["mergers", *dd, "--system", cw, "--top", "2"],
+        ["map", *dd, "--system", cw, "--out", str(out / "cw.html")],
+        ["report", *dd, "--system", cw, "--out", str(out / "cw.html.html")],
+        [
+            "diff",
+            "--level",
+            "pcn",
+            "--from",
+            manifest,
+            "--to",
+            manifest,
+            "--data-dir",
+            str(data_dir),
+        ],
+        ["doctor", *dd, "--level", "hub"],
+    ]
+    for argv in runs:
+        code = cli.main(argv)
+        captured = capsys.readouterr()
+        assert code == 0, (argv[0], captured.err)
+        assert captured.out.strip() or argv[0] in ("map", "report"), argv[0]

@@ -152,7 +152,11 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
         "both) (default: all)",
     )
     p.add_argument(
-        "--join", nargs="+", metavar="A:B", default=[], help="treat two units as adjacent (default: none)"
+        "--join",
+        nargs="+",
+        metavar="A:B",
+        default=[],
+        help="treat two units as adjacent (default: none)",
     )
     p.add_argument("--separate", nargs="+", metavar="A:B", default=[], help="treat as not adjacent")
     add_tolerance(p, measure=True)

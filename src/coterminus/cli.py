@@ -130,7 +130,9 @@ def _cmd_systems(args: argparse.Namespace) -> int:
     cols = ["system", "name", "population"]
     for lv in levels:  # name the areas touched for levels covering part of England only
         partial = bool(geo.lsoa[lv].isna().any())
-        cols += [f"coterminosity_index_{lv}", f"n_split_{lv}"] + ([f"touched_{lv}"] if partial else [])
+        cols += [f"coterminosity_index_{lv}", f"n_split_{lv}"] + (
+            [f"touched_{lv}"] if partial else []
+        )
     shown = table[cols].rename(
         columns=lambda c: c.replace("coterminosity_index_", "J_").replace("touched_", "in_")
     )
@@ -163,7 +165,16 @@ def _cmd_assess(args: argparse.Namespace) -> int:
     if args.json:
         sys.stdout.write(result.to_json() + "\n")
         return 0
-    sys.stdout.write(result.explain(result.against if args.all_levels else None) + "\n\n")
+    sys.stdout.write(result.explain(result.against if args.all_levels else None) + "\n")
+    if not args.all_levels:  # the other levels' verdicts in a line each (--all-levels: in full)
+        for lv in result.against:
+            if lv == result.tier:
+                continue
+            m = result.tiers[lv]
+            verdict = "coterminous" if m.coterminous else "not coterminous"
+            label = result.geo.label(lv, plural=True)
+            sys.stdout.write(f"Test II ({label}): {verdict} (J = {m.index:.4f}).\n")
+    sys.stdout.write("\n")
     cols = [
         "tier",
         "name",

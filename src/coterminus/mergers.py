@@ -541,8 +541,9 @@ def _build_system(
     if min_pop is not None:
         allowed &= pop >= float(min_pop)
         constraints["min_pop"] = float(min_pop)
-    for lv, tt in _extra_tiers(geo, tables, tiers, codes, eps, unit_level, against, measure,
-                               [*no_split, *coterminous_with]).items():
+    for lv, tt in _extra_tiers(
+        geo, tables, tiers, codes, eps, unit_level, against, measure, [*no_split, *coterminous_with]
+    ).items():
         if lv in no_split:  # no council lying wholly in the system is split between blocks
             whole = tt.in_system >= (1.0 - eps) * tt.totals
             with np.errstate(divide="ignore", invalid="ignore"):
@@ -1185,7 +1186,9 @@ def _resolve_units(
         except UnknownAreaError as exc:
             hint = geo.other_vintage(str(system))
             if hint:
-                raise VintageMismatchError(f"{system!r} is not a {geo.vintage} group: {hint}") from exc
+                raise VintageMismatchError(
+                    f"{system!r} is not a {geo.vintage} group: {hint}"
+                ) from exc
             raise
         glevel = geo.level_of_group(code, glevel)
         name = geo.name(code)
@@ -3310,8 +3313,10 @@ def national(
         if systems is None
         else [geo.code(s, group_level) for s in systems]
     )
-    unit_level = geo.resolve_level(level) if level else geo.level_of(
-        geo.members(codes[0], within=group_level)[0]
+    unit_level = (
+        geo.resolve_level(level)
+        if level
+        else geo.level_of(geo.members(codes[0], within=group_level)[0])
     )
     params["level"], params["within"] = unit_level, group_level
     over = validate_overrides(overrides, geo.units(unit_level).index.astype(str))

@@ -516,12 +516,14 @@ def report_context(
         log.info("no place grouping in the report: %s", exc)
     else:
         best = grouped.groupings[grouped.groupings["rank"] == 1]
+        # places name the upper level they should not cross after it (crosses_utla, ...)
+        crosses = next((c for c in best.columns if str(c).startswith("crosses_")), None)
         for _, row in best.iterrows():
             places.append(
                 {
                     "name": str(row["names"]),
                     "kind": "best grouping of contiguous whole councils"
-                    + (" (crosses upper tier)" if row["crosses_utla"] else ""),
+                    + (" (crosses upper tier)" if crosses and row[crosses] else ""),
                     "population": _fmt(float(row["population"]), "population"),
                     "band": place_band(float(row["population"])),
                 }
