@@ -1186,9 +1186,8 @@ def _resolve_units(
         except UnknownAreaError as exc:
             hint = geo.other_vintage(str(system))
             if hint:
-                raise VintageMismatchError(
-                    f"{system!r} is not a {geo.vintage} group: {hint}"
-                ) from exc
+                msg = f"{system!r} is not a {geo.vintage} group: {hint}"
+                raise VintageMismatchError(msg) from exc
             raise
         glevel = geo.level_of_group(code, glevel)
         name = geo.name(code)
