@@ -314,7 +314,7 @@ def _call(full: int, lo: int, hi: int, common: tuple, arch: tuple, state: np.nda
     heap = [np.array(a, copy=True) for a in common[-7:]]  # the histograms, then the heap
     saved_arch = [np.array(a, copy=True) for a in arch]
     saved_state = state.copy()
-    while _dfs_kernel(full, lo, hi, *common, *arch, state):
+    while _dfs_kernel(full, lo, hi, *common, *arch, state):  # type: ignore[call-arg]
         cap = 2 * arch[1].size
         an = int(saved_state[1])
         arch = tuple(_grow(a[:an], cap) for a in saved_arch)

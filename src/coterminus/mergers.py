@@ -235,7 +235,7 @@ class _System:
 
     code: str | None
     name: str
-    vintage: int | None
+    vintage: int | str | None
     measure: str
     tolerance: float
     band: tuple[float, float]
@@ -2202,7 +2202,7 @@ class MergerResult:
 
     system: str | None
     system_name: str
-    vintage: int | None
+    vintage: int | str | None
     measure: str
     tolerance: float
     band: tuple[float, float]
@@ -3215,7 +3215,7 @@ class NationalResult:
     seconds : float
     """
 
-    vintage: int | None
+    vintage: int | str | None
     summary: pd.DataFrame
     results: dict[str, MergerResult]
     weights: dict[str, float]

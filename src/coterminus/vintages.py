@@ -618,7 +618,7 @@ def _names_from(geo: Any, level: str) -> pd.Series | None:
         return pd.Series(pairs[f"{level}_name"].to_numpy(), index=pairs[level].to_numpy())
     if callable(getattr(geo, "units", None)):  # a Geography: names without loading polygons
         try:
-            return geo.units(level)["name"]  # type: ignore[no-any-return]
+            return geo.units(level)["name"]
         except (KeyError, CoterminusError) as exc:
             log.debug("no %s units for names on %r: %s", level, geo, exc)
     try:
