@@ -55,6 +55,7 @@ from .errors import (
     ParameterError,
     VintageMismatchError,
 )
+from .levels import normalise_level
 
 __all__ = [
     "CHANGES",
@@ -81,7 +82,6 @@ RELATIONS: tuple[str, ...] = ("unchanged", "merged", "retained", "split", "trans
 CHANGES: tuple[str, ...] = ("merger", "merger with transfers", "split", "transfer", "unchanged")
 
 #: Other words for a level, used when a geography has no column of the word itself.
-_LEVEL_ALIASES: dict[str, str] = {"lad": "ltla", "ctyua": "utla", "ics": "stp"}
 #: Columns of ``geo.lsoa`` that are not levels.
 _NOT_LEVELS: frozenset[str] = frozenset({"population", "name"})
 
@@ -547,10 +547,12 @@ def _find_level(geo: Any, word: str) -> str | None:
     """The column of ``geo.lsoa`` a level word names, or ``None``."""
     levels = _levels_of(geo)
     key = str(word).strip()
-    for candidate in (key, key.lower(), _LEVEL_ALIASES.get(key.lower())):
-        if candidate in levels:
-            return candidate
-    return None
+    if key in levels:
+        return key
+    try:  # the one vocabulary of level words (lad → ltla, ics → icb or stp, ...)
+        return normalise_level(key, available=levels)
+    except ParameterError:
+        return None
 
 
 def _resolve_levels(
