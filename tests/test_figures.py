@@ -67,7 +67,7 @@ def test_figure_has_legend_scale_bar_and_north_arrow(tiny: Geography) -> None:
     assert "N" in texts  # north arrow
     assert any(t.endswith(" km") for t in texts)  # scale bar
     labels = [t.get_text() for leg in fig.legends for t in leg.get_texts()]
-    assert "split lower-tier council (hatched)" in labels  # tiny's headline level
+    assert "split upper-tier council (hatched)" in labels  # tiny's headline level
     assert "CCG boundary" in labels
     assert "footprint outline" in labels
     assert any(p.get_hatch() for p in ax.collections if hasattr(p, "get_hatch"))
@@ -113,8 +113,8 @@ def test_small_multiples_draw_one_panel_per_plan(tiny: Geography, tmp_path: Path
     fig = figures.plans_figure(tiny, plans, ncols=2)
     assert len(fig.axes) == 2
     assert fig.axes[0].get_title().startswith("Two CCGs: 2 new CCGs")
-    assert "1 split lower-tier council" in fig.axes[0].get_title()
-    assert "0 split lower-tier councils" in fig.axes[1].get_title()
+    assert "1 split upper-tier council" in fig.axes[0].get_title()
+    assert "0 split upper-tier councils" in fig.axes[1].get_title()
     out = figures.save_figure(fig, tmp_path / "plans.png", dpi=100)
     grey, dpi, _ = _pixels(out)
     assert dpi[0] == pytest.approx(100, abs=0.5)

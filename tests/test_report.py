@@ -328,7 +328,7 @@ def test_pdf_map_is_a_vector_figure_the_width_of_the_text_block(
     report.render_pdf(ctx, out)
     reader = pypdf.PdfReader(str(out))
     (map_page,) = [p for p in reader.pages if "Share of each council" in (p.extract_text() or "")]
-    assert "Sea" in map_page.extract_text()  # map labels (of the headline level) are text
+    assert "Countyshire" in map_page.extract_text()  # map labels (of the headline level) are text
     assert list(map_page.images) == []  # drawn as vectors, no raster image
     pdfplumber = pytest.importorskip("pdfplumber")
     with pdfplumber.open(str(out)) as pdf:

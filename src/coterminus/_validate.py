@@ -242,7 +242,7 @@ def check_coordinates(
         msg = (
             f"{source} declares (or, for GeoJSON without a crs member, is assumed to be in) "
             f"{_crs_name(declared)}, but its coordinates (bounds "
-            f"{_fmt_bounds(bounds or ())}) {looks} to override it."
+            f"{_fmt_bounds(bounds if bounds is not None else ())}) {looks} to override it."
         )
         raise CRSError(msg)
     return gdf

@@ -1314,7 +1314,7 @@ def split_figure(
 
     from ._simplify import simplified_layer
     from .errors import UnknownAreaError
-    from .maps import share_source, vintage_attribution
+    from .maps import polygon_note, share_source, vintage_attribution
     from .metrics import check_tolerance
     from .overlap import overlap
 
@@ -1416,7 +1416,7 @@ def split_figure(
                 geo.vintage,
                 measure,
                 tol_m,
-                source=share_source(geo, measure),
+                source=share_source(geo, measure) + "; " + polygon_note(geo, [units, against]),
                 attribution_text=vintage_attribution(geo),
             ),
             label=lambda: place_labels(ax, names, first=first, first_sizes=(11, 9, 7, 6)),

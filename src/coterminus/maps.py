@@ -844,7 +844,7 @@ def map_layers(
         labels={lv: (geo.label(lv), geo.label(lv, plural=True)) for lv in shown},
         sides={lv: geo.level(lv).side for lv in shown},
         attribution=vintage_attribution(geo),
-        source=share_source(geo, measure_),
+        source=share_source(geo, measure_) + "; " + polygon_note(geo, [unit_level, *shown]),
     )
 
 
@@ -873,6 +873,17 @@ def share_source(geo: Geography, measure: str) -> str:
     label = str(getattr(geo, "population_label", "") or "population")
     block = str(getattr(geo, "block", "") or "building block").upper()
     return f"Population shares from {block} building blocks ({label})"
+
+
+def polygon_note(geo: Geography, levels: list[str]) -> str:
+    """The resolution of the polygons drawn, e.g. "polygons: ICBs BSC-derived; ..."."""
+    parts = []
+    for lv in dict.fromkeys(levels):
+        try:
+            parts.append(f"{geo.label(lv, plural=True)} {geo.resolution(lv)}")
+        except (KeyError, ValueError):  # a level given as plain tables has no polygon source
+            continue
+    return "polygons: " + ", ".join(parts) if parts else "polygons: as given"
 
 
 # ------------------------------------------------------------------------------------------
