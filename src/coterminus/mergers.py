@@ -450,17 +450,7 @@ def _build_system(
     tiers: dict[str, _TierTable] = {}
     for tier in TIERS:
         table = tables[tier]
-        pairs = table.pairs[table.pairs["unit"].isin(codes)]
-        la = sorted(pairs["target"].unique().tolist())
-        mat = np.zeros((len(codes), len(la)))
-        np.add.at(
-            mat,
-            (
-                pd.Categorical(pairs["unit"], categories=codes).codes,
-                pd.Categorical(pairs["target"], categories=la).codes,
-            ),
-            pairs["value"].to_numpy(dtype=float),
-        )
+        mat, la = _unit_matrix(table, codes)
         unit_tot = table.unit_totals.reindex(codes).to_numpy(dtype=float)
         la_tot = table.target_totals.reindex(la).to_numpy(dtype=float)
         if geo is not None:
@@ -600,6 +590,22 @@ def _build_system(
     return sys
 
 
+def _unit_matrix(table: OverlapTable, codes: list[str]) -> tuple[np.ndarray, list[str]]:
+    """The units × targets matrix of an overlap table (rows ``codes``) and its target codes."""
+    pairs = table.pairs[table.pairs["unit"].isin(codes)]
+    la = sorted(pairs["target"].unique().tolist())
+    mat = np.zeros((len(codes), len(la)))
+    np.add.at(
+        mat,
+        (
+            pd.Categorical(pairs["unit"], categories=codes).codes,
+            pd.Categorical(pairs["target"], categories=la).codes,
+        ),
+        pairs["value"].to_numpy(dtype=float),
+    )
+    return mat, la
+
+
 def _extra_tiers(
     geo: Geography | None,
     tables: Mapping[str, OverlapTable],
@@ -621,17 +627,7 @@ def _extra_tiers(
             msg = f"a constraint on {lv!r} needs a Geography (or make it one of against=)"
             raise ParameterError(msg)
         table = overlap(geo, unit_level, lv, measure=measure)  # type: ignore[arg-type]
-        pairs = table.pairs[table.pairs["unit"].isin(codes)]
-        la = sorted(pairs["target"].unique().tolist())
-        mat = np.zeros((len(codes), len(la)))
-        np.add.at(
-            mat,
-            (
-                pd.Categorical(pairs["unit"], categories=codes).codes,
-                pd.Categorical(pairs["target"], categories=la).codes,
-            ),
-            pairs["value"].to_numpy(dtype=float),
-        )
+        mat, la = _unit_matrix(table, codes)
         out[lv] = _tier_table(
             mat,
             table.unit_totals.reindex(codes).to_numpy(dtype=float),
