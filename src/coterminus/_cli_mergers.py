@@ -274,6 +274,9 @@ def _pairs(
 
 def run(args: argparse.Namespace) -> int:
     """Execute ``coterminus mergers``; returns the exit code (errors propagate to ``cli.main``)."""
+    if not (args.system or args.all_systems or args.ccgs):
+        msg = "give --system NAME, --all-systems, or --codes CODE [CODE ...]"
+        raise UsageError(msg)
     from .mergers import mergers, national
 
     weights = _weights(args.weights)
@@ -288,9 +291,6 @@ def run(args: argparse.Namespace) -> int:
     geo = load(args)
     overrides = {**_pairs(geo, args.join, "--join", True, args.units)}
     overrides.update(_pairs(geo, args.separate, "--separate", False, args.units))
-    if not (args.system or args.all_systems or args.ccgs):
-        msg = "give --system NAME, --all-systems, or --codes CODE [CODE ...]"
-        raise UsageError(msg)
     options: dict[str, Any] = {
         "level": args.units,
         "within": args.within,

@@ -78,7 +78,7 @@ PLUGINS: dict[str, tuple[str, str]] = {
     ),
     "mergers": (
         "coterminus._cli_mergers",
-        "rank every way of merging the CCGs of a system (or of every system)",
+        "rank every way of merging the units of a system (CCGs, sub-ICBs, ICBs, councils)",
     ),
     "map": (
         "coterminus._cli_maps",
