@@ -102,14 +102,10 @@ def locate_source(
     raise DataDirError(msg)
 
 
-def _read_csv(path: Path, where: str, columns: list[str]) -> pd.DataFrame:
-    """Read the named columns of a CSV as text; a missing column names the nearest one."""
+def _require_columns(header: list[str], columns: list[str], where: str, path: Path) -> None:
+    """Refuse a table lacking manifest columns, naming the nearest column for each."""
     import difflib
 
-    try:
-        header = pd.read_csv(path, nrows=0, encoding="utf-8-sig").columns.tolist()
-    except UnicodeDecodeError:
-        header = pd.read_csv(path, nrows=0, encoding="cp1252").columns.tolist()
     missing = [c for c in columns if c not in header]
     if missing:
         parts = []
@@ -121,6 +117,15 @@ def _read_csv(path: Path, where: str, columns: list[str]) -> pd.DataFrame:
             "Fix the column names in the manifest."
         )
         raise ColumnError(msg)
+
+
+def _read_csv(path: Path, where: str, columns: list[str]) -> pd.DataFrame:
+    """Read the named columns of a CSV as text; a missing column names the nearest one."""
+    try:
+        header = pd.read_csv(path, nrows=0, encoding="utf-8-sig").columns.tolist()
+    except UnicodeDecodeError:
+        header = pd.read_csv(path, nrows=0, encoding="cp1252").columns.tolist()
+    _require_columns(header, columns, where, path)
     try:
         return pd.read_csv(
             path,
@@ -144,22 +149,10 @@ def _read_csv(path: Path, where: str, columns: list[str]) -> pd.DataFrame:
 
 def _read_parquet_columns(path: Path, where: str, columns: list[str]) -> pd.DataFrame:
     """Read the named columns of a Parquet table as text (the embedded dataset's block table)."""
-    import difflib
-
     import pyarrow.parquet as pq
 
     header = pq.read_schema(path).names
-    missing = [c for c in columns if c not in header]
-    if missing:
-        parts = []
-        for c in missing:
-            close = difflib.get_close_matches(c, header, n=1, cutoff=0.5)
-            parts.append(f"{c!r}" + (f" (nearest: {close[0]!r})" if close else ""))
-        msg = (
-            f"{where}: {path.name} has no column {', '.join(parts)}; its columns are {header}. "
-            "Fix the column names in the manifest."
-        )
-        raise ColumnError(msg)
+    _require_columns(header, columns, where, path)
     table = pq.read_table(path, columns=list(dict.fromkeys(columns)))
     return pd.DataFrame(
         {c: pd.Series(table.column(c).to_pylist(), dtype=str) for c in dict.fromkeys(columns)}
