@@ -57,6 +57,13 @@ SYSTEM_HELP = (
 )
 
 
+def builtin_years() -> str:
+    """The built-in vintages, as listed by their manifests (``"2019, 2020, ..."``)."""
+    from .manifest import builtin_vintages  # light: reads the manifest folder's names only
+
+    return ", ".join(map(str, builtin_vintages()))
+
+
 def vintage_arg(text: str) -> int | str:
     """``--vintage``: a year (a built-in vintage) or the path of a manifest file.
 
@@ -169,15 +176,15 @@ def add_common(
     out_required : bool
         ``--out`` must be given.
     """
+    years = builtin_years()
     if vintage == "geography":
         p.add_argument(
             "--vintage",
             type=vintage_arg,
             default=2019,
             metavar="YEAR|FILE",
-            help="geography vintage: a built-in year (2019, 2020, 2021, 2022, 2024) or the path "
-            "of a manifest file (coterminus data manifest 2024 prints one to start from) "
-            "(default 2019)",
+            help=f"geography vintage: a built-in year ({years}) or the path of a manifest file "
+            "(coterminus data manifest YEAR prints one to start from) (default 2019)",
         )
         p.add_argument(
             "--scenario",
@@ -212,8 +219,7 @@ def add_common(
             type=int,
             default=None,
             metavar="YEAR",
-            help="only the datasets of analysis vintage YEAR (2019, 2020, 2021 or 2022; "
-            "default all)",
+            help=f"only the datasets of analysis vintage YEAR ({years}; default all)",
         )
     if vintage == "geography":
         p.add_argument(

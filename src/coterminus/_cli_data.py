@@ -28,7 +28,7 @@ import json
 import sys
 from typing import TYPE_CHECKING, Any
 
-from ._cli_common import UsageError, add_common, example_epilog, print_error
+from ._cli_common import UsageError, add_common, builtin_years, example_epilog, print_error
 from .errors import CoterminusError
 
 if TYPE_CHECKING:
@@ -196,7 +196,7 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     manifest.add_argument(
         "manifest_vintage",
         metavar="YEAR",
-        help="a built-in vintage: 2019, 2020, 2021, 2022 or 2024 (required)",
+        help=f"a built-in vintage: {builtin_years()} (required)",
     )
     return parser
 
