@@ -21,6 +21,7 @@ True
 """
 
 import importlib as _importlib
+import inspect as _inspect
 import sys as _sys
 import types as _types
 import typing as _typing
@@ -148,9 +149,7 @@ class _CallableModule(_types.ModuleType):
 
     @property
     def __signature__(self) -> _typing.Any:  # inspect.signature(module) shows the function's
-        import inspect
-
-        return inspect.signature(self._function)
+        return _inspect.signature(self._function)
 
 
 def _make_callable(module: _types.ModuleType) -> None:
@@ -174,12 +173,7 @@ class _Package(_types.ModuleType):
 def __getattr__(name: str) -> _typing.Any:
     """Import a public name on first access (PEP 562)."""
     if name == "__version__":
-        from importlib.metadata import PackageNotFoundError, version
-
-        try:
-            value: _typing.Any = version(__name__)
-        except PackageNotFoundError:  # pragma: no cover - running from a source tree
-            value = "0+unknown"
+        value: _typing.Any = _importlib.import_module("._version", __name__).__version__
     elif name in _LAZY:
         module = _importlib.import_module(f".{_LAZY[name]}", __name__)
         value = module if name in _CALLABLE_MODULES else getattr(module, name)

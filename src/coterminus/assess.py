@@ -30,29 +30,12 @@ from .errors import FootprintError, ParameterError, UnknownAreaError, VintageMis
 from .metrics import FootprintMetrics, SystemAlignment, footprint_metrics, system_alignment
 from .overlap import overlap
 from .places import Places, places
+from .vocabulary import amount, join_names
 
 if TYPE_CHECKING:
     from .geography import Geography
 
 __all__ = ["Assessment", "assess", "default_against", "resolve_footprint"]
-
-
-def _fmt(x: float, measure: str) -> str:
-    if measure == "population":
-        return f"{round(x):,}"
-    return f"{x / 1e6:,.1f} km²"
-
-
-def _amount(x: float, measure: str) -> str:
-    """``"108,935 people"`` or ``"452.2 km²"``."""
-    return f"{_fmt(x, measure)} people" if measure == "population" else _fmt(x, measure)
-
-
-def _join(names: Sequence[str]) -> str:
-    names = list(names)
-    if len(names) <= 1:
-        return "".join(names)
-    return ", ".join(names[:-1]) + " and " + names[-1]
 
 
 def default_against(geo: Geography, units: str) -> list[str]:
@@ -234,13 +217,13 @@ class Assessment:
         if m.best_fit:
             bf_names = [str(names[c]) for c in m.best_fit]
             contained = [str(names[c]) for c in m.contained]
-            whose = f"{fp}'s {_amount(m.total, measure)}"
+            whose = f"{fp}'s {amount(m.total, measure)}"
             lines.append(
-                f"{share:.1%} of {whose} {verb} {_join(bf_names)}"
+                f"{share:.1%} of {whose} {verb} {join_names(bf_names)}"
                 + (
                     ", which it covers wholly."
                     if set(m.best_fit) == set(m.contained)
-                    else f" (covering wholly: {_join(contained) or 'none'})."
+                    else f" (covering wholly: {join_names(contained) or 'none'})."
                 )
             )
         else:
@@ -251,11 +234,11 @@ class Assessment:
                 lines.append(
                     f"{fp[0].upper()}{fp[1:]} does not hold the majority of any {geo.label(level)}"
                     + "; it touches "
-                    + _join(
+                    + join_names(
                         [
                             f"{names[str(c)]} ({r['share_of_footprint']:.1%} of the footprint; "
-                            f"{_amount(r['in_footprint'], measure)} inside, "
-                            f"{_amount(r['outside_footprint'], measure)} outside)"
+                            f"{amount(r['in_footprint'], measure)} inside, "
+                            f"{amount(r['outside_footprint'], measure)} outside)"
                             for c, r in touched.iterrows()
                         ]
                     )
@@ -264,10 +247,10 @@ class Assessment:
         out_f = self.mismatch[self.mismatch["tier"] == level]
         for _, r in out_f.iterrows():
             if r["direction"] == "footprint_outside_la_set":
-                what = f"{_amount(r['amount'], measure)} of the footprint"
+                what = f"{amount(r['amount'], measure)} of the footprint"
                 lines.append(f"{what} {verb} {r['la_name']}, which it does not mostly cover.")
             else:
-                lines.append(f"{_amount(r['amount'], measure)} of {r['la_name']} are outside it.")
+                lines.append(f"{amount(r['amount'], measure)} of {r['la_name']} are outside it.")
         verdict = "is" if m.coterminous else "is not"
         lines.append(
             f"Test II ({geo.label(level, plural=True)}): it {verdict} coterminous with "

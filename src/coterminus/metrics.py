@@ -35,6 +35,7 @@ import pandas as pd
 
 from .errors import FootprintError, ParameterError, PopulationError, UnknownAreaError
 from .overlap import OverlapTable
+from .vocabulary import DEFAULT_TOLERANCE
 
 __all__ = [
     "DEFAULT_TOLERANCE",
@@ -47,10 +48,6 @@ __all__ = [
     "system_alignment",
     "validate_members",
 ]
-
-#: Default ε by measure. Population is exact, so 0.5% only absorbs rounding; area from 500 m
-#: generalised (BUC) ONS boundaries disagrees by ~2% on a whole county (see METHODS.md).
-DEFAULT_TOLERANCE: dict[str, float] = {"population": 0.005, "area": 0.03}
 
 
 def check_tolerance(tolerance: float | None, measure: str) -> float:

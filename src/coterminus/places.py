@@ -33,32 +33,12 @@ from .partitions import (
     subset_ors,
     subset_sums,
 )
+from .vocabulary import PLACE_BAND, band_label
 
 if TYPE_CHECKING:
     from .geography import Geography
 
-__all__ = ["PLACE_BAND", "Places", "band_label", "places"]
-
-#: The place population band of NHS England's 2019 guidance (inclusive).
-PLACE_BAND: tuple[int, int] = (250_000, 500_000)
-
-
-def band_label(population: Any, band: tuple[int, int] = PLACE_BAND) -> Any:
-    """``"below"``, ``"in band"`` or ``"above"`` the (inclusive) place band, elementwise.
-
-    The one classification of the 250,000–500,000 band, used by places, mergers and reports.
-
-    Examples
-    --------
-    >>> band_label(np.array([100_000, 250_000, 600_000])).tolist()
-    ['below', 'in band', 'above']
-    >>> str(band_label(500_000))
-    'in band'
-    """
-    lo, hi = band
-    p = np.asarray(population)
-    return np.where(p < lo, "below", np.where(p > hi, "above", "in band"))
-
+__all__ = ["PLACE_BAND", "Places", "band_label", "places"]  # band names re-exported from vocabulary
 
 #: Above this many groupings only the best one is found (by dynamic programming).
 _MAX_LISTED = 250_000
