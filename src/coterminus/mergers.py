@@ -3583,3 +3583,6 @@ def decode_labels(labels: str, members: Sequence[str]) -> list[list[str]]:
     for letter, m in zip(labels, members, strict=True):
         blocks.setdefault(letter, []).append(str(m))
     return [blocks[k] for k in sorted(blocks)]
+
+
+weights_text = _weights_text
