@@ -211,15 +211,15 @@ def test_commands_listed_without_their_module_read_as_when_declared() -> None:
     assert list(listed.choices) == list(full.choices)
     helps = {a.dest: a.help for a in full._choices_actions}
     assert {a.dest: a.help for a in listed._choices_actions} == helps
-    for name in cli.PLUGINS:
-        assert cli.PLUGINS[name][1] == helps[name]
+    for name in cli.COMMANDS:
+        assert cli.COMMANDS[name][1] == helps[name]
 
 
 def test_a_plugin_command_runs_through_the_lazy_parser() -> None:
     parser = cli.build_parser("report", lazy=True)
     args = parser.parse_args(["report", "--system", CW, "--out", "r.html"])
     assert (args.command, args.system, args.tier, args.out) == ("report", CW, None, "r.html")
-    assert args.func.__module__ == "coterminus._cli_maps"
+    assert args.func.__module__ == "coterminus.cli.maps"
 
 
 # the examples run on the real data; `data fetch` would download from the ONS
@@ -349,27 +349,6 @@ def test_python_dash_m_coterminus_is_the_command() -> None:
     done = _run_python("import runpy; runpy.run_module('coterminus', run_name='__main__')")
     assert done.returncode == 2  # no command: the help, and the usage-error code
     assert done.stdout.startswith("usage: coterminus [-h]")
-
-
-def test_a_lazy_module_imports_on_first_use_and_patches_the_real_module(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    from coterminus._cli_common import LazyModule
-
-    done = _run_python(
-        """
-        import sys
-        from coterminus._cli_common import LazyModule
-        lazy = LazyModule("fractions")
-        print("fractions" in sys.modules, lazy.Fraction(1, 2), "fractions" in sys.modules)
-        """
-    )
-    assert done.stdout.split() == ["False", "1/2", "True"], done.stderr
-    lazy = LazyModule("coterminus.errors")
-    monkeypatch.setattr(lazy, "PATCHED", 1, raising=False)
-    assert coterminus.errors.PATCHED == 1  # type: ignore[attr-defined]
-    monkeypatch.undo()
-    assert not hasattr(coterminus.errors, "PATCHED")
 
 
 @pytest.mark.realdata

@@ -1,7 +1,7 @@
-"""Tests of ``coterminus data status | fetch | verify | cache | clean`` (``coterminus._cli_data``).
+"""Tests of ``coterminus data status | fetch | verify | cache | clean`` (``coterminus.cli.data``).
 
 The commands run through :func:`coterminus.cli.main`, which adds the ``data`` command with
-:func:`coterminus._cli_data.add_parser` and turns errors into one line on stderr and an exit code.
+:func:`coterminus.cli.data.add_parser` and turns errors into one line on stderr and an exit code.
 """
 
 from __future__ import annotations
@@ -18,7 +18,9 @@ from pathlib import Path
 import pytest
 
 from coterminus import datasets
+from coterminus.cli import data as cli_data
 from coterminus.cli import main as cli_main
+from coterminus.datasets import arcgis, files
 from ons_server import CCG19_SERVICE, CCG19_STP19_SERVICE
 
 
@@ -349,11 +351,8 @@ def test_every_new_option_states_its_default(capsys):
 
 
 def test_the_cli_defaults_are_the_library_defaults():
-    from coterminus import _cli_data
-    from coterminus.datasets import arcgis, files
-
-    assert _cli_data.DEFAULT_BASE_URL == arcgis.DEFAULT_BASE_URL
-    assert (_cli_data.DEFAULT_TIMEOUT, _cli_data.DEFAULT_RETRIES, _cli_data.DEFAULT_DEADLINE) == (
+    assert cli_data.DEFAULT_BASE_URL == arcgis.DEFAULT_BASE_URL
+    assert (cli_data.DEFAULT_TIMEOUT, cli_data.DEFAULT_RETRIES, cli_data.DEFAULT_DEADLINE) == (
         files.DEFAULT_TIMEOUT,
         files.DEFAULT_RETRIES,
         files.DEFAULT_DEADLINE,

@@ -1,11 +1,12 @@
-"""What every ``coterminus`` subcommand shares: its common options and its error line.
+"""Options every ``coterminus`` command shares, the help layout and the one-line error.
 
-``cli.py`` and the subcommand modules (``_cli_data``, ``_cli_mergers``, ``_cli_maps``) declare
-their options through :func:`add_common` and :func:`add_footprint` (so names, defaults and help
-texts are the same everywhere) and let errors propagate: :func:`call`, which ``cli.main`` runs
-every subcommand through, turns them into one line ``coterminus COMMAND: error: MESSAGE`` on
-stderr and exit code 1, or 2 for a :class:`UsageError`. This module imports none of the command
-modules, so each of them can import it.
+The command modules (``systems``, ``assess``, ``diff``, ``doctor``, ``data``, ``mergers``,
+``maps``) declare their options through :func:`add_common`, :func:`add_footprint`,
+:func:`add_levels` and :func:`add_tolerance`, so names, defaults and help texts are the same
+everywhere. A handler raises :class:`UsageError` for options that parse but do not go together;
+:func:`coterminus.cli.call` prints every error with :func:`print_error`, as one line
+``coterminus COMMAND: error: MESSAGE`` on stderr. This module is light (argparse and the list of
+built-in vintages), so every command module imports it at the top.
 
 Examples
 --------
@@ -21,17 +22,16 @@ Examples
 from __future__ import annotations
 
 import argparse
-import importlib
 import sys
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Literal
 
-from .errors import CoterminusError
+from coterminus.errors import CoterminusError
+from coterminus.manifest import builtin_vintages
 
 __all__ = [
+    "TIER_HELP",
     "HelpFormatter",
-    "LazyModule",
     "UsageError",
     "add_ccgs",
     "add_common",
@@ -39,10 +39,9 @@ __all__ = [
     "add_levels",
     "add_system",
     "add_tolerance",
-    "call",
+    "builtin_years",
     "command_name",
     "example_epilog",
-    "load",
     "print_error",
     "vintage_arg",
 ]
@@ -55,12 +54,14 @@ SYSTEM_HELP = (
     "every unit of this group: an STP/ICS, ICB, NHS region, county... (name or code); the "
     "members are the finest level it groups, or --units"
 )
+TIER_HELP = (
+    "headline level of the verdict, e.g. utla (upper tier: counties and unitary authorities), "
+    "ltla (lower tier) or cauth (combined authorities) (default: the first --against level)"
+)
 
 
 def builtin_years() -> str:
     """The built-in vintages, as listed by their manifests (``"2019, 2020, ..."``)."""
-    from .manifest import builtin_vintages  # light: reads the manifest folder's names only
-
     return ", ".join(map(str, builtin_vintages()))
 
 
@@ -115,41 +116,6 @@ def example_epilog(*commands: str) -> str:
     """
     head = "example:" if len(commands) == 1 else "examples:"
     return "\n".join([head, *(f"  {c}" for c in commands)])
-
-
-class LazyModule:
-    """A module imported on the first access to one of its attributes.
-
-    Command modules use it for heavy libraries (pandas, the data registry), so that building
-    the parser, ``--help`` and argument errors import none of them.
-
-    Setting or deleting an attribute (as ``monkeypatch`` does) changes the module itself, as it
-    would through a plain ``import``.
-
-    Examples
-    --------
-    >>> json = LazyModule("json")
-    >>> json.dumps([1])
-    '[1]'
-    """
-
-    def __init__(self, name: str) -> None:
-        object.__setattr__(self, "_name", name)
-
-    def _module(self) -> Any:
-        return importlib.import_module(self._name)
-
-    def __getattr__(self, attr: str) -> Any:
-        return getattr(self._module(), attr)
-
-    def __setattr__(self, attr: str, value: Any) -> None:
-        setattr(self._module(), attr, value)
-
-    def __delattr__(self, attr: str) -> None:
-        delattr(self._module(), attr)
-
-    def __repr__(self) -> str:
-        return f"LazyModule({self._name!r})"
 
 
 def add_common(
@@ -321,29 +287,6 @@ def add_footprint(p: argparse.ArgumentParser, *, plan: bool = False, measure: bo
     add_tolerance(p, measure=measure)
 
 
-def load(args: argparse.Namespace, vintage: int | str | None = None) -> Any:
-    """The :class:`~coterminus.geography.Geography` of ``--vintage`` (or ``vintage``), with the
-    ``--scenario`` level added when one is given."""
-    from ._integrity import set_trust_modified
-    from .geography import load as load_geography
-
-    if getattr(args, "trust_modified", False):
-        set_trust_modified(True)
-    geo = load_geography(vintage or args.vintage, data_dir=args.data_dir)
-    path = getattr(args, "scenario", None)
-    if path and vintage is None:
-        from .scenario import scenario
-
-        geo = scenario(
-            geo,
-            args.scenario_name,
-            path,
-            side=args.scenario_side,
-            complete=not args.partial,
-        )
-    return geo
-
-
 def command_name(args: argparse.Namespace) -> str:
     """``COMMAND`` of the error line: ``assess``, or ``data fetch`` for a nested subcommand.
 
@@ -376,25 +319,3 @@ def print_error(args: argparse.Namespace, exc: BaseException | str) -> None:
     text = str(exc.args[0]) if isinstance(exc, KeyError) and exc.args else str(exc)
     prefix = " ".join(["coterminus", command_name(args)]).strip()
     sys.stderr.write(f"{prefix}: error: {' '.join(text.split())}\n")
-
-
-def call(func: Callable[[argparse.Namespace], int | None], args: argparse.Namespace) -> int:
-    """Run a subcommand and return its exit code; an error is one line on stderr and 1 (2 usage)."""
-    try:
-        code = int(func(args) or 0)
-        if getattr(args, "trust_modified", False):
-            from ._integrity import trust_stamp
-
-            stamp = trust_stamp()
-            if stamp:  # on stderr when stdout is JSON, so the JSON stays valid
-                (sys.stderr if getattr(args, "json", False) else sys.stdout).write(stamp + "\n")
-        return code
-    except UsageError as exc:
-        print_error(args, exc)
-        return 2
-    except (CoterminusError, FileNotFoundError, KeyError) as exc:
-        print_error(args, exc)
-        return 1
-    except KeyboardInterrupt:  # pragma: no cover
-        sys.stderr.write("coterminus: interrupted\n")
-        return 130

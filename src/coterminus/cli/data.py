@@ -1,38 +1,36 @@
 """The ``coterminus data`` command: where the ONS files are, download them, check them, cache.
 
-``coterminus data status | fetch | verify | cache | clean`` wraps
+``coterminus data status | fetch | verify | cache | clean | manifest`` wraps
 :func:`coterminus.datasets.status`, :func:`~coterminus.datasets.fetch`,
-:func:`~coterminus.datasets.verify`, :func:`~coterminus.datasets.cache_usage` and
-:func:`~coterminus.datasets.clean_cache`. pandas and the dataset modules are imported only when a
-subcommand runs, so building the parser stays cheap. ``cli.py`` wires it in
-with :func:`add_parser` and calls :func:`run` (also set as the ``func`` default of the ``data``
-parser). Exit codes: 0 success, 1 an error or a problem found by ``verify``, 2 a usage error.
-Errors propagate to ``cli.main``, which prints the one-line ``coterminus data COMMAND: error: ...``
-(see :mod:`coterminus._cli_common`).
+:func:`~coterminus.datasets.verify`, :func:`~coterminus.datasets.cache_usage`,
+:func:`~coterminus.datasets.clean_cache` and :func:`coterminus.manifest.manifest_text`. pandas and
+the dataset modules are imported only when a subcommand runs (``run_status``, ``run_fetch``...),
+so building the parser stays cheap. :mod:`coterminus.cli` wires it in with :func:`add_parser`
+and calls :func:`run` (the ``func`` default of the ``data`` parser), which runs the subcommand.
+Exit codes: 0 success, 1 an error or a problem found by ``verify``, 2 a usage error. Errors
+propagate to :func:`coterminus.cli.call`, which prints the one-line
+``coterminus data COMMAND: error: ...``.
 
 Examples
 --------
 >>> import argparse
->>> from coterminus import _cli_data
+>>> from coterminus.cli import data
 >>> parser = argparse.ArgumentParser(prog="coterminus")
->>> _ = _cli_data.add_parser(parser.add_subparsers(dest="command"))
+>>> _ = data.add_parser(parser.add_subparsers(dest="command"))
 >>> args = parser.parse_args(["data", "fetch", "ccg-2019", "--base-url", "http://localhost:8000"])
->>> args.data_command, args.ids, args.base_url, args.deadline, args.func is _cli_data.run
+>>> args.data_command, args.ids, args.base_url, args.deadline, args.func is data.run
 ('fetch', ['ccg-2019'], 'http://localhost:8000', 900.0, True)
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 import sys
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from ._cli_common import UsageError, add_common, builtin_years, example_epilog, print_error
-from .errors import CoterminusError
+from coterminus.errors import CoterminusError
 
-if TYPE_CHECKING:
-    import pandas as pd
+from .options import UsageError, add_common, builtin_years, example_epilog, print_error
 
 # Defaults, kept here (equal to coterminus.datasets.files') so the parser needs no import.
 DEFAULT_BASE_URL = "https://services1.arcgis.com/ESMARspQHYMw9BZ9/arcgis"
@@ -40,7 +38,16 @@ DEFAULT_TIMEOUT = 60.0
 DEFAULT_RETRIES = 3
 DEFAULT_DEADLINE = 900.0
 
-__all__ = ["add_parser", "run"]
+__all__ = [
+    "add_parser",
+    "run",
+    "run_cache",
+    "run_clean",
+    "run_fetch",
+    "run_manifest",
+    "run_status",
+    "run_verify",
+]
 
 
 def add_parser(subparsers: Any) -> argparse.ArgumentParser:
@@ -59,7 +66,7 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     Examples
     --------
     >>> import argparse
-    >>> from coterminus._cli_data import add_parser
+    >>> from coterminus.cli.data import add_parser
     >>> parser = argparse.ArgumentParser(prog="coterminus")
     >>> data = add_parser(parser.add_subparsers(dest="command"))
     >>> args = parser.parse_args(["data", "status", "--vintage", "2019", "--json"])
@@ -201,13 +208,6 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     return parser
 
 
-def _manifest(args: argparse.Namespace) -> int:
-    from .manifest import manifest_text
-
-    sys.stdout.write(manifest_text(args.manifest_vintage))
-    return 0
-
-
 def run(args: argparse.Namespace) -> int:
     """Run ``coterminus data ...`` from parsed arguments and return the exit code.
 
@@ -220,12 +220,13 @@ def run(args: argparse.Namespace) -> int:
     -------
     int
         0 on success, 1 when ``verify`` finds a problem or ``fetch`` could not download one of the
-        ids given, 2 when no subcommand is given. Other errors propagate (``cli.main`` prints them).
+        ids given, 2 when no subcommand is given. Other errors propagate (:func:`coterminus.cli.call`
+        prints them).
 
     Examples
     --------
     >>> import argparse
-    >>> from coterminus._cli_data import add_parser, run
+    >>> from coterminus.cli.data import add_parser, run
     >>> parser = argparse.ArgumentParser(prog="coterminus")
     >>> _ = add_parser(parser.add_subparsers(dest="command"))
     >>> run(parser.parse_args(["data", "status", "--data-dir", "/no/such/dir"]))
@@ -240,97 +241,68 @@ def run(args: argparse.Namespace) -> int:
             data_parser.print_help(sys.stderr)
         return 2
     commands = {
-        "status": _status,
-        "fetch": _fetch,
-        "verify": _verify,
-        "cache": _cache,
-        "clean": _clean,
-        "manifest": _manifest,
+        "status": run_status,
+        "fetch": run_fetch,
+        "verify": run_verify,
+        "cache": run_cache,
+        "clean": run_clean,
+        "manifest": run_manifest,
     }
     return commands[command](args)
 
 
-def _isna(value: Any) -> bool:
-    import pandas as pd
+def run_manifest(args: argparse.Namespace) -> int:
+    """``coterminus data manifest YEAR``: print a built-in vintage manifest."""
+    from coterminus.manifest import manifest_text
 
-    return value is None or bool(pd.isna(value))
-
-
-def _records(frame: pd.DataFrame) -> list[dict[Any, Any]]:
-    out = frame.reset_index().astype(object)
-    return out.where(out.notna(), None).to_dict("records")
+    sys.stdout.write(manifest_text(args.manifest_vintage))
+    return 0
 
 
-def _emit_json(payload: Any) -> None:
-    sys.stdout.write(json.dumps(payload, indent=2, default=str) + "\n")
+def run_status(args: argparse.Namespace) -> int:
+    """``coterminus data status``: where each dataset is, then the embedded dataset."""
+    from coterminus import datasets, embedded
 
-
-def _size(value: Any) -> str:
-    if _isna(value):
-        return ""
-    size = float(value)
-    for unit in ("B", "kB", "MB", "GB"):
-        if size < 1000 or unit == "GB":
-            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
-        size /= 1000
-    return ""  # pragma: no cover
-
-
-def _table(rows: list[list[str]]) -> str:
-    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
-    lines = ["  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)) for row in rows]
-    return "\n".join(line.rstrip() for line in lines) + "\n"
-
-
-def _status(args: argparse.Namespace) -> int:
-    from . import datasets
+    from .output import emit_json, file_size, isna, records, text_table
 
     table = datasets.status(args.vintage, data_dir=args.data_dir)
     if args.json:
-        _emit_json(_records(table))
+        emit_json(records(table))
         return 0
     rows = [["id", "where", "size", "path"]]
     for dataset_id, row in table.iterrows():
-        path = "" if _isna(row["path"]) else str(row["path"])
-        if path and not _isna(row["layer"]):
+        path = "" if isna(row["path"]) else str(row["path"])
+        if path and not isna(row["layer"]):
             path += f" (layer {row['layer']})"
-        if path and not _isna(row["source"]):
+        if path and not isna(row["source"]):
             path += f" (from {row['source']})"
-        rows.append([str(dataset_id), str(row["where"]), _size(row["size"]), path])
+        rows.append([str(dataset_id), str(row["where"]), file_size(row["size"]), path])
     counts = table["where"].value_counts()
-    sys.stdout.write(_table(rows))
+    sys.stdout.write(text_table(rows))
     sys.stdout.write(
         f"{len(table)} datasets: {counts.get('data_dir', 0)} in the data directory, "
         f"{counts.get('cache', 0)} in the cache, {counts.get('missing', 0)} missing"
         + (" (download with `coterminus data fetch ID`)" if counts.get("missing", 0) else "")
         + "\n"
     )
-    sys.stdout.write(_embedded_status())
-    return 0
-
-
-def _embedded_status() -> str:
-    """The embedded dataset: where, resolution, total size and each file's sha256."""
-    from . import embedded
-
-    info = embedded.status()
+    info = embedded.status()  # the embedded dataset: where, resolution, size, each file's sha256
     if not info["files"]:
-        return "embedded dataset: not installed\n"
+        sys.stdout.write("embedded dataset: not installed\n")
+        return 0
     years = ", ".join(map(str, info["vintages"]))
-    head = (
+    sys.stdout.write(
         f"\nembedded dataset (used when there is no data directory; vintages {years}): "
-        f"{_size(info['total_bytes'])} in {len(info['files'])} files at {info['root']}; "
+        f"{file_size(info['total_bytes'])} in {len(info['files'])} files at {info['root']}; "
         f"polygons {info['resolution']}\n{info['attribution']}\n"
     )
     rows = [["sha256", "size", "file"]]
-    rows += [[f["sha256"], _size(f["bytes"]), f["path"]] for f in info["files"]]
-    return head + _table(rows)
+    rows += [[f["sha256"], file_size(f["bytes"]), f["path"]] for f in info["files"]]
+    sys.stdout.write(text_table(rows))
+    return 0
 
 
-def _service(path: Any) -> str:
-    from . import datasets
-
-    origin = datasets.source_of(path)
+def _service(origin: dict[str, Any] | None) -> str:
+    """Where a fetched file came from (``datasets.source_of(path)``), as a note after its path."""
     if not origin:
         return ""
     if origin.get("service"):
@@ -338,12 +310,15 @@ def _service(path: Any) -> str:
     return f"  (from {origin.get('url')})"
 
 
-def _fetch(args: argparse.Namespace) -> int:
-    from . import datasets
-
+def run_fetch(args: argparse.Namespace) -> int:
+    """``coterminus data fetch``: download the ids given, or what ``--vintage`` lacks."""
     if not args.ids and args.vintage is None:
         msg = "give dataset ids (see `coterminus data status`) or --vintage YEAR"
         raise UsageError(msg)
+    from coterminus import datasets
+
+    from .output import emit_json
+
     options = {
         "base_url": args.base_url,
         "progress": not args.no_progress,
@@ -374,10 +349,11 @@ def _fetch(args: argparse.Namespace) -> int:
             target[dataset_id] = str(path)
     if args.json:
         sources = {i: datasets.source_of(p) for i, p in fetched.items()}
-        _emit_json({"fetched": fetched, "available": available, "sources": sources})
+        emit_json({"fetched": fetched, "available": available, "sources": sources})
     else:
         for dataset_id, path in fetched.items():
-            sys.stdout.write(f"fetched    {dataset_id}  {path}{_service(path)}\n")
+            note = _service(datasets.source_of(path))
+            sys.stdout.write(f"fetched    {dataset_id}  {path}{note}\n")
         for dataset_id, path in available.items():
             sys.stdout.write(f"available  {dataset_id}  {path}\n")
         if args.vintage is not None and not args.ids and not fetched:
@@ -387,22 +363,25 @@ def _fetch(args: argparse.Namespace) -> int:
     return 1 if failed else 0
 
 
-def _verify(args: argparse.Namespace) -> int:
-    from . import datasets
+def run_verify(args: argparse.Namespace) -> int:
+    """``coterminus data verify``: check the files present; 1 when one has a problem."""
+    from coterminus import datasets
+
+    from .output import emit_json, isna, records, text_table
 
     report = datasets.verify(args.vintage, data_dir=args.data_dir, deep=args.deep)
     problems = int((report["result"] == "problem").sum())
     if args.json:
-        _emit_json(_records(report))
+        emit_json(records(report))
     else:
         rows = [["result", "id", "rows", "detail"]]
         for dataset_id, row in report.iterrows():
-            rows_found = "" if _isna(row["rows"]) else str(row["rows"])
+            rows_found = "" if isna(row["rows"]) else str(row["rows"])
             detail = row["problem"] or (
                 "" if row["result"] == "missing" else f"sha256 {row['sha256']}"
             )
             rows.append([str(row["result"]), str(dataset_id), rows_found, str(detail)])
-        sys.stdout.write(_table(rows))
+        sys.stdout.write(text_table(rows))
         counts = report["result"].value_counts()
         sys.stdout.write(
             f"{counts.get('ok', 0)} ok, {problems} with problems, {counts.get('missing', 0)} "
@@ -411,28 +390,34 @@ def _verify(args: argparse.Namespace) -> int:
     return 1 if problems else 0
 
 
-def _cache(args: argparse.Namespace) -> int:
-    from .datasets import cache
+def run_cache(args: argparse.Namespace) -> int:
+    """``coterminus data cache``: the cache folder and the size of each part."""
+    from coterminus.datasets import cache
+
+    from .output import emit_json, file_size, records, text_table
 
     table = cache.usage()
     root = cache.cache_root()
     if args.json:
-        _emit_json({"path": str(root), "folders": _records(table)})
+        emit_json({"path": str(root), "folders": records(table)})
         return 0
     rows = [["folder", "files", "size", "holds"]]
     for name, row in table.iterrows():
-        rows.append([f"{name}/", str(row["files"]), _size(row["bytes"]), str(row["holds"])])
+        rows.append([f"{name}/", str(row["files"]), file_size(row["bytes"]), str(row["holds"])])
     known = table.loc[[n for n in table.index if n in cache.FOLDERS]]
-    sys.stdout.write(f"cache: {root}\n" + _table(rows))
+    sys.stdout.write(f"cache: {root}\n" + text_table(rows))
     sys.stdout.write(
-        f"total {_size(int(known['bytes'].sum()))} in {int(known['files'].sum())} files that "
+        f"total {file_size(int(known['bytes'].sum()))} in {int(known['files'].sum())} files that "
         "`coterminus data clean` would delete\n"
     )
     return 0
 
 
-def _clean(args: argparse.Namespace) -> int:
-    from .datasets import cache
+def run_clean(args: argparse.Namespace) -> int:
+    """``coterminus data clean``: empty the cache sub-folders (asks first on a terminal)."""
+    from coterminus.datasets import cache
+
+    from .output import file_size
 
     table = cache.usage()
     names = [args.only] if args.only else list(cache.FOLDERS)
@@ -445,11 +430,11 @@ def _clean(args: argparse.Namespace) -> int:
     if not args.yes:
         if not sys.stdin.isatty():
             msg = (
-                f"would delete {files} files ({_size(size)}) in {what} of {root}; add --yes to "
-                "delete without asking"
+                f"would delete {files} files ({file_size(size)}) in {what} of {root}; add --yes "
+                "to delete without asking"
             )
             raise UsageError(msg)
-        sys.stderr.write(f"Delete {files} files ({_size(size)}) in {what} of {root}? [y/N] ")
+        sys.stderr.write(f"Delete {files} files ({file_size(size)}) in {what} of {root}? [y/N] ")
         sys.stderr.flush()
         if sys.stdin.readline().strip().lower() not in ("y", "yes"):
             sys.stdout.write("Nothing deleted.\n")
@@ -458,5 +443,5 @@ def _clean(args: argparse.Namespace) -> int:
     for name in names:
         n, b = cache.clean(only=name)
         removed, freed = removed + n, freed + b
-    sys.stdout.write(f"Deleted {removed} files ({_size(freed)}) from {what} of {root}.\n")
+    sys.stdout.write(f"Deleted {removed} files ({file_size(freed)}) from {what} of {root}.\n")
     return 0

@@ -1,5 +1,9 @@
 """``coterminus mergers``: every way of merging the units of a system, ranked and explained.
 
+Over :func:`coterminus.mergers.mergers` (one system) and :func:`coterminus.mergers.national`
+(``--all-systems``), in this process, on local worker processes (``--jobs``) or on Dask
+(``--workers``, ``--scheduler``).
+
 Examples
 --------
 ::
@@ -20,8 +24,9 @@ import os
 import sys
 from typing import Any
 
-from ._cli_common import UsageError, add_ccgs, add_common, add_system, add_tolerance, load
-from .errors import ParameterError
+from coterminus.errors import ParameterError, UnknownAreaError
+
+from .options import UsageError, add_ccgs, add_common, add_system, add_tolerance
 
 __all__ = ["add_parser", "run"]
 
@@ -252,8 +257,6 @@ def _weights(text: str | None) -> dict[str, float] | None:
 def _pairs(
     geo: Any, items: list[str], flag: str, value: bool, level: str | None = None
 ) -> dict[tuple[str, str], bool]:
-    from .errors import UnknownAreaError
-
     out: dict[tuple[str, str], bool] = {}
     problems = []
     for item in items:
@@ -273,11 +276,15 @@ def _pairs(
 
 
 def run(args: argparse.Namespace) -> int:
-    """Execute ``coterminus mergers``; returns the exit code (errors propagate to ``cli.main``)."""
+    """Run ``coterminus mergers``; returns the exit code (errors propagate to ``cli.call``)."""
     if not (args.system or args.all_systems or args.ccgs):
         msg = "give --system NAME, --all-systems, or --codes CODE [CODE ...]"
         raise UsageError(msg)
-    from .mergers import mergers, national
+    from coterminus._atomic import check_output_path
+    from coterminus.mergers import mergers, national, weights_text
+
+    from .load import load
+    from .output import frame_text
 
     weights = _weights(args.weights)
     n_ccgs_range = _range(args.n_ccgs, "--n-ccgs")
@@ -285,8 +292,6 @@ def run(args: argparse.Namespace) -> int:
     band = _range(args.band, "--band")
     pop_band = _range(args.population_band, "--population-band")
     if args.out is not None:  # fail before any work when the output cannot be written
-        from ._atomic import check_output_path
-
         check_output_path(args.out, suffixes=(".parquet", ".csv"))
     geo = load(args)
     overrides = {**_pairs(geo, args.join, "--join", True, args.units)}
@@ -354,7 +359,10 @@ def run(args: argparse.Namespace) -> int:
             if args.json:
                 sys.stdout.write(json.dumps(res.to_dict(), indent=2, default=str) + "\n")
             else:
-                sys.stdout.write(_national_text(res) + "\n")
+                cols = ["name", "n_ccgs_now", "n_plans", "n_ccgs", "objective", "blocks"]
+                table = frame_text(res.summary[cols], rows=100, width=200, colwidth=90)
+                lines = weights_text(res.weights, "population")
+                sys.stdout.write(_national_text(res, lines, table) + "\n")
             return 0
         result = mergers(
             geo, args.system, units=args.ccgs, top=20 if args.top is None else args.top,
@@ -375,23 +383,17 @@ def run(args: argparse.Namespace) -> int:
             pool.shutdown(cancel_futures=True)
 
 
-def _national_text(res: Any) -> str:
-    import pandas as pd
-
-    from .mergers import _weights_text
-
+def _national_text(res: Any, weights: list[str], table: str) -> str:
+    """The text of ``--all-systems``: the run, the objective (``weights``, one line per
+    criterion) and the table of each system's best plan."""
     lines = [
         f"{len(res.results)} systems, {res.n_plans:,} plans scored in {res.seconds:.1f} s"
         + (f" ({res.constraints})" if res.constraints else ""),
         "objective = Σ over blocks of Σ weight × criterion (lower is better):",
-        *[f"  {t}" for t in _weights_text(res.weights, "population")],
+        *[f"  {t}" for t in weights],
         "",
+        table,
     ]
-    cols = ["name", "n_ccgs_now", "n_plans", "n_ccgs", "objective", "blocks"]
-    with pd.option_context(
-        "display.width", 200, "display.max_colwidth", 90, "display.max_rows", 100
-    ):
-        lines.append(res.summary[cols].to_string())
     if res.out is not None:
         lines.append(f"full plan table: {res.out}")
     return "\n".join(lines)

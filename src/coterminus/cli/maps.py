@@ -1,4 +1,7 @@
-"""The ``map`` and ``report`` commands of the ``coterminus`` command line.
+"""``coterminus map`` and ``coterminus report``: a footprint or merger plan drawn, or written up.
+
+Over :func:`coterminus.maps.map_layers` and :func:`~coterminus.maps.draw_layers` (HTML maps),
+:mod:`coterminus.figures` (print maps) and :func:`coterminus.report.report`.
 
 ::
 
@@ -28,8 +31,10 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from ._atomic import check_output_path
-from ._cli_common import (
+from coterminus._atomic import check_output_path
+from coterminus.errors import ParameterError
+
+from .options import (
     HelpFormatter,
     UsageError,
     add_common,
@@ -37,10 +42,8 @@ from ._cli_common import (
     add_levels,
     example_epilog,
 )
-from ._cli_common import load as _load
-from .errors import CoterminusError, ParameterError
 
-__all__ = ["add_parser", "parse_plan", "run", "run_map", "run_report"]
+__all__ = ["add_parser", "parse_plan", "run_map", "run_report"]
 
 log = logging.getLogger(__name__)
 
@@ -78,7 +81,7 @@ def add_parser(subparsers: Any) -> None:
     >>> add_parser(parser.add_subparsers(dest="command"))
     >>> args = parser.parse_args(["map", "--system", "E54000018", "--offline", "--out", "m.html"])
     >>> args.command, args.system, args.offline, args.tier, args.func.__name__
-    ('map', 'E54000018', True, 'both', 'run')
+    ('map', 'E54000018', True, 'both', 'run_map')
     >>> args = parser.parse_args(["report", "--vintage", "2024", "--units", "icb", "--against",
     ...                           "utla", "cauth", "--paper", "letter", "--out", "r.pdf"])
     >>> args.vintage, args.units, args.against, args.within, args.paper, args.measure
@@ -96,6 +99,7 @@ def add_parser(subparsers: Any) -> None:
         "print map hatches the areas split between units).",
         extra_example="coterminus map --vintage 2024 --units icb --against cauth --out icb-cauth.png",
     )
+    p.set_defaults(func=run_map)
     p.add_argument(
         "--tier",
         default="both",
@@ -130,6 +134,7 @@ def add_parser(subparsers: Any) -> None:
         extra_example="coterminus report --vintage 2024 --system QWU --units icb --paper letter "
         "--out cw24.pdf",
     )
+    p.set_defaults(func=run_report)
     p.add_argument(
         "--tier",
         default=None,
@@ -166,7 +171,6 @@ def _command(
         default="a4",
         help="page size of a PDF report or print map: a4 or letter (US Letter) (default a4)",
     )
-    p.set_defaults(func=run)
     return p
 
 
@@ -211,7 +215,10 @@ def _tier(geo: Any, tier: str | None) -> str | None:
 
 def run_map(args: argparse.Namespace) -> int:
     """``coterminus map``: write an interactive (.html) or print (.png/.pdf/.svg) map."""
-    from . import figures, maps
+    from coterminus import figures, maps
+    from coterminus.assess import default_against
+
+    from .load import load
 
     out = check_output_path(args.out, suffixes=maps.MAP_SUFFIXES + figures.FIGURE_SUFFIXES)
     who = _who(args, optional=True)
@@ -219,11 +226,9 @@ def run_map(args: argparse.Namespace) -> int:
     html = out.suffix.lower() in maps.MAP_SUFFIXES
     if not html and args.offline:
         log.info("--offline only matters for .html maps; %s needs no network anyway", out.suffix)
-    geo = _load(args)  # after every check of the options
+    geo = load(args)  # after every check of the options
     levels = {"units": args.units, "against": args.against, "within": args.within}
     if not who:  # every unit of --units against the first --against level
-        from .assess import default_against
-
         units = geo.resolve_level(args.units) if args.units else _systems_level(geo)
         against = args.against or default_against(geo, units)
         if not html:
@@ -264,12 +269,13 @@ def _systems_level(geo: Any) -> str:
 
 def run_report(args: argparse.Namespace) -> int:
     """``coterminus report``: write a board-paper report (.html or .pdf)."""
-    from .report import REPORT_SUFFIXES, report
+    from coterminus.report import REPORT_SUFFIXES, report
+
+    from .load import load
 
     out = check_output_path(args.out, suffixes=REPORT_SUFFIXES)  # before any heavy work
     who = _who(args)
-    geo = _load(args)
-
+    geo = load(args)
     written = report(
         geo,
         **who,
@@ -285,13 +291,3 @@ def run_report(args: argparse.Namespace) -> int:
     )
     assert isinstance(written, Path)
     return _wrote(written)
-
-
-def run(args: argparse.Namespace) -> int:
-    """Dispatch ``map`` / ``report`` (the ``func`` both parsers set)."""
-    if args.command == "map":
-        return run_map(args)
-    if args.command == "report":
-        return run_report(args)
-    msg = f"unknown command {args.command!r} for coterminus._cli_maps"  # pragma: no cover
-    raise CoterminusError(msg)  # pragma: no cover

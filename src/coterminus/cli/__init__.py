@@ -1,0 +1,230 @@
+"""The ``coterminus`` command line: one module per command, over the library's functions.
+
+========================  =========================================================================
+module                    what it holds
+========================  =========================================================================
+``cli/__init__.py``       :func:`main`: the parser (:func:`build_parser`), dispatch, exit codes
+``cli/options.py``        options every command shares (``--vintage``, ``--data-dir``, ``--json``,
+                          ``--out``, ``--ccgs``/``--system``, ``--tolerance``...), the help layout,
+                          :class:`~coterminus.cli.options.UsageError` and the one-line error
+``cli/load.py``           the geography a command runs on (``--vintage``, ``--scenario``...)
+``cli/output.py``         tables and JSON on stdout
+``cli/systems.py``        ``coterminus systems``
+``cli/assess.py``         ``coterminus assess``
+``cli/diff.py``           ``coterminus diff``
+``cli/doctor.py``         ``coterminus doctor``
+``cli/data.py``           ``coterminus data status | fetch | verify | cache | clean | manifest``
+``cli/mergers.py``        ``coterminus mergers``
+``cli/maps.py``           ``coterminus map`` and ``coterminus report``
+========================  =========================================================================
+
+A command module declares its options in ``add_parser(subparsers)`` and runs in handlers named
+``run`` or ``run_*`` (set as the parser's ``func``). Errors propagate to :func:`call`: bad input
+ends with a one-line ``coterminus COMMAND: error: ...`` on stderr and exit code 1 (2 for a usage
+error).
+
+Start-up is quick: a command module imports only ``argparse`` and :mod:`coterminus.cli.options`
+at the top and the library inside its handlers; :func:`main` imports only the module of the
+command given (:data:`COMMANDS`), so ``coterminus --help``, ``--version``, ``coterminus COMMAND
+--help`` and argument errors load none of pandas, geopandas or numba
+(``benchmarks/bench_startup.py`` measures it).
+
+Examples
+--------
+::
+
+    coterminus systems --vintage 2019
+    coterminus assess --vintage 2019 --ccgs E38000038 E38000164 E38000195 --tier utla --json
+    coterminus assess --vintage 2019 --system "Coventry and Warwickshire"
+    coterminus diff --level ccg --from 2019 --to 2020
+    coterminus mergers --vintage 2019 --system "Cheshire and Merseyside" --top 20
+    coterminus data status
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import logging
+import os
+import sys
+from collections.abc import Callable, Sequence
+
+from coterminus._integrity import trust_stamp
+from coterminus.errors import CoterminusError
+
+from .options import HelpFormatter, UsageError, print_error
+
+__all__ = ["COMMANDS", "build_parser", "call", "main"]
+
+EXAMPLES = """\
+examples:
+  coterminus systems --vintage 2019
+  coterminus assess --vintage 2019 --ccgs E38000038 E38000164 E38000195 --tier utla --json
+  coterminus assess --vintage 2019 --system "Coventry and Warwickshire"
+  coterminus diff --level ccg --from 2019 --to 2020
+  coterminus mergers --vintage 2019 --system "Cheshire and Merseyside" --contiguous --top 20
+  coterminus map --vintage 2019 --system "Coventry and Warwickshire" --out cw.html
+  coterminus report --vintage 2019 --system "Coventry and Warwickshire" --out cw-report.html
+  coterminus data status --data-dir ../shared/data
+
+Each command explains its options and ends with a worked example: coterminus COMMAND --help
+"""
+
+#: Every command: name -> (module that declares it, help shown in ``coterminus --help``), in the
+#: order of ``coterminus --help``. A module is imported only when its command is given (or for
+#: :func:`build_parser`), so ``coterminus --help`` imports none of them.
+COMMANDS: dict[str, tuple[str, str]] = {
+    "systems": (
+        "coterminus.cli.systems",
+        "one row per system (STP/ICS or ICB): is it coterminous with the councils?",
+    ),
+    "assess": (
+        "coterminus.cli.assess",
+        "tests I and II for a footprint (a merger of CCGs, sub-ICBs or ICBs, or a system)",
+    ),
+    "diff": (
+        "coterminus.cli.diff",
+        "compare a level of two vintages (or a scenario) by the LSOAs they hold",
+    ),
+    "doctor": (
+        "coterminus.cli.doctor",
+        "list problems in a layer (invalid geometry, gaps, overlaps)",
+    ),
+    "data": (
+        "coterminus.cli.data",
+        "where the ONS files are; download and check them; the cache; vintage manifests",
+    ),
+    "mergers": (
+        "coterminus.cli.mergers",
+        "rank every way of merging the units of a system (CCGs, sub-ICBs, ICBs, councils)",
+    ),
+    "map": (
+        "coterminus.cli.maps",
+        "map a footprint or merger plan against the councils (.html, .png, .pdf, .svg)",
+    ),
+    "report": (
+        "coterminus.cli.maps",
+        "board-paper report of a footprint or merger plan (.html or .pdf)",
+    ),
+}
+
+
+def build_parser(command: str | None = None, *, lazy: bool = False) -> argparse.ArgumentParser:
+    """The argument parser (exposed for tests and documentation).
+
+    Parameters
+    ----------
+    command : str, optional
+        With ``lazy``, the one command whose module is imported to declare its options.
+    lazy : bool, default False
+        Declare only ``command`` in full; every other command appears (name and one-line help)
+        in ``coterminus --help`` but its module is not imported. ``main`` uses this to answer
+        quickly; the default declares every command.
+
+    Examples
+    --------
+    >>> parser = build_parser("systems", lazy=True)
+    >>> args = parser.parse_args(["systems", "--vintage", "2024", "--against", "utla", "cauth"])
+    >>> args.command, args.against, args.vintage, args.measure
+    ('systems', ['utla', 'cauth'], 2024, 'population')
+    """
+    parser = argparse.ArgumentParser(
+        prog="coterminus",
+        description="Does this NHS footprint line up with the councils it works with?",
+        epilog=EXAMPLES,
+        formatter_class=HelpFormatter,
+    )
+    parser.add_argument("-v", "--verbose", action="store_true", help="log what is being done")
+    parser.add_argument("--version", action="store_true", help="print the version and exit")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    wanted = COMMANDS[command][0] if command in COMMANDS else None
+    declared: set[str] = set()
+    for name, (module_name, help_text) in COMMANDS.items():
+        if name in declared:
+            continue
+        if lazy and module_name != wanted:
+            sub.add_parser(name, help=help_text, add_help=False)  # listed, not declared
+            continue
+        importlib.import_module(module_name).add_parser(sub)
+        declared.update(n for n, (m, _) in COMMANDS.items() if m == module_name)
+    return parser
+
+
+def _command_of(argv: Sequence[str]) -> str | None:
+    """The command word of ``argv``: the first word that is not an option (or None)."""
+    for word in argv:
+        if not word.startswith("-"):
+            return word
+    return None
+
+
+def call(func: Callable[[argparse.Namespace], int | None], args: argparse.Namespace) -> int:
+    """Run a command handler and return its exit code.
+
+    An error is one line ``coterminus COMMAND: error: MESSAGE`` on stderr and exit code 1 (2
+    for a :class:`~coterminus.cli.options.UsageError`); with ``--trust-modified`` the note on
+    modified data files follows the output.
+
+    Examples
+    --------
+    >>> import contextlib, io
+    >>> def handler(args):
+    ...     raise UsageError("give --system NAME")
+    >>> err = io.StringIO()
+    >>> with contextlib.redirect_stderr(err):
+    ...     call(handler, argparse.Namespace(command="assess"))
+    2
+    >>> err.getvalue()
+    'coterminus assess: error: give --system NAME\\n'
+    """
+    try:
+        code = int(func(args) or 0)
+        if getattr(args, "trust_modified", False):
+            stamp = trust_stamp()
+            if stamp:  # on stderr when stdout is JSON, so the JSON stays valid
+                (sys.stderr if getattr(args, "json", False) else sys.stdout).write(stamp + "\n")
+        return code
+    except UsageError as exc:
+        print_error(args, exc)
+        return 2
+    except (CoterminusError, FileNotFoundError, KeyError) as exc:
+        print_error(args, exc)
+        return 1
+    except KeyboardInterrupt:  # pragma: no cover
+        sys.stderr.write("coterminus: interrupted\n")
+        return 130
+
+
+def run_version() -> int:
+    """``coterminus --version``: print the installed version.
+
+    The version is read from the installed package's metadata only here, so that the other
+    commands do not pay for ``importlib.metadata``.
+    """
+    from coterminus._version import __version__
+
+    sys.stdout.write(f"coterminus {__version__}\n")
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``coterminus`` command."""
+    argv = sys.argv[1:] if argv is None else list(argv)
+    parser = build_parser(_command_of(argv), lazy=True)
+    args = parser.parse_args(argv)
+    if args.version:
+        return run_version()
+    logging.basicConfig(
+        level=logging.INFO if args.verbose else logging.WARNING, format="%(message)s"
+    )
+    func: Callable[[argparse.Namespace], int] | None = getattr(args, "func", None)
+    if func is None:
+        parser.print_help()
+        return 2
+    try:
+        return call(func, args)
+    except BrokenPipeError:  # output piped into e.g. `head`, which closed early: not an error
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 0
