@@ -215,7 +215,27 @@ def test_commands_listed_without_their_module_read_as_when_declared() -> None:
         assert cli.COMMANDS[name][1] == helps[name]
 
 
-def test_a_plugin_command_runs_through_the_lazy_parser() -> None:
+def test_each_command_runs_in_a_handler_of_the_module_named_for_it() -> None:
+    """A newcomer finds ``coterminus X`` in the module :data:`cli.COMMANDS` names for it, in a
+    handler named ``run*`` (the only functions that may import the library)."""
+    for path, parser in COMMANDS:
+        if len(path) > 1:  # `data status`...: run by the handler of `data`
+            continue
+        func = parser.get_default("func")
+        assert func.__module__ == cli.COMMANDS[path[0]][0], path
+        assert func.__name__.startswith("run"), path
+    assert {m.rpartition(".")[2] for m, _ in cli.COMMANDS.values()} == {
+        "systems",
+        "assess",
+        "diff",
+        "doctor",
+        "data",
+        "mergers",
+        "maps",
+    }
+
+
+def test_a_command_runs_through_the_lazy_parser() -> None:
     parser = cli.build_parser("report", lazy=True)
     args = parser.parse_args(["report", "--system", CW, "--out", "r.html"])
     assert (args.command, args.system, args.tier, args.out) == ("report", CW, None, "r.html")

@@ -234,11 +234,9 @@ def run(args: argparse.Namespace) -> int:
     ...
     coterminus.errors.DataDirError: The data directory ...
     """
-    command = getattr(args, "data_command", None)
-    if command is None:
-        data_parser = getattr(args, "_data_parser", None)
-        if data_parser is not None:
-            data_parser.print_help(sys.stderr)
+    command = args.data_command
+    if command is None:  # `coterminus data` alone: its help, and the usage-error code
+        args._data_parser.print_help(sys.stderr)
         return 2
     commands = {
         "status": run_status,
