@@ -99,7 +99,6 @@ def add_parser(subparsers: Any) -> None:
         "print map hatches the areas split between units).",
         extra_example="coterminus map --vintage 2024 --units icb --against cauth --out icb-cauth.png",
     )
-    p.set_defaults(func=run_map)
     p.add_argument(
         "--tier",
         default="both",
@@ -121,6 +120,7 @@ def add_parser(subparsers: Any) -> None:
         help="display simplification of the boundaries in metres, 'auto' (by map extent) or "
         "'none' (default auto)",
     )
+    p.set_defaults(func=run_map)
 
     p = _command(
         subparsers,
@@ -134,7 +134,6 @@ def add_parser(subparsers: Any) -> None:
         extra_example="coterminus report --vintage 2024 --system QWU --units icb --paper letter "
         "--out cw24.pdf",
     )
-    p.set_defaults(func=run_report)
     p.add_argument(
         "--tier",
         default=None,
@@ -146,6 +145,7 @@ def add_parser(subparsers: Any) -> None:
         help='report title (default: "NAME: coterminosity with local authorities", or '
         '"Merger plan: N new CCGs", in the words of the units\' level)',
     )
+    p.set_defaults(func=run_report)
 
 
 def _command(
