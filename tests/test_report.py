@@ -9,6 +9,8 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import pdfplumber
+import pypdf
 import pytest
 
 from browser import ARTIFACTS, open_page
@@ -156,10 +158,7 @@ def test_cli_checks_the_output_before_loading_data(
 def test_cli_is_wired_into_the_main_parser() -> None:
     from coterminus import cli
 
-    try:
-        parser = cli.build_parser()
-    except ImportError as exc:  # another command module still in progress
-        pytest.skip(f"coterminus.cli cannot build its parser yet: {exc}")
+    parser = cli.build_parser()
     args = parser.parse_args(["report", "--system", CW, "--out", "r.pdf"])
     assert args.func is _cli_maps.run
 
@@ -247,7 +246,6 @@ BODY = {"left": 18.0, "right": 18.0, "top": 8.0, "bottom": 8.0}
 
 def _margin_text(path: Path, *, top: bool) -> list[str]:
     """The text of each page's top (or bottom) margin, 20 mm."""
-    pdfplumber = pytest.importorskip("pdfplumber")
     out = []
     with pdfplumber.open(str(path)) as pdf:
         for page in pdf.pages:
@@ -258,7 +256,6 @@ def _margin_text(path: Path, *, top: bool) -> list[str]:
 
 
 def _pages_text(path: Path) -> list[str]:
-    pypdf = pytest.importorskip("pypdf")
     return [" ".join((p.extract_text() or "").split()) for p in pypdf.PdfReader(str(path)).pages]
 
 
@@ -317,7 +314,6 @@ def test_tables_split_across_pages_and_repeat_their_header(tiny: Geography, tmp_
 def test_pdf_map_is_a_vector_figure_the_width_of_the_text_block(
     tiny: Geography, tmp_path: Path
 ) -> None:
-    pypdf = pytest.importorskip("pypdf")
     ctx = report.report_context(tiny, ["E38900001"])
     w, _ = ctx["figure"].get_size_inches()
     assert w * 25.4 == pytest.approx(210 - 36)  # A4 less the side margins
@@ -330,7 +326,6 @@ def test_pdf_map_is_a_vector_figure_the_width_of_the_text_block(
     (map_page,) = [p for p in reader.pages if "Share of each council" in (p.extract_text() or "")]
     assert "Countyshire" in map_page.extract_text()  # map labels (of the headline level) are text
     assert list(map_page.images) == []  # drawn as vectors, no raster image
-    pdfplumber = pytest.importorskip("pdfplumber")
     with pdfplumber.open(str(out)) as pdf:
         idx = next(i for i, p in enumerate(reader.pages) if p is map_page)
         curves = pdf.pages[idx].curves + pdf.pages[idx].rects + pdf.pages[idx].lines
