@@ -104,8 +104,10 @@ def plain_text() -> Iterator[None]:
     >>> t.get_parse_math(), t.get_usetex()
     (False, False)
     """
-    rc = {"text.parse_math": False, "text.usetex": False, "text.hinting": "no_hinting"}
-    with mpl.rc_context(rc):  # unhinted: text measures as wide as in a PDF
+    # unhinted: text measures as wide as in a PDF
+    with mpl.rc_context(
+        {"text.parse_math": False, "text.usetex": False, "text.hinting": "no_hinting"}
+    ):
         yield
 
 
@@ -193,9 +195,6 @@ def _fit_legend(
             chars = max(20, int(width_px / ncols / (fontsize * fig.dpi / 72 * 0.5)) - 6)
         else:
             chars = int(chars * 0.93)
-
-
-Key = tuple[list[Any], int, "str | None"]  # handles, columns, title
 
 
 def layout_page(

@@ -698,8 +698,10 @@ def save_figure(fig: Figure, path: str | Path, *, dpi: int = 300) -> Path:
     }[fmt]
 
     def write(tmp: Path) -> None:
-        rc = {"svg.fonttype": "none", "pdf.fonttype": 42, "text.hinting": "no_hinting"}
-        with mpl.rc_context(rc):  # unhinted, as the layout was measured
+        # unhinted, as the layout was measured
+        with mpl.rc_context(
+            {"svg.fonttype": "none", "pdf.fonttype": 42, "text.hinting": "no_hinting"}
+        ):
             fig.savefig(tmp, format=fmt, dpi=dpi, metadata=metadata, facecolor="white")
 
     out = atomic_write(p, write, suffixes=FIGURE_SUFFIXES)
