@@ -18,7 +18,9 @@ is well under 1 MB. With ``offline=True`` the page embeds the Leaflet JavaScript
 needs (vendored from the ``leaflet`` npm package, BSD-2-Clause, in ``coterminus/static``) and
 loads nothing from the network; no web map tiles are drawn unless you ask for them.
 
-Every name shown in the page is HTML-escaped.
+Every name shown in the page is HTML-escaped. What is drawn (:class:`MapLayers`, from
+:func:`map_layers`) is computed in :mod:`coterminus.layers`, shared with the print figures and
+the report; this module draws it with folium and writes the page.
 
 Examples
 --------
