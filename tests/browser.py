@@ -6,7 +6,7 @@ and the page itself for further evaluation while the context is open.
 
 Nothing is downloaded: playwright's own browser builds are never used. Set
 ``COTERMINUS_CHROMIUM`` to use another Chromium binary. Tests skip (locally) or fail (CI) when
-no browser can be started.
+no Chromium can be started (playwright, a test dependency, is imported as any other).
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from playwright.sync_api import sync_playwright
 
 CHROMIUM_ARGS = [
     "--headless",
@@ -96,10 +97,6 @@ class PageReport:
 @contextlib.contextmanager
 def browser() -> Iterator[Any]:
     """A launched headless Chromium (skips/fails the test if it cannot start)."""
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        _skip_or_fail("playwright is not installed: pip install 'coterminus[test]'")
     exe = chromium_path()
     if exe is None:
         _skip_or_fail("no chromium found: apt-get install chromium (or set COTERMINUS_CHROMIUM)")

@@ -25,6 +25,7 @@ from pathlib import Path
 
 import geopandas as gpd
 import pandas as pd
+import pypdf
 import pytest
 import shapely
 from shapely.geometry import box
@@ -134,7 +135,6 @@ def assert_contains(text: str, *parts: str) -> None:
 
 def pdf_text(path: Path) -> tuple[int, str]:
     """The number of pages of a PDF and its text, white space folded to single spaces."""
-    pypdf = pytest.importorskip("pypdf")
     reader = pypdf.PdfReader(str(path))
     text = "\n".join(page.extract_text() or "" for page in reader.pages)
     return len(reader.pages), " ".join(text.split())

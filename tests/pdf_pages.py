@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
+import pdfplumber
+import pypdf
 
 MM = 72 / 25.4  # PDF points per millimetre
 PAPER_PT = {"a4": (210 * MM, 297 * MM), "letter": (8.5 * 72, 11.0 * 72)}
@@ -16,7 +17,6 @@ PAPER_PT = {"a4": (210 * MM, 297 * MM), "letter": (8.5 * 72, 11.0 * 72)}
 
 def assert_pages_are(path: Path, paper: str) -> int:
     """Every page of the PDF has the media box of ``paper`` (±0.5 pt); return the page count."""
-    pypdf = pytest.importorskip("pypdf")
     reader = pypdf.PdfReader(str(path))
     want = PAPER_PT[paper]
     sizes = [(float(p.mediabox.width), float(p.mediabox.height)) for p in reader.pages]
@@ -36,7 +36,6 @@ def chars_outside(
 
     Returns ``(page, text, x0, top, x1, bottom)`` in points for each offending character.
     """
-    pdfplumber = pytest.importorskip("pdfplumber")
     bad = []
     with pdfplumber.open(str(path)) as pdf:
         for n, page in enumerate(pdf.pages, start=1):
@@ -56,6 +55,5 @@ def chars_outside(
 
 def page_chars(path: Path) -> int:
     """Number of non-blank characters in the PDF (to show that a check had text to check)."""
-    pdfplumber = pytest.importorskip("pdfplumber")
     with pdfplumber.open(str(path)) as pdf:
         return sum(1 for page in pdf.pages for c in page.chars if c["text"].strip())

@@ -49,7 +49,16 @@ LAYERS: dict[str, tuple[str, ...]] = {
         "_diff_text",
         "doctor",
     ),
-    "outputs": ("maps", "_simplify", "figures", "report"),
+    "outputs": (
+        "layers",
+        "_layer_request",
+        "_simplify",
+        "maps",
+        "figures",
+        "_figure_page",
+        "_figure_map",
+        "report",
+    ),
     "command line": ("cli.*", "__main__"),
     # the package itself: a lazy facade over every layer (names resolved on first use)
     "facade": ("",),

@@ -10,9 +10,11 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from PIL import Image
 
 from browser import ARTIFACTS
 from coterminus import figures, maps
+from coterminus._figure_page import renderer_of
 from coterminus.errors import OutputError, ParameterError, VintageMismatchError
 from coterminus.geography import Geography
 from helpers import ATTR_OS, ATTR_START, CW, assert_contains, pdf_text, tiny_geography
@@ -22,8 +24,7 @@ from pdf_pages import assert_pages_are, chars_outside, page_chars
 
 
 def _pixels(path: Path) -> tuple[np.ndarray, tuple[float, float], tuple[int, int]]:
-    PIL = pytest.importorskip("PIL.Image")
-    with PIL.open(path) as im:
+    with Image.open(path) as im:
         dpi = im.info.get("dpi", (0, 0))
         return np.asarray(im.convert("L"), dtype=float), dpi, im.size
 
@@ -170,7 +171,7 @@ def _assert_pdf_page(fig: object, path: Path, paper: str = "a4") -> None:
 
 def _extents(texts: list) -> list:
     fig = texts[0].figure
-    renderer = figures._renderer(fig)
+    renderer = renderer_of(fig)
     return [t.get_window_extent(renderer) for t in texts if t.get_visible() and t.get_text()]
 
 
@@ -213,7 +214,7 @@ def test_plan_figure_lists_every_block_under_the_map(tiny: Geography) -> None:
     assert_contains(joined, "1. West: NHS <b>Bold</b> & Co CCG (unchanged)", "2. East: NHS East")
     numbers = sorted(t.get_text() for t in ax.texts if t.get_gid() == "coterminus-label")
     assert numbers[:2] == ["1", "2"]
-    renderer = figures._renderer(fig)
+    renderer = renderer_of(fig)
     map_box = ax.get_window_extent(renderer)
     for item in [*fig.legends, *fig.texts]:  # key, title, note: none over the map
         assert not item.get_window_extent(renderer).overlaps(map_box)
@@ -297,7 +298,7 @@ def test_seven_block_plan_lists_all_seven_and_no_labels_overlap(
     assert {str(i) for i in range(1, 8)} <= labels
     assert {"Liverpool", "Sefton", "Wirral", "Halton"} <= labels  # council names too
     assert _overlapping(_extents(on_map)) == []
-    renderer = figures._renderer(fig)
+    renderer = renderer_of(fig)
     for t in on_map:  # labels inside the map, the key and title outside it
         assert ax.get_window_extent(renderer).contains(*t.get_window_extent(renderer).p0)
     page = [i.get_window_extent(renderer) for i in [*fig.legends, *fig.texts]]

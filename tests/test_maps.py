@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import os
 import re
-import sys
 from pathlib import Path
 
 import geopandas as gpd
@@ -32,7 +31,6 @@ from coterminus.errors import (
     CoterminusWarning,
     CRSError,
     FootprintError,
-    MissingDependencyError,
     OutputError,
     ParameterError,
     UnknownAreaError,
@@ -291,14 +289,6 @@ def test_an_online_map_can_be_saved_offline_and_plugins_needing_network_are_refu
     with pytest.raises(OutputError, match=r"example\.org/plugin\.js"):
         maps.save_map(plain, tmp_path / "p.html", offline=True)
     assert maps.offline_html(folium.Map(tiles=None).get_root().render()).count("<script>") >= 1
-
-
-def test_missing_folium_says_what_to_install(
-    tiny: Geography, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setitem(sys.modules, "folium", None)  # import folium now raises ImportError
-    with pytest.raises(MissingDependencyError, match=r"pip install 'folium>=0\.15'"):
-        maps.footprint_map(tiny, ["E38900001"])
 
 
 def test_vendored_leaflet_has_its_licence() -> None:

@@ -9,6 +9,8 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import pdfplumber
+import pypdf
 import pytest
 
 from browser import ARTIFACTS, open_page
@@ -245,7 +247,6 @@ BODY = {"left": 18.0, "right": 18.0, "top": 8.0, "bottom": 8.0}
 
 def _margin_text(path: Path, *, top: bool) -> list[str]:
     """The text of each page's top (or bottom) margin, 20 mm."""
-    pdfplumber = pytest.importorskip("pdfplumber")
     out = []
     with pdfplumber.open(str(path)) as pdf:
         for page in pdf.pages:
@@ -256,7 +257,6 @@ def _margin_text(path: Path, *, top: bool) -> list[str]:
 
 
 def _pages_text(path: Path) -> list[str]:
-    pypdf = pytest.importorskip("pypdf")
     return [" ".join((p.extract_text() or "").split()) for p in pypdf.PdfReader(str(path)).pages]
 
 
@@ -315,7 +315,6 @@ def test_tables_split_across_pages_and_repeat_their_header(tiny: Geography, tmp_
 def test_pdf_map_is_a_vector_figure_the_width_of_the_text_block(
     tiny: Geography, tmp_path: Path
 ) -> None:
-    pypdf = pytest.importorskip("pypdf")
     ctx = report.report_context(tiny, ["E38900001"])
     w, _ = ctx["figure"].get_size_inches()
     assert w * 25.4 == pytest.approx(210 - 36)  # A4 less the side margins
@@ -328,7 +327,6 @@ def test_pdf_map_is_a_vector_figure_the_width_of_the_text_block(
     (map_page,) = [p for p in reader.pages if "Share of each council" in (p.extract_text() or "")]
     assert "Countyshire" in map_page.extract_text()  # map labels (of the headline level) are text
     assert list(map_page.images) == []  # drawn as vectors, no raster image
-    pdfplumber = pytest.importorskip("pdfplumber")
     with pdfplumber.open(str(out)) as pdf:
         idx = next(i for i, p in enumerate(reader.pages) if p is map_page)
         curves = pdf.pages[idx].curves + pdf.pages[idx].rects + pdf.pages[idx].lines

@@ -18,7 +18,9 @@ is well under 1 MB. With ``offline=True`` the page embeds the Leaflet JavaScript
 needs (vendored from the ``leaflet`` npm package, BSD-2-Clause, in ``coterminus/static``) and
 loads nothing from the network; no web map tiles are drawn unless you ask for them.
 
-Every name shown in the page is HTML-escaped.
+Every name shown in the page is HTML-escaped. What is drawn (:class:`MapLayers`, from
+:func:`map_layers`) is computed in :mod:`coterminus.layers`, shared with the print figures and
+the report; this module draws it with folium and writes the page.
 
 Examples
 --------
@@ -36,45 +38,51 @@ from __future__ import annotations
 
 import base64
 import html
-import importlib
 import json
 import logging
 import re
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Sequence
 from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
+import folium
 import geopandas as gpd
 import numpy as np
-import pandas as pd
+from branca.element import MacroElement, Template
 
 from ._atomic import atomic_write_text, check_output_path
-from ._simplify import (
-    auto_tolerance,
-    estimate_geojson_bytes,
-    simplified_layer,
-    to_display,
-    union_groups,
-    warn_if_large,
+from ._simplify import to_display, warn_if_large
+from .errors import OutputError, ParameterError
+from .layers import (
+    ATTRIBUTION,
+    PLAN_COLOURS,
+    SHARE_COLOURS,
+    SPLIT_COLOUR,
+    LayerOptions,
+    MapLayers,
+    Simplify,
+    Tier,
+    attribution,
+    check_tier,
+    check_tier_word,
+    map_layers,
+    normalise_plan,
+    outside_sentence,
+    plan_units,
+    share_classes,
+    share_source,
+    tier_name,
+    vintage_attribution,
 )
-from .errors import (
-    FootprintError,
-    MissingDependencyError,
-    OutputError,
-    ParameterError,
-    UnknownAreaError,
-    VintageMismatchError,
-)
+from .vocabulary import cap, number
 
 if TYPE_CHECKING:
-    import folium
-
     from .assess import Assessment
     from .geography import Geography
-    from .metrics import FootprintMetrics
 
+# The layer data (MapLayers, map_layers, plan_units...) lives in coterminus.layers; it is
+# re-exported here, where the maps have always offered it.
 __all__ = [
     "ATTRIBUTION",
     "MAP_SUFFIXES",
@@ -99,40 +107,8 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-Tier = str | None
-Simplify = float | Literal["auto"] | None
-
-#: The attribution every map, figure and report carries (``{year}`` = the vintage).
-ATTRIBUTION = (
-    "Source: Office for National Statistics licensed under the Open Government Licence v.3.0. "
-    "Contains OS data © Crown copyright and database right {year}."
-)
 #: Suffixes :func:`save_map` writes.
 MAP_SUFFIXES = (".html", ".htm")
-#: Fill colours of the four share classes, light to dark (ColorBrewer Blues: distinct in grey).
-SHARE_COLOURS = {
-    "marginal": "#deebf7",
-    "minority": "#9ecae1",
-    "majority": "#4292c6",
-    "contained": "#08306b",
-}
-#: Outline colour of split councils.
-SPLIT_COLOUR = "#b2182b"
-#: One colour per new CCG of a plan (Okabe–Ito first, then ColorBrewer Set3/Paired).
-PLAN_COLOURS = (
-    "#E69F00",
-    "#56B4E9",
-    "#009E73",
-    "#F0E442",
-    "#0072B2",
-    "#D55E00",
-    "#CC79A7",
-    "#8DD3C7",
-    "#BEBADA",
-    "#FB8072",
-    "#B3DE69",
-    "#FCCDE5",
-)
 _LEAFLET_JS = "leaflet.js"
 _LEAFLET_CSS = "leaflet.css"
 _CSS_IMAGES = (
@@ -144,746 +120,6 @@ _CSS_IMAGES = (
 )
 #: Budgets (bytes of boundary data) above which a warning says how big the page will be.
 _MAX_BYTES = 5_000_000
-
-
-def attribution(year: int | str) -> str:
-    """The ONS/OS attribution for a vintage.
-
-    Examples
-    --------
-    >>> attribution(2019)  # doctest: +NORMALIZE_WHITESPACE
-    'Source: Office for National Statistics licensed under the Open Government Licence v.3.0.
-    Contains OS data © Crown copyright and database right 2019.'
-    """
-    return ATTRIBUTION.format(year=year)
-
-
-def share_classes(tolerance: float) -> list[tuple[str, str, str]]:
-    """The four share classes ``(key, label, colour)`` for tolerance ε, darkest first.
-
-    Examples
-    --------
-    >>> [k for k, _, _ in share_classes(0.005)]
-    ['contained', 'majority', 'minority', 'marginal']
-    >>> share_classes(0.005)[0][1]
-    'wholly inside (≥ 99.5%)'
-    """
-    hi = f"{(1 - tolerance) * 100:g}"
-    lo = f"{tolerance * 100:g}"
-    return [
-        ("contained", f"wholly inside (≥ {hi}%)", SHARE_COLOURS["contained"]),
-        ("majority", f"mostly inside (50–{hi}%): split", SHARE_COLOURS["majority"]),
-        ("minority", f"partly inside ({lo}–50%): split", SHARE_COLOURS["minority"]),
-        ("marginal", f"marginal (≤ {lo}%)", SHARE_COLOURS["marginal"]),
-    ]
-
-
-def _share_class(share: np.ndarray, eps: float) -> np.ndarray:
-    s = np.asarray(share, dtype=float)
-    return np.select(
-        [s >= 1 - eps, s >= 0.5, s > eps], ["contained", "majority", "minority"], default="marginal"
-    )
-
-
-def _require(module: str, *, needed_for: str, pip: str, instead: str | None = None) -> Any:
-    """Import an optional-looking dependency, or say how to install it (MissingDependencyError).
-
-    Shared by the maps (folium), the print figures (matplotlib) and the reports (jinja2).
-    """
-    try:
-        return importlib.import_module(module)
-    except ImportError as exc:  # pragma: no cover - each of them is a dependency of coterminus
-        msg = (
-            f"{needed_for} need {module}, which is not installed; install it with "
-            f"pip install '{pip}' (it is a dependency of coterminus: pip install coterminus "
-            "reinstalls it)" + (f", or {instead}." if instead else ".")
-        )
-        raise MissingDependencyError(msg) from exc
-
-
-def _folium() -> Any:
-    return _require(
-        "folium",
-        needed_for="interactive maps",
-        pip="folium>=0.15",
-        instead="draw a static map with coterminus.figures.footprint_figure",
-    )
-
-
-# ------------------------------------------------------------------------------------------
-# what a map draws
-# ------------------------------------------------------------------------------------------
-@dataclass
-class MapLayers:
-    """Everything a map of a footprint, a plan or all systems draws (EPSG:27700, simplified).
-
-    Interactive maps (:func:`footprint_map`, :func:`plan_map`) and print figures
-    (:mod:`coterminus.figures`) draw the same :class:`MapLayers`, so they show the same content.
-    Nothing in it depends on which levels they are: the words come from the geography's level
-    labels (``geo.label``).
-
-    Attributes
-    ----------
-    kind : {"footprint", "plan", "systems"}
-    title : str
-    vintage : int or str
-    tolerance : float
-        ε used for the share classes and the split/contained status.
-    measure : str
-    simplify_m : float or None
-        Display simplification tolerance in metres (``None`` = unsimplified).
-    outlines : geopandas.GeoDataFrame
-        One row per footprint / new unit / system: ``name``, ``population``, ``n_members``,
-        ``members``, ``colour``, ``test_i``, ``test_ii``, ``outside`` (plain text, unescaped).
-    members : geopandas.GeoDataFrame
-        Member units: ``name``, ``nhs_code``, ``population``, ``group``, ``group_name``,
-        ``colour``.
-    councils : dict of str to geopandas.GeoDataFrame
-        Per level assessed against (in the order of ``against``), the areas the footprint
-        touches: ``name``, ``la_total``, ``in_group``, ``share`` (of the area inside the
-        footprint — or, for a plan or systems, inside the one group holding most of it),
-        ``group``, ``group_name``, ``n_groups``, ``status`` (contained/split/marginal),
-        ``share_class``.
-    metrics : dict
-        ``{level: {group: FootprintMetrics}}``.
-    units : str
-        Level of the members (e.g. ``"ccg"``, ``"icb"``).
-    against : list of str
-        Levels assessed against, headline first.
-    within : str or None
-        Level of test I (``None``: no test I).
-    labels : dict
-        ``{level: (label, plural)}`` for ``units``, ``against`` and ``within``.
-    sides : dict
-        ``{level: "nhs" | "council"}`` for the same levels.
-    attribution : str
-        The vintage's attribution (its manifest's, else :func:`attribution`).
-    source : str
-        Where the shares come from (population and building blocks, or polygons).
-    """
-
-    kind: str
-    title: str
-    vintage: int | str
-    tolerance: float
-    measure: str
-    simplify_m: float | None
-    outlines: gpd.GeoDataFrame
-    members: gpd.GeoDataFrame
-    councils: dict[str, gpd.GeoDataFrame]
-    metrics: dict[str, dict[str, FootprintMetrics]] = field(repr=False, default_factory=dict)
-    units: str = ""
-    against: list[str] = field(default_factory=list)
-    within: str | None = None
-    labels: dict[str, tuple[str, str]] = field(default_factory=dict)
-    sides: dict[str, str] = field(default_factory=dict)
-    attribution: str = ""
-    source: str = ""
-
-    @property
-    def ccgs(self) -> gpd.GeoDataFrame:
-        """The member units (the name of the CCG-era API; see :attr:`members`)."""
-        return self.members
-
-    def label(self, level: str, *, plural: bool = False, cap: bool = False) -> str:
-        """Words for a level of the layers ("ICB", "upper-tier councils")."""
-        one, many = self.labels.get(level, (level, level))
-        text = many if plural else one
-        return _cap(text) if cap else text
-
-    @property
-    def area_word(self) -> str:
-        """ "council" when every level assessed against is a council level, else "area"."""
-        sides = {self.sides.get(lv, "council") for lv in self.against}
-        return "council" if sides <= {"council"} else "area"
-
-    @property
-    def group_word(self) -> str:
-        """What one outline is: "footprint", "new ICB", or the systems' label."""
-        if self.kind == "plan":
-            return f"new {self.label(self.units)}"
-        if self.kind == "systems":
-            return self.label(self.within, cap=False) if self.within else self.label(self.units)
-        return "footprint"
-
-    @property
-    def bounds(self) -> np.ndarray:
-        """``[minx, miny, maxx, maxy]`` of everything drawn (EPSG:27700)."""
-        frames = [self.outlines, *self.councils.values()]
-        b = np.array([f.total_bounds for f in frames if len(f)])
-        return np.array([b[:, 0].min(), b[:, 1].min(), b[:, 2].max(), b[:, 3].max()])
-
-    def estimated_bytes(self, tiers: Iterable[str] | None = None) -> int:
-        """Rough size of the boundary data in a web page (``[lon, lat]`` pairs × 24 bytes)."""
-        tiers = list(self.councils) if tiers is None else list(tiers)
-        frames = [self.outlines.geometry, self.members.geometry]
-        frames += [self.councils[t].geometry for t in tiers if t in self.councils]
-        return sum(estimate_geojson_bytes(f) for f in frames)
-
-    @property
-    def share_label(self) -> str:
-        """What the shading means, for legends."""
-        word = self.area_word
-        if self.kind == "footprint":
-            return f"Share of each {word} inside the footprint"
-        return f"Largest share of each {word} in one {self.group_word}"
-
-
-def _cap(text: str) -> str:
-    return text[:1].upper() + text[1:]
-
-
-def _fmt_amount(x: float, measure: str) -> str:
-    if measure == "population":
-        return f"{round(float(x)):,}"
-    return f"{float(x) / 1e6:,.1f} km²"
-
-
-def outside_sentence(
-    outside_best_fit: float,
-    best_fit_outside: float,
-    measure: str,
-    areas: str = "councils",
-) -> str:
-    """What lies on the wrong side of a footprint's line, in words that fit the measure.
-
-    ``areas`` names the areas of the headline level, in the plural.
-
-    Examples
-    --------
-    >>> outside_sentence(108_935, 0, "population", "upper-tier councils")
-    ... # doctest: +NORMALIZE_WHITESPACE
-    '108,935 of its people live in upper-tier councils it does not mostly cover; 0 people of
-    its best-fit upper-tier councils live outside it'
-    >>> outside_sentence(452.2e6, 0, "area", "combined authorities")
-    ... # doctest: +NORMALIZE_WHITESPACE
-    '452.2 km² of it lies in combined authorities it does not mostly cover; 0.0 km² of its
-    best-fit combined authorities lies outside it'
-    """
-    a = _fmt_amount(outside_best_fit, measure)
-    b = _fmt_amount(best_fit_outside, measure)
-    if measure == "population":
-        return (
-            f"{a} of its people live in {areas} it does not mostly cover; {b} people of its "
-            f"best-fit {areas} live outside it"
-        )
-    return (
-        f"{a} of it lies in {areas} it does not mostly cover; {b} of its best-fit {areas} "
-        "lies outside it"
-    )
-
-
-def _plan_blocks(plan: Any) -> tuple[list[Any], list[str] | None]:
-    if hasattr(plan, "blocks"):  # a plan object from coterminus.mergers
-        plan = plan.blocks
-    if isinstance(plan, str):
-        plan = [b.split(",") for b in plan.split(";") if b.strip()]
-    if isinstance(plan, Mapping):
-        return list(plan.values()), [str(k) for k in plan]
-    return list(plan), None
-
-
-def plan_units(
-    geo: Geography, plan: Any, *, units: str | None = None
-) -> tuple[dict[str, list[str]], str]:
-    """:func:`normalise_plan` and the level of the plan's units (one level for every block).
-
-    Examples
-    --------
-    >>> plan_units(geo, "E38000038,E38000195;E38000164")[1]
-    'ccg'
-    """
-    from .assess import resolve_footprint
-
-    unit_level = geo.resolve_level(units) if units else None
-    blocks, labels = _plan_blocks(plan)
-    if not blocks:
-        msg = "the plan has no blocks; give a list of blocks, each a list of unit codes."
-        raise FootprintError(msg)
-    resolved: list[tuple[int, list[str], str]] = []
-    problems: list[tuple[int, Exception]] = []
-    vintage_problem = False
-    for i, block in enumerate(blocks):
-        items = [block] if isinstance(block, str) else [str(b).strip() for b in block]
-        try:
-            codes, _, level = resolve_footprint(geo, items, units=unit_level)
-        except VintageMismatchError as exc:
-            vintage_problem = True
-            problems.append((i, exc))
-            continue
-        except (UnknownAreaError, FootprintError) as exc:
-            problems.append((i, exc))
-            continue
-        resolved.append((i, codes, level))
-    levels = sorted({lv for _, _, lv in resolved})
-    level = unit_level or (levels[0] if levels else "")
-    word = geo.label(level) if level else "unit"
-
-    def label_of(i: int) -> str:
-        return labels[i] if labels else f"New {word} {i + 1}"
-
-    if problems:
-        text = "; ".join(f"{label_of(i)}: {exc}" for i, exc in problems)
-        if vintage_problem:
-            raise VintageMismatchError(text)
-        raise UnknownAreaError(text)
-    if len(levels) > 1:
-        msg = (
-            f"the blocks of the plan are of different levels ({', '.join(levels)}); give units "
-            "of one level, or pass units= to say which."
-        )
-        raise FootprintError(msg)
-    out: dict[str, list[str]] = {}
-    for i, codes, _ in resolved:
-        out[label_of(i)] = codes
-    seen: dict[str, str] = {}
-    dupes = []
-    for label, codes in out.items():
-        for c in codes:
-            if c in seen:
-                dupes.append(f"{c} is in {seen[c]} and {label}")
-            seen[c] = label
-    if dupes:
-        msg = f"a {word} can join only one new {word}, but {'; '.join(dupes)}; fix the plan."
-        raise FootprintError(msg)
-    return out, level
-
-
-def normalise_plan(geo: Geography, plan: Any, *, units: str | None = None) -> dict[str, list[str]]:
-    """Turn a merger plan into ``{label: [unit codes]}``, checking it against ``geo``.
-
-    Parameters
-    ----------
-    geo : Geography
-    plan : sequence of blocks, mapping of label to block, str, or object with ``.blocks``
-        Each block is a list of unit codes, NHS codes or names (a lone string is a one-unit
-        block), all of one level (CCGs, ICBs, sub-ICB locations, a scenario's areas...); a
-        string plan is ``"A,B;C"`` (blocks separated by ``;``).
-    units : str, optional
-        The level of the units (default: the level their codes belong to).
-
-    Returns
-    -------
-    dict
-        Labels ``"New CCG 1"``, ``"New ICB 1"``... (the level's label; or the mapping's keys)
-        to sorted unit codes.
-
-    Raises
-    ------
-    FootprintError
-        An empty plan or block, a unit in more than one block, or blocks of different levels.
-    VintageMismatchError, UnknownAreaError
-        Codes that are not units of this vintage — every problem in one message.
-
-    Examples
-    --------
-    >>> normalise_plan(geo, "E38000038,E38000195;E38000164")
-    {'New CCG 1': ['E38000038', 'E38000195'], 'New CCG 2': ['E38000164']}
-    """
-    return plan_units(geo, plan, units=units)[0]
-
-
-def _resolve_simplify(simplify_m: Simplify, bounds: np.ndarray) -> float | None:
-    if simplify_m == "auto":
-        return auto_tolerance(bounds)
-    if simplify_m is None or simplify_m is False:
-        return None
-    try:
-        value = float(simplify_m)
-    except (TypeError, ValueError):
-        value = -1.0
-    if value < 0 or not np.isfinite(value):
-        msg = f"simplify_m={simplify_m!r}; give metres ≥ 0 (e.g. 50), 'auto' or None."
-        raise ParameterError(msg)
-    return value or None
-
-
-def _check_request(
-    geo: Geography,
-    footprint: Any,
-    system: str | None,
-    plan: Any,
-    assessment: Assessment | None,
-    *,
-    what: str = "map",
-) -> None:
-    """Refuse an assessment of another vintage, and a plan together with a footprint.
-
-    Shared by :func:`map_layers` and :func:`coterminus.report.report_context` (``what`` names
-    the map or the report in the message).
-    """
-    if (
-        assessment is not None
-        and assessment.geo is not geo
-        and assessment.geo.vintage != geo.vintage
-    ):
-        msg = (
-            f"the assessment is of the {assessment.geo.vintage} geography but the {what} is of "
-            f"{geo.vintage}; pass geo=assessment.geo or assess the footprint again with "
-            f"coterminus.assess.assess(geo, ...)."
-        )
-        raise VintageMismatchError(msg)
-    if plan is not None and (footprint is not None or system is not None or assessment is not None):
-        msg = "give either plan= or a footprint (footprint/system/assessment), not both."
-        raise ParameterError(msg)
-
-
-def _levels(geo: Geography, against: Sequence[str] | str | None) -> list[str] | None:
-    if against is None:
-        return None
-    items = [against] if isinstance(against, str) else list(against)
-    return list(dict.fromkeys(geo.resolve_level(a) for a in items))
-
-
-def _group_of(geo: Geography, units: str, within: str) -> pd.Series:
-    """The unit of ``within`` holding most of each unit's people (its group), from the blocks."""
-    sub = geo.lsoa[[units, within, "population"]].dropna(subset=[units, within])
-    people = sub.groupby([units, within])["population"].sum().reset_index()
-    people = people.sort_values([units, "population", within], ascending=[True, False, True])
-    best = people.drop_duplicates(units).set_index(units)[within]
-    best.index = best.index.astype(str)
-    return best.astype(str)
-
-
-def _touched_bounds(geo: Geography, level: str, codes: Sequence[str], b: np.ndarray) -> np.ndarray:
-    if not len(codes):
-        return b
-    tb = geo.layer(level).geometry.loc[list(codes)].total_bounds
-    return np.r_[np.minimum(b[:2], tb[:2]), np.maximum(b[2:], tb[2:])]
-
-
-def map_layers(
-    geo: Geography,
-    footprint: Sequence[str] | str | None = None,
-    *,
-    system: str | None = None,
-    plan: Any = None,
-    assessment: Assessment | None = None,
-    units: str | None = None,
-    against: Sequence[str] | str | None = None,
-    within: str | None = None,
-    tolerance: float | None = None,
-    simplify_m: Simplify = "auto",
-    measure: Literal["population", "area"] | None = None,
-) -> MapLayers:
-    """The layers a map draws: a footprint, a merger plan, or (with none) every system.
-
-    Parameters
-    ----------
-    geo : Geography
-        From :func:`coterminus.load` (any vintage, or with a scenario level added).
-    footprint : str or sequence of str, optional
-        Unit codes, NHS codes or names, all of one level.
-    system : str, optional
-        Every unit of this group (an STP/ICS, ICB, region...).
-    plan : optional
-        A merger plan: blocks of unit codes (see :func:`normalise_plan`).
-    assessment : Assessment, optional
-        Reuse an :func:`coterminus.assess.assess` result (its members, levels, measure and ε).
-    units : str, optional
-        Level of the members (default: the assessment's, else the level of the codes; with no
-        footprint, the finest NHS level).
-    against : str or sequence of str, optional
-        Levels shaded and outlined, headline first (default: the assessment's, else
-        :func:`coterminus.assess.default_against`).
-    within : str, optional
-        Level of test I (default: the assessment's, else the level grouping ``units``). With no
-        footprint the groups drawn are the units of ``within``; ``within=units`` draws every
-        unit as its own group (e.g. ICBs against combined authorities).
-    tolerance : float, optional
-        ε; default 0.005 (population).
-    simplify_m : float, "auto" or None
-        Display simplification in metres; ``"auto"`` is 50 m for a system and grows with the
-        extent (see :func:`coterminus._simplify.auto_tolerance`).
-    measure : {"population", "area"}, optional
-        What the shares are of (default: the assessment's, else population).
-
-    Returns
-    -------
-    MapLayers
-
-    Notes
-    -----
-    For group g and area l of a level assessed against, s = m_g[l] / T[l] (the share of l in
-    g); the map shades l by the largest s over the groups it touches and outlines it as split
-    when ε < s < 1 − ε. A level covering part of England (combined authorities) has no area
-    over the blocks outside it: nothing is shaded there.
-
-    Examples
-    --------
-    >>> layers = map_layers(geo, system="E54000018")
-    >>> len(layers.members), sorted(layers.councils["utla"].index)
-    (3, ['E08000026', 'E10000031'])
-    >>> geo24 = coterminus.load(2024)
-    >>> l24 = map_layers(geo24, system="Coventry and Warwickshire", units="icb", against="cauth")
-    >>> l24.units, list(l24.councils), l24.councils["cauth"]["status"].tolist()
-    ('icb', ['cauth'], ['split'])
-    """
-    from .assess import assess, default_against
-    from .metrics import check_tolerance, footprint_metrics, system_alignment
-    from .overlap import overlap
-
-    _check_request(geo, footprint, system, plan, assessment)
-    if measure is not None and measure not in ("population", "area"):
-        msg = f"measure={measure!r}; give 'population' or 'area'."
-        raise ParameterError(msg)
-    measure_: Any = assessment.measure if assessment is not None else (measure or "population")
-    against_ = _levels(geo, against)
-    within_ = geo.resolve_level(within) if within else None
-    if plan is not None:
-        kind = "plan"
-        groups, unit_level = plan_units(geo, plan, units=units)
-        eps = check_tolerance(tolerance, measure_)
-        within_ = within_ or geo.parent(unit_level)
-        n = len(groups)
-        title = f"Merger plan: {n} new {geo.label(unit_level, plural=n != 1)}"
-    elif footprint is None and system is None and assessment is None:
-        kind = "systems"
-        eps = check_tolerance(tolerance, measure_)
-        unit_level = geo.resolve_level(units) if units else geo.side("nhs")[0]
-        within_ = within_ or geo.parent(unit_level) or unit_level
-        if within_ == unit_level:
-            groups = {c: [c] for c in geo.units(unit_level).index}
-        else:
-            group_of = _group_of(geo, unit_level, within_)
-            groups = {
-                str(g): sorted(codes.index) for g, codes in group_of.groupby(group_of, sort=True)
-            }
-        n = len(groups)
-        title = (
-            f"All {n} {geo.label(within_, plural=n != 1)}"
-            if within_ == unit_level
-            else f"All {n} {geo.label(within_, plural=n != 1)} "
-            f"({geo.label(unit_level, plural=True)})"
-        )
-    else:
-        kind = "footprint"
-        if assessment is None:
-            assessment = assess(
-                geo,
-                footprint,
-                system=system,
-                units=units,
-                against=against_,
-                within=within_,
-                tolerance=tolerance,
-                measure=measure_,
-            )
-        unit_level = assessment.units
-        within_ = within_ or assessment.within
-        eps = assessment.metrics.tolerance
-        groups = {"footprint": list(assessment.members)}
-        title = assessment.name
-        if against_ is None:
-            against_ = list(assessment.against)
-    if against_ is None:
-        against_ = default_against(geo, unit_level)
-    against_ = [lv for lv in against_ if lv != unit_level]
-    if not against_:
-        msg = (
-            f"nothing to draw {geo.label(unit_level, plural=True)} against; pass against= "
-            f"(one or more of {', '.join(n for n in geo.level_names if n != unit_level)})."
-        )
-        raise ParameterError(msg)
-
-    # metrics per level and group (from the unsimplified data)
-    metrics: dict[str, dict[str, FootprintMetrics]] = {}
-    for lv in against_:
-        if assessment is not None and lv in assessment.tiers:
-            metrics[lv] = {"footprint": assessment.tiers[lv]}
-        else:
-            table = overlap(geo, unit_level, lv, measure=measure_)
-            metrics[lv] = {
-                g: footprint_metrics(table, codes, tolerance=eps) for g, codes in groups.items()
-            }
-
-    # display geometry
-    all_members = [c for codes in groups.values() for c in codes]
-    raw_bounds = geo.layer(unit_level).geometry.loc[all_members].total_bounds
-    touched_by: dict[str, list[str]] = {}
-    for lv in against_:
-        touched = sorted(
-            set().union(*(m.by_la.index[m.by_la["in_footprint"] > 0] for m in metrics[lv].values()))
-        )
-        touched_by[lv] = touched
-        raw_bounds = _touched_bounds(geo, lv, touched, raw_bounds)
-    tol_m = _resolve_simplify(simplify_m, raw_bounds)
-    unit_s = simplified_layer(geo, unit_level, tol_m)
-    unit_table = geo.units(unit_level)
-
-    # outlines
-    names = unit_table["name"]
-    colours = {
-        g: ("#000000" if kind != "plan" else PLAN_COLOURS[i % len(PLAN_COLOURS)])
-        for i, g in enumerate(groups)
-    }
-    within_names = geo.units(within_)["name"] if within_ else None
-    sys_table = (
-        overlap(geo, unit_level, within_, measure=measure_)
-        if within_ and within_ != unit_level and kind == "plan"
-        else None
-    )
-    head = against_[0]
-    head_plural = geo.label(head, plural=True)
-    rows = []
-    for g, codes in groups.items():
-        mh = metrics[head][g]
-        test_i = ""
-        if kind == "systems":
-            wname = within_names.get(g, g) if within_names is not None else g
-            gname = f"{wname} ({g})" if within_ != unit_level else f"{names.get(g, g)} ({g})"
-        else:
-            if kind == "footprint":
-                align = assessment.system if assessment is not None else None
-            else:
-                align = (
-                    system_alignment(sys_table, codes, tolerance=eps)
-                    if sys_table is not None
-                    else None
-                )
-            if align is not None and within_names is not None:
-                wname = str(within_names.get(align.dominant, align.dominant))
-                wlabel = geo.label(within_)  # type: ignore[arg-type]
-                test_i = (
-                    f"within one {wlabel} ({wname})"
-                    if align.within_one_system
-                    else f"crosses {geo.label(within_, plural=True)}: "  # type: ignore[arg-type]
-                    f"{align.dominant_share:.1%} in {wname}"
-                )
-            if kind == "footprint":
-                gname = title
-            elif len(codes) == 1:
-                gname = f"{g}: {names[codes[0]]} (unchanged)"
-            else:
-                gname = f"{g} (merger of {len(codes)} {geo.label(unit_level, plural=True)})"
-        verdicts = "; ".join(
-            f"{'coterminous' if metrics[lv][g].coterminous else 'not coterminous'} with "
-            f"{geo.label(lv, plural=True)} (J = {metrics[lv][g].index:.4f})"
-            for lv in against_
-        )
-        rows.append(
-            {
-                "code": g,
-                "name": gname,
-                "population": mh.total,
-                "n_members": len(codes),
-                "members": ", ".join(str(names[c]) for c in codes),
-                "colour": colours[g],
-                "test_i": test_i,
-                "test_ii": f"{verdicts}; ε = {eps:g}",
-                "n_split": len(mh.split),
-                "outside": outside_sentence(
-                    mh.outside_best_fit, mh.best_fit_outside, measure_, head_plural
-                ),
-            }
-        )
-    outline_geom = union_groups(unit_s, groups)
-    outlines = gpd.GeoDataFrame(
-        pd.DataFrame(rows).set_index("code"), geometry=outline_geom.to_numpy(), crs=unit_s.crs
-    )
-
-    # member units
-    group_of_unit = {c: g for g, codes in groups.items() for c in codes}
-    members = unit_s.loc[all_members, ["geometry"]].copy()
-    members.insert(0, "name", names.reindex(members.index).astype(str).to_numpy())
-    members.insert(
-        1,
-        "nhs_code",
-        unit_table["nhs_code"].reindex(members.index).fillna("").astype(str).to_numpy()
-        if "nhs_code" in unit_table.columns
-        else "",
-    )
-    members.insert(2, "population", unit_table["population"].reindex(members.index).to_numpy())
-    members["group"] = [group_of_unit[c] for c in members.index]
-    members["group_name"] = [outlines.at[group_of_unit[c], "name"] for c in members.index]
-    members["colour"] = [colours[group_of_unit[c]] for c in members.index]
-
-    # areas of each level assessed against
-    councils: dict[str, gpd.GeoDataFrame] = {}
-    for lv in against_:
-        parts = []
-        for g, m in metrics[lv].items():
-            part = m.by_la[["in_footprint", "la_total", "share_of_la", "status"]].copy()
-            part = part[part["in_footprint"] > 0]
-            part["group"] = g
-            parts.append(part)
-        allrows = pd.concat(parts).rename_axis("la").reset_index()
-        n_groups = allrows.groupby("la").size()
-        best = allrows.sort_values(["share_of_la", "la"], ascending=[False, True]).drop_duplicates(
-            "la"
-        )
-        best = best.set_index("la").sort_index()
-        layer_s = simplified_layer(geo, lv, tol_m)
-        c = layer_s.loc[best.index, ["name", "geometry"]].copy()
-        c["la_total"] = best["la_total"].to_numpy()
-        c["in_group"] = best["in_footprint"].to_numpy()
-        c["share"] = best["share_of_la"].to_numpy().astype(float)
-        c["group"] = best["group"].to_numpy()
-        c["group_name"] = [outlines.at[g, "name"] for g in best["group"]]
-        c["n_groups"] = n_groups.reindex(best.index).to_numpy()
-        c["status"] = best["status"].to_numpy()
-        c["share_class"] = _share_class(c["share"].to_numpy(), eps)
-        c.index.name = "code"
-        councils[lv] = c
-
-    shown = [unit_level, *against_, *([within_] if within_ else [])]
-    return MapLayers(
-        kind=kind,
-        title=title,
-        vintage=geo.vintage,
-        tolerance=float(eps),
-        measure=measure_,
-        simplify_m=tol_m,
-        outlines=outlines,
-        members=members,
-        councils=councils,
-        metrics=metrics,
-        units=unit_level,
-        against=against_,
-        within=within_,
-        labels={lv: (geo.label(lv), geo.label(lv, plural=True)) for lv in shown},
-        sides={lv: geo.level(lv).side for lv in shown},
-        attribution=vintage_attribution(geo),
-        source=share_source(geo, measure_) + "; " + polygon_note(geo, [unit_level, *shown]),
-    )
-
-
-def vintage_attribution(geo: Geography) -> str:
-    """The attribution of a geography: its manifest's, else :func:`attribution` of its year.
-
-    Examples
-    --------
-    >>> vintage_attribution(geo) == attribution(2019)
-    True
-    """
-    text = str(getattr(geo, "attribution", "") or "")
-    return text or attribution(geo.vintage)
-
-
-def share_source(geo: Geography, measure: str) -> str:
-    """Where the shares come from, for notes under maps and in reports.
-
-    Examples
-    --------
-    >>> share_source(geo, "area")
-    'Area shares from boundary polygons (m², EPSG:27700)'
-    """
-    if measure != "population":
-        return "Area shares from boundary polygons (m², EPSG:27700)"
-    label = str(getattr(geo, "population_label", "") or "population")
-    block = str(getattr(geo, "block", "") or "building block").upper()
-    return f"Population shares from {block} building blocks ({label})"
-
-
-def polygon_note(geo: Geography, levels: list[str]) -> str:
-    """The resolution of the polygons drawn, e.g. "polygons: ICBs BSC-derived; ..."."""
-    parts = []
-    for lv in dict.fromkeys(levels):
-        try:
-            parts.append(f"{geo.label(lv, plural=True)} {geo.resolution(lv)}")
-        except (KeyError, ValueError):  # a level given as plain tables has no polygon source
-            continue
-    return "polygons: " + ", ".join(parts) if parts else "polygons: as given"
 
 
 # ------------------------------------------------------------------------------------------
@@ -921,7 +157,6 @@ _LEAFLET_CDN_CSS = ("leaflet_css", "https://cdn.jsdelivr.net/npm/leaflet@1.9.4/d
 
 def _configure_assets(m: folium.Map, offline: bool) -> None:
     """Load only Leaflet (no jQuery, Bootstrap, Font Awesome: these maps do not use them)."""
-    folium = _folium()
     if offline:
         m.default_js = []
         m.default_css = []
@@ -935,7 +170,6 @@ def _configure_assets(m: folium.Map, offline: bool) -> None:
 
 
 def _new_map(bounds4326: np.ndarray, *, tiles: str | None, offline: bool) -> folium.Map:
-    folium = _folium()
     minx, miny, maxx, maxy = bounds4326
     m = folium.Map(
         location=[(miny + maxy) / 2, (minx + maxx) / 2],
@@ -963,8 +197,6 @@ def _new_map(bounds4326: np.ndarray, *, tiles: str | None, offline: bool) -> fol
 
 
 def _macro(template: str, **attrs: Any) -> Any:
-    from branca.element import MacroElement, Template
-
     el = MacroElement()
     el._template = Template(template)
     for k, v in attrs.items():
@@ -1063,7 +295,6 @@ def _feature_collection(gdf: gpd.GeoDataFrame, props: dict[str, list[str]]) -> d
 def _council_layer(
     layers: MapLayers, tier: str, precision: int, *, show: bool, filled: bool
 ) -> Any:
-    folium = _folium()
     c = layers.councils[tier]
     d = to_display(c, precision=precision)
     measure = layers.measure
@@ -1079,9 +310,9 @@ def _council_layer(
     )
     props: dict[str, list[str]] = {
         "council": [_esc(f"{n} ({k})") for k, n in zip(c.index, c["name"], strict=True)],
-        "total": [_esc(_fmt_amount(x, measure)) for x in c["la_total"]],
+        "total": [_esc(number(x, measure)) for x in c["la_total"]],
         "inside": [
-            _esc(f"{_fmt_amount(a, measure)} ({s:.1%})")
+            _esc(f"{number(a, measure)} ({s:.1%})")
             for a, s in zip(c["in_group"], c["share"], strict=True)
         ],
         "status": [
@@ -1129,13 +360,12 @@ def _council_layer(
 
 
 def _member_layer(layers: MapLayers, precision: int, *, show: bool) -> Any:
-    folium = _folium()
     c = layers.members
     d = to_display(c, precision=precision)
     props = {
         "unit": [_esc(f"{n} ({k})") for k, n in zip(c.index, c["name"], strict=True)],
         "nhs": [_esc(x) for x in c["nhs_code"]],
-        "population": [_esc(_fmt_amount(x, "population")) for x in c["population"]],
+        "population": [_esc(number(x, "population")) for x in c["population"]],
         "group": [_esc(x) for x in c["group_name"]],
     }
     fields = ["unit", "nhs", "population", "group"]
@@ -1155,7 +385,7 @@ def _member_layer(layers: MapLayers, precision: int, *, show: bool) -> Any:
         _esc(layers.label(layers.units, cap=True)),
         "NHS code",
         "Population",
-        _esc(_cap(layers.group_word)),
+        _esc(cap(layers.group_word)),
     ]
     if not any(c["nhs_code"]):
         del props["nhs"]
@@ -1176,13 +406,12 @@ def _member_layer(layers: MapLayers, precision: int, *, show: bool) -> Any:
 
 
 def _outline_layer(layers: MapLayers, precision: int) -> Any:
-    folium = _folium()
     o = layers.outlines
     d = to_display(o, precision=precision)
     plural = layers.label(layers.units, plural=True)
     props = {
         "name": [_esc(x) for x in o["name"]],
-        "population": [_esc(_fmt_amount(x, layers.measure)) for x in o["population"]],
+        "population": [_esc(number(x, layers.measure)) for x in o["population"]],
         "members": [_esc(x) for x in o["members"]]
         if layers.kind != "systems"
         else [_esc(f"{n} {plural}") for n in o["n_members"]],
@@ -1193,7 +422,7 @@ def _outline_layer(layers: MapLayers, precision: int) -> Any:
     aliases = [
         "Name",
         "Population" if layers.measure == "population" else "Area",
-        _esc(_cap(plural)),
+        _esc(cap(plural)),
         "Test II",
         "Outside",
     ]
@@ -1213,7 +442,7 @@ def _outline_layer(layers: MapLayers, precision: int) -> Any:
     name = {
         "footprint": "Footprint outline",
         "plan": f"New {plural} outlines",
-        "systems": f"{_cap(layers.group_word)} outlines",
+        "systems": f"{cap(layers.group_word)} outlines",
     }
     return folium.GeoJson(
         _feature_collection(d, props),
@@ -1225,57 +454,17 @@ def _outline_layer(layers: MapLayers, precision: int) -> Any:
     )
 
 
-_ALL_TIERS = ("both", "all")
-
-
-def _check_tier_word(tier: str | None, geo: Geography | None = None) -> None:
-    """Refuse a ``tier`` that is not "both"/"all"/None nor a level of ``geo`` (before any work)."""
-    if tier is None or tier in _ALL_TIERS:
-        return
-    if not isinstance(tier, str):
-        msg = f"tier={tier!r}; give a level name (e.g. 'utla') or 'both' for every level drawn."
-        raise ParameterError(msg)
-    if geo is not None:
-        try:
-            geo.resolve_level(tier)
-        except (ParameterError, UnknownAreaError, KeyError) as exc:
-            msg = (
-                f"tier={tier!r} is not a level of this geography; give one of "
-                f"{', '.join(geo.level_names)}, or 'both' for every level drawn."
-            )
-            raise ParameterError(msg) from exc
-
-
-def _check_tier(
-    tier: str | None, against: Sequence[str], geo: Geography | None = None
-) -> list[str]:
-    """The levels drawn for ``tier``: every level of ``against`` ("both"/"all"/None) or one."""
-    _check_tier_word(tier, geo)
-    if tier is None or tier in _ALL_TIERS:
-        return list(against)
-    level = geo.resolve_level(tier) if geo is not None else tier
-    if level not in against:
-        msg = (
-            f"tier={tier!r}: the map is drawn against {', '.join(against)}; give one of them, "
-            "'both' for all of them, or pass against= to draw another level."
-        )
-        raise ParameterError(msg)
-    return [level]
-
-
 def _check_draw(
     tier: str | None, tiles: str | None, offline: bool, geo: Geography | None = None
-) -> Any:
-    """folium, after checking the drawing options (before any work)."""
-    folium = _folium()
-    _check_tier_word(tier, geo)
+) -> None:
+    """Check the drawing options (before any work)."""
+    check_tier_word(tier, geo)
     if tiles and offline:
         msg = (
             f"tiles={tiles!r} with offline=True: web map tiles are fetched from the internet when "
             "the map is viewed, so an offline map cannot have them; pass tiles=None."
         )
         raise ParameterError(msg)
-    return folium
 
 
 def draw_layers(
@@ -1294,8 +483,8 @@ def draw_layers(
     bounds and the attribution are added. ``tier`` is one level of ``layers.against`` or
     ``"both"`` (every one of them).
     """
-    folium = _check_draw(tier, tiles, offline)
-    tiers = _check_tier(tier, layers.against)
+    _check_draw(tier, tiles, offline)
+    tiers = check_tier(tier, layers.against)
     nbytes = layers.estimated_bytes(tiers)
     warn_if_large(nbytes, limit=_MAX_BYTES, simplify_m=layers.simplify_m, what="this map")
     b = to_display(layers.outlines[["geometry"]]).total_bounds
@@ -1422,25 +611,11 @@ def footprint_map(
     <folium.folium.Map object at ...>
     """
     _check_draw(tier, tiles, offline, geo)  # fail fast, before any work
-    layers = map_layers(
-        geo,
-        footprint,
-        system=system,
-        assessment=assessment,
-        units=units,
-        against=against,
-        within=within,
-        tolerance=tolerance,
-        simplify_m=simplify_m,
-        measure=measure,
-    )
+    options = LayerOptions(units, against, within, tolerance, simplify_m, measure)
+    layers = options.layers(geo, footprint, system=system, assessment=assessment)
     return draw_layers(
-        layers, m=m, tier=_tier_name(geo, tier), offline=offline, tiles=tiles, precision=precision
+        layers, m=m, tier=tier_name(geo, tier), offline=offline, tiles=tiles, precision=precision
     )
-
-
-def _tier_name(geo: Geography, tier: Tier) -> Tier:
-    return tier if tier is None or tier in _ALL_TIERS else geo.resolve_level(tier)
 
 
 def plan_map(
@@ -1489,17 +664,10 @@ def plan_map(
     <folium.folium.Map object at ...>
     """
     _check_draw(tier, tiles, offline, geo)  # fail fast, before any work
-    layers = map_layers(
-        geo,
-        plan=plan,
-        units=units,
-        against=against,
-        within=within,
-        tolerance=tolerance,
-        simplify_m=simplify_m,
-        measure=measure,
+    layers = LayerOptions(units, against, within, tolerance, simplify_m, measure).layers(
+        geo, plan=plan
     )
-    tier_ = _tier_name(geo, tier) if tier is not None else layers.against[0]
+    tier_ = tier_name(geo, tier) if tier is not None else layers.against[0]
     return draw_layers(layers, m=m, tier=tier_, offline=offline, tiles=tiles, precision=precision)
 
 

@@ -38,18 +38,24 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
+import jinja2
+import matplotlib as mpl
 import pandas as pd
 
 from ._atomic import atomic_write, atomic_write_text, check_output_path
+from ._figure_page import MARGINS_MM, check_paper, text_block
+from ._version import __version__
+from .assess import assess
 from .errors import (
     CoterminusError,
     EnumerationTooLargeError,
     MissingDependencyError,
     ParameterError,
 )
-from .maps import _cap, _check_request, _require, vintage_attribution
-from .places import PLACE_BAND
+from .figures import footprint_figure
+from .layers import LayerOptions, check_request, map_layers, plan_units, vintage_attribution
 from .places import places as place_groupings
+from .vocabulary import PLACE_BAND, band_text, cap, number, pct
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -131,28 +137,9 @@ def _word(key: str, measure: str) -> str:
     return _WORDS[key][0 if measure == "population" else 1]
 
 
-def place_band(population: float, band: tuple[int, int] = PLACE_BAND) -> str:
-    """Where a population sits against the place band.
-
-    Examples
-    --------
-    >>> place_band(371_521), place_band(108_935), place_band(577_933)
-    ('within 250,000–500,000', 'below 250,000', 'above 500,000')
-    """
-    lo, hi = band
-    if population < lo:
-        return f"below {lo:,}"
-    if population > hi:
-        return f"above {hi:,}"
-    return f"within {lo:,}–{hi:,}"
-
-
-def _fmt(x: float, measure: str) -> str:
-    return f"{round(float(x)):,}" if measure == "population" else f"{float(x) / 1e6:,.1f} km²"
-
-
-def _pct(x: float) -> str:
-    return f"{float(x):.1%}"
+#: Where a population sits against the place band, in words: :func:`coterminus.vocabulary.band_text`
+#: (kept under this name, which the reports have always offered).
+place_band = band_text
 
 
 # ------------------------------------------------------------------------------------------
@@ -205,7 +192,7 @@ def _section(geo: Geography, a: Assessment, label: str | None) -> dict[str, Any]
             "name": unit_names[c],
             "code": c,
             "nhs_code": "" if nhs is None or pd.isna(nhs[c]) else str(nhs[c]),
-            "population": _fmt(unit_pops[c], "population"),
+            "population": number(unit_pops[c], "population"),
         }
         for c in a.members
     ]
@@ -217,10 +204,10 @@ def _section(geo: Geography, a: Assessment, label: str | None) -> dict[str, Any]
             {
                 "name": str(names.get(code, code)),
                 "code": code,
-                "inside": _fmt(r["in_footprint"], m.measure),
-                "total": _fmt(r["la_total"], m.measure),
-                "share_la": _pct(r["share_of_la"]),
-                "share_fp": _pct(r["share_of_footprint"]),
+                "inside": number(r["in_footprint"], m.measure),
+                "total": number(r["la_total"], m.measure),
+                "share_la": pct(r["share_of_la"]),
+                "share_fp": pct(r["share_of_footprint"]),
                 "status": str(r["status"]),
                 "best_fit": "yes" if r["best_fit"] else "no",
             }
@@ -230,7 +217,7 @@ def _section(geo: Geography, a: Assessment, label: str | None) -> dict[str, Any]
         tiers.append(
             {
                 "tier": t,
-                "label": _cap(geo.label(t, plural=True)),
+                "label": cap(geo.label(t, plural=True)),
                 "rows": rows,
                 "index": f"{m.index:.4f}",
                 "verdict": "coterminous" if m.coterminous else "not coterminous",
@@ -242,7 +229,7 @@ def _section(geo: Geography, a: Assessment, label: str | None) -> dict[str, Any]
             "tier": geo.label(str(r["tier"]), plural=True),
             "council": f"{r['la_name']} ({r['la']})",
             "who": _who(a.measure, str(r["direction"]), geo.label(str(r["tier"]))),
-            "people": _fmt(r["amount"] if "amount" in r.index else r["people"], a.measure),
+            "people": number(r["amount"] if "amount" in r.index else r["people"], a.measure),
             "n_lsoa": f"{int(r['n_lsoa']):,}",
             "units": str(r["units"]),
         }
@@ -255,7 +242,7 @@ def _section(geo: Geography, a: Assessment, label: str | None) -> dict[str, Any]
         "cards": cards,
         "explanation": a.explain(a.against),
         "members": members,
-        "total": _fmt(sum(unit_pops[c] for c in a.members), "population"),
+        "total": number(sum(unit_pops[c] for c in a.members), "population"),
         "tiers": tiers,
         "outside": outside,
     }
@@ -306,7 +293,7 @@ def _method(
     partial = [lv for lv in against if geo.lsoa[lv].isna().any()]
     partial_note = (
         " "
-        + _cap(
+        + cap(
             " and ".join(geo.label(lv, plural=True) for lv in partial)
             + " cover only part of England: the blocks outside every one of them count as "
             "outside the best fit, so a footprint outside all of them has J = 0."
@@ -394,12 +381,7 @@ def report_context(
     labels. An ``assessment`` brings its own measure and levels. ``units``, ``against``,
     ``within`` and ``tier`` are as in :func:`coterminus.assess.assess`.
     """
-    from . import __version__
-    from .assess import assess
-    from .figures import footprint_figure, text_block
-    from .maps import map_layers, plan_units
-
-    _check_request(geo, footprint, system, plan, assessment, what="report")
+    check_request(geo, footprint, system, plan, assessment, what="report")
     against_ = (
         None if against is None else ([against] if isinstance(against, str) else list(against))
     )
@@ -419,16 +401,10 @@ def report_context(
             for g, codes in groups.items()
         }
         first = next(iter(assessments.values()))
-        layers = map_layers(
-            geo,
-            plan=groups,
-            units=unit_level,
-            against=first.against,
-            within=first.within,
-            tolerance=tolerance,
-            simplify_m=simplify_m,
-            measure=measure,
+        options = LayerOptions(
+            unit_level, first.against, first.within, tolerance, simplify_m, measure
         )
+        layers = options.layers(geo, plan=groups)
         n = len(groups)
         heading = title or f"Merger plan: {n} new {geo.label(unit_level, plural=n != 1)}"
     else:
@@ -473,7 +449,7 @@ def report_context(
                 {
                     "name": g,
                     "members": ", ".join(str(unit_names[c]) for c in a.members),
-                    "population": _fmt(a.metrics.total, measure),
+                    "population": number(a.metrics.total, measure),
                     "test_i": "not assessed"
                     if a.system is None
                     else "yes"
@@ -503,8 +479,8 @@ def report_context(
                     {
                         "name": f"{fnames[code]} ({code})",
                         "kind": f"{geo.label(finest)}, wholly inside",
-                        "population": _fmt(pop, "population"),
-                        "band": place_band(pop),
+                        "population": number(pop, "population"),
+                        "band": band_text(pop),
                     }
                 )
     all_members = sorted({c for a in assessments.values() for c in a.members})
@@ -524,8 +500,8 @@ def report_context(
                     "name": str(row["names"]),
                     "kind": "best grouping of contiguous whole councils"
                     + (" (crosses upper tier)" if crosses and row[crosses] else ""),
-                    "population": _fmt(float(row["population"]), "population"),
-                    "band": place_band(float(row["population"])),
+                    "population": number(float(row["population"]), "population"),
+                    "band": band_text(float(row["population"])),
                 }
             )
     names_of, people_of = _names_and_people(geo, unit_level)
@@ -535,8 +511,8 @@ def report_context(
                 {
                     "name": f"{g}: {a.name}",
                     "kind": f"new (merged) {geo.label(unit_level)}",
-                    "population": _fmt(a.metrics.total, "population"),
-                    "band": place_band(a.metrics.total),
+                    "population": number(a.metrics.total, "population"),
+                    "band": band_text(a.metrics.total),
                 }
             )
     else:
@@ -546,8 +522,8 @@ def report_context(
                 {
                     "name": f"{names_of[c]} ({c})",
                     "kind": f"member {geo.label(unit_level)}",
-                    "population": _fmt(pop, "population"),
-                    "band": place_band(pop),
+                    "population": number(pop, "population"),
+                    "band": band_text(pop),
                 }
             )
 
@@ -573,8 +549,8 @@ def report_context(
         "paper": paper,
         "sections": sections,
         "plan_rows": plan_rows,
-        "plan_levels": [_cap(geo.label(lv, plural=True)) for lv in levels],
-        "unit_label": _cap(geo.label(unit_level)),
+        "plan_levels": [cap(geo.label(lv, plural=True)) for lv in levels],
+        "unit_label": cap(geo.label(unit_level)),
         "unit_plural": geo.label(unit_level, plural=True),
         "new_unit": f"New {geo.label(unit_level)}",
         "against_labels": ", ".join(geo.label(lv, plural=True) for lv in levels),
@@ -583,7 +559,7 @@ def report_context(
         "population_short": str(geo.population_label).split("(")[0].strip() or "population",
         "block_label": f"{str(geo.block).upper()}s",
         "unit_label_lower": geo.label(unit_level),
-        "units_involved": f"{_cap(geo.label(unit_level, plural=True))} involved",
+        "units_involved": f"{cap(geo.label(unit_level, plural=True))} involved",
         "test_i_word": geo.label(first.within) if first.within else "group",
         "map_caption": layers.share_label.replace(
             "Share of each", "Areas shaded by the share of each"
@@ -619,7 +595,6 @@ def report_context(
 # HTML
 # ------------------------------------------------------------------------------------------
 def _jinja_env() -> Any:
-    jinja2 = _require("jinja2", needed_for="HTML reports", pip="jinja2>=3.1")
     return jinja2.Environment(
         loader=jinja2.PackageLoader("coterminus", "templates"),
         autoescape=jinja2.select_autoescape(["html", "htm"], default=True),
@@ -629,30 +604,24 @@ def _jinja_env() -> Any:
 
 
 def _png_base64(fig: Figure, dpi: int) -> str:
-    import matplotlib
-
     buf = io.BytesIO()
-    with matplotlib.rc_context({"text.hinting": "no_hinting"}):  # as the layout was measured
+    with mpl.rc_context({"text.hinting": "no_hinting"}):  # as the layout was measured
         fig.savefig(buf, format="png", dpi=dpi, facecolor="white")
     return base64.b64encode(buf.getvalue()).decode("ascii")
 
 
 def _svg_base64(fig: Figure) -> str:
     """The figure as SVG with its text kept as text (searchable in the PDF)."""
-    import matplotlib
-
     buf = io.BytesIO()
-    with matplotlib.rc_context({"svg.fonttype": "none", "svg.hashsalt": "coterminus"}):
+    with mpl.rc_context({"svg.fonttype": "none", "svg.hashsalt": "coterminus"}):
         fig.savefig(buf, format="svg", facecolor="white", metadata={"Date": None})
     return base64.b64encode(buf.getvalue()).decode("ascii")
 
 
 def _page_css(paper: str) -> dict[str, str]:
-    from .figures import MARGINS_MM, _check_paper
-
     top, right, bottom, left = MARGINS_MM
     return {
-        "size": {"a4": "A4", "letter": "letter"}[_check_paper(paper)],
+        "size": {"a4": "A4", "letter": "letter"}[check_paper(paper)],
         "margin": f"{top:g}mm {right:g}mm {bottom:g}mm {left:g}mm",
     }
 
@@ -791,10 +760,8 @@ def report(
     >>> report(geo24, system="Coventry and Warwickshire", units="icb", out="cw24.pdf")
     PosixPath('cw24.pdf')
     """
-    from .figures import _check_paper
-
     p = check_output_path(out, suffixes=REPORT_SUFFIXES) if out is not None else None
-    paper = _check_paper(paper)  # type: ignore[assignment]
+    paper = check_paper(paper)  # type: ignore[assignment]
     if p is not None and p.suffix.lower() == ".pdf":
         _weasyprint()  # before any work
     ctx = report_context(
