@@ -31,7 +31,7 @@ MAX_LINES = 900
 
 # Lowest first. A name ending in ".*" is a package: the package and all its modules.
 LAYERS: dict[str, tuple[str, ...]] = {
-    "vocabulary": ("errors", "levels", "vocabulary", "_version"),
+    "vocabulary": ("errors", "levels", "vocabulary", "plan_text", "_version"),
     "files": ("_validate", "_integrity", "_atomic", "io", "_repair"),
     "data": ("datasets.*", "manifest", "_parsed_cache", "loading", "embedded"),
     "geography": ("geography", "resolve", "scenario"),

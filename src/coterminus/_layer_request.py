@@ -17,6 +17,7 @@ import numpy as np
 from ._simplify import auto_tolerance
 from .assess import resolve_footprint
 from .errors import FootprintError, ParameterError, UnknownAreaError, VintageMismatchError
+from .plan_text import split_plan
 
 if TYPE_CHECKING:
     from .assess import Assessment
@@ -47,7 +48,7 @@ def _plan_blocks(plan: Any) -> tuple[list[Any], list[str] | None]:
     if hasattr(plan, "blocks"):  # a plan object from coterminus.mergers
         plan = plan.blocks
     if isinstance(plan, str):
-        plan = [b.split(",") for b in plan.split(";") if b.strip()]
+        plan = split_plan(plan)
     if isinstance(plan, Mapping):
         return list(plan.values()), [str(k) for k in plan]
     return list(plan), None

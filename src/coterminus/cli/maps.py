@@ -33,6 +33,7 @@ from typing import Any
 
 from coterminus._atomic import check_output_path
 from coterminus.errors import ParameterError
+from coterminus.plan_text import parse_plan
 
 from .options import (
     HelpFormatter,
@@ -43,32 +44,9 @@ from .options import (
     example_epilog,
 )
 
-__all__ = ["add_parser", "parse_plan", "run_map", "run_report"]
+__all__ = ["add_parser", "run_map", "run_report"]
 
 log = logging.getLogger(__name__)
-
-
-def parse_plan(text: str) -> list[list[str]]:
-    """Parse ``--plan "A,B;C"`` into blocks (``;`` between new units, ``,`` within one).
-
-    Examples
-    --------
-    >>> parse_plan("E38000038, E38000195; E38000164")
-    [['E38000038', 'E38000195'], ['E38000164']]
-    >>> parse_plan(" ; ")
-    Traceback (most recent call last):
-    ...
-    coterminus.errors.ParameterError: --plan ' ; ' has no units; write it as "A,B;C" ...
-    """
-    blocks = [[c.strip() for c in b.split(",") if c.strip()] for b in text.split(";")]
-    blocks = [b for b in blocks if b]
-    if not blocks:
-        msg = (
-            f"--plan {text!r} has no units; write it as \"A,B;C\" (new units separated by ';', "
-            "their unit codes by ',')."
-        )
-        raise ParameterError(msg)
-    return blocks
 
 
 def add_parser(subparsers: Any) -> None:
@@ -184,7 +162,7 @@ def _who(args: argparse.Namespace, *, optional: bool = False) -> dict[str, Any]:
         )
         raise UsageError(msg)
     if args.plan:
-        return {"plan": parse_plan(args.plan)}
+        return {"plan": parse_plan(args.plan, what="--plan")}
     if args.system:
         return {"system": args.system}
     return {"footprint": list(args.ccgs)}
