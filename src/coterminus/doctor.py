@@ -38,8 +38,16 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
+from pyproj import Transformer
 
-from coterminus._validate import crs_problem, overlapping_pairs
+from coterminus._repair import (
+    VALID,
+    codes_and_geometries,
+    listing,
+    make_valid_polygonal,
+    repair,
+)
+from coterminus._validate import BNG, crs_name, crs_problem, overlapping_pairs
 from coterminus.errors import (
     CRSError,
     DuplicateCodeError,
@@ -97,14 +105,10 @@ COLUMNS: tuple[str, ...] = (
     "x",
     "y",
 )
-_REPAIR_COLUMNS = ("code", "before_reason", "area_before_m2", "area_after_m2")
 
-_VALID = "Valid Geometry"
 #: Share of a hole that neighbouring units must cover for it to count as filled.
 _FILL_SHARE = 0.99
-_BNG = 27700
-_POLYGON, _MULTIPOLYGON = 3, 6
-_MULTI_TYPES = (4, 5, 6, 7)  # MultiPoint, MultiLineString, MultiPolygon, GeometryCollection
+_POLYGON = 3
 _LOCATION = re.compile(r"\[\s*(-?[\d.eE+-]+)\s+(-?[\d.eE+-]+)")
 
 # ONS code prefix -> (description, levels the code can belong to).
@@ -285,7 +289,7 @@ def doctor(
          check severity       code other_code  area_m2    x    y
     0  overlap    fatal  E06000001  E06000002     50.0  7.5  5.0
     """
-    codes, geoms = _unpack(layer, code_col)
+    codes, geoms = codes_and_geometries(layer, code_col)
     _check_tolerance("gap_tolerance_m2", gap_tolerance_m2)
     _check_tolerance("overlap_tolerance_m2", overlap_tolerance_m2)
     rows: list[dict[str, Any]] = []
@@ -310,12 +314,12 @@ def doctor(
                 "geographic_crs",
                 "fatal",
                 detail=(
-                    f"layer is in {_crs_name(crs)} (degrees); overlap and gap checks ran on a "
+                    f"layer is in {crs_name(crs)} (degrees); overlap and gap checks ran on a "
                     "copy projected to EPSG:27700"
                 ),
             )
         )
-        metric = np.asarray(gpd.GeoSeries(geoms, crs=crs).to_crs(_BNG).array, dtype=object)
+        metric = np.asarray(gpd.GeoSeries(geoms, crs=crs).to_crs(BNG).array, dtype=object)
 
     if len(layer) == 0:
         rows.append(_row("empty_geometry", "fatal", detail="layer has no rows"))
@@ -329,7 +333,7 @@ def doctor(
     rows += _vintage_rows(layer, codes)
 
     reasons = shapely.is_valid_reason(geoms)
-    invalid = ~missing & (reasons != _VALID)
+    invalid = ~missing & (reasons != VALID)
     for c, reason in zip(codes[invalid], reasons[invalid], strict=True):
         x, y = _reason_location(reason)
         rows.append(_row("invalid_geometry", "repairable", code=c, detail=reason, x=x, y=y))
@@ -338,7 +342,7 @@ def doctor(
         work = metric.copy()
         # reprojection can (rarely) break validity, so re-check the projected copy
         broken = invalid if metric is geoms else ~missing & ~shapely.is_valid(metric)
-        work[broken] = _make_valid_polygonal(metric[broken], geoms[broken])
+        work[broken] = make_valid_polygonal(metric[broken], geoms[broken])
         keep = np.flatnonzero(~missing)
         spatial = _overlap_rows(work[keep], codes[keep], overlap_tolerance_m2)
         spatial += _hole_rows(work[keep], codes[keep], gap_tolerance_m2)
@@ -347,92 +351,6 @@ def doctor(
         rows += spatial
 
     return _table(rows)
-
-
-def repair(
-    layer: gpd.GeoDataFrame, *, code_col: str | None = None
-) -> tuple[gpd.GeoDataFrame, pd.DataFrame]:
-    """Make invalid geometries valid, keeping their polygonal parts; valid rows are untouched.
-
-    Parameters
-    ----------
-    layer : geopandas.GeoDataFrame
-        Boundary layer (indexed by ONS code, or with codes in ``code_col``). Not modified.
-    code_col : str, optional
-        Column holding the ONS codes; by default the index is used.
-
-    Returns
-    -------
-    repaired : geopandas.GeoDataFrame
-        A copy of ``layer`` (same index, columns, CRS and ``attrs``) whose invalid geometries
-        are replaced by their valid (Multi)Polygon equivalent.
-    changes : pandas.DataFrame
-        One row per repaired geometry: ``code``, ``before_reason`` (GEOS reason),
-        ``area_before_m2``, ``area_after_m2``. Empty when nothing was invalid.
-
-    Notes
-    -----
-    For each invalid geometry :math:`g`, the repair is
-    :math:`g' = \\bigcup \\{p \\in \\mathrm{parts}(\\mathrm{make\\_valid}(g)) : p
-    \\text{ is a Polygon}\\}`, where ``make_valid`` uses GEOS's default "linework" method
-    (overlapping rings are combined by parity, so a shell nested in another shell becomes a
-    hole — this matches ONS's ``Shape__Area`` for the five invalid LSOAs) and lines or points
-    left over from collapsed rings are dropped. ``g'`` is a MultiPolygon unless ``g`` was a
-    Polygon and one part remains. Areas are in m² (EPSG:27700 when the layer is geographic;
-    the layer's own units when it has no CRS). Overlaps, gaps, duplicates and CRS problems
-    are not repaired: they need a decision.
-
-    Examples
-    --------
-    A bow-tie whose two triangles cancel out (signed area 0), repaired into two triangles::
-
-        (0,1) +   + (1,1)
-              | X |
-        (0,0) +   + (1,0)
-
-    >>> import geopandas as gpd
-    >>> import pandas as pd
-    >>> from shapely import Polygon
-    >>> layer = gpd.GeoDataFrame(
-    ...     {"name": ["Bow tie"]},
-    ...     geometry=[Polygon([(0, 0), (1, 1), (1, 0), (0, 1)])],
-    ...     index=pd.Index(["E06000001"], name="code"),
-    ...     crs=27700,
-    ... )
-    >>> repaired, changes = repair(layer)
-    >>> changes
-            code       before_reason  area_before_m2  area_after_m2
-    0  E06000001  Self-intersection[0.5 0.5]             0.0            0.5
-    >>> repaired.geometry.iloc[0].geom_type, bool(repaired.is_valid.all())
-    ('MultiPolygon', True)
-    >>> bool(layer.is_valid.iloc[0])  # the input is unchanged
-    False
-    """
-    codes, geoms = _unpack(layer, code_col)
-    reasons = shapely.is_valid_reason(geoms)
-    bad = ~(shapely.is_missing(geoms) | shapely.is_empty(geoms)) & (reasons != _VALID)
-
-    fixed = geoms.copy()
-    fixed[bad] = _make_valid_polygonal(geoms[bad], geoms[bad])
-    repaired = layer.copy()
-    repaired[layer.geometry.name] = gpd.array.from_shapely(fixed, crs=layer.crs)
-
-    before, after = geoms[bad], fixed[bad]
-    if layer.crs is not None and layer.crs.is_geographic:
-        before = np.asarray(gpd.GeoSeries(before, crs=layer.crs).to_crs(_BNG).array)
-        after = np.asarray(gpd.GeoSeries(after, crs=layer.crs).to_crs(_BNG).array)
-    changes = pd.DataFrame(
-        {
-            "code": pd.Series(codes[bad], dtype="str"),
-            "before_reason": pd.Series(reasons[bad], dtype="str"),
-            "area_before_m2": shapely.area(before).astype(float),
-            "area_after_m2": shapely.area(after).astype(float),
-        },
-        columns=list(_REPAIR_COLUMNS),
-    )
-    if len(changes):
-        logger.info("repaired %d invalid geometries: %s", len(changes), _list(changes["code"]))
-    return repaired, changes
 
 
 def raise_or_warn(problems: pd.DataFrame, what: str = "layer", *, stacklevel: int = 2) -> None:
@@ -518,41 +436,10 @@ def raise_or_warn(problems: pd.DataFrame, what: str = "layer", *, stacklevel: in
 
 
 # --- input handling ---------------------------------------------------------------------------
-def _unpack(layer: gpd.GeoDataFrame, code_col: str | None) -> tuple[np.ndarray, np.ndarray]:
-    """Codes (as str) and geometries (object array) of ``layer``."""
-    if not isinstance(layer, gpd.GeoDataFrame):
-        msg = (
-            f"layer must be a geopandas.GeoDataFrame, got {type(layer).__name__}; "
-            "read it with `geopandas.read_file(path, layer=...)` or a coterminus reader"
-        )
-        raise TypeError(msg)
-    if code_col is None:
-        raw = layer.index.to_series()
-    elif code_col in layer.columns:
-        raw = layer[code_col]
-    else:
-        from coterminus.errors import ColumnError
-
-        msg = (
-            f"code_col={code_col!r} is not a column of the layer (columns: "
-            f"{_list(map(str, layer.columns))}); pass the column holding the ONS codes, "
-            "or None to use the index"
-        )
-        raise ColumnError(msg)
-    codes = np.array([str(c) for c in raw], dtype=object)
-    geoms = np.asarray(layer.geometry.array, dtype=object)
-    return codes, geoms
-
-
 def _check_tolerance(name: str, value: float) -> None:
     if not (isinstance(value, int | float) and math.isfinite(value) and value >= 0):
         msg = f"{name} must be a finite number of square metres >= 0, got {value!r}"
         raise ParameterError(msg)
-
-
-def _crs_name(crs: Any) -> str:
-    epsg = crs.to_epsg()
-    return f"EPSG:{epsg}" if epsg else str(crs.name)
 
 
 # --- non-spatial checks -----------------------------------------------------------------------
@@ -649,26 +536,6 @@ def _reason_location(reason: str) -> tuple[float, float]:
 
 
 # --- geometry ---------------------------------------------------------------------------------
-def _make_valid_polygonal(geoms: np.ndarray, like: np.ndarray) -> np.ndarray:
-    """``make_valid`` keeping polygonal parts; Polygon stays Polygon when one part remains."""
-    out = np.empty(len(geoms), dtype=object)
-    if len(geoms) == 0:
-        return out
-    parts, idx = shapely.get_parts(shapely.make_valid(geoms), return_index=True)
-    while len(parts) and np.isin(shapely.get_type_id(parts), _MULTI_TYPES).any():
-        parts, sub = shapely.get_parts(parts, return_index=True)
-        idx = idx[sub]
-    keep = (shapely.get_type_id(parts) == _POLYGON) & ~shapely.is_empty(parts)
-    parts, idx = parts[keep], idx[keep]
-    out[:] = [shapely.MultiPolygon() for _ in range(len(geoms))]
-    if len(parts):
-        rows, dense = np.unique(idx, return_inverse=True)
-        out[rows] = shapely.multipolygons(parts, indices=dense)
-    single = (shapely.get_type_id(like) == _POLYGON) & (shapely.get_num_geometries(out) == 1)
-    out[single] = shapely.get_geometry(out[single], 0)
-    return out
-
-
 def _overlap_rows(geoms: np.ndarray, codes: np.ndarray, tolerance: float) -> list[dict[str, Any]]:
     left, right, area = overlapping_pairs(geoms, min_area=tolerance)
     inter = shapely.intersection(geoms[left], geoms[right])
@@ -775,9 +642,7 @@ def _to_layer_crs(rows: list[dict[str, Any]], crs: Any) -> None:
     """Reproject the x/y of rows computed in EPSG:27700 back to ``crs`` (in place)."""
     if not rows:
         return
-    from pyproj import Transformer
-
-    transformer = Transformer.from_crs(_BNG, crs, always_xy=True)
+    transformer = Transformer.from_crs(BNG, crs, always_xy=True)
     xs, ys = transformer.transform([r["x"] for r in rows], [r["y"] for r in rows])
     for r, x, y in zip(rows, np.atleast_1d(xs), np.atleast_1d(ys), strict=True):
         r["x"], r["y"] = float(x), float(y)
@@ -843,35 +708,29 @@ def _summary_line(check: str, rows: pd.DataFrame) -> str:
                 ordered["code"], ordered["other_code"], ordered["area_m2"], strict=True
             )
         ]
-        head = f"overlap: {_plural(n, 'pair')} of units overlap: {_list(items)}"
+        head = f"overlap: {_plural(n, 'pair')} of units overlap: {listing(items)}"
     elif check == "duplicate_code":
         items = [
             f"{c} ({d.split(' (')[0]})" for c, d in zip(rows["code"], rows["detail"], strict=True)
         ]
-        head = f"duplicate_code: {_plural(n, 'code')} on more than one row: {_list(items)}"
+        head = f"duplicate_code: {_plural(n, 'code')} on more than one row: {listing(items)}"
     elif check == "invalid_geometry":
         items = [f"{c} ({d})" for c, d in zip(rows["code"], rows["detail"], strict=True)]
         head = f"invalid_geometry: {_plural(n, 'invalid geometry', 'invalid geometries')}: "
-        head += _list(items)
+        head += listing(items)
     elif check == "gap":
         items = [f"{c} ({_area(a)})" for c, a in zip(rows["code"], rows["area_m2"], strict=True)]
-        head = f"gap: {_plural(n, 'hole')} not filled by any unit: {_list(items)}"
+        head = f"gap: {_plural(n, 'hole')} not filled by any unit: {listing(items)}"
     elif check == "empty_geometry":
         units = rows["code"].dropna()
-        head = f"empty_geometry: {_plural(len(units), 'unit')} without geometry: {_list(units)}"
+        head = f"empty_geometry: {_plural(len(units), 'unit')} without geometry: {listing(units)}"
         if len(units) < n:
             head = "empty_geometry: the layer has no rows"
     else:
         items = [f"{c} ({d})" for c, d in zip(rows["code"], rows["detail"], strict=True)]
-        head = f"{check}: {_plural(n, 'code')}: {_list(items)}"
+        head = f"{check}: {_plural(n, 'code')}: {listing(items)}"
     fix = _FIXES.get(check)
     return f"  - {head}." + (f" Fix: {fix}." if fix else "")
-
-
-def _list(items: Any, limit: int = 10) -> str:
-    items = [str(i) for i in items]
-    shown = ", ".join(items[:limit])
-    return shown + (f" and {len(items) - limit} more" if len(items) > limit else "")
 
 
 def _plural(n: int, one: str, many: str | None = None) -> str:

@@ -33,7 +33,8 @@ import pandas as pd
 import pyogrio
 import shapely
 
-from ._validate import check_coordinates, check_population_values
+from ._repair import repair as repair_geometries
+from ._validate import BNG, check_coordinates, check_population_values
 from .errors import (
     ArchiveError,
     ColumnError,
@@ -58,9 +59,6 @@ __all__ = [
 ]
 
 log = logging.getLogger(__name__)
-
-#: British National Grid, the CRS every layer is returned in (areas in m²).
-BNG = 27700
 
 #: ONS column prefixes → coterminus level names.
 LEVEL_ALIASES: dict[str, str] = {
@@ -365,7 +363,7 @@ def read_boundaries(
     england_only : bool, default True
         Drop Welsh, Scottish and Northern Irish rows (with a :class:`NonEnglandWarning`).
     repair : bool, default False
-        Make invalid geometries valid (:func:`coterminus.doctor.repair`) and record what changed
+        Make invalid geometries valid (:func:`coterminus.repair`) and record what changed
         in ``attrs["repairs"]``. Without it, invalid geometries are kept as published and a
         :class:`RepairWarning` names them.
 
@@ -460,10 +458,8 @@ def _check_geometry(gdf: gpd.GeoDataFrame, source: str, *, repair: bool) -> gpd.
     if not invalid.any():
         return gdf
     if repair:
-        from .doctor import repair as _repair
-
         attrs = dict(gdf.attrs)
-        fixed, changes = _repair(gdf)
+        fixed, changes = repair_geometries(gdf)
         fixed.attrs = {**attrs, "repairs": changes.to_dict(orient="records")}
         log.info(
             "%s: repaired %d invalid geometries: %s", source, len(changes), list(changes["code"])
