@@ -29,7 +29,7 @@ import shapely
 from pyproj import CRS
 
 from ._integrity import block_digest
-from .errors import CRSError, LookupMismatchError, PopulationError
+from .errors import CRSError, LookupMismatchError, PopulationError, VintageMismatchError
 
 __all__ = [
     "BNG",
@@ -40,6 +40,7 @@ __all__ = [
     "check_coordinates",
     "check_population_values",
     "check_positive_totals",
+    "check_same_vintage",
     "crs_name",
     "crs_problem",
     "guess_crs",
@@ -539,3 +540,33 @@ def overlapping_pairs(
     big = (area > min_area) & (area > min_share * smaller)
     order = np.lexsort((right[big], left[big]))
     return left[big][order], right[big][order], area[big][order]
+
+
+# ----------------------------------------------------------------------------------------------
+# vintages
+# ----------------------------------------------------------------------------------------------
+def check_same_vintage(items: Sequence[tuple[str, int | None]]) -> int:
+    """Raise :class:`VintageMismatchError` unless all given (what, vintage) pairs agree.
+
+    Unknown vintages (``None`` or 0) agree with any. Returns the common vintage, 0 if none is
+    known.
+
+    Examples
+    --------
+    >>> check_same_vintage([("units", 2019), ("targets", None)])
+    2019
+    >>> check_same_vintage([("units", 2019), ("targets", 2024)])
+    Traceback (most recent call last):
+    ...
+    coterminus.errors.VintageMismatchError: layers of different vintages combined (units: 2019, targets: 2024); load every layer of one vintage (e.g. coterminus.load(2019)).
+    """
+    known = [(w, v) for w, v in items if v]
+    years = {v for _, v in known}
+    if len(years) > 1:
+        listing = ", ".join(f"{w}: {v}" for w, v in known)
+        msg = (
+            f"layers of different vintages combined ({listing}); load every layer of one "
+            "vintage (e.g. coterminus.load(2019))."
+        )
+        raise VintageMismatchError(msg)
+    return years.pop() if years else 0

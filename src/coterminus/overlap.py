@@ -33,9 +33,8 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from ._validate import overlapping_pairs, require_metric_crs
+from ._validate import check_same_vintage, overlapping_pairs, require_metric_crs
 from .errors import CRSError, OverlappingUnitsError, ParameterError
-from .io import _check_same_vintage
 
 if TYPE_CHECKING:
     from .geography import Geography
@@ -343,7 +342,7 @@ def area_overlap(
             "reproject both with `.to_crs(27700)`."
         )
         raise CRSError(msg)
-    _check_same_vintage(
+    check_same_vintage(
         [("units", units.attrs.get("vintage")), ("targets", targets.attrs.get("vintage"))]
     )
     if sliver_m2 < 0 or not 0 <= sliver_share < 0.5:

@@ -21,6 +21,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from .._integrity import zip_members
 from ..errors import ArchiveError, ChecksumError, CoterminusError, ParameterError
 from . import cache, net
 from .store import progress_bar, write_source
@@ -36,10 +37,8 @@ STAGING_PREFIX = ".incoming-"
 
 
 def _check_zip(path: Path, url: str) -> None:
-    from ..io import _zip_members
-
     try:
-        _zip_members(path)
+        zip_members(path)
     except ArchiveError as exc:
         msg = (
             f"The file downloaded from {url} failed its archive check: {exc} It was deleted. "
