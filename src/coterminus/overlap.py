@@ -34,6 +34,7 @@ import pandas as pd
 import shapely
 
 from ._validate import check_same_vintage, overlapping_pairs, require_metric_crs
+from .embedded import check_measurable
 from .errors import CRSError, OverlappingUnitsError, ParameterError
 
 if TYPE_CHECKING:
@@ -432,8 +433,6 @@ def overlap(
         msg = f"measure={measure!r}; use 'population' or 'area'."
         raise ParameterError(msg)
     if measure == "area":  # display-grade (embedded) polygons cannot measure area
-        from .embedded import check_measurable
-
         check_measurable(geo, u, t)
     key = ("overlap", u, t, measure, tuple(sorted(kwargs.items())))
 

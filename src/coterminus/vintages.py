@@ -55,6 +55,7 @@ from .errors import (
     ParameterError,
     VintageMismatchError,
 )
+from .geography import load
 from .levels import normalise_level
 
 __all__ = [
@@ -870,9 +871,6 @@ def diff_vintages(
     -------
     VintageDiff
     """
-    import coterminus  # the package root, imported late to avoid a cycle
-
-    load: Any = coterminus.load  # takes years, and manifest paths once vintages are data
     old_geo = load(old_vintage, data_dir=data_dir)
     new_geo = load(new_vintage, data_dir=data_dir)
     return diff(

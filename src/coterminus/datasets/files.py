@@ -21,6 +21,8 @@ import tempfile
 import time
 from pathlib import Path
 
+import pooch
+
 from .._integrity import zip_members
 from ..errors import ArchiveError, ChecksumError, CoterminusError, ParameterError
 from . import cache, net
@@ -103,8 +105,6 @@ def fetch_url(
     >>> fetch_url("https://www.ons.gov.uk/file?uri=/x/file.zip", filename="file.zip")  # doctest: +SKIP
     PosixPath('/home/me/.cache/coterminus/downloads/file.zip')
     """
-    import pooch
-
     net.check_args(timeout, retries, deadline)
     if Path(filename).name != filename or filename in ("", ".", ".."):
         msg = f"filename={filename!r} must be a bare file name such as 'data.zip'."
