@@ -58,6 +58,7 @@ from coterminus.errors import (
     RepairWarning,
     VintageMismatchError,
 )
+from coterminus.levels import CODE_LEVELS, code_levels, describe_code, level_of
 
 __all__ = ["CHECKS", "COLUMNS", "SEVERITIES", "doctor", "raise_or_warn", "repair"]
 
@@ -111,34 +112,9 @@ _FILL_SHARE = 0.99
 _POLYGON = 3
 _LOCATION = re.compile(r"\[\s*(-?[\d.eE+-]+)\s+(-?[\d.eE+-]+)")
 
-# ONS code prefix -> (description, levels the code can belong to).
-_PREFIXES: dict[str, tuple[str, frozenset[str]]] = {
-    "E01": ("LSOA", frozenset({"lsoa"})),
-    "E06": ("unitary authority", frozenset({"ltla", "utla"})),
-    "E07": ("shire district", frozenset({"ltla"})),
-    "E08": ("metropolitan district", frozenset({"ltla", "utla"})),
-    "E09": ("London borough", frozenset({"ltla", "utla"})),
-    "E10": ("county", frozenset({"utla"})),
-    "E38": ("CCG", frozenset({"ccg"})),
-    "E54": ("STP/ICS", frozenset({"stp"})),
-}
-_LEVEL_ORDER = ("lsoa", "ltla", "utla", "ccg", "stp")
-_LEVEL_ALIASES = {
-    "lsoa": "lsoa",
-    "lsoa11": "lsoa",
-    "ltla": "ltla",
-    "lad": "ltla",
-    "utla": "utla",
-    "ctyua": "utla",
-    "cty_ua": "utla",
-    "ccg": "ccg",
-    "subicb": "ccg",
-    "sub_icb": "ccg",
-    "sicbl": "ccg",
-    "stp": "stp",
-    "ics": "stp",
-    "icb": "stp",
-}
+# The order in which levels are tried when the layer does not say its level (first of the most
+# common wins): as they first appear in the one table of code prefixes.
+_LEVEL_ORDER = tuple(dict.fromkeys(lv for lvs in CODE_LEVELS.values() for lv in lvs))
 
 _FIXES: dict[str, str] = {
     "missing_crs": (
@@ -204,8 +180,9 @@ def doctor(
     ----------
     layer : geopandas.GeoDataFrame
         Boundary layer as produced by the coterminus readers: indexed by ONS code, geometry in
-        EPSG:27700; ``attrs`` may hold ``level`` (``"ccg"``, ``"stp"``, ``"lad"``/``"ltla"``,
-        ``"utla"``, ``"lsoa"``) and ``vintage``. Not modified.
+        EPSG:27700; ``attrs`` may hold ``level`` (a level name or word of
+        :mod:`coterminus.levels`: ``"ccg"``, ``"icb"``, ``"lad"``/``"ltla"``, ``"utla"``,
+        ``"lsoa"``...) and ``vintage``. Not modified.
     code_col : str, optional
         Column holding the ONS codes; by default the index is used.
     gap_tolerance_m2 : float, default 1.0
@@ -244,9 +221,10 @@ def doctor(
       layer against itself (``predicate="intersects"``) whose interiors meet in an area
       (DE-9IM ``2********``), :math:`A(g_i \\cap g_j) >` ``overlap_tolerance_m2``. Slivers at or
       below the tolerance are ignored (the LSOA source has a few of ~0.007 m²).
-    * ``mixed_levels`` (fatal): each code prefix maps to the levels it can belong to (E01
-      lsoa; E06, E08, E09 ltla or utla; E07 ltla; E10 utla; E38 ccg; E54 stp). A code is
-      flagged when its levels exclude ``attrs['level']``, or, without a known level, exclude
+    * ``mixed_levels`` (fatal): each code prefix maps to the levels it can belong to
+      (:data:`coterminus.levels.CODE_LEVELS`: E01 lsoa11 or lsoa21; E06, E08, E09 ltla or
+      utla; E07 ltla; E10 utla; E38 ccg or sicbl; E40 nhser; E47 cauth; E54 stp or icb). A
+      code is flagged when its levels exclude ``attrs['level']``, or, without a known level, exclude
       the level shared by most codes. Fatal because rows of two levels nest inside each
       other (a county and its districts, a CCG and its STP), so any sum over the layer double
       counts. Unknown prefixes and unknown ``attrs['level']`` values are not judged.
@@ -460,37 +438,37 @@ def _duplicate_rows(codes: np.ndarray) -> list[dict[str, Any]]:
     return rows
 
 
-def _normalise_level(level: Any) -> str | None:
+def _attrs_level(level: Any) -> str | None:
+    """The level ``attrs['level']`` names (``"lad_ons_buc"`` → ltla, ``"ccg19"`` → ccg), or None."""
     if level is None:
         return None
     text = str(level).strip().lower()
-    for candidate in (text, text.split("_")[0], text.rstrip("0123456789")):
-        if candidate in _LEVEL_ALIASES:
-            return _LEVEL_ALIASES[candidate]
-    stem = text.split("_")[0].rstrip("0123456789")
-    return _LEVEL_ALIASES.get(stem)
+    stem = text.split("_")[0]
+    for candidate in (text, stem, text.rstrip("0123456789"), stem.rstrip("0123456789")):
+        if candidate and (found := level_of(candidate)) is not None:
+            return found
+    return None
 
 
 def _level_rows(codes: np.ndarray, attrs_level: Any) -> list[dict[str, Any]]:
-    prefixes = [c[:3].upper() for c in codes]
-    known = [i for i, p in enumerate(prefixes) if p in _PREFIXES]
+    levels_of = [code_levels(c) for c in codes]
+    known = [i for i, lvs in enumerate(levels_of) if lvs]
     if not known:
         return []
-    target = _normalise_level(attrs_level)
+    target = _attrs_level(attrs_level)
     if target is not None:
         reason = f"but attrs['level'] is {attrs_level!r}"
     else:
-        fits = {lv: sum(lv in _PREFIXES[prefixes[i]][1] for i in known) for lv in _LEVEL_ORDER}
+        fits = {lv: sum(lv in levels_of[i] for i in known) for lv in _LEVEL_ORDER}
         target = max(_LEVEL_ORDER, key=lambda lv: fits[lv])  # first of the most common
         if fits[target] == len(known):
             return []
         reason = f"but most codes of the layer ({fits[target]} of {len(known)}) are {target}"
     rows = []
     for i in known:
-        desc, levels = _PREFIXES[prefixes[i]]
-        if target not in levels:
-            kind = f"{desc}, {' or '.join(sorted(levels))}"
-            detail = f"{codes[i]} is an {prefixes[i]} code ({kind}), {reason}"
+        if target not in levels_of[i]:
+            kind = f"{describe_code(codes[i])}, a code of {' or '.join(levels_of[i])}"
+            detail = f"{codes[i]} is {kind}, {reason}"
             rows.append(_row("mixed_levels", "fatal", code=codes[i], detail=detail))
     return rows
 
