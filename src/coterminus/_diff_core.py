@@ -90,9 +90,10 @@ def classify(
 # validation at the boundary
 # --------------------------------------------------------------------------------------------
 def examples(values: Any, k: int = 5) -> str:
+    """The first ``k`` values, and how many more (``"A, B and 1,234 more"``)."""
     vals = list(values)
     shown = ", ".join(map(str, vals[:k]))
-    return shown + (f" and {len(vals) - k} more" if len(vals) > k else "")
+    return shown + (f" and {len(vals) - k:,} more" if len(vals) > k else "")
 
 
 def check_inputs(old: Any, new: Any, population: Any) -> pd.Series | None:
