@@ -338,22 +338,24 @@ def _mismatch_rows(
     included), a council's part inside the footprint is the members' pairs.
     """
     pairs = people.pairs
+    target = pairs["target"].to_numpy()
     mine = pairs["unit"].isin(members).to_numpy()
     rows = []
     for code, r in m.by_la.iterrows():
-        at = (pairs["target"] == code).to_numpy()
-        inside = pairs[at & mine]
         if r["best_fit"] and r["outside_footprint"] > 0:
             direction, amount = "la_set_outside_footprint", r["outside_footprint"]
-            across = pairs[at & ~mine]
-            n_people = int(people.target_totals.get(code, 0)) - int(inside["value"].sum())
-            n_lsoa = int(people.target_blocks.get(code, 0)) - int(inside["n_blocks"].sum())
         elif not r["best_fit"] and r["in_footprint"] > 0:
             direction, amount = "footprint_outside_la_set", r["in_footprint"]
-            across = inside
-            n_people, n_lsoa = int(inside["value"].sum()), int(inside["n_blocks"].sum())
         else:
             continue
+        at = target == code
+        inside = pairs[at & mine]
+        n_people, n_lsoa = int(inside["value"].sum()), int(inside["n_blocks"].sum())
+        across = inside
+        if direction == "la_set_outside_footprint":  # the council's blocks not in the footprint
+            across = pairs[at & ~mine]
+            n_people = int(people.target_totals.get(code, 0)) - n_people
+            n_lsoa = int(people.target_blocks.get(code, 0)) - n_lsoa
         rows.append(
             {
                 "tier": people.target_level,
