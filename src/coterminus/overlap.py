@@ -217,8 +217,9 @@ def crosstab(
     >>> crosstab(["A", "A", "B"], ["X", "X", "X"], [1, 2, 3], counts=True)["n_blocks"].tolist()
     [2, 1]
     """
-    u_idx, u_lab = pd.factorize(np.asarray(unit_codes), sort=True)
-    t_idx, t_lab = pd.factorize(np.asarray(target_codes), sort=True)
+    # a Series is factorised as it is (no copy to an object array: several times faster)
+    u_idx, u_lab = pd.factorize(_array_like(unit_codes), sort=True)
+    t_idx, t_lab = pd.factorize(_array_like(target_codes), sort=True)
     w = np.asarray(weights)
     unit, target, n_blocks, sums = pair_sums(u_idx, t_idx, w, len(t_lab))
     out = pd.DataFrame(
@@ -231,6 +232,10 @@ def crosstab(
     if counts:
         out["n_blocks"] = n_blocks
     return out
+
+
+def _array_like(codes: Any) -> Any:
+    return codes if isinstance(codes, pd.Series | pd.Index | np.ndarray) else np.asarray(codes)
 
 
 def _with_shares(
@@ -299,12 +304,7 @@ def population_overlap(
     # target's total is all of its blocks, also those outside every unit (a regional scenario)
     unit_totals = rows.groupby(units)[weight].sum()
     covered = rows[rows[targets].notna()]
-    pairs = crosstab(
-        covered[units].to_numpy(),
-        covered[targets].to_numpy(),
-        covered[weight].to_numpy(),
-        counts=True,
-    )
+    pairs = crosstab(covered[units], covered[targets], covered[weight].to_numpy(), counts=True)
     target_totals = lsoa.groupby(targets)[weight].sum()
     target_blocks = lsoa.groupby(targets).size().astype("int64")
     target_blocks.index = target_blocks.index.astype(str)
