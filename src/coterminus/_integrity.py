@@ -1,4 +1,4 @@
-"""Integrity on load: pinned SHA-256 checks, the ``trust_modified`` switch and its stamp; intact zips.
+"""Integrity on load: pinned SHA-256 checks, ``trust_modified`` and its stamp; intact zip archives.
 
 Every data file whose SHA-256 is pinned (registry, manifest, embedded data) is hashed the first
 time it is read in a process and compared with the pin. Hashes are memoised by the file's
@@ -378,7 +378,10 @@ def zip_members(path: str | os.PathLike[str]) -> list[str]:
         )
         raise ArchiveError(msg) from exc
     if bad is not None:
-        msg = f"{path}: member {bad!r} fails its CRC check; the archive is corrupt. Download it again."
+        msg = (
+            f"{path}: member {bad!r} fails its CRC check; the archive is corrupt. "
+            "Download it again."
+        )
         raise ArchiveError(msg)
     unsafe = [
         n

@@ -101,7 +101,7 @@ def codes_and_geometries(
 
 
 def make_valid_polygonal(geoms: np.ndarray, like: np.ndarray) -> np.ndarray:
-    """``make_valid`` keeping polygonal parts; a Polygon of ``like`` stays a Polygon when one part remains.
+    """``make_valid`` keeping polygonal parts; a Polygon stays a Polygon when one part remains.
 
     Parameters
     ----------

@@ -439,7 +439,7 @@ def _duplicate_rows(codes: np.ndarray) -> list[dict[str, Any]]:
 
 
 def _attrs_level(level: Any) -> str | None:
-    """The level ``attrs['level']`` names (``"lad_ons_buc"`` → ltla, ``"ccg19"`` → ccg), or None."""
+    """The level ``attrs['level']`` names (``"lad_ons_buc"``: ltla, ``"ccg19"``: ccg) or None."""
     if level is None:
         return None
     text = str(level).strip().lower()

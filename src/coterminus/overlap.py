@@ -135,7 +135,7 @@ class OverlapTable:
 def pair_sums(
     unit_idx: np.ndarray, target_idx: np.ndarray, weights: np.ndarray, n_targets: int
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """The sparse crosstab on integer codes: each (unit, target) pair that occurs, its block count and summed weight.
+    """The sparse crosstab on integer codes: each pair that occurs, its blocks and summed weight.
 
     The one kernel under :func:`crosstab` (the population overlap) and the vintage diff
     (:func:`coterminus.vintages.diff_membership`, which also needs the count of blocks).
