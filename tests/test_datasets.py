@@ -984,7 +984,6 @@ def test_verify_checks_a_downloaded_featureserver_file_by_rows_and_columns(
 
 
 def test_verify_deep_loads_the_offline_2019_files_with_coterminus_io(data_dir: Path, cache: Path):
-    pytest.importorskip("coterminus.io")
     report = verify(2019, data_dir=data_dir, deep=True)
     present = report[report["where"] != "missing"]
     assert (present["result"] == "ok").all(), present.loc[present["result"] != "ok", "problem"]

@@ -7,6 +7,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 import pytest
@@ -219,6 +220,59 @@ def test_one_ccg_shows_the_people_behind_the_mismatch(geo: ct.Geography) -> None
     assert a.summary.at[0, "coterminosity_index"] == pytest.approx(371_521 / 480_456)
     # at lower tier Coventry and Rugby is two whole districts
     assert assess(geo, "E38000038", tier="ltla").metrics.coterminous
+
+
+def _mismatch_from_lsoas(a: Any, tier: str) -> pd.DataFrame:
+    """The mismatch rows of one tier recomputed from the LSOAs behind them (a scan of geo.lsoa)."""
+    lsoas = a.mismatch_lsoas(tier)
+    return (
+        lsoas.groupby(["direction", tier])
+        .agg(
+            people=("population", "sum"),
+            n_lsoa=("population", "size"),
+            units=(a.units, lambda s: ", ".join(sorted(s.dropna().unique()))),
+        )
+        .rename_axis(["direction", "la"])
+        .sort_index()
+    )
+
+
+def _check_mismatch_rows(a: Any) -> int:
+    rows = 0
+    for tier in a.against:
+        got = a.mismatch[a.mismatch["tier"] == tier].set_index(["direction", "la"])
+        got = got[["people", "n_lsoa", "units"]].sort_index()
+        want = _mismatch_from_lsoas(a, tier)
+        assert len(got) == len(want)
+        if len(want):
+            pd.testing.assert_frame_equal(got, want, check_dtype=False)
+        rows += len(got)
+    return rows
+
+
+def test_mismatch_people_and_lsoas_equal_a_scan_of_the_lsoas(geo: ct.Geography) -> None:
+    """Every STP's CCGs (2019): the people, LSOAs and units of each mismatch row (sums of the
+    overlap table's pairs) equal the LSOAs behind it."""
+    footprints = [sorted(c) for c in geo.lsoa.groupby("stp")["ccg"].unique()]
+    rows = sum(_check_mismatch_rows(assess(geo, members, units="ccg")) for members in footprints)
+    assert rows > len(footprints)  # the comparison is not vacuous
+
+
+def test_blocks_outside_every_unit_count_outside_the_footprint(geo: ct.Geography) -> None:
+    """A proposed area of all of Coventry and 80% of Rugby's LSOAs; the rest of Rugby is in no
+    area. Rugby is best fit, and its people outside the footprint are those 20% of LSOAs."""
+    rugby = geo.lsoa.index[geo.lsoa["ltla"] == "E07000220"]
+    keep = rugby[: int(len(rugby) * 0.8)]
+    members = [*geo.lsoa.index[geo.lsoa["ltla"] == "E08000026"], *keep]
+    g2 = ct.scenario(
+        geo, "proposed", pd.DataFrame({"member": members, "area": "P1"}), side="nhs", complete=False
+    )
+    a = assess(g2, ["P1"], units="proposed", against=["ltla"])
+    row = a.mismatch.set_index("la").loc["E07000220"]
+    rest = geo.lsoa.loc[rugby.difference(keep)]
+    assert row["direction"] == "la_set_outside_footprint"
+    assert (row["people"], row["n_lsoa"], row["units"]) == (rest["population"].sum(), len(rest), "")
+    assert _check_mismatch_rows(a) == 1
 
 
 def test_whole_system_and_json_round_trip(geo: ct.Geography) -> None:

@@ -80,6 +80,34 @@ def test_crosstab_sums_blocks_per_pair() -> None:
     assert out.values.tolist() == [["A", "X", 5], ["A", "Y", 2], ["B", "Y", 3]]
 
 
+def test_crosstab_counts_blocks_per_pair_when_asked() -> None:
+    out = crosstab(
+        pd.Series(["A", "A", "B", "A"]), np.array(["X", "Y", "Y", "X"]), [1, 2, 3, 4], counts=True
+    )
+    assert out.values.tolist() == [["A", "X", 5, 2], ["A", "Y", 2, 1], ["B", "Y", 3, 1]]
+
+
+def test_population_table_counts_the_blocks_of_each_pair_and_of_each_target() -> None:
+    """Four blocks; the last is in no unit (e.g. outside every combined authority)::
+
+    block   1  2  3  4
+    unit    A  A  B  -
+    target  X  Y  Y  Y
+    people  3  0  2  5
+    """
+    lsoa = pd.DataFrame(
+        {"u": ["A", "A", "B", None], "t": ["X", "Y", "Y", "Y"], "population": [3, 0, 2, 5]}
+    )
+    t = population_overlap(lsoa, "u", "t")
+    assert t.pairs[["unit", "target", "value", "n_blocks"]].values.tolist() == [
+        ["A", "X", 3, 1],
+        ["A", "Y", 0, 1],
+        ["B", "Y", 2, 1],
+    ]
+    assert t.target_blocks.to_dict() == {"X": 1, "Y": 3}
+    assert t.target_totals.to_dict() == {"X": 3, "Y": 7}
+
+
 def test_area_table_of_a_ccg_covering_the_left_column(four_las, two_ccgs) -> None:
     t = area_overlap(two_ccgs, four_las)
     m = t.matrix()
@@ -265,7 +293,7 @@ def test_shares_bounded_sum_to_one_and_order_free(blocks, data) -> None:
     per_unit = t.pairs.groupby("unit")["share_of_unit"].sum()
     assert np.allclose(per_unit[t.unit_totals > 0], 1.0)
     assert t.unit_totals.sum() == t.target_totals.sum() == lsoa["population"].sum()
-    units = list(t.unit_totals.index)
+    units = list(t.unit_totals.index[t.unit_totals > 0])  # a footprint without people is refused
     members = data.draw(
         st.lists(st.sampled_from(units), min_size=1, max_size=len(units), unique=True)
     )

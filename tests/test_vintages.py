@@ -13,6 +13,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from coterminus import vintages
 from coterminus.errors import (
     ColumnError,
     DataDirError,
@@ -24,6 +25,7 @@ from coterminus.errors import (
     PopulationError,
     VintageMismatchError,
 )
+from coterminus.geography import load
 from coterminus.io import read_lookup, read_population
 from coterminus.vintages import (
     NEW_KINDS,
@@ -401,8 +403,6 @@ def test_diff_refuses_vintages_in_the_wrong_order():
 
 
 def test_diff_vintages_loads_both_vintages(monkeypatch: pytest.MonkeyPatch):
-    import coterminus
-
     geos = {2019: fake_geo(2019, "AB"), 2020: fake_geo(2020, "MM")}
     calls = []
 
@@ -410,7 +410,7 @@ def test_diff_vintages_loads_both_vintages(monkeypatch: pytest.MonkeyPatch):
         calls.append((vintage, data_dir))
         return geos[vintage]
 
-    monkeypatch.setattr(coterminus, "load", fake_load, raising=False)
+    monkeypatch.setattr(vintages, "load", fake_load)
     d = diff_vintages(2019, 2020, level="ccg", data_dir="somewhere")
     assert calls == [(2019, "somewhere"), (2020, "somewhere")]
     assert d.counts["new"]["merger"] == 1
@@ -1034,11 +1034,6 @@ def test_diff_on_geographies_built_from_the_real_lookups(lookups, lsoa_populatio
 
 @pytest.mark.realdata
 def test_diff_of_loaded_geographies_matches_the_lookup_diff(data_dir, real_diff):
-    import coterminus
-
-    load = getattr(coterminus, "load", None)
-    if load is None:
-        pytest.skip("coterminus.load is not available yet")
     d = diff(load(2019, data_dir=data_dir), load(2020, data_dir=data_dir), level="ccg")
     expected = real_diff("ccg", 2019, 2020)
     assert d.summary == expected.summary

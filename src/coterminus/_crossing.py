@@ -26,6 +26,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ._diff_core import examples
 from .errors import ColumnError, DataDirError, LookupMismatchError, ParameterError
 
 __all__ = ["CHANGE_WORDS", "BlockCrossing", "block_column", "cross_membership", "read_change"]
@@ -41,12 +42,6 @@ def block_column(block: str) -> str:
     'LSOA21CD'
     """
     return f"{block.upper()}CD"
-
-
-def _examples(values: Any, k: int = 5) -> str:
-    vals = list(values)
-    shown = ", ".join(map(str, vals[:k]))
-    return shown + (f" and {len(vals) - k:,} more" if len(vals) > k else "")
 
 
 @dataclass(frozen=True)
@@ -231,20 +226,20 @@ def cross_membership(
     if len(orphans):
         problems.append(
             f"{len(orphans):,} {new_block} block(s) have no {old_block} parent in the change "
-            f"lookup ({_examples(orphans)})"
+            f"lookup ({examples(orphans)})"
         )
     strangers = links.loc[old_pos < 0, "old"].unique()
     if len(strangers):
         problems.append(
             f"{len(strangers):,} {old_block} parent(s) of those blocks are not in the old "
-            f"geography ({_examples(strangers)})"
+            f"geography ({examples(strangers)})"
         )
     n_children_of = np.bincount(old_pos[old_pos >= 0], minlength=n_old)
     lost = old_codes[n_children_of == 0]
     if len(lost):
         problems.append(
             f"{len(lost):,} {old_block} block(s) of the old geography have no {new_block} "
-            f"child among the new geography's blocks ({_examples(lost)})"
+            f"child among the new geography's blocks ({examples(lost)})"
         )
     if problems:
         msg = (

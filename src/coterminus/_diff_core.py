@@ -1,4 +1,5 @@
-"""Pure core of the vintage diff: the sparse crosstab, the classification, input checks.
+"""Pure core of the vintage diff: the classification and input checks (the sparse crosstab is
+:func:`coterminus.overlap.pair_sums`).
 
 :mod:`coterminus.vintages` wraps these in :func:`~coterminus.vintages.diff_membership`; they
 work on integer codes (old unit, new unit per LSOA) and plain arrays.
@@ -20,7 +21,7 @@ from .errors import (
     PopulationError,
 )
 
-__all__ = ["as_names", "check_inputs", "classify", "crosstab", "examples"]
+__all__ = ["as_names", "check_inputs", "classify", "examples"]
 
 # integer codes used by the kernel (indices into RELATIONS, OLD_KINDS, NEW_KINDS of vintages)
 REL_UNCHANGED, REL_MERGED, REL_RETAINED, REL_SPLIT, REL_TRANSFER = range(5)
@@ -31,16 +32,6 @@ NEW_UNCHANGED, NEW_MERGER, NEW_BOUNDARY, NEW_SPLIT = range(4)
 # --------------------------------------------------------------------------------------------
 # pure kernel on integer arrays
 # --------------------------------------------------------------------------------------------
-def crosstab(
-    old_idx: np.ndarray, new_idx: np.ndarray, weight: np.ndarray, n_old: int, n_new: int
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Sparse crosstab of LSOAs: (old, new, n_lsoa, weight) per non-empty pair, sorted by pair."""
-    key = old_idx.astype(np.int64) * n_new + new_idx.astype(np.int64)
-    pairs, inverse, counts = np.unique(key, return_inverse=True, return_counts=True)
-    wsum = np.bincount(inverse, weights=weight, minlength=len(pairs)).astype(np.int64)
-    return pairs // n_new, pairs % n_new, counts.astype(np.int64), wsum
-
-
 def classify(
     p_old: np.ndarray,
     p_new: np.ndarray,
@@ -99,9 +90,10 @@ def classify(
 # validation at the boundary
 # --------------------------------------------------------------------------------------------
 def examples(values: Any, k: int = 5) -> str:
+    """The first ``k`` values, and how many more (``"A, B and 1,234 more"``)."""
     vals = list(values)
     shown = ", ".join(map(str, vals[:k]))
-    return shown + (f" and {len(vals) - k} more" if len(vals) > k else "")
+    return shown + (f" and {len(vals) - k:,} more" if len(vals) > k else "")
 
 
 def check_inputs(old: Any, new: Any, population: Any) -> pd.Series | None:

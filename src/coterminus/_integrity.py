@@ -1,4 +1,4 @@
-"""Integrity on load: pinned SHA-256 checks, the ``trust_modified`` switch and its stamp.
+"""Integrity on load: pinned SHA-256 checks, ``trust_modified`` and its stamp; intact zip archives.
 
 Every data file whose SHA-256 is pinned (registry, manifest, embedded data) is hashed the first
 time it is read in a process and compared with the pin. Hashes are memoised by the file's
@@ -29,11 +29,12 @@ import hashlib
 import logging
 import os
 import threading
+import zipfile
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
-from .errors import ModifiedFileError
+from .errors import ArchiveError, ModifiedFileError
 
 __all__ = [
     "ENV_TRUST_MODIFIED",
@@ -46,6 +47,7 @@ __all__ = [
     "trust_stamp",
     "trusting_modified",
     "verify_file",
+    "zip_members",
 ]
 
 log = logging.getLogger(__name__)
@@ -336,3 +338,60 @@ def block_digest(codes: Iterable[str]) -> str:
     """
     text = "\n".join(sorted(str(c) for c in codes))
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def zip_members(path: str | os.PathLike[str]) -> list[str]:
+    """The members of a zip archive, after checking it is intact and safe to read.
+
+    Intact: every member passes its CRC check. Safe: no member path is absolute or climbs out
+    of the target folder (``..``, zip-slip).
+
+    Raises
+    ------
+    ArchiveError
+        Not a readable zip (corrupt or truncated), a member failing its CRC, or an unsafe
+        member path; the message says to download the file again.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib, zipfile
+    >>> p = pathlib.Path(tempfile.mkdtemp()) / "b.zip"
+    >>> with zipfile.ZipFile(p, "w") as zf:
+    ...     zf.writestr("ccg.shp", b"x")
+    >>> zip_members(p)
+    ['ccg.shp']
+    >>> with zipfile.ZipFile(p, "w") as zf:
+    ...     zf.writestr("../evil.shp", b"x")
+    >>> zip_members(p)
+    Traceback (most recent call last):
+    ...
+    coterminus.errors.ArchiveError: ...zip-slip...
+    """
+    try:
+        with zipfile.ZipFile(path) as zf:
+            names = zf.namelist()
+            bad = zf.testzip()
+    except (zipfile.BadZipFile, EOFError, OSError) as exc:
+        msg = (
+            f"{path} is not a readable zip archive ({exc}); it is corrupt or truncated. "
+            "Download it again (coterminus data fetch) or check the file size."
+        )
+        raise ArchiveError(msg) from exc
+    if bad is not None:
+        msg = (
+            f"{path}: member {bad!r} fails its CRC check; the archive is corrupt. "
+            "Download it again."
+        )
+        raise ArchiveError(msg)
+    unsafe = [
+        n
+        for n in names
+        if PurePosixPath(n).is_absolute() or ".." in PurePosixPath(n.replace("\\", "/")).parts
+    ]
+    if unsafe:
+        msg = (
+            f"{path}: member path(s) {unsafe[:5]} would escape the target folder (zip-slip); "
+            "refusing to read this archive. Obtain the file from ONS again."
+        )
+        raise ArchiveError(msg)
+    return names

@@ -26,9 +26,10 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
+from pyproj import CRS
 
 from ._integrity import block_digest
-from .errors import CRSError, LookupMismatchError, PopulationError
+from .errors import CRSError, LookupMismatchError, PopulationError, VintageMismatchError
 
 __all__ = [
     "BNG",
@@ -39,13 +40,15 @@ __all__ = [
     "check_coordinates",
     "check_population_values",
     "check_positive_totals",
+    "check_same_vintage",
+    "crs_name",
     "crs_problem",
     "guess_crs",
     "overlapping_pairs",
     "require_metric_crs",
 ]
 
-#: British National Grid.
+#: British National Grid, the CRS every layer is returned in (areas in m²).
 BNG = 27700
 #: Extent of British National Grid coordinates (m): the grid's 700 km × 1,300 km false origin box.
 BNG_BOUNDS = (0.0, 0.0, 700_000.0, 1_300_000.0)
@@ -107,7 +110,7 @@ def require_metric_crs(gdf: gpd.GeoDataFrame, what: str, *, purpose: str = "area
         raise CRSError(msg)
     if problem == "geographic_crs":
         msg = (
-            f"{what} are in {_crs_name(gdf.crs)} (degrees), so {purpose} would be wrong; "
+            f"{what} are in {crs_name(gdf.crs)} (degrees), so {purpose} would be wrong; "
             f"reproject with `{what}.to_crs(27700)`."
         )
         raise CRSError(msg)
@@ -207,8 +210,6 @@ def check_coordinates(
     >>> check_coordinates(g, "ccg.geojson", assumed=27700).crs.to_epsg()
     27700
     """
-    from pyproj import CRS
-
     bounds = gdf.total_bounds if len(gdf) else None
     guess = guess_crs(bounds) if bounds is not None else None
     if gdf.crs is None:
@@ -241,7 +242,7 @@ def check_coordinates(
         looks = f"look like {_HOW[guess]}" if guess else "do not fit it; pass crs= with the CRS"
         msg = (
             f"{source} declares (or, for GeoJSON without a crs member, is assumed to be in) "
-            f"{_crs_name(declared)}, but its coordinates (bounds "
+            f"{crs_name(declared)}, but its coordinates (bounds "
             f"{_fmt_bounds(bounds if bounds is not None else ())}) {looks} to override it."
         )
         raise CRSError(msg)
@@ -263,7 +264,14 @@ def _fmt_bounds(bounds: Sequence[float]) -> str:
     return "(" + ", ".join(f"{float(b):,.6g}" for b in bounds) + ")"
 
 
-def _crs_name(crs: Any) -> str:
+def crs_name(crs: Any) -> str:
+    """``"EPSG:27700"``, or the CRS's name when it has no EPSG code.
+
+    Examples
+    --------
+    >>> crs_name(CRS(4326))
+    'EPSG:4326'
+    """
     epsg = crs.to_epsg()
     return f"EPSG:{epsg}" if epsg else str(crs.name)
 
@@ -532,3 +540,33 @@ def overlapping_pairs(
     big = (area > min_area) & (area > min_share * smaller)
     order = np.lexsort((right[big], left[big]))
     return left[big][order], right[big][order], area[big][order]
+
+
+# ----------------------------------------------------------------------------------------------
+# vintages
+# ----------------------------------------------------------------------------------------------
+def check_same_vintage(items: Sequence[tuple[str, int | None]]) -> int:
+    """Raise :class:`VintageMismatchError` unless all given (what, vintage) pairs agree.
+
+    Unknown vintages (``None`` or 0) agree with any. Returns the common vintage, 0 if none is
+    known.
+
+    Examples
+    --------
+    >>> check_same_vintage([("units", 2019), ("targets", None)])
+    2019
+    >>> check_same_vintage([("units", 2019), ("targets", 2024)])
+    Traceback (most recent call last):
+    ...
+    coterminus.errors.VintageMismatchError: layers of different vintages combined (units: 2019, targets: 2024); load every layer of one vintage (e.g. coterminus.load(2019)).
+    """
+    known = [(w, v) for w, v in items if v]
+    years = {v for _, v in known}
+    if len(years) > 1:
+        listing = ", ".join(f"{w}: {v}" for w, v in known)
+        msg = (
+            f"layers of different vintages combined ({listing}); load every layer of one "
+            "vintage (e.g. coterminus.load(2019))."
+        )
+        raise VintageMismatchError(msg)
+    return years.pop() if years else 0

@@ -28,7 +28,7 @@ import pandas as pd
 from ._integrity import trust_stamp
 from .errors import FootprintError, ParameterError, UnknownAreaError, VintageMismatchError
 from .metrics import FootprintMetrics, SystemAlignment, footprint_metrics, system_alignment
-from .overlap import overlap
+from .overlap import OverlapTable, overlap
 from .places import Places, places
 from .vocabulary import amount, join_names
 
@@ -328,31 +328,44 @@ class Assessment:
 
 
 def _mismatch_rows(
-    geo: Geography, units: str, members: list[str], level: str, m: FootprintMetrics
+    people: OverlapTable, members: list[str], names: pd.Series, m: FootprintMetrics
 ) -> list[dict[str, Any]]:
-    lsoa = geo.lsoa
-    in_f = lsoa[units].isin(members)
-    names = geo.units(level)["name"]
+    """One row per council of ``m`` that is not whole on its side: who and what lies across.
+
+    ``people`` is the population overlap table of the units against the council's level, so
+    the people and LSOAs of each mismatch are sums of its pairs: a best-fit council's part
+    outside the footprint is its total less the members' pairs (blocks outside every unit
+    included), a council's part inside the footprint is the members' pairs.
+    """
+    pairs = people.pairs
+    target = pairs["target"].to_numpy()
+    mine = pairs["unit"].isin(members).to_numpy()
     rows = []
     for code, r in m.by_la.iterrows():
         if r["best_fit"] and r["outside_footprint"] > 0:
-            sel = (lsoa[level] == code) & ~in_f
             direction, amount = "la_set_outside_footprint", r["outside_footprint"]
         elif not r["best_fit"] and r["in_footprint"] > 0:
-            sel = (lsoa[level] == code) & in_f
             direction, amount = "footprint_outside_la_set", r["in_footprint"]
         else:
             continue
+        at = target == code
+        inside = pairs[at & mine]
+        n_people, n_lsoa = int(inside["value"].sum()), int(inside["n_blocks"].sum())
+        across = inside
+        if direction == "la_set_outside_footprint":  # the council's blocks not in the footprint
+            across = pairs[at & ~mine]
+            n_people = int(people.target_totals.get(code, 0)) - n_people
+            n_lsoa = int(people.target_blocks.get(code, 0)) - n_lsoa
         rows.append(
             {
-                "tier": level,
+                "tier": people.target_level,
                 "la": code,
                 "la_name": str(names.get(code, code)),
                 "direction": direction,
                 "amount": amount,
-                "people": int(lsoa.loc[sel, "population"].sum()),
-                "n_lsoa": int(sel.sum()),
-                "units": ", ".join(sorted(lsoa.loc[sel, units].dropna().unique())),
+                "people": n_people,
+                "n_lsoa": n_lsoa,
+                "units": ", ".join(sorted(across["unit"].unique())),
             }
         )
     return rows
@@ -463,7 +476,8 @@ def assess(
         part.insert(0, "name", geo.units(lv)["name"].reindex(part.index).to_numpy())
         part.insert(0, "tier", lv)
         by_la_parts.append(part)
-        mismatch_rows += _mismatch_rows(geo, unit_level, members, lv, m)
+        people = overlap(geo, unit_level, lv)  # the population table, whatever the measure
+        mismatch_rows += _mismatch_rows(people, members, geo.units(lv)["name"], m)
     by_la = pd.concat(by_la_parts)
     mismatch = pd.DataFrame(
         mismatch_rows,

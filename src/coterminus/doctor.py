@@ -38,8 +38,16 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
+from pyproj import Transformer
 
-from coterminus._validate import crs_problem, overlapping_pairs
+from coterminus._repair import (
+    VALID,
+    codes_and_geometries,
+    listing,
+    make_valid_polygonal,
+    repair,
+)
+from coterminus._validate import BNG, crs_name, crs_problem, overlapping_pairs
 from coterminus.errors import (
     CRSError,
     DuplicateCodeError,
@@ -50,6 +58,7 @@ from coterminus.errors import (
     RepairWarning,
     VintageMismatchError,
 )
+from coterminus.levels import CODE_LEVELS, code_levels, describe_code, level_of
 
 __all__ = ["CHECKS", "COLUMNS", "SEVERITIES", "doctor", "raise_or_warn", "repair"]
 
@@ -97,44 +106,15 @@ COLUMNS: tuple[str, ...] = (
     "x",
     "y",
 )
-_REPAIR_COLUMNS = ("code", "before_reason", "area_before_m2", "area_after_m2")
 
-_VALID = "Valid Geometry"
 #: Share of a hole that neighbouring units must cover for it to count as filled.
 _FILL_SHARE = 0.99
-_BNG = 27700
-_POLYGON, _MULTIPOLYGON = 3, 6
-_MULTI_TYPES = (4, 5, 6, 7)  # MultiPoint, MultiLineString, MultiPolygon, GeometryCollection
+_POLYGON = 3
 _LOCATION = re.compile(r"\[\s*(-?[\d.eE+-]+)\s+(-?[\d.eE+-]+)")
 
-# ONS code prefix -> (description, levels the code can belong to).
-_PREFIXES: dict[str, tuple[str, frozenset[str]]] = {
-    "E01": ("LSOA", frozenset({"lsoa"})),
-    "E06": ("unitary authority", frozenset({"ltla", "utla"})),
-    "E07": ("shire district", frozenset({"ltla"})),
-    "E08": ("metropolitan district", frozenset({"ltla", "utla"})),
-    "E09": ("London borough", frozenset({"ltla", "utla"})),
-    "E10": ("county", frozenset({"utla"})),
-    "E38": ("CCG", frozenset({"ccg"})),
-    "E54": ("STP/ICS", frozenset({"stp"})),
-}
-_LEVEL_ORDER = ("lsoa", "ltla", "utla", "ccg", "stp")
-_LEVEL_ALIASES = {
-    "lsoa": "lsoa",
-    "lsoa11": "lsoa",
-    "ltla": "ltla",
-    "lad": "ltla",
-    "utla": "utla",
-    "ctyua": "utla",
-    "cty_ua": "utla",
-    "ccg": "ccg",
-    "subicb": "ccg",
-    "sub_icb": "ccg",
-    "sicbl": "ccg",
-    "stp": "stp",
-    "ics": "stp",
-    "icb": "stp",
-}
+# The order in which levels are tried when the layer does not say its level (first of the most
+# common wins): as they first appear in the one table of code prefixes.
+_LEVEL_ORDER = tuple(dict.fromkeys(lv for lvs in CODE_LEVELS.values() for lv in lvs))
 
 _FIXES: dict[str, str] = {
     "missing_crs": (
@@ -200,8 +180,9 @@ def doctor(
     ----------
     layer : geopandas.GeoDataFrame
         Boundary layer as produced by the coterminus readers: indexed by ONS code, geometry in
-        EPSG:27700; ``attrs`` may hold ``level`` (``"ccg"``, ``"stp"``, ``"lad"``/``"ltla"``,
-        ``"utla"``, ``"lsoa"``) and ``vintage``. Not modified.
+        EPSG:27700; ``attrs`` may hold ``level`` (a level name or word of
+        :mod:`coterminus.levels`: ``"ccg"``, ``"icb"``, ``"lad"``/``"ltla"``, ``"utla"``,
+        ``"lsoa"``...) and ``vintage``. Not modified.
     code_col : str, optional
         Column holding the ONS codes; by default the index is used.
     gap_tolerance_m2 : float, default 1.0
@@ -240,9 +221,10 @@ def doctor(
       layer against itself (``predicate="intersects"``) whose interiors meet in an area
       (DE-9IM ``2********``), :math:`A(g_i \\cap g_j) >` ``overlap_tolerance_m2``. Slivers at or
       below the tolerance are ignored (the LSOA source has a few of ~0.007 m²).
-    * ``mixed_levels`` (fatal): each code prefix maps to the levels it can belong to (E01
-      lsoa; E06, E08, E09 ltla or utla; E07 ltla; E10 utla; E38 ccg; E54 stp). A code is
-      flagged when its levels exclude ``attrs['level']``, or, without a known level, exclude
+    * ``mixed_levels`` (fatal): each code prefix maps to the levels it can belong to
+      (:data:`coterminus.levels.CODE_LEVELS`: E01 lsoa11 or lsoa21; E06, E08, E09 ltla or
+      utla; E07 ltla; E10 utla; E38 ccg or sicbl; E40 nhser; E47 cauth; E54 stp or icb). A
+      code is flagged when its levels exclude ``attrs['level']``, or, without a known level, exclude
       the level shared by most codes. Fatal because rows of two levels nest inside each
       other (a county and its districts, a CCG and its STP), so any sum over the layer double
       counts. Unknown prefixes and unknown ``attrs['level']`` values are not judged.
@@ -285,7 +267,7 @@ def doctor(
          check severity       code other_code  area_m2    x    y
     0  overlap    fatal  E06000001  E06000002     50.0  7.5  5.0
     """
-    codes, geoms = _unpack(layer, code_col)
+    codes, geoms = codes_and_geometries(layer, code_col)
     _check_tolerance("gap_tolerance_m2", gap_tolerance_m2)
     _check_tolerance("overlap_tolerance_m2", overlap_tolerance_m2)
     rows: list[dict[str, Any]] = []
@@ -310,12 +292,12 @@ def doctor(
                 "geographic_crs",
                 "fatal",
                 detail=(
-                    f"layer is in {_crs_name(crs)} (degrees); overlap and gap checks ran on a "
+                    f"layer is in {crs_name(crs)} (degrees); overlap and gap checks ran on a "
                     "copy projected to EPSG:27700"
                 ),
             )
         )
-        metric = np.asarray(gpd.GeoSeries(geoms, crs=crs).to_crs(_BNG).array, dtype=object)
+        metric = np.asarray(gpd.GeoSeries(geoms, crs=crs).to_crs(BNG).array, dtype=object)
 
     if len(layer) == 0:
         rows.append(_row("empty_geometry", "fatal", detail="layer has no rows"))
@@ -329,7 +311,7 @@ def doctor(
     rows += _vintage_rows(layer, codes)
 
     reasons = shapely.is_valid_reason(geoms)
-    invalid = ~missing & (reasons != _VALID)
+    invalid = ~missing & (reasons != VALID)
     for c, reason in zip(codes[invalid], reasons[invalid], strict=True):
         x, y = _reason_location(reason)
         rows.append(_row("invalid_geometry", "repairable", code=c, detail=reason, x=x, y=y))
@@ -338,7 +320,7 @@ def doctor(
         work = metric.copy()
         # reprojection can (rarely) break validity, so re-check the projected copy
         broken = invalid if metric is geoms else ~missing & ~shapely.is_valid(metric)
-        work[broken] = _make_valid_polygonal(metric[broken], geoms[broken])
+        work[broken] = make_valid_polygonal(metric[broken], geoms[broken])
         keep = np.flatnonzero(~missing)
         spatial = _overlap_rows(work[keep], codes[keep], overlap_tolerance_m2)
         spatial += _hole_rows(work[keep], codes[keep], gap_tolerance_m2)
@@ -347,92 +329,6 @@ def doctor(
         rows += spatial
 
     return _table(rows)
-
-
-def repair(
-    layer: gpd.GeoDataFrame, *, code_col: str | None = None
-) -> tuple[gpd.GeoDataFrame, pd.DataFrame]:
-    """Make invalid geometries valid, keeping their polygonal parts; valid rows are untouched.
-
-    Parameters
-    ----------
-    layer : geopandas.GeoDataFrame
-        Boundary layer (indexed by ONS code, or with codes in ``code_col``). Not modified.
-    code_col : str, optional
-        Column holding the ONS codes; by default the index is used.
-
-    Returns
-    -------
-    repaired : geopandas.GeoDataFrame
-        A copy of ``layer`` (same index, columns, CRS and ``attrs``) whose invalid geometries
-        are replaced by their valid (Multi)Polygon equivalent.
-    changes : pandas.DataFrame
-        One row per repaired geometry: ``code``, ``before_reason`` (GEOS reason),
-        ``area_before_m2``, ``area_after_m2``. Empty when nothing was invalid.
-
-    Notes
-    -----
-    For each invalid geometry :math:`g`, the repair is
-    :math:`g' = \\bigcup \\{p \\in \\mathrm{parts}(\\mathrm{make\\_valid}(g)) : p
-    \\text{ is a Polygon}\\}`, where ``make_valid`` uses GEOS's default "linework" method
-    (overlapping rings are combined by parity, so a shell nested in another shell becomes a
-    hole — this matches ONS's ``Shape__Area`` for the five invalid LSOAs) and lines or points
-    left over from collapsed rings are dropped. ``g'`` is a MultiPolygon unless ``g`` was a
-    Polygon and one part remains. Areas are in m² (EPSG:27700 when the layer is geographic;
-    the layer's own units when it has no CRS). Overlaps, gaps, duplicates and CRS problems
-    are not repaired: they need a decision.
-
-    Examples
-    --------
-    A bow-tie whose two triangles cancel out (signed area 0), repaired into two triangles::
-
-        (0,1) +   + (1,1)
-              | X |
-        (0,0) +   + (1,0)
-
-    >>> import geopandas as gpd
-    >>> import pandas as pd
-    >>> from shapely import Polygon
-    >>> layer = gpd.GeoDataFrame(
-    ...     {"name": ["Bow tie"]},
-    ...     geometry=[Polygon([(0, 0), (1, 1), (1, 0), (0, 1)])],
-    ...     index=pd.Index(["E06000001"], name="code"),
-    ...     crs=27700,
-    ... )
-    >>> repaired, changes = repair(layer)
-    >>> changes
-            code       before_reason  area_before_m2  area_after_m2
-    0  E06000001  Self-intersection[0.5 0.5]             0.0            0.5
-    >>> repaired.geometry.iloc[0].geom_type, bool(repaired.is_valid.all())
-    ('MultiPolygon', True)
-    >>> bool(layer.is_valid.iloc[0])  # the input is unchanged
-    False
-    """
-    codes, geoms = _unpack(layer, code_col)
-    reasons = shapely.is_valid_reason(geoms)
-    bad = ~(shapely.is_missing(geoms) | shapely.is_empty(geoms)) & (reasons != _VALID)
-
-    fixed = geoms.copy()
-    fixed[bad] = _make_valid_polygonal(geoms[bad], geoms[bad])
-    repaired = layer.copy()
-    repaired[layer.geometry.name] = gpd.array.from_shapely(fixed, crs=layer.crs)
-
-    before, after = geoms[bad], fixed[bad]
-    if layer.crs is not None and layer.crs.is_geographic:
-        before = np.asarray(gpd.GeoSeries(before, crs=layer.crs).to_crs(_BNG).array)
-        after = np.asarray(gpd.GeoSeries(after, crs=layer.crs).to_crs(_BNG).array)
-    changes = pd.DataFrame(
-        {
-            "code": pd.Series(codes[bad], dtype="str"),
-            "before_reason": pd.Series(reasons[bad], dtype="str"),
-            "area_before_m2": shapely.area(before).astype(float),
-            "area_after_m2": shapely.area(after).astype(float),
-        },
-        columns=list(_REPAIR_COLUMNS),
-    )
-    if len(changes):
-        logger.info("repaired %d invalid geometries: %s", len(changes), _list(changes["code"]))
-    return repaired, changes
 
 
 def raise_or_warn(problems: pd.DataFrame, what: str = "layer", *, stacklevel: int = 2) -> None:
@@ -518,41 +414,10 @@ def raise_or_warn(problems: pd.DataFrame, what: str = "layer", *, stacklevel: in
 
 
 # --- input handling ---------------------------------------------------------------------------
-def _unpack(layer: gpd.GeoDataFrame, code_col: str | None) -> tuple[np.ndarray, np.ndarray]:
-    """Codes (as str) and geometries (object array) of ``layer``."""
-    if not isinstance(layer, gpd.GeoDataFrame):
-        msg = (
-            f"layer must be a geopandas.GeoDataFrame, got {type(layer).__name__}; "
-            "read it with `geopandas.read_file(path, layer=...)` or a coterminus reader"
-        )
-        raise TypeError(msg)
-    if code_col is None:
-        raw = layer.index.to_series()
-    elif code_col in layer.columns:
-        raw = layer[code_col]
-    else:
-        from coterminus.errors import ColumnError
-
-        msg = (
-            f"code_col={code_col!r} is not a column of the layer (columns: "
-            f"{_list(map(str, layer.columns))}); pass the column holding the ONS codes, "
-            "or None to use the index"
-        )
-        raise ColumnError(msg)
-    codes = np.array([str(c) for c in raw], dtype=object)
-    geoms = np.asarray(layer.geometry.array, dtype=object)
-    return codes, geoms
-
-
 def _check_tolerance(name: str, value: float) -> None:
     if not (isinstance(value, int | float) and math.isfinite(value) and value >= 0):
         msg = f"{name} must be a finite number of square metres >= 0, got {value!r}"
         raise ParameterError(msg)
-
-
-def _crs_name(crs: Any) -> str:
-    epsg = crs.to_epsg()
-    return f"EPSG:{epsg}" if epsg else str(crs.name)
 
 
 # --- non-spatial checks -----------------------------------------------------------------------
@@ -573,37 +438,37 @@ def _duplicate_rows(codes: np.ndarray) -> list[dict[str, Any]]:
     return rows
 
 
-def _normalise_level(level: Any) -> str | None:
+def _attrs_level(level: Any) -> str | None:
+    """The level ``attrs['level']`` names (``"lad_ons_buc"``: ltla, ``"ccg19"``: ccg) or None."""
     if level is None:
         return None
     text = str(level).strip().lower()
-    for candidate in (text, text.split("_")[0], text.rstrip("0123456789")):
-        if candidate in _LEVEL_ALIASES:
-            return _LEVEL_ALIASES[candidate]
-    stem = text.split("_")[0].rstrip("0123456789")
-    return _LEVEL_ALIASES.get(stem)
+    stem = text.split("_")[0]
+    for candidate in (text, stem, text.rstrip("0123456789"), stem.rstrip("0123456789")):
+        if candidate and (found := level_of(candidate)) is not None:
+            return found
+    return None
 
 
 def _level_rows(codes: np.ndarray, attrs_level: Any) -> list[dict[str, Any]]:
-    prefixes = [c[:3].upper() for c in codes]
-    known = [i for i, p in enumerate(prefixes) if p in _PREFIXES]
+    levels_of = [code_levels(c) for c in codes]
+    known = [i for i, lvs in enumerate(levels_of) if lvs]
     if not known:
         return []
-    target = _normalise_level(attrs_level)
+    target = _attrs_level(attrs_level)
     if target is not None:
         reason = f"but attrs['level'] is {attrs_level!r}"
     else:
-        fits = {lv: sum(lv in _PREFIXES[prefixes[i]][1] for i in known) for lv in _LEVEL_ORDER}
+        fits = {lv: sum(lv in levels_of[i] for i in known) for lv in _LEVEL_ORDER}
         target = max(_LEVEL_ORDER, key=lambda lv: fits[lv])  # first of the most common
         if fits[target] == len(known):
             return []
         reason = f"but most codes of the layer ({fits[target]} of {len(known)}) are {target}"
     rows = []
     for i in known:
-        desc, levels = _PREFIXES[prefixes[i]]
-        if target not in levels:
-            kind = f"{desc}, {' or '.join(sorted(levels))}"
-            detail = f"{codes[i]} is an {prefixes[i]} code ({kind}), {reason}"
+        if target not in levels_of[i]:
+            kind = f"{describe_code(codes[i])}, a code of {' or '.join(levels_of[i])}"
+            detail = f"{codes[i]} is {kind}, {reason}"
             rows.append(_row("mixed_levels", "fatal", code=codes[i], detail=detail))
     return rows
 
@@ -649,26 +514,6 @@ def _reason_location(reason: str) -> tuple[float, float]:
 
 
 # --- geometry ---------------------------------------------------------------------------------
-def _make_valid_polygonal(geoms: np.ndarray, like: np.ndarray) -> np.ndarray:
-    """``make_valid`` keeping polygonal parts; Polygon stays Polygon when one part remains."""
-    out = np.empty(len(geoms), dtype=object)
-    if len(geoms) == 0:
-        return out
-    parts, idx = shapely.get_parts(shapely.make_valid(geoms), return_index=True)
-    while len(parts) and np.isin(shapely.get_type_id(parts), _MULTI_TYPES).any():
-        parts, sub = shapely.get_parts(parts, return_index=True)
-        idx = idx[sub]
-    keep = (shapely.get_type_id(parts) == _POLYGON) & ~shapely.is_empty(parts)
-    parts, idx = parts[keep], idx[keep]
-    out[:] = [shapely.MultiPolygon() for _ in range(len(geoms))]
-    if len(parts):
-        rows, dense = np.unique(idx, return_inverse=True)
-        out[rows] = shapely.multipolygons(parts, indices=dense)
-    single = (shapely.get_type_id(like) == _POLYGON) & (shapely.get_num_geometries(out) == 1)
-    out[single] = shapely.get_geometry(out[single], 0)
-    return out
-
-
 def _overlap_rows(geoms: np.ndarray, codes: np.ndarray, tolerance: float) -> list[dict[str, Any]]:
     left, right, area = overlapping_pairs(geoms, min_area=tolerance)
     inter = shapely.intersection(geoms[left], geoms[right])
@@ -775,9 +620,7 @@ def _to_layer_crs(rows: list[dict[str, Any]], crs: Any) -> None:
     """Reproject the x/y of rows computed in EPSG:27700 back to ``crs`` (in place)."""
     if not rows:
         return
-    from pyproj import Transformer
-
-    transformer = Transformer.from_crs(_BNG, crs, always_xy=True)
+    transformer = Transformer.from_crs(BNG, crs, always_xy=True)
     xs, ys = transformer.transform([r["x"] for r in rows], [r["y"] for r in rows])
     for r, x, y in zip(rows, np.atleast_1d(xs), np.atleast_1d(ys), strict=True):
         r["x"], r["y"] = float(x), float(y)
@@ -843,35 +686,29 @@ def _summary_line(check: str, rows: pd.DataFrame) -> str:
                 ordered["code"], ordered["other_code"], ordered["area_m2"], strict=True
             )
         ]
-        head = f"overlap: {_plural(n, 'pair')} of units overlap: {_list(items)}"
+        head = f"overlap: {_plural(n, 'pair')} of units overlap: {listing(items)}"
     elif check == "duplicate_code":
         items = [
             f"{c} ({d.split(' (')[0]})" for c, d in zip(rows["code"], rows["detail"], strict=True)
         ]
-        head = f"duplicate_code: {_plural(n, 'code')} on more than one row: {_list(items)}"
+        head = f"duplicate_code: {_plural(n, 'code')} on more than one row: {listing(items)}"
     elif check == "invalid_geometry":
         items = [f"{c} ({d})" for c, d in zip(rows["code"], rows["detail"], strict=True)]
         head = f"invalid_geometry: {_plural(n, 'invalid geometry', 'invalid geometries')}: "
-        head += _list(items)
+        head += listing(items)
     elif check == "gap":
         items = [f"{c} ({_area(a)})" for c, a in zip(rows["code"], rows["area_m2"], strict=True)]
-        head = f"gap: {_plural(n, 'hole')} not filled by any unit: {_list(items)}"
+        head = f"gap: {_plural(n, 'hole')} not filled by any unit: {listing(items)}"
     elif check == "empty_geometry":
         units = rows["code"].dropna()
-        head = f"empty_geometry: {_plural(len(units), 'unit')} without geometry: {_list(units)}"
+        head = f"empty_geometry: {_plural(len(units), 'unit')} without geometry: {listing(units)}"
         if len(units) < n:
             head = "empty_geometry: the layer has no rows"
     else:
         items = [f"{c} ({d})" for c, d in zip(rows["code"], rows["detail"], strict=True)]
-        head = f"{check}: {_plural(n, 'code')}: {_list(items)}"
+        head = f"{check}: {_plural(n, 'code')}: {listing(items)}"
     fix = _FIXES.get(check)
     return f"  - {head}." + (f" Fix: {fix}." if fix else "")
-
-
-def _list(items: Any, limit: int = 10) -> str:
-    items = [str(i) for i in items]
-    shown = ", ".join(items[:limit])
-    return shown + (f" and {len(items) - limit} more" if len(items) > limit else "")
 
 
 def _plural(n: int, one: str, many: str | None = None) -> str:

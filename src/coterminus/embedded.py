@@ -36,7 +36,10 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from . import datasets
+from .datasets.locations import find
 from .errors import CoterminusError
+from .manifest import read_manifest
 
 __all__ = [
     "DisplayPolygonsError",
@@ -209,16 +212,11 @@ def fallback_manifest(manifest: Any, data_dir: Path | None, *, quiet: bool = Fal
     path = manifest_path(manifest.vintage)
     if path is None:
         return None
-    from . import datasets
-    from .datasets.locations import find
-
     src = manifest.block.source
     if src.dataset:
         where, _ = find(datasets.get(src.dataset), None)
         if where != "missing":
             return None
-    from .manifest import read_manifest
-
     (log.debug if quiet else log.info)(
         "no data directory and no downloaded files for vintage %s: using the embedded dataset "
         "(%s; polygons %s)",

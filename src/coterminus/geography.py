@@ -28,6 +28,7 @@ import geopandas as gpd
 import pandas as pd
 
 from . import datasets
+from .embedded import fallback_manifest
 from .errors import FootprintError, ParameterError, UnknownAreaError
 from .levels import Level, default_level, normalise_level
 from .loading import (
@@ -49,9 +50,7 @@ log = logging.getLogger(__name__)
 
 @lru_cache(maxsize=8)
 def _codes_of(vintage: int, data_dir: Path | None) -> tuple[pd.DataFrame, dict[str, pd.DataFrame]]:
-    from .embedded import fallback_manifest  # no data directory: the embedded copy's codes
-
-    manifest = read_manifest(vintage)
+    manifest = read_manifest(vintage)  # no data directory: the embedded copy's codes
     return read_level_codes(fallback_manifest(manifest, data_dir, quiet=True) or manifest, data_dir)
 
 
@@ -620,8 +619,6 @@ def load(
     manifest = read_manifest(vintage)
     dd = datasets.resolve_data_dir(data_dir)
     # embedded dataset: no data directory and nothing downloaded -> the packaged display copy
-    from .embedded import fallback_manifest
-
     manifest = fallback_manifest(manifest, dd) or manifest
     if not isinstance(boundaries, str) or not boundaries:
         msg = f"boundaries={boundaries!r}; use 'derived' or 'ons' (a kind the manifest names)."

@@ -21,11 +21,10 @@ import io
 import logging
 import re
 import warnings
-import zipfile
 import zlib
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from typing import Any
 
 import geopandas as gpd
@@ -33,7 +32,9 @@ import pandas as pd
 import pyogrio
 import shapely
 
-from ._validate import check_coordinates, check_population_values
+from ._integrity import zip_members
+from ._repair import repair as repair_geometries
+from ._validate import BNG, check_coordinates, check_population_values
 from .errors import (
     ArchiveError,
     ColumnError,
@@ -58,9 +59,6 @@ __all__ = [
 ]
 
 log = logging.getLogger(__name__)
-
-#: British National Grid, the CRS every layer is returned in (areas in m²).
-BNG = 27700
 
 #: ONS column prefixes → coterminus level names.
 LEVEL_ALIASES: dict[str, str] = {
@@ -204,37 +202,8 @@ def _choose_code_column(
 # --------------------------------------------------------------------------------------------
 # boundaries
 # --------------------------------------------------------------------------------------------
-def _zip_members(path: Path) -> list[str]:
-    """Return the members of a zip after checking it is intact and safe (no zip-slip)."""
-    try:
-        with zipfile.ZipFile(path) as zf:
-            names = zf.namelist()
-            bad = zf.testzip()
-    except (zipfile.BadZipFile, EOFError, OSError) as exc:
-        msg = (
-            f"{path} is not a readable zip archive ({exc}); it is corrupt or truncated. "
-            "Download it again (coterminus data fetch) or check the file size."
-        )
-        raise ArchiveError(msg) from exc
-    if bad is not None:
-        msg = f"{path}: member {bad!r} fails its CRC check; the archive is corrupt. Download it again."
-        raise ArchiveError(msg)
-    unsafe = [
-        n
-        for n in names
-        if PurePosixPath(n).is_absolute() or ".." in PurePosixPath(n.replace("\\", "/")).parts
-    ]
-    if unsafe:
-        msg = (
-            f"{path}: member path(s) {unsafe[:5]} would escape the target folder (zip-slip); "
-            "refusing to read this archive. Obtain the file from ONS again."
-        )
-        raise ArchiveError(msg)
-    return names
-
-
 def _resolve_zip(path: Path, member: str | None) -> str:
-    names = _zip_members(path)
+    names = zip_members(path)
     data = [n for n in names if n.lower().endswith((".shp", ".geojson", ".gpkg", ".json"))]
     data = [n for n in data if not n.lower().endswith(".shp.xml")]
     if member is not None:
@@ -365,7 +334,7 @@ def read_boundaries(
     england_only : bool, default True
         Drop Welsh, Scottish and Northern Irish rows (with a :class:`NonEnglandWarning`).
     repair : bool, default False
-        Make invalid geometries valid (:func:`coterminus.doctor.repair`) and record what changed
+        Make invalid geometries valid (:func:`coterminus.repair`) and record what changed
         in ``attrs["repairs"]``. Without it, invalid geometries are kept as published and a
         :class:`RepairWarning` names them.
 
@@ -460,10 +429,8 @@ def _check_geometry(gdf: gpd.GeoDataFrame, source: str, *, repair: bool) -> gpd.
     if not invalid.any():
         return gdf
     if repair:
-        from .doctor import repair as _repair
-
         attrs = dict(gdf.attrs)
-        fixed, changes = _repair(gdf)
+        fixed, changes = repair_geometries(gdf)
         fixed.attrs = {**attrs, "repairs": changes.to_dict(orient="records")}
         log.info(
             "%s: repaired %d invalid geometries: %s", source, len(changes), list(changes["code"])
@@ -756,17 +723,3 @@ def read_population(
     attrs.update(_text_attrs(df))
     out.attrs = attrs  # type: ignore[assignment]
     return out
-
-
-def _check_same_vintage(items: Sequence[tuple[str, int | None]]) -> int:
-    """Raise :class:`VintageMismatchError` unless all given (what, vintage) pairs agree."""
-    known = [(w, v) for w, v in items if v]
-    years = {v for _, v in known}
-    if len(years) > 1:
-        listing = ", ".join(f"{w}: {v}" for w, v in known)
-        msg = (
-            f"layers of different vintages combined ({listing}); load every layer of one "
-            "vintage (e.g. coterminus.load(2019))."
-        )
-        raise VintageMismatchError(msg)
-    return years.pop() if years else 0

@@ -13,7 +13,9 @@ This module holds the vocabulary every other module uses:
 * :func:`normalise_level` — ``"lad"`` → ``"ltla"``, ``"ctyua"`` → ``"utla"``, ``"ics"`` → ``"icb"``
   or ``"stp"`` (whichever the geography has), with suggestions for unknown words;
 * :func:`describe_code` — what an ONS code prefix means (``E10`` county, ``W06`` Welsh unitary...),
-  so messages can say that a Welsh or Scottish code is outside England.
+  so messages can say that a Welsh or Scottish code is outside England;
+* :data:`CODE_LEVELS` and :func:`code_levels` — the levels an English code can belong to, from its
+  prefix (``E06`` → lower or upper tier), the one such table (the doctor's level check reads it).
 
 Examples
 --------
@@ -39,11 +41,14 @@ from .errors import ParameterError
 
 __all__ = [
     "BLOCK_SIDE",
+    "CODE_LEVELS",
     "KNOWN_LEVELS",
     "Level",
     "Side",
+    "code_levels",
     "default_level",
     "describe_code",
+    "level_of",
     "normalise_level",
 ]
 
@@ -146,6 +151,7 @@ _WORDS: dict[str, tuple[str, ...]] = {
     "lower": ("ltla",),
     "lower tier": ("ltla",),
     "ctyua": ("utla",),
+    "cty ua": ("utla",),
     "utlas": ("utla",),
     "county": ("utla",),
     "upper": ("utla",),
@@ -224,6 +230,24 @@ def normalise_level(level: str, available: Iterable[str] | None = None) -> str:
     raise ParameterError(msg)
 
 
+def level_of(word: str) -> str | None:
+    """The level a word of the vocabulary names, or ``None`` for any other word (no guessing).
+
+    Unlike :func:`normalise_level`, an unknown word is not taken for a user's level name and
+    raises nothing; a word with several meanings gives the first (``"ics"`` → ``"icb"``).
+
+    Examples
+    --------
+    >>> level_of("LAD"), level_of("sub_icb"), level_of("ics"), level_of("lsoa11")
+    ('ltla', 'sicbl', 'icb', 'lsoa11')
+    >>> level_of("parish") is None
+    True
+    """
+    key = _key(word)
+    candidates = _WORDS.get(key, (key,) if key in KNOWN_LEVELS else ())
+    return candidates[0] if candidates else None
+
+
 def default_level(
     name: str,
     *,
@@ -293,6 +317,21 @@ _PREFIXES: dict[str, str] = {
 }
 _COUNTRY = {"W": "Wales", "S": "Scotland", "N": "Northern Ireland"}
 
+#: ONS code prefix → the levels whose codes carry it (E06, E08 and E09 councils are both tiers;
+#: CCGs and sub-ICB locations share E38, STPs and ICBs E54; 2011 and 2021 LSOAs share E01).
+CODE_LEVELS: dict[str, tuple[str, ...]] = {
+    "E01": ("lsoa11", "lsoa21"),
+    "E06": ("ltla", "utla"),
+    "E07": ("ltla",),
+    "E08": ("ltla", "utla"),
+    "E09": ("ltla", "utla"),
+    "E10": ("utla",),
+    "E38": ("ccg", "sicbl"),
+    "E40": ("nhser",),
+    "E47": ("cauth",),
+    "E54": ("stp", "icb"),
+}
+
 
 def describe_code(code: str) -> str | None:
     """What an ONS code is, from its prefix (``None`` if it does not look like one).
@@ -328,3 +367,15 @@ def outside_england(code: str) -> str | None:
     if c[:1] in _COUNTRY and describe_code(c):
         return f"{c} is {describe_code(c)}: coterminus covers England only."
     return None
+
+
+def code_levels(code: str) -> tuple[str, ...]:
+    """The levels an ONS code can belong to, from its prefix (``()`` for a prefix not in
+    :data:`CODE_LEVELS`).
+
+    Examples
+    --------
+    >>> code_levels("E06000001"), code_levels("e54000018"), code_levels("W06000015")
+    (('ltla', 'utla'), ('stp', 'icb'), ())
+    """
+    return CODE_LEVELS.get(str(code).strip()[:3].upper(), ())

@@ -21,6 +21,7 @@ Examples
 
 from __future__ import annotations
 
+import difflib
 import hashlib
 import logging
 from pathlib import Path
@@ -28,11 +29,13 @@ from typing import Any
 
 import geopandas as gpd
 import pandas as pd
+import pyarrow.parquet as pq
 import shapely
 
 from . import datasets
 from ._integrity import block_digest, verify_file
 from ._parsed_cache import CACHE_FORMAT, cached_boundaries, cached_layer
+from ._validate import check_population_values
 from .datasets.cache import cache_root
 from .errors import ColumnError, DataDirError, LookupMismatchError, ManifestError
 from .io import read_population
@@ -104,8 +107,6 @@ def locate_source(
 
 def _require_columns(header: list[str], columns: list[str], where: str, path: Path) -> None:
     """Refuse a table lacking manifest columns, naming the nearest column for each."""
-    import difflib
-
     missing = [c for c in columns if c not in header]
     if missing:
         parts = []
@@ -149,8 +150,6 @@ def _read_csv(path: Path, where: str, columns: list[str]) -> pd.DataFrame:
 
 def _read_parquet_columns(path: Path, where: str, columns: list[str]) -> pd.DataFrame:
     """Read the named columns of a Parquet table as text (the embedded dataset's block table)."""
-    import pyarrow.parquet as pq
-
     header = pq.read_schema(path).names
     _require_columns(header, columns, where, path)
     table = pq.read_table(path, columns=list(dict.fromkeys(columns)))
@@ -168,8 +167,6 @@ def _read_columns(path: Path, where: str, columns: list[str]) -> pd.DataFrame:
 
 def _read_parquet_population(path: Path, code_column: str, column: str) -> pd.Series:
     """Block populations from a Parquet table (integer column), checked like a CSV's."""
-    from ._validate import check_population_values
-
     t = _read_parquet_columns(path, "population.source", [code_column, column])
     codes = t[code_column].astype(str)
     values = check_population_values(t[column].astype(str), codes, path.name, column)
@@ -182,8 +179,6 @@ def parquet_resolution(path: Path) -> str | None:
     """The ``coterminus:resolution`` label a GeoParquet file records (embedded dataset), if any."""
     if path.suffix.lower() not in (".parquet", ".geoparquet"):
         return None
-    import pyarrow.parquet as pq
-
     meta = pq.read_schema(path).metadata or {}
     raw = meta.get(b"coterminus:resolution")
     return raw.decode() if raw else None

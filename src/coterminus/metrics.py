@@ -62,7 +62,10 @@ def check_tolerance(tolerance: float | None, measure: str) -> float:
     ...
     coterminus.errors.ParameterError: tolerance=0.6 is outside [0, 0.5); ...
     """
-    eps = DEFAULT_TOLERANCE.get(measure, 0.005) if tolerance is None else float(tolerance)
+    if tolerance is None:  # a measure without its own default takes the population one
+        eps = DEFAULT_TOLERANCE.get(measure, DEFAULT_TOLERANCE["population"])
+    else:
+        eps = float(tolerance)
     if not 0.0 <= eps < 0.5:
         msg = (
             f"tolerance={tolerance} is outside [0, 0.5); it is the share of an area that may "

@@ -33,9 +33,9 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from ._validate import overlapping_pairs, require_metric_crs
+from ._validate import check_same_vintage, overlapping_pairs, require_metric_crs
+from .embedded import check_measurable
 from .errors import CRSError, OverlappingUnitsError, ParameterError
-from .io import _check_same_vintage
 
 if TYPE_CHECKING:
     from .geography import Geography
@@ -48,6 +48,7 @@ __all__ = [
     "cross_check",
     "crosstab",
     "overlap",
+    "pair_sums",
     "population_overlap",
 ]
 
@@ -69,9 +70,14 @@ class OverlapTable:
     pairs : pandas.DataFrame
         Tidy table, one row per overlapping (unit, target): ``unit``, ``target``, ``value``
         (people, or m²), ``share_of_unit`` = value / unit total, ``share_of_target`` =
-        value / target total.
+        value / target total; population tables also carry ``n_blocks``, the building blocks
+        (LSOAs) of the pair.
     unit_totals, target_totals : pandas.Series
         Total measure of every unit / target (people, or polygon area in m²), indexed by code.
+    target_blocks : pandas.Series
+        Building blocks (LSOAs) of every target, also those outside every unit (population
+        tables; empty for area), so the blocks of a target outside some units are
+        ``target_blocks[t] - Σ n_blocks`` over those units' pairs.
     measure : {"population", "area"}
     unit_level, target_level : str
     vintage : int or None
@@ -90,6 +96,7 @@ class OverlapTable:
     vintage: int | str | None = None
     removed: pd.DataFrame = field(default_factory=pd.DataFrame)
     tolerance: dict[str, float] = field(default_factory=dict)
+    target_blocks: pd.Series = field(default_factory=lambda: pd.Series(dtype="int64"))
 
     def __repr__(self) -> str:
         return (
@@ -125,10 +132,59 @@ class OverlapTable:
         return self.pairs[self.pairs["unit"].isin(units)]
 
 
+def pair_sums(
+    unit_idx: np.ndarray, target_idx: np.ndarray, weights: np.ndarray, n_targets: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The sparse crosstab on integer codes: each pair that occurs, its blocks and summed weight.
+
+    The one kernel under :func:`crosstab` (the population overlap) and the vintage diff
+    (:func:`coterminus.vintages.diff_membership`, which also needs the count of blocks).
+
+    Parameters
+    ----------
+    unit_idx, target_idx : numpy.ndarray of int
+        One entry per block: the index of its unit and of its target (``0 <= target_idx <
+        n_targets``).
+    weights : numpy.ndarray
+        One entry per block (people).
+    n_targets : int
+        Number of targets (the stride of the combined pair key).
+
+    Returns
+    -------
+    unit, target : numpy.ndarray of int64
+        The pairs that occur, sorted by unit then target.
+    count : numpy.ndarray of int64
+        Blocks in each pair.
+    total : numpy.ndarray of float64
+        Σ weights of the pair's blocks.
+
+    Notes
+    -----
+    With key(b) = unit(b)·n_targets + target(b), one ``np.unique`` over the keys gives the pairs
+    and counts and one ``np.bincount`` the sums: total(u, t) = Σ_{b : unit(b)=u, target(b)=t} w_b
+    (O(blocks log blocks)).
+
+    Examples
+    --------
+    >>> u, t, n, w = pair_sums(np.array([0, 0, 1]), np.array([1, 1, 0]), np.array([1, 2, 3]), 2)
+    >>> u.tolist(), t.tolist(), n.tolist(), w.tolist()
+    ([0, 1], [1, 0], [2, 1], [3.0, 3.0])
+    """
+    key = unit_idx.astype(np.int64) * n_targets + target_idx.astype(np.int64)
+    present, inverse, counts = np.unique(key, return_inverse=True, return_counts=True)
+    sums = np.bincount(
+        inverse, weights=np.asarray(weights, dtype=np.float64), minlength=len(present)
+    )
+    return present // n_targets, present % n_targets, counts.astype(np.int64), sums
+
+
 def crosstab(
     unit_codes: np.ndarray | pd.Series,
     target_codes: np.ndarray | pd.Series,
     weights: np.ndarray | pd.Series,
+    *,
+    counts: bool = False,
 ) -> pd.DataFrame:
     """Sum ``weights`` over every (unit, target) pair that occurs: the pure population kernel.
 
@@ -138,16 +194,19 @@ def crosstab(
         One entry per building block (LSOA).
     weights : array-like of int or float
         The block's measure (people).
+    counts : bool, default False
+        Add ``n_blocks``, the number of blocks in each pair.
 
     Returns
     -------
     pandas.DataFrame
-        ``unit``, ``target``, ``value``; only pairs that occur, sorted by unit then target.
+        ``unit``, ``target``, ``value`` (and ``n_blocks``); only pairs that occur, sorted by
+        unit then target.
 
     Notes
     -----
-    value(u, t) = Σ_{b : unit(b)=u, target(b)=t} w_b, computed with one ``np.bincount`` over
-    the combined pair index (O(blocks)).
+    value(u, t) = Σ_{b : unit(b)=u, target(b)=t} w_b, computed by :func:`pair_sums` on the
+    codes' sorted factor indices.
 
     Examples
     --------
@@ -155,21 +214,28 @@ def crosstab(
       unit target  value
     0    A      X      3
     1    B      X      3
+    >>> crosstab(["A", "A", "B"], ["X", "X", "X"], [1, 2, 3], counts=True)["n_blocks"].tolist()
+    [2, 1]
     """
-    u_idx, u_lab = pd.factorize(np.asarray(unit_codes), sort=True)
-    t_idx, t_lab = pd.factorize(np.asarray(target_codes), sort=True)
+    # a Series is factorised as it is (no copy to an object array: several times faster)
+    u_idx, u_lab = pd.factorize(_array_like(unit_codes), sort=True)
+    t_idx, t_lab = pd.factorize(_array_like(target_codes), sort=True)
     w = np.asarray(weights)
-    key = u_idx.astype(np.int64) * len(t_lab) + t_idx
-    present, inverse = np.unique(key, return_inverse=True)
-    sums = np.bincount(inverse, weights=w.astype(np.float64), minlength=len(present))
+    unit, target, n_blocks, sums = pair_sums(u_idx, t_idx, w, len(t_lab))
     out = pd.DataFrame(
         {
-            "unit": np.asarray(u_lab)[present // len(t_lab)],
-            "target": np.asarray(t_lab)[present % len(t_lab)],
+            "unit": np.asarray(u_lab)[unit],
+            "target": np.asarray(t_lab)[target],
             "value": sums.astype(w.dtype) if np.issubdtype(w.dtype, np.integer) else sums,
         }
     )
+    if counts:
+        out["n_blocks"] = n_blocks
     return out
+
+
+def _array_like(codes: Any) -> Any:
+    return codes if isinstance(codes, pd.Series | pd.Index | np.ndarray) else np.asarray(codes)
 
 
 def _with_shares(
@@ -238,21 +304,24 @@ def population_overlap(
     # target's total is all of its blocks, also those outside every unit (a regional scenario)
     unit_totals = rows.groupby(units)[weight].sum()
     covered = rows[rows[targets].notna()]
-    pairs = crosstab(
-        covered[units].to_numpy(), covered[targets].to_numpy(), covered[weight].to_numpy()
-    )
+    pairs = crosstab(covered[units], covered[targets], covered[weight].to_numpy(), counts=True)
     target_totals = lsoa.groupby(targets)[weight].sum()
+    target_blocks = lsoa.groupby(targets).size().astype("int64")
+    target_blocks.index = target_blocks.index.astype(str)
+    target_blocks.index.name = "target"
     target_totals.index = target_totals.index.astype(str)
     unit_totals.index = unit_totals.index.astype(str)
     unit_totals.index.name, target_totals.index.name = "unit", "target"
+    blocks = pairs.pop("n_blocks").to_numpy()
     return OverlapTable(
-        pairs=_with_shares(pairs, unit_totals, target_totals),
+        pairs=_with_shares(pairs, unit_totals, target_totals).assign(n_blocks=blocks),
         unit_totals=unit_totals,
         target_totals=target_totals,
         measure="population",
         unit_level=units,
         target_level=targets,
         vintage=vintage if vintage is not None else lsoa.attrs.get("vintage"),
+        target_blocks=target_blocks,
     )
 
 
@@ -343,7 +412,7 @@ def area_overlap(
             "reproject both with `.to_crs(27700)`."
         )
         raise CRSError(msg)
-    _check_same_vintage(
+    check_same_vintage(
         [("units", units.attrs.get("vintage")), ("targets", targets.attrs.get("vintage"))]
     )
     if sliver_m2 < 0 or not 0 <= sliver_share < 0.5:
@@ -433,8 +502,6 @@ def overlap(
         msg = f"measure={measure!r}; use 'population' or 'area'."
         raise ParameterError(msg)
     if measure == "area":  # display-grade (embedded) polygons cannot measure area
-        from .embedded import check_measurable
-
         check_measurable(geo, u, t)
     key = ("overlap", u, t, measure, tuple(sorted(kwargs.items())))
 

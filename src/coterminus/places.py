@@ -12,6 +12,7 @@ programming.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -106,8 +107,6 @@ class Places:
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready form."""
-        import json
-
         return {
             "band": list(self.band),
             "las": json.loads(self.las.reset_index().to_json(orient="records")),

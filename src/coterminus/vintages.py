@@ -46,7 +46,6 @@ from ._diff_core import (
     as_names,
     check_inputs,
     classify,
-    crosstab,
 )
 from ._diff_text import summary_line
 from .errors import (
@@ -55,7 +54,9 @@ from .errors import (
     ParameterError,
     VintageMismatchError,
 )
+from .geography import load
 from .levels import normalise_level
+from .overlap import pair_sums
 
 __all__ = [
     "CHANGES",
@@ -385,7 +386,8 @@ def diff_membership(
     new_idx, new_codes = pd.factorize(new_aligned.astype(str), sort=True)
     n_old, n_new = len(old_codes), len(new_codes)
     weight = np.zeros(len(old), dtype=np.int64) if pop is None else pop.to_numpy()
-    p_old, p_new, p_lsoa, p_pop = crosstab(old_idx, new_idx, weight, n_old, n_new)
+    p_old, p_new, p_lsoa, p_sum = pair_sums(old_idx, new_idx, weight, n_new)
+    p_pop = p_sum.astype(np.int64)
     rel, old_kind, new_kind, _main = classify(p_old, p_new, p_lsoa, p_pop, n_old, n_new)
 
     old_codes_arr = np.asarray(old_codes, dtype=object)
@@ -870,9 +872,6 @@ def diff_vintages(
     -------
     VintageDiff
     """
-    import coterminus  # the package root, imported late to avoid a cycle
-
-    load: Any = coterminus.load  # takes years, and manifest paths once vintages are data
     old_geo = load(old_vintage, data_dir=data_dir)
     new_geo = load(new_vintage, data_dir=data_dir)
     return diff(

@@ -33,12 +33,11 @@ import os
 import shutil
 import tempfile
 from pathlib import Path
-from typing import TYPE_CHECKING
+
+import pandas as pd
+import pooch
 
 from ..errors import CacheError, ParameterError
-
-if TYPE_CHECKING:
-    import pandas as pd
 
 __all__ = [
     "FOLDERS",
@@ -73,8 +72,6 @@ def cache_root() -> Path:
     env = os.environ.get(ENV_CACHE_DIR, "").strip()
     if env:
         return Path(env).expanduser()
-    import pooch
-
     return Path(pooch.os_cache("coterminus"))
 
 
@@ -174,8 +171,6 @@ def usage() -> pd.DataFrame:
     ...     print(usage()[["files", "bytes"]].to_dict("index"))
     {'downloads': {'files': 0, 'bytes': 0}, 'parsed': {'files': 0, 'bytes': 0}}
     """
-    import pandas as pd
-
     root = cache_root()
     names = list(FOLDERS)
     if root.is_dir():

@@ -21,12 +21,11 @@ import json
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal, get_args
+from typing import Any, Literal, get_args
+
+import pandas as pd
 
 from ..errors import CoterminusError, ParameterError
-
-if TYPE_CHECKING:
-    import pandas as pd
 
 __all__ = [
     "KINDS",
@@ -233,8 +232,6 @@ def registry() -> pd.DataFrame:
     >>> reg.loc["lsoa-boundaries-2011", "vintages"]
     (2019, 2020, 2021)
     """
-    import pandas as pd
-
     rows = []
     for ds in entries().values():
         remote = ds.remote

@@ -16,15 +16,16 @@ import os
 import warnings
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+import pandas as pd
+import pyogrio
+
+from .. import io as cio
 from . import catalog, locations
 from .arcgis import match_columns
 from .catalog import Dataset
 from .store import source_of
-
-if TYPE_CHECKING:
-    import pandas as pd
 
 __all__ = ["sha256_file", "status", "verify"]
 
@@ -62,8 +63,6 @@ def status(
     >>> table.loc["ccg-stp-2019", ["where", "size"]].to_dict()
     {'where': 'data_dir', 'size': 8}
     """
-    import pandas as pd
-
     root = locations.resolve_data_dir(data_dir)
     rows = []
     for ds in catalog.select(vintage):
@@ -105,9 +104,6 @@ def _suffix(path: Path) -> str:
 
 def _inspect(ds: Dataset, path: Path, layer: str | None) -> tuple[int | None, list[str]]:
     """Count England rows and check columns -> (rows, problems); (None, []) for other formats."""
-    import pandas as pd
-    import pyogrio
-
     suffix = _suffix(path)
     problems: list[str] = []
     try:
@@ -137,8 +133,6 @@ def _inspect(ds: Dataset, path: Path, layer: str | None) -> tuple[int | None, li
 
 
 def _deep_check(ds: Dataset, path: Path, layer: str | None) -> list[str]:
-    from .. import io as cio  # imported here: io is heavy (geopandas)
-
     readers: dict[str, Callable[[], object]] = {
         "boundary": lambda: cio.read_boundaries(path, layer=layer),
         "lookup": lambda: cio.read_lookup(path),
@@ -199,8 +193,6 @@ def verify(
     >>> print(report.loc["ccg-stp-2019", "problem"])
     sha256 mismatch: ... missing columns CCG19NM, STP19CD, STP19NM (has CCG19CD)
     """
-    import pandas as pd
-
     root = locations.resolve_data_dir(data_dir)
     hashes: dict[Path, str] = {}
     rows_out = []

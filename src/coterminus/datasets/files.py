@@ -21,6 +21,9 @@ import tempfile
 import time
 from pathlib import Path
 
+import pooch
+
+from .._integrity import zip_members
 from ..errors import ArchiveError, ChecksumError, CoterminusError, ParameterError
 from . import cache, net
 from .store import progress_bar, write_source
@@ -36,10 +39,8 @@ STAGING_PREFIX = ".incoming-"
 
 
 def _check_zip(path: Path, url: str) -> None:
-    from ..io import _zip_members
-
     try:
-        _zip_members(path)
+        zip_members(path)
     except ArchiveError as exc:
         msg = (
             f"The file downloaded from {url} failed its archive check: {exc} It was deleted. "
@@ -104,8 +105,6 @@ def fetch_url(
     >>> fetch_url("https://www.ons.gov.uk/file?uri=/x/file.zip", filename="file.zip")  # doctest: +SKIP
     PosixPath('/home/me/.cache/coterminus/downloads/file.zip')
     """
-    import pooch
-
     net.check_args(timeout, retries, deadline)
     if Path(filename).name != filename or filename in ("", ".", ".."):
         msg = f"filename={filename!r} must be a bare file name such as 'data.zip'."

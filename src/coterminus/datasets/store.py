@@ -16,6 +16,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import IO, Any
 
+from tqdm import tqdm
+
 from .._atomic import atomic_path
 from ..errors import OutputError
 from . import cache
@@ -73,8 +75,6 @@ def write_atomically(
 
 
 def progress_bar(progress: bool, total: int | None, desc: str, unit: str) -> Any:
-    from tqdm import tqdm
-
     disable = not (progress and sys.stderr is not None and sys.stderr.isatty())
     return tqdm(
         total=total, unit=unit, unit_scale=unit == "B", desc=desc, disable=disable, leave=False
