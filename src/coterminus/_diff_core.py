@@ -20,6 +20,7 @@ from .errors import (
     ParameterError,
     PopulationError,
 )
+from .vocabulary import examples as _examples
 
 __all__ = ["as_names", "check_inputs", "classify", "examples"]
 
@@ -89,11 +90,9 @@ def classify(
 # --------------------------------------------------------------------------------------------
 # validation at the boundary
 # --------------------------------------------------------------------------------------------
-def examples(values: Any, k: int = 5) -> str:
-    """The first ``k`` values, and how many more (``"A, B and 1,234 more"``)."""
-    vals = list(values)
-    shown = ", ".join(map(str, vals[:k]))
-    return shown + (f" and {len(vals) - k:,} more" if len(vals) > k else "")
+def examples(values: Any) -> str:
+    """The first five values, and how many more (:func:`coterminus.vocabulary.examples`)."""
+    return _examples(values, k=5)
 
 
 def check_inputs(old: Any, new: Any, population: Any) -> pd.Series | None:

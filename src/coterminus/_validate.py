@@ -30,6 +30,7 @@ from pyproj import CRS
 
 from ._integrity import block_digest
 from .errors import CRSError, LookupMismatchError, PopulationError, VintageMismatchError
+from .vocabulary import examples
 
 __all__ = [
     "BNG",
@@ -344,11 +345,10 @@ def check_population_values(
         code_arr = np.asarray(codes, dtype=object)
         raw_arr = raw.to_numpy(dtype=object)
         idx = np.flatnonzero(bad)
-        examples = ", ".join(f"{code_arr[i]}={raw_arr[i]!r} ({reason[i]})" for i in idx[:10])
-        more = f" and {len(idx) - 10} more" if len(idx) > 10 else ""
+        shown = examples(f"{code_arr[i]}={raw_arr[i]!r} ({reason[i]})" for i in idx)
         msg = (
             f"{source}: {len(idx)} population value(s) are not plausible counts of people in "
-            f"column {column!r}: {examples}{more}. Every value must be a whole number of people "
+            f"column {column!r}: {shown}. Every value must be a whole number of people "
             f"from 0 to {MAX_POPULATION - 1:,}. Fix or drop those rows (or restore the "
             "published file: coterminus data fetch); coterminus will not guess populations."
         )
@@ -396,7 +396,7 @@ def check_positive_totals(
         return
     names = names or {}
     items = [f"{c} ({names[c]})" if c in names else str(c) for c in bad.index]
-    shown = ", ".join(items[:10]) + (f" and {len(items) - 10} more" if len(items) > 10 else "")
+    shown = examples(items)
     msg = (
         f"{len(bad)} {what}(s) have a population of 0: {shown}, so every share of their people "
         "would be 0/0. The population file gives no one to their LSOAs; check it (coterminus "
@@ -468,8 +468,7 @@ def check_blocks(
         repeated = len(codes) - len(have)
 
         def listing(items: list[str]) -> str:
-            more = f" and {len(items) - 10} more" if len(items) > 10 else ""
-            return f" ({', '.join(items[:10])}{more})" if items else ""
+            return f" ({examples(items)})" if items else ""
 
         detail += (
             f": {len(missing):,} missing{listing(missing)}, {len(extra):,} extra{listing(extra)}"

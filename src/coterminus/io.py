@@ -46,6 +46,7 @@ from .errors import (
     RepairWarning,
     VintageMismatchError,
 )
+from .vocabulary import examples
 
 __all__ = [
     "BNG",
@@ -294,9 +295,7 @@ def _filter_england(frame: pd.DataFrame, codes: pd.Series, source: str, england_
 def _check_duplicates(codes: pd.Index | pd.Series, source: str, fix: str) -> None:
     dup = pd.Index(codes)[pd.Index(codes).duplicated()].unique()
     if len(dup):
-        shown = ", ".join(map(str, dup[:10])) + (
-            f" and {len(dup) - 10} more" if len(dup) > 10 else ""
-        )
+        shown = examples(dup)
         msg = f"{source}: {len(dup)} duplicate code(s): {shown}. {fix}"
         raise DuplicateCodeError(msg)
 

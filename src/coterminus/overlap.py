@@ -36,6 +36,7 @@ import shapely
 from ._validate import check_same_vintage, overlapping_pairs, require_metric_crs
 from .embedded import check_measurable
 from .errors import CRSError, OverlappingUnitsError, ParameterError
+from .vocabulary import examples
 
 if TYPE_CHECKING:
     from .geography import Geography
@@ -331,13 +332,10 @@ def _refuse_overlapping_units(geoms: np.ndarray, codes: np.ndarray, tolerance: f
     if len(left) == 0:
         return
     order = np.argsort(-area, kind="stable")
-    listing = ", ".join(
-        f"{codes[left[k]]} and {codes[right[k]]} ({area[k]:,.0f} m²)" for k in order[:10]
-    )
-    more = f" and {len(left) - 10} more" if len(left) > 10 else ""
+    listing = examples(f"{codes[left[k]]} and {codes[right[k]]} ({area[k]:,.0f} m²)" for k in order)
     msg = (
         f"units overlap each other: {len(left)} pair(s) share more than {tolerance:g} of the "
-        f"smaller unit: {listing}{more}. Footprint metrics add units' rows, which would double "
+        f"smaller unit: {listing}. Footprint metrics add units' rows, which would double "
         "count; use a layer of a single level and vintage (or one built from whole LSOAs), or "
         "run coterminus.doctor(units) for the details."
     )

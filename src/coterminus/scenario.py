@@ -39,6 +39,7 @@ import pandas as pd
 
 from .errors import ScenarioError, UnknownAreaError
 from .levels import default_level
+from .vocabulary import examples
 
 if TYPE_CHECKING:
     from .geography import Geography
@@ -201,10 +202,9 @@ def scenario(
     if complete and not problems:
         gaps = _gaps(geo, member_level if not is_block else None, set(known["code"]))
         if gaps:
-            shown = ", ".join(f"{c} ({geo.name(c)})" for c in gaps[:10])
-            more = f" and {len(gaps) - 10} more" if len(gaps) > 10 else ""
+            shown = examples([f"{c} ({geo.name(c)})" for c in gaps[:10]] + list(gaps[10:]))
             problems.append(
-                f"{len(gaps)} gap(s): {shown}{more} share a parent with assigned members but are "
+                f"{len(gaps)} gap(s): {shown} share a parent with assigned members but are "
                 "not assigned; assign each (to itself if unchanged), or pass complete=False "
                 "(--partial) for a scenario covering part of a group"
             )

@@ -25,6 +25,7 @@ __all__ = [
     "band_label",
     "band_text",
     "cap",
+    "examples",
     "join_names",
     "number",
     "pct",
@@ -132,3 +133,16 @@ def join_names(names: Sequence[str]) -> str:
     if len(names) <= 1:
         return "".join(names)
     return ", ".join(names[:-1]) + " and " + names[-1]
+
+
+def examples(values: Any, k: int = 10) -> str:
+    """The first ``k`` values and how many more, for messages: ``"A, B and 1,234 more"``.
+
+    Examples
+    --------
+    >>> examples(["E1", "E2", "E3"], k=2), examples(range(1_240), k=3)
+    ('E1, E2 and 1 more', '0, 1, 2 and 1,237 more')
+    """
+    vals = list(values)
+    shown = ", ".join(map(str, vals[:k]))
+    return shown + (f" and {len(vals) - k:,} more" if len(vals) > k else "")
