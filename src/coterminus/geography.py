@@ -246,6 +246,17 @@ class Geography:
         name = self.resolve_level(level)
         return [n for n in self.levels if n != name and self.parent(n) == name]
 
+    def partial(self, level: str) -> bool:
+        """Whether ``level`` covers only part of the building blocks (combined authorities,
+        a scenario of one region): some blocks belong to no unit of it.
+
+        Examples
+        --------
+        >>> geo.partial("ccg")
+        False
+        """
+        return bool(self.lsoa[self.resolve_level(level)].isna().any())
+
     def resolution(self, level: str) -> str:
         """What the polygons of a level are (e.g. ``"BGC-derived"``, ``"BSC"``); loads them."""
         self.layer(level)

@@ -80,7 +80,9 @@ def systems(
         for every level L assessed against: ``coterminosity_index_L``, ``coterminous_L``,
         ``n_split_L``, ``touched_L`` (the areas of L the system touches, with the share of its
         people in each) and ``split_L`` (whether any area of L it touches is split, i.e. has
-        ε < s_l < 1 − ε).
+        ε < s_l < 1 − ε). ``attrs``: ``level``, ``against``, ``partial`` (the levels of
+        ``against`` that cover part of the blocks only), ``measure``, ``tolerance``,
+        ``vintage``.
 
     Notes
     -----
@@ -150,6 +152,7 @@ def systems(
     out.attrs = {
         "level": name,
         "against": levels,
+        "partial": [lv for lv in levels if geo.partial(lv)],
         "measure": measure,
         "tolerance": eps,
         "vintage": geo.vintage,

@@ -195,6 +195,7 @@ def run_map(args: argparse.Namespace) -> int:
     """``coterminus map``: write an interactive (.html) or print (.png/.pdf/.svg) map."""
     from coterminus import figures, maps
     from coterminus.assess import default_against
+    from coterminus.systems import systems_level
 
     from .load import load
 
@@ -207,7 +208,7 @@ def run_map(args: argparse.Namespace) -> int:
     geo = load(args)  # after every check of the options
     levels = {"units": args.units, "against": args.against, "within": args.within}
     if not who:  # every unit of --units against the first --against level
-        units = geo.resolve_level(args.units) if args.units else _systems_level(geo)
+        units = geo.resolve_level(args.units) if args.units else systems_level(geo)
         against = args.against or default_against(geo, units)
         if not html:
             fig = figures.split_figure(
@@ -235,14 +236,6 @@ def run_map(args: argparse.Namespace) -> int:
         return _wrote(maps.save_map(m, out, offline=args.offline))
     fig = figures.footprint_figure(geo, layers=layers, tier=tier, paper=args.paper)
     return _wrote(figures.save_figure(fig, out))
-
-
-def _systems_level(geo: Any) -> str:
-    """The vintage's systems level (STP/ICS, ICB), else its finest NHS level."""
-    systems = geo.manifest.defaults.get("systems") if geo.manifest is not None else None
-    if systems and systems in geo.levels:
-        return str(systems)
-    return str(geo.side("nhs")[0])
 
 
 def run_report(args: argparse.Namespace) -> int:

@@ -72,12 +72,10 @@ def run(args: argparse.Namespace) -> int:
     if args.json:
         emit(args, table)
         return 0
-    levels = table.attrs["against"]
     cols = ["system", "name", "population"]
-    for lv in levels:  # name the areas touched for levels covering part of England only
-        partial = bool(geo.lsoa[lv].isna().any())
+    for lv in table.attrs["against"]:  # name the areas touched for levels covering part only
         cols += [f"coterminosity_index_{lv}", f"n_split_{lv}"] + (
-            [f"touched_{lv}"] if partial else []
+            [f"touched_{lv}"] if lv in table.attrs["partial"] else []
         )
     shown = table[cols].rename(
         columns=lambda c: c.replace("coterminosity_index_", "J_").replace("touched_", "in_")
