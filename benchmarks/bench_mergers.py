@@ -61,7 +61,7 @@ def select_all(system: M._System, *, top: int = 20, bounds: bool = True) -> tupl
     Timed from scratch: the recursion over allowed blocks (otherwise reused within a run) is
     rebuilt, as a fresh call would.
     """
-    P._RECURSIONS.clear()
+    P.clear_recursions()
     t0 = time.perf_counter()
     cols = M._pareto_columns(system.weights, None)
     pv = np.column_stack([system.criteria()[c] for c in cols])

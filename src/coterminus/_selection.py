@@ -176,11 +176,11 @@ def select(
     """
     size = 1 << n
     full = size - 1
-    allow = _p._check_allowed(n, allowed)
-    rec = _p._build_recursion(n, allow)
+    allow = _p.check_allowed(n, allowed)
+    rec = _p.build_recursion(n, allow)
     if table_rows is None:
         table_rows = int(min(max(float(rec.counts[full]) / 64, 1 << 14), 1 << 20))
-    s = _p._choose_s(n, rec.counts, table_rows)
+    s = _p.suffix_size(n, rec.counts, table_rows)
     c = pv.shape[1] if pv.ndim == 2 else 0
     hv = np.zeros((size, 0)) if hist_values is None else np.asarray(hist_values, dtype=float)
     nh = hv.shape[1]
@@ -193,7 +193,7 @@ def select(
     vals[0] = 0.0
     z = np.zeros((size, 0))
     zu = np.zeros((size, 0), dtype=np.uint64)
-    t_ptr, t_len, t_first, t_next, t_count, t_vals, *_ = _p._build_suffix_tables(
+    t_ptr, t_len, t_first, t_next, t_count, t_vals, *_ = _p.build_suffix_tables(
         rec, s, vals, z, zu, zu
     )
     t_cost = np.ascontiguousarray(t_vals[:, 0])

@@ -437,7 +437,7 @@ def _build_system(
     eps = check_tolerance(tolerance, measure)
     w = _check_weights(weights, measure)
     n = len(codes)
-    _p._check_n(n)
+    _p.check_n(n)
     geo = None if isinstance(source, Mapping) else source
     if w["non_contiguous"] and geo is None and edges is None:
         if weights is not None and weights.get("non_contiguous"):
@@ -548,7 +548,7 @@ def _build_system(
         allowed &= n_systems == 1
         constraints["within_system"] = True
     if n_ccgs is not None:
-        constraints["n_ccgs"] = _p._n_blocks_range(n, n_ccgs)
+        constraints["n_ccgs"] = _p.n_blocks_range(n, n_ccgs)
     sys = _System(
         code=code,
         name=name,
@@ -833,9 +833,9 @@ def _score_chunks(
         ):
             cols = _finalise(sys, chunk.n_blocks, chunk.sums, chunk.mins, chunk.multi, tables)
             cols["plan_id"] = chunk.ids
-            yield _Scored(cols, chunk._plan, chunk._frontier, chunk._suffix)
+            yield _Scored(cols, chunk.plan, chunk.frontier, chunk.suffix)
         return
-    plan, _ = _p._prepare(sys.n, sys.allowed, sums, mins, None, multi, first, table_rows, False)
+    plan, _ = _p.prepare_enumeration(sys.n, sys.allowed, sums, mins, None, multi, first, table_rows, False)
     flat = [(ti, c, shift, vals) for ti, tabs in enumerate(tables) for c, shift, vals in tabs]
     tab_tier = np.array([f[0] for f in flat], dtype=np.int64)
     tab_col = np.array([f[1] for f in flat], dtype=np.int64)
@@ -846,9 +846,9 @@ def _score_chunks(
     t2 = total**2 if total > 0 else 0.0
     lo_k, hi_k = sys.n_blocks if sys.n_blocks is not None else (1, sys.n)
     next_id = 0
-    for f_lo, f_hi in _p._frontier_ranges(plan, chunk_size):
-        starts, bases = _p._runs(plan, f_lo, f_hi)
-        out_f, out_r = _p._pairs(f_lo, starts, bases, kind="numba")
+    for f_lo, f_hi in _p.frontier_ranges(plan, chunk_size):
+        starts, bases = _p.plan_runs(plan, f_lo, f_hi)
+        out_f, out_r = _p.run_pairs(f_lo, starts, bases, kind="numba")
         m = out_f.size
         out_x = np.empty((len(_FLOAT_COLS), m))
         out_i = np.empty((len(_INT_COLS), m), dtype=np.int16)
@@ -1043,8 +1043,8 @@ def _reference_split(
     blocks while more than ``s`` units remain, then a memoised suffix; floating-point sums
     depend on that split, so kept plans are recomputed with it.
     """
-    rec = _p._build_recursion(sys.n, sys.allowed)
-    s = _p._choose_s(sys.n, rec.counts, table_rows)
+    rec = _p.build_recursion(sys.n, sys.allowed)
+    s = _p.suffix_size(sys.n, rec.counts, table_rows)
     b = np.asarray(blocks, dtype=np.int64)
     split = np.zeros(b.shape[0], dtype=np.int64)
     if b.shape[0] == 0 or (s >= sys.n and first is None):
@@ -2444,7 +2444,7 @@ def _best_row(sys: _System) -> tuple[float, np.ndarray]:
 
 def _plan_id_of(sys: _System, blocks: Sequence[int]) -> int:
     """Rank of a plan in enumeration order, from the plan counts of the recursion."""
-    rec = _p._build_recursion(sys.n, sys.allowed, by_k=sys.n_blocks is not None)
+    rec = _p.build_recursion(sys.n, sys.allowed, by_k=sys.n_blocks is not None)
     lo, hi = sys.n_blocks if sys.n_blocks is not None else (1, sys.n)
     r = (1 << sys.n) - 1
     pid = 0
@@ -2516,7 +2516,7 @@ def _check_params(params: Mapping[str, Any]) -> str:
         )
     if problems:
         raise ParameterError("; ".join(problems))
-    return _p._resolve_backend(params.get("backend", "auto"))
+    return _p.resolve_backend(params.get("backend", "auto"))
 
 
 def _setup(
@@ -2748,7 +2748,7 @@ def _best_series(sys: _System) -> pd.Series:
         raise ParameterError(msg) from None
     count, sums, mins, twice = _direct_aggregates(sys, blocks)
     cols = _finalise(sys, count, sums, mins, twice)
-    cols["objective"] = np.array([_p._ordered_sum(sys.cost, [int(b) for b in blocks[0] if b])])
+    cols["objective"] = np.array([_p.ordered_sum(sys.cost, [int(b) for b in blocks[0] if b])])
     cols["plan_id"] = np.array([_plan_id_of(sys, [int(b) for b in blocks[0] if b])])
     frame = _add_readable(sys, _columns_frame(sys, cols), blocks)
     row: dict[str, Any] = frame.iloc[0].to_dict()  # type: ignore[assignment]
