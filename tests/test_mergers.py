@@ -21,13 +21,14 @@ from coterminus import partitions as P
 from coterminus.errors import (
     EnumerationTooLargeError,
     FootprintError,
+    InconsistentResultError,
     OutputError,
     ParameterError,
     UnknownAreaError,
     VintageMismatchError,
 )
 from coterminus.geography import Geography
-from coterminus.mergers import constraints, parallel, scoring, writer
+from coterminus.mergers import constraints, parallel, results, scoring, writer
 from coterminus.mergers.constraints import Constraints
 from coterminus.mergers.plans import plans_to_blocks
 from coterminus.mergers.tables import System
@@ -387,6 +388,25 @@ def test_every_entry_point_checks_the_shared_parameters(tiny):
             call(measure="volume", coterminous_only="lsoa")
     with pytest.raises(ParameterError, match=r"unknown options \['colour'\]; use some of"):
         calls["iter_scored_plans"](colour="red")
+
+
+def test_a_disagreement_of_the_dynamic_programme_and_enumeration_raises(tiny, monkeypatch):
+    """The self-check: were the DP ever to answer another plan than enumeration, the run stops."""
+    assert M.mergers(tiny, "Tiny System").best["plan"] == f"{P_} | {Q_}+{R_} | {S_}"  # not plan 0
+    real = results._best_row
+
+    def wrong(sys):  # a DP answering the all-singletons plan (plan 0) instead of the optimum
+        total, _ = real(sys)
+        return total, np.array([[1 << i for i in range(sys.n)]], dtype=np.int64)
+
+    monkeypatch.setattr(results, "_best_row", wrong)
+    with pytest.raises(
+        InconsistentResultError,
+        match=r"disagree on the best plan of Tiny System: plan 0 \(objective .*\) vs plan [1-9]",
+    ) as err:
+        M.mergers(tiny, "Tiny System")
+    assert isinstance(err.value, RuntimeError)
+    assert "bug in coterminus" in str(err.value)
 
 
 def test_every_entry_point_reads_the_options_alike(tiny):

@@ -7,7 +7,6 @@ optimum by the subset dynamic programme, checked against enumeration by :func:`m
 from __future__ import annotations
 
 import json
-import logging
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -18,13 +17,11 @@ import numpy as np
 import pandas as pd
 
 from .. import partitions as _p
-from ..errors import ParameterError
+from ..errors import InconsistentResultError, ParameterError
 from .scoring import columns_frame, direct_aggregates, finalise
 from .selection import Pareto, TopK
 from .tables import CRITERIA, LETTERS, PLAN_COLUMNS, TIERS, System, footprint_frame
 from .writer import histogram_path
-
-log = logging.getLogger(__name__)
 
 
 def _short(name: str) -> str:
@@ -475,12 +472,14 @@ def merger_result(
     top_frame = _finish_top(sys, top_k, front_ids, pareto_cols)
     best = best_series(sys)
     if len(top_frame) and int(top_frame["plan_id"].iloc[0]) != int(best["plan_id"]):
-        log.warning(  # pragma: no cover - would be a bug; tests compare the two everywhere
-            "dynamic programme and enumeration disagree for %s: plan %s vs %s",
-            sys.name,
-            best["plan_id"],
-            top_frame.loc[0, "plan_id"],
+        msg = (
+            f"the dynamic programme and enumeration disagree on the best plan of {sys.name}: "
+            f"plan {best['plan_id']} (objective {float(best['objective']):.6g}) vs plan "
+            f"{top_frame.loc[0, 'plan_id']} (objective {float(top_frame.loc[0, 'objective']):.6g}). "
+            "This is a bug in coterminus, not in your input: please report it with the call "
+            "that produced it (best_plan() gives the dynamic programme's answer meanwhile)."
         )
+        raise InconsistentResultError(msg)
     best["pareto"] = int(best["plan_id"]) in front_ids
     rename = _slot_renamer(sys.against)
     pareto = _finish_pareto(sys, front)
