@@ -239,6 +239,12 @@ def run_system(
     hist: tuple[list[str], np.ndarray] | None = None,
     hist_out: list[np.ndarray] | None = None,
 ) -> tuple[TopK, Pareto, int]:
+    """Every plan of one system, in pieces: its top-k, Pareto front and number of plans.
+
+    Serial without ``executor``; else slices of the first blocks (about two per worker when no
+    rows are kept). Rows go to ``writer`` in plan order; histograms are summed into
+    ``hist_out``.
+    """
     if executor is not None and writer is None:  # selection pieces: about two per worker
         target = max(chunk_size, count // (2 * _executor_width(executor)) + 1)
     else:
@@ -248,8 +254,8 @@ def run_system(
         (
             str(i),
             Piece(sys, first, offset, top, pareto_cols, backend, chunk_size,
-                   keep_rows=writer is not None and executor is not None, with_system=with_system,
-                   method=PIECE_METHOD, hist=hist),
+                  keep_rows=writer is not None and executor is not None, with_system=with_system,
+                  method=PIECE_METHOD, hist=hist),
         )
         for i, (first, offset, _) in enumerate(pieces)
     ]  # fmt: skip
@@ -297,6 +303,7 @@ def national_parallel(
     writer: PlanWriter | None,
     bar: Any,
 ) -> dict[str, MergerResult]:
+    """Every system of a national run on one executor (systems and slices of large ones)."""
     total = max(sum(counts), 1)
     target = max(chunk_size, total // 32)
     jobs: list[tuple[str, Piece]] = []
@@ -329,7 +336,7 @@ def national_parallel(
     )
     by_code = {str(s.code): s for s in prepared}
     return {
-        key: merger_result(by_code[key], tops[key], fronts[key], n_done[key], pareto_cols, None,
-                     secs[key], backend)
+        key: merger_result(by_code[key], tops[key], fronts[key], n_done[key], pareto_cols,
+                           None, secs[key], backend)
         for key in tops
     }  # fmt: skip

@@ -137,6 +137,22 @@ class Scored:
         return self.plan.blocks(self.frontier[sel], self.suffix[sel])
 
 
+def _kernel_tables(sys: System, tables: list[Any]) -> tuple[Any, ...]:
+    """The byte tables of :func:`byte_tables` as flat arrays, and the constants of the kernel.
+
+    Returns ``(tier, column, shift, values, words of the first tier, total population²)``.
+    """
+    flat = [(ti, c, shift, vals) for ti, tabs in enumerate(tables) for c, shift, vals in tabs]
+    tab_tier = np.array([f[0] for f in flat], dtype=np.int64)
+    tab_col = np.array([f[1] for f in flat], dtype=np.int64)
+    tab_shift = np.array([f[2] for f in flat], dtype=np.int64)
+    tab_vals = np.array([f[3] for f in flat], dtype=np.float64).reshape(len(flat), 256)
+    words_u = sys.tiers["utla"].touched_bits.shape[1]
+    total = sys.total_population
+    t2 = total**2 if total > 0 else 0.0
+    return tab_tier, tab_col, tab_shift, tab_vals, words_u, t2
+
+
 def score_chunks(
     sys: System,
     *,
@@ -173,14 +189,7 @@ def score_chunks(
     plan, _ = _p.prepare_enumeration(
         sys.n, sys.allowed, sums, mins, None, multi, first, table_rows, False
     )
-    flat = [(ti, c, shift, vals) for ti, tabs in enumerate(tables) for c, shift, vals in tabs]
-    tab_tier = np.array([f[0] for f in flat], dtype=np.int64)
-    tab_col = np.array([f[1] for f in flat], dtype=np.int64)
-    tab_shift = np.array([f[2] for f in flat], dtype=np.int64)
-    tab_vals = np.array([f[3] for f in flat], dtype=np.float64).reshape(len(flat), 256)
-    words_u = sys.tiers["utla"].touched_bits.shape[1]
-    total = sys.total_population
-    t2 = total**2 if total > 0 else 0.0
+    tab_tier, tab_col, tab_shift, tab_vals, words_u, t2 = _kernel_tables(sys, tables)
     lo_k, hi_k = sys.n_blocks if sys.n_blocks is not None else (1, sys.n)
     next_id = 0
     for f_lo, f_hi in _p.frontier_ranges(plan, chunk_size):
@@ -325,15 +334,7 @@ def split_columns(sys: System, blocks: np.ndarray, split: np.ndarray) -> dict[st
     t_count, t_sums, t_mins, t_once, t_twice = fold_blocks(
         b, range(width - 1, -1, -1), ~prefix, sums, mins, multi
     )
-    tables = byte_tables(sys)
-    flat = [(ti, c, shift, vals) for ti, tabs in enumerate(tables) for c, shift, vals in tabs]
-    tab_tier = np.array([f[0] for f in flat], dtype=np.int64)
-    tab_col = np.array([f[1] for f in flat], dtype=np.int64)
-    tab_shift = np.array([f[2] for f in flat], dtype=np.int64)
-    tab_vals = np.array([f[3] for f in flat], dtype=np.float64).reshape(len(flat), 256)
-    words_u = sys.tiers["utla"].touched_bits.shape[1]
-    total = sys.total_population
-    t2 = total**2 if total > 0 else 0.0
+    tab_tier, tab_col, tab_shift, tab_vals, words_u, t2 = _kernel_tables(sys, byte_tables(sys))
     starts = np.arange(m + 1, dtype=np.int64)
     bases = np.arange(m, dtype=np.int64)
     out_x = np.empty((len(_FLOAT_COLS), m))
