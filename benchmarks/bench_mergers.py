@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import sys
 import time
 import tracemalloc
 from pathlib import Path
@@ -36,34 +37,40 @@ import coterminus
 from coterminus import _selection as S
 from coterminus import mergers as M
 from coterminus import partitions as P
+from coterminus.mergers import parallel, scoring
+from coterminus.mergers.constraints import Constraints, pareto_columns, prepare_system
+from coterminus.mergers.tables import System
 from coterminus.overlap import overlap
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+from overlay_oracle import overlay_scores
 
 SYSTEM = "Cheshire and Merseyside"
 
 
-def score_all(system: M._System, backend: str) -> tuple[int, float]:
+def score_all(system: System, backend: str) -> tuple[int, float]:
     """Enumerate and fully score every plan of a system (all plan columns); nothing is kept."""
     t0 = time.perf_counter()
     total = 0
-    for scored in M._score_chunks(system, backend=backend):
+    for scored in scoring.score_chunks(system, backend=backend):
         total += int(scored.cols["plan_id"].size)
     return total, time.perf_counter() - t0
 
 
-def prepare(geo: coterminus.Geography, system: str, **options: object) -> M._System:
+def prepare(geo: coterminus.Geography, system: str, **options: object) -> System:
     """A system with the options of :func:`coterminus.mergers.mergers` (defaults otherwise)."""
-    return M._prepare_system(geo, system, options)
+    return prepare_system(geo, system, Constraints.from_options(options))
 
 
-def select_all(system: M._System, *, top: int = 20, bounds: bool = True) -> tuple[int, float]:
+def select_all(system: System, *, top: int = 20, bounds: bool = True) -> tuple[int, float]:
     """Top-k and Pareto front (default criteria) of every plan by the selection kernel.
 
     Timed from scratch: the recursion over allowed blocks (otherwise reused within a run) is
     rebuilt, as a fresh call would.
     """
-    P._RECURSIONS.clear()
+    P.clear_recursions()
     t0 = time.perf_counter()
-    cols = M._pareto_columns(system.weights, None)
+    cols = pareto_columns(system.weights, None)
     pv = np.column_stack([system.criteria()[c] for c in cols])
     sel = S.select(system.n, allowed=system.allowed, cost=system.cost, pv=pv, top=top,
                    n_blocks=(1, system.n), bounds=bounds)  # fmt: skip
@@ -80,10 +87,10 @@ def council_units(geo: coterminus.Geography) -> list[str]:
     ]
 
 
-def council_system(geo: coterminus.Geography, codes: list[str]) -> M._System:
+def council_system(geo: coterminus.Geography, codes: list[str]) -> System:
     """Councils as units, scored from LTLA × UTLA and LTLA × LTLA overlap tables."""
     tables = {"utla": overlap(geo, "ltla", "utla"), "ltla": overlap(geo, "ltla", "ltla")}
-    return M._prepare_system(tables, None, {"units": codes})
+    return prepare_system(tables, None, Constraints(units=codes))
 
 
 def best_of(fn, repeat: int = 3) -> tuple[int, float]:
@@ -165,12 +172,12 @@ def main() -> None:
     for method in ["reference", "auto"]:
         best = np.inf
         for _ in range(3):
-            M._PIECE_METHOD = method
+            parallel.PIECE_METHOD = method
             t0 = time.perf_counter()
             res = M.mergers(geo, SYSTEM, top=20)
             best = min(best, time.perf_counter() - t0)
         calls[method] = best
-    M._PIECE_METHOD = "auto"
+    parallel.PIECE_METHOD = "auto"
     t_call = calls["auto"]
     print(f"  mergers() end to end (scores + top-20 + Pareto + DP check + reasons): {t_call:.3f} s "
           f"for {res.n_plans:,} plans = {res.n_plans / t_call / 1e6:.1f} M plans/s (target "
@@ -202,10 +209,10 @@ def main() -> None:
               f"{total / t_plain / 1e6:.1f} M plans/s")  # fmt: skip
         t_ref = 0.0
         sample = 0
-        for scored in M._score_chunks(essex, backend="numba", first=(0, 40)):
+        for scored in scoring.score_chunks(essex, backend="numba", first=(0, 40)):
             sample += int(scored.cols["plan_id"].size)
         t0 = time.perf_counter()
-        for _scored in M._score_chunks(essex, backend="numba", first=(0, 40)):
+        for _scored in scoring.score_chunks(essex, backend="numba", first=(0, 40)):
             pass
         t_ref = time.perf_counter() - t0
         ref_rate = sample / t_ref
@@ -244,7 +251,7 @@ def main() -> None:
     # ---- 6. the naive path: dissolve + overlay per plan ------------------------------------------
     plans = random_plans(cm.n, args.naive, seed=2019)
     t0 = time.perf_counter()
-    M._overlay_scores(geo, cm.codes, plans, tolerance=cm.tolerance)
+    overlay_scores(geo, cm.codes, plans, tolerance=cm.tolerance)
     t_naive = (time.perf_counter() - t0) / len(plans)
     t_table_plan = 1.0 / fastest
     print(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 
+import distributed
 import geopandas as gpd
 import numpy as np
 import pandas as pd
@@ -20,14 +21,20 @@ from coterminus import partitions as P
 from coterminus.errors import (
     EnumerationTooLargeError,
     FootprintError,
+    InconsistentResultError,
     OutputError,
     ParameterError,
     UnknownAreaError,
     VintageMismatchError,
 )
 from coterminus.geography import Geography
+from coterminus.mergers import constraints, parallel, results, scoring, writer
+from coterminus.mergers.constraints import Constraints
+from coterminus.mergers.plans import plans_to_blocks
+from coterminus.mergers.tables import System
 from coterminus.metrics import footprint_metrics
 from coterminus.overlap import overlap
+from overlay_oracle import overlay_scores
 
 BACKENDS = ["numpy", *(["numba"] if P.HAVE_NUMBA else [])]
 KM = 10_000.0
@@ -182,7 +189,7 @@ def test_scores_by_look_up_equal_dissolve_and_overlay_on_every_tiny_plan(tiny):
     res = M.mergers(tiny, "Tiny System", measure="area", top=15)
     sys = res._system
     blocks = np.vstack([_blocks_of(lab, sys.n) for lab in res.top["labels"]])
-    naive = M._overlay_scores(tiny, sys.codes, blocks, tolerance=sys.tolerance)
+    naive = overlay_scores(tiny, sys.codes, blocks, tolerance=sys.tolerance)
     for col in naive.columns:
         np.testing.assert_allclose(
             res.top[col].to_numpy(float), naive[col].to_numpy(float), atol=1e-6
@@ -302,7 +309,7 @@ def test_a_failure_while_scoring_leaves_no_file(tiny, tmp_path, monkeypatch):
     def broken(*args, **kwargs):
         raise RuntimeError("scorer on fire")
 
-    monkeypatch.setattr(M, "_arrow_chunk", broken)
+    monkeypatch.setattr(parallel, "arrow_chunk", broken)
     with pytest.raises(RuntimeError, match="scorer on fire"):
         M.mergers(tiny, "Tiny System", out=tmp_path / "plans.parquet")
     assert list(tmp_path.iterdir()) == []
@@ -312,7 +319,7 @@ def test_a_failure_while_scoring_leaves_no_file(tiny, tmp_path, monkeypatch):
 def test_a_disk_error_half_way_leaves_no_partial_file(geo, tmp_path, monkeypatch):
     out = tmp_path / "plans.parquet"
     calls = {"n": 0}
-    real = M._PlanWriter._write_now
+    real = writer.PlanWriter._write_now
 
     def flaky(self, table):
         calls["n"] += 1
@@ -320,7 +327,7 @@ def test_a_disk_error_half_way_leaves_no_partial_file(geo, tmp_path, monkeypatch
             raise OSError(28, "No space left on device")
         return real(self, table)
 
-    monkeypatch.setattr(M._PlanWriter, "_write_now", flaky)
+    monkeypatch.setattr(writer.PlanWriter, "_write_now", flaky)
     with pytest.raises(OutputError, match="No space left"):
         M.mergers(geo, "Cheshire and Merseyside", out=out, chunk_size=100_000)
     assert calls["n"] >= 3
@@ -383,6 +390,25 @@ def test_every_entry_point_checks_the_shared_parameters(tiny):
         calls["iter_scored_plans"](colour="red")
 
 
+def test_a_disagreement_of_the_dynamic_programme_and_enumeration_raises(tiny, monkeypatch):
+    """The self-check: were the DP ever to answer another plan than enumeration, the run stops."""
+    assert M.mergers(tiny, "Tiny System").best["plan"] == f"{P_} | {Q_}+{R_} | {S_}"  # not plan 0
+    real = results._best_row
+
+    def wrong(sys):  # a DP answering the all-singletons plan (plan 0) instead of the optimum
+        total, _ = real(sys)
+        return total, np.array([[1 << i for i in range(sys.n)]], dtype=np.int64)
+
+    monkeypatch.setattr(results, "_best_row", wrong)
+    with pytest.raises(
+        InconsistentResultError,
+        match=r"disagree on the best plan of Tiny System: plan 0 \(objective .*\) vs plan [1-9]",
+    ) as err:
+        M.mergers(tiny, "Tiny System")
+    assert isinstance(err.value, RuntimeError)
+    assert "bug in coterminus" in str(err.value)
+
+
 def test_every_entry_point_reads_the_options_alike(tiny):
     opts = {"contiguous": True, "n_ccgs": (2, 3), "band": (100_000, 300_000)}
     res = M.mergers(tiny, "Tiny System", top=50, **opts)
@@ -400,7 +426,7 @@ def test_a_failed_national_run_leaves_no_file(tiny, tmp_path, monkeypatch):
     def broken(*args, **kwargs):
         raise RuntimeError("scorer on fire")
 
-    monkeypatch.setattr(M, "_arrow_chunk", broken)
+    monkeypatch.setattr(parallel, "arrow_chunk", broken)
     with pytest.raises(RuntimeError, match="scorer on fire"):
         M.national(tiny, progress=False, out=tmp_path / "n.csv")
     assert list(tmp_path.iterdir()) == []
@@ -520,8 +546,8 @@ def test_cheshire_and_merseyside_streams_all_4213597_plans_to_parquet(geo, tmp_p
 def test_numba_and_numpy_score_all_of_cheshire_and_merseyside_identically(geo):
     res = M.mergers(geo, "Cheshire and Merseyside", top=1)
     sys = res._system
-    fast = M._score_chunks(sys, backend="numba", chunk_size=1 << 18)
-    slow = M._score_chunks(sys, backend="numpy", chunk_size=1 << 18)
+    fast = scoring.score_chunks(sys, backend="numba", chunk_size=1 << 18)
+    slow = scoring.score_chunks(sys, backend="numpy", chunk_size=1 << 18)
     n = 0
     for a, b in zip(fast, slow, strict=True):
         assert set(a.cols) == set(b.cols)
@@ -546,10 +572,10 @@ def test_table_scores_equal_dissolve_and_overlay_for_random_real_plans(geo):
         plans.append([[c for c, lab in zip(codes, labels, strict=True) if lab == k]
                       for k in range(max(labels) + 1)])  # fmt: skip
     table = M.score_plans(geo, "Cheshire and Merseyside", plans, measure="area")
-    sys = M._build_system(geo, codes, code=None, name="x", measure="area", tolerance=None,
+    sys = constraints.build_system(geo, codes, code=None, name="x", measure="area", tolerance=None,
                           band=M.DEFAULT_BAND, weights=None, within_system=False)  # fmt: skip
-    blocks = M._plans_to_blocks(sys, geo, plans)
-    naive = M._overlay_scores(geo, codes, blocks, tolerance=sys.tolerance)
+    blocks = plans_to_blocks(sys, geo, plans)
+    naive = overlay_scores(geo, codes, blocks, tolerance=sys.tolerance)
     for col in naive.columns:
         got = table[col].to_numpy(float)
         want = naive[col].to_numpy(float)
@@ -586,7 +612,6 @@ def test_dynamic_programme_equals_full_enumeration_on_every_2019_system(geo):
 
 @pytest.mark.realdata
 def test_dask_local_cluster_gives_the_serial_answers(geo, tmp_path):
-    distributed = pytest.importorskip("distributed")
     serial = M.mergers(geo, "Cheshire and Merseyside", contiguous=True, top=10,
                        out=tmp_path / "s.parquet")  # fmt: skip
     with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=False,
@@ -670,7 +695,6 @@ def test_cli_ranks_a_system_and_prints_json(data_dir, capsys):
 
 @pytest.mark.realdata
 def test_cli_runs_on_a_local_dask_cluster(data_dir, capsys):
-    pytest.importorskip("distributed")
     args = ["mergers", "--data-dir", str(data_dir), "--system", "Coventry and Warwickshire"]
     code, text, err = _cli([*args, "--workers", "2", "--top", "2"], capsys)
     assert code == 0, err
@@ -783,7 +807,7 @@ def test_selection_of_four_units_keeps_every_plan_in_order_when_k_is_the_count()
     assert all(counts[i] == sum(vec[j] == vec[i] for j in range(15)) for i in first_of.values())
 
 
-def _every_plan_by_selection(sys: M._System, first=None):
+def _every_plan_by_selection(sys: System, first=None):
     """Every plan of a system (or slice) through the selection kernel, by plan id."""
     count = int(P.count_partitions(sys.n, allowed=sys.allowed)) if first is None else None
     if first is not None:
@@ -794,22 +818,22 @@ def _every_plan_by_selection(sys: M._System, first=None):
     order = np.argsort(sel.top_id)
     assert sel.top_id[order].tolist() == list(range(count))
     blocks = sel.top_blocks[order]
-    return sel.top_obj[order], blocks, M._reference_split(sys, blocks, first)
+    return sel.top_obj[order], blocks, scoring.reference_split(sys, blocks, first)
 
 
-def _assert_selection_equals_reference(sys: M._System, first=None) -> int:
+def _assert_selection_equals_reference(sys: System, first=None) -> int:
     obj, blocks, split = _every_plan_by_selection(sys, first)
-    ref = list(M._score_chunks(sys, first=first, backend="numba"))
+    ref = list(scoring.score_chunks(sys, first=first, backend="numba"))
     ref_cols = {c: np.concatenate([r.cols[c] for r in ref]) for c in ref[0].cols}
     ref_blocks = np.vstack([r.blocks() for r in ref])
     np.testing.assert_array_equal(blocks, ref_blocks)
     np.testing.assert_array_equal(obj, ref_cols["objective"])
-    cols = M._split_columns(sys, blocks, split)  # every column, in the per-plan kernel's order
+    cols = scoring.split_columns(sys, blocks, split)  # every column, in the per-plan kernel's order
     for c, v in cols.items():
         np.testing.assert_array_equal(v, ref_cols[c], err_msg=c)
     # and from scratch: plain look-ups per plan, blocks in order
-    count, sums, mins, twice = M._direct_aggregates(sys, blocks)
-    scratch = M._finalise(sys, count, sums, mins, twice)
+    count, sums, mins, twice = scoring.direct_aggregates(sys, blocks)
+    scratch = scoring.finalise(sys, count, sums, mins, twice)
     for c, v in scratch.items():
         np.testing.assert_allclose(cols[c], v, rtol=1e-12, atol=1e-9, err_msg=c)
     return int(obj.size)
@@ -821,19 +845,19 @@ def _assert_selection_equals_reference(sys: M._System, first=None) -> int:
 def test_selection_equals_the_per_plan_kernel_on_every_plan_of_every_2019_system(geo):
     total = 0
     for code in geo.stp.index:
-        sys = M._prepare_system(geo, code, {})
+        sys = constraints.prepare_system(geo, code, Constraints())
         total += _assert_selection_equals_reference(sys)
     assert total == sum(P.bell(len(geo.members(s))) for s in geo.stp.index)
 
 
 @pytest.fixture(scope="module")
-def essex(geo) -> M._System:
+def essex(geo) -> System:
     """The 14 councils of Greater Essex (2019 LTLAs) as units, scored from overlap tables."""
     ltla = geo.ltla
     codes = sorted(ltla.index[ltla["utla"] == geo.code("Essex", level="utla")])
     codes += [geo.code("Southend-on-Sea", level="ltla"), geo.code("Thurrock", level="ltla")]
     tables = {"utla": overlap(geo, "ltla", "utla"), "ltla": overlap(geo, "ltla", "ltla")}
-    return M._prepare_system(tables, None, {"units": codes})
+    return constraints.prepare_system(tables, None, Constraints(units=codes))
 
 
 @needs_numba
@@ -868,15 +892,15 @@ def test_top_k_and_pareto_of_the_selection_kernel_equal_the_reference_on_2019(ge
     for code in geo.stp.index:
         if "n_ccgs" in options and len(geo.members(code)) < 4:
             continue
-        sys = M._prepare_system(geo, code, system_options)
+        sys = constraints.prepare_system(geo, code, Constraints(**system_options))
         if P.count_partitions(sys.n, allowed=sys.allowed, n_blocks=sys.n_blocks) == 0:
             continue
-        cols = M._pareto_columns(sys.weights, pareto_on)
+        cols = constraints.pareto_columns(sys.weights, pareto_on)
         got = {}
         for method in ["reference", "auto"]:
-            piece = M._Piece(sys, None, 0, 7, cols, "numba", 1 << 16, keep_rows=False,
+            piece = parallel.Piece(sys, None, 0, 7, cols, "numba", 1 << 16, keep_rows=False,
                              with_system=False, method=method)  # fmt: skip
-            got[method] = M._run_piece(piece)
+            got[method] = parallel.run_piece(piece)
         a, b = got["reference"], got["auto"]
         assert a.n_plans == b.n_plans, code
         for c in a.top.cols:
@@ -889,7 +913,9 @@ def test_top_k_and_pareto_of_the_selection_kernel_equal_the_reference_on_2019(ge
 @needs_numba
 @pytest.mark.realdata
 def test_run_bounds_change_nothing_on_greater_essex_slices(essex):
-    pv = np.column_stack([essex.criteria()[c] for c in M._pareto_columns(essex.weights, None)])
+    pv = np.column_stack(
+        [essex.criteria()[c] for c in constraints.pareto_columns(essex.weights, None)]
+    )
     for first in [(0, 3), (100, 140), (4000, 4100)]:
         a, b = (S.select(14, allowed=essex.allowed, cost=essex.cost, pv=pv, top=20,
                          n_blocks=(1, 14), first=first, bounds=bounds) for bounds in (True, False))  # fmt: skip
@@ -925,7 +951,7 @@ def test_out_above_the_store_limit_holds_the_top_k_and_front_and_says_so(tiny, t
         assert set(hist["criterion"]) == {
             "objective",
             "n_ccgs",
-            *M._pareto_columns(res.weights, None),
+            *constraints.pareto_columns(res.weights, None),
         }
         assert "histograms of every plan" in res.summary()
     full = M.mergers(tiny, "Tiny System", out=tmp_path / "all.parquet", store_limit=10,
@@ -960,7 +986,6 @@ def test_huge_counts_are_written_as_powers_of_ten():
 def test_process_pool_and_dask_give_the_serial_answers_with_the_selection_kernel(geo):
     from concurrent.futures import ProcessPoolExecutor
 
-    distributed = pytest.importorskip("distributed")
     kw = {"top": 10, "pareto_on": ["mismatch_utla", "n_ccgs", "outside_band"]}
     serial = M.mergers(geo, "Cheshire and Merseyside", **kw)
     with ProcessPoolExecutor(2) as pool:
@@ -1005,7 +1030,6 @@ def test_cli_help_shows_every_new_default(capsys):
 
 @pytest.mark.realdata
 def test_cli_runs_on_a_dask_scheduler_by_address(data_dir, capsys):
-    distributed = pytest.importorskip("distributed")
     args = ["mergers", "--data-dir", str(data_dir), "--system", "Coventry and Warwickshire"]
     serial_code, serial, _ = _cli([*args, "--jobs", "1", "--top", "2", "--json"], capsys)
     with distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=False,

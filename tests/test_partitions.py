@@ -370,7 +370,7 @@ def test_bad_arguments_say_what_is_wrong():
 
 
 def test_asking_for_numba_without_it_names_the_extra(monkeypatch):
-    monkeypatch.setattr(P, "HAVE_NUMBA", False)
+    monkeypatch.setattr(P.counting, "HAVE_NUMBA", False)
     with pytest.raises(MissingDependencyError, match=r"coterminus\[fast\]"):
         next(P.enumerate_partitions(3, backend="numba"))
     # auto falls back to numpy and still works

@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import numba
 
-__all__ = ["_blocks_kernel", "_emit_kernel", "_pairs_kernel"]
+__all__ = ["blocks_kernel", "emit_kernel", "pairs_kernel"]
 
 
 @numba.njit(cache=True, nogil=True)
-def _pairs_kernel(f_lo, starts, bases, out_f, out_r):  # pragma: no cover - compiled
+def pairs_kernel(f_lo, starts, bases, out_f, out_r):  # pragma: no cover - compiled
     for i in range(bases.size):
         for p in range(starts[i], starts[i + 1]):
             out_f[p] = f_lo + i
@@ -20,7 +20,7 @@ def _pairs_kernel(f_lo, starts, bases, out_f, out_r):  # pragma: no cover - comp
 
 
 @numba.njit(cache=True, nogil=True)
-def _emit_kernel(
+def emit_kernel(
     f_lo, starts, bases, f_depth, f_sums, f_mins, f_ors, f_once, f_twice,
     t_count, t_sums, t_mins, t_ors, t_once, t_twice,
     out_count, out_sums, out_mins, out_ors, out_twice,
@@ -48,7 +48,7 @@ def _emit_kernel(
 
 
 @numba.njit(cache=True, nogil=True)
-def _blocks_kernel(frontier, suffix, f_blocks, f_depth, t_first, t_next, out):  # pragma: no cover
+def blocks_kernel(frontier, suffix, f_blocks, f_depth, t_first, t_next, out):  # pragma: no cover
     width = f_blocks.shape[1]
     for p in range(frontier.size):
         f = frontier[p]

@@ -1,9 +1,9 @@
 """Top-k and Pareto front of every plan, selected inside one compiled pass (no plan columns).
 
-The per-plan kernel of :mod:`coterminus.mergers` (``_score_kernel``) writes all 25 plan columns of
-every plan and leaves ranking to numpy; that is needed to stream every plan to a file, but a run
-that only keeps the best plans spends most of its time writing columns it throws away.  This
-module scores the same plans in the same order for the two things such a run keeps:
+The per-plan kernel of :mod:`coterminus.mergers.scoring` (``score_chunks``) writes all 25 plan
+columns of every plan and leaves ranking to numpy; that is needed to stream every plan to a
+file, but a run that only keeps the best plans spends most of its time writing columns it
+throws away.  This module scores the same plans in the same order for the two things such a run keeps:
 
 * the **objective** of plan :math:`p = (f, r)` (a frontier prefix :math:`f` joined with a row
   :math:`r` of the memo table of its remaining set, see :mod:`coterminus.partitions`) is
@@ -14,9 +14,10 @@ module scores the same plans in the same order for the two things such a run kee
 Consecutive plans of one run share the prefix :math:`f`, so each plan costs one look-up of its
 suffix row and :math:`1 + c` additions: :math:`O(1)` per plan, updated from the previous plan by
 replacing only the suffix's contribution.  A bounded max-heap keyed by ``(objective, plan id)``
-keeps the top-k (ties go to the lowest plan id, as in ``_TopK``), and an archive of the
-non-dominated vectors with their smallest plan id and their number of plans keeps the Pareto
-front (as ``_Pareto``), both inside the kernel.
+keeps the top-k (ties go to the lowest plan id, as in :class:`coterminus.mergers.selection.TopK`),
+and an archive of the non-dominated vectors with their smallest plan id and their number of plans
+keeps the Pareto front (as :class:`~coterminus.mergers.selection.Pareto`), both inside the kernel.
+Whether a front fits the kernel: :func:`coterminus.mergers.selection.kernel_supports`.
 
 Suffix rows that are strictly dominated by another row of the same remaining set can never be on
 the front, whatever the prefix, when the additions are exact (every value is a whole number below
@@ -27,30 +28,13 @@ from their ``(f, r)`` pairs, so every value is bit-identical to a full run.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
 from . import partitions as _p
-
-#: Plan columns the selection kernel can carry in a Pareto vector (sums over blocks, or the
-#: number of blocks); a front over other columns uses the reference path.
-SUMMABLE: frozenset[str] = frozenset(
-    {
-        "n_ccgs",
-        "not_coterminous_utla",
-        "not_coterminous_ltla",
-        "mismatch_utla",
-        "mismatch_ltla",
-        "split_pairs_utla",
-        "split_pairs_ltla",
-        "outside_band",
-        "band_gap",
-        "non_contiguous",
-    }
-)
 
 #: Plans per kernel call (one progress-bar step).
 STEP = 1 << 23
@@ -77,11 +61,6 @@ class Selection:
     front_blocks: np.ndarray
     front_split: np.ndarray
     hist: np.ndarray | None = None
-
-
-def supported(pareto_cols: Sequence[str]) -> bool:
-    """Whether the selection kernel can keep a Pareto front over these columns."""
-    return _p.HAVE_NUMBA and all(c in SUMMABLE for c in pareto_cols)
 
 
 def _exact(a: np.ndarray, n: int) -> bool:
@@ -176,11 +155,11 @@ def select(
     """
     size = 1 << n
     full = size - 1
-    allow = _p._check_allowed(n, allowed)
-    rec = _p._build_recursion(n, allow)
+    allow = _p.check_allowed(n, allowed)
+    rec = _p.build_recursion(n, allow)
     if table_rows is None:
         table_rows = int(min(max(float(rec.counts[full]) / 64, 1 << 14), 1 << 20))
-    s = _p._choose_s(n, rec.counts, table_rows)
+    s = _p.suffix_size(n, rec.counts, table_rows)
     c = pv.shape[1] if pv.ndim == 2 else 0
     hv = np.zeros((size, 0)) if hist_values is None else np.asarray(hist_values, dtype=float)
     nh = hv.shape[1]
@@ -193,7 +172,7 @@ def select(
     vals[0] = 0.0
     z = np.zeros((size, 0))
     zu = np.zeros((size, 0), dtype=np.uint64)
-    t_ptr, t_len, t_first, t_next, t_count, t_vals, *_ = _p._build_suffix_tables(
+    t_ptr, t_len, t_first, t_next, t_count, t_vals, *_ = _p.build_suffix_tables(
         rec, s, vals, z, zu, zu
     )
     t_cost = np.ascontiguousarray(t_vals[:, 0])

@@ -29,6 +29,7 @@ __all__ = [
     "EncodingError",
     "EnumerationTooLargeError",
     "FootprintError",
+    "InconsistentResultError",
     "LayerError",
     "LookupMismatchError",
     "ManifestError",
@@ -173,3 +174,12 @@ class EncodingError(CoterminusError, ValueError):
 
 class CacheWarning(CoterminusWarning):
     """The parsed-layer cache was unreadable, stale or read-only; it was rebuilt or bypassed."""
+
+
+# --- self-checks (issue 12) -------------------------------------------------------------------
+class InconsistentResultError(CoterminusError, RuntimeError):
+    """Two independent computations of one answer disagree: a bug in coterminus, never bad input.
+
+    For example the best merger plan by the subset dynamic programme and by enumeration. The
+    message names both answers; please report it with the call that produced it.
+    """
