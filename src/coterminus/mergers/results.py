@@ -472,10 +472,13 @@ def merger_result(
     top_frame = _finish_top(sys, top_k, front_ids, pareto_cols)
     best = best_series(sys)
     if len(top_frame) and int(top_frame["plan_id"].iloc[0]) != int(best["plan_id"]):
+        dp_objective = float(np.asarray(best["objective"], dtype=float))
+        top_plan = int(top_frame["plan_id"].iloc[0])
+        top_objective = float(top_frame["objective"].to_numpy(dtype=float)[0])
         msg = (
             f"the dynamic programme and enumeration disagree on the best plan of {sys.name}: "
-            f"plan {best['plan_id']} (objective {float(best['objective']):.6g}) vs plan "
-            f"{top_frame.loc[0, 'plan_id']} (objective {float(top_frame.loc[0, 'objective']):.6g}). "
+            f"plan {best['plan_id']} (objective {dp_objective:.6g}) vs plan "
+            f"{top_plan} (objective {top_objective:.6g}). "
             "This is a bug in coterminus, not in your input: please report it with the call "
             "that produced it (best_plan() gives the dynamic programme's answer meanwhile)."
         )
