@@ -29,7 +29,14 @@ import shapely
 from pyproj import CRS
 
 from ._integrity import block_digest
-from .errors import CRSError, LookupMismatchError, PopulationError, VintageMismatchError
+from .errors import (
+    CoterminusError,
+    CRSError,
+    DuplicateCodeError,
+    LookupMismatchError,
+    PopulationError,
+    VintageMismatchError,
+)
 from .vocabulary import examples
 
 __all__ = [
@@ -42,8 +49,10 @@ __all__ = [
     "check_population_values",
     "check_positive_totals",
     "check_same_vintage",
+    "check_unique_codes",
     "crs_name",
     "crs_problem",
+    "empty_geometry",
     "guess_crs",
     "overlapping_pairs",
     "require_metric_crs",
@@ -569,3 +578,43 @@ def check_same_vintage(items: Sequence[tuple[str, int | None]]) -> int:
         )
         raise VintageMismatchError(msg)
     return years.pop() if years else 0
+
+
+def check_unique_codes(
+    codes: Iterable[Any],
+    source: str,
+    fix: str,
+    *,
+    error: type[CoterminusError] = DuplicateCodeError,
+) -> None:
+    """Refuse codes listed more than once, naming the first ten of them and the fix.
+
+    The one duplicate check of files, lookups and layers (``error`` is the type the caller's
+    users catch: :class:`~coterminus.errors.DuplicateCodeError`, or
+    :class:`~coterminus.errors.LookupMismatchError` for a lookup).
+
+    Examples
+    --------
+    >>> check_unique_codes(["E1", "E2"], "lookup.csv", "list each once.")
+    >>> check_unique_codes(["E1", "E2", "E1"], "lookup.csv", "list each once.")
+    Traceback (most recent call last):
+    ...
+    coterminus.errors.DuplicateCodeError: lookup.csv: 1 duplicate code(s): E1. list each once.
+    """
+    index = pd.Index(list(codes) if not isinstance(codes, (pd.Index, pd.Series)) else codes)
+    dup = index[index.duplicated()].unique()
+    if len(dup):
+        msg = f"{source}: {len(dup)} duplicate code(s): {examples(dup)}. {fix}"
+        raise error(msg)
+
+
+def empty_geometry(geoms: Any) -> np.ndarray:
+    """Which geometries are missing (None) or empty: the one test of an area with no shape.
+
+    Examples
+    --------
+    >>> empty_geometry([shapely.box(0, 0, 1, 1), None, shapely.Polygon()]).tolist()
+    [False, True, True]
+    """
+    g = np.asarray(geoms, dtype=object)
+    return np.asarray(shapely.is_missing(g) | shapely.is_empty(g), dtype=bool)

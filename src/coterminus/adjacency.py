@@ -43,8 +43,8 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from ._validate import require_metric_crs
-from .errors import DuplicateCodeError, ParameterError, UnknownAreaError
+from ._validate import check_unique_codes, require_metric_crs
+from .errors import ParameterError, UnknownAreaError
 
 __all__ = [
     "DEFAULT_MIN_SHARED_M",
@@ -75,10 +75,7 @@ def _check_layer(areas: gpd.GeoDataFrame) -> None:
         msg = f"areas must be a GeoDataFrame indexed by ONS code, got {type(areas).__name__}"
         raise ParameterError(msg)
     require_metric_crs(areas, "areas", purpose="shared lengths")
-    dupes = areas.index[areas.index.duplicated()].unique().tolist()
-    if dupes:
-        msg = f"areas index has duplicate codes {dupes[:5]}; give each area one row (dissolve)."
-        raise DuplicateCodeError(msg)
+    check_unique_codes(areas.index, "areas index", "Give each area one row (dissolve).")
 
 
 def validate_overrides(

@@ -47,7 +47,7 @@ from coterminus._repair import (
     make_valid_polygonal,
     repair,
 )
-from coterminus._validate import BNG, crs_name, crs_problem, overlapping_pairs
+from coterminus._validate import BNG, crs_name, crs_problem, empty_geometry, overlapping_pairs
 from coterminus.errors import (
     CRSError,
     DuplicateCodeError,
@@ -301,7 +301,7 @@ def doctor(
 
     if len(layer) == 0:
         rows.append(_row("empty_geometry", "fatal", detail="layer has no rows"))
-    missing = shapely.is_missing(geoms) | shapely.is_empty(geoms)
+    missing = empty_geometry(geoms)
     rows += [
         _row("empty_geometry", "fatal", code=c, detail="geometry is missing or empty")
         for c in codes[missing]

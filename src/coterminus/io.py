@@ -34,11 +34,16 @@ import shapely
 
 from ._integrity import zip_members
 from ._repair import repair as repair_geometries
-from ._validate import BNG, check_coordinates, check_population_values
+from ._validate import (
+    BNG,
+    check_coordinates,
+    check_population_values,
+    check_unique_codes,
+    empty_geometry,
+)
 from .errors import (
     ArchiveError,
     ColumnError,
-    DuplicateCodeError,
     EmptyDataError,
     EncodingError,
     LayerError,
@@ -46,7 +51,6 @@ from .errors import (
     RepairWarning,
     VintageMismatchError,
 )
-from .vocabulary import examples
 
 __all__ = [
     "BNG",
@@ -292,14 +296,6 @@ def _filter_england(frame: pd.DataFrame, codes: pd.Series, source: str, england_
     return frame
 
 
-def _check_duplicates(codes: pd.Index | pd.Series, source: str, fix: str) -> None:
-    dup = pd.Index(codes)[pd.Index(codes).duplicated()].unique()
-    if len(dup):
-        shown = examples(dup)
-        msg = f"{source}: {len(dup)} duplicate code(s): {shown}. {fix}"
-        raise DuplicateCodeError(msg)
-
-
 def read_boundaries(
     path: str | Path,
     *,
@@ -383,7 +379,7 @@ def read_boundaries(
     if len(frame) == 0:
         msg = f"{source} has no England rows; pass england_only=False to read it."
         raise EmptyDataError(msg)
-    _check_duplicates(
+    check_unique_codes(
         frame[cc.column],
         source,
         "Each area must appear once; if the file splits areas into parts, dissolve them first "
@@ -416,7 +412,7 @@ def read_boundaries(
 def _check_geometry(gdf: gpd.GeoDataFrame, source: str, *, repair: bool) -> gpd.GeoDataFrame:
     """Refuse empty geometries; warn about (or repair, when asked) invalid ones."""
     geom = gdf.geometry.to_numpy()
-    empty = shapely.is_missing(geom) | shapely.is_empty(geom)
+    empty = empty_geometry(geom)
     if empty.any():
         codes = list(gdf.index[empty][:10])
         msg = (
@@ -617,7 +613,7 @@ def read_lookup(
     out = df[keep].rename(columns=rename)
     key = cols[0].level
     out = _filter_england(out, out[key], path.name, england_only)
-    _check_duplicates(
+    check_unique_codes(
         out[key], path.name, "A lookup must list each area once; drop the repeated rows."
     )
     missing = out[[c.level for c in cols]].isna().any(axis=1)
@@ -709,7 +705,7 @@ def read_population(
         column = found[0]
     df = _filter_england(df, df[cc.column], path.name, england_only)
     codes = df[cc.column].astype(str)
-    _check_duplicates(
+    check_unique_codes(
         codes,
         path.name,
         "Each area must appear once in a population file; drop the repeated rows.",

@@ -35,7 +35,7 @@ import shapely
 from . import datasets
 from ._integrity import block_digest, verify_file
 from ._parsed_cache import CACHE_FORMAT, cached_boundaries, cached_layer
-from ._validate import check_population_values
+from ._validate import check_population_values, check_unique_codes
 from .datasets.cache import cache_root
 from .errors import ColumnError, DataDirError, LookupMismatchError, ManifestError
 from .io import read_population
@@ -237,10 +237,9 @@ def read_blocks(
     if codes.isna().any():
         msg = f"{path.name}: {int(codes.isna().sum())} row(s) with no {b.code_column}; the lookup is incomplete."
         raise LookupMismatchError(msg)
-    dup = codes[codes.duplicated()].unique()
-    if len(dup):
-        msg = f"{path.name}: block code(s) listed twice, e.g. {list(dup[:5])}; a block lookup lists each block once."
-        raise LookupMismatchError(msg)
+    check_unique_codes(
+        codes, path.name, "A block lookup lists each block once.", error=LookupMismatchError
+    )
     blocks = pd.DataFrame(index=pd.Index(codes.to_numpy(), name="lsoa"))
     blocks["name"] = table[b.name_column].to_numpy() if b.name_column else blocks.index.to_numpy()
     names: dict[str, pd.DataFrame] = {}
