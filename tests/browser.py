@@ -19,8 +19,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import pytest
 from playwright.sync_api import sync_playwright
+
+from helpers import skip_or_fail
 
 CHROMIUM_ARGS = [
     "--headless",
@@ -64,12 +65,6 @@ def chromium_path() -> str | None:
     return shutil.which("chromium") or shutil.which("chromium-browser")
 
 
-def _skip_or_fail(msg: str) -> None:
-    if os.environ.get("CI"):
-        pytest.fail(msg)
-    pytest.skip(msg)
-
-
 @dataclass
 class PageReport:
     """What happened while a page loaded."""
@@ -99,12 +94,12 @@ def browser() -> Iterator[Any]:
     """A launched headless Chromium (skips/fails the test if it cannot start)."""
     exe = chromium_path()
     if exe is None:
-        _skip_or_fail("no chromium found: apt-get install chromium (or set COTERMINUS_CHROMIUM)")
+        skip_or_fail("no chromium found: apt-get install chromium (or set COTERMINUS_CHROMIUM)")
     with sync_playwright() as pw:
         try:
             b = pw.chromium.launch(executable_path=exe, args=CHROMIUM_ARGS, headless=True)
         except Exception as exc:
-            _skip_or_fail(f"cannot start {exe}: {exc}")
+            skip_or_fail(f"cannot start {exe}: {exc}")
         try:
             yield b
         finally:

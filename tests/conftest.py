@@ -11,6 +11,8 @@ from pathlib import Path
 
 import pytest
 
+from helpers import skip_or_fail
+
 REPO = Path(__file__).resolve().parents[1]
 
 
@@ -29,9 +31,7 @@ def data_dir() -> Path:
     found = _find_data_dir()
     if found is None:
         msg = "real ONS data not found: set COTERMINUS_DATA_DIR or place it at ../shared/data"
-        if os.environ.get("CI"):
-            pytest.fail(msg)
-        pytest.skip(msg)
+        skip_or_fail(msg)
     return found
 
 

@@ -21,7 +21,9 @@ import that pytest, not the module's code, uses).
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
+from typing import NoReturn
 
 import geopandas as gpd
 import pandas as pd
@@ -44,6 +46,14 @@ ATTR_START = (
 )
 ATTR_OS = "Contains OS data © Crown copyright and database right 2019."
 ATTR = f"{ATTR_START} {ATTR_OS}"
+
+
+def skip_or_fail(msg: str) -> NoReturn:
+    """Skip a test whose environment is missing here; under CI (``CI`` set) fail instead, so a
+    missing browser, data folder or network namespace cannot hide a regression there."""
+    if os.environ.get("CI"):
+        pytest.fail(msg)
+    pytest.skip(msg)
 
 
 def tiny_geography(vintage: int = 2019) -> Geography:

@@ -21,6 +21,7 @@ from coterminus import datasets
 from coterminus.cli import data as cli_data
 from coterminus.cli import main as cli_main
 from coterminus.datasets import arcgis, files
+from helpers import skip_or_fail
 from ons_server import CCG19_SERVICE, CCG19_STP19_SERVICE
 
 
@@ -225,12 +226,12 @@ def _unshare_works() -> bool:
     return done.returncode == 0
 
 
-@pytest.mark.skipif(
-    not _unshare_works(),
-    reason="`unshare -n` (a network namespace without network) is not permitted here: it needs "
-    "root or unprivileged user namespaces",
-)
 def test_fetch_a_vintage_with_no_network_fails_fast_with_one_short_message(tmp_path):
+    if not _unshare_works():
+        skip_or_fail(
+            "`unshare -n` (a network namespace without network) is not permitted here: it "
+            "needs root or unprivileged user namespaces"
+        )
     cache_root = tmp_path / "cache"
     home = tmp_path / "home"
     home.mkdir()

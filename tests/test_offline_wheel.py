@@ -19,6 +19,8 @@ from pathlib import Path
 
 import pytest
 
+from helpers import skip_or_fail
+
 REPO = Path(__file__).resolve().parents[1]
 CW = "Coventry and Warwickshire"
 
@@ -38,7 +40,7 @@ def _unshare_works() -> bool:
 @pytest.fixture(scope="module")
 def offline_env(tmp_path_factory: pytest.TempPathFactory) -> dict[str, object]:
     if not _unshare_works():
-        pytest.skip(
+        skip_or_fail(
             "`unshare -n` is not permitted here (needs root or unprivileged user namespaces)"
         )
     root = tmp_path_factory.mktemp("wheel")
