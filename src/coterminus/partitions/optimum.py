@@ -3,12 +3,19 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 
 import numpy as np
 
 from ..errors import ParameterError
-from .counting import build_recursion, check_allowed, check_n, n_blocks_range, popcount
+from .counting import (
+    Recursion,
+    build_recursion,
+    check_allowed,
+    check_n,
+    n_blocks_range,
+    popcount,
+)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -75,18 +82,8 @@ def best_partition(
     if not use_k:
         d = np.full(size, np.inf)
         d[0] = 0.0
-        masks = np.arange(size, dtype=np.int64)
-        pc = popcount(masks)
-        for k in range(1, n + 1):
-            rs = masks[(pc == k) & (rec.length > 0)]
-            if rs.size == 0:
-                continue
-            lens = rec.length[rs]
-            idx = np.repeat(rec.start[rs] - np.cumsum(lens) + lens, lens) + np.arange(lens.sum())
-            s = rec.cand[idx]
-            val = c[s] + d[np.repeat(rs, lens) ^ s]
-            bounds = np.concatenate(([0], np.cumsum(lens)[:-1]))
-            d[rs] = np.minimum.reduceat(val, bounds)
+        for rs, s, rest, bounds in _layers(rec, n):
+            d[rs] = np.minimum.reduceat(c[s] + d[rest], bounds)
         if not np.isfinite(d[full]):
             msg = "no plan satisfies the restrictions (allowed blocks / finite costs)"
             raise ParameterError(msg)
@@ -103,17 +100,8 @@ def best_partition(
     # with a block-count index
     dk = np.full((size, n + 1), np.inf)
     dk[0, 0] = 0.0
-    masks = np.arange(size, dtype=np.int64)
-    pc = popcount(masks)
-    for k in range(1, n + 1):
-        rs = masks[(pc == k) & (rec.length > 0)]
-        if rs.size == 0:
-            continue
-        lens = rec.length[rs]
-        idx = np.repeat(rec.start[rs] - np.cumsum(lens) + lens, lens) + np.arange(lens.sum())
-        s = rec.cand[idx]
-        val = c[s][:, None] + dk[np.repeat(rs, lens) ^ s][:, :-1]  # j-1 blocks after S
-        bounds = np.concatenate(([0], np.cumsum(lens)[:-1]))
+    for rs, s, rest, bounds in _layers(rec, n):
+        val = c[s][:, None] + dk[rest][:, :-1]  # j-1 blocks after S
         dk[rs, 1:] = np.minimum.reduceat(val, bounds, axis=0)
     best = dk[full, lo_k : hi_k + 1].min()
     if not np.isfinite(best):
@@ -151,3 +139,22 @@ def ordered_sum(c: np.ndarray, blocks: Sequence[int]) -> float:
     for b in blocks:
         total += float(c[b])
     return total
+
+
+def _layers(
+    rec: Recursion, n: int
+) -> Iterator[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]]:
+    """The DP's work, one popcount layer k = 1…n at a time: the sets R with k units that have
+    candidate first blocks, every candidate S of each R (grouped by R), R ^ S, and where each
+    R's group starts (for ``np.minimum.reduceat``)."""
+    masks = np.arange(1 << n, dtype=np.int64)
+    pc = popcount(masks)
+    for k in range(1, n + 1):
+        rs = masks[(pc == k) & (rec.length > 0)]
+        if rs.size == 0:
+            continue
+        lens = rec.length[rs]
+        idx = np.repeat(rec.start[rs] - np.cumsum(lens) + lens, lens) + np.arange(lens.sum())
+        s = rec.cand[idx]
+        bounds = np.concatenate(([0], np.cumsum(lens)[:-1]))
+        yield rs, s, np.repeat(rs, lens) ^ s, bounds
