@@ -16,9 +16,11 @@ vintage (``CCG19CD`` → 2019) and the prefix gives the level (:data:`LEVEL_ALIA
 
 from __future__ import annotations
 
+import bz2
 import gzip
 import io
 import logging
+import lzma
 import re
 import warnings
 import zlib
@@ -61,6 +63,8 @@ __all__ = [
     "read_boundaries",
     "read_lookup",
     "read_population",
+    "text_bytes",
+    "text_encoding",
 ]
 
 log = logging.getLogger(__name__)
@@ -445,12 +449,19 @@ def _check_geometry(gdf: gpd.GeoDataFrame, source: str, *, repair: bool) -> gpd.
 # --------------------------------------------------------------------------------------------
 # lookups
 # --------------------------------------------------------------------------------------------
-def _decode(data: bytes, name: str) -> str:
+def text_encoding(data: bytes, name: str) -> str:
     """The encoding of a text file: UTF-8 (with or without BOM), else Windows-1252; refuse the rest.
 
     UTF-8 is tried strictly first (a BOM gives ``"utf-8-sig"``); bytes that are not UTF-8 are read
     as Windows-1252 (cp1252, which agrees with Latin-1 on every printable character) when they
-    decode; UTF-16/NUL bytes and bytes undefined in cp1252 raise :class:`EncodingError`.
+    decode; UTF-16/NUL bytes and bytes undefined in cp1252 raise :class:`EncodingError`. The one
+    encoding check of every CSV coterminus reads (lookups, populations, manifest tables,
+    scenarios).
+
+    Examples
+    --------
+    >>> text_encoding("Ynys Môn".encode(), "a.csv"), text_encoding("Ynys Môn".encode("cp1252"), "a.csv")
+    ('utf-8', 'cp1252')
     """
     if data.startswith((b"\xff\xfe", b"\xfe\xff")) or b"\x00" in data[:4096]:
         msg = (
@@ -490,21 +501,46 @@ def _decode(data: bytes, name: str) -> str:
     return "cp1252"
 
 
+#: Compressed text files read by suffix, as pandas would infer them.
+_DECOMPRESS = {
+    ".gz": ("gzip", gzip.decompress),
+    ".bz2": ("bzip2", bz2.decompress),
+    ".xz": ("xz", lzma.decompress),
+}
+
+
+def text_bytes(path: Path) -> bytes:
+    """The bytes of a text file, decompressed when its name ends in ``.gz``, ``.bz2`` or ``.xz``.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     p = Path(folder) / "t.csv.gz"
+    ...     _ = p.write_bytes(gzip.compress(b"code\\nE1\\n"))
+    ...     text_bytes(p)
+    b'code\\nE1\\n'
+    """
+    raw = path.read_bytes()
+    if path.suffix.lower() not in _DECOMPRESS:
+        return raw
+    kind, decompress = _DECOMPRESS[path.suffix.lower()]
+    try:
+        return decompress(raw)
+    except (OSError, EOFError, zlib.error, lzma.LZMAError, ValueError) as exc:
+        msg = (
+            f"{path.name} is not a readable {kind} file ({exc}); it is corrupt or "
+            "truncated. Download it again (coterminus data fetch)."
+        )
+        raise ArchiveError(msg) from exc
+
+
 def _read_table(path: Path) -> pd.DataFrame:
     if not path.exists():
         msg = f"{path} does not exist; check the path or the data directory (COTERMINUS_DATA_DIR)."
         raise FileNotFoundError(msg)
-    raw = path.read_bytes()
-    if path.name.lower().endswith(".gz"):
-        try:
-            raw = gzip.decompress(raw)
-        except (OSError, EOFError, zlib.error) as exc:
-            msg = (
-                f"{path.name} is not a readable gzip file ({exc}); it is corrupt or truncated. "
-                "Download it again (coterminus data fetch)."
-            )
-            raise ArchiveError(msg) from exc
-    encoding = _decode(raw, path.name)
+    raw = text_bytes(path)
+    encoding = text_encoding(raw, path.name)
     try:
         df = pd.read_csv(
             io.BytesIO(raw), dtype=str, keep_default_na=False, na_values=[""], encoding=encoding

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import difflib
 import hashlib
+import io
 import logging
 from pathlib import Path
 from typing import Any
@@ -38,7 +39,7 @@ from ._parsed_cache import CACHE_FORMAT, cached_boundaries, cached_layer
 from ._validate import check_population_values, check_unique_codes
 from .datasets.cache import cache_root
 from .errors import ColumnError, DataDirError, LookupMismatchError, ManifestError
-from .io import read_population
+from .io import read_population, text_bytes, text_encoding
 from .manifest import Manifest, Source
 
 __all__ = [
@@ -122,30 +123,20 @@ def _require_columns(header: list[str], columns: list[str], where: str, path: Pa
 
 def _read_csv(path: Path, where: str, columns: list[str]) -> pd.DataFrame:
     """Read the named columns of a CSV as text; a missing column names the nearest one."""
-    try:
-        header = pd.read_csv(path, nrows=0, encoding="utf-8-sig").columns.tolist()
-    except UnicodeDecodeError:
-        header = pd.read_csv(path, nrows=0, encoding="cp1252").columns.tolist()
-    _require_columns(header, columns, where, path)
-    try:
-        return pd.read_csv(
-            path,
-            usecols=columns,
-            dtype=str,
-            keep_default_na=False,
-            na_values=[""],
-            encoding="utf-8-sig",
-        )
-    except UnicodeDecodeError:
+    raw = text_bytes(path)
+    encoding = text_encoding(raw, path.name)
+    if encoding == "cp1252":
         log.warning("%s is not UTF-8; read as Windows-1252 (cp1252)", path)
-        return pd.read_csv(
-            path,
-            usecols=columns,
-            dtype=str,
-            keep_default_na=False,
-            na_values=[""],
-            encoding="cp1252",
-        )
+    header = pd.read_csv(io.BytesIO(raw), nrows=0, encoding=encoding).columns.tolist()
+    _require_columns(header, columns, where, path)
+    return pd.read_csv(
+        io.BytesIO(raw),
+        usecols=columns,
+        dtype=str,
+        keep_default_na=False,
+        na_values=[""],
+        encoding=encoding,
+    )
 
 
 def _read_parquet_columns(path: Path, where: str, columns: list[str]) -> pd.DataFrame:

@@ -31,13 +31,15 @@ P1    Coventry, Warwickshire and Derbyshire     1998067
 
 from __future__ import annotations
 
+import io
 import re
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pandas as pd
 
-from .errors import ScenarioError, UnknownAreaError
+from .errors import EncodingError, ScenarioError, UnknownAreaError
+from .io import text_bytes, text_encoding
 from .levels import default_level
 from .vocabulary import examples
 
@@ -64,16 +66,13 @@ def read_scenario_table(table: pd.DataFrame | str | Path) -> pd.DataFrame:
         if not path.is_file():
             msg = f"scenario file {str(path)!r} does not exist; check the path."
             raise ScenarioError(msg)
-        raw = None
-        for enc in ("utf-8-sig", "cp1252"):
-            try:
-                raw = pd.read_csv(path, dtype=str, keep_default_na=False, encoding=enc)
-                break
-            except UnicodeDecodeError:
-                continue
-        if raw is None:  # pragma: no cover - cp1252 decodes any byte
-            msg = f"scenario file {path} is neither UTF-8 nor Windows-1252 text; save it as UTF-8."
-            raise ScenarioError(msg)
+        data = text_bytes(path)
+        try:
+            encoding = text_encoding(data, path.name)
+        except EncodingError as exc:
+            msg = f"scenario file {path}: {exc}"
+            raise ScenarioError(msg) from exc
+        raw = pd.read_csv(io.BytesIO(data), dtype=str, keep_default_na=False, encoding=encoding)
     else:
         raw = table.astype(str)
     lower = {re.sub(r"[\s_\-]+", "_", str(c).strip().lower()): c for c in raw.columns}
