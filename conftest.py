@@ -80,7 +80,7 @@ def _doctest_setup(
     if "COTERMINUS_DATA_DIR" in os.environ:
         namespace = request.getfixturevalue("doctest_namespace")
         import coterminus
-        from coterminus import figures, maps
+        from coterminus.outputs import figures, maps
 
         namespace.update(
             geo=request.getfixturevalue("_geo2019"),

@@ -34,13 +34,13 @@ from pathlib import Path
 import numpy as np
 
 import coterminus
-from coterminus import _selection as S
-from coterminus import mergers as M
 from coterminus import partitions as P
-from coterminus.mergers import parallel, scoring
-from coterminus.mergers.constraints import Constraints, pareto_columns, prepare_system
-from coterminus.mergers.tables import System
-from coterminus.overlap import overlap
+from coterminus import plans as M
+from coterminus.analysis.overlap import overlap
+from coterminus.plans import _topk_kernel as S
+from coterminus.plans import parallel, scoring
+from coterminus.plans.constraints import Constraints, pareto_columns, prepare_system
+from coterminus.plans.tables import System
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 from overlay_oracle import overlay_scores
@@ -58,7 +58,7 @@ def score_all(system: System, backend: str) -> tuple[int, float]:
 
 
 def prepare(geo: coterminus.Geography, system: str, **options: object) -> System:
-    """A system with the options of :func:`coterminus.mergers.mergers` (defaults otherwise)."""
+    """A system with the options of :func:`coterminus.plans.mergers.mergers` (defaults otherwise)."""
     return prepare_system(geo, system, Constraints.from_options(options))
 
 
@@ -240,7 +240,7 @@ def main() -> None:
     nat = M.national(geo, contiguous=True, progress=False, top=5)
     t_nat = time.perf_counter() - t0
     t0 = time.perf_counter()
-    coterminus.adjacency.adjacency(geo.ccg)
+    coterminus.analysis.adjacency.adjacency(geo.ccg)
     t_adj = time.perf_counter() - t0
     print(
         f"all 42 STPs, every contiguous plan: {nat.n_plans:,} plans in {t_nat:.2f} s "

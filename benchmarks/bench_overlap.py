@@ -19,7 +19,7 @@ from typing import Any
 import geopandas as gpd
 
 import coterminus as ct
-from coterminus.overlap import area_overlap, population_overlap
+from coterminus.analysis.overlap import area_overlap, population_overlap
 
 
 def best_of(fn: Callable[[], Any], repeat: int) -> tuple[float, Any]:

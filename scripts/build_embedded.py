@@ -1,4 +1,4 @@
-"""Build the embedded default dataset shipped in ``src/coterminus/_embedded/``.
+"""Build the embedded default dataset shipped in ``src/coterminus/data/_embedded/``.
 
 For every built-in vintage this loads the real ONS files (``--data-dir``, e.g. ``../shared/data``)
 and writes a compact, derived copy that the population measure and the display need:
@@ -25,7 +25,7 @@ normalised, Parquet written by pyarrow with fixed options and no timestamps.
 
 Usage::
 
-    python scripts/build_embedded.py --data-dir ../shared/data [--out src/coterminus/_embedded]
+    python scripts/build_embedded.py --data-dir ../shared/data [--out src/coterminus/data/_embedded]
 """
 
 from __future__ import annotations
@@ -48,7 +48,7 @@ import pyarrow.parquet as pq
 import shapely
 
 import coterminus
-from coterminus.manifest import builtin_vintages, read_manifest
+from coterminus.data.manifest import builtin_vintages, read_manifest
 
 log = logging.getLogger("build_embedded")
 
@@ -359,7 +359,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--data-dir", type=Path, required=True, help="folder like ../shared/data")
     parser.add_argument(
-        "--out", type=Path, default=Path(__file__).resolve().parents[1] / "src/coterminus/_embedded"
+        "--out",
+        type=Path,
+        default=Path(__file__).resolve().parents[1] / "src/coterminus/data/_embedded",
     )
     parser.add_argument(
         "--tolerance",

@@ -18,7 +18,7 @@ cells = [
     nbf.v4.new_code_cell(
         "import os\n"
         "import coterminus as ct\n"
-        "from coterminus.figures import split_figure\n\n"
+        "from coterminus.outputs.figures import split_figure\n\n"
         "# Offline ONS data: COTERMINUS_DATA_DIR, or ../shared/data beside the repository.\n"
         'DATA = os.environ.get("COTERMINUS_DATA_DIR", "../../shared/data")\n'
         "geo = ct.load(2024, data_dir=DATA)\n"

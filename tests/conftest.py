@@ -55,7 +55,7 @@ def ons(ons_module):
 @pytest.fixture
 def cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """A fresh, empty download cache for this test; no data dir; retries without waiting."""
-    from coterminus.datasets import net
+    from coterminus.data import net
 
     root = tmp_path / "cache"
     monkeypatch.setenv("COTERMINUS_CACHE_DIR", str(root))

@@ -33,7 +33,7 @@ import shapely
 from shapely.geometry import box
 
 import coterminus
-from coterminus.geography import Geography
+from coterminus.geography.bundle import Geography
 
 XSS = "<script>alert('a')</script><img src=x onerror=alert(2)>Alpha"
 #: Coventry and Warwickshire (2019) and its three CCGs.

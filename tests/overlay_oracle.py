@@ -1,6 +1,6 @@
 """The slow reference path for merger scores: dissolve and overlay polygons per plan.
 
-Independent of the footprint table of :mod:`coterminus.mergers` (tests cross-check the table
+Independent of the footprint table of :mod:`coterminus.plans` (tests cross-check the table
 against it, and ``benchmarks/bench_mergers.py`` times it as the cost the table avoids).
 """
 
@@ -13,11 +13,11 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from coterminus.mergers.tables import TIERS
-from coterminus.metrics import coterminosity_kernel
+from coterminus.analysis.metrics import coterminosity_kernel
+from coterminus.plans.tables import TIERS
 
 if TYPE_CHECKING:
-    from coterminus.geography import Geography
+    from coterminus.geography.bundle import Geography
 
 
 def overlay_scores(
@@ -30,7 +30,7 @@ def overlay_scores(
     """Score plans the naive way: dissolve each block's CCG polygons, overlay the councils.
 
     Independent of the footprint table: areas come from ``geopandas`` dissolve + overlay and the
-    metrics from :func:`coterminus.metrics.coterminosity_kernel`. About 0.1-1 s per plan, which is
+    metrics from :func:`coterminus.analysis.metrics.coterminosity_kernel`. About 0.1-1 s per plan, which is
     the cost the table avoids; used to cross-check the table (area measure) and in benchmarks.
     """
     ccg = geo.ccg.loc[list(codes), ["geometry"]]

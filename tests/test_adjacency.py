@@ -8,7 +8,7 @@ import pytest
 import shapely
 
 from coterminus import partitions as P
-from coterminus.adjacency import (
+from coterminus.analysis.adjacency import (
     adjacency,
     adjacency_matrix,
     neighbour_masks,

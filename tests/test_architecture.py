@@ -1,13 +1,15 @@
 """The import graph keeps the layering that ARCHITECTURE.md describes.
 
 Read from the source (``ast``), not by importing, so a forbidden edge is caught even when it sits
-inside a function or under ``if TYPE_CHECKING:``. Rules (issue 12):
+inside a function or under ``if TYPE_CHECKING:``. A module's layer is its folder: the packages
+of ``src/coterminus`` are the layers, in the order of :data:`LAYERS` (issue 20). Rules:
 
-1. every module of the package belongs to exactly one layer of :data:`LAYERS`, and
-   ARCHITECTURE.md names it;
+1. the top level holds only packages plus ``__init__``, ``__main__``, ``errors`` and
+   ``_version``; every module sits in the folder of one layer, and ARCHITECTURE.md's table lists
+   the same folders for the same layers, in the same order, and names every module;
 2. a module imports modules of its own layer or of layers below it, never above;
-3. no module uses another module's private names (``from .maps import _cap``, ``_p._prepare``);
-   private *modules* (``_atomic``) are fine, their public names are their interface;
+3. no module uses another module's private names (``from .maps import _cap``, ``_p._prepare``),
+   and a private module (``outputs/_page.py``) is imported only from its own package;
 4. imports sit at the top of a module; inside a function only an optional or heavy dependency
    (:data:`LAZY_OK`) may be imported, and a command handler of the ``cli`` package may import
    the library it runs (so ``coterminus --help`` loads neither numpy nor pandas);
@@ -17,6 +19,7 @@ inside a function or under ``if TYPE_CHECKING:``. Rules (issue 12):
 from __future__ import annotations
 
 import ast
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,44 +32,34 @@ PACKAGE = Path(coterminus.__file__).resolve().parent
 ARCHITECTURE = PACKAGE.parents[1] / "ARCHITECTURE.md"
 MAX_LINES = 900
 
-# Lowest first. A name ending in ".*" is a package: the package and all its modules.
+#: The layers, lowest first, and the folders (packages) or top-level files that form each.
 LAYERS: dict[str, tuple[str, ...]] = {
-    "vocabulary": ("errors", "levels", "vocabulary", "plan_text", "_version"),
-    "files": ("_validate", "_integrity", "_atomic", "io", "_repair"),
-    "data": ("datasets.*", "manifest", "_parsed_cache", "loading", "embedded"),
-    "geography": ("geography", "resolve", "scenario"),
-    "overlap": ("overlap", "adjacency", "partitions.*", "_partition_kernels"),
-    "metrics": ("metrics",),
-    "analyses": (
-        "assess",
-        "places",
-        "systems",
-        "mergers.*",
-        "_selection",
-        "vintages",
-        "_crossing",
-        "_diff_core",
-        "_diff_text",
-        "doctor",
-    ),
-    "outputs": (
-        "layers",
-        "_layer_request",
-        "_simplify",
-        "maps",
-        "figures",
-        "_figure_page",
-        "_figure_map",
-        "report",
-    ),
-    "command line": ("cli.*", "__main__"),
+    "vocabulary": ("errors.py", "_version.py", "vocabulary/"),
+    "combinatorics": ("partitions/",),
+    "data": ("data/",),
+    "geography": ("geography/",),
+    "analysis": ("analysis/",),
+    "plans": ("plans/",),
+    "outputs": ("outputs/",),
+    "command line": ("cli/", "__main__.py"),
     # the package itself: a lazy facade over every layer (names resolved on first use)
-    "facade": ("",),
+    "facade": ("__init__.py",),
 }
 
-# Imported inside functions on purpose: optional extras (numba, dask) and heavy libraries needed
-# by one path only (WeasyPrint for PDF); the compiled kernels module imports numba.
-LAZY_OK = {"numba", "dask", "distributed", "weasyprint", "coterminus._partition_kernels"}
+#: What may sit at the top of src/coterminus besides the layer packages.
+TOP_LEVEL_FILES = {"__init__.py", "__main__.py", "errors.py", "_version.py", "py.typed"}
+
+# Imported inside functions on purpose: optional extras (dask), heavy libraries needed by one
+# path only (numba for compiled kernels, WeasyPrint for PDF, highspy for the optimiser); the
+# compiled kernels module imports numba.
+LAZY_OK = {
+    "numba",
+    "dask",
+    "distributed",
+    "weasyprint",
+    "highspy",
+    "coterminus.partitions._kernels",
+}
 
 
 @dataclass(frozen=True)
@@ -136,16 +129,29 @@ def _imports(module: str, path: Path) -> Iterator[Import]:
 IMPORTS = [imp for module, path in MODULES.items() for imp in _imports(module, path)]
 
 
+def _home(module: str) -> str:
+    """The folder or top-level file that holds ``module`` (a name under ``coterminus``)."""
+    parts = module.split(".")[1:]
+    if not parts:
+        return "__init__.py"
+    path = MODULES.get(module)
+    if len(parts) == 1 and path is not None and path.name != "__init__.py":
+        return f"{parts[0]}.py"
+    return f"{parts[0]}/"
+
+
 def _layer(module: str) -> int:
-    """Index of the layer that holds ``module`` (a name under ``coterminus``)."""
-    short = module.removeprefix("coterminus").removeprefix(".")
-    found = []
-    for i, (_, members) in enumerate(LAYERS.items()):
-        for m in members:
-            if m == short or (m.endswith(".*") and (short + ".").startswith(m[:-1])):
-                found.append(i)
+    """Index of the layer that holds ``module``, from its folder."""
+    if module not in MODULES and not module.startswith("coterminus"):
+        raise LookupError(f"{module} is not a module of the package")
+    if module not in MODULES:
+        raise LookupError(f"{module} is in 0 layers of LAYERS; put it in exactly one")
+    home = _home(module)
+    found = [i for i, homes in enumerate(LAYERS.values()) if home in homes]
     if len(found) != 1:
-        raise LookupError(f"{module} is in {len(found)} layers of LAYERS; put it in exactly one")
+        raise LookupError(
+            f"{module} ({home}) is in {len(found)} layers of LAYERS; put it in exactly one"
+        )
     return found[0]
 
 
@@ -153,10 +159,35 @@ def _internal(imp: Import) -> bool:
     return imp.target == "coterminus" or imp.target.startswith("coterminus.")
 
 
+def architecture_table() -> dict[str, tuple[str, ...]]:
+    """The layer table of ARCHITECTURE.md: layer name -> folders/files of its second column."""
+    table: dict[str, tuple[str, ...]] = {}
+    for line in ARCHITECTURE.read_text(encoding="utf-8").splitlines():
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        if len(cells) < 3 or not line.startswith("|") or set(cells[0]) <= {"-", " "}:
+            continue
+        if cells[0] == "layer":
+            continue
+        table[cells[0]] = tuple(re.findall(r"`([^`]+)`", cells[1]))
+    return table
+
+
 def layer_problems() -> list[str]:
-    """Rule 1: modules without exactly one layer, or not named in ARCHITECTURE.md."""
-    text = ARCHITECTURE.read_text(encoding="utf-8")
+    """Rule 1: the top level, one layer per module, and ARCHITECTURE.md's table and names."""
     problems = []
+    for path in sorted(PACKAGE.iterdir()):
+        if path.is_file() and path.name not in TOP_LEVEL_FILES:
+            problems.append(f"{path.name} sits at the top of the package; move it into a layer")
+        if (
+            path.is_dir()
+            and path.name != "__pycache__"
+            and f"{path.name}/" not in {home for homes in LAYERS.values() for home in homes}
+        ):
+            problems.append(f"{path.name}/ is not a layer of LAYERS")
+    table = architecture_table()
+    if table != LAYERS:
+        problems.append(f"ARCHITECTURE.md's layer table {table} differs from the folders {LAYERS}")
+    text = ARCHITECTURE.read_text(encoding="utf-8")
     for module, path in MODULES.items():
         try:
             _layer(module)
@@ -201,6 +232,16 @@ def private_uses() -> list[str]:
         for i in IMPORTS
         if _internal(i) and i.name is not None and _private(i.name) and i.target != i.module
     ]
+    # a private module is private to its package (and the packages inside it)
+    for i in IMPORTS:
+        if not _internal(i):
+            continue
+        parts = i.target.split(".")
+        private_at = [k for k, part in enumerate(parts) if _private(part)]
+        if private_at and private_at[0] > 0 and i.target not in LAZY_OK:
+            owner = ".".join(parts[: private_at[0]])
+            if not (i.module == owner or i.module.startswith(owner + ".")):
+                found.append(f"{i.module}:{i.line} imports {i.target}, private to {owner}")
     # attribute access on an imported module: "from . import partitions as _p"; "_p._prepare"
     for module, path in MODULES.items():
         aliases = {}
@@ -277,20 +318,22 @@ def test_the_rules_catch_what_they_describe(tmp_path: Path) -> None:
     """The checks are live: a made-up module with each forbidden edge is reported."""
     bad = tmp_path / "bad.py"
     bad.write_text(
-        "from . import partitions as _p\n"
-        "from .maps import _cap\n"
+        "from .. import partitions as _p\n"
+        "from ..outputs.maps import _cap\n"
         "def f():\n"
         "    import pandas\n"
         "    return _p._prepare\n",
         encoding="utf-8",
     )
-    got = list(_imports("coterminus.metrics", bad))
+    got = list(_imports("coterminus.analysis.metrics", bad))
     assert [(i.target, i.name, i.in_function) for i in got] == [
         ("coterminus.partitions", None, False),
-        ("coterminus.maps", "_cap", False),
+        ("coterminus.outputs.maps", "_cap", False),
         ("pandas", None, True),
     ]
-    assert _layer("coterminus.maps") > _layer("coterminus.metrics")
+    assert _layer("coterminus.outputs.maps") > _layer("coterminus.analysis.metrics")
+    assert _layer("coterminus.errors") == 0
+    assert _layer("coterminus.cli.maps") == _layer("coterminus.__main__")
     with pytest.raises(LookupError, match="exactly one"):
         _layer("coterminus.no_such_module")
 

@@ -1,4 +1,4 @@
-"""The one way coterminus writes a file: ``coterminus._atomic.atomic_path``."""
+"""The one way coterminus writes a file: ``coterminus.data.atomic.atomic_path``."""
 
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from coterminus import _atomic
-from coterminus._atomic import atomic_path, atomic_write
+from coterminus.data import atomic as _atomic
+from coterminus.data.atomic import atomic_path, atomic_write
 from coterminus.errors import OutputError
 
 
@@ -268,7 +268,7 @@ def test_signal_handlers_are_installed_only_while_writing(tmp_path: Path) -> Non
 _CHILD = """
 import sys, time
 from pathlib import Path
-from coterminus._atomic import atomic_path
+from coterminus.data.atomic import atomic_path
 target = Path(sys.argv[1])
 with atomic_path(target) as tmp:
     with open(tmp, "wb") as handle:
@@ -294,7 +294,7 @@ def test_a_signal_mid_write_leaves_no_temporary_file(tmp_path: Path, signame: st
         stdout=subprocess.PIPE,
         stderr=subprocess.DEVNULL,
         text=True,
-        env={**os.environ, "PYTHONPATH": str(Path(_atomic.__file__).parents[1])},
+        env={**os.environ, "PYTHONPATH": str(Path(_atomic.__file__).parents[2])},
     ) as child:
         try:
             assert child.stdout is not None

@@ -27,11 +27,15 @@ import pandas as pd
 import pytest
 import shapely
 
-from coterminus import _atomic, _integrity, _parsed_cache
-from coterminus._atomic import atomic_path, atomic_write
-from coterminus._integrity import block_digest, verify_file
-from coterminus._validate import check_blocks, check_positive_totals
-from coterminus.doctor import doctor, raise_or_warn
+from coterminus.analysis.overlap import area_overlap
+from coterminus.data import _parsed_cache
+from coterminus.data import atomic as _atomic
+from coterminus.data import integrity as _integrity
+from coterminus.data.atomic import atomic_path, atomic_write
+from coterminus.data.doctor import doctor, raise_or_warn
+from coterminus.data.integrity import block_digest, verify_file
+from coterminus.data.readers import read_boundaries, read_lookup, read_population
+from coterminus.data.validate import check_blocks, check_positive_totals
 from coterminus.errors import (
     ArchiveError,
     CacheWarning,
@@ -49,8 +53,6 @@ from coterminus.errors import (
     PopulationError,
     VintageMismatchError,
 )
-from coterminus.io import read_boundaries, read_lookup, read_population
-from coterminus.overlap import area_overlap
 
 X0, Y0 = 430_000.0, 270_000.0  # near Coventry, in British National Grid metres
 LOOKUP_HEAD = "LSOA11CD,LSOA11NM,CCG19CD,CCG19NM,LAD19CD,LAD19NM\n"
@@ -898,7 +900,7 @@ _CHILD = """
 import sys, time
 import pandas as pd
 from pathlib import Path
-from coterminus._atomic import atomic_path
+from coterminus.data.atomic import atomic_path
 with atomic_path(Path(sys.argv[1]), suffixes=(".parquet",)) as tmp:
     pd.DataFrame({"a": range(100_000)}).to_parquet(tmp)
     print("writing", flush=True)
@@ -911,7 +913,7 @@ with atomic_path(Path(sys.argv[1]), suffixes=(".parquet",)) as tmp:
 def test_signal_during_a_parquet_write_leaves_nothing(tmp_path: Path, signame: str) -> None:
     target = tmp_path / "plan.parquet"
     target.write_text("old plan")
-    env = {**os.environ, "PYTHONPATH": str(Path(_atomic.__file__).parents[1])}
+    env = {**os.environ, "PYTHONPATH": str(Path(_atomic.__file__).parents[2])}
     with subprocess.Popen(
         [sys.executable, "-c", _CHILD, str(target)],
         stdout=subprocess.PIPE,

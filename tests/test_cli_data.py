@@ -17,10 +17,10 @@ from pathlib import Path
 
 import pytest
 
-from coterminus import datasets
+from coterminus import data as datasets
 from coterminus.cli import data as cli_data
 from coterminus.cli import main as cli_main
-from coterminus.datasets import arcgis, files
+from coterminus.data import arcgis, files
 from helpers import skip_or_fail
 from ons_server import CCG19_SERVICE, CCG19_STP19_SERVICE
 

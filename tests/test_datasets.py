@@ -27,7 +27,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from coterminus.datasets import (
+from coterminus.data import (
     Dataset,
     Remote,
     UnknownDatasetError,
@@ -48,7 +48,7 @@ from coterminus.datasets import (
     status,
     verify,
 )
-from coterminus.datasets import cache as cache_mod
+from coterminus.data import cache as cache_mod
 from coterminus.errors import (
     ArchiveError,
     CacheError,
@@ -307,7 +307,7 @@ def test_each_service_pattern_matches_its_own_candidates_and_no_other_datasets()
 def test_data_boundaries_registry_is_a_relative_symlink_to_the_package_copy():
     link = REPO / "data" / "boundaries" / "registry.json"
     assert link.is_symlink()
-    assert str(link.readlink()) == "../../src/coterminus/registry.json"
+    assert str(link.readlink()) == "../../src/coterminus/data/registry.json"
     assert json.loads(link.read_text()) == json.loads(catalog.REGISTRY_FILE.read_text())
 
 

@@ -20,7 +20,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from shapely import Polygon, box
 
-from coterminus.doctor import CHECKS, COLUMNS, SEVERITIES, doctor, raise_or_warn, repair
+from coterminus.data.doctor import CHECKS, COLUMNS, SEVERITIES, doctor, raise_or_warn, repair
 from coterminus.errors import (
     ColumnError,
     CRSError,

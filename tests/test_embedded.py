@@ -19,12 +19,12 @@ import pandas as pd
 import pytest
 
 import coterminus
-from coterminus import embedded
-from coterminus.adjacency import adjacency
+from coterminus.analysis.adjacency import adjacency
 from coterminus.cli import main
-from coterminus.embedded import DisplayPolygonsError
+from coterminus.data import embedded
+from coterminus.data.embedded import DisplayPolygonsError
+from coterminus.data.manifest import builtin_vintages
 from coterminus.errors import ColumnError
-from coterminus.manifest import builtin_vintages
 
 REPO = Path(__file__).resolve().parents[1]
 SCRIPT = REPO / "scripts" / "build_embedded.py"
@@ -308,7 +308,7 @@ def test_diff_offline_matches_the_full_data(data_dir: Path, offline: Path) -> No
 # the Parquet reader behind the block table
 # ---------------------------------------------------------------------------------------------
 def test_parquet_block_table_missing_column_names_the_nearest(tmp_path: Path) -> None:
-    from coterminus.loading import _read_columns
+    from coterminus.data.loading import _read_columns
 
     path = tmp_path / "blocks.parquet"
     pd.DataFrame(

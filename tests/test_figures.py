@@ -13,10 +13,10 @@ import pytest
 from PIL import Image
 
 from browser import ARTIFACTS
-from coterminus import figures, maps
-from coterminus._figure_page import renderer_of
 from coterminus.errors import OutputError, ParameterError, VintageMismatchError
-from coterminus.geography import Geography
+from coterminus.geography.bundle import Geography
+from coterminus.outputs import figures, maps
+from coterminus.outputs._page import renderer_of
 from helpers import ATTR_OS, ATTR_START, CW, assert_contains, pdf_text, tiny_geography
 from helpers import geo_fixture as geo_fixture  # the fixture `geo`
 from helpers import tiny_fixture as tiny_fixture  # the fixture `tiny`
@@ -102,7 +102,7 @@ def test_bad_output_paths_and_options_are_refused(tiny: Geography, tmp_path: Pat
         figures.footprint_figure(tiny, ["E38900001"], tier="parish")
     with pytest.raises(ParameterError, match="ncols"):
         figures.plans_figure(tiny, [[["E38900001"]]], ncols=0)
-    from coterminus.assess import assess
+    from coterminus.analysis.assess import assess
 
     other = assess(tiny_geography(2021), ["E38900001"])
     with pytest.raises(VintageMismatchError):
@@ -253,7 +253,7 @@ def test_split_figure_hatches_the_council_split_between_ccgs(tiny: Geography) ->
 
 
 def test_figure_words_fit_the_area_measure(tiny: Geography) -> None:
-    from coterminus.assess import assess
+    from coterminus.analysis.assess import assess
 
     for measure, words, never in [
         ("population", ["people live in", "Population shares"], ["km²"]),

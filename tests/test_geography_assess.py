@@ -13,9 +13,9 @@ import pandas as pd
 import pytest
 
 import coterminus as ct
-from coterminus._integrity import trusting_modified
-from coterminus.assess import assess
+from coterminus.analysis.assess import assess
 from coterminus.cli import main
+from coterminus.data.integrity import trusting_modified
 from coterminus.errors import (
     DataDirError,
     FootprintError,

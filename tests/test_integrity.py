@@ -16,8 +16,10 @@ import pytest
 import shapely
 from geopandas.testing import assert_geodataframe_equal
 
-from coterminus import _integrity, _parsed_cache, datasets
-from coterminus._integrity import (
+from coterminus import data as datasets
+from coterminus.data import _parsed_cache
+from coterminus.data import integrity as _integrity
+from coterminus.data.integrity import (
     block_digest,
     file_sha256,
     modified_files,
@@ -26,8 +28,8 @@ from coterminus._integrity import (
     trusting_modified,
     verify_file,
 )
+from coterminus.data.readers import read_boundaries, read_lookup, read_population
 from coterminus.errors import CacheWarning, ChecksumError, ModifiedFileError
-from coterminus.io import read_boundaries, read_lookup, read_population
 
 POP_ID = "lsoa-population-mid2019"
 RUGBY = "E07000220"
@@ -388,7 +390,7 @@ def test_25_lsoas_removed_from_lookup_and_population_are_named_with_the_people_l
 ) -> None:
     """The issue's case: 25 LSOAs of NHS Coventry and Rugby CCG dropped from both files passed
     silently (439,618 people instead of 480,456). Against the universe they are named."""
-    from coterminus._validate import check_blocks
+    from coterminus.data.validate import check_blocks
     from coterminus.errors import LookupMismatchError
 
     lookup = read_lookup(data_dir / datasets.get("lsoa-lookup-2019").local)

@@ -10,11 +10,11 @@ import pytest
 
 import coterminus as ct
 from coterminus import cli
-from coterminus._integrity import reset, set_trust_modified
-from coterminus.assess import assess
+from coterminus.analysis.assess import assess
+from coterminus.analysis.metrics import footprint_metrics
+from coterminus.analysis.overlap import population_overlap
+from coterminus.data.integrity import reset, set_trust_modified
 from coterminus.errors import ModifiedFileError, PopulationError
-from coterminus.metrics import footprint_metrics
-from coterminus.overlap import population_overlap
 
 POP = "population/lsoa11_pop_mid2019_ew.csv"
 RUGBY = "E07000220"

@@ -12,6 +12,7 @@ import pytest
 import shapely
 
 import coterminus as ct
+from coterminus.data.readers import detect_code_columns, list_layers
 from coterminus.errors import (
     ArchiveError,
     ColumnError,
@@ -24,7 +25,6 @@ from coterminus.errors import (
     RepairWarning,
     VintageMismatchError,
 )
-from coterminus.io import detect_code_columns, list_layers
 
 GPKG_LAYERS = {
     2019: {"ccg": 191, "stp": 42, "lad": 317, "utla": 151, "lad_ons_buc": 317, "utla_ons_buc": 151},

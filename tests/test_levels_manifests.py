@@ -11,7 +11,9 @@ import pandas as pd
 import pytest
 
 import coterminus as ct
-from coterminus.assess import assess
+from coterminus.analysis.assess import assess
+from coterminus.analysis.systems import systems
+from coterminus.data.manifest import builtin_vintages, manifest_text, read_manifest
 from coterminus.errors import (
     ColumnError,
     DataDirError,
@@ -21,10 +23,8 @@ from coterminus.errors import (
     UnknownAreaError,
     VintageMismatchError,
 )
-from coterminus.levels import describe_code, normalise_level
-from coterminus.manifest import builtin_vintages, manifest_text, read_manifest
-from coterminus.scenario import scenario
-from coterminus.systems import systems
+from coterminus.geography.scenario import scenario
+from coterminus.vocabulary.levels import describe_code, normalise_level
 
 LOOKUP24 = "lookups/lsoa21_sicbl24_icb24_nhser24_lad24_utla24_cauth23_en.csv.gz"
 POP21 = "population/lsoa21_pop_census2021_ew.csv"
@@ -416,7 +416,7 @@ def test_a_new_vintage_dissolves_polygons_it_was_not_given(future) -> None:
 
 # --- mergers at any level ----------------------------------------------------------------------
 def test_midlands_icb_mergers_keep_every_block_above_the_minimum(geo24) -> None:
-    from coterminus.mergers import mergers
+    from coterminus.plans.mergers import mergers
 
     r = mergers(geo24, "Midlands", units="icb", within="nhser", min_pop=1_000_000, top=5)
     assert len(r.members) == 11
@@ -428,7 +428,7 @@ def test_midlands_icb_mergers_keep_every_block_above_the_minimum(geo24) -> None:
 
 
 def test_no_split_and_coterminous_with_are_constraints_on_every_block(geo24) -> None:
-    from coterminus.mergers import mergers
+    from coterminus.plans.mergers import mergers
 
     r = mergers(
         geo24, "Midlands", units="icb", against=["utla", "cauth"], no_split="utla",
@@ -454,7 +454,7 @@ def test_cli_ranks_midlands_icb_mergers_with_reasons(data_dir: Path, capsys) -> 
 
 
 def test_greater_essex_councils_grouped_into_unitaries(geo24) -> None:
-    from coterminus.mergers import mergers
+    from coterminus.plans.mergers import mergers
 
     codes = [*geo24.members("Essex", "ltla"), "E06000033", "E06000034"]
     r = mergers(geo24, units=codes, against=["icb", "sicbl"], within_system=False, top=3)

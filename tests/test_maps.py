@@ -18,15 +18,7 @@ import shapely
 from shapely.geometry import box
 
 from browser import ARTIFACTS, open_page
-from coterminus import maps
-from coterminus._simplify import (
-    auto_tolerance,
-    estimate_geojson_bytes,
-    simplify_coverage,
-    to_display,
-    union_groups,
-)
-from coterminus.assess import assess
+from coterminus.analysis.assess import assess
 from coterminus.errors import (
     CoterminusWarning,
     CRSError,
@@ -36,7 +28,15 @@ from coterminus.errors import (
     UnknownAreaError,
     VintageMismatchError,
 )
-from coterminus.geography import Geography
+from coterminus.geography.bundle import Geography
+from coterminus.outputs import maps
+from coterminus.outputs._simplify import (
+    auto_tolerance,
+    estimate_geojson_bytes,
+    simplify_coverage,
+    to_display,
+    union_groups,
+)
 from helpers import CW, CW_CCGS, X0, Y0, tiny_geography
 from helpers import geo_fixture as geo_fixture  # the fixture `geo`
 from helpers import tiny_fixture as tiny_fixture  # the fixture `tiny`
@@ -227,7 +227,7 @@ def test_bad_plans_and_footprints_say_what_to_fix(tiny: Geography) -> None:
 
 
 def test_assessment_of_another_vintage_is_refused(tiny: Geography) -> None:
-    from coterminus.assess import assess
+    from coterminus.analysis.assess import assess
 
     other = tiny_geography(vintage=2021)
     a = assess(other, ["E38900001"])
@@ -255,7 +255,7 @@ def test_save_map_checks_the_path_before_writing(
     ro.mkdir()
     ro.chmod(0o555)
     if os.geteuid() == 0:  # root ignores permissions: make the access check answer as for a user
-        import coterminus._atomic as atomic
+        import coterminus.data.atomic as atomic
 
         monkeypatch.setattr(atomic.os, "access", lambda p, mode: Path(p) != ro)
     with pytest.raises(OutputError, match="read-only"):
@@ -294,7 +294,7 @@ def test_an_online_map_can_be_saved_offline_and_plugins_needing_network_are_refu
 def test_vendored_leaflet_has_its_licence() -> None:
     from importlib import resources
 
-    static = resources.files("coterminus").joinpath("static")
+    static = resources.files("coterminus.outputs").joinpath("static")
     assert "BSD 2-Clause" in static.joinpath("LICENSE-leaflet.txt").read_text()
     assert "Leaflet 1.9.4" in static.joinpath("leaflet.js").read_text()[:200]
 
@@ -371,7 +371,7 @@ def test_online_footprint_map_loads_only_leaflet_and_shows_the_split_council(
 ) -> None:
     from importlib import resources
 
-    static = resources.files("coterminus").joinpath("static")
+    static = resources.files("coterminus.outputs").joinpath("static")
     serve = {
         "leaflet@1.9.4/dist/leaflet.js": (
             "application/javascript",
@@ -540,7 +540,7 @@ def test_icb_map_2024_against_upper_tier_and_combined_authorities(
     assert not missing, missing
     assert "CCG" not in page
 
-    from coterminus import figures
+    from coterminus.outputs import figures
 
     fig = figures.footprint_figure(
         geo24,
@@ -586,7 +586,7 @@ def test_plan_map_of_merged_icbs(geo24: Geography, tmp_path: Path) -> None:
 def test_scenario_level_map(geo24: Geography, tmp_path: Path) -> None:
     import pandas as pd
 
-    from coterminus.scenario import scenario
+    from coterminus.geography.scenario import scenario
 
     table = pd.DataFrame(
         {"member": ["QWU", "QHL"], "area": ["P1", "P1"], "area_name": ["Arden ICB"] * 2}
@@ -614,7 +614,7 @@ def test_scenario_level_map(geo24: Geography, tmp_path: Path) -> None:
 def test_scenario_share_is_of_the_whole_combined_authority(geo24: Geography) -> None:
     import pandas as pd
 
-    from coterminus.scenario import scenario
+    from coterminus.geography.scenario import scenario
 
     table = pd.DataFrame({"member": ["QWU", "QHL"], "area": ["P1", "P1"]})
     gs = scenario(geo24, "proposed_icb", table, complete=False)
@@ -628,7 +628,7 @@ def test_scenario_share_is_of_the_whole_combined_authority(geo24: Geography) -> 
 @pytest.mark.slow
 def test_a_vintage_never_seen_maps_with_its_own_words(data_dir: Path, tmp_path: Path) -> None:
     import coterminus
-    from coterminus import figures
+    from coterminus.outputs import figures
     from test_levels_manifests import _relabelled_vintage
 
     future = coterminus.load(_relabelled_vintage(data_dir, tmp_path / "future"), data_dir=data_dir)

@@ -15,9 +15,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import coterminus
-from coterminus import _selection as S
-from coterminus import mergers as M
 from coterminus import partitions as P
+from coterminus.analysis.metrics import footprint_metrics
+from coterminus.analysis.overlap import overlap
 from coterminus.errors import (
     EnumerationTooLargeError,
     FootprintError,
@@ -27,13 +27,13 @@ from coterminus.errors import (
     UnknownAreaError,
     VintageMismatchError,
 )
-from coterminus.geography import Geography
-from coterminus.mergers import constraints, parallel, results, scoring, writer
-from coterminus.mergers.constraints import Constraints
-from coterminus.mergers.plans import plans_to_blocks
-from coterminus.mergers.tables import System
-from coterminus.metrics import footprint_metrics
-from coterminus.overlap import overlap
+from coterminus.geography.bundle import Geography
+from coterminus.plans import _topk_kernel as S
+from coterminus.plans import constraints, parallel, results, scoring, writer
+from coterminus.plans import mergers as M
+from coterminus.plans.constraints import Constraints
+from coterminus.plans.plan_files import decode_labels, plans_to_blocks, read_plans
+from coterminus.plans.tables import DEFAULT_BAND, PLAN_COLUMNS, System
 from overlay_oracle import overlay_scores
 
 BACKENDS = ["numpy", *(["numba"] if P.HAVE_NUMBA else [])]
@@ -295,10 +295,10 @@ def test_plan_file_is_written_atomically_with_metadata(tiny, tmp_path):
     assert res.out == out
     assert out.exists()
     assert not list(tmp_path.glob(".*.part"))
-    plans, meta = M.read_plans(out)
+    plans, meta = read_plans(out)
     assert plans["plan_id"].tolist() == list(range(15))
     members = meta["systems"]["E54900001"]["members"]
-    assert M.decode_labels(plans.loc[0, "labels"], members) == [[P_], [Q_], [R_], [S_]]
+    assert decode_labels(plans.loc[0, "labels"], members) == [[P_], [Q_], [R_], [S_]]
     assert meta["weights"]["not_coterminous_utla"] == 1.0
     csv = tmp_path / "plans.csv"
     M.mergers(tiny, "Tiny System", out=csv)
@@ -455,8 +455,8 @@ def test_executors_give_the_same_answer_as_a_serial_run(tiny, tmp_path):
                         out=tmp_path / "b.parquet")  # fmt: skip
     pd.testing.assert_frame_equal(serial.top, par.top)
     pd.testing.assert_frame_equal(serial.pareto, par.pareto)
-    a, _ = M.read_plans(tmp_path / "a.parquet")
-    b, _ = M.read_plans(tmp_path / "b.parquet")
+    a, _ = read_plans(tmp_path / "a.parquet")
+    b, _ = read_plans(tmp_path / "b.parquet")
     pd.testing.assert_frame_equal(a, b)
 
 
@@ -465,7 +465,7 @@ def test_national_on_the_tiny_vintage(tiny, tmp_path, capsys):
     assert "plan" in capsys.readouterr().err  # the progress bar went to stderr
     assert res.n_plans == 15
     assert res.summary.loc["E54900001", "n_ccgs"] == 3
-    plans, _ = M.read_plans(tmp_path / "n.parquet")
+    plans, _ = read_plans(tmp_path / "n.parquet")
     assert set(plans["system"]) == {"E54900001"}
     assert json.dumps(res.to_dict())
 
@@ -534,7 +534,7 @@ def test_cheshire_and_merseyside_streams_all_4213597_plans_to_parquet(geo, tmp_p
     full = pq.read_table(out).take(ids).to_pandas()
     blocks = np.vstack([_blocks_of(lab, 12) for lab in full["labels"]])
     direct = M.score_plans(geo, "Cheshire and Merseyside", blocks)
-    for col in M.PLAN_COLUMNS[1:]:
+    for col in PLAN_COLUMNS[1:]:
         np.testing.assert_allclose(direct[col].to_numpy(float), full[col].to_numpy(float),
                                    rtol=1e-12, atol=1e-9, err_msg=col)  # fmt: skip
     assert direct["test_ii_utla"].tolist() == full["test_ii_utla"].tolist()
@@ -573,7 +573,7 @@ def test_table_scores_equal_dissolve_and_overlay_for_random_real_plans(geo):
                       for k in range(max(labels) + 1)])  # fmt: skip
     table = M.score_plans(geo, "Cheshire and Merseyside", plans, measure="area")
     sys = constraints.build_system(geo, codes, code=None, name="x", measure="area", tolerance=None,
-                          band=M.DEFAULT_BAND, weights=None, within_system=False)  # fmt: skip
+                          band=DEFAULT_BAND, weights=None, within_system=False)  # fmt: skip
     blocks = plans_to_blocks(sys, geo, plans)
     naive = overlay_scores(geo, codes, blocks, tolerance=sys.tolerance)
     for col in naive.columns:
@@ -623,8 +623,8 @@ def test_dask_local_cluster_gives_the_serial_answers(geo, tmp_path):
                          systems=["Coventry and Warwickshire", "Kent and Medway"])  # fmt: skip
     pd.testing.assert_frame_equal(serial.top, par.top)
     pd.testing.assert_frame_equal(serial.pareto, par.pareto)
-    a, _ = M.read_plans(tmp_path / "s.parquet")
-    b, _ = M.read_plans(tmp_path / "p.parquet")
+    a, _ = read_plans(tmp_path / "s.parquet")
+    b, _ = read_plans(tmp_path / "p.parquet")
     pd.testing.assert_frame_equal(a, b)
     ser_nat = M.national(geo, contiguous=True, top=2, progress=False,
                          systems=["Coventry and Warwickshire", "Kent and Medway"])  # fmt: skip
@@ -957,7 +957,7 @@ def test_out_above_the_store_limit_holds_the_top_k_and_front_and_says_so(tiny, t
     full = M.mergers(tiny, "Tiny System", out=tmp_path / "all.parquet", store_limit=10,
                      all_plans=True)  # fmt: skip
     assert full.out_note == ""
-    assert len(M.read_plans(tmp_path / "all.parquet")[0]) == 15
+    assert len(read_plans(tmp_path / "all.parquet")[0]) == 15
 
 
 def test_all_plans_is_refused_when_the_disk_cannot_hold_them(tiny, tmp_path, monkeypatch):
@@ -1012,7 +1012,7 @@ def test_cli_store_limit_all_plans_and_jobs(data_dir, tmp_path, capsys):
                             "--out", str(out)], capsys)  # fmt: skip
     assert code == 0, err
     assert f"full plan table: {out}" in text
-    assert len(M.read_plans(out)[0]) == 5
+    assert len(read_plans(out)[0]) == 5
 
 
 def test_cli_help_shows_every_new_default(capsys):

@@ -11,6 +11,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import coterminus as ct
+from coterminus.analysis.metrics import coterminosity_kernel, footprint_metrics, system_alignment
+from coterminus.analysis.overlap import area_overlap, crosstab, population_overlap
 from coterminus.errors import (
     CRSError,
     FootprintError,
@@ -19,8 +21,6 @@ from coterminus.errors import (
     UnknownAreaError,
     VintageMismatchError,
 )
-from coterminus.metrics import coterminosity_kernel, footprint_metrics, system_alignment
-from coterminus.overlap import area_overlap, crosstab, population_overlap
 
 
 def _grid(codes: list[list[str]], size: float = 1000.0) -> gpd.GeoDataFrame:

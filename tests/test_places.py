@@ -9,11 +9,11 @@ import pytest
 import shapely
 
 import coterminus as ct
+from coterminus.analysis.places import places
 from coterminus.errors import EnumerationTooLargeError, ParameterError
-from coterminus.geography import Geography
-from coterminus.levels import default_level
+from coterminus.geography.bundle import Geography
 from coterminus.partitions import subset_sums
-from coterminus.places import places
+from coterminus.vocabulary.levels import default_level
 
 
 @pytest.fixture

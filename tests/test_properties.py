@@ -20,13 +20,13 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from coterminus import _integrity
-from coterminus._integrity import block_digest, verify_file
-from coterminus._validate import MAX_POPULATION, check_positive_totals
+from coterminus.analysis.metrics import footprint_metrics
+from coterminus.analysis.overlap import population_overlap
+from coterminus.data import integrity as _integrity
+from coterminus.data.integrity import block_digest, verify_file
+from coterminus.data.readers import read_population
+from coterminus.data.validate import MAX_POPULATION, check_positive_totals
 from coterminus.errors import CoterminusError, LookupMismatchError, PopulationError
-from coterminus.io import read_population
-from coterminus.metrics import footprint_metrics
-from coterminus.overlap import population_overlap
 
 SETTINGS = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 

@@ -14,7 +14,6 @@ import pypdf
 import pytest
 
 from browser import ARTIFACTS, open_page
-from coterminus import report
 from coterminus.cli import maps as cli_maps
 from coterminus.errors import (
     MissingDependencyError,
@@ -22,7 +21,8 @@ from coterminus.errors import (
     ParameterError,
     VintageMismatchError,
 )
-from coterminus.geography import Geography
+from coterminus.geography.bundle import Geography
+from coterminus.outputs import report
 from helpers import ATTR, CW, assert_contains, pdf_text, tiny_geography
 from helpers import geo_fixture as geo_fixture  # the fixture `geo`
 from helpers import tiny_fixture as tiny_fixture  # the fixture `tiny`
@@ -121,7 +121,7 @@ def test_output_path_is_checked_before_any_work(
 
 
 def test_report_refuses_an_assessment_of_another_vintage(tiny: Geography) -> None:
-    from coterminus.assess import assess
+    from coterminus.analysis.assess import assess
 
     with pytest.raises(VintageMismatchError, match="2021"):
         report.report(tiny, assessment=assess(tiny_geography(2021), ["E38900001"]))

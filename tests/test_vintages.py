@@ -13,7 +13,18 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from coterminus import vintages
+from coterminus.analysis.diff import vintages
+from coterminus.analysis.diff.vintages import (
+    NEW_KINDS,
+    OLD_KINDS,
+    RELATIONS,
+    VintageDiff,
+    cross_membership,
+    diff,
+    diff_membership,
+    diff_vintages,
+)
+from coterminus.data.readers import read_lookup, read_population
 from coterminus.errors import (
     ColumnError,
     DataDirError,
@@ -25,18 +36,7 @@ from coterminus.errors import (
     PopulationError,
     VintageMismatchError,
 )
-from coterminus.geography import load
-from coterminus.io import read_lookup, read_population
-from coterminus.vintages import (
-    NEW_KINDS,
-    OLD_KINDS,
-    RELATIONS,
-    VintageDiff,
-    cross_membership,
-    diff,
-    diff_membership,
-    diff_vintages,
-)
+from coterminus.geography.bundle import load
 
 
 def memberships(old: str, new: str, pop: list[int] | None = None):
@@ -658,7 +658,7 @@ def test_a_change_lookup_without_the_code_columns_names_what_it_found(tmp_path: 
 def test_the_change_lookup_is_found_in_the_registry_else_the_error_names_the_file(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ):
-    import coterminus.vintages as vintages
+    import coterminus.analysis.diff.vintages as vintages
 
     g22, g24, change = crossing_case()
     g24.data_dir = tmp_path
@@ -670,21 +670,21 @@ def test_the_change_lookup_is_found_in_the_registry_else_the_error_names_the_fil
         asked.append((dataset_id, data_dir))
         return path
 
-    monkeypatch.setattr(vintages.datasets, "locate", found)
+    monkeypatch.setattr(vintages.locations, "locate", found)
     assert diff(g22, g24, level="icb").crossing.source == str(path)
     assert asked == [("lsoa11-lsoa21", tmp_path)]
 
     def unknown(dataset_id, data_dir=None):
-        raise vintages.datasets.UnknownDatasetError(f"No dataset {dataset_id!r}")
+        raise vintages.catalog.UnknownDatasetError(f"No dataset {dataset_id!r}")
 
-    monkeypatch.setattr(vintages.datasets, "locate", unknown)
+    monkeypatch.setattr(vintages.locations, "locate", unknown)
     with pytest.raises(DataDirError, match=r"no dataset 'lsoa11-lsoa21'.*lsoa11_lsoa21_lad22_ew"):
         diff(g22, g24, level="icb")
 
     def absent(dataset_id, data_dir=None):
         raise DataDirError("No file found for lsoa11-lsoa21 in /nowhere.")
 
-    monkeypatch.setattr(vintages.datasets, "locate", absent)
+    monkeypatch.setattr(vintages.locations, "locate", absent)
     with pytest.raises(DataDirError, match=r"not on this machine: No file found.*change="):
         diff(g22, g24, level="icb")
 

@@ -50,7 +50,7 @@ import os
 import sys
 from collections.abc import Callable, Sequence
 
-from coterminus._integrity import trust_stamp
+from coterminus.data.integrity import trust_stamp
 from coterminus.errors import CoterminusError
 
 from .options import HelpFormatter, UsageError, print_error

@@ -1,6 +1,6 @@
 """``coterminus assess``: NHS England's merger tests I and II for one footprint.
 
-Over :func:`coterminus.assess.assess` and its :class:`~coterminus.assess.Assessment`.
+Over :func:`coterminus.analysis.assess.assess` and its :class:`~coterminus.analysis.assess.Assessment`.
 
 Examples
 --------
@@ -74,8 +74,8 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
 
 def run(args: argparse.Namespace) -> int:
     """Run ``coterminus assess``: the verdicts explained, the councils and who is outside."""
-    from coterminus._atomic import atomic_write_text
-    from coterminus.assess import assess
+    from coterminus.analysis.assess import assess
+    from coterminus.data.atomic import atomic_write_text
 
     from .load import load
     from .output import emit

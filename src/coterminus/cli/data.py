@@ -1,9 +1,9 @@
 """The ``coterminus data`` command: where the ONS files are, download them, check them, cache.
 
 ``coterminus data status | fetch | verify | cache | clean | manifest`` wraps
-:func:`coterminus.datasets.status`, :func:`~coterminus.datasets.fetch`,
-:func:`~coterminus.datasets.verify`, :func:`~coterminus.datasets.cache_usage`,
-:func:`~coterminus.datasets.clean_cache` and :func:`coterminus.manifest.manifest_text`. pandas and
+:func:`coterminus.data.status`, :func:`~coterminus.data.fetch`,
+:func:`~coterminus.data.verify`, :func:`~coterminus.data.cache_usage`,
+:func:`~coterminus.data.clean_cache` and :func:`coterminus.data.manifest.manifest_text`. pandas and
 the dataset modules are imported only when a subcommand runs (``run_status``, ``run_fetch``...),
 so building the parser stays cheap. :mod:`coterminus.cli` wires it in with :func:`add_parser`
 and calls :func:`run` (the ``func`` default of the ``data`` parser), which runs the subcommand.
@@ -32,7 +32,7 @@ from coterminus.errors import CoterminusError
 
 from .options import UsageError, add_common, builtin_years, example_epilog, print_error
 
-# Defaults, kept here (equal to coterminus.datasets.files') so the parser needs no import.
+# Defaults, kept here (equal to coterminus.data.files') so the parser needs no import.
 DEFAULT_BASE_URL = "https://services1.arcgis.com/ESMARspQHYMw9BZ9/arcgis"
 DEFAULT_TIMEOUT = 60.0
 DEFAULT_RETRIES = 3
@@ -251,7 +251,7 @@ def run(args: argparse.Namespace) -> int:
 
 def run_manifest(args: argparse.Namespace) -> int:
     """``coterminus data manifest YEAR``: print a built-in vintage manifest."""
-    from coterminus.manifest import manifest_text
+    from coterminus.data.manifest import manifest_text
 
     sys.stdout.write(manifest_text(args.manifest_vintage))
     return 0
@@ -259,7 +259,8 @@ def run_manifest(args: argparse.Namespace) -> int:
 
 def run_status(args: argparse.Namespace) -> int:
     """``coterminus data status``: where each dataset is, then the embedded dataset."""
-    from coterminus import datasets, embedded
+    from coterminus import data as datasets
+    from coterminus.data import embedded
 
     from .output import emit_json, file_size, isna, records, text_table
 
@@ -313,7 +314,7 @@ def run_fetch(args: argparse.Namespace) -> int:
     if not args.ids and args.vintage is None:
         msg = "give dataset ids (see `coterminus data status`) or --vintage YEAR"
         raise UsageError(msg)
-    from coterminus import datasets
+    from coterminus import data as datasets
 
     from .output import emit_json
 
@@ -363,7 +364,7 @@ def run_fetch(args: argparse.Namespace) -> int:
 
 def run_verify(args: argparse.Namespace) -> int:
     """``coterminus data verify``: check the files present; 1 when one has a problem."""
-    from coterminus import datasets
+    from coterminus import data as datasets
 
     from .output import emit_json, isna, records, text_table
 
@@ -390,7 +391,7 @@ def run_verify(args: argparse.Namespace) -> int:
 
 def run_cache(args: argparse.Namespace) -> int:
     """``coterminus data cache``: the cache folder and the size of each part."""
-    from coterminus.datasets import cache
+    from coterminus.data import cache
 
     from .output import emit_json, file_size, records, text_table
 
@@ -413,7 +414,7 @@ def run_cache(args: argparse.Namespace) -> int:
 
 def run_clean(args: argparse.Namespace) -> int:
     """``coterminus data clean``: empty the cache sub-folders (asks first on a terminal)."""
-    from coterminus.datasets import cache
+    from coterminus.data import cache
 
     from .output import file_size
 

@@ -1,6 +1,6 @@
 """``coterminus diff``: which units of a level changed between two vintages, or with a scenario.
 
-Over :func:`coterminus.vintages.diff` and its :class:`~coterminus.vintages.VintageDiff`.
+Over :func:`coterminus.analysis.diff.vintages.diff` and its :class:`~coterminus.analysis.diff.vintages.VintageDiff`.
 
 Examples
 --------
@@ -78,7 +78,7 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
 
 def run(args: argparse.Namespace) -> int:
     """Run ``coterminus diff``: the one-line summary and every unit that changed."""
-    from coterminus.vintages import diff
+    from coterminus.analysis.diff.vintages import diff
 
     from .load import load
     from .output import emit

@@ -1,6 +1,6 @@
 """``coterminus doctor``: the problems of one boundary layer (invalid geometry, gaps, overlaps).
 
-Over :func:`coterminus.doctor.doctor`. Exit code 1 when a problem is fatal.
+Over :func:`coterminus.data.doctor.doctor`. Exit code 1 when a problem is fatal.
 
 Examples
 --------
@@ -50,7 +50,7 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
 
 def run(args: argparse.Namespace) -> int:
     """Run ``coterminus doctor``: print the problems; 1 when one is fatal."""
-    from coterminus.doctor import doctor
+    from coterminus.data.doctor import doctor
 
     from .load import load
     from .output import emit

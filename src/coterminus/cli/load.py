@@ -8,16 +8,16 @@ from __future__ import annotations
 
 import argparse
 
-from coterminus._integrity import set_trust_modified
-from coterminus.geography import Geography
-from coterminus.geography import load as load_geography
-from coterminus.scenario import scenario
+from coterminus.data.integrity import set_trust_modified
+from coterminus.geography.bundle import Geography
+from coterminus.geography.bundle import load as load_geography
+from coterminus.geography.scenario import scenario
 
 __all__ = ["load"]
 
 
 def load(args: argparse.Namespace, vintage: int | str | None = None) -> Geography:
-    """The :class:`~coterminus.geography.Geography` of ``--vintage`` (or ``vintage``), with the
+    """The :class:`~coterminus.geography.bundle.Geography` of ``--vintage`` (or ``vintage``), with the
     ``--scenario`` level added when one is given (to ``--vintage`` only).
 
     ``--trust-modified`` lets the data files whose SHA-256 differs from the published one be used.

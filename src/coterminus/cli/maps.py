@@ -1,7 +1,7 @@
 """``coterminus map`` and ``coterminus report``: a footprint or merger plan drawn, or written up.
 
-Over :func:`coterminus.maps.map_layers` and :func:`~coterminus.maps.draw_layers` (HTML maps),
-:mod:`coterminus.figures` (print maps) and :func:`coterminus.report.report`.
+Over :func:`coterminus.outputs.maps.map_layers` and :func:`~coterminus.outputs.maps.draw_layers` (HTML maps),
+:mod:`coterminus.outputs.figures` (print maps) and :func:`coterminus.outputs.report.report`.
 
 ::
 
@@ -31,9 +31,9 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from coterminus._atomic import check_output_path
+from coterminus.data.atomic import check_output_path
 from coterminus.errors import ParameterError
-from coterminus.plan_text import parse_plan
+from coterminus.vocabulary.plan_text import parse_plan
 
 from .options import (
     HelpFormatter,
@@ -193,9 +193,9 @@ def _tier(geo: Any, tier: str | None) -> str | None:
 
 def run_map(args: argparse.Namespace) -> int:
     """``coterminus map``: write an interactive (.html) or print (.png/.pdf/.svg) map."""
-    from coterminus import figures, maps
-    from coterminus.assess import default_against
-    from coterminus.systems import systems_level
+    from coterminus.analysis.assess import default_against
+    from coterminus.analysis.systems import systems_level
+    from coterminus.outputs import figures, maps
 
     from .load import load
 
@@ -240,7 +240,7 @@ def run_map(args: argparse.Namespace) -> int:
 
 def run_report(args: argparse.Namespace) -> int:
     """``coterminus report``: write a board-paper report (.html or .pdf)."""
-    from coterminus.report import REPORT_SUFFIXES, report
+    from coterminus.outputs.report import REPORT_SUFFIXES, report
 
     from .load import load
 

@@ -1,6 +1,6 @@
 """``coterminus mergers``: every way of merging the units of a system, ranked and explained.
 
-Over :func:`coterminus.mergers.mergers` (one system) and :func:`coterminus.mergers.national`
+Over :func:`coterminus.plans.mergers.mergers` (one system) and :func:`coterminus.plans.mergers.national`
 (``--all-systems``), in this process, on local worker processes (``--jobs``) or on Dask
 (``--workers``, ``--scheduler``).
 
@@ -280,8 +280,9 @@ def run(args: argparse.Namespace) -> int:
     if not (args.system or args.all_systems or args.ccgs):
         msg = "give --system NAME, --all-systems, or --codes CODE [CODE ...]"
         raise UsageError(msg)
-    from coterminus._atomic import check_output_path
-    from coterminus.mergers import mergers, national, weights_text
+    from coterminus.data.atomic import check_output_path
+    from coterminus.plans.mergers import mergers, national
+    from coterminus.plans.results import weights_text
 
     from .load import load
     from .output import frame_text

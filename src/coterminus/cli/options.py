@@ -26,8 +26,8 @@ import sys
 from pathlib import Path
 from typing import Any, Literal
 
+from coterminus.data.manifest import builtin_vintages
 from coterminus.errors import CoterminusError
-from coterminus.manifest import builtin_vintages
 
 __all__ = [
     "TIER_HELP",

@@ -1,6 +1,6 @@
 """``coterminus systems``: one row per system (STP/ICS or ICB), is it coterminous with the councils?
 
-Over :func:`coterminus.systems.systems`.
+Over :func:`coterminus.analysis.systems.systems`.
 
 Examples
 --------
@@ -50,8 +50,8 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
 
 def run(args: argparse.Namespace) -> int:
     """Run ``coterminus systems``: print (and with ``--out`` write) the systems table."""
-    from coterminus._atomic import atomic_write
-    from coterminus.systems import systems
+    from coterminus.analysis.systems import systems
+    from coterminus.data.atomic import atomic_write
 
     from .load import load
     from .output import emit

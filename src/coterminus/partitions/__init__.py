@@ -2,7 +2,7 @@
 
 Pure kernels on plain integers and numpy arrays, with no geography in them: a *unit* is a bit
 position ``0 … n-1``, a *block* (candidate footprint) is an ``int`` bitmask of units, and a *plan*
-is a set partition of the ``n`` units into blocks.  :mod:`coterminus.mergers` scores CCG merger
+is a set partition of the ``n`` units into blocks.  :mod:`coterminus.plans` scores CCG merger
 plans with them and the place-grouping code reuses them for places.
 
 Counting
@@ -17,7 +17,7 @@ Optimising
     :func:`best_partition`, a subset dynamic programme that never enumerates.
 Graphs
     :func:`connected_subsets` (which blocks are contiguous given neighbour bitmasks).
-Building blocks (for the scoring kernels of :mod:`coterminus.mergers`)
+Building blocks (for the scoring kernels of :mod:`coterminus.plans`)
     :func:`check_n`, :func:`check_allowed`, :func:`n_blocks_range` and :func:`resolve_backend`
     (checked inputs); :func:`build_recursion` (the :class:`Recursion` of some allowed blocks);
     :func:`suffix_size`, :func:`build_suffix_tables`, :func:`prepare_enumeration` (an

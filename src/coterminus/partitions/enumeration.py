@@ -2,10 +2,10 @@
 
 An :class:`EnumerationPlan` holds the memo table of every small remaining set and the
 frontier of prefixes; :func:`enumerate_partitions` emits plans from them chunk by chunk
-(numpy, or the numba kernels of :mod:`coterminus._partition_kernels`).  The building blocks
+(numpy, or the numba kernels of :mod:`coterminus.partitions._kernels`).  The building blocks
 (:func:`prepare_enumeration`, :func:`frontier_ranges`, :func:`plan_runs`, :func:`run_pairs`,
 :func:`build_suffix_tables`, :func:`suffix_size`) are public for the scoring kernels of
-:mod:`coterminus.mergers`."""
+:mod:`coterminus.plans`."""
 
 from __future__ import annotations
 
@@ -62,7 +62,7 @@ class PartitionChunk:
     ors: np.ndarray
     multi: np.ndarray
     #: The enumeration the plans come from, and each plan's frontier prefix and suffix-table
-    #: row (what :meth:`blocks` decodes; :mod:`coterminus.mergers` keeps them to decode later).
+    #: row (what :meth:`blocks` decodes; :mod:`coterminus.plans` keeps them to decode later).
     plan: EnumerationPlan = field(repr=False)
     frontier: np.ndarray = field(repr=False)
     suffix: np.ndarray = field(repr=False)
@@ -398,8 +398,8 @@ def _emit_numpy(plan: EnumerationPlan, f_lo: int, f_hi: int) -> tuple[np.ndarray
 
 
 def _kernel(name: str) -> Any:
-    """A compiled kernel of :mod:`coterminus._partition_kernels` (imports numba on first use)."""
-    from .. import _partition_kernels
+    """A compiled kernel of :mod:`coterminus.partitions._kernels` (imports numba on first use)."""
+    from . import _kernels as _partition_kernels
 
     return getattr(_partition_kernels, name)
 

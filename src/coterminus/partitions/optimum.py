@@ -8,14 +8,7 @@ from collections.abc import Iterator, Sequence
 import numpy as np
 
 from ..errors import ParameterError
-from .counting import (
-    Recursion,
-    build_recursion,
-    check_allowed,
-    check_n,
-    n_blocks_range,
-    popcount,
-)
+from .counting import Recursion, build_recursion, check_allowed, check_n, n_blocks_range, popcount
 
 
 # ---------------------------------------------------------------------------------------------

@@ -1,0 +1,281 @@
+"""Atomic file output: write to a temporary file beside the target, then ``os.replace``.
+
+Nothing is ever left half-written: on any error the temporary file is removed and the target
+is untouched. Every writer in coterminus (reports, maps, figures, plan tables, downloads, the
+parsed-layer cache) goes through :func:`atomic_path`, directly or by :func:`atomic_write`.
+
+Rules for an output path (:func:`check_output_path`), each broken one an
+:class:`~coterminus.errors.OutputError` raised before any work:
+
+* the suffix must be one the writer knows (when it says which);
+* the path must not be a folder (``--out maps/`` names a folder, not a file);
+* the path must not be a symbolic link: coterminus does not write through links, so that a
+  link planted in a shared folder cannot redirect output onto another file. Pass the real path
+  (the message gives it) or remove the link. The *folder* may be reached through links;
+* the folder must exist (it is not created) and be writable.
+
+While writing, a full disk (``ENOSPC``), an exceeded quota (``EDQUOT``), a file too large
+(``EFBIG``) or a read-only file system (``EROFS``) becomes an :class:`OutputError`, and the
+temporary file is deleted. SIGINT, SIGTERM and SIGHUP during a write delete the temporary file
+before the process stops: SIGINT goes on as ``KeyboardInterrupt`` (or whatever handler was set
+before), SIGTERM and SIGHUP, when their handler was the default one, terminate the process by
+the same signal once the temporary files are gone. Handlers are installed only by the main
+thread, only while a write is in progress, and never over a signal that is being ignored
+(``nohup``).
+Python runs signal handlers in the main thread between bytecodes, so a signal that arrives
+during one long C call (a large parquet write) is handled, and the file removed, when it returns.
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import signal
+import tempfile
+import threading
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager, suppress
+from pathlib import Path
+from types import FrameType
+from typing import Any
+
+from ..errors import OutputError
+
+__all__ = [
+    "atomic_path",
+    "atomic_write",
+    "atomic_write_bytes",
+    "atomic_write_text",
+    "check_output_path",
+]
+
+
+def check_output_path(
+    path: str | os.PathLike[str], *, suffixes: Iterable[str] | None = None
+) -> Path:
+    """Validate an output path before any work is done.
+
+    Raises :class:`OutputError` when the path is a folder or a symbolic link, when its folder
+    is missing or not writable, or when the suffix is not one of ``suffixes`` (see the module
+    docstring for the rules).
+
+    Examples
+    --------
+    >>> check_output_path("/no/such/folder/map.html")
+    Traceback (most recent call last):
+    ...
+    coterminus.errors.OutputError: cannot write /no/such/folder/map.html: folder /no/such/folder does not exist; create it first (mkdir -p /no/such/folder) or choose another --out.
+    """
+    p = Path(path)
+    if p.is_symlink():
+        real = p.resolve()
+        msg = (
+            f"cannot write {p}: it is a symbolic link (to {real}); coterminus does not write "
+            f"through links. Pass the real path (--out {real}) or remove the link first."
+        )
+        raise OutputError(msg)
+    if p.is_dir():
+        first = next(iter(suffixes), "") if suffixes is not None else ""
+        example = p / f"output{first}"
+        msg = f"cannot write {p}: it is a folder; give a file name inside it, e.g. --out {example}."
+        raise OutputError(msg)
+    if suffixes is not None:
+        allowed = tuple(s.lower() for s in suffixes)
+        if not p.name.lower().endswith(allowed):
+            msg = f"cannot write {p}: unknown format {p.suffix or '(no suffix)'!r}; use one of {', '.join(allowed)}."
+            raise OutputError(msg)
+    folder = p.parent if str(p.parent) else Path()
+    if not folder.is_dir():
+        msg = (
+            f"cannot write {p}: folder {folder} does not exist; create it first "
+            f"(mkdir -p {folder}) or choose another --out."
+        )
+        raise OutputError(msg)
+    if not os.access(folder, os.W_OK):
+        msg = f"cannot write {p}: folder {folder} is read-only; choose another --out."
+        raise OutputError(msg)
+    return p
+
+
+# --- signals --------------------------------------------------------------------------------------
+_SIGNALS: tuple[int, ...] = tuple(
+    getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGHUP") if hasattr(signal, name)
+)
+_active: set[Path] = set()  # temporary files being written, by any thread
+_saved: dict[int, Any] = {}  # signal -> handler before ours
+_depth = 0  # nested or concurrent atomic writes
+_installed = False  # our handlers are in place (main thread only)
+_state_lock = threading.RLock()  # re-entrant: a signal handler may run while it is held
+
+
+def _remove_active() -> None:
+    for tmp in list(_active):
+        with suppress(OSError):
+            tmp.unlink(missing_ok=True)
+
+
+def _on_signal(signum: int, frame: FrameType | None) -> None:
+    """Delete the temporary files, then behave as the handler we replaced would have."""
+    global _installed
+    previous = _saved.get(signum, signal.SIG_DFL)
+    if callable(previous):
+        # e.g. SIGINT's default_int_handler raises KeyboardInterrupt; atomic_path then cleans up
+        previous(signum, frame)
+        return
+    _remove_active()
+    with _state_lock:
+        for sig, handler in _saved.items():
+            signal.signal(sig, handler)
+        _saved.clear()
+        _installed = False
+    signal.signal(signum, signal.SIG_DFL)
+    os.kill(os.getpid(), signum)
+
+
+def _install() -> None:
+    global _depth, _installed
+    with _state_lock:
+        _depth += 1
+        if _installed or threading.current_thread() is not threading.main_thread():
+            return
+        for sig in _SIGNALS:
+            current = signal.getsignal(sig)
+            if current in (signal.SIG_IGN, None) or current is _on_signal:
+                continue
+            _saved[sig] = current
+            signal.signal(sig, _on_signal)
+        _installed = True
+
+
+def _uninstall() -> None:
+    global _depth, _installed
+    with _state_lock:
+        _depth = max(_depth - 1, 0)
+        if _depth or not _installed or threading.current_thread() is not threading.main_thread():
+            return
+        for sig, handler in _saved.items():
+            if signal.getsignal(sig) is _on_signal:
+                signal.signal(sig, handler)
+        _saved.clear()
+        _installed = False
+
+
+#: errno values that mean "the output cannot be written here" rather than a bug in the writer.
+_WRITE_ERRNOS = {
+    code: text
+    for code, text in (
+        (errno.ENOSPC, "no space left on the device"),
+        (getattr(errno, "EDQUOT", None), "disk quota exceeded"),
+        (errno.EFBIG, "file too large for the file system"),
+        (errno.EROFS, "read-only file system"),
+    )
+    if code is not None
+}
+
+
+def _output_error(p: Path, exc: BaseException) -> OutputError | None:
+    """An :class:`OutputError` for a write failure the user can act on, else ``None``."""
+    if isinstance(exc, OutputError):
+        return None
+    code = getattr(exc, "errno", None)
+    if code in _WRITE_ERRNOS:
+        reason = _WRITE_ERRNOS[code]
+    elif "no space left on device" in str(exc).lower():
+        reason = _WRITE_ERRNOS[errno.ENOSPC]
+    else:
+        return None
+    folder = p.parent if str(p.parent) else Path()
+    msg = (
+        f"cannot write {p}: {reason}; nothing was written. Free space in {folder} or choose "
+        "another --out."
+    )
+    return OutputError(msg)
+
+
+@contextmanager
+def atomic_path(
+    path: str | os.PathLike[str], *, suffixes: Iterable[str] | None = None
+) -> Iterator[Path]:
+    """Yield a temporary file beside ``path``; move it to ``path`` when the block succeeds.
+
+    The path is checked first (:func:`check_output_path`). The temporary file exists and is
+    empty; once the ``with`` block ends without an exception it gets the mode a plain ``open()``
+    would give (``0o666`` less the umask) and replaces ``path`` atomically. On any exception it
+    is deleted and ``path`` is left as it was.
+
+    Raises
+    ------
+    OutputError
+        The path is a folder or a symbolic link, its folder is missing or read-only, the suffix
+        is not one of ``suffixes``, the temporary file cannot be created, or the disk filled up
+        (or a quota or read-only file system stopped the write) while writing.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> target = pathlib.Path(tempfile.mkdtemp()) / "x.txt"
+    >>> with atomic_path(target) as tmp:
+    ...     _ = tmp.write_text("hello")
+    >>> target.read_text()
+    'hello'
+    """
+    p = check_output_path(path, suffixes=suffixes)
+    folder = p.parent if str(p.parent) else Path()
+    _install()
+    try:
+        try:
+            fd, tmp_name = tempfile.mkstemp(dir=folder, prefix=f".{p.name}.", suffix=".part")
+        except OSError as exc:
+            msg = f"cannot write {p}: {exc.strerror}; choose another --out."
+            raise OutputError(msg) from exc
+        os.close(fd)
+        tmp = Path(tmp_name)
+        _active.add(tmp)
+        try:
+            yield tmp
+            # mkstemp makes the file private (0600); give it the mode a plain open() would
+            umask = os.umask(0)
+            os.umask(umask)
+            tmp.chmod(0o666 & ~umask)
+            tmp.replace(p)
+        except BaseException as exc:
+            tmp.unlink(missing_ok=True)
+            better = _output_error(p, exc)
+            if better is not None:
+                raise better from exc
+            raise
+        finally:
+            _active.discard(tmp)
+    finally:
+        _uninstall()
+
+
+def atomic_write(
+    path: str | os.PathLike[str],
+    writer: Callable[[Path], object],
+    *,
+    suffixes: Iterable[str] | None = None,
+) -> Path:
+    """Call ``writer(tmp_path)`` and move the result to ``path`` atomically (:func:`atomic_path`).
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> target = pathlib.Path(tempfile.mkdtemp()) / "x.txt"
+    >>> _ = atomic_write(target, lambda p: p.write_text("hello"))
+    >>> target.read_text()
+    'hello'
+    """
+    with atomic_path(path, suffixes=suffixes) as tmp:
+        writer(tmp)
+    return Path(path)
+
+
+def atomic_write_text(path: str | Path, text: str, **kwargs: object) -> Path:
+    """Write text atomically (UTF-8)."""
+    return atomic_write(path, lambda p: p.write_text(text, encoding="utf-8"), **kwargs)  # type: ignore[arg-type]
+
+
+def atomic_write_bytes(path: str | Path, data: bytes, **kwargs: object) -> Path:
+    """Write bytes atomically."""
+    return atomic_write(path, lambda p: p.write_bytes(data), **kwargs)  # type: ignore[arg-type]
