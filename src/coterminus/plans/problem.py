@@ -13,7 +13,7 @@ being small.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -31,6 +31,8 @@ from .objective import Objective, TargetLevel
 from .rules import Rules
 
 if TYPE_CHECKING:
+    import geopandas as gpd
+
     from ..analysis.overlap import OverlapTable
     from ..geography.bundle import Geography
 
@@ -383,20 +385,9 @@ def prepare_problem(
         weights=c.weights,
         measure=c.measure,
     )
-    edges: pd.DataFrame | None = None
-    neighbours: tuple[int, ...] = ()
-    if c.contiguous:
-        over = validate_overrides(c.overrides, units_t.index.astype(str))
-        if c.adjacency is not None:
-            edges = apply_overrides(c.adjacency, over) if over else c.adjacency
-        else:
-            edges = adjacency(
-                geo.layer(unit_level).loc[codes],
-                min_shared_m=c.min_shared_m,
-                snap_m=c.snap_m,
-                overrides=over,
-            )
-        neighbours = tuple(int(m) for m in neighbour_masks(edges, codes))
+    edges, neighbours = _graph(
+        c, codes, units_t.index.astype(str), lambda: geo.layer(unit_level).loc[codes]
+    )
     rules = Rules(
         min_pop=band.low,
         max_pop=band.high,
@@ -431,6 +422,33 @@ def prepare_problem(
         labels=labels,
         constraints=_described(c, rules, band, within),
     )
+
+
+def _graph(
+    c: Constraints,
+    codes: Sequence[str],
+    known: Iterable[str],
+    layer: Callable[[], gpd.GeoDataFrame] | None,
+) -> tuple[pd.DataFrame | None, tuple[int, ...]]:
+    """Adjacency edges and neighbour bitmasks of the units (none without contiguity).
+
+    Edges come from ``c.adjacency``, else from the polygons ``layer()`` gives; ``overrides``
+    (checked against the ``known`` unit codes) join or separate pairs.
+    """
+    if not c.contiguous:
+        return None, ()
+    over = validate_overrides(c.overrides, known)
+    if c.adjacency is not None:
+        edges = apply_overrides(c.adjacency, over) if over else c.adjacency
+    elif layer is None:
+        msg = (
+            "contiguity needs polygons: pass a Geography, adjacency= (edges between the units), "
+            "or contiguous=False"
+        )
+        raise ParameterError(msg)
+    else:
+        edges = adjacency(layer(), min_shared_m=c.min_shared_m, snap_m=c.snap_m, overrides=over)
+    return edges, tuple(int(m) for m in neighbour_masks(edges, codes))
 
 
 def _n_blocks(k: int | tuple[int, int] | None, n: int) -> tuple[int, int] | None:
@@ -511,18 +529,7 @@ def _from_tables(
         soft_band=band.soft,
         weights=c.weights,
     )
-    edges: pd.DataFrame | None = None
-    neighbours: tuple[int, ...] = ()
-    if c.contiguous:
-        if c.adjacency is None:
-            msg = (
-                "contiguity needs polygons: pass a Geography, adjacency= (edges between the "
-                "units), or contiguous=False"
-            )
-            raise ParameterError(msg)
-        over = validate_overrides(c.overrides, codes)
-        edges = apply_overrides(c.adjacency, over) if over else c.adjacency
-        neighbours = tuple(int(m) for m in neighbour_masks(edges, codes))
+    edges, neighbours = _graph(c, codes, codes, None)
     rules = Rules(
         min_pop=band.low,
         max_pop=band.high,
