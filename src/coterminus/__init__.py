@@ -44,7 +44,7 @@ if _typing.TYPE_CHECKING:  # what the lazy names below resolve to, for type chec
     from .outputs.figures import footprint_figure, plans_figure, save_figure
     from .outputs.maps import footprint_map, plan_map, save_map
     from .outputs.report import report
-    from .plans.constraints import Constraints, RunOptions
+    from .plans.constraints import Constraints
     from .plans.mergers import best_plan, mergers, national
     from .plans.results import MergerResult
 
@@ -73,7 +73,6 @@ _LAZY: dict[str, str] = {
     "systems": "analysis.systems",
     "MergerResult": "plans.mergers",
     "Constraints": "plans.constraints",
-    "RunOptions": "plans.constraints",
     "best_plan": "plans.mergers",
     "mergers": "plans.mergers",
     "national": "plans.mergers",
@@ -102,7 +101,6 @@ __all__ = [
     "MergerResult",
     "OverlapTable",
     "Places",
-    "RunOptions",
     "SystemAlignment",
     "VintageDiff",
     "assess",
