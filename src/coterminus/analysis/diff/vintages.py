@@ -49,9 +49,10 @@ from ._core import (
     as_names,
     check_inputs,
     classify,
+    examples,
 )
 from ._crossing import BlockCrossing, cross_membership
-from ._text import summary_line
+from ._text import noun, summary_line
 
 __all__ = [
     "CHANGES",
@@ -135,6 +136,7 @@ class VintageDiff:
     old_level: str | None = None
     new_level: str | None = None
     crossing: BlockCrossing | None = field(default=None, repr=False)
+    nouns: dict[str, tuple[str, str]] = field(default_factory=dict, repr=False)
 
     def __repr__(self) -> str:
         return f"<VintageDiff {self.summary}>"
@@ -153,8 +155,9 @@ class VintageDiff:
         received LSOAs from split old units. ``change``: new units per :data:`CHANGES`;
         ``formed_by_merging`` / ``merged_from``: new units formed from two or more old units
         (with or without transfers) and the old units they continue; ``pure_merger_sources`` /
-        ``transfer_merger_sources``: the same split by kind. ``crossing``: counts of
-        :attr:`crossing` (or ``None``).
+        ``transfer_merger_sources``: the same split by kind. ``new_codes``: new units whose code
+        no old unit had (what official statements count as new); ``new_code_sources``: the old
+        units with LSOAs in them. ``crossing``: counts of :attr:`crossing` (or ``None``).
         """
         nu, ou, tab = self.new_units, self.old_units, self.table
         new_kind = nu["kind"].value_counts()
@@ -166,7 +169,10 @@ class VintageDiff:
         change = nu["change"].value_counts()
         pred = nu.groupby("change")["n_predecessors"].sum()
         pure, with_transfers = (int(pred.get(k, 0)) for k in CHANGES[:2])
+        fresh = nu.index[nu["new_code"]]
         return {
+            "new_codes": len(fresh),
+            "new_code_sources": int(tab.loc[tab["new_code"].isin(fresh), "old_code"].nunique()),
             "old_units": len(ou),
             "new_units": len(nu),
             "new": {k: int(new_kind.get(k, 0)) for k in NEW_KINDS},
@@ -253,6 +259,7 @@ def diff_membership(
     new_level: str | None = None,
     old_vintage: int | str | None = None,
     new_vintage: int | str | None = None,
+    nouns: Mapping[str, tuple[str, str]] | None = None,
 ) -> VintageDiff:
     """Compare two memberships of the same LSOAs (old and new vintage of one level).
 
@@ -274,6 +281,9 @@ def diff_membership(
     old_vintage, new_vintage : int or str, optional
         Vintages for the summary. Default: ``attrs["vintage"]`` of ``old`` / ``new`` when
         present.
+    nouns : mapping of level to (singular, plural), optional
+        What the summary calls the units of a level (default: the vocabulary's words, e.g.
+        ``("CCG", "CCGs")``; ``"<level> unit(s)"`` for other levels).
 
     Returns
     -------
@@ -473,6 +483,7 @@ def diff_membership(
             "predecessors": predecessors,
             "n_predecessors": n_pred,
             "change": change,
+            "new_code": ~np.isin(new_codes_arr.astype(str), old_codes_arr.astype(str)),
         },
         index=pd.Index(new_codes_arr.astype(str), name="code"),
     )
@@ -506,6 +517,7 @@ def diff_membership(
         new_vintage=new_vintage,
         old_level=old_level,
         new_level=new_level,
+        nouns=dict(nouns or {}),
     )
     summary = summary_line(result)
     log.info("vintage diff: %s", summary)
@@ -628,6 +640,16 @@ def _names_from(geo: Any, level: str) -> pd.Series | None:
     if layer is None or not hasattr(layer, "columns") or "name" not in layer.columns:
         return None
     return layer["name"]
+
+
+def _nouns(geo: Any, level: str) -> dict[str, tuple[str, str]]:
+    """The geography's words for a level (a scenario's label), when it has them."""
+    if not callable(getattr(geo, "label", None)):
+        return {}
+    try:
+        return {level: (str(geo.label(level)), str(geo.label(level, plural=True)))}
+    except (KeyError, CoterminusError):
+        return {}
 
 
 def _population(geo: Any) -> pd.Series | None:
@@ -780,6 +802,7 @@ def diff(
         "new_level": new_lv,
         "old_vintage": old_v,
         "new_vintage": new_v,
+        "nouns": {**_nouns(old_geo, old_lv), **_nouns(new_geo, new_lv)},
     }
     old_pop, new_pop = _population(old_geo), _population(new_geo)
     if old_block == new_block:
@@ -810,6 +833,15 @@ def diff(
             f" Compared over the {int(covered.sum()):,} blocks both levels cover; "
             f"{only_old:,} are only in {old_v} {old_lv} and {only_new:,} only in {new_v} {new_lv}."
         )
+        outside = sorted(set(new_m[old_m.isna()].dropna()) - set(new_m[covered]))
+        if outside:  # units of the new level lying wholly where the old one has none
+            names = common["new_names"]
+            shown = [str(names.get(u, u)) if names is not None else str(u) for u in outside]
+            n_out = len(outside)
+            note += (
+                f" {n_out:,} {noun(new_lv, n_out, common['nouns'])} lie only there: "
+                f"{examples(shown)}."
+            )
         object.__setattr__(d, "summary", d.summary + note)
         return d
 
