@@ -18,21 +18,11 @@ import pandas as pd
 
 from .. import partitions as _p
 from ..errors import InconsistentResultError, ParameterError
+from ..geography.resolve import display_names
 from .scoring import columns_frame, direct_aggregates, finalise
 from .selection import Pareto, TopK
 from .tables import CRITERIA, LETTERS, PLAN_COLUMNS, TIERS, System, footprint_frame
 from .writer import histogram_path
-
-
-def _short(name: str) -> str:
-    """A unit's name without "NHS" and organisational suffixes (CCG, ICB, Integrated Care Board)."""
-    out = re.sub(r"\s+-\s+[A-Za-z0-9]{3,6}$", "", name)
-    if out.startswith("NHS "):
-        out = out[4:]
-    for suffix in (" Integrated Care Board", " ICB", " CCG"):
-        if out.endswith(suffix):
-            out = out[: -len(suffix)]
-    return out
 
 
 def _slot_words(sys: System, tier: str) -> str:
@@ -41,11 +31,12 @@ def _slot_words(sys: System, tier: str) -> str:
 
 
 def _block_names(sys: System, row: np.ndarray) -> str:
+    shown = display_names(sys.names)  # distinct: sub-ICB locations keep their own endings
     parts = []
     for b in row:
         b = int(b)
         if b:
-            parts.append(" + ".join(_short(sys.names[i]) for i in range(sys.n) if (b >> i) & 1))
+            parts.append(" + ".join(shown[i] for i in range(sys.n) if (b >> i) & 1))
     return " | ".join(parts)
 
 
@@ -333,7 +324,7 @@ def _reasons(
         + (f", {len(merged)} merger{'s' if len(merged) != 1 else ''}" if merged else ", no merger")
     )
     for b in live:
-        label = " + ".join(_short(sys.names[i]) for i in range(sys.n) if (b >> i) & 1)
+        label = " + ".join(display_names(sys.names)[i] for i in range(sys.n) if (b >> i) & 1)
         pop = sys.population[b]
         text = (
             f"[{label}] {pop:,.0f} people: {_slot_words(sys, 'utla')} "
