@@ -77,9 +77,9 @@ def test_unit_holding_most_of_an_authority_takes_in_the_rest_exactly() -> None:
     assert int(x["change_people"]) == 100
     assert x["councils_split"] == "L2"
     moves = a.moves_of("X")
-    assert moves[["direction", "council", "n_lsoa", "people", "other_unit", "whole_council"]].to_dict(
-        "records"
-    ) == [
+    assert moves[
+        ["direction", "council", "n_lsoa", "people", "other_unit", "whole_council"]
+    ].to_dict("records") == [
         {
             "direction": "in",
             "council": "l2",
@@ -202,7 +202,9 @@ def _plain_scorecard(blocks: pd.DataFrame) -> pd.DataFrame:
             chosen = [(t.reindex(mine.index) - 2 * mine).idxmin()]
         inside = mine.reindex(best).sum()
         j = inside / (people + (t.reindex(best) - mine.reindex(best)).sum()) if len(best) else 0.0
-        change = people - mine.reindex(chosen).sum() + (t.reindex(chosen) - mine.reindex(chosen)).sum()
+        change = (
+            people - mine.reindex(chosen).sum() + (t.reindex(chosen) - mine.reindex(chosen)).sum()
+        )
         rows[icb] = {"J": float(j), "change": int(change)}
     return pd.DataFrame(rows).T
 
@@ -246,7 +248,9 @@ def test_2026_moves_add_up_to_the_smallest_change_and_respect_the_target(card, g
         assert not (set(names[g["direction"] == "out"].dropna()) & target)
     lsoa = geo26.lsoa
     lancs = card.moves_of("E54000048")  # Lancashire and South Cumbria: its Cumbria part goes
-    assert set(lancs["other_unit_name"]) >= {"NHS North East and North Cumbria Integrated Care Board"}
+    assert set(lancs["other_unit_name"]) >= {
+        "NHS North East and North Cumbria Integrated Care Board"
+    }
     cumbria = lsoa[(lsoa["icb"] == "E54000048") & (lsoa["sa"] == "UKSI-2026-158")]
     assert int(lancs.loc[lancs["authority"] == "UKSI-2026-158", "people"].sum()) == int(
         cumbria["population"].sum()
@@ -318,14 +322,16 @@ def test_cli_scorecard_names_its_vintage_notes_and_writes_csv_with_printed_names
     text = _cli("alignment", "--data-dir", str(data_dir), "--out", str(csv))
     head = text.splitlines()[0]
     assert head.startswith("Vintage 2026; people: Census 2021 usual residents")
-    assert "DERIVED lookup" in head and "no ONS code yet" in head
+    assert "DERIVED lookup" in head
+    assert "no ONS code yet" in head
     assert "4 of the 36 ICBs are coterminous with one or more whole strategic authorities" in text
     written = pd.read_csv(csv)
     assert list(written.columns) == list(UNIT_COLUMNS)
     header = next(line for line in text.splitlines() if line.lstrip().startswith("name "))
     for col in ("name", "population", "status", "J", "authorities_split", "change_people"):
         assert col in header.split()
-    assert "Lancashire and South Cumbria" in text and "no ONS code yet" in text
+    assert "Lancashire and South Cumbria" in text
+    assert "no ONS code yet" in text
     assert f"wrote {csv}" in text
 
 
@@ -349,7 +355,7 @@ def test_cli_compare_with_the_reported_clusters_prints_status_and_source(
     assert "ICBs of 2027 (reported)" in text
     assert "East Midlands" in text  # its split changes
     page = (tmp_path / "r.html").read_text()
-    assert page.count("<section class=\"scorecard\">") == 2
+    assert page.count('<section class="scorecard">') == 2
     assert (tmp_path / "m.png").stat().st_size > 10_000
 
 
@@ -359,4 +365,5 @@ def test_cli_json_carries_heading_totals_and_tables(data_dir: Path) -> None:
     assert out["vintage"] == 2026
     assert out["totals"]["coterminous"] == 4
     assert out["heading"].startswith("Vintage 2026")
-    assert len(out["units"]) == 36 and len(out["authorities"]) == 20
+    assert len(out["units"]) == 36
+    assert len(out["authorities"]) == 20

@@ -136,20 +136,25 @@ def test_2026_systems_coterminous_counts_j_and_splits_equal_plain_pandas(
     )
     split = _split(plain, "SA26CD")
     assert split["E54000048"] == {"UKSI-2026-158", "E47000012"}  # Cumbria; York and N Yorks
-    assert {k: len(v) for k, v in split.items()} == t.loc[t["n_split_sa"] > 0, "n_split_sa"].to_dict()
+    assert {k: len(v) for k, v in split.items()} == t.loc[
+        t["n_split_sa"] > 0, "n_split_sa"
+    ].to_dict()
 
 
 @pytest.mark.realdata
 def test_systems_without_a_vintage_prints_the_36_icbs_of_2026(data_dir: Path) -> None:
     out = io.StringIO()
     with contextlib.redirect_stdout(out):
-        assert main(["systems", "--against", "utla", "ltla", "sa", "--data-dir", str(data_dir)]) == 0
+        assert (
+            main(["systems", "--against", "utla", "ltla", "sa", "--data-dir", str(data_dir)]) == 0
+        )
     text = out.getvalue()
     assert text.startswith("Vintage 2026; people: Census 2021 usual residents")
     assert "ICBs of April 2026 from a DERIVED lookup" in text.splitlines()[0]
     rows = [line for line in text.splitlines() if " E54" in line or line.startswith("E54")]
     assert len(rows) == 36
-    assert "J_sa" in text and "in_sa" in text
+    assert "J_sa" in text
+    assert "in_sa" in text
 
 
 # ---------------------------------------------------------------------------------------------
@@ -159,7 +164,11 @@ def test_systems_without_a_vintage_prints_the_36_icbs_of_2026(data_dir: Path) ->
 def test_diff_2024_to_2026_leads_with_new_icbs_and_the_old_ones_they_came_from(
     data_dir: Path, plain
 ) -> None:  # type: ignore[no-untyped-def]
-    d = diff(coterminus.load(2024, data_dir=data_dir), coterminus.load(2026, data_dir=data_dir), level="icb")
+    d = diff(
+        coterminus.load(2024, data_dir=data_dir),
+        coterminus.load(2026, data_dir=data_dir),
+        level="icb",
+    )
     old = set(plain["ICB24CD"])
     new_codes = sorted(set(plain["ICB26CD"]) - old)
     sources = plain.loc[plain["ICB26CD"].isin(new_codes), "ICB24CD"].nunique()
@@ -169,14 +178,30 @@ def test_diff_2024_to_2026_leads_with_new_icbs_and_the_old_ones_they_came_from(
     )
     moved = int((plain["ICB24CD"] != plain["ICB26CD"]).sum())
     assert moved == 10_207  # the figure published for the ONS April 2026 lookup
-    assert " 0 mergers" not in d.summary and "of 0" not in d.summary
+    assert " 0 mergers" not in d.summary
+    assert "of 0" not in d.summary
 
 
 @pytest.mark.realdata
 def test_cli_diff_2024_2026_prints_the_headline(data_dir: Path) -> None:
     out = io.StringIO()
     with contextlib.redirect_stdout(out):
-        assert main(["diff", "--level", "icb", "--from", "2024", "--to", "2026", "--data-dir", str(data_dir)]) == 0
+        assert (
+            main(
+                [
+                    "diff",
+                    "--level",
+                    "icb",
+                    "--from",
+                    "2024",
+                    "--to",
+                    "2026",
+                    "--data-dir",
+                    str(data_dir),
+                ]
+            )
+            == 0
+        )
     assert out.getvalue().startswith("7 new ICBs formed from 13 of the 42 ICBs of 2024")
 
 
@@ -228,14 +253,24 @@ def test_a_users_csv_still_works_and_names_its_level(geo26: Geography, tmp_path:
 @pytest.mark.realdata
 def test_every_command_output_using_a_scenario_prints_its_status(data_dir: Path) -> None:
     for argv in (
-        ["assess", "--scenario", "icb-clusters-2027", "--units", "icb_2027", "--codes", "CLUSTER-04"],
+        [
+            "assess",
+            "--scenario",
+            "icb-clusters-2027",
+            "--units",
+            "icb_2027",
+            "--codes",
+            "CLUSTER-04",
+        ],
         ["systems", "--scenario", "icb-clusters-2027", "--level", "icb_2027", "--against", "sa"],
         ["diff", "--scenario", "icb-clusters-2027", "--level", "icb"],
     ):
         out = io.StringIO()
         with contextlib.redirect_stdout(out):
             assert main([*argv, "--data-dir", str(data_dir)]) == 0, argv
-        assert "Scenario icb-clusters-2027 (reported): NHS Confederation (2025)" in out.getvalue(), argv
+        assert (
+            "Scenario icb-clusters-2027 (reported): NHS Confederation (2025)" in out.getvalue()
+        ), argv
     out = io.StringIO()
     with contextlib.redirect_stdout(out):
         assert main(["scenarios"]) == 0
@@ -307,7 +342,10 @@ def test_display_names_keep_distinct_names_short() -> None:
 def test_an_old_code_names_its_successor_across_building_blocks(geo26: Geography) -> None:
     msg = geo26.other_vintage("05A")
     assert msg is not None
-    assert "in 2026 its area is part of the ICB NHS Coventry and Warwickshire Integrated Care Board (E54000018)" in msg
+    assert (
+        "in 2026 its area is part of the ICB NHS Coventry and Warwickshire Integrated Care Board (E54000018)"
+        in msg
+    )
     assert "LSOAs whose codes did not change" in msg
 
 
@@ -332,7 +370,8 @@ def test_report_criteria_follow_the_era_of_the_footprint(data_dir: Path, geo26: 
     icb = era_criteria(geo26, "icb")
     assert icb is not None
     names = [n for n, _ in icb.items]
-    assert "Governing-body approval" not in names and "Running costs" in names
+    assert "Governing-body approval" not in names
+    assert "Running costs" in names
     assert all("{unit}" not in w for _, w in icb.items)
     g = coterminus.scenario(geo26, "icb-clusters-2027")
     assert era_criteria(g, "icb_2027").key == "icb-merger-2025"  # type: ignore[union-attr]

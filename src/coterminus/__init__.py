@@ -25,6 +25,7 @@ import importlib as _importlib
 import typing as _typing
 
 if _typing.TYPE_CHECKING:  # what the lazy names below resolve to, for type checkers and IDEs
+    from .analysis.alignment import Alignment, alignment
     from .analysis.assess import Assessment, assess
     from .analysis.diff.vintages import VintageDiff, diff
     from .analysis.metrics import (
@@ -70,6 +71,8 @@ _LAZY: dict[str, str] = {
     "Places": "analysis.places",
     "places": "analysis.places",
     "systems": "analysis.systems",
+    "Alignment": "analysis.alignment",
+    "alignment": "analysis.alignment",
     "MergerResult": "plans.mergers",
     "best_plan": "plans.mergers",
     "mergers": "plans.mergers",
@@ -91,6 +94,7 @@ _LAZY: dict[str, str] = {
 }
 
 __all__ = [
+    "Alignment",
     "Assessment",
     "CoterminusError",
     "FootprintMetrics",
@@ -100,6 +104,7 @@ __all__ = [
     "Places",
     "SystemAlignment",
     "VintageDiff",
+    "alignment",
     "assess",
     "best_plan",
     "cross_check",

@@ -33,7 +33,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import ParameterError
-from ..vocabulary.words import cap, pct
+from ..vocabulary.words import cap, join_names, pct
 from .metrics import check_tolerance, coterminosity_kernel
 from .systems import systems_level
 
@@ -238,7 +238,8 @@ class Alignment:
                 text += f" {cap(lb['councils'])} split: {row['councils_split']}."
             return text
         if row["status"] == "coterminous":
-            text = f"{name} is coterminous with {row['target']} (J = {row['J']:.4f})"
+            target = join_names(str(row["target"]).split("; "))
+            text = f"{name} is coterminous with {target} (J = {row['J']:.4f})"
         else:
             text = f"{name} is not coterminous with any {lb['authority']} (J = {row['J']:.4f})"
             if row["status"] == "inside one":
@@ -250,7 +251,8 @@ class Alignment:
         if row["councils_split"]:
             text += f" {cap(lb['councils'])} split: {row['councils_split']}."
         if int(row["change_people"]) > 0:
-            text += f" Smallest change to be exactly {row['target']}: {row['smallest_change']}."
+            target = join_names(str(row["target"]).split("; "))
+            text += f" Smallest change to be exactly {target}: {row['smallest_change']}."
         return text
 
     def moves_of(self, unit: str) -> pd.DataFrame:
@@ -303,7 +305,7 @@ class AlignmentComparison:
     @property
     def summary(self) -> str:
         """The two summaries, one per line."""
-        return "\n".join(f"{cap(a.labels['units'])}: {a.summary}" for a in (self.left, self.right))
+        return "\n".join(a.summary for a in (self.left, self.right))
 
     def to_dict(self) -> dict[str, Any]:
         """Both scorecards and the comparison, JSON-ready."""
@@ -321,7 +323,9 @@ def _count(n: int, one: str, many: str) -> str:
 
 def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
     out = frame.astype(object)
-    return out.where(out.notna(), None).to_dict("records")
+    return [
+        {str(k): v for k, v in r.items()} for r in out.where(out.notna(), None).to_dict("records")
+    ]
 
 
 def _names(geo: Geography, level: str) -> pd.Series:
@@ -335,7 +339,7 @@ def _attribute_columns(geo: Geography, level: str) -> list[str]:
     return [c for c in units.columns if c not in skip and not str(c).startswith("n_")]
 
 
-def _listing(names: Sequence[str], shares: Sequence[float]) -> str:
+def _listing(names: Sequence[str], shares: Any) -> str:
     return "; ".join(f"{n} ({pct(s)})" for n, s in zip(names, shares, strict=True))
 
 
@@ -518,7 +522,7 @@ def alignment(
             status = "inside one"
         else:
             status = "not coterminous"
-        split_a = [str(a_names[a_codes[x]]) for x in np.flatnonzero(k.split[i])]
+        split_a = [str(a_names[a_codes[int(x)]]) for x in np.flatnonzero(k.split[i])]
         split_c = [str(c_names[str(x)]) for x in m_uc.columns[kc.split[i]]]
         change = smallest_change(m_row, t_a, p_u[i])
         target, people = "", np.nan
@@ -546,7 +550,7 @@ def alignment(
                 "status": status,
                 "J": j,
                 "target": target,
-                "authorities": _listing([str(a_names[a_codes[x]]) for x in touched], shares),
+                "authorities": _listing([str(a_names[a_codes[int(x)]]) for x in touched], shares),
                 "authorities_split": "; ".join(split_a),
                 "councils_split": "; ".join(split_c),
                 "change_people": people,
@@ -689,7 +693,7 @@ def compare_alignments(left: Alignment, right: Alignment) -> AlignmentComparison
     >>> import coterminus
     >>> geo = coterminus.scenario(coterminus.load(2026), "icb-clusters-2027")
     >>> c = alignment(geo).compare(alignment(geo, units="icb_2027"))
-    >>> c.totals.loc["units"].tolist(), c.totals.loc["coterminous"].tolist()
+    >>> [int(x) for x in c.totals.loc["units"]], [int(x) for x in c.totals.loc["coterminous"]]
     ([36, 26], [4, 4])
     """
     if left.authority_level != right.authority_level or set(left.authorities["code"]) != set(
@@ -707,7 +711,6 @@ def compare_alignments(left: Alignment, right: Alignment) -> AlignmentComparison
         {
             names[0]: [left.totals[k] for k, _ in _TOTAL_ROWS],
             names[1]: [right.totals[k] for k, _ in _TOTAL_ROWS],
-            "what": [w for _, w in _TOTAL_ROWS],
         },
         index=pd.Index([k for k, _ in _TOTAL_ROWS], name="figure"),
     )

@@ -116,12 +116,9 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
 
 
 def _roles(
-    args: argparse.Namespace, geo: Any
+    args: argparse.Namespace, geo: Any, authority_level: Any, catalogue: Any
 ) -> tuple[dict[str, str | None], dict[str, str | None]]:
     """The levels of today's scorecard and of the scenario's (the scenario takes one role)."""
-    from coterminus.analysis.alignment import authority_level
-    from coterminus.data.scenarios import catalogue
-
     today = {"units": args.units, "authorities": args.authorities, "councils": args.councils}
     if not args.scenario:
         return today, today
@@ -144,10 +141,13 @@ def _roles(
 
 def run(args: argparse.Namespace) -> int:
     """Run ``coterminus alignment``: the heading, the summary, the tables; files on request."""
-    from coterminus.analysis.alignment import alignment
+    from coterminus.analysis.alignment import alignment, authority_level
     from coterminus.data.atomic import atomic_write, atomic_write_text, check_output_path
+    from coterminus.data.scenarios import catalogue
     from coterminus.geography.provenance import heading
+    from coterminus.geography.resolve import display_names
     from coterminus.outputs.scorecard import SCORECARD_SUFFIXES, save_scorecard
+    from coterminus.vocabulary.words import join_names
 
     from .load import load
     from .output import emit, frame_text
@@ -160,7 +160,7 @@ def run(args: argparse.Namespace) -> int:
         if given:
             check_output_path(given, suffixes=SCORECARD_SUFFIXES)
     geo = load(args)
-    today_roles, scenario_roles = _roles(args, geo)
+    today_roles, scenario_roles = _roles(args, geo, authority_level, catalogue)
     right = alignment(geo, **scenario_roles, tolerance=args.tolerance)
     left = alignment(geo, **today_roles, tolerance=args.tolerance) if args.compare else None
     shown = [x for x in (left, right) if x is not None]
@@ -188,7 +188,9 @@ def run(args: argparse.Namespace) -> int:
         sys.stdout.write(frame_text(comparison.totals) + "\n\n")
         changed = comparison.authorities
         cols = [c for c in changed.columns if c.startswith("n_units")]
-        changed = changed[changed[cols[0]] != changed[cols[1]]]
+        changed = changed[changed[cols[0]] != changed[cols[1]]].copy()
+        for col in [c for c in changed.columns if c.startswith("main_unit_name")]:
+            changed[col] = display_names(list(changed[col].fillna("")))
         if len(changed):
             sys.stdout.write(f"{left.labels['authorities']} whose split changes:\n")
             emit(args, changed.set_index("code"))
@@ -196,15 +198,20 @@ def run(args: argparse.Namespace) -> int:
     else:
         sys.stdout.write(right.summary + "\n\n")
     for a in shown[-1:]:
-        emit(args, a.units[PRINTED_UNITS].set_index("code"))
+        units = a.units[PRINTED_UNITS].set_index("code")
+        units["name"] = display_names(list(units["name"]))  # short, still distinct
+        emit(args, units)
         changes = a.units[a.units["change_people"].fillna(0) > 0]
         if len(changes):
             sys.stdout.write(f"\nsmallest change to be coterminous ({a.labels['units']}):\n")
             for r in changes.itertuples():
-                sys.stdout.write(f"  {r.name}: {r.smallest_change} (to be exactly {r.target})\n")
+                target = join_names(str(r.target).split("; "))
+                sys.stdout.write(f"  {r.name}: {r.smallest_change} (to be exactly {target})\n")
         sys.stdout.write("\n")
         cols = [c for c in PRINTED_AUTHORITIES if c in a.authorities.columns]
-        emit(args, a.authorities[cols].set_index("code"))
+        auth = a.authorities[cols].set_index("code")
+        auth["main_unit_name"] = display_names(list(auth["main_unit_name"].fillna("")))
+        emit(args, auth)
     for path in (out, args.map, args.report):
         if path:
             sys.stdout.write(f"wrote {Path(path)}\n")

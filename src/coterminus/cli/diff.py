@@ -96,7 +96,8 @@ def run(args: argparse.Namespace) -> int:
         new = load(args, args.to)
         level = (args.level, args.to_level) if args.to_level else args.level
     d = diff(old, new, level=level, change=args.change)
-    notes = list(dict.fromkeys([*old.notes(d.old_level), *new.notes(d.new_level)]))
+    levels = (d.old_level or args.level, d.new_level or args.level)
+    notes = list(dict.fromkeys([*old.notes(levels[0]), *new.notes(levels[1])]))
     if args.json:
         payload = {**d.to_dict(), "notes": notes}
         sys.stdout.write(json.dumps(payload, indent=2, default=str) + "\n")

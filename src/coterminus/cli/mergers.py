@@ -38,7 +38,7 @@ examples:
   coterminus mergers --vintage 2019 --system "Cheshire and Merseyside" --contiguous --top 20
   coterminus mergers --vintage 2019 --system "Cheshire and Merseyside" --out plans.parquet
   coterminus mergers --vintage 2019 --all-systems --out national.parquet
-  coterminus mergers --system "Coventry and Warwickshire" \\
+  coterminus mergers --vintage 2019 --system "Coventry and Warwickshire" \\
       --weights not_coterminous_utla=1,n_ccgs=0.1
 
 criteria for --weights (all lower-is-better sums over blocks):

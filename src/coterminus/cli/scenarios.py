@@ -36,7 +36,7 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
         "coterminus.scenario(geo, NAME).",
         epilog=example_epilog(
             "coterminus scenarios",
-            "coterminus alignment --scenario icb-clusters-2027 --compare",
+            "coterminus scenarios --show icb-clusters-2027",
         ),
         formatter_class=HelpFormatter,
     )

@@ -1,6 +1,6 @@
 """A vintage is a manifest, not code: which files, layers and columns make up a geography.
 
-Each built-in vintage (2019, 2020, 2021, 2022, 2024) is a small TOML file shipped in
+Each built-in vintage (2019, 2020, 2021, 2022, 2024, 2026) is a small TOML file shipped in
 ``coterminus/manifests/``; a user's vintage is a TOML file of the same form anywhere on disk
 (start from ``coterminus data manifest 2024``). A manifest names:
 

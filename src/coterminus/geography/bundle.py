@@ -583,7 +583,7 @@ def load(
     Parameters
     ----------
     vintage : int, str, Path or Manifest
-        A built-in vintage (2019, 2020, 2021, 2022, 2024) or the path of a manifest file
+        A built-in vintage (2019, 2020, 2021, 2022, 2024, 2026) or the path of a manifest file
         (``"my-vintage.toml"``; start from ``coterminus data manifest 2024``).
     data_dir : str or Path, optional
         A folder laid out like ``../shared/data``. Defaults to ``$COTERMINUS_DATA_DIR``, then

@@ -52,10 +52,9 @@ def with_base(geo: Geography, entry: NamedScenario) -> pd.DataFrame:
     else:
         sub = geo.lsoa[[members, base]].dropna(subset=[members])
         sub = sub[sub[members].isin(others)]
-        whole = sub.groupby(members)[base].agg(
-            lambda s: s.iloc[0] if s.notna().all() and s.nunique() == 1 else None
-        )
-        area = whole.dropna()
+        whole = sub.groupby(members)[base].agg(["first", "nunique", "count", "size"])
+        single = (whole["nunique"] == 1) & (whole["count"] == whole["size"])  # wholly in one
+        area = whole.loc[single, "first"]
     names = geo.units(base)["name"]
     extra = pd.DataFrame(
         {
@@ -65,6 +64,12 @@ def with_base(geo: Geography, entry: NamedScenario) -> pd.DataFrame:
         }
     )
     return pd.concat([rows, extra], ignore_index=True)
+
+
+def _name_like(text: str) -> bool:
+    """A catalogue name, or what looks like one (no folder, no file suffix)."""
+    t = text.strip()
+    return t in catalogue() or ("/" not in t and "\\" not in t and not Path(t).suffix)
 
 
 def named_parts(
@@ -85,8 +90,8 @@ def named_parts(
     if table is None:
         entry = named_scenario(str(name))
         level = entry.level
-    elif isinstance(table, str) and table.strip() in catalogue() and not Path(table).exists():
-        entry = catalogue()[table.strip()]
+    elif isinstance(table, str) and not Path(table).exists() and _name_like(table):
+        entry = named_scenario(table)  # a misspelt name gets the nearest name, not "no file"
         level = name or entry.level
     else:
         return None

@@ -511,7 +511,8 @@ def _successor(geo: Geography, v: int, lv: str, code: str) -> str:
     shares = people / people.sum()
     label = geo.label(target)
     if float(shares.iloc[0]) >= 0.995:
-        where = f"part of the {label} {geo.name(str(shares.index[0]))} ({shares.index[0]})"
+        kind = "" if target == lv else f"the {label} "  # say the level when it differs
+        where = f"part of {kind}{geo.name(str(shares.index[0]))} ({shares.index[0]})"
     else:
         parts = [f"{s:.0%} in {geo.name(str(c))} ({c})" for c, s in shares.head(3).items()]
         more = f" and {len(shares) - 3} more" if len(shares) > 3 else ""

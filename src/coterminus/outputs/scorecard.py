@@ -32,6 +32,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import folium
 import jinja2
+from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 
 from .._version import __version__
@@ -43,8 +44,6 @@ from .layers import vintage_attribution
 from .maps import save_map
 
 if TYPE_CHECKING:
-    from matplotlib.figure import Figure
-
     from ..geography.bundle import Geography
 
 __all__ = [
@@ -95,8 +94,6 @@ def scorecard_figure(
     -------
     matplotlib.figure.Figure
     """
-    from matplotlib.figure import Figure
-
     units = geo.layer(a.level)
     auth = geo.layer(a.authority_level)
     status = a.units.set_index("code")["status"].reindex(units.index)
@@ -210,7 +207,7 @@ def scorecard_map(a: Alignment, geo: Geography) -> folium.Map:
         for c, _, w in STATUS_STYLE.values()
     )
     note = jinja2.utils.markupsafe.escape(_notes_text(a, geo))
-    m.get_root().html.add_child(
+    m.get_root().html.add_child(  # type: ignore[attr-defined]
         folium.Element(
             '<div style="position:fixed;bottom:8px;left:8px;z-index:9999;max-width:520px;'
             'background:white;padding:6px 8px;font:11px sans-serif;border:1px solid #999">'

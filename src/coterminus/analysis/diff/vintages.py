@@ -11,9 +11,8 @@ loaded geographies (:func:`coterminus.load`) and a level; :func:`diff_vintages` 
 >>> new = pd.Series({"L1": "M", "L2": "M", "L3": "M", "L4": "Z"})
 >>> d = diff_membership(old, new, level="ccg", old_vintage=2019, new_vintage=2020)
 >>> print(d.summary)  # doctest: +NORMALIZE_WHITESPACE
-2 CCGs in 2020: 1 formed from 2 of the 3 of 2019 (1 pure merger of 2, 0 mergers with boundary
-transfers of 0); 0 formed by splitting; 0 with boundary transfers only; 1 unchanged (1 with a
-new code); no LSOA moved between units
+2 new CCGs formed from 3 of the 3 CCGs of 2019 (2 CCGs in 2020). Geographically: 1 pure
+merger of 2; 1 unchanged (1 with a new code); no LSOA moved between units.
 
 Vintages on different building blocks (LSOA 2011 up to 2022, LSOA 2021 from 2023) are compared
 on the new blocks after carrying the old units across the ONS change lookup
@@ -36,7 +35,7 @@ import numpy as np
 import pandas as pd
 
 from ...data import catalog, locations
-from ...errors import CoterminusError, DataDirError, ParameterError, VintageMismatchError
+from ...errors import DataDirError, ParameterError, VintageMismatchError
 from ...geography.bundle import load
 from ...vocabulary.levels import normalise_level
 from ..overlap import pair_sums
@@ -50,6 +49,8 @@ from ._core import (
     check_inputs,
     classify,
     examples,
+    names_from,
+    nouns_of,
 )
 from ._crossing import BlockCrossing, cross_membership
 from ._text import noun, summary_line
@@ -340,7 +341,8 @@ def diff_membership(
 
     Examples
     --------
-    A and B merge into M; C is renamed Z; two of D's three LSOAs go to E:
+    A and B merge into M; C is renamed Z; two of D's three LSOAs go to E. M and Z are new codes,
+    formed from A, B and C:
 
     >>> import pandas as pd
     >>> lsoas = [f"L{i}" for i in range(1, 10)]
@@ -349,9 +351,9 @@ def diff_membership(
     >>> pop = pd.Series(100, index=lsoas)
     >>> d = diff_membership(old, new, pop)
     >>> print(d.summary)  # doctest: +NORMALIZE_WHITESPACE
-    4 units: 1 formed from 2 of the 5 old units (1 pure merger of 2, 0 mergers with boundary
-    transfers of 0); 0 formed by splitting; 2 with boundary transfers only; 1 unchanged (1 with a
-    new code); 2 LSOAs (200 people) moved between units, from D to E
+    2 new units formed from 3 of the 5 old units (4 units in all). Geographically: 1 pure merger
+    of 2; 2 with boundary transfers only; 1 unchanged (1 with a new code); 2 LSOAs (200 people)
+    moved between units, from D to E.
     >>> d.table[["old_code", "new_code", "n_lsoa", "population", "relation"]]
       old_code new_code  n_lsoa  population   relation
     0        A        M       1         100     merged
@@ -621,37 +623,6 @@ def _resolve_levels(
     return old_lv, new_lv
 
 
-def _names_from(geo: Any, level: str) -> pd.Series | None:
-    """Unit names of a level from a Geography-like object, or None when it has none."""
-    lsoa = geo.lsoa
-    if f"{level}_name" in lsoa.columns:
-        pairs = lsoa[[level, f"{level}_name"]].drop_duplicates(level)
-        return pd.Series(pairs[f"{level}_name"].to_numpy(), index=pairs[level].to_numpy())
-    if callable(getattr(geo, "units", None)):  # a Geography: names without loading polygons
-        try:
-            return geo.units(level)["name"]
-        except (KeyError, CoterminusError) as exc:
-            log.debug("no %s units for names on %r: %s", level, geo, exc)
-    try:
-        layer = geo.layer(level) if callable(getattr(geo, "layer", None)) else getattr(geo, level)
-    except (AttributeError, KeyError, CoterminusError) as exc:
-        log.debug("no %s layer for names on %r: %s", level, geo, exc)
-        return None
-    if layer is None or not hasattr(layer, "columns") or "name" not in layer.columns:
-        return None
-    return layer["name"]
-
-
-def _nouns(geo: Any, level: str) -> dict[str, tuple[str, str]]:
-    """The geography's words for a level (a scenario's label), when it has them."""
-    if not callable(getattr(geo, "label", None)):
-        return {}
-    try:
-        return {level: (str(geo.label(level)), str(geo.label(level, plural=True)))}
-    except (KeyError, CoterminusError):
-        return {}
-
-
 def _population(geo: Any) -> pd.Series | None:
     return geo.lsoa["population"] if "population" in geo.lsoa.columns else None
 
@@ -764,9 +735,8 @@ def diff(
     >>> g20 = G(vintage=2020, lsoa=pd.DataFrame({"ccg": ["M", "M"], "population": [10, 20]},
     ...                                         index=["L1", "L2"]))
     >>> print(diff(g19, g20, level="ccg").summary)  # doctest: +NORMALIZE_WHITESPACE
-    1 CCG in 2020: 1 formed from 2 of the 2 of 2019 (1 pure merger of 2, 0 mergers with boundary
-    transfers of 0); 0 formed by splitting; 0 with boundary transfers only; 0 unchanged;
-    no LSOA moved between units
+    1 new CCG formed from 2 of the 2 CCGs of 2019 (1 CCG in 2020). Geographically: 1 pure merger
+    of 2; 0 unchanged; no LSOA moved between units.
 
     Across the LSOA change: LSOAs a and b (unit A) and c (unit B) of 2022 become A1, A2 (a split)
     and BC (b and c merged) in 2024, where everything is one unit X. BC goes to B, which has more
@@ -795,14 +765,14 @@ def diff(
     old_block = str(getattr(old_geo, "block", "lsoa11"))
     new_block = str(getattr(new_geo, "block", "lsoa11"))
     common: dict[str, Any] = {
-        "old_names": _names_from(old_geo, old_lv),
-        "new_names": _names_from(new_geo, new_lv),
+        "old_names": names_from(old_geo, old_lv),
+        "new_names": names_from(new_geo, new_lv),
         "level": old_lv if old_lv == new_lv else f"{old_lv} → {new_lv}",
         "old_level": old_lv,
         "new_level": new_lv,
         "old_vintage": old_v,
         "new_vintage": new_v,
-        "nouns": {**_nouns(old_geo, old_lv), **_nouns(new_geo, new_lv)},
+        "nouns": {**nouns_of(old_geo, old_lv), **nouns_of(new_geo, new_lv)},
     }
     old_pop, new_pop = _population(old_geo), _population(new_geo)
     if old_block == new_block:
