@@ -72,6 +72,8 @@ def resolve_footprint(
     unit_level = geo.resolve_level(units) if units else None
     if system is not None:
         code, glevel = resolve_group(geo, system, units=unit_level)  # systems level first
+        if unit_level is None and not any(geo.groups(glevel, n) for n in geo.level_names):
+            unit_level = glevel  # a group of nothing finer (an ICB of 2026) is the footprint
         members = geo.members(code, unit_level, within=glevel)
         if not members:
             msg = f"no {unit_level or 'unit'} lies wholly inside {geo.name(code)} ({code}); pass units=."
