@@ -36,7 +36,7 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 
 from .._version import __version__
-from ..analysis.alignment import Alignment
+from ..analysis.alignment import UNIT_COLUMNS, Alignment
 from ..data.atomic import atomic_write, atomic_write_text, check_output_path
 from ..errors import OutputError
 from .figures import add_north_arrow, add_scale_bar, page_size, plain_text, save_figure
@@ -257,19 +257,6 @@ footer { font-size: 10px; color: #444; border-top: 1px solid #ccc; margin-top: 2
 </body></html>
 """
 
-_UNIT_SHOWN = [
-    "code",
-    "name",
-    "population",
-    "status",
-    "J",
-    "target",
-    "authorities_split",
-    "councils_split",
-    "change_people",
-    "smallest_change",
-]
-
 
 def _png(fig: Figure, dpi: int = 130) -> str:
     buf = io.BytesIO()
@@ -291,7 +278,7 @@ def scorecard_html(a: Alignment, geo: Geography, *, figure: bool = True) -> str:
     return env.from_string(_TEMPLATE).render(
         a=a,
         figure=_png(scorecard_figure(a, geo)) if figure else None,
-        unit_columns=[c for c in _UNIT_SHOWN if c in units.columns],
+        unit_columns=list(UNIT_COLUMNS),
         units=units.astype(object).where(units.notna(), None).to_dict("records"),
         auth_columns=list(auth.columns),
         authorities=auth.astype(object).where(auth.notna(), None).to_dict("records"),
