@@ -45,6 +45,7 @@ if _typing.TYPE_CHECKING:  # what the lazy names below resolve to, for type chec
     from .outputs.figures import footprint_figure, plans_figure, save_figure
     from .outputs.maps import footprint_map, plan_map, save_map
     from .outputs.report import report
+    from .plans.constraints import Constraints
     from .plans.mergers import best_plan, mergers, national
     from .plans.results import MergerResult
 
@@ -74,6 +75,7 @@ _LAZY: dict[str, str] = {
     "Alignment": "analysis.alignment",
     "alignment": "analysis.alignment",
     "MergerResult": "plans.mergers",
+    "Constraints": "plans.constraints",
     "best_plan": "plans.mergers",
     "mergers": "plans.mergers",
     "national": "plans.mergers",
@@ -96,6 +98,7 @@ _LAZY: dict[str, str] = {
 __all__ = [
     "Alignment",
     "Assessment",
+    "Constraints",
     "CoterminusError",
     "FootprintMetrics",
     "Geography",
