@@ -25,7 +25,7 @@ import importlib as _importlib
 import typing as _typing
 
 if _typing.TYPE_CHECKING:  # what the lazy names below resolve to, for type checkers and IDEs
-    from .analysis.alignment import Alignment, alignment
+    from .analysis.alignment import alignment
     from .analysis.assess import Assessment, assess
     from .analysis.diff.vintages import VintageDiff, diff
     from .analysis.metrics import (
@@ -72,7 +72,6 @@ _LAZY: dict[str, str] = {
     "Places": "analysis.places",
     "places": "analysis.places",
     "systems": "analysis.systems",
-    "Alignment": "analysis.alignment",
     "alignment": "analysis.alignment",
     "MergerResult": "plans.mergers",
     "Constraints": "plans.constraints",
@@ -96,7 +95,6 @@ _LAZY: dict[str, str] = {
 }
 
 __all__ = [
-    "Alignment",
     "Assessment",
     "Constraints",
     "CoterminusError",
