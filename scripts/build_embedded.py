@@ -192,10 +192,15 @@ def _block_table(geo: coterminus.Geography, manifest) -> tuple[pa.Table, dict[st
         codes = lsoa[name]
         cols[code_col] = _strings(codes)
         cols[name_col] = _strings(codes.map(units["name"]))
-        entry = {"code_column": code_col, "name_column": name_col}
+        entry: dict[str, Any] = {"code_column": code_col, "name_column": name_col}
         if spec.nhs_code_column and "nhs_code" in units.columns:
             cols[spec.nhs_code_column] = _strings(codes.map(units["nhs_code"]))
             entry["nhs_code_column"] = spec.nhs_code_column
+        for attr, aspec in spec.attributes.items():  # stored as read: missing values as nulls
+            values = units[attr].astype(object)
+            if aspec.missing is not None:
+                values = values.where(values != aspec.missing)
+            cols[aspec.column] = _strings(codes.map(values))
         specs[name] = entry
     cols["population"] = pa.array(lsoa["population"].astype("int64").to_numpy())
     return pa.table(cols), specs
@@ -214,7 +219,7 @@ def _manifest_toml(manifest, specs: dict[str, dict], block_file: str, tolerance:
         "# Do not edit: rebuild with `python scripts/build_embedded.py --data-dir ../shared/data`.",
         f"vintage = {manifest.vintage}",
         f"title = {_toml_str(manifest.title + '; embedded copy, polygons ' + resolution_label(tolerance))}",
-        f"attribution = {_toml_str(manifest.attribution + ' Polygons simplified for display (' + resolution_label(tolerance) + ') by coterminus.')}",
+        f"attribution = {_toml_str(manifest.attribution + f' Polygons simplified for display ({tolerance:g} m) by coterminus.')}",
         "",
         "[blocks]",
         f"level = {_toml_str(b.level)}",
@@ -242,8 +247,9 @@ def _manifest_toml(manifest, specs: dict[str, dict], block_file: str, tolerance:
         "[defaults]",
         "against = [" + ", ".join(_toml_str(x) for x in manifest.defaults["against"]) + "]",
     ]
-    if "systems" in manifest.defaults:
-        lines.append(f"systems = {_toml_str(manifest.defaults['systems'])}")
+    for key in ("systems", "authorities"):
+        if key in manifest.defaults:
+            lines.append(f"{key} = {_toml_str(manifest.defaults[key])}")
     for name, spec in manifest.levels.items():
         e = specs[name]
         lines += ["", f"[levels.{name}]", f"side = {_toml_str(spec.side)}"]
@@ -256,6 +262,17 @@ def _manifest_toml(manifest, specs: dict[str, dict], block_file: str, tolerance:
             lines.append(f"nhs_code_column = {_toml_str(e['nhs_code_column'])}")
         if spec.parent:
             lines.append(f"parent = {_toml_str(spec.parent)}")
+        for key in ("criteria", "status"):
+            if getattr(spec, key):
+                lines.append(f"{key} = {_toml_str(getattr(spec, key))}")
+        if spec.attributes:
+            parts = []
+            for attr, a in spec.attributes.items():
+                value = _toml_str(a.column)
+                if a.missing is not None:
+                    value = f"{{ column = {value}, missing = {_toml_str(a.missing)} }}"
+                parts.append(f"{attr} = {value}")
+            lines.append("attributes = { " + ", ".join(parts) + " }")
         lines.append(
             f'boundaries = {{ derived = {{ file = "{name}.parquet", '
             f"code_column = {_toml_str(e['code_column'])} }} }}"

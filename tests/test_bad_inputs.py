@@ -938,3 +938,90 @@ def test_signal_during_a_parquet_write_leaves_nothing(tmp_path: Path, signame: s
 def test_integrity_state_is_clean_after_these_tests() -> None:
     _integrity.reset()
     assert _integrity.modified_files() == {}
+
+
+# --- issue 18: names, named scenarios, the scorecard, and the messages of issue 21 in its files -----
+def _one_line_error(argv: list[str], data_dir: Path) -> str:
+    import contextlib
+    import io
+
+    from coterminus.cli import main
+
+    err = io.StringIO()
+    with contextlib.redirect_stderr(err), contextlib.redirect_stdout(io.StringIO()):
+        code = main([*argv, "--data-dir", str(data_dir)])
+    text = err.getvalue()
+    assert code != 0, text
+    assert text.count("\n") == 1
+    assert "Traceback" not in text
+    return text
+
+
+@pytest.mark.realdata
+@pytest.mark.parametrize(
+    ("argv", "expected"),
+    [
+        (  # a code typo: the nearest codes, one full stop
+            ["assess", "--vintage", "2026", "--codes", "E5400063"],
+            "coterminus assess: error: No area with code 'E5400063' in 2026; did you mean "
+            "E54000069 (NHS Surrey and Sussex Integrated Care Board) or E54000068 (NHS Norfolk "
+            "and Suffolk Integrated Care Board) or E54000067 (NHS Hampshire and Isle of Wight "
+            "Integrated Care Board)?\n",
+        ),
+        (  # a level this vintage lacks: the vintages that have it
+            ["assess", "--vintage", "2019", "--system", "Frimley", "--units", "icb"],
+            "coterminus assess: error: no level 'icb' in 2019; levels are ccg, stp, ltla, utla; "
+            "did you mean 'stp'? The built-in vintages with icb are 2022, 2024, 2026 (--vintage "
+            "2026, coterminus.load(2026)).\n",
+        ),
+        (  # an old name: what its area is now
+            ["assess", "--vintage", "2026", "--system", "Frimley", "--units", "icb"],
+            "coterminus assess: error: No area 'Frimley' in 2026: 'Frimley' is the name of a "
+            "2022/2024 ICB (NHS Frimley Integrated Care Board, E54000034), not of a 2026 one; in "
+            "2026 its area is split between ICBs: 57% in NHS Thames Valley Integrated Care Board "
+            "(E54000070), 23% in NHS Hampshire and Isle of Wight Integrated Care Board "
+            "(E54000067), 20% in NHS Surrey and Sussex Integrated Care Board (E54000069). Use "
+            "vintage 2024 for it (coterminus.load(2024), --vintage 2024).\n",
+        ),
+        (  # a name shared by an ICB and a combined authority: both choices
+            ["assess", "--vintage", "2024", "--system", "Greater Manchester"],
+            "coterminus assess: error: 'Greater Manchester' names 2 areas in 2024: the combined "
+            "authority Greater Manchester (E47000001); the ICB NHS Greater Manchester Integrated "
+            "Care Board (E54000057). Say which: give its code, or the level of the footprint's "
+            "members with --units (--units cauth or --units icb; units= in Python).\n",
+        ),
+        (  # a misspelt named scenario
+            ["alignment", "--scenario", "icb-cluster-2027"],
+            "coterminus alignment: error: no named scenario 'icb-cluster-2027'; did you mean "
+            "'icb-clusters-2027'? The named scenarios are icb-clusters-2027, lgr-surrey-2027, "
+            "sa-proposed-2026 (coterminus scenarios lists them); or give the path of a CSV file "
+            "of member,area[,area_name] rows.\n",
+        ),
+        (
+            ["alignment", "--compare"],
+            "coterminus alignment: error: --compare needs --scenario NAME|CSV (coterminus "
+            "scenarios lists the named ones)\n",
+        ),
+        (
+            ["alignment", "--units", "sa", "--authorities", "sa"],
+            "coterminus alignment: error: units, authorities and councils must be three levels; "
+            "got 'sa', 'sa', 'utla'.\n",
+        ),
+    ],
+)
+def test_issue_18_messages(argv: list[str], expected: str, data_dir: Path) -> None:
+    assert _one_line_error(argv, data_dir) == expected
+
+
+def test_diff_sentences_count_nothing_of_nothing_and_end_each_sentence() -> None:
+    from coterminus.analysis.diff.vintages import diff_membership
+
+    old = pd.Series({"L1": "A", "L2": "B", "L3": "C"})
+    new = pd.Series({"L1": "M", "L2": "M", "L3": "C"})
+    d = diff_membership(old, new, level="icb", old_vintage=2024, new_vintage=2026)
+    assert d.summary == (
+        "1 new ICB formed from 2 of the 3 ICBs of 2024 (2 ICBs in 2026). Geographically: 1 pure "
+        "merger of 2; 1 unchanged; no LSOA moved between units."
+    )
+    one = diff_membership(pd.Series({"L1": "A"}), pd.Series({"L1": "A"}), level="icb")
+    assert one.summary.startswith("No new ICBs: the 1 ICB has a code of the 1 old ICB.")

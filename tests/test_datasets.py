@@ -187,7 +187,7 @@ def test_registry_sha256_values_match_the_real_files(data_dir: Path):
         if ds.local not in checked:
             assert sha256_of(data_dir / ds.local) == ds.sha256, ds.id
             checked.add(ds.local)
-    assert len(checked) == 30  # 7 GeoPackages, 17 lookups, 6 population files
+    assert len(checked) == 34  # 8 GeoPackages, 20 lookups, 6 population files
     assert all(
         re.fullmatch(r"[0-9a-f]{64}", ds.sha256 or "0" * 64) for ds in catalog.entries().values()
     )

@@ -110,7 +110,7 @@ def test_rebuild_from_the_ons_files_is_byte_identical(data_dir: Path, tmp_path: 
 # loading without a data directory
 # ---------------------------------------------------------------------------------------------
 @pytest.mark.realdata
-@pytest.mark.parametrize("vintage", [2019, 2024])
+@pytest.mark.parametrize("vintage", [2019, 2024, 2026])
 def test_no_data_dir_uses_the_embedded_copy_with_the_same_people(
     vintage: int, data_dir: Path, offline: Path
 ) -> None:
@@ -230,7 +230,7 @@ def _people(obj: object) -> list[int]:
 
 
 @pytest.mark.realdata
-@pytest.mark.parametrize("vintage", [2019, 2024])
+@pytest.mark.parametrize("vintage", [2019, 2024, 2026])
 def test_assess_offline_gives_the_full_data_figures(
     vintage: int, data_dir: Path, offline: Path
 ) -> None:

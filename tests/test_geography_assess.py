@@ -332,18 +332,19 @@ def test_cli_assess_json_as_promised(data_dir: Path, capsys: pytest.CaptureFixtu
 def test_cli_assess_system_prints_the_explanation(
     data_dir: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    assert (
-        main(["assess", "--system", "Coventry and Warwickshire", "--data-dir", str(data_dir)]) == 0
-    )
+    argv = ["assess", "--vintage", "2019", "--system", "Coventry and Warwickshire"]
+    assert main([*argv, "--data-dir", str(data_dir)]) == 0
     out = capsys.readouterr().out
-    assert out.startswith("100.0% of the merged CCG's 949,454 people")
+    assert out.startswith("Vintage 2019; people: ONS mid-2019 population estimates")
+    assert "\n\n100.0% of the merged CCG's 949,454 people" in out
     assert "Nuneaton and Bedworth" in out
 
 
 def test_cli_bad_input_is_one_line_and_non_zero(
     data_dir: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    assert main(["assess", "--ccgs", "Coventry & Rugbby", "--data-dir", str(data_dir)]) == 1
+    argv = ["assess", "--vintage", "2019", "--ccgs", "Coventry & Rugbby"]
+    assert main([*argv, "--data-dir", str(data_dir)]) == 1
     err = capsys.readouterr().err
     assert err.startswith(
         "coterminus assess: error: No area named 'Coventry & Rugbby' in 2019; did you mean"
@@ -354,6 +355,8 @@ def test_cli_bad_input_is_one_line_and_non_zero(
         main(
             [
                 "assess",
+                "--vintage",
+                "2019",
                 "--ccgs",
                 "E38000038",
                 "--out",
@@ -368,7 +371,7 @@ def test_cli_bad_input_is_one_line_and_non_zero(
 
 
 def test_cli_systems_lists_all_42(data_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["systems", "--json", "--data-dir", str(data_dir)]) == 0
+    assert main(["systems", "--vintage", "2019", "--json", "--data-dir", str(data_dir)]) == 0
     rows = json.loads(capsys.readouterr().out)
     assert len(rows) == 42
     cw = next(r for r in rows if r["system"] == "E54000018")
@@ -416,7 +419,8 @@ def test_cli_diff_prints_the_one_line_summary(
     )
     out = capsys.readouterr().out
     assert out.startswith(
-        "135 CCGs in 2020: 18 formed from 74 of the 191 of 2019 (16 pure mergers of 67, "
+        "18 new CCGs formed from 74 of the 191 CCGs of 2019 (135 CCGs in 2020). Geographically: "
+        "16 pure mergers of 67; "
     )
     assert "E38000237" in out  # NHS Kent and Medway CCG, formed from 8
 

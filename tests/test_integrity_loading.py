@@ -59,9 +59,10 @@ def test_trusted_edits_give_their_answer_and_every_output_says_so(
     data_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     root = _edited_data_dir(data_dir, tmp_path / "d")
-    assert cli.main(["assess", "--ccgs", "05A", "--data-dir", str(root)]) == 1
+    assert cli.main(["assess", "--vintage", "2019", "--ccgs", "05A", "--data-dir", str(root)]) == 1
     assert "has been modified" in capsys.readouterr().err
-    code = cli.main(["assess", "--ccgs", "05A", "--data-dir", str(root), "--trust-modified"])
+    argv = ["assess", "--vintage", "2019", "--ccgs", "05A", "--data-dir", str(root)]
+    code = cli.main([*argv, "--trust-modified"])
     out = capsys.readouterr().out
     assert code == 0
     assert "MODIFIED DATA" in out

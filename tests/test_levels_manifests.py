@@ -64,7 +64,7 @@ def test_codes_outside_england_are_named() -> None:
 
 # --- manifests ---------------------------------------------------------------------------------
 def test_every_builtin_vintage_has_a_manifest_that_parses() -> None:
-    assert builtin_vintages() == [2019, 2020, 2021, 2022, 2024]
+    assert builtin_vintages() == [2019, 2020, 2021, 2022, 2024, 2026]
     levels = {v: list(read_manifest(v).levels) for v in builtin_vintages()}
     assert levels[2019] == ["ccg", "stp", "ltla", "utla"]
     assert levels[2022] == ["sicbl", "icb", "ltla", "utla"]
@@ -433,7 +433,7 @@ def test_cli_assesses_maps_and_diffs_a_scenario(data_dir: Path, tmp_path: Path, 
     assert out.stat().st_size > 10_000
     capsys.readouterr()
     assert cli.main(["diff", *common, "--level", "icb"]) == 0
-    assert "1 formed from 2 of the 2 ICBs of 2024" in capsys.readouterr().out
+    assert "1 new proposed icb formed from 2 of the 2 ICBs of 2024" in capsys.readouterr().out
 
 
 def test_every_command_runs_on_a_vintage_it_has_never_seen(

@@ -762,7 +762,8 @@ def test_cli_ranks_a_system_and_prints_json(data_dir, capsys):
 
 @pytest.mark.realdata
 def test_cli_runs_on_a_local_dask_cluster(data_dir, capsys):
-    args = ["mergers", "--data-dir", str(data_dir), "--system", "Coventry and Warwickshire"]
+    args = ["mergers", "--vintage", "2019", "--data-dir", str(data_dir)]
+    args += ["--system", "Coventry and Warwickshire"]
     code, text, err = _cli([*args, "--workers", "2", "--top", "2"], capsys)
     assert code == 0, err
     assert text.startswith("Coventry and Warwickshire (E54000018), vintage 2019: 3 CCGs, 4 plans")
@@ -803,7 +804,9 @@ def test_cli_writes_the_national_contiguous_table(data_dir, tmp_path, capsys):
     ],
 )  # fmt: skip
 def test_cli_bad_input_is_one_line_on_stderr_and_a_nonzero_exit(data_dir, capsys, args, pattern):
-    code, _, err = _cli(["mergers", "--data-dir", str(data_dir), *args], capsys)
+    code, _, err = _cli(
+        ["mergers", "--vintage", "2019", "--data-dir", str(data_dir), *args], capsys
+    )
     assert code != 0
     assert err.startswith(("coterminus: error:", "coterminus mergers: error:"))
     assert err.count("\n") == 1
@@ -1074,7 +1077,8 @@ def test_process_pool_and_dask_give_the_serial_answers_with_the_selection_kernel
 
 @pytest.mark.realdata
 def test_cli_store_limit_all_plans_and_jobs(data_dir, tmp_path, capsys):
-    base = ["mergers", "--data-dir", str(data_dir), "--system", "Coventry and Warwickshire"]
+    base = ["mergers", "--vintage", "2019", "--data-dir", str(data_dir)]
+    base += ["--system", "Coventry and Warwickshire"]
     out = tmp_path / "p.parquet"
     code, text, err = _cli([*base, "--jobs", "2", "--store-limit", "3", "--out", str(out)], capsys)
     assert code == 0, err
@@ -1104,7 +1108,8 @@ def test_cli_help_shows_every_new_default(capsys):
 
 @pytest.mark.realdata
 def test_cli_runs_on_a_dask_scheduler_by_address(data_dir, capsys):
-    args = ["mergers", "--data-dir", str(data_dir), "--system", "Coventry and Warwickshire"]
+    args = ["mergers", "--vintage", "2019", "--data-dir", str(data_dir)]
+    args += ["--system", "Coventry and Warwickshire"]
     serial_code, serial, _ = _cli([*args, "--jobs", "1", "--top", "2", "--json"], capsys)
     with distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=False,
                                   dashboard_address=None) as cluster:  # fmt: skip

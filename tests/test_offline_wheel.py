@@ -170,3 +170,28 @@ def test_data_fetch_offline_fails_fast_and_saves_nothing(offline_env: dict[str, 
     after = {p for p in home.rglob("*") if p.is_file()}
     cache = [p for p in after - before if "coterminus" in p.parts]
     assert cache == [], cache
+
+
+# --- issue 18: the README's 2026 commands, offline from the wheel --------------------------------
+def test_alignment_scorecard_offline(offline_env: dict[str, object]) -> None:
+    done = _offline(offline_env, "alignment", "--vintage", "2026")
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith("Vintage 2026; people: Census 2021 usual residents")
+    assert "4 of the 36 ICBs are coterminous with one or more whole strategic authorities" in (
+        done.stdout
+    )
+
+
+def test_alignment_with_the_reported_clusters_offline(offline_env: dict[str, object]) -> None:
+    done = _offline(
+        offline_env,
+        "alignment",
+        "--vintage",
+        "2026",
+        "--scenario",
+        "icb-clusters-2027",
+        "--compare",
+    )
+    assert done.returncode == 0, done.stderr
+    assert "Scenario icb-clusters-2027 (reported)" in done.stdout
+    assert "ICBs of 2027 (reported)" in done.stdout

@@ -74,9 +74,8 @@ def test_two_whole_units_merging_form_one_merger():
         2,
     ]
     assert d.summary == (
-        "1 unit: 1 formed from 2 of the 2 old units (1 pure merger of 2, 0 mergers with "
-        "boundary transfers of 0); 0 formed by splitting; 0 with boundary transfers only; "
-        "0 unchanged; no LSOA moved between units"
+        "1 new unit formed from 2 of the 2 old units (1 unit in all). Geographically: 1 pure "
+        "merger of 2; 0 unchanged; no LSOA moved between units."
     )
 
 
@@ -92,9 +91,9 @@ def test_unit_divided_in_two_gives_two_split_products():
     assert d.transfers.empty
     assert d.new_units["change"].tolist() == ["split", "split"]
     assert d.summary == (
-        "2 units: 0 formed by merging any of the 1 old unit; 2 formed by splitting (1 old unit "
-        "split among 2 new units); 0 with boundary transfers only; 0 unchanged; no LSOA moved "
-        "between units"
+        "2 new units formed from 1 of the 1 old unit (2 units in all). Geographically: no "
+        "merger; 2 formed by splitting (1 old unit split among 2 new ones); 0 unchanged; no LSOA "
+        "moved between units."
     )
 
 
@@ -124,9 +123,9 @@ def test_transfer_of_two_lsoas_is_a_boundary_change_moving_two_lsoas_and_their_p
     assert d.new_units.loc["E", "sources"] == ["E", "D"]
     assert d.new_units["change"].to_dict() == {"D": "transfer", "E": "transfer"}
     assert d.summary == (
-        "2 units: 0 formed by merging any of the 2 old units; 0 formed by splitting; 2 with "
-        "boundary transfers only; 0 unchanged; 2 LSOAs (150 people) moved between units, "
-        "from D to E"
+        "No new units: the 2 units all have codes of the 2 old units. Geographically: no "
+        "merger; 2 with boundary transfers only; 0 unchanged; 2 LSOAs (150 people) moved "
+        "between units, from D to E."
     )
 
 
@@ -136,10 +135,10 @@ def test_unchanged_unit_under_a_new_code_is_unchanged_and_the_code_change_report
     assert d.new_units["kind"].tolist() == ["unchanged", "unchanged"]
     assert d.new_units["code_changed"].to_dict() == {"K": False, "Z": True}
     assert d.old_units["successor"].to_dict() == {"C": "Z", "K": "K"}
+    # Z is a new code (what official statements count) for an unchanged area
     assert d.summary == (
-        "2 CCGs in 2020: 0 formed by merging any of the 2 of 2019; 0 formed by splitting; "
-        "0 with boundary transfers only; 2 unchanged (1 with a new code); no LSOA moved between "
-        "units"
+        "1 new CCG formed from 1 of the 2 CCGs of 2019 (2 CCGs in 2020). Geographically: no "
+        "merger; 2 unchanged (1 with a new code); no LSOA moved between units."
     )
 
 
@@ -167,9 +166,9 @@ def test_unit_shared_out_among_two_neighbours_is_split_and_every_lsoa_of_it_move
     assert d.counts["moved_population"] == 1 + 2 + 3 + 4
     # shared out: no new unit is a split product, but the old unit was split
     assert d.new_units["change"].tolist() == ["transfer", "transfer"]
-    assert "0 formed by splitting (1 old unit split among 2 new units)" in d.summary
+    assert "0 formed by splitting (1 old unit split among 2 new ones)" in d.summary
     assert d.summary.endswith(
-        "4 LSOAs (10 people) moved between units, the most from X to C (2 LSOAs, 7 people)"
+        "4 LSOAs (10 people) moved between units, the most from X to C (2 LSOAs, 7 people)."
     )
 
 
@@ -186,9 +185,10 @@ def test_whole_unit_absorbed_by_a_unit_that_also_lost_lsoas_counts_as_merged():
     assert d.new_units["change"].to_dict() == {"N": "merger with transfers", "S": "transfer"}
     assert d.new_units.loc["N", "predecessors"] == ["W", "H"]
     assert d.summary.startswith(
-        "2 units: 1 formed from 2 of the 3 old units (0 pure mergers of 0, 1 merger with "
-        "boundary transfers of 2); 0 formed by splitting; 1 with boundary transfers only;"
+        "1 new unit formed from 2 of the 3 old units (2 units in all). Geographically: 1 merger "
+        "with boundary transfers of 2; 1 with boundary transfers only;"
     )
+    assert "of 0" not in d.summary
 
 
 def test_merger_plus_a_transferred_lsoa_is_a_boundary_change_not_a_merger():
@@ -221,7 +221,7 @@ def test_without_population_people_are_missing_and_the_summary_counts_lsoas_only
     assert str(d.table["population"].dtype) == "Int64"
     assert d.table["population"].isna().all()
     assert d.counts["moved_population"] is None
-    assert d.summary.endswith("1 LSOA moved between units, from D to E")
+    assert d.summary.endswith("1 LSOA moved between units, from D to E.")
     assert "people" not in d.summary
 
 
@@ -232,7 +232,7 @@ def test_level_and_vintages_are_read_from_lookup_columns():
     lu20.attrs = {"vintage": 2020}
     d = diff_membership(lu19["ccg"], lu20["ccg"])
     assert (d.level, d.old_vintage, d.new_vintage) == ("ccg", 2019, 2020)
-    assert d.summary.startswith("1 CCG in 2020: 1 formed from 2 of the 2 of 2019 (")
+    assert d.summary.startswith("1 new CCG formed from 2 of the 2 CCGs of 2019 (1 CCG in 2020).")
     assert repr(d) == f"<VintageDiff {d.summary}>"
 
 
@@ -258,6 +258,7 @@ def test_to_dict_is_json_serialisable_with_plain_values():
         "predecessors": [],
         "n_predecessors": 0,
         "change": "split",
+        "new_code": False,
     }
     assert out["crossing"] is None
     # A and B merge into M; C is divided between C and D
@@ -363,9 +364,8 @@ def test_diff_of_two_geographies_uses_their_lsoas_population_and_layer_names():
     d = diff(g19, g20, level="ccg")
     assert isinstance(d, VintageDiff)
     assert d.summary == (
-        "2 CCGs in 2020: 1 formed from 2 of the 3 of 2019 (1 pure merger of 2, 0 mergers with "
-        "boundary transfers of 0); 0 formed by splitting; 0 with boundary transfers only; "
-        "1 unchanged; no LSOA moved between units"
+        "1 new CCG formed from 2 of the 3 CCGs of 2019 (2 CCGs in 2020). Geographically: 1 pure "
+        "merger of 2; 1 unchanged; no LSOA moved between units."
     )
     assert d.new_units["name"].to_dict() == {"C": "Gamma", "M": "Merged"}
     assert d.new_units.loc["M", "population"] == 1 + 2 + 3
@@ -375,7 +375,7 @@ def test_diff_accepts_level_aliases_and_works_without_names():
     g19, g20 = fake_geo(2019, "AABC"), fake_geo(2020, "MMMC")
     d = diff(g19, g20, level="LAD")
     assert d.level == "ltla"
-    assert d.summary.startswith("2 LTLAs in 2020: 1 formed from 2 of the 3 of 2019 (")
+    assert d.summary.startswith("1 new LTLA formed from 2 of the 3 LTLAs of 2019 (2 LTLAs in 2020)")
     assert d.table["old_name"].isna().all()
 
 
@@ -383,7 +383,7 @@ def test_diff_of_a_geography_with_itself_is_all_unchanged():
     g = fake_geo(2020, "AABCC")
     d = diff(g, g, level="ccg")
     assert set(d.new_units["kind"]) == {"unchanged"}
-    assert d.summary.startswith("3 CCGs in 2020: 0 formed by merging any of the 3 of 2020;")
+    assert d.summary.startswith("No new CCGs: the 3 CCGs all have codes of the 3 CCGs of 2020.")
     assert "; 3 unchanged; no LSOA moved" in d.summary
 
 
@@ -439,11 +439,11 @@ def test_a_level_renamed_between_vintages_is_compared_as_a_pair():
     ):
         assert (d.level, d.old_level, d.new_level) == ("ccg → sicbl", "ccg", "sicbl")
         assert d.summary == (
-            "3 sub-ICB locations in 2022: 0 formed by merging any of the 3 CCGs of 2021; "
-            "0 formed by splitting; 0 with boundary transfers only; 3 unchanged (1 with a new "
-            "code); no LSOA moved between units"
+            "1 new sub-ICB location formed from 1 of the 3 CCGs of 2021 (3 sub-ICB locations in "
+            "2022). Geographically: no merger; 3 unchanged (1 with a new code); no LSOA moved "
+            "between units."
         )
-    assert diff(g21, g22, level=("stp", "icb")).summary.startswith("1 ICB in 2022: 0 formed")
+    assert diff(g21, g22, level=("stp", "icb")).summary.startswith("1 new ICB formed from 1")
 
 
 def test_a_scenario_level_is_diffed_against_a_level_of_the_same_geography():
@@ -452,7 +452,8 @@ def test_a_scenario_level_is_diffed_against_a_level_of_the_same_geography():
     d = diff(g, g, level=("icb", "proposed"))
     assert d.new_units["change"].to_dict() == {"D": "unchanged", "P": "merger", "Q": "unchanged"}
     assert d.summary.startswith(
-        "3 proposed units in 2024: 1 formed from 2 of the 4 ICBs of 2024 (1 pure merger of 2,"
+        "2 new proposed units formed from 3 of the 4 ICBs of 2024 (3 proposed units in all). "
+        "Geographically: 1 pure merger of 2;"
     )
 
 
@@ -580,13 +581,13 @@ def test_units_are_carried_across_u_s_m_and_x_links_by_the_majority_of_parents_p
     }
     assert d.counts["crossing"] == counts
     assert d.summary == (
-        "2 ICBs in 2024: 0 formed by merging any of the 2 of 2022; 0 formed by splitting; "
-        "2 with boundary transfers only; 0 unchanged; 1 LSOA (120 people) moved between units, "
-        "from A to Q. Crossed LSOA11 → LSOA21 through the change lookup (7 → 8 blocks; links: "
+        "2 new ICBs formed from 2 of the 2 ICBs of 2022 (2 ICBs in 2024). Geographically: no "
+        "merger; 2 with boundary transfers only; 0 unchanged; 1 LSOA (120 people) moved between "
+        "units, from A to Q. Crossed LSOA11 → LSOA21 through the change lookup (7 → 8 blocks; links: "
         "2 unchanged, 2 split, 2 merged, 4 redrawn): 2 LSOA21 blocks (670 people) have parent "
         "blocks in different 2022 ICBs and went to the one with most of the parents' people "
         "(CD → A, 75%; X2 → B, 80%). Populations differ between the vintages (2022: 1,250 on "
-        "LSOA11; 2024: 1,335 on LSOA21); people here are the 2024 ones on LSOA21"
+        "LSOA11; 2024: 1,335 on LSOA21); people here are the 2024 ones on LSOA21."
     )
     out = json.loads(json.dumps(d.to_dict()))
     assert out["crossing"]["ambiguous"][0]["block"] == "CD"
@@ -594,7 +595,7 @@ def test_units_are_carried_across_u_s_m_and_x_links_by_the_majority_of_parents_p
     labelled = diff(g22, g24, level="icb", change=change)
     assert labelled.summary.endswith(
         "(2022: 1,250 mid-2019 estimates on LSOA11; 2024: 1,335 Census 2021 residents on "
-        "LSOA21); people here are the 2024 ones on LSOA21"
+        "LSOA21); people here are the 2024 ones on LSOA21."
     )
     assert out["crossing"]["counts"]["ambiguous"] == 2
 
@@ -772,9 +773,10 @@ def test_diff_of_a_membership_with_itself_is_all_unchanged(data):
     assert d.transfers.empty
     n = old.nunique()
     units = "unit" if n == 1 else "units"
+    have = "has a code" if n == 1 else "all have codes"
     assert d.summary == (
-        f"{n} {units}: 0 formed by merging any of the {n} old {units}; 0 formed by splitting; "
-        f"0 with boundary transfers only; {n} unchanged; no LSOA moved between units"
+        f"No new units: the {n} {units} {have} of the {n} old {units}. Geographically: no "
+        f"merger; {n} unchanged; no LSOA moved between units."
     )
 
 
@@ -854,11 +856,17 @@ def test_ccg_2019_to_2020_is_191_to_135_mostly_mergers_and_one_small_transfer(re
     mostly_in = (cross.div(cross.sum(axis=1), axis=0) > 0.5).sum(axis=0)
     assert ((mostly_in >= 2).sum(), mostly_in[mostly_in >= 2].sum()) == (18, 74)
     assert (d.counts["formed_by_merging"], d.counts["merged_from"]) == (18, 74)
+    # and as official statements count: codes that did not exist in 2019, and the 2019 CCGs
+    # with LSOAs in them
+    new = sorted(set(lu20["ccg"]) - set(lu19["ccg"]))
+    sources = lu19.loc[lu20["ccg"].reindex(lu19.index).isin(new), "ccg"].nunique()
+    assert (len(new), sources) == (18, 74)
+    assert (d.counts["new_codes"], d.counts["new_code_sources"]) == (18, 74)
     assert d.summary == (
-        "135 CCGs in 2020: 18 formed from 74 of the 191 of 2019 (16 pure mergers of 67, "
-        "2 mergers with boundary transfers of 7); 0 formed by splitting; 0 with boundary "
-        "transfers only; 117 unchanged; 4 LSOAs (6,814 people) moved between units, from "
-        "NHS Coastal West Sussex CCG to NHS Surrey Heartlands CCG"
+        "18 new CCGs formed from 74 of the 191 CCGs of 2019 (135 CCGs in 2020). Geographically: "
+        "16 pure mergers of 67; 2 mergers with boundary transfers of 7; 117 unchanged; 4 LSOAs "
+        "(6,814 people) moved between units, from NHS Coastal West Sussex CCG to NHS Surrey "
+        "Heartlands CCG."
     )
     assert int(d.table["population"].sum()) == 56_286_961
     c = d.counts
@@ -914,9 +922,8 @@ def test_coventry_and_warwickshire_ccgs_unchanged_in_2020_and_merged_in_2021(rea
 def test_ccg_2020_to_2021_is_135_to_106_by_nine_pure_mergers(real_diff):
     d = real_diff("ccg", 2020, 2021)
     assert d.summary == (
-        "106 CCGs in 2021: 9 formed from 38 of the 135 of 2020 (9 pure mergers of 38, 0 mergers "
-        "with boundary transfers of 0); 0 formed by splitting; 0 with boundary transfers only; "
-        "97 unchanged; no LSOA moved between units"
+        "9 new CCGs formed from 38 of the 135 CCGs of 2020 (106 CCGs in 2021). Geographically: "
+        "9 pure mergers of 38; 97 unchanged; no LSOA moved between units."
     )
     assert d.transfers.empty
     c = d.counts
@@ -935,11 +942,12 @@ def test_new_ccg_populations_match_the_ons_published_ccg_2020_estimates(real_dif
 @pytest.mark.realdata
 def test_stp_2019_to_2020_moves_harrogate_hambleton_and_east_surrey_between_systems(real_diff):
     d = real_diff("stp", 2019, 2020)
+    # ONS gave the five STPs whose boundaries moved new codes
     assert d.summary == (
-        "42 STPs in 2020: 0 formed by merging any of the 42 of 2019; 0 formed by splitting; "
-        "5 with boundary transfers only; 37 unchanged; 308 LSOAs (509,283 people) moved between "
-        "units, the most from Sussex and East Surrey to Surrey Heartlands Health and Care "
-        "Partnership (109 LSOAs, 194,609 people)"
+        "5 new STPs formed from 5 of the 42 STPs of 2019 (42 STPs in 2020). Geographically: no "
+        "merger; 5 with boundary transfers only; 37 unchanged; 308 LSOAs (509,283 people) moved "
+        "between units, the most from Sussex and East Surrey to Surrey Heartlands Health and "
+        "Care Partnership (109 LSOAs, 194,609 people)."
     )
     moved = d.transfers.set_index("old_name")[["new_name", "n_lsoa", "population"]]
     assert moved.to_dict("index") == {
@@ -968,9 +976,8 @@ def test_stp_2019_to_2020_moves_harrogate_hambleton_and_east_surrey_between_syst
 def test_ltla_2019_to_2020_merges_the_four_buckinghamshire_districts(real_diff, data_dir):
     d = real_diff("ltla", 2019, 2020)
     assert d.summary == (
-        "314 LTLAs in 2020: 1 formed from 4 of the 317 of 2019 (1 pure merger of 4, 0 mergers "
-        "with boundary transfers of 0); 0 formed by splitting; 0 with boundary transfers only; "
-        "313 unchanged; no LSOA moved between units"
+        "1 new LTLA formed from 4 of the 317 LTLAs of 2019 (314 LTLAs in 2020). Geographically: "
+        "1 pure merger of 4; 313 unchanged; no LSOA moved between units."
     )
     bucks = d.new_units.loc["E06000060"]
     assert bucks["name"] == "Buckinghamshire"
@@ -991,9 +998,8 @@ def test_ltla_2019_to_2020_merges_the_four_buckinghamshire_districts(real_diff, 
 def test_buckinghamshire_county_is_the_same_area_under_a_unitary_code_in_2020(real_diff):
     d = real_diff("utla", 2019, 2020)
     assert d.summary == (
-        "151 UTLAs in 2020: 0 formed by merging any of the 151 of 2019; 0 formed by splitting; "
-        "0 with boundary transfers only; 151 unchanged (1 with a new code); no LSOA moved "
-        "between units"
+        "1 new UTLA formed from 1 of the 151 UTLAs of 2019 (151 UTLAs in 2020). Geographically: "
+        "no merger; 151 unchanged (1 with a new code); no LSOA moved between units."
     )
     assert d.new_units.index[d.new_units["code_changed"]].tolist() == ["E06000060"]
     assert d.old_units.loc["E10000002", "successor"] == "E06000060"
@@ -1002,7 +1008,7 @@ def test_buckinghamshire_county_is_the_same_area_under_a_unitary_code_in_2020(re
 @pytest.mark.realdata
 def test_northamptonshire_is_split_into_two_unitaries_in_2021(real_diff, data_dir):
     d = real_diff("utla", 2020, 2021)
-    assert "; 2 formed by splitting (1 old unit split among 2 new units);" in d.summary
+    assert "; 2 formed by splitting (1 old UTLA split among 2 new ones);" in d.summary
     assert d.old_units.loc["E10000021", "kind"] == "split"
     assert d.new_units.loc[["E06000061", "E06000062"], "name"].tolist() == [
         "North Northamptonshire",
@@ -1143,10 +1149,10 @@ def test_icb_2022_to_2024_across_the_lsoa_change_moves_four_lsoas_from_surrey_to
     assert table_pairs(d) == pandas_pairs(crossed, g24["icb"], g24["population"])
     assert len(ambiguous) == 0
     assert d.summary.startswith(
-        "42 ICBs in 2024: 0 formed by merging any of the 42 of 2022; 0 formed by splitting; "
-        "2 with boundary transfers only; 40 unchanged; 4 LSOAs (6,714 people) moved between "
-        "units, from NHS Surrey Heartlands Integrated Care Board to NHS Sussex Integrated Care "
-        "Board. Crossed LSOA11 → LSOA21 through the change lookup (32,844 → 33,755 blocks; "
+        "2 new ICBs formed from 2 of the 42 ICBs of 2022 (42 ICBs in 2024). Geographically: no "
+        "merger; 2 with boundary transfers only; 40 unchanged; 4 LSOAs (6,714 people) moved "
+        "between units, from NHS Surrey Heartlands Integrated Care Board to NHS Sussex "
+        "Integrated Care Board. Crossed LSOA11 → LSOA21 through the change lookup (32,844 → 33,755 blocks; "
         "links: 31,810 unchanged, 1,842 split, 194 merged, 9 redrawn): no LSOA21 block has "
         "parent blocks in different 2022 ICBs. Populations differ between the vintages (2022: "
         "56,286,961 on LSOA11; 2024: 56,490,108 on LSOA21)"
@@ -1227,16 +1233,20 @@ def test_ccg_2021_to_sub_icb_2022_is_not_all_unchanged_three_areas_moved_in_july
         },
     }
     assert d.summary.startswith(
-        "106 sub-ICB locations in 2022: 0 formed by merging any of the 106 CCGs of 2021; "
-        "0 formed by splitting; 6 with boundary transfers only; 100 unchanged; 122 LSOAs "
-        "(228,252 people) moved between units, the most from NHS Black Country and West "
-        "Birmingham CCG to NHS Birmingham and Solihull ICB - 15E (92 LSOAs, 177,623 people)"
+        "6 new sub-ICB locations formed from 6 of the 106 CCGs of 2021 (106 sub-ICB locations "
+        "in 2022). Geographically: no merger; 6 with boundary transfers only; 100 unchanged; "
+        "122 LSOAs (228,252 people) moved between units, the most from NHS Black Country and "
+        "West Birmingham CCG to NHS Birmingham and Solihull ICB - 15E (92 LSOAs, 177,623 "
+        "people)."
     )
     assert d.counts["code_changes"] == 0  # the six that changed code also changed area
     assert d.crossing is None
     stp = diff(geos[2021], geos[2022], from_level="stp", to_level="icb")
     assert table_pairs(stp) == pandas_pairs(old["stp"], new["icb"], old["population"])
-    assert stp.summary.startswith("42 ICBs in 2022: 0 formed by merging any of the 42 STPs of 2021")
+    assert stp.summary.startswith(
+        "8 new ICBs formed from 8 of the 42 STPs of 2021 (42 ICBs in 2022). Geographically: no "
+        "merger; 8 with boundary transfers only;"
+    )
 
 
 @st.composite
@@ -1293,9 +1303,8 @@ def test_a_scenario_of_merged_2024_icbs_is_diffed_against_the_vintage(geos):
     d = diff(g24, scenario, level=("icb", "proposed"))
     assert d.crossing is None
     assert d.summary.startswith(
-        "41 proposed units in 2024: 1 formed from 2 of the 42 ICBs of 2024 (1 pure merger of 2, "
-        "0 mergers with boundary transfers of 0); 0 formed by splitting; 0 with boundary "
-        "transfers only; 40 unchanged; no LSOA moved between units"
+        "1 new proposed unit formed from 2 of the 42 ICBs of 2024 (41 proposed units in all). "
+        "Geographically: 1 pure merger of 2; 40 unchanged; no LSOA moved between units."
     )
     people = g24.lsoa.groupby("icb")["population"].sum()
     assert d.new_units.loc["PROPOSED", "population"] == people[list(merged)].sum()

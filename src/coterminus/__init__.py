@@ -25,6 +25,7 @@ import importlib as _importlib
 import typing as _typing
 
 if _typing.TYPE_CHECKING:  # what the lazy names below resolve to, for type checkers and IDEs
+    from .analysis.alignment import alignment
     from .analysis.assess import Assessment, assess
     from .analysis.diff.vintages import VintageDiff, diff
     from .analysis.metrics import (
@@ -71,6 +72,7 @@ _LAZY: dict[str, str] = {
     "Places": "analysis.places",
     "places": "analysis.places",
     "systems": "analysis.systems",
+    "alignment": "analysis.alignment",
     "MergerResult": "plans.mergers",
     "Constraints": "plans.constraints",
     "best_plan": "plans.mergers",
@@ -103,6 +105,7 @@ __all__ = [
     "Places",
     "SystemAlignment",
     "VintageDiff",
+    "alignment",
     "assess",
     "best_plan",
     "cross_check",

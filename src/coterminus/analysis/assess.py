@@ -27,6 +27,7 @@ import pandas as pd
 
 from ..data.integrity import trust_stamp
 from ..errors import FootprintError, ParameterError, UnknownAreaError, VintageMismatchError
+from ..geography.resolve import resolve_group
 from ..vocabulary.words import amount, join_names
 from .metrics import FootprintMetrics, SystemAlignment, footprint_metrics, system_alignment
 from .overlap import OverlapTable, overlap
@@ -70,17 +71,9 @@ def resolve_footprint(
     """
     unit_level = geo.resolve_level(units) if units else None
     if system is not None:
-        within = geo.parent(unit_level) if unit_level else None
-        if within is None and geo.manifest is not None and unit_level is None:
-            within = geo.manifest.defaults.get("systems")
-        try:
-            code = geo.code(system, within) if within else geo.code(system)
-        except UnknownAreaError:
-            if within is None:
-                raise
-            code = geo.code(system)  # a group of another level (a region, a county)
-            within = None
-        glevel = geo.level_of_group(code, within)
+        code, glevel = resolve_group(geo, system, units=unit_level)  # systems level first
+        if unit_level is None and not any(geo.groups(glevel, n) for n in geo.level_names):
+            unit_level = glevel  # a group of nothing finer (an ICB of 2026) is the footprint
         members = geo.members(code, unit_level, within=glevel)
         if not members:
             msg = f"no {unit_level or 'unit'} lies wholly inside {geo.name(code)} ({code}); pass units=."

@@ -16,6 +16,8 @@ module                    what it holds
 ``cli/data.py``           ``coterminus data status | fetch | verify | cache | clean | manifest``
 ``cli/mergers.py``        ``coterminus mergers``
 ``cli/maps.py``           ``coterminus map`` and ``coterminus report``
+``cli/alignment.py``      ``coterminus alignment``
+``cli/scenarios.py``      ``coterminus scenarios``
 ========================  =========================================================================
 
 A command module declares its options in ``add_parser(subparsers)`` and runs in handlers named
@@ -59,6 +61,7 @@ __all__ = ["COMMANDS", "build_parser", "call", "main"]
 
 EXAMPLES = """\
 examples:
+  coterminus alignment --vintage 2026
   coterminus systems --vintage 2019
   coterminus assess --vintage 2019 --ccgs E38000038 E38000164 E38000195 --tier utla --json
   coterminus assess --vintage 2019 --system "Coventry and Warwickshire"
@@ -106,6 +109,14 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "report": (
         "coterminus.cli.maps",
         "board-paper report of a footprint or merger plan (.html or .pdf)",
+    ),
+    "alignment": (
+        "coterminus.cli.alignment",
+        "scorecard: is each ICB coterminous with one or more strategic authorities?",
+    ),
+    "scenarios": (
+        "coterminus.cli.scenarios",
+        "the named scenarios (reported ICB mergers, LGR, proposed authorities)",
     ),
 }
 

@@ -76,6 +76,7 @@ def run(args: argparse.Namespace) -> int:
     """Run ``coterminus assess``: the verdicts explained, the councils and who is outside."""
     from coterminus.analysis.assess import assess
     from coterminus.data.atomic import atomic_write_text
+    from coterminus.geography.provenance import heading
 
     from .load import load
     from .output import emit
@@ -100,6 +101,7 @@ def run(args: argparse.Namespace) -> int:
     if args.json:
         sys.stdout.write(result.to_json() + "\n")
         return 0
+    sys.stdout.write(heading(geo, result.units, *result.against) + "\n\n")
     sys.stdout.write(result.explain(result.against if args.all_levels else None) + "\n")
     if not args.all_levels:  # the other levels' verdicts in a line each (--all-levels: in full)
         for lv in result.against:

@@ -79,6 +79,7 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
 def run(args: argparse.Namespace) -> int:
     """Run ``coterminus diff``: the one-line summary and every unit that changed."""
     from coterminus.analysis.diff.vintages import diff
+    from coterminus.geography.provenance import sentences
 
     from .load import load
     from .output import emit
@@ -86,7 +87,7 @@ def run(args: argparse.Namespace) -> int:
     if args.scenario:  # a scenario against its own vintage
         new = load(args)
         old = load(args, args.vintage)
-        level = (args.level, args.to_level or args.scenario_name)
+        level = (args.level, args.to_level or new.level_names[-1])  # the scenario's level
     else:
         if args.from_ is None or args.to is None:
             msg = "give --from YEAR|FILE and --to YEAR|FILE (or --vintage and --scenario CSV)"
@@ -95,10 +96,13 @@ def run(args: argparse.Namespace) -> int:
         new = load(args, args.to)
         level = (args.level, args.to_level) if args.to_level else args.level
     d = diff(old, new, level=level, change=args.change)
+    levels = (d.old_level or args.level, d.new_level or args.level)
+    notes = list(dict.fromkeys([*old.notes(levels[0]), *new.notes(levels[1])]))
     if args.json:
-        sys.stdout.write(json.dumps(d.to_dict(), indent=2, default=str) + "\n")
+        payload = {**d.to_dict(), "notes": notes}
+        sys.stdout.write(json.dumps(payload, indent=2, default=str) + "\n")
         return 0
-    sys.stdout.write(d.summary + "\n\n")
+    sys.stdout.write(d.summary + "\n" + (sentences(notes) + "\n" if notes else "") + "\n")
     changed = d.new_units[d.new_units["change"] != "unchanged"]
     emit(args, changed)
     return 0

@@ -299,6 +299,7 @@ def run(args: argparse.Namespace) -> int:
         msg = "give --system NAME, --all-systems, or --codes CODE [CODE ...]"
         raise UsageError(msg)
     from coterminus.data.atomic import check_output_path
+    from coterminus.geography.provenance import sentences
     from coterminus.plans.constraints import Constraints, Executor, RunOptions
     from coterminus.plans.mergers import mergers, national
     from coterminus.plans.results import weights_text
@@ -395,6 +396,8 @@ def run(args: argparse.Namespace) -> int:
             sys.stdout.write(json.dumps(result.to_dict(), indent=2, default=str) + "\n")
         else:
             sys.stdout.write(result.summary(rows=len(result.top)) + "\n")
+            if geo.notes():  # a derived lookup, a named scenario: said under every result
+                sys.stdout.write(sentences(geo.notes()) + "\n")
         return 0
     finally:
         if client is not None:

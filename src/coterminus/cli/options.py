@@ -16,7 +16,7 @@ Examples
 >>> add_footprint(p, measure=True)
 >>> args = p.parse_args(["--system", "E54000018", "--json"])
 >>> args.vintage, args.data_dir, args.json, args.system, args.ccgs, args.tolerance, args.measure
-(2019, None, True, 'E54000018', None, None, 'population')
+(2026, None, True, 'E54000018', None, None, 'population')
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ import sys
 from pathlib import Path
 from typing import Any, Literal
 
-from coterminus.data.manifest import builtin_vintages
+from coterminus.data.manifest import builtin_vintages, newest_vintage
 from coterminus.errors import CoterminusError
 
 __all__ = [
@@ -133,7 +133,7 @@ def add_common(
     p : argparse.ArgumentParser
         The subcommand's parser.
     vintage : {"geography", "datasets"} or None
-        ``"geography"``: the vintage to load (default 2019); ``"datasets"``: only the datasets of
+        ``"geography"``: the vintage to load (default the newest built-in one); ``"datasets"``: only the datasets of
         that vintage (default all); None: no ``--vintage``.
     json : bool
         Add ``--json``.
@@ -147,24 +147,26 @@ def add_common(
         p.add_argument(
             "--vintage",
             type=vintage_arg,
-            default=2019,
+            default=newest_vintage(),
             metavar="YEAR|FILE",
             help=f"geography vintage: a built-in year ({years}) or the path of a manifest file "
-            "(coterminus data manifest YEAR prints one to start from) (default 2019)",
+            "(coterminus data manifest YEAR prints one to start from) (default "
+            f"{newest_vintage()}, the newest built-in one)",
         )
         p.add_argument(
             "--scenario",
             metavar="CSV",
             default=None,
-            help="add proposed areas from a CSV of member,area[,area_name] rows (whole units such "
-            "as ICB or LTLA codes, or LSOA codes) as a level named by --scenario-name "
-            "(default: none)",
+            help="add proposed areas as a level: a named scenario (coterminus scenarios lists "
+            "them, e.g. icb-clusters-2027) or a CSV of member,area[,area_name] rows (whole units "
+            "such as ICB or LTLA codes, or LSOA codes) (default: none)",
         )
         p.add_argument(
             "--scenario-name",
-            default="scenario",
+            default=None,
             metavar="NAME",
-            help="level name of the --scenario areas (default scenario)",
+            help="level name of the --scenario areas (default: the named scenario's, e.g. "
+            "icb_2027; for a CSV, scenario)",
         )
         p.add_argument(
             "--scenario-side",

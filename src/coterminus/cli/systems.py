@@ -15,6 +15,7 @@ Examples
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -52,6 +53,7 @@ def run(args: argparse.Namespace) -> int:
     """Run ``coterminus systems``: print (and with ``--out`` write) the systems table."""
     from coterminus.analysis.systems import systems
     from coterminus.data.atomic import atomic_write
+    from coterminus.geography.provenance import heading
 
     from .load import load
     from .output import emit
@@ -72,6 +74,7 @@ def run(args: argparse.Namespace) -> int:
     if args.json:
         emit(args, table)
         return 0
+    sys.stdout.write(heading(geo, table.attrs["level"], *table.attrs["against"]) + "\n\n")
     cols = ["system", "name", "population"]
     for lv in table.attrs["against"]:  # name the areas touched for levels covering part only
         cols += [f"coterminosity_index_{lv}", f"n_split_{lv}"] + (

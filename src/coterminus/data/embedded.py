@@ -82,7 +82,7 @@ def available_vintages() -> list[int]:
     Examples
     --------
     >>> available_vintages()
-    [2019, 2020, 2021, 2022, 2024]
+    [2019, 2020, 2021, 2022, 2024, 2026]
     """
     base = root()
     if not base.is_dir():

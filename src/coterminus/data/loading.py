@@ -25,6 +25,7 @@ import difflib
 import hashlib
 import io
 import logging
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -38,7 +39,7 @@ from . import catalog, locations
 from ._parsed_cache import CACHE_FORMAT, cached_boundaries, cached_layer
 from .cache import cache_root
 from .integrity import block_digest, verify_file
-from .manifest import Manifest, Source
+from .manifest import AttributeSpec, LevelSpec, Manifest, Source
 from .readers import read_population, text_bytes, text_encoding
 from .validate import check_population_values, check_unique_codes
 
@@ -175,15 +176,36 @@ def parquet_resolution(path: Path) -> str | None:
     return raw.decode() if raw else None
 
 
-def _name_table(frame: pd.DataFrame, code: str, name: str | None, nhs: str | None) -> pd.DataFrame:
+def _name_table(
+    frame: pd.DataFrame,
+    code: str,
+    name: str | None,
+    nhs: str | None,
+    attributes: Mapping[str, AttributeSpec] | None = None,
+) -> pd.DataFrame:
     cols = [code] + [c for c in (name, nhs) if c]
     t = frame[cols].dropna(subset=[code]).drop_duplicates(code).set_index(code)
     t = t.rename(columns={name: "name", nhs: "nhs_code"} if name else {nhs: "nhs_code"})
     if "name" not in t.columns:
         t.insert(0, "name", t.index.to_numpy())
+    for attr, spec in (attributes or {}).items():  # the manifest's attributes of each unit
+        values = frame.dropna(subset=[code]).drop_duplicates(code).set_index(code)[spec.column]
+        values = values.reindex(t.index).astype(object)
+        if spec.missing is not None:
+            values = values.where(
+                values.notna() & (values.astype(str).str.strip() != ""), spec.missing
+            )
+        t[attr] = values.to_numpy()
     t.index = t.index.astype(str)
     t.index.name = "code"
     return t
+
+
+def _level_columns(spec: LevelSpec) -> list[str]:
+    """Columns of a level's source table: code, name, NHS code and attribute columns."""
+    cols = [spec.code_column, spec.name_column, spec.nhs_code_column]
+    cols += [a.column for a in spec.attributes.values()]
+    return [c for c in dict.fromkeys(cols) if c]
 
 
 def read_blocks(
@@ -220,9 +242,7 @@ def read_blocks(
     direct = [s for s in manifest.levels.values() if s.via is None]
     cols = [b.code_column] + ([b.name_column] if b.name_column else [])
     for s in direct:
-        cols += [
-            c for c in (s.code_column, s.name_column, s.nhs_code_column) if c and c not in cols
-        ]
+        cols += [c for c in _level_columns(s) if c not in cols]
     table = _read_columns(path, "blocks.source", cols)
     codes = table[b.code_column]
     if codes.isna().any():
@@ -238,20 +258,24 @@ def read_blocks(
         if s.via is None:
             assert s.code_column is not None
             blocks[s.name] = table[s.code_column].to_numpy()
-            names[s.name] = _name_table(table, s.code_column, s.name_column, s.nhs_code_column)
+            names[s.name] = _name_table(
+                table, s.code_column, s.name_column, s.nhs_code_column, s.attributes
+            )
             continue
         assert s.source is not None
         assert s.key_column is not None
         assert s.code_column is not None
         lpath, _ = locate_source(s.source, manifest, dd)
         sources[f"{s.name}_lookup"] = str(lpath)
-        lcols = [s.key_column] + [c for c in (s.code_column, s.name_column, s.nhs_code_column) if c]
+        lcols = [s.key_column, *_level_columns(s)]
         lu = _read_columns(lpath, f"levels.{s.name}.source", list(dict.fromkeys(lcols)))
         keyed = (
             lu.dropna(subset=[s.key_column]).drop_duplicates(s.key_column).set_index(s.key_column)
         )
         blocks[s.name] = blocks[s.via].map(keyed[s.code_column]).to_numpy()
-        names[s.name] = _name_table(lu, s.code_column, s.name_column, s.nhs_code_column)
+        names[s.name] = _name_table(
+            lu, s.code_column, s.name_column, s.nhs_code_column, s.attributes
+        )
     for s in manifest.levels.values():  # only codes that occur
         names[s.name] = names[s.name].loc[names[s.name].index.isin(blocks[s.name].dropna())]
     ppath, _ = locate_source(manifest.population.source, manifest, dd)

@@ -1,6 +1,6 @@
 """A vintage is a manifest, not code: which files, layers and columns make up a geography.
 
-Each built-in vintage (2019, 2020, 2021, 2022, 2024) is a small TOML file shipped in
+Each built-in vintage (2019, 2020, 2021, 2022, 2024, 2026) is a small TOML file shipped in
 ``coterminus/manifests/``; a user's vintage is a TOML file of the same form anywhere on disk
 (start from ``coterminus data manifest 2024``). A manifest names:
 
@@ -13,7 +13,13 @@ Each built-in vintage (2019, 2020, 2021, 2022, 2024) is a small TOML file shippe
   block lookup (default) or ``via = "ltla"`` plus a ``source`` lookup from another level's codes
   (an upper tier or combined authority from an LTLA lookup alone); ``boundaries`` names polygons
   by kind (``derived``, ``ons``); a level without polygons is dissolved from the block polygons;
-* ``[defaults]`` — the council levels assessed against by default and the systems level.
+  optionally ``attributes`` (more columns of the same table carried with each unit, e.g. a
+  strategic authority's kind, date established, instrument and ONS code, with the text to show
+  where a value is missing), ``status`` (a sentence every output using the level prints, e.g.
+  that its lookup is derived rather than an ONS product) and ``criteria`` (the key of the
+  non-geographic merger criteria of the level's era, :mod:`coterminus.data.criteria`);
+* ``[defaults]`` — the council levels assessed against by default, the systems level and the
+  level of the authorities an alignment scorecard counts (``authorities``).
 
 A *source* is ``{ dataset = "registry-id" }`` (located in the data directory or the download
 cache, checked against its pinned sha256) or ``{ file = "path", layer = "..." }`` (relative to
@@ -27,7 +33,12 @@ Examples
 >>> m.levels["cauth"].via, m.defaults["against"]
 ('ltla', ['utla', 'ltla', 'cauth'])
 >>> builtin_vintages()
-[2019, 2020, 2021, 2022, 2024]
+[2019, 2020, 2021, 2022, 2024, 2026]
+>>> sa = read_manifest(2026).levels["sa"]
+>>> sa.attributes["ons_code"]
+AttributeSpec(column='ONS_CODE', missing='no ONS code yet')
+>>> newest_vintage()
+2026
 """
 
 from __future__ import annotations
@@ -50,6 +61,7 @@ else:  # pragma: no cover - Python 3.10
     import tomli as tomllib
 
 __all__ = [
+    "AttributeSpec",
     "BlockSpec",
     "LevelSpec",
     "Manifest",
@@ -57,6 +69,7 @@ __all__ = [
     "Source",
     "builtin_vintages",
     "manifest_text",
+    "newest_vintage",
     "read_manifest",
 ]
 
@@ -73,6 +86,9 @@ _LEVEL_KEYS = {
     "source",
     "key_column",
     "boundaries",
+    "attributes",
+    "status",
+    "criteria",
 }
 
 
@@ -125,6 +141,19 @@ class PopulationSpec:
 
 
 @dataclass(frozen=True)
+class AttributeSpec:
+    """One attribute of a level's units (``attributes = { kind = "KIND", ... }``).
+
+    ``column`` is read from the table the level's codes come from (the block lookup, or the
+    ``source`` of a ``via`` level); ``missing`` is shown where the value is empty (e.g. "no ONS
+    code yet").
+    """
+
+    column: str
+    missing: str | None = None
+
+
+@dataclass(frozen=True)
 class LevelSpec:
     """One ``[levels.NAME]`` table."""
 
@@ -140,6 +169,9 @@ class LevelSpec:
     source: Source | None = None
     key_column: str | None = None
     boundaries: dict[str, Source] = field(default_factory=dict)
+    attributes: dict[str, AttributeSpec] = field(default_factory=dict)
+    status: str | None = None
+    criteria: str | None = None
 
 
 @dataclass(frozen=True)
@@ -187,6 +219,14 @@ def _manifest_files() -> dict[int, Any]:
         if m:
             out[int(m.group(1))] = item
     return dict(sorted(out.items()))
+
+
+def newest_vintage() -> int:
+    """The newest built-in vintage: the default wherever a vintage is not given.
+
+    Read from the manifests shipped, so adding a manifest moves the default.
+    """
+    return builtin_vintages()[-1]
 
 
 def builtin_vintages() -> list[int]:
@@ -270,6 +310,44 @@ def _boundaries(raw: Any, where: str, problems: list[str]) -> dict[str, Source]:
     return out
 
 
+def _attributes(raw: Any, where: str, problems: list[str]) -> dict[str, AttributeSpec]:
+    """``attributes = { name = "COLUMN" | { column = "COLUMN", missing = "text" } }``."""
+    if raw is None:
+        return {}
+    if not isinstance(raw, Mapping):
+        problems.append(f'{where} must be a table like {{ kind = "KIND" }}')
+        return {}
+    out: dict[str, AttributeSpec] = {}
+    for name, spec in raw.items():
+        w = f"{where}.{name}"
+        if not re.fullmatch(r"[a-z][a-z0-9_]{0,39}", str(name)):
+            problems.append(f"{w}: attribute names are lower-case words (letters, digits, _)")
+            continue
+        if isinstance(spec, str) and spec:
+            out[str(name)] = AttributeSpec(column=spec)
+        elif isinstance(spec, Mapping) and isinstance(spec.get("column"), str) and spec["column"]:
+            unknown = set(spec) - {"column", "missing"}
+            if unknown:
+                problems.append(f"{w} has unknown key(s) {sorted(unknown)} (use column, missing)")
+            missing = spec.get("missing")
+            if missing is not None and not isinstance(missing, str):
+                problems.append(f"{w}.missing must be text")
+                missing = None
+            out[str(name)] = AttributeSpec(column=spec["column"], missing=missing)
+        else:
+            problems.append(f'{w} must be a column name or {{ column = "...", missing = "..." }}')
+    return out
+
+
+def _text(raw: Any, where: str, problems: list[str]) -> str | None:
+    if raw is None:
+        return None
+    if not isinstance(raw, str) or not raw.strip():
+        problems.append(f"{where} must be non-empty text")
+        return None
+    return raw.strip()
+
+
 def _parse(doc: dict[str, Any], where: str, path: Path | None, builtin: bool) -> Manifest:
     problems: list[str] = []
     unknown_top = set(doc) - {
@@ -348,6 +426,9 @@ def _parse(doc: dict[str, Any], where: str, path: Path | None, builtin: bool) ->
             source=src,
             key_column=raw.get("key_column"),
             boundaries=_boundaries(raw.get("boundaries"), f"{w}.boundaries", problems),
+            attributes=_attributes(raw.get("attributes"), f"{w}.attributes", problems),
+            status=_text(raw.get("status"), f"{w}.status", problems),
+            criteria=_text(raw.get("criteria"), f"{w}.criteria", problems),
         )
     for spec in levels.values():
         if spec.parent is not None and spec.parent not in levels:
@@ -360,8 +441,9 @@ def _parse(doc: dict[str, Any], where: str, path: Path | None, builtin: bool) ->
     for lv in defaults["against"]:
         if lv not in levels:
             problems.append(f"defaults.against lists {lv!r}, which is not a level")
-    if "systems" in defaults and defaults["systems"] not in levels:
-        problems.append(f"defaults.systems = {defaults['systems']!r} is not a level")
+    for key in ("systems", "authorities"):
+        if key in defaults and defaults[key] not in levels:
+            problems.append(f"defaults.{key} = {defaults[key]!r} is not a level")
     if problems:
         msg = f"manifest {where} has {len(problems)} problem(s): " + "; ".join(problems) + "."
         raise ManifestError(msg)

@@ -287,7 +287,9 @@ def _filter_england(frame: pd.DataFrame, codes: pd.Series, source: str, england_
     if not england_only:
         return frame
     first = codes.astype(str).str[:1]
-    other = first != "E"
+    # only codes of another nation (a GSS code not starting with E); a unit without an ONS code
+    # (a strategic authority known by its statutory instrument, say) is kept
+    other = (first != "E") & codes.astype(str).str.fullmatch(r"[A-Z]\d{8}")
     if other.any():
         counts = first[other].value_counts().sort_index()
         parts = ", ".join(f"{k}: {v}" for k, v in counts.items())

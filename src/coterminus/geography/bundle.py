@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Hashable, Iterable, Mapping
-from functools import lru_cache
 from pathlib import Path
 from typing import Any, Literal
 
@@ -34,24 +33,17 @@ from ..data.loading import (
     dissolve,
     locate_source,
     read_blocks,
-    read_level_codes,
     read_level_polygons,
     read_polygons,
 )
-from ..data.manifest import Manifest, builtin_vintages, read_manifest
+from ..data.manifest import Manifest, read_manifest
 from ..errors import FootprintError, ParameterError, UnknownAreaError
 from ..vocabulary.levels import Level, default_level, normalise_level
-from .resolve import Resolver
+from .resolve import Resolver, level_hint, other_vintage_hint
 
 __all__ = ["Geography", "load", "normalise_level"]
 
 log = logging.getLogger(__name__)
-
-
-@lru_cache(maxsize=8)
-def _codes_of(vintage: int, data_dir: Path | None) -> tuple[pd.DataFrame, dict[str, pd.DataFrame]]:
-    manifest = read_manifest(vintage)  # no data directory: the embedded copy's codes
-    return read_level_codes(fallback_manifest(manifest, data_dir, quiet=True) or manifest, data_dir)
 
 
 def _units_table(
@@ -200,8 +192,17 @@ class Geography:
         return self.levels[self.resolve_level(word)]
 
     def resolve_level(self, word: str) -> str:
-        """Level name for a word (``"lad"``, ``"ics"``), checked against this geography."""
-        return normalise_level(word, available=self.level_names)
+        """Level name for a word (``"lad"``, ``"ics"``), checked against this geography; a level
+        it lacks names the built-in vintages that have it."""
+        try:
+            return normalise_level(word, available=self.level_names)
+        except ParameterError as exc:
+            hint = level_hint(normalise_level(word), self.vintage)
+            if not hint:
+                raise
+            text = str(exc.args[0]).replace(" here;", f" in {self.vintage};", 1)
+            msg = (text if text.endswith(("?", ".")) else text + ".") + hint
+            raise ParameterError(msg) from exc
 
     def label(self, level: str, *, plural: bool = False) -> str:
         """Words for a level ("ICB", "combined authorities")."""
@@ -256,6 +257,29 @@ class Geography:
         False
         """
         return bool(self.lsoa[self.resolve_level(level)].isna().any())
+
+    def notes(self, *levels: str) -> list[str]:
+        """The sentences an output using ``levels`` must print, each once, in level order.
+
+        A level's notes come from its manifest ``status`` (e.g. a derived lookup) or a named
+        scenario's status and source; a scenario level also carries the notes of the level its
+        members belong to. Without ``levels``: the notes of every level.
+
+        Examples
+        --------
+        >>> geo.notes()
+        []
+        >>> coterminus.load(2026).notes("icb")[0].startswith("ICBs of April 2026 from a DERIVED")
+        True
+        """
+        names = [self.resolve_level(lv) for lv in levels] if levels else list(self.levels)
+        out: list[str] = []
+        for name in names:
+            member_level = self._scenario_parts.get(name, (None, None))[0]
+            for lv in (member_level, name):
+                if lv is not None:
+                    out += [n for n in self.levels[lv].notes if n not in out]
+        return out
 
     def resolution(self, level: str) -> str:
         """What the polygons of a level are (e.g. ``"BGC-derived"``, ``"BSC"``); loads them."""
@@ -389,54 +413,21 @@ class Geography:
         return self._resolver.search(text, self.resolve_level(level) if level else None)
 
     def other_vintage(self, query: str) -> str | None:
-        """What a code unknown here is in another built-in vintage, and what its area is now.
+        """What a code or name unknown here is in another built-in vintage, and what its area is
+        now (:func:`coterminus.geography.resolve.other_vintage_hint`).
 
         Used in messages: ``"05A"`` asked of 2021 says it was NHS Coventry and Rugby CCG in
         2019/2020 and that its area is part of NHS Coventry and Warwickshire CCG (E38000251) in
         2021. ``None`` when no other vintage knows it (or their files are not available).
         """
-        q = str(query).strip().upper()
-        found: list[tuple[int, str, str, str]] = []
-        for v in builtin_vintages():
-            if v == self.vintage:
-                continue
-            try:
-                codes, names = _codes_of(v, self.data_dir)
-            except (OSError, ValueError) as exc:  # files of that vintage are not here
-                log.debug("vintage %s not readable for hints: %s", v, exc)
-                continue
-            for lv, t in names.items():
-                hit = q if q in t.index else None
-                if hit is None and "nhs_code" in t.columns:
-                    idx = t.index[t["nhs_code"].astype(str).str.upper() == q]
-                    hit = str(idx[0]) if len(idx) else None
-                if hit is not None:
-                    found.append((v, lv, hit, str(t.at[hit, "name"])))
-        if not found:
-            return None
-        # prefer the level this geography has too, then the nearest vintage
-        same = [f for f in found if f[1] in self.levels] or found
-        here = self.vintage if isinstance(self.vintage, int) else 0
-        v, lv, code, name = min(same, key=lambda f: (abs(f[0] - here), -f[0]))
-        years = "/".join(str(f[0]) for f in found if f[1] == lv and f[2] == code)
-        label = self.levels[lv].label if lv in self.levels else lv.upper()
-        msg = f"{query} is a {years} {label} code ({name}, {code}), not a {self.vintage} one"
-        codes, _ = _codes_of(v, self.data_dir)
-        if lv in self.levels and self.levels[lv].block == read_manifest(v).block.level:
-            blocks = codes.index[codes[lv] == code]
-            now = self.lsoa[lv].reindex(blocks).value_counts()
-            if len(now):
-                top = str(now.index[0])
-                share = float(now.iloc[0] / now.sum())
-                where = (
-                    "part of"
-                    if share >= 0.995
-                    else f"mostly ({share:.0%}) in"
-                    if share >= 0.5
-                    else f"split; its largest part ({share:.0%}) is in"
-                )
-                msg += f"; in {self.vintage} its area is {where} {self.name(top)} ({top})"
-        return msg + f". Use vintage {v} for it (coterminus.load({v}), --vintage {v})."
+        return other_vintage_hint(self, query)
+
+    def matches(
+        self, query: str, level: str | None = None, *, loose: bool = False
+    ) -> list[tuple[str, str]]:
+        """Every ``(level, code)`` a name or code names, without choosing (see :meth:`code`)."""
+        lv = self.resolve_level(level) if level else None
+        return self._resolver.matches(query, lv, loose=loose)
 
     def name(self, code: str) -> str:
         """Name of an area of any level (or a block), given its ONS code."""
@@ -592,7 +583,7 @@ def load(
     Parameters
     ----------
     vintage : int, str, Path or Manifest
-        A built-in vintage (2019, 2020, 2021, 2022, 2024) or the path of a manifest file
+        A built-in vintage (2019, 2020, 2021, 2022, 2024, 2026) or the path of a manifest file
         (``"my-vintage.toml"``; start from ``coterminus data manifest 2024``).
     data_dir : str or Path, optional
         A folder laid out like ``../shared/data``. Defaults to ``$COTERMINUS_DATA_DIR``, then
@@ -651,6 +642,8 @@ def load(
             code_column=s.code_column,
             name_column=s.name_column,
             nhs_code_column=s.nhs_code_column,
+            notes=(s.status,) if s.status else (),
+            criteria=s.criteria,
         )
         for s in manifest.levels.values()
     ]

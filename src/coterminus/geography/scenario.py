@@ -42,6 +42,7 @@ from ..data.readers import text_bytes, text_encoding
 from ..errors import EncodingError, ScenarioError, UnknownAreaError
 from ..vocabulary.levels import default_level
 from ..vocabulary.words import examples
+from .named import named_parts
 
 if TYPE_CHECKING:
     from .bundle import Geography
@@ -104,8 +105,8 @@ def read_scenario_table(table: pd.DataFrame | str | Path) -> pd.DataFrame:
 
 def scenario(
     geo: Geography,
-    name: str,
-    table: pd.DataFrame | str | Path,
+    name: str | None,
+    table: pd.DataFrame | str | Path | None = None,
     *,
     side: str | None = None,
     label: str | None = None,
@@ -119,9 +120,13 @@ def scenario(
     ----------
     geo : Geography
     name : str
-        Name of the new level (lower-case word, e.g. ``"proposed_icb"``).
-    table : DataFrame, str or Path
-        Members and the area each joins (see the module docstring).
+        Name of the new level (lower-case word, e.g. ``"proposed_icb"``); or, with no
+        ``table``, the name of a scenario shipped with coterminus (``"icb-clusters-2027"``,
+        ``"lgr-surrey-2027"``, ``"sa-proposed-2026"``; ``coterminus scenarios`` lists them),
+        whose status and source every output then prints.
+    table : DataFrame, str or Path, optional
+        Members and the area each joins (see the module docstring), or the name of a shipped
+        scenario.
     side : {"nhs", "council"}, optional
         Default: the side of the members' level (``"council"`` for building blocks).
     label, plural : str, optional
@@ -150,6 +155,14 @@ def scenario(
     parent (the level grouping L) also holds an assigned unit; for blocks, every block of a
     lower-tier council (the finest council level) that holds an assigned block.
     """
+    notes: tuple[str, ...] = ()
+    named = named_parts(geo, name, table)  # a shipped scenario, by name
+    if named is not None:
+        name, table, options = named
+        units, notes = units or options["units"], options["notes"]
+        label, plural = label or options["label"], plural or options["plural"]
+    name = name or "scenario"
+    assert table is not None
     if not re.fullmatch(r"[a-z][a-z0-9_]{0,39}", name):
         msg = f"scenario name {name!r} must be a lower-case word (letters, digits, _), e.g. 'proposed_icb'."
         raise ScenarioError(msg)
@@ -232,6 +245,7 @@ def scenario(
         side=(side or base_side),  # type: ignore[arg-type]
         label=label,
         plural=plural,
+        notes=notes,
         scenario=True,  # type: ignore[arg-type]
     )
     return geo.with_level(level, assignment, area_names, members=members)

@@ -32,6 +32,7 @@ from ..analysis.assess import assess, default_against
 from ..analysis.metrics import check_tolerance, footprint_metrics, system_alignment
 from ..analysis.overlap import overlap
 from ..errors import ParameterError
+from ..geography.provenance import sentences
 from ..vocabulary.words import cap as capitalised
 from ..vocabulary.words import number
 from ._request import (
@@ -678,8 +679,9 @@ def vintage_attribution(geo: Geography) -> str:
     >>> vintage_attribution(geo) == attribution(2019)
     True
     """
-    text = str(getattr(geo, "attribution", "") or "")
-    return text or attribution(geo.vintage)
+    text = str(getattr(geo, "attribution", "") or "") or attribution(geo.vintage)
+    notes = geo.notes() if callable(getattr(geo, "notes", None)) else []
+    return sentences([*notes, text]) if notes else text  # a derived lookup, a scenario (issue 18)
 
 
 def share_source(geo: Geography, measure: str) -> str:

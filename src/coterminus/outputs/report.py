@@ -52,6 +52,7 @@ from ..errors import (
     MissingDependencyError,
     ParameterError,
 )
+from ..geography.provenance import era_criteria
 from ..vocabulary.words import PLACE_BAND, band_text, cap, number, pct
 from ._page import MARGINS_MM, check_paper, text_block
 from .figures import footprint_figure
@@ -568,8 +569,8 @@ def report_context(
         else layers.share_label,
         "areas_word": "councils" if layers.area_word == "council" else "areas",
         "places": places,
-        "criteria": [
-            {"name": n, "what": w.format(unit=geo.label(unit_level))} for n, w in MERGER_CRITERIA
+        "criteria": [  # the era's criteria, from the footprint's level (issue 18)
+            {"name": n, "what": w} for n, w in getattr(era_criteria(geo, unit_level), "items", ())
         ],
         "method": _method(
             geo,

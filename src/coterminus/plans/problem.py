@@ -25,6 +25,7 @@ from ..analysis.assess import default_against
 from ..analysis.metrics import check_tolerance
 from ..analysis.overlap import overlap
 from ..errors import FootprintError, ParameterError, UnknownAreaError, VintageMismatchError
+from ..geography.resolve import resolve_group
 from ..vocabulary.levels import block_size
 from .constraints import Constraints
 from .objective import Objective, TargetLevel
@@ -167,18 +168,14 @@ def _resolve_units(
     name = "custom set of units"
     found: list[str] | None = None
     if system is not None:
-        glevel = within
-        if glevel is None and unit_level is None:
-            glevel = geo.manifest.defaults.get("systems") if geo.manifest is not None else None
-        try:
-            code = geo.code(system, glevel) if glevel else geo.code(system)
+        try:  # the systems level first; a name shared across levels is refused with the choices
+            code, glevel = resolve_group(geo, system, units=unit_level, within=within)
         except UnknownAreaError as exc:
             hint = geo.other_vintage(str(system))
             if hint:
                 msg = f"{system!r} is not a {geo.vintage} group: {hint}"
                 raise VintageMismatchError(msg) from exc
             raise
-        glevel = geo.level_of_group(code, glevel)
         name = geo.name(code)
         found = list(geo.members(code, unit_level, within=glevel))
         if unit_level is None and found:

@@ -9,7 +9,6 @@ in every plan.
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,6 +18,7 @@ import pandas as pd
 
 from .. import partitions as _p
 from ..errors import InconsistentResultError
+from ..geography.resolve import display_names
 from .objective import criterion_text
 from .scoring import columns_frame, plan_columns
 from .selection import Pareto, TopK
@@ -47,13 +47,7 @@ def short_name(name: str) -> str:
     >>> short_name("NHS Black Country Integrated Care Board"), short_name("NHS Tiny P CCG")
     ('Black Country', 'Tiny P')
     """
-    out = re.sub(r"\s+-\s+[A-Za-z0-9]{3,6}$", "", name)
-    if out.startswith("NHS "):
-        out = out[4:]
-    for suffix in (" Integrated Care Board", " ICB", " CCG"):
-        if out.endswith(suffix):
-            out = out[: -len(suffix)]
-    return out
+    return display_names([name])[0]  # one rule for short names (geography.resolve)
 
 
 def _members(sys: System, b: int) -> list[int]:
@@ -61,10 +55,8 @@ def _members(sys: System, b: int) -> list[int]:
 
 
 def _block_names(sys: System, row: np.ndarray) -> str:
-    names = sys.problem.names
-    return " | ".join(
-        " + ".join(short_name(names[i]) for i in _members(sys, b)) for b in row if int(b)
-    )
+    names = display_names(sys.problem.names)  # distinct: sub-ICB locations keep their endings
+    return " | ".join(" + ".join(names[i] for i in _members(sys, b)) for b in row if int(b))
 
 
 def _block_codes(sys: System, row: np.ndarray) -> str:
@@ -321,7 +313,7 @@ def _describe_block(sys: System, b: int) -> str:
     """One block in words: its people, its verdict at each level and the areas it splits."""
     p = sys.problem
     s = sys.scores
-    label = " + ".join(short_name(p.names[i]) for i in _members(sys, b))
+    label = " + ".join(display_names(p.names)[i] for i in _members(sys, b))
     unit = "people" if p.measure == "population" else "m²"
     parts = [f"[{label}] {int(s.population[b]):,} people"]
     for lv in p.objective.levels:

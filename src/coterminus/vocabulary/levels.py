@@ -81,6 +81,11 @@ class Level:
         Where the codes, names and NHS codes came from (for provenance and messages).
     scenario : bool
         A user's proposed areas rather than an ONS level.
+    notes : tuple of str
+        Sentences every output using the level prints: the manifest's ``status`` (e.g. that
+        its lookup is derived, not an ONS product), a named scenario's status and source.
+    criteria : str or None
+        Key of the non-geographic merger criteria of the level's era (manifest ``criteria``).
 
     Examples
     --------
@@ -99,6 +104,8 @@ class Level:
     name_column: str | None = None
     nhs_code_column: str | None = None
     scenario: bool = False
+    notes: tuple[str, ...] = ()
+    criteria: str | None = None
 
     @property
     def is_nhs(self) -> bool:
@@ -115,12 +122,13 @@ class Level:
         return replace(self, **changes)  # type: ignore[arg-type]
 
 
-# Defaults for the levels ONS publishes; a manifest may override any of them.
+# Defaults for the levels ONS publishes; a manifest may override any of them. ``criteria`` is the
+# era of a level's merger criteria (``coterminus/data/criteria.toml``).
 KNOWN_LEVELS: dict[str, dict[str, str]] = {
-    "ccg": {"side": "nhs", "label": "CCG", "plural": "CCGs"},
+    "ccg": {"side": "nhs", "label": "CCG", "plural": "CCGs", "criteria": "ccg-merger-2019"},
     "sicbl": {"side": "nhs", "label": "sub-ICB location", "plural": "sub-ICB locations"},
     "stp": {"side": "nhs", "label": "STP/ICS", "plural": "STPs/ICSs"},
-    "icb": {"side": "nhs", "label": "ICB", "plural": "ICBs"},
+    "icb": {"side": "nhs", "label": "ICB", "plural": "ICBs", "criteria": "icb-merger-2025"},
     "nhser": {"side": "nhs", "label": "NHS region", "plural": "NHS regions"},
     "ltla": {"side": "council", "label": "lower-tier council", "plural": "lower-tier councils"},
     "utla": {"side": "council", "label": "upper-tier council", "plural": "upper-tier councils"},
@@ -259,6 +267,8 @@ def default_level(
     side: Side | None = None,
     label: str | None = None,
     plural: str | None = None,
+    notes: tuple[str, ...] = (),
+    criteria: str | None = None,
     **columns: str | None,
 ) -> Level:
     """A :class:`Level` with the vocabulary's defaults for ``name`` filled in.
@@ -293,6 +303,8 @@ def default_level(
         name_column=columns.get("name_column"),
         nhs_code_column=columns.get("nhs_code_column"),
         scenario=bool(columns.get("scenario")),
+        notes=tuple(notes),
+        criteria=criteria or known.get("criteria"),
     )
 
 

@@ -7,6 +7,7 @@ work on integer codes (old unit, new unit per LSOA) and plain arrays.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping
 from typing import Any
 
@@ -14,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from ...errors import (
+    CoterminusError,
     DuplicateCodeError,
     EmptyDataError,
     LookupMismatchError,
@@ -22,7 +24,9 @@ from ...errors import (
 )
 from ...vocabulary.words import examples as _examples
 
-__all__ = ["as_names", "check_inputs", "classify", "examples"]
+log = logging.getLogger(__name__)
+
+__all__ = ["as_names", "check_inputs", "classify", "examples", "names_from", "nouns_of"]
 
 # integer codes used by the kernel (indices into RELATIONS, OLD_KINDS, NEW_KINDS of vintages)
 REL_UNCHANGED, REL_MERGED, REL_RETAINED, REL_SPLIT, REL_TRANSFER = range(5)
@@ -218,3 +222,34 @@ def as_names(names: Any, label: str) -> pd.Series | None:
         )
         raise ParameterError(msg)
     return names[~names.index.duplicated()]
+
+
+def names_from(geo: Any, level: str) -> pd.Series | None:
+    """Unit names of a level from a Geography-like object, or None when it has none."""
+    lsoa = geo.lsoa
+    if f"{level}_name" in lsoa.columns:
+        pairs = lsoa[[level, f"{level}_name"]].drop_duplicates(level)
+        return pd.Series(pairs[f"{level}_name"].to_numpy(), index=pairs[level].to_numpy())
+    if callable(getattr(geo, "units", None)):  # a Geography: names without loading polygons
+        try:
+            return geo.units(level)["name"]
+        except (KeyError, CoterminusError) as exc:
+            log.debug("no %s units for names on %r: %s", level, geo, exc)
+    try:
+        layer = geo.layer(level) if callable(getattr(geo, "layer", None)) else getattr(geo, level)
+    except (AttributeError, KeyError, CoterminusError) as exc:
+        log.debug("no %s layer for names on %r: %s", level, geo, exc)
+        return None
+    if layer is None or not hasattr(layer, "columns") or "name" not in layer.columns:
+        return None
+    return layer["name"]
+
+
+def nouns_of(geo: Any, level: str) -> dict[str, tuple[str, str]]:
+    """The geography's words for a level (a scenario's label), when it has them."""
+    if not callable(getattr(geo, "label", None)):
+        return {}
+    try:
+        return {level: (str(geo.label(level)), str(geo.label(level, plural=True)))}
+    except (KeyError, CoterminusError):
+        return {}

@@ -28,49 +28,67 @@ def plural(n: int, word: str, many: str | None = None) -> str:
     return f"{n:,} {word if n == 1 else (many or word + 's')}"
 
 
-def noun(level: str | None, n: int) -> str:
-    """What units of ``level`` are called (``"ccg"``, 2 → ``"CCGs"``; others: ``"<level> units"``)."""
+def noun(level: str | None, n: int, nouns: dict[str, tuple[str, str]] | None = None) -> str:
+    """What units of ``level`` are called (``"ccg"``, 2 → ``"CCGs"``; others: ``nouns``, else
+    ``"<level> units"``)."""
     if level is None:
         pair = ("unit", "units")
     else:
         word = level.replace("_", " ")
-        pair = LEVEL_NOUNS.get(level, (f"{word} unit", f"{word} units"))
+        pair = (
+            LEVEL_NOUNS.get(level) or (nouns or {}).get(level) or (f"{word} unit", f"{word} units")
+        )
     return pair[0] if n == 1 else pair[1]
 
 
+def _headline(d: Any) -> str:
+    """``"7 new ICBs formed from 13 of the 42 ICBs of 2024 (36 ICBs in 2026)"``: codes that did
+    not exist before and the old units with LSOAs in them, as official statements count."""
+    c, nouns = d.counts, d.nouns
+    n_new, n_old = c["new_units"], c["old_units"]
+    old_words = f"{n_old:,} {noun(d.old_level, n_old, nouns)}"
+    if d.old_vintage is not None:
+        old_words += f" of {d.old_vintage}"
+    elif d.old_vintage is None and noun(d.old_level, 2, nouns) == noun(d.new_level, 2, nouns):
+        old_words = f"{n_old:,} old {noun(d.old_level, n_old, nouns)}"
+    total = f"{n_new:,} {noun(d.new_level, n_new, nouns)}"
+    later = d.new_vintage is not None and d.new_vintage != d.old_vintage
+    k, m = c["new_codes"], c["new_code_sources"]
+    if k == 0:
+        where = f" of {d.new_vintage}" if later else ""
+        have = "has a code" if n_new == 1 else "all have codes"
+        return f"No new {noun(d.new_level, 2, nouns)}: the {total}{where} {have} of the {old_words}"
+    total += f" in {d.new_vintage}" if later else " in all"
+    return f"{k:,} new {noun(d.new_level, k, nouns)} formed from {m:,} of the {old_words} ({total})"
+
+
 def summary_line(d: Any) -> str:
-    """The one-line summary: the headline count first, then the breakdown (see :func:`diff`)."""
+    """The summary: the headline count first (:func:`_headline`), then the geographic
+    breakdown — pure mergers, mergers with transfers, splits, transfers, unchanged — and the
+    LSOAs and people moved, as sentences (no clause counts nothing of nothing)."""
     c = d.counts
     ch = c["change"]
-    same = noun(d.old_level, 2) == noun(d.new_level, 2)
-    head = f"{c['new_units']:,} {noun(d.new_level, c['new_units'])}"
-    if d.new_vintage is not None:
-        head += f" in {d.new_vintage}"
-    of = f"of the {c['old_units']:,}"
-    if not same:
-        of += f" {noun(d.old_level, c['old_units'])}"
-    if d.old_vintage is not None:
-        of += f" of {d.old_vintage}"
-    elif same:
-        of += f" old {noun(d.old_level, c['old_units'])}"
-    if c["formed_by_merging"]:
-        lead = (
-            f"{head}: {c['formed_by_merging']:,} formed from {c['merged_from']:,} {of} "
-            f"({plural(ch['merger'], 'pure merger')} of {c['pure_merger_sources']:,}, "
+    parts = []
+    if ch["merger"]:
+        parts.append(f"{plural(ch['merger'], 'pure merger')} of {c['pure_merger_sources']:,}")
+    if ch["merger with transfers"]:
+        parts.append(
             f"{plural(ch['merger with transfers'], 'merger')} with boundary transfers of "
-            f"{c['transfer_merger_sources']:,})"
+            f"{c['transfer_merger_sources']:,}"
         )
-    else:
-        lead = f"{head}: 0 formed by merging any {of}"
-    parts = [lead]
+    if not parts:
+        parts.append("no merger")
     split = f"{ch['split']:,} formed by splitting"
     if c["old"]["split"]:
+        n_split = c["old"]["split"]
         split += (
-            f" ({plural(c['old']['split'], 'old unit')} split among "
-            f"{plural(c['split_into'], 'new unit')})"
+            f" ({n_split:,} old {noun(d.old_level, n_split, d.nouns)} split among "
+            f"{c['split_into']:,} new {'one' if c['split_into'] == 1 else 'ones'})"
         )
-    parts.append(split)
-    parts.append(f"{ch['transfer']:,} with boundary transfers only")
+    if ch["split"] or c["old"]["split"]:
+        parts.append(split)
+    if ch["transfer"]:
+        parts.append(f"{ch['transfer']:,} with boundary transfers only")
     unchanged = f"{ch['unchanged']:,} unchanged"
     if c["code_changes"]:
         codes = "a new code" if c["code_changes"] == 1 else "new codes"
@@ -96,9 +114,9 @@ def summary_line(d: Any) -> str:
         parts.append(moved)
     else:
         parts.append("no LSOA moved between units")
-    text = "; ".join(parts)
+    text = f"{_headline(d)}. Geographically: " + "; ".join(parts) + "."
     if d.crossing is not None:
-        text += ". " + _crossing_sentence(d)
+        text += " " + _crossing_sentence(d) + "."
     return text
 
 

@@ -11,9 +11,8 @@ loaded geographies (:func:`coterminus.load`) and a level; :func:`diff_vintages` 
 >>> new = pd.Series({"L1": "M", "L2": "M", "L3": "M", "L4": "Z"})
 >>> d = diff_membership(old, new, level="ccg", old_vintage=2019, new_vintage=2020)
 >>> print(d.summary)  # doctest: +NORMALIZE_WHITESPACE
-2 CCGs in 2020: 1 formed from 2 of the 3 of 2019 (1 pure merger of 2, 0 mergers with boundary
-transfers of 0); 0 formed by splitting; 0 with boundary transfers only; 1 unchanged (1 with a
-new code); no LSOA moved between units
+2 new CCGs formed from 3 of the 3 CCGs of 2019 (2 CCGs in 2020). Geographically: 1 pure
+merger of 2; 1 unchanged (1 with a new code); no LSOA moved between units.
 
 Vintages on different building blocks (LSOA 2011 up to 2022, LSOA 2021 from 2023) are compared
 on the new blocks after carrying the old units across the ONS change lookup
@@ -36,7 +35,7 @@ import numpy as np
 import pandas as pd
 
 from ...data import catalog, locations
-from ...errors import CoterminusError, DataDirError, ParameterError, VintageMismatchError
+from ...errors import DataDirError, ParameterError, VintageMismatchError
 from ...geography.bundle import load
 from ...vocabulary.levels import normalise_level
 from ..overlap import pair_sums
@@ -49,9 +48,12 @@ from ._core import (
     as_names,
     check_inputs,
     classify,
+    examples,
+    names_from,
+    nouns_of,
 )
 from ._crossing import BlockCrossing, cross_membership
-from ._text import summary_line
+from ._text import noun, summary_line
 
 __all__ = [
     "CHANGES",
@@ -135,6 +137,7 @@ class VintageDiff:
     old_level: str | None = None
     new_level: str | None = None
     crossing: BlockCrossing | None = field(default=None, repr=False)
+    nouns: dict[str, tuple[str, str]] = field(default_factory=dict, repr=False)
 
     def __repr__(self) -> str:
         return f"<VintageDiff {self.summary}>"
@@ -153,8 +156,9 @@ class VintageDiff:
         received LSOAs from split old units. ``change``: new units per :data:`CHANGES`;
         ``formed_by_merging`` / ``merged_from``: new units formed from two or more old units
         (with or without transfers) and the old units they continue; ``pure_merger_sources`` /
-        ``transfer_merger_sources``: the same split by kind. ``crossing``: counts of
-        :attr:`crossing` (or ``None``).
+        ``transfer_merger_sources``: the same split by kind. ``new_codes``: new units whose code
+        no old unit had (what official statements count as new); ``new_code_sources``: the old
+        units with LSOAs in them. ``crossing``: counts of :attr:`crossing` (or ``None``).
         """
         nu, ou, tab = self.new_units, self.old_units, self.table
         new_kind = nu["kind"].value_counts()
@@ -166,7 +170,10 @@ class VintageDiff:
         change = nu["change"].value_counts()
         pred = nu.groupby("change")["n_predecessors"].sum()
         pure, with_transfers = (int(pred.get(k, 0)) for k in CHANGES[:2])
+        fresh = nu.index[nu["new_code"]]
         return {
+            "new_codes": len(fresh),
+            "new_code_sources": int(tab.loc[tab["new_code"].isin(fresh), "old_code"].nunique()),
             "old_units": len(ou),
             "new_units": len(nu),
             "new": {k: int(new_kind.get(k, 0)) for k in NEW_KINDS},
@@ -253,6 +260,7 @@ def diff_membership(
     new_level: str | None = None,
     old_vintage: int | str | None = None,
     new_vintage: int | str | None = None,
+    nouns: Mapping[str, tuple[str, str]] | None = None,
 ) -> VintageDiff:
     """Compare two memberships of the same LSOAs (old and new vintage of one level).
 
@@ -274,6 +282,9 @@ def diff_membership(
     old_vintage, new_vintage : int or str, optional
         Vintages for the summary. Default: ``attrs["vintage"]`` of ``old`` / ``new`` when
         present.
+    nouns : mapping of level to (singular, plural), optional
+        What the summary calls the units of a level (default: the vocabulary's words, e.g.
+        ``("CCG", "CCGs")``; ``"<level> unit(s)"`` for other levels).
 
     Returns
     -------
@@ -330,7 +341,8 @@ def diff_membership(
 
     Examples
     --------
-    A and B merge into M; C is renamed Z; two of D's three LSOAs go to E:
+    A and B merge into M; C is renamed Z; two of D's three LSOAs go to E. M and Z are new codes,
+    formed from A, B and C:
 
     >>> import pandas as pd
     >>> lsoas = [f"L{i}" for i in range(1, 10)]
@@ -339,9 +351,9 @@ def diff_membership(
     >>> pop = pd.Series(100, index=lsoas)
     >>> d = diff_membership(old, new, pop)
     >>> print(d.summary)  # doctest: +NORMALIZE_WHITESPACE
-    4 units: 1 formed from 2 of the 5 old units (1 pure merger of 2, 0 mergers with boundary
-    transfers of 0); 0 formed by splitting; 2 with boundary transfers only; 1 unchanged (1 with a
-    new code); 2 LSOAs (200 people) moved between units, from D to E
+    2 new units formed from 3 of the 5 old units (4 units in all). Geographically: 1 pure merger
+    of 2; 2 with boundary transfers only; 1 unchanged (1 with a new code); 2 LSOAs (200 people)
+    moved between units, from D to E.
     >>> d.table[["old_code", "new_code", "n_lsoa", "population", "relation"]]
       old_code new_code  n_lsoa  population   relation
     0        A        M       1         100     merged
@@ -473,6 +485,7 @@ def diff_membership(
             "predecessors": predecessors,
             "n_predecessors": n_pred,
             "change": change,
+            "new_code": ~np.isin(new_codes_arr.astype(str), old_codes_arr.astype(str)),
         },
         index=pd.Index(new_codes_arr.astype(str), name="code"),
     )
@@ -506,6 +519,7 @@ def diff_membership(
         new_vintage=new_vintage,
         old_level=old_level,
         new_level=new_level,
+        nouns=dict(nouns or {}),
     )
     summary = summary_line(result)
     log.info("vintage diff: %s", summary)
@@ -607,27 +621,6 @@ def _resolve_levels(
     assert old_lv is not None
     assert new_lv is not None
     return old_lv, new_lv
-
-
-def _names_from(geo: Any, level: str) -> pd.Series | None:
-    """Unit names of a level from a Geography-like object, or None when it has none."""
-    lsoa = geo.lsoa
-    if f"{level}_name" in lsoa.columns:
-        pairs = lsoa[[level, f"{level}_name"]].drop_duplicates(level)
-        return pd.Series(pairs[f"{level}_name"].to_numpy(), index=pairs[level].to_numpy())
-    if callable(getattr(geo, "units", None)):  # a Geography: names without loading polygons
-        try:
-            return geo.units(level)["name"]
-        except (KeyError, CoterminusError) as exc:
-            log.debug("no %s units for names on %r: %s", level, geo, exc)
-    try:
-        layer = geo.layer(level) if callable(getattr(geo, "layer", None)) else getattr(geo, level)
-    except (AttributeError, KeyError, CoterminusError) as exc:
-        log.debug("no %s layer for names on %r: %s", level, geo, exc)
-        return None
-    if layer is None or not hasattr(layer, "columns") or "name" not in layer.columns:
-        return None
-    return layer["name"]
 
 
 def _population(geo: Any) -> pd.Series | None:
@@ -742,9 +735,8 @@ def diff(
     >>> g20 = G(vintage=2020, lsoa=pd.DataFrame({"ccg": ["M", "M"], "population": [10, 20]},
     ...                                         index=["L1", "L2"]))
     >>> print(diff(g19, g20, level="ccg").summary)  # doctest: +NORMALIZE_WHITESPACE
-    1 CCG in 2020: 1 formed from 2 of the 2 of 2019 (1 pure merger of 2, 0 mergers with boundary
-    transfers of 0); 0 formed by splitting; 0 with boundary transfers only; 0 unchanged;
-    no LSOA moved between units
+    1 new CCG formed from 2 of the 2 CCGs of 2019 (1 CCG in 2020). Geographically: 1 pure merger
+    of 2; 0 unchanged; no LSOA moved between units.
 
     Across the LSOA change: LSOAs a and b (unit A) and c (unit B) of 2022 become A1, A2 (a split)
     and BC (b and c merged) in 2024, where everything is one unit X. BC goes to B, which has more
@@ -773,13 +765,14 @@ def diff(
     old_block = str(getattr(old_geo, "block", "lsoa11"))
     new_block = str(getattr(new_geo, "block", "lsoa11"))
     common: dict[str, Any] = {
-        "old_names": _names_from(old_geo, old_lv),
-        "new_names": _names_from(new_geo, new_lv),
+        "old_names": names_from(old_geo, old_lv),
+        "new_names": names_from(new_geo, new_lv),
         "level": old_lv if old_lv == new_lv else f"{old_lv} → {new_lv}",
         "old_level": old_lv,
         "new_level": new_lv,
         "old_vintage": old_v,
         "new_vintage": new_v,
+        "nouns": {**nouns_of(old_geo, old_lv), **nouns_of(new_geo, new_lv)},
     }
     old_pop, new_pop = _population(old_geo), _population(new_geo)
     if old_block == new_block:
@@ -810,6 +803,15 @@ def diff(
             f" Compared over the {int(covered.sum()):,} blocks both levels cover; "
             f"{only_old:,} are only in {old_v} {old_lv} and {only_new:,} only in {new_v} {new_lv}."
         )
+        outside = sorted(set(new_m[old_m.isna()].dropna()) - set(new_m[covered]))
+        if outside:  # units of the new level lying wholly where the old one has none
+            names = common["new_names"]
+            shown = [str(names.get(u, u)) if names is not None else str(u) for u in outside]
+            n_out = len(outside)
+            note += (
+                f" {n_out:,} {noun(new_lv, n_out, common['nouns'])} lie only there: "
+                f"{examples(shown)}."
+            )
         object.__setattr__(d, "summary", d.summary + note)
         return d
 

@@ -1,0 +1,345 @@
+"""The alignment scorecard drawn: a national map (print or interactive) and a report section.
+
+Draws an :class:`~coterminus.analysis.alignment.Alignment` (``coterminus.alignment(geo)``):
+every unit (ICB) coloured by its status — coterminous with one or more whole authorities, inside
+one authority, not coterminous, or in no authority — with the authorities (strategic
+authorities) outlined on top, the summary as the title, and the vintage's attribution and notes
+(e.g. that the ICB lookup is derived) under the map. The print map uses the public furniture of
+:mod:`coterminus.outputs.figures` (scale bar, north arrow, paper sizes, atomic saving); the
+interactive map is a plain folium map saved with :func:`coterminus.outputs.maps.save_map`.
+
+Examples
+--------
+>>> import coterminus
+>>> geo = coterminus.load(2026)
+>>> a = coterminus.alignment(geo)
+>>> fig = scorecard_figure(a, geo)
+>>> [t.get_text() for t in fig.texts if t.get_gid() == "coterminus-title"][0][:40]
+'2026: 4 of the 36 ICBs are coterminous w'
+>>> html = scorecard_html(a, geo, figure=False)
+>>> "Greater Manchester" in html and "no ONS code yet" in html
+True
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as _dt
+import io
+import textwrap
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal
+
+import folium
+import jinja2
+from matplotlib.figure import Figure
+from matplotlib.patches import Patch
+
+from .._version import __version__
+from ..analysis.alignment import UNIT_COLUMNS, Alignment
+from ..data.atomic import atomic_write, atomic_write_text, check_output_path
+from ..errors import OutputError
+from .figures import add_north_arrow, add_scale_bar, page_size, plain_text, save_figure
+from .layers import vintage_attribution
+from .maps import save_map
+
+if TYPE_CHECKING:
+    from ..geography.bundle import Geography
+
+__all__ = [
+    "SCORECARD_SUFFIXES",
+    "STATUS_STYLE",
+    "save_scorecard",
+    "scorecard_figure",
+    "scorecard_html",
+    "scorecard_map",
+]
+
+#: How each unit status is drawn: fill colour, hatch (so the classes differ in greyscale), words.
+STATUS_STYLE: dict[str, tuple[str, str, str]] = {
+    "coterminous": ("#1b7837", "", "coterminous with one or more whole {authorities}"),
+    "inside one": ("#a6dba0", "..", "inside one {authority} (part of it)"),
+    "not coterminous": ("#f4a582", "//", "not coterminous ({authorities} split or crossed)"),
+    "no authority": ("#e0e0e0", "", "with none of their people in any {authority}"),
+}
+#: Suffixes :func:`save_scorecard` writes: a report (.html, .pdf) or a map (.png, .svg); an
+#: interactive map is ``.html`` with ``kind="map"``.
+SCORECARD_SUFFIXES = (".html", ".htm", ".pdf", ".png", ".svg")
+
+
+def _notes_text(a: Alignment, geo: Geography) -> str:
+    parts = [f"People: {a.population_label}", *a.notes, vintage_attribution(geo)]
+    return " ".join(p if p.endswith(".") else p + "." for p in parts)
+
+
+def scorecard_figure(
+    a: Alignment,
+    geo: Geography,
+    *,
+    paper: Literal["a4", "letter"] = "a4",
+    title: str | None = None,
+) -> Figure:
+    """National print map of the scorecard: units by status, authorities outlined.
+
+    Parameters
+    ----------
+    a : Alignment
+    geo : Geography
+        The geography ``a`` was computed on (it has ``a.level`` and ``a.authority_level``).
+    paper : {"a4", "letter"}
+    title : str, optional
+        Default: the scorecard's summary.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    units = geo.layer(a.level)
+    auth = geo.layer(a.authority_level)
+    status = a.units.set_index("code")["status"].reindex(units.index)
+    width, height = page_size(paper)
+    with plain_text():
+        fig = Figure(figsize=(width, height))
+        ax = fig.add_axes((0.02, 0.07, 0.96, 0.83))
+        for key, (colour, hatch, _) in STATUS_STYLE.items():
+            part = units[(status == key).to_numpy()]
+            if len(part):
+                part.plot(ax=ax, facecolor=colour, edgecolor="#444444", linewidth=0.4, hatch=hatch)
+        auth.boundary.plot(ax=ax, color="black", linewidth=1.2)
+        ax.set_aspect("equal")
+        ax.set_axis_off()
+        xmin, ymin, xmax, ymax = units.total_bounds
+        pad = 0.03 * max(xmax - xmin, ymax - ymin)
+        ax.set_xlim(xmin - pad, xmax + pad)
+        ax.set_ylim(ymin - pad, ymax + pad)
+        add_scale_bar(ax, loc=(0.66, 0.04))
+        add_north_arrow(ax, loc=(0.93, 0.97))
+        words = {"authority": a.labels["authority"], "authorities": a.labels["authorities"]}
+        handles = [
+            Patch(
+                facecolor=c,
+                edgecolor="#444444",
+                hatch=h,
+                label=f"{a.labels['units']} {w.format(**words)}",
+            )
+            for key, (c, h, w) in STATUS_STYLE.items()
+            if (status == key).any()
+        ]
+        handles.append(
+            Patch(facecolor="none", edgecolor="black", linewidth=1.2, label=a.labels["authorities"])
+        )
+        ax.legend(handles=handles, loc="upper left", fontsize=7, frameon=True, framealpha=0.9)
+        head = title or a.summary
+        fig.text(
+            0.04,
+            0.975,
+            textwrap.fill(head, 105),
+            ha="left",
+            va="top",
+            fontsize=8.5,
+            gid="coterminus-title",
+        )
+        fig.text(
+            0.04,
+            0.02,
+            textwrap.fill(_notes_text(a, geo), 150),
+            ha="left",
+            va="bottom",
+            fontsize=5.5,
+            color="#333333",
+            gid="coterminus-attribution",
+        )
+    return fig
+
+
+def _geojson(gdf: Any, columns: list[str]) -> dict[str, Any]:
+    shown = gdf[[*columns, "geometry"]].to_crs(4326)
+    return dict(shown.__geo_interface__)
+
+
+def scorecard_map(a: Alignment, geo: Geography) -> folium.Map:
+    """Interactive national map: units by status (tooltips with J and the smallest change),
+    authorities outlined, attribution and notes in the corner.
+
+    Save it with :func:`save_scorecard` (``kind="map"``, ``offline=True`` embeds Leaflet).
+    """
+    units = geo.layer(a.level)[["name", "geometry"]].copy()
+    table = a.units.set_index("code").reindex(units.index)
+    units["status"] = table["status"].to_numpy()
+    units["J"] = [f"{x:.4f}" for x in table["J"]]
+    units["smallest change"] = table["smallest_change"].fillna("").to_numpy()
+    auth = geo.layer(a.authority_level)
+    auth_table = a.authorities.set_index("code").reindex(auth.index)
+    auth = auth[["name", "geometry"]].copy()
+    for col in ("kind", "established", "ons_code"):
+        if col in auth_table.columns:
+            auth[col] = auth_table[col].astype(str).to_numpy()
+    auth["ICBs"] = auth_table["units"].to_numpy()
+    b = units.to_crs(4326).total_bounds
+    m = folium.Map(tiles=None, control_scale=True, prefer_canvas=True)
+    m.fit_bounds([[b[1], b[0]], [b[3], b[2]]])
+    colours = {k: v[0] for k, v in STATUS_STYLE.items()}
+    folium.GeoJson(
+        _geojson(units, ["name", "status", "J", "smallest change"]),
+        name=a.labels["units"],
+        style_function=lambda f: {
+            "fillColor": colours.get(f["properties"]["status"], "#ffffff"),
+            "color": "#444444",
+            "weight": 0.6,
+            "fillOpacity": 0.75,
+        },
+        tooltip=folium.GeoJsonTooltip(fields=["name", "status", "J", "smallest change"]),
+    ).add_to(m)
+    auth_fields = [
+        c for c in ("name", "kind", "established", "ons_code", "ICBs") if c in auth.columns
+    ]
+    folium.GeoJson(
+        _geojson(auth, auth_fields),
+        name=a.labels["authorities"],
+        style_function=lambda f: {"fillOpacity": 0.0, "color": "#000000", "weight": 2.0},
+        tooltip=folium.GeoJsonTooltip(fields=auth_fields),
+    ).add_to(m)
+    folium.LayerControl(collapsed=False).add_to(m)
+    words = {"authority": a.labels["authority"], "authorities": a.labels["authorities"]}
+    legend = "".join(
+        f'<div><span style="display:inline-block;width:12px;height:12px;background:{c};'
+        f'border:1px solid #444;margin-right:4px"></span>{w.format(**words)}</div>'
+        for c, _, w in STATUS_STYLE.values()
+    )
+    note = jinja2.utils.markupsafe.escape(_notes_text(a, geo))
+    m.get_root().html.add_child(  # type: ignore[attr-defined]
+        folium.Element(
+            '<div style="position:fixed;bottom:8px;left:8px;z-index:9999;max-width:520px;'
+            'background:white;padding:6px 8px;font:11px sans-serif;border:1px solid #999">'
+            f"<b>{jinja2.utils.markupsafe.escape(a.summary)}</b>{legend}<div>{note}</div></div>"
+        )
+    )
+    return m
+
+
+_TEMPLATE = """\
+<section class="scorecard">
+<h2>Alignment of {{ a.labels.units }} with {{ a.labels.authorities }} ({{ a.vintage }})</h2>
+<p class="explain">{{ a.summary }}</p>
+<p class="note">People: {{ a.population_label }}. Tolerance ε = {{ a.tolerance }}: coterminous when
+J ≥ {{ 1 - a.tolerance }}.{% for n in a.notes %} {{ n }}{% endfor %}</p>
+{% if figure %}<figure><img alt="national map of the scorecard" src="data:image/png;base64,{{ figure }}"></figure>{% endif %}
+<h3>{{ a.labels.units|capitalize }}</h3>
+<table><thead><tr>{% for c in unit_columns %}<th>{{ c }}</th>{% endfor %}</tr></thead><tbody>
+{% for r in units %}<tr>{% for c in unit_columns %}<td>{{ r[c] if r[c] is not none else "" }}</td>{% endfor %}</tr>
+{% endfor %}</tbody></table>
+<h3>{{ a.labels.authorities|capitalize }}</h3>
+<table><thead><tr>{% for c in auth_columns %}<th>{{ c }}</th>{% endfor %}</tr></thead><tbody>
+{% for r in authorities %}<tr>{% for c in auth_columns %}<td>{{ r[c] if r[c] is not none else "" }}</td>{% endfor %}</tr>
+{% endfor %}</tbody></table>
+</section>
+"""
+
+_PAGE = """\
+<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8"><meta name="generator" content="coterminus {{ version }}">
+<title>{{ title }}</title>
+<style>
+body { font: 13px/1.4 "DejaVu Sans", Arial, sans-serif; max-width: 1100px; margin: 0 auto; padding: 20px; }
+h2 { border-bottom: 2px solid #005eb8; }
+table { border-collapse: collapse; width: 100%; font-size: 11px; margin-bottom: 14px; }
+th, td { border: 1px solid #ccc; padding: 2px 5px; text-align: left; vertical-align: top; }
+th { background: #eef3f9; }
+.explain { background: #f5f7fa; border: 1px solid #dde3ea; padding: 8px 12px; }
+figure img { width: 100%; border: 1px solid #ddd; }
+footer { font-size: 10px; color: #444; border-top: 1px solid #ccc; margin-top: 20px; padding-top: 6px; }
+@media print { @page { size: A4 portrait; margin: 15mm; } body { max-width: none; padding: 0; } }
+</style></head><body>
+<h1>{{ title }}</h1>
+<p class="meta">coterminus {{ version }} · geography {{ vintage }} · generated {{ generated }}</p>
+{{ sections }}
+<footer>{{ attribution }}</footer>
+</body></html>
+"""
+
+
+def _png(fig: Figure, dpi: int = 130) -> str:
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=dpi, facecolor="white")
+    return base64.b64encode(buf.getvalue()).decode("ascii")
+
+
+def scorecard_html(a: Alignment, geo: Geography, *, figure: bool = True) -> str:
+    """The scorecard as an HTML ``<section>``: summary, notes, map, unit and authority tables.
+
+    Column names are those of :attr:`Alignment.units` and :attr:`Alignment.authorities`, as
+    printed by ``coterminus alignment`` and written to CSV.
+    """
+    units = a.units.copy()
+    units["J"] = units["J"].map(lambda x: f"{x:.4f}")
+    auth = a.authorities.copy()
+    auth["share_in_main"] = auth["share_in_main"].map(lambda x: f"{x:.1%}")
+    env = jinja2.Environment(autoescape=True)
+    return env.from_string(_TEMPLATE).render(
+        a=a,
+        figure=_png(scorecard_figure(a, geo)) if figure else None,
+        unit_columns=list(UNIT_COLUMNS),
+        units=units.astype(object).where(units.notna(), None).to_dict("records"),
+        auth_columns=list(auth.columns),
+        authorities=auth.astype(object).where(auth.notna(), None).to_dict("records"),
+    )
+
+
+def _page(sections: list[str], geo: Geography, title: str) -> str:
+    env = jinja2.Environment(autoescape=True)
+    return env.from_string(_PAGE).render(
+        title=title,
+        version=__version__,
+        vintage=geo.vintage,
+        generated=_dt.date.today().isoformat(),
+        sections=jinja2.utils.markupsafe.Markup("\n".join(sections)),
+        attribution=vintage_attribution(geo),
+    )
+
+
+def save_scorecard(
+    alignments: Alignment | list[Alignment],
+    geo: Geography,
+    path: str | Path,
+    *,
+    kind: Literal["report", "map"] = "report",
+    offline: bool = False,
+    paper: Literal["a4", "letter"] = "a4",
+) -> Path:
+    """Write the scorecard: a report (``.html``/``.pdf``: one section per scorecard), an
+    interactive map (``.html`` with ``kind="map"``) or a print map (``.png``/``.pdf``/``.svg``
+    with ``kind="map"``).
+
+    Raises
+    ------
+    OutputError
+        Unknown suffix, missing or read-only folder (checked before anything is drawn).
+    """
+    items = alignments if isinstance(alignments, list) else [alignments]
+    p = check_output_path(path, suffixes=SCORECARD_SUFFIXES)
+    suffix = p.suffix.lower()
+    if kind == "map":
+        if suffix in (".html", ".htm"):
+            return save_map(scorecard_map(items[-1], geo), p, offline=offline)
+        return save_figure(scorecard_figure(items[-1], geo, paper=paper), p)
+    if suffix in (".png", ".svg"):
+        msg = f"a scorecard report is .html or .pdf, not {suffix}; for a map use --map {p.name}."
+        raise OutputError(msg)
+    title = f"Alignment scorecard, {geo.vintage}"
+    page = _page([scorecard_html(x, geo) for x in items], geo, title)
+    if suffix == ".pdf":
+        weasyprint = _weasyprint()
+        return atomic_write(p, lambda q: weasyprint.HTML(string=page).write_pdf(q))
+    return atomic_write_text(p, page)
+
+
+def _weasyprint() -> Any:
+    try:
+        import weasyprint
+    except (ImportError, OSError) as exc:  # OSError: Pango missing
+        msg = (
+            "writing PDF needs WeasyPrint and the Pango libraries: pip install 'coterminus[pdf]' "
+            f"(and Debian's libpango-1.0-0), or write .html ({exc})."
+        )
+        raise OutputError(msg) from exc
+    return weasyprint
