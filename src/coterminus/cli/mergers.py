@@ -29,7 +29,7 @@ from coterminus.errors import ParameterError, UnknownAreaError
 
 from .options import UsageError, add_ccgs, add_common, add_system, add_tolerance
 
-__all__ = ["add_parser", "run"]
+__all__ = ["add_parser", "add_question", "constraint_options", "run"]
 
 #: Smallest run (plans) that --jobs spreads over worker processes.
 PARALLEL_MIN = 2e7
@@ -81,6 +81,65 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
         help_text="these units (codes, NHS codes or names): with --system a subset of it, "
         "without it any units, e.g. the 14 councils of Greater Essex (default: all of --system)",
     )
+    add_question(p)
+    p.add_argument("--top", type=int, default=None, help="plans to show (default 20; 5 per system)")
+    p.add_argument(
+        "--max-plans",
+        type=float,
+        default=2e10,
+        help="refuse beyond this many plans (default 2e10; Bell(15) = 1.4e9 takes seconds)",
+    )
+    p.add_argument(
+        "--store-limit",
+        type=float,
+        default=5e7,
+        metavar="N",
+        help="above N plans, --out holds the top-k and the Pareto front instead of every plan "
+        "(default 5e7)",
+    )
+    p.add_argument(
+        "--all-plans",
+        action="store_true",
+        help="with --out, write every plan whatever their number (the size estimate is shown "
+        "first; refused if the disk cannot hold it) (default: off)",
+    )
+    p.add_argument(
+        "--backend",
+        choices=["auto", "numpy", "numba"],
+        default="auto",
+        help="scoring kernel: numba (compiled), numpy, or auto (numba when installed) "
+        "(default auto)",
+    )
+    p.add_argument(
+        "--workers",
+        type=int,
+        default=0,
+        help="run on a local Dask cluster of N workers (default 0: in this process)",
+    )
+    p.add_argument(
+        "--jobs",
+        type=int,
+        default=None,
+        metavar="N",
+        help=f"local worker processes for runs of {PARALLEL_MIN:.0e} plans or more "
+        "(default: every core; 1 = serial)",
+    )
+    p.add_argument(
+        "--scheduler",
+        metavar="ADDRESS",
+        default=None,
+        help="run the pieces on this Dask scheduler, e.g. tcp://10.0.0.5:8786 (default: none)",
+    )
+    p.add_argument(
+        "--no-progress", action="store_true", help="no progress bar (default: shown on a terminal)"
+    )
+    p.set_defaults(func=run)
+    return p
+
+
+def add_question(p: argparse.ArgumentParser) -> None:
+    """The options of a merger question, shared by ``mergers`` and ``optimise``: levels, band,
+    rules, today, weights, adjacency overrides, tolerance and measure."""
     p.add_argument(
         "--units",
         default=None,
@@ -172,7 +231,6 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
         default=None,
         help="level of today's footprints for change, the tie-break (default: the units)",
     )
-    p.add_argument("--top", type=int, default=None, help="plans to show (default 20; 5 per system)")
     p.add_argument("--weights", help="criterion=weight,... (see below); default shown in output")
     p.add_argument(
         "--join",
@@ -183,58 +241,33 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     )
     p.add_argument("--separate", nargs="+", metavar="A:B", default=[], help="treat as not adjacent")
     add_tolerance(p, measure=True)
-    p.add_argument(
-        "--max-plans",
-        type=float,
-        default=2e10,
-        help="refuse beyond this many plans (default 2e10; Bell(15) = 1.4e9 takes seconds)",
-    )
-    p.add_argument(
-        "--store-limit",
-        type=float,
-        default=5e7,
-        metavar="N",
-        help="above N plans, --out holds the top-k and the Pareto front instead of every plan "
-        "(default 5e7)",
-    )
-    p.add_argument(
-        "--all-plans",
-        action="store_true",
-        help="with --out, write every plan whatever their number (the size estimate is shown "
-        "first; refused if the disk cannot hold it) (default: off)",
-    )
-    p.add_argument(
-        "--backend",
-        choices=["auto", "numpy", "numba"],
-        default="auto",
-        help="scoring kernel: numba (compiled), numpy, or auto (numba when installed) "
-        "(default auto)",
-    )
-    p.add_argument(
-        "--workers",
-        type=int,
-        default=0,
-        help="run on a local Dask cluster of N workers (default 0: in this process)",
-    )
-    p.add_argument(
-        "--jobs",
-        type=int,
-        default=None,
-        metavar="N",
-        help=f"local worker processes for runs of {PARALLEL_MIN:.0e} plans or more "
-        "(default: every core; 1 = serial)",
-    )
-    p.add_argument(
-        "--scheduler",
-        metavar="ADDRESS",
-        default=None,
-        help="run the pieces on this Dask scheduler, e.g. tcp://10.0.0.5:8786 (default: none)",
-    )
-    p.add_argument(
-        "--no-progress", action="store_true", help="no progress bar (default: shown on a terminal)"
-    )
-    p.set_defaults(func=run)
-    return p
+
+
+def constraint_options(args: argparse.Namespace, geo: Any) -> dict[str, Any]:
+    """The :class:`~coterminus.plans.constraints.Constraints` fields of the options of
+    :func:`add_question` (``--join``/``--separate`` resolved on ``geo``)."""
+    n_range = _range(args.n_blocks, "--n-blocks")
+    overrides = {**_pairs(geo, args.join, "--join", True, args.units)}
+    overrides.update(_pairs(geo, args.separate, "--separate", False, args.units))
+    return {
+        "units": args.units,
+        "within": args.within,
+        "across": args.across,
+        "against": args.against,
+        "min_pop": args.min_pop,
+        "max_pop": args.max_pop,
+        "soft_band": None if args.band is None else args.band == "soft",
+        "contiguous": not args.non_contiguous,
+        "no_split": args.no_split or (),
+        "coterminous_with": args.coterminous_with or (),
+        "wherever_feasible": args.wherever_feasible,
+        "n_blocks": None if n_range is None else (int(n_range[0]), int(n_range[1])),
+        "today": args.today,
+        "weights": _weights(args.weights),
+        "tolerance": args.tolerance,
+        "measure": args.measure,
+        "overrides": overrides or None,
+    }
 
 
 def _range(text: str | None, what: str) -> tuple[float, float] | None:
@@ -307,33 +340,12 @@ def run(args: argparse.Namespace) -> int:
     from .load import load
     from .output import frame_text
 
-    weights = _weights(args.weights)
-    n_range = _range(args.n_blocks, "--n-blocks")
-    n_blocks = None if n_range is None else (int(n_range[0]), int(n_range[1]))
     if args.out is not None:  # fail before any work when the output cannot be written
         check_output_path(args.out, suffixes=(".parquet", ".csv"))
+    _weights(args.weights)  # bad --weights and --n-blocks fail before loading
+    _range(args.n_blocks, "--n-blocks")
     geo = load(args)
-    overrides = {**_pairs(geo, args.join, "--join", True, args.units)}
-    overrides.update(_pairs(geo, args.separate, "--separate", False, args.units))
-    constraints = Constraints(
-        units=args.units,
-        within=args.within,
-        across=args.across,
-        against=args.against,
-        min_pop=args.min_pop,
-        max_pop=args.max_pop,
-        soft_band=None if args.band is None else args.band == "soft",
-        contiguous=not args.non_contiguous,
-        no_split=args.no_split or (),
-        coterminous_with=args.coterminous_with or (),
-        wherever_feasible=args.wherever_feasible,
-        n_blocks=n_blocks,
-        today=args.today,
-        weights=weights,
-        tolerance=args.tolerance,
-        measure=args.measure,
-        overrides=overrides or None,
-    )
+    constraints = Constraints(**constraint_options(args, geo))
     client = None
     cluster = None
     pool = None

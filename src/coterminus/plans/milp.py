@@ -57,6 +57,10 @@ INF = highspy.kHighsInf
 #: of North East and Yorkshire; the MILP itself needs a few seconds).
 PRESOLVE_LIMIT = 20_000
 
+#: ``highspy.Highs()`` enables callbacks at once, which prints HiGHS's banner before any option
+#: can be set; its compiled base class takes ``output_flag`` first and prints nothing.
+_HIGHS = next((c for c in highspy.Highs.__mro__[1:] if hasattr(c, "passModel")), highspy.Highs)
+
 
 @dataclass(frozen=True)
 class SolverOptions:
@@ -69,7 +73,7 @@ class SolverOptions:
 
 def new_highs(opts: SolverOptions, whole_objective: bool) -> highspy.Highs:
     """A silent HiGHS instance with the options of every solve here."""
-    h = highspy.Highs()
+    h = _HIGHS()
     h.setOptionValue("output_flag", bool(opts.log))
     h.setOptionValue("threads", int(opts.threads))
     h.setOptionValue("random_seed", int(opts.seed))
@@ -202,13 +206,6 @@ class SetPartitioning:
     def _set_cost(self, c: np.ndarray) -> None:
         self.h.changeColsCost(self.k, np.arange(self.k, dtype=np.int32), c.astype(float))
 
-    def _set_start(self, cols: Sequence[int]) -> None:
-        sol = highspy.HighsSolution()
-        v = np.zeros(self.k)
-        v[list(cols)] = 1.0
-        sol.col_value = v
-        self.h.setSolution(sol)
-
     @staticmethod
     def _columns(x: NDArray[np.float64]) -> list[int]:
         return [int(j) for j in np.flatnonzero(x > 0.5)]
@@ -226,8 +223,9 @@ class SetPartitioning:
         z1 = int(self.steps[cols].sum())
         proven1 = s1.status == "optimal" and z1 - s1.bound < 1.0 - 1e-6
         row = self._add_row(range(self.k), self.steps.astype(float), -INF, float(z1))
+        # no warm start from the stage-1 plan: with one (setSolution), HiGHS 1.16 reported the
+        # stage-2 optimum's value but returned the start's columns (2024 Midlands ICBs)
         self._set_cost(self.change)
-        self._set_start(cols)
         s2 = run(self.h, max(time_limit - (time.perf_counter() - t0), 0.01))
         self._drop_rows([row])
         self._set_cost(self.steps)

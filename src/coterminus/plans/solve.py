@@ -31,7 +31,13 @@ from typing import Literal
 import numpy as np
 
 from ..errors import ParameterError
-from .candidates import Candidates, TooManyCandidates, candidate_blocks, masks_to_matrix
+from .candidates import (
+    MAX_CANDIDATES,
+    Candidates,
+    TooManyCandidates,
+    candidate_blocks,
+    masks_to_matrix,
+)
 from .colgen import CGLog, ColumnGeneration, PoolOracle, greedy_plans
 from .milp import LexSolution, SetPartitioning, SolverOptions, kbest
 from .problem import Problem
@@ -116,7 +122,7 @@ def solve(
     k: int = 1,
     method: Method = "auto",
     time_limit: float = 600.0,
-    max_candidates: int = 2_000_000,
+    max_candidates: int = MAX_CANDIDATES,
     direct_limit: int = 5_000,
     seed_blocks: Sequence[int] = (),
     options: SolverOptions | None = None,
