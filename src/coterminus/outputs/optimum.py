@@ -113,6 +113,7 @@ def optimum_markdown(res: RegionalOptimum) -> str:
             lines += [f"Plans that keep every rule: {opt.count.text}.", ""]
         lines += [f"Best plan: {opt.best['blocks']}.", ""]
         lines += [f"- {s}" for s in res.explanations.get(code, [])]
+        lines += [f"- *{n}*" for n in opt.notes]
         lines.append("")
     for code, why in res.failed.items():
         lines += [f"### {code}: no plan", "", why, ""]

@@ -24,6 +24,7 @@ no better plan (the optimum is proven, so no plan keeps it whole at a lower obje
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 import time
@@ -153,6 +154,7 @@ class RegionalOptimum:
                         f"{row[f'{what}_objective']:,.0f}"
                     )
             lines += [f"  - {s}" for s in self.explanations.get(code, [])]
+            lines += [f"  note: {n}" for n in opt.notes]
         for code, why in self.failed.items():
             lines += ["", f"{code}: no plan — {why}"]
         return "\n".join(lines)
@@ -367,19 +369,57 @@ def optimise_systems(
         if systems is None
         else [geo.code(s, group_level) for s in systems]
     )
+    unit_level = (
+        geo.resolve_level(c.units)
+        if c.units
+        else geo.level_of(geo.members(codes[0], within=group_level)[0])
+    )
+    c = c.replace(units=unit_level)
+    members, straddle = _members_by_majority(geo, unit_level, group_level)
     progress = bool(run.progress) if run is not None else False
     results: dict[str, Optimum] = {}
     failed: dict[str, str] = {}
     for code in tqdm(codes, desc="systems", unit="system", disable=not progress):
         try:
-            problem = prepare_problem(geo, code, None, c)
-            notes: list[str] = []
+            if not members.get(code):
+                msg = f"no {geo.label(unit_level, plural=True)} have most of their people here"
+                raise ParameterError(msg)
+            problem = prepare_problem(geo, None, members[code], c)
+            problem = dataclasses.replace(problem, code=code, name=geo.name(code))
+            notes = [straddle[u] for u in problem.codes if u in straddle]
             if islands == "nearest":
-                problem, notes = join_islands(problem, geo)
+                problem, more = join_islands(problem, geo)
+                notes += more
             results[code] = optimum_of(problem, k=k, time_limit=time_limit, notes=notes)
         except CoterminusError as exc:
             failed[code] = str(exc)
     return regional_of(geo, results, failed, compare, time.perf_counter() - t0, group_level)
+
+
+def _members_by_majority(
+    geo: Geography, units: str, groups: str
+) -> tuple[dict[str, list[str]], dict[str, str]]:
+    """Each unit in the group holding most of its people (so a unit straddling two groups is
+    merged in one, not dropped); and a note for each unit that straddles."""
+    people = geo.lsoa.groupby([units, groups])["population"].sum()
+    people = people[people > 0]
+    total = people.groupby(level=0).sum()
+    main = people.sort_values(kind="stable").groupby(level=0).tail(1)
+    members: dict[str, list[str]] = {}
+    notes: dict[str, str] = {}
+    index = main.index.to_frame(index=False)
+    for unit, group, value in zip(
+        index.iloc[:, 0].astype(str), index.iloc[:, 1].astype(str), main.to_numpy(), strict=True
+    ):
+        members.setdefault(group, []).append(unit)
+        share = float(value) / float(total[unit])
+        if share < 1.0:
+            notes[unit] = (
+                f"{geo.name(unit)} straddles {geo.label(groups, plural=True)}: merged here, "
+                f"where {share:.1%} of its people live"
+            )
+    order = {str(u): i for i, u in enumerate(geo.units(units).index)}
+    return {g: sorted(m, key=lambda u: order.get(u, 0)) for g, m in members.items()}, notes
 
 
 def regional_of(
