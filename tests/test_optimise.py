@@ -161,6 +161,17 @@ def test_regional_run_compares_today_and_writes_its_files(geo24, tmp_path):
     assert sizes.max() <= 2_966_476
     # today's ICBs scored by the same objective: never better than the proven optimum
     assert (res.summary["icb_objective"] >= res.summary["optimum_objective"]).all()
+    # today's ICBs split the West of England combined authority (plain pandas: its people sit
+    # in two ICBs); the optimum keeps it whole, and the explanation says both
+    woe = geo24.lsoa[geo24.lsoa["cauth"] == geo24.code("West of England", level="cauth")]
+    icbs = woe.groupby("icb")["population"].sum()
+    assert (icbs > 0.005 * icbs.sum()).sum() == 2
+    said = [x for x in res.explanations["E40000006"] if x.startswith("ICBs split West of England")]
+    assert len(said) == 1
+    assert said[0].endswith("the best plan keeps it whole")
+    # mismatch counts the smaller piece on both sides: in the block that does not mostly cover
+    # it, and as people of the area the other block mostly covers living outside it
+    assert f"({2 * int(icbs.min()):,} people behind the split)" in said[0]
     # the Isles of Scilly touch nothing: joined to the nearest council, and said so
     sw = res.results["E40000006"]
     assert any("Isles of Scilly touches no other" in n for n in sw.notes)

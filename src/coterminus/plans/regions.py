@@ -55,6 +55,7 @@ if TYPE_CHECKING:
 __all__ = [
     "RegionalOptimum",
     "add_compared",
+    "compare_splits",
     "explain_splits",
     "optimise_systems",
     "regional_of",
@@ -308,6 +309,33 @@ def add_compared(
     return geo, list(dict.fromkeys(levels))
 
 
+def compare_splits(
+    problem: Problem, what: str, label: np.ndarray, names: Sequence[str], best: Sequence[int]
+) -> list[str]:
+    """A sentence per area of a scored level that footprints ``what`` (unit ``u`` in footprint
+    ``label[u]``, named ``names``) split: between which footprints, the people behind the
+    split, and whether the best plan (block masks ``best``) keeps it whole."""
+    obj = problem.objective
+    cols = np.unique(label)
+    s = score_blocks(obj, np.stack([label == c for c in cols]))
+    kept = score_blocks(obj, masks_to_matrix(best, problem.n))
+    out = []
+    for lv in obj.levels:
+        split = s.split_areas[lv.name]
+        a = thresholds(lv.area_totals, problem.tolerance)
+        for t in np.flatnonzero(split.any(axis=0)):
+            m = np.array([lv.people[label == c, t].sum() for c in cols])
+            holders = [names[int(c)] for c, x in zip(cols, m, strict=True) if x > a[t]]
+            behind = int(np.minimum(m, lv.area_totals[t] - m)[split[:, t]].sum())
+            fixed = not kept.split_areas[lv.name][:, t].any()
+            out.append(
+                f"{what} split {lv.names[t]} ({lv.label}) between {join_names(holders)} "
+                f"({behind:,} people behind the split); the best plan "
+                + ("keeps it whole" if fixed else "splits it too")
+            )
+    return out
+
+
 def _compare_matrix(geo: Geography, problem: Problem, level: str) -> tuple[np.ndarray, list[str]]:
     lv = target_level(overlap(geo, problem.units, level), problem.codes, level, label="", plural="")
     return lv.people, list(lv.codes)
@@ -453,16 +481,20 @@ def regional_of(
         }  # fmt: skip
         for crit in [*problem.objective.names, "change"]:
             row[f"optimum_{crit}"] = float(opt.best[crit])
+        found: list[str] = []
         for lv in compare:
             people, areas = _compare_matrix(geo, problem, lv)
             scores, label = score_footprints(problem, people)
             row.update({f"{lv}_{key}": v for key, v in scores.items()})
             fp = geo.units(lv)["name"]
+            fp_names = display_names([str(fp.get(a, a)) for a in areas])
             table[lv] = [areas[i] for i in label]
             table[f"{lv}_name"] = [str(fp.get(areas[i], areas[i])) for i in label]
+            what = geo.label(lv, plural=True)
+            found.extend(compare_splits(problem, what, label, fp_names, opt.masks[0]))
         rows.append(row)
         unit_rows.append(table)
-        explanations[code] = explain_splits(geo, opt)
+        explanations[code] = explain_splits(geo, opt) + found
     units_table = pd.concat(unit_rows, ignore_index=True) if unit_rows else pd.DataFrame()
     if len(units_table):
         first = ["system", "system_name", "code", "name", "population", "block", "block_name"]
