@@ -201,6 +201,27 @@ def test_an_area_too_big_for_one_block_is_explained(geo24):
     assert res.results["E40000011"].best["not_coterminous_cauth"] > 0
 
 
+@pytest.mark.realdata
+def test_an_area_a_unit_straddles_is_explained_with_the_finer_level(geo24):
+    # South East ICBs against upper-tier councils: Frimley ICB is partly in Surrey, so Surrey is
+    # split; sub-ICB locations (the finer NHS level) would follow Surrey's boundary only if each
+    # lay within or outside it — plain pandas says one straddles it
+    res = optimise_systems(geo24, ["South East"], units="icb", within="nhser", against="utla")
+    said = [x for x in res.explanations["E40000005"] if x.startswith("Surrey ")]
+    assert len(said) == 1
+    surrey = geo24.code("Surrey", level="utla")
+    lsoa = geo24.lsoa.assign(in_surrey=geo24.lsoa["utla"] == surrey)
+    lsoa["surrey_people"] = lsoa["population"].where(lsoa["in_surrey"], 0)
+    frimley = lsoa[lsoa["icb"] == geo24.code("NHS Frimley Integrated Care Board", level="icb")]
+    share = frimley["surrey_people"].sum() / frimley["population"].sum()
+    assert f"Frimley ({share:.0%} in it) is only partly in it" in said[0]
+    sicbls = lsoa[lsoa["sicbl"].isin(lsoa.loc[lsoa["in_surrey"], "sicbl"])]
+    by = sicbls.groupby("sicbl")[["surrey_people", "population"]].sum()
+    part = by["surrey_people"] / by["population"]
+    assert ((part > 0.005) & (part < 0.995)).any()  # a sub-ICB location straddles Surrey
+    assert said[0].endswith("even sub-ICB locations split Surrey")
+
+
 # --- the command line ----------------------------------------------------------------------------
 @pytest.mark.realdata
 def test_cli_optimise_one_system_and_one_line_errors(data_dir, essex_codes, capsys):
@@ -223,3 +244,26 @@ def test_cli_optimise_one_system_and_one_line_errors(data_dir, essex_codes, caps
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1
     assert "--min-pop" in err[0]
+
+
+@pytest.mark.realdata
+def test_cli_optimise_writes_files_and_compares_with_a_scenario_csv(data_dir, tmp_path, capsys):
+    from coterminus import cli
+
+    csv = Path(ct.__file__).parent / "data" / "scenario_files" / "icb_clusters_2027_reported.csv"
+    out = tmp_path / "sw"
+    argv = ["optimise", "--vintage", "2026", "--units", "utla", "--within", "nhser",
+            "--system", "South West", "--against", "sa", "--today", "icb", "-k", "1",
+            "--compare", "icb", str(csv), "--out", str(out), "--json",
+            "--data-dir", str(data_dir)]  # fmt: skip
+    assert cli.main(argv) == 0
+    payload = json.loads(capsys.readouterr().out)
+    assert payload["status"] == "optimal"
+    assert payload["system_name"] == "South West"
+    summary = pd.read_csv(out / "summary.csv")
+    assert {"icb_blocks", "compared_2_blocks", "optimum_objective"} <= set(summary.columns)
+    table = pd.read_csv(out / "optimum.csv")
+    assert {"code", "block", "icb", "compared_2"} <= set(table.columns)
+    assert (out / "optimum.png").stat().st_size > 10_000
+    # the scenario's clusters, scored by the same objective, are never better than the optimum
+    assert summary.loc[0, "compared_2_objective"] >= summary.loc[0, "optimum_objective"]

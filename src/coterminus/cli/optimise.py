@@ -170,7 +170,9 @@ def run(args: argparse.Namespace) -> int:
         )  # fmt: skip
         if out is not None:
             geo, compared = add_compared(geo, args.compare, args.today or opt.units)
-            one = regional_of(geo, {str(opt.system or "custom"): opt}, {}, compared, opt.seconds)
+            one = regional_of(
+                geo, {str(opt.system or "custom"): opt}, {}, compared, opt.seconds, args.within
+            )
             paths = write_optimum(geo, one, out)
         text = opt.summary(rows=len(opt.plans))
         payload = opt.to_dict()

@@ -55,18 +55,21 @@ def optimum_figure(geo: Geography, res: RegionalOptimum) -> Figure:
         handles.append(
             Line2D([], [], color="#333333", lw=0.8, ls="--", label=geo.label(lv, plural=True))
         )
-    systems = geo.layer(res.within).to_crs(27700)
-    systems = systems.loc[[c for c in res.results if c in systems.index]]
-    systems.boundary.plot(ax=ax, color="black", linewidth=1.4)
-    handles.append(Line2D([], [], color="black", lw=1.4, label=geo.label(res.within, plural=True)))
+    if res.within and res.within in geo.levels:
+        systems = geo.layer(res.within).to_crs(27700)
+        systems = systems.loc[[c for c in res.results if c in systems.index]]
+        systems.boundary.plot(ax=ax, color="black", linewidth=1.4)
+        label = geo.label(res.within, plural=True)
+        handles.append(Line2D([], [], color="black", lw=1.4, label=label))
     frame(ax, blocks.total_bounds)
     add_scale_bar(ax)
     add_north_arrow(ax)
     proven = sum(r.proven for r in res.results.values())
     fig.text(
         0.03, 0.965,
-        f"Best plans of {geo.label(res.units, plural=True)} within "
-        f"{geo.label(res.within, plural=True)}, {res.vintage}",
+        f"Best plans of {geo.label(res.units, plural=True)}"
+        + (f" within {geo.label(res.within, plural=True)}" if res.within else "")
+        + f", {res.vintage}",
         fontsize=13, weight="bold", gid="coterminus-title",
     )  # fmt: skip
     fig.text(
