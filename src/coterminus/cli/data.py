@@ -175,9 +175,10 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
         "clean",
         help="empty the cache (downloads and parsed layers)",
         description=(
-            "Delete the contents of the cache sub-folders coterminus writes (downloads/ and "
-            "parsed/); anything else in the cache folder is left alone. Asks first on a terminal; "
-            "elsewhere needs --yes."
+            "Delete the files coterminus wrote to the cache (downloads/ and parsed/), as recorded "
+            "in its .coterminus-cache marker; anything else in the cache folder is left alone, "
+            "and a folder without the marker is refused. Asks first on a terminal; elsewhere "
+            "needs --yes."
         ),
         epilog=example_epilog("coterminus data clean --only parsed --yes"),
     )
@@ -397,34 +398,49 @@ def run_cache(args: argparse.Namespace) -> int:
 
     table = cache.usage()
     root = cache.cache_root()
+    marked = (root / cache.MARKER).is_file()
     if args.json:
-        emit_json({"path": str(root), "folders": records(table)})
+        emit_json({"path": str(root), "marked": marked, "folders": records(table)})
         return 0
     rows = [["folder", "files", "size", "holds"]]
     for name, row in table.iterrows():
-        rows.append([f"{name}/", str(row["files"]), file_size(row["bytes"]), str(row["holds"])])
-    known = table.loc[[n for n in table.index if n in cache.FOLDERS]]
-    sys.stdout.write(f"cache: {root}\n" + text_table(rows))
+        if name in cache.FOLDERS:
+            rows.append([f"{name}/", str(row["files"]), file_size(row["bytes"]), str(row["holds"])])
+        if row["other_files"]:
+            rows.append(
+                [
+                    f"{name}/" if name not in cache.FOLDERS else f"{name}/ (other)",
+                    str(row["other_files"]),
+                    file_size(row["other_bytes"]),
+                    "not written by coterminus (clean leaves it)",
+                ]
+            )
+    state = "" if marked or not root.exists() else f" (no {cache.MARKER}: not coterminus's cache)"
+    sys.stdout.write(f"cache: {root}{state}\n" + text_table(rows))
     sys.stdout.write(
-        f"total {file_size(int(known['bytes'].sum()))} in {int(known['files'].sum())} files that "
+        f"total {file_size(int(table['bytes'].sum()))} in {int(table['files'].sum())} files that "
         "`coterminus data clean` would delete\n"
     )
     return 0
 
 
 def run_clean(args: argparse.Namespace) -> int:
-    """``coterminus data clean``: empty the cache sub-folders (asks first on a terminal)."""
+    """``coterminus data clean``: delete what coterminus wrote to the cache (asks on a terminal)."""
     from coterminus.data import cache
 
     from .output import file_size
 
+    root = cache.check_marked()  # a folder coterminus did not make: refused, nothing deleted
     table = cache.usage()
     names = [args.only] if args.only else list(cache.FOLDERS)
     files, size = int(table.loc[names, "files"].sum()), int(table.loc[names, "bytes"].sum())
-    root = cache.cache_root()
+    others = int(table["other_files"].sum())
+    left = f"; {others} other files there are not coterminus's and stay" if others else ""
     what = " and ".join(f"{n}/" for n in names)
     if files == 0:
-        sys.stdout.write(f"Nothing to delete: {what} in {root} is empty.\n")
+        sys.stdout.write(
+            f"Nothing to delete: coterminus wrote nothing to {what} in {root}{left}.\n"
+        )
         return 0
     if not args.yes:
         if not sys.stdin.isatty():
@@ -438,9 +454,6 @@ def run_clean(args: argparse.Namespace) -> int:
         if sys.stdin.readline().strip().lower() not in ("y", "yes"):
             sys.stdout.write("Nothing deleted.\n")
             return 0
-    removed, freed = 0, 0
-    for name in names:
-        n, b = cache.clean(only=name)
-        removed, freed = removed + n, freed + b
-    sys.stdout.write(f"Deleted {removed} files ({file_size(freed)}) from {what} of {root}.\n")
+    removed, freed = cache.clean(only=args.only)
+    sys.stdout.write(f"Deleted {removed} files ({file_size(freed)}) from {what} of {root}{left}.\n")
     return 0
