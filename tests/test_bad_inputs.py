@@ -747,7 +747,7 @@ CASES: dict[str, Case] = {
     "output-under-a-file": (
         output_under_a_regular_file,
         OutputError,
-        r"old.txt does not exist; create it first",
+        r"old\.txt is a file, not a folder; choose another --out",
     ),
     "output-unknown-suffix": (
         output_unknown_suffix,

@@ -44,14 +44,16 @@ Examples
 from __future__ import annotations
 
 import argparse
+import errno
 import importlib
 import logging
 import os
 import sys
 from collections.abc import Callable, Sequence
+from typing import Any
 
 from coterminus.data.integrity import trust_stamp
-from coterminus.errors import CoterminusError
+from coterminus.errors import CoterminusError, OutputError
 
 from .options import HelpFormatter, UsageError, print_error
 
@@ -208,6 +210,86 @@ def run_version() -> int:
     return 0
 
 
+class GuardedStdout:
+    """``sys.stdout`` while a command runs: a write that fails becomes one :class:`OutputError`.
+
+    A full disk (``> /dev/full``), an exceeded quota or an I/O error while writing the output,
+    and a standard output that was closed before the command started (``>&-``), end the command
+    with the one-line error and exit code 1 instead of a traceback (or, unbuffered, exit code 0
+    with truncated JSON). A reader that stops reading (``| head``) is not an error: the
+    ``BrokenPipeError`` goes on to :func:`main`, which ends quietly.
+
+    Examples
+    --------
+    >>> GuardedStdout(None).write("x")
+    Traceback (most recent call last):
+    ...
+    coterminus.errors.OutputError: cannot write to standard output: it is closed ...
+    """
+
+    def __init__(self, stream: Any) -> None:
+        self.stream = stream
+        self.failed = False
+
+    def _fail(self, exc: OSError | None) -> OutputError:
+        self.failed = True
+        if exc is None:
+            reason = "it is closed (the command was started with >&- or without a stdout)"
+        elif exc.errno in (errno.ENOSPC, getattr(errno, "EDQUOT", None)):
+            reason = "no space left on the device (or the disk quota is exceeded)"
+        else:
+            reason = exc.strerror or str(exc)
+        msg = (
+            f"cannot write to standard output: {reason}; the output is incomplete. Redirect it "
+            "to a file on a disk with room, or write the result with --out FILE."
+        )
+        return OutputError(msg)
+
+    def write(self, text: str) -> int:
+        """Write ``text``; an ``OSError`` (but a closed pipe) becomes an :class:`OutputError`."""
+        if self.stream is None:
+            raise self._fail(None)
+        try:
+            return int(self.stream.write(text))
+        except BrokenPipeError:
+            self.failed = True
+            raise
+        except OSError as exc:
+            raise self._fail(exc) from exc
+
+    def flush(self) -> None:
+        """Flush the stream, with the errors of :meth:`write`."""
+        if self.stream is None:
+            return
+        try:
+            self.stream.flush()
+        except BrokenPipeError:
+            self.failed = True
+            raise
+        except OSError as exc:
+            raise self._fail(exc) from exc
+
+    def isatty(self) -> bool:
+        """Whether the stream is a terminal (``False`` when closed)."""
+        return bool(self.stream is not None and self.stream.isatty())
+
+    def __getattr__(self, name: str) -> Any:
+        if self.stream is None:
+            raise AttributeError(name)
+        return getattr(self.stream, name)
+
+
+def _silence_stdout() -> None:
+    """Point file descriptor 1 at the null device, so that output still buffered when Python
+    exits is dropped quietly instead of failing again ("Exception ignored ...")."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, 1)
+        os.close(devnull)
+    except OSError:  # pragma: no cover - no descriptor 1 to replace
+        pass
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``coterminus`` command."""
     argv = sys.argv[1:] if argv is None else list(argv)
@@ -222,9 +304,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     if func is None:
         parser.print_help()
         return 2
+    guard = GuardedStdout(sys.stdout)
+    sys.stdout = guard  # type: ignore[assignment]
     try:
-        return call(func, args)
+        code = call(func, args)
+        if not guard.failed:
+            try:
+                guard.flush()  # a full disk shows here when the output was buffered
+            except OutputError as exc:
+                print_error(args, exc)
+                code = 1
     except BrokenPipeError:  # output piped into e.g. `head`, which closed early: not an error
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
-        return 0
+        code = 0
+    finally:
+        sys.stdout = guard.stream
+        if guard.failed and guard.stream is not None:
+            _silence_stdout()
+    return code

@@ -12,7 +12,10 @@ Rules for an output path (:func:`check_output_path`), each broken one an
 * the path must not be a symbolic link: coterminus does not write through links, so that a
   link planted in a shared folder cannot redirect output onto another file. Pass the real path
   (the message gives it) or remove the link. The *folder* may be reached through links;
-* the folder must exist (it is not created) and be writable.
+* an existing path must be a regular file: a named pipe, a device (``/dev/null``, even as root)
+  or a socket is never replaced by a file. It is checked again just before the move into place;
+* the folder must exist (it is not created) and be writable; when a part of the folder's path is
+  a file (``--out notes.txt/map.html``), the message names that file.
 
 While writing, a full disk (``ENOSPC``), an exceeded quota (``EDQUOT``), a file too large
 (``EFBIG``) or a read-only file system (``EROFS``) becomes an :class:`OutputError`, and the
@@ -31,6 +34,7 @@ from __future__ import annotations
 import errno
 import os
 import signal
+import stat
 import tempfile
 import threading
 from collections.abc import Callable, Iterable, Iterator
@@ -55,9 +59,10 @@ def check_output_path(
 ) -> Path:
     """Validate an output path before any work is done.
 
-    Raises :class:`OutputError` when the path is a folder or a symbolic link, when its folder
-    is missing or not writable, or when the suffix is not one of ``suffixes`` (see the module
-    docstring for the rules).
+    Raises :class:`OutputError` when the path is a folder, a symbolic link, or anything else that
+    is not a regular file (a named pipe, a device, a socket), when its folder is missing (or a
+    part of its path is a file) or not writable, or when the suffix is not one of ``suffixes``
+    (see the module docstring for the rules).
 
     Examples
     --------
@@ -79,6 +84,7 @@ def check_output_path(
         example = p / f"output{first}"
         msg = f"cannot write {p}: it is a folder; give a file name inside it, e.g. --out {example}."
         raise OutputError(msg)
+    _refuse_special(p)
     if suffixes is not None:
         allowed = tuple(s.lower() for s in suffixes)
         if not p.name.lower().endswith(allowed):
@@ -86,6 +92,13 @@ def check_output_path(
             raise OutputError(msg)
     folder = p.parent if str(p.parent) else Path()
     if not folder.is_dir():
+        blocker = next((a for a in [folder, *folder.parents] if a.exists()), None)
+        if blocker is not None and not blocker.is_dir():
+            msg = (
+                f"cannot write {p}: {blocker} is a file, not a folder; choose another --out (a "
+                f"file name in an existing folder)."
+            )
+            raise OutputError(msg)
         msg = (
             f"cannot write {p}: folder {folder} does not exist; create it first "
             f"(mkdir -p {folder}) or choose another --out."
@@ -95,6 +108,31 @@ def check_output_path(
         msg = f"cannot write {p}: folder {folder} is read-only; choose another --out."
         raise OutputError(msg)
     return p
+
+
+#: What a path that exists but is not a regular file or a folder is, by its ``stat`` type.
+_SPECIAL = (
+    (stat.S_ISFIFO, "a named pipe (FIFO)"),
+    (stat.S_ISCHR, "a character device"),
+    (stat.S_ISBLK, "a block device"),
+    (stat.S_ISSOCK, "a socket"),
+)
+
+
+def _refuse_special(p: Path) -> None:
+    """Refuse a path that exists and is neither a regular file nor a folder (or a link)."""
+    try:
+        mode = p.lstat().st_mode
+    except OSError:  # absent (or unreadable: the folder checks report it)
+        return
+    kind = next((what for test, what in _SPECIAL if test(mode)), None)
+    if kind is None:
+        return
+    msg = (
+        f"cannot write {p}: it is {kind}, not a regular file; coterminus replaces only regular "
+        "files (it would put a file in its place). Choose a file name for --out."
+    )
+    raise OutputError(msg)
 
 
 # --- signals --------------------------------------------------------------------------------------
@@ -237,6 +275,7 @@ def atomic_path(
             umask = os.umask(0)
             os.umask(umask)
             tmp.chmod(0o666 & ~umask)
+            _refuse_special(p)  # again: a pipe or device may have appeared while writing
             tmp.replace(p)
         except BaseException as exc:
             tmp.unlink(missing_ok=True)
