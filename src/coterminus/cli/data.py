@@ -30,7 +30,14 @@ from typing import Any
 
 from coterminus.errors import CoterminusError
 
-from .options import UsageError, add_common, builtin_years, example_epilog, print_error
+from .options import (
+    UsageError,
+    add_common,
+    builtin_years,
+    example_epilog,
+    number,
+    print_error,
+)
 
 # Defaults, kept here (equal to coterminus.data.files') so the parser needs no import.
 DEFAULT_BASE_URL = "https://services1.arcgis.com/ESMARspQHYMw9BZ9/arcgis"
@@ -125,21 +132,21 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     )
     fetch.add_argument(
         "--timeout",
-        type=float,
+        type=number(low=0, low_open=True),
         default=DEFAULT_TIMEOUT,
         metavar="S",
         help=f"seconds to wait for a connection or for more bytes (default {DEFAULT_TIMEOUT:g})",
     )
     fetch.add_argument(
         "--deadline",
-        type=float,
+        type=number(low=0, low_open=True),
         default=DEFAULT_DEADLINE,
         metavar="S",
         help=f"seconds allowed for each whole file, retries included (default {DEFAULT_DEADLINE:g})",
     )
     fetch.add_argument(
         "--retries",
-        type=int,
+        type=number(integer=True, low=0, high=100),
         default=DEFAULT_RETRIES,
         metavar="N",
         help="extra attempts after HTTP 429/5xx or a dropped connection; never after a failed "
@@ -314,6 +321,12 @@ def run_fetch(args: argparse.Namespace) -> int:
     """``coterminus data fetch``: download the ids given, or what ``--vintage`` lacks."""
     if not args.ids and args.vintage is None:
         msg = "give dataset ids (see `coterminus data status`) or --vintage YEAR"
+        raise UsageError(msg)
+    if args.ids and args.vintage is not None:
+        msg = (
+            "give dataset ids or --vintage YEAR, not both (--vintage fetches every file that "
+            "vintage lacks)"
+        )
         raise UsageError(msg)
     from coterminus import data as datasets
 
