@@ -935,6 +935,8 @@ def test_signal_during_a_parquet_write_leaves_nothing(tmp_path: Path, signame: s
     assert target.read_text() == "old plan"
 
 
-def test_integrity_state_is_clean_after_these_tests() -> None:
-    _integrity.reset()
-    assert _integrity.modified_files() == {}
+def test_integrity_keeps_no_process_wide_setting() -> None:
+    """The trust setting and the modified files travel on each geography (issue 20): there is no
+    switch a test (or the CLI) could leave on, and no check block is left open."""
+    assert not hasattr(_integrity, "set_trust_modified")
+    assert _integrity._current.get() is None

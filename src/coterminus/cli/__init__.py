@@ -165,8 +165,9 @@ def call(func: Callable[[argparse.Namespace], int | None], args: argparse.Namesp
     """Run a command handler and return its exit code.
 
     An error is one line ``coterminus COMMAND: error: MESSAGE`` on stderr and exit code 1 (2
-    for a :class:`~coterminus.cli.options.UsageError`); with ``--trust-modified`` the note on
-    modified data files follows the output.
+    for a :class:`~coterminus.cli.options.UsageError`); with ``--trust-modified`` the stamp of
+    each geography the command loaded (``args.geographies``, set by :func:`coterminus.cli.load.load`)
+    follows the output.
 
     Examples
     --------
@@ -182,10 +183,10 @@ def call(func: Callable[[argparse.Namespace], int | None], args: argparse.Namesp
     """
     try:
         code = int(func(args) or 0)
-        if getattr(args, "trust_modified", False):
-            stamp = trust_stamp()
-            if stamp:  # on stderr when stdout is JSON, so the JSON stays valid
-                (sys.stderr if getattr(args, "json", False) else sys.stdout).write(stamp + "\n")
+        stamps = [trust_stamp(g.integrity) for g in getattr(args, "geographies", None) or []]
+        for stamp in dict.fromkeys(s for s in stamps if s):
+            # on stderr when stdout is JSON, so the JSON stays valid (it holds the stamp too)
+            (sys.stderr if getattr(args, "json", False) else sys.stdout).write(stamp + "\n")
         return code
     except UsageError as exc:
         print_error(args, exc)
@@ -305,7 +306,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.print_help()
         return 2
     guard = GuardedStdout(sys.stdout)
-    sys.stdout = guard  # type: ignore[assignment]
+    sys.stdout = guard
     try:
         code = call(func, args)
         if not guard.failed:

@@ -265,19 +265,45 @@ def run_manifest(args: argparse.Namespace) -> int:
     return 0
 
 
+def _data_source(args: argparse.Namespace) -> tuple[Any, str]:
+    """The data directory (or ``None``) and one line saying where data comes from, in order."""
+    from coterminus.data import cache, embedded
+    from coterminus.data.locations import resolve_data_dir
+
+    root = resolve_data_dir(args.data_dir)
+    where = cache.cache_root() / cache.DOWNLOADS
+    if root is not None:
+        line = f"Data comes from the data directory {root}, then the download cache {where}."
+    else:
+        years = ", ".join(map(str, embedded.available_vintages())) or "none"
+        line = (
+            "No data directory (--data-dir or COTERMINUS_DATA_DIR): a vintage is read from the "
+            f"download cache {where} when its files are there, else from the copy embedded in "
+            f"coterminus (vintages {years}; exact populations, display-grade polygons)."
+        )
+    return root, line
+
+
 def run_status(args: argparse.Namespace) -> int:
-    """``coterminus data status``: where each dataset is, then the embedded dataset."""
+    """``coterminus data status``: where data comes from, where each dataset is, the embedded copy.
+
+    Without a data directory only the datasets found (in the download cache) are listed, with
+    the count of the others, since the embedded copy stands in for them.
+    """
     from coterminus import data as datasets
     from coterminus.data import embedded
 
     from .output import emit_json, file_size, isna, records, text_table
 
+    root, source = _data_source(args)
     table = datasets.status(args.vintage, data_dir=args.data_dir)
     if args.json:
         emit_json(records(table))
         return 0
+    sys.stdout.write(source + "\n\n")
+    shown = table if root is not None else table[table["where"] != "missing"]
     rows = [["id", "where", "size", "path"]]
-    for dataset_id, row in table.iterrows():
+    for dataset_id, row in shown.iterrows():
         path = "" if isna(row["path"]) else str(row["path"])
         if path and not isna(row["layer"]):
             path += f" (layer {row['layer']})"
@@ -285,11 +311,19 @@ def run_status(args: argparse.Namespace) -> int:
             path += f" (from {row['source']})"
         rows.append([str(dataset_id), str(row["where"]), file_size(row["size"]), path])
     counts = table["where"].value_counts()
-    sys.stdout.write(text_table(rows))
+    if len(rows) > 1:
+        sys.stdout.write(text_table(rows))
+    missing = counts.get("missing", 0)
+    fix = (
+        " (download with `coterminus data fetch ID`)"
+        if root is not None
+        else " (not needed for the embedded copy; `coterminus data fetch --vintage YEAR` gets a "
+        "vintage's ONS files, with full polygons)"
+    )
     sys.stdout.write(
         f"{len(table)} datasets: {counts.get('data_dir', 0)} in the data directory, "
-        f"{counts.get('cache', 0)} in the cache, {counts.get('missing', 0)} missing"
-        + (" (download with `coterminus data fetch ID`)" if counts.get("missing", 0) else "")
+        f"{counts.get('cache', 0)} in the cache, {missing} missing"
+        + (fix if missing else "")
         + "\n"
     )
     info = embedded.status()  # the embedded dataset: where, resolution, size, each file's sha256
@@ -376,31 +410,83 @@ def run_fetch(args: argparse.Namespace) -> int:
     return 1 if failed else 0
 
 
+def _embedded_rows() -> list[dict[str, Any]]:
+    """One verify record per file of the embedded copy: its SHA-256 against ``files.json``."""
+    from coterminus.data import embedded
+
+    info = embedded.status()
+    bad = set(embedded.verify())
+    root = info["root"]
+    out = []
+    for f in info["files"]:
+        problem = (
+            f"sha256 differs from files.json (recorded {str(f['sha256'])[:12]}…) or the file is "
+            "missing: the installed package was changed; reinstall coterminus "
+            "(pip install --force-reinstall coterminus)"
+            if f["path"] in bad
+            else ""
+        )
+        out.append(
+            {
+                "id": f"embedded/{f['path']}",
+                "where": "embedded",
+                "path": f"{root}/{f['path']}",
+                "sha256": "mismatch" if problem else "ok",
+                "rows": None,
+                "expected_rows": None,
+                "result": "problem" if problem else "ok",
+                "problem": problem,
+            }
+        )
+    return out
+
+
 def run_verify(args: argparse.Namespace) -> int:
-    """``coterminus data verify``: check the files present; 1 when one has a problem."""
+    """``coterminus data verify``: check the files present and the embedded copy; 1 on a problem.
+
+    Without a data directory only the datasets found are listed (with the count of the others);
+    the embedded copy's files are always checked against the SHA-256 recorded in ``files.json``.
+    """
     from coterminus import data as datasets
 
     from .output import emit_json, isna, records, text_table
 
+    root, source = _data_source(args)
     report = datasets.verify(args.vintage, data_dir=args.data_dir, deep=args.deep)
+    embedded_rows = _embedded_rows()
     problems = int((report["result"] == "problem").sum())
+    broken = [r for r in embedded_rows if r["result"] == "problem"]
     if args.json:
-        emit_json(records(report))
-    else:
-        rows = [["result", "id", "rows", "detail"]]
-        for dataset_id, row in report.iterrows():
-            rows_found = "" if isna(row["rows"]) else str(row["rows"])
-            detail = row["problem"] or (
-                "" if row["result"] == "missing" else f"sha256 {row['sha256']}"
-            )
-            rows.append([str(row["result"]), str(dataset_id), rows_found, str(detail)])
+        emit_json(records(report) + embedded_rows)
+        return 1 if problems or broken else 0
+    sys.stdout.write(source + "\n\n")
+    shown = report if root is not None else report[report["result"] != "missing"]
+    rows = [["result", "id", "rows", "detail"]]
+    for dataset_id, row in shown.iterrows():
+        rows_found = "" if isna(row["rows"]) else str(row["rows"])
+        detail = row["problem"] or ("" if row["result"] == "missing" else f"sha256 {row['sha256']}")
+        rows.append([str(row["result"]), str(dataset_id), rows_found, str(detail)])
+    rows += [["problem", r["id"], "", r["problem"]] for r in broken]
+    if len(rows) > 1:
         sys.stdout.write(text_table(rows))
-        counts = report["result"].value_counts()
-        sys.stdout.write(
-            f"{counts.get('ok', 0)} ok, {problems} with problems, {counts.get('missing', 0)} "
-            "missing (not a failure; see `coterminus data status`)\n"
+    counts = report["result"].value_counts()
+    missing = counts.get("missing", 0)
+    why = (
+        "not a failure; see `coterminus data status`"
+        if root is not None
+        else "not downloaded, which the embedded copy does not need"
+    )
+    sys.stdout.write(
+        f"{counts.get('ok', 0)} ok, {problems} with problems, {missing} missing ({why})\n"
+    )
+    if embedded_rows:
+        verdict = (
+            f"{len(broken)} differ from files.json (see above)"
+            if broken
+            else "every SHA-256 matches files.json"
         )
-    return 1 if problems else 0
+        sys.stdout.write(f"embedded copy: {len(embedded_rows)} files, {verdict}\n")
+    return 1 if problems or broken else 0
 
 
 def run_cache(args: argparse.Namespace) -> int:

@@ -27,6 +27,11 @@ thread, only while a write is in progress, and never over a signal that is being
 (``nohup``).
 Python runs signal handlers in the main thread between bytecodes, so a signal that arrives
 during one long C call (a large parquet write) is handled, and the file removed, when it returns.
+
+CSV files are written spreadsheet-safe (:func:`atomic_write_csv`): a text cell that starts with
+``=``, ``+``, ``-`` or ``@`` (or a tab or carriage return) gets a leading apostrophe, so a name
+such as ``=HYPERLINK(...)`` in a scenario is shown as text, not run as a formula, when the file
+is opened in Excel, LibreOffice or Google Sheets. Numbers are written as numbers.
 """
 
 from __future__ import annotations
@@ -46,11 +51,14 @@ from typing import Any
 from ..errors import OutputError
 
 __all__ = [
+    "FORMULA_STARTS",
     "atomic_path",
     "atomic_write",
     "atomic_write_bytes",
+    "atomic_write_csv",
     "atomic_write_text",
     "check_output_path",
+    "spreadsheet_safe",
 ]
 
 
@@ -318,3 +326,56 @@ def atomic_write_text(path: str | Path, text: str, **kwargs: object) -> Path:
 def atomic_write_bytes(path: str | Path, data: bytes, **kwargs: object) -> Path:
     """Write bytes atomically."""
     return atomic_write(path, lambda p: p.write_bytes(data), **kwargs)  # type: ignore[arg-type]
+
+
+#: First characters that make a spreadsheet read a cell as a formula (CSV injection).
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _defused(value: object) -> object:
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
+def spreadsheet_safe(frame: Any) -> Any:
+    """A copy of a DataFrame whose text cells (and text index) cannot start a formula.
+
+    A text cell starting with one of :data:`FORMULA_STARTS` gets a leading ``'``, which
+    spreadsheets show as text; numeric columns are left as they are.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> t = pd.DataFrame({"name": ["=1+2", "Kent", "-x", "@SUM(A1)"], "people": [1, -2, 3, 4]})
+    >>> spreadsheet_safe(t).to_dict("list")
+    {'name': ["'=1+2", 'Kent', "'-x", "'@SUM(A1)"], 'people': [1, -2, 3, 4]}
+    """
+    out = frame.copy()
+    for col in out.columns:
+        if out[col].dtype == object or str(out[col].dtype).startswith(("string", "str")):
+            out[col] = out[col].map(_defused)
+    if out.index.dtype == object or str(out.index.dtype).startswith(("string", "str")):
+        out.index = out.index.map(_defused)
+    return out
+
+
+def atomic_write_csv(
+    path: str | os.PathLike[str],
+    frame: Any,
+    *,
+    index: bool = False,
+    suffixes: Iterable[str] | None = (".csv",),
+) -> Path:
+    """Write a DataFrame as a spreadsheet-safe CSV (:func:`spreadsheet_safe`), atomically.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib, pandas as pd
+    >>> target = pathlib.Path(tempfile.mkdtemp()) / "t.csv"
+    >>> _ = atomic_write_csv(target, pd.DataFrame({"name": ["=cmd|' /C calc'!A0"]}))
+    >>> print(target.read_text().splitlines()[1])
+    '=cmd|' /C calc'!A0
+    """
+    safe = spreadsheet_safe(frame)
+    return atomic_write(path, lambda p: safe.to_csv(p, index=index), suffixes=suffixes)

@@ -671,15 +671,18 @@ class LayerOptions:
 
 
 def vintage_attribution(geo: Geography) -> str:
-    """The attribution of a geography: its manifest's, else :func:`attribution` of its year.
+    """The attribution of a geography: its manifest's, else :func:`attribution` of its year;
+    followed by the "MODIFIED DATA" stamp when it was loaded with ``trust_modified=True``, so
+    every map, figure and report built on edited data says so where its sources are named.
 
     Examples
     --------
     >>> vintage_attribution(geo) == attribution(2019)
     True
     """
-    text = str(getattr(geo, "attribution", "") or "")
-    return text or attribution(geo.vintage)
+    text = str(getattr(geo, "attribution", "") or "") or attribution(geo.vintage)
+    stamp = getattr(geo, "modified_data", None)
+    return f"{stamp} {text}" if stamp else text
 
 
 def share_source(geo: Geography, measure: str) -> str:

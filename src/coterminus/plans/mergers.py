@@ -501,7 +501,8 @@ def mergers(
     summary_run = out is not None and not stored and kind == "numba"
     spec = hist_spec(sys) if summary_run and kernel_supports(pareto_cols) else None
     hist_counts: list[np.ndarray] = []
-    with plan_file(out if stored else None, [sys]) as writer:
+    stamp = getattr(geo, "modified_data", None)  # "MODIFIED DATA" travels into every output
+    with plan_file(out if stored else None, [sys], stamp) as writer:
         log.info("%s: %d %s, %s plans", sys.name, sys.n, sys.unit_plural, f"{count:,}")
         top_k, front, n_done = run_system(
             sys,
@@ -521,6 +522,7 @@ def mergers(
     res = merger_result(
         sys, top_k, front, n_done, pareto_cols, path, time.perf_counter() - t0, kind
     )
+    res.modified_data = stamp
     if spec is not None and hist_counts:
         res.histograms = hist_frame(spec, hist_counts[0])
     if out is not None and not stored:
@@ -688,7 +690,8 @@ def national(
     pareto_cols = pareto_columns(prepared[0].weights, pareto_on) if prepared else []
     results: dict[str, MergerResult] = {}
     total = int(sum(counts))
-    with plan_file(out if prepared else None, prepared) as writer:
+    stamp = geo.modified_data
+    with plan_file(out if prepared else None, prepared, stamp) as writer:
         bar = None
         if progress:
             bar = tqdm(total=total, unit="plan", unit_scale=True, desc=f"{len(prepared)} systems")
@@ -727,4 +730,5 @@ def national(
         n_plans=total,
         out=path,
         seconds=time.perf_counter() - t0,
+        modified_data=stamp,
     )

@@ -199,6 +199,8 @@ class MergerResult:
     out_note: str = ""
     #: Plans per bin of each criterion over every plan (summary runs with numba; else None).
     histograms: pd.DataFrame | None = None
+    #: The geography's "MODIFIED DATA" stamp (loaded with trust_modified=True), else None.
+    modified_data: str | None = None
 
     def __repr__(self) -> str:
         return (
@@ -265,6 +267,8 @@ class MergerResult:
                 lines.append(f"histograms of every plan: {histogram_path(self.out)}")
         elif self.out is not None:
             lines.append(f"full plan table: {self.out}")
+        if self.modified_data:
+            lines.append(self.modified_data)
         return "\n".join(lines)
 
     def to_dict(self, rows: int | None = None) -> dict[str, Any]:
@@ -287,6 +291,7 @@ class MergerResult:
             "out": str(self.out) if self.out else None,
             "seconds": self.seconds,
             "backend": self.backend,
+            **({"modified_data": self.modified_data} if self.modified_data else {}),
         }
 
 
@@ -542,6 +547,8 @@ class NationalResult:
     n_plans: int
     out: Path | None
     seconds: float
+    #: The geography's "MODIFIED DATA" stamp (loaded with trust_modified=True), else None.
+    modified_data: str | None = None
 
     def __repr__(self) -> str:
         return (
@@ -559,6 +566,7 @@ class NationalResult:
             "out": str(self.out) if self.out else None,
             "seconds": self.seconds,
             "summary": json.loads(self.summary.reset_index().to_json(orient="records")),
+            **({"modified_data": self.modified_data} if self.modified_data else {}),
         }
 
 
