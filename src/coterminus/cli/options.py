@@ -362,7 +362,7 @@ def number(
     >>> number(low=0, high=0.5, high_open=True)("0.5")
     Traceback (most recent call last):
     ...
-    argparse.ArgumentTypeError: 0.5 is out of range: give a number at least 0 and below 0.5
+    argparse.ArgumentTypeError: 0.5 is out of range: give a number ≥ 0 and < 0.5
     """
 
     def parse(text: str) -> float | int:
@@ -380,8 +380,8 @@ def number(
         too_low = low is not None and (value <= low if low_open else value < low)
         too_high = high is not None and (value >= high if high_open else value > high)
         if too_low or too_high:
-            lo = None if low is None else f"{'above' if low_open else 'at least'} {low:g}"
-            hi = None if high is None else f"{'below' if high_open else 'at most'} {high:g}"
+            lo = None if low is None else f"{'>' if low_open else '≥'} {low:g}"
+            hi = None if high is None else f"{'<' if high_open else '≤'} {high:g}"
             span = " and ".join(x for x in (lo, hi) if x)
             msg = f"{text} is out of range: give a {'whole ' if integer else ''}number {span}"
             raise argparse.ArgumentTypeError(msg)
@@ -465,8 +465,10 @@ def connect_scheduler(address: str, *, timeout: float = SCHEDULER_TIMEOUT) -> An
     """A ``distributed.Client`` on ``address``, or one :class:`SchedulerError` within ``timeout``.
 
     The address is first reached with a plain TCP connection (a closed port or an unknown host
-    fails at once), then the client must complete the Dask handshake within ``timeout`` seconds
-    (a listener that never answers is not waited for).
+    fails at once) and, for ``tcp://``, must greet as a Dask scheduler does (it speaks first: a
+    framed handshake naming its ``compression``) within ``timeout`` seconds, so a listener that
+    never answers, or another kind of server, is refused instead of waited for. Only then is the
+    client made (also bounded by ``timeout``).
 
     Raises
     ------
@@ -481,12 +483,22 @@ def connect_scheduler(address: str, *, timeout: float = SCHEDULER_TIMEOUT) -> An
         "--scheduler (--workers N for a local cluster)."
     )
     try:
-        with socket.create_connection((host, port), timeout=timeout):
-            pass
+        with socket.create_connection((host, port), timeout=timeout) as probe:
+            probe.settimeout(timeout)
+            greeting = probe.recv(512) if parts.scheme == "tcp" else b"compression"
     except OSError as exc:
-        reason = "no answer" if isinstance(exc, TimeoutError) else (exc.strerror or str(exc))
-        msg = f"cannot reach the Dask scheduler {address} ({reason} within {timeout:g} s). {fix}"
-        raise SchedulerError(msg) from exc
+        if isinstance(exc, TimeoutError) and parts.scheme == "tcp":
+            greeting = b""
+        else:
+            reason = "no answer" if isinstance(exc, TimeoutError) else (exc.strerror or str(exc))
+            msg = (
+                f"cannot reach the Dask scheduler {address} ({reason} within {timeout:g} s). {fix}"
+            )
+            raise SchedulerError(msg) from exc
+    if b"compression" not in greeting:
+        heard = "said nothing" if not greeting else "answered, but not as a Dask scheduler"
+        msg = f"{address} does not answer as a Dask scheduler within {timeout:g} s (it {heard}). {fix}"
+        raise SchedulerError(msg)
     from distributed import Client
 
     try:
