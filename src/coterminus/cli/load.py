@@ -75,12 +75,17 @@ def scenario_side(args: argparse.Namespace, table: pd.DataFrame) -> str | None:
     as_target = name in [*(getattr(args, "against", None) or []), getattr(args, "tier", None)]
     if as_footprint != as_target:
         return "nhs" if as_footprint else "council"
-    how = "both as the footprint and as a level to assess against" if as_footprint else "neither"
+    how = (
+        f"uses {name!r} both as the footprint's level and as a level to assess against"
+        if as_footprint
+        else f"does not say whether {name!r} is the footprint's level (--units {name}) or a "
+        f"level to assess against (--against {name})"
+    )
     msg = (
         f"the --scenario areas are made of LSOAs, which are on neither side, and this command "
-        f"uses {name!r} {how}: pass --scenario-side nhs (proposed NHS areas, assessed against "
-        "the councils) or --scenario-side council (proposed councils, which NHS footprints are "
-        "assessed against)"
+        f"{how}: pass --scenario-side nhs (proposed NHS areas, assessed against the councils) "
+        "or --scenario-side council (proposed councils, which NHS footprints are assessed "
+        "against)"
     )
     raise UsageError(msg)
 
