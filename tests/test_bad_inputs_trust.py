@@ -525,7 +525,7 @@ CASES: dict[str, Case] = {
     "scenario-file-is-a-folder": (
         scenario_file_is_a_folder,
         ScenarioError,
-        r"scenario file .*plans\.csv is a folder; give the CSV file inside it",
+        r"scenario file '.*plans\.csv' is a folder; give the CSV file inside it",
     ),
     "scenario-empty-area-in-a-csv": (
         scenario_empty_area_in_a_csv,

@@ -376,3 +376,46 @@ def test_the_cli_defaults_are_the_library_defaults():
         files.DEFAULT_RETRIES,
         files.DEFAULT_DEADLINE,
     )
+
+
+# --- where data comes from; the embedded copy is verified too ------------------------------------
+def test_status_and_verify_without_a_data_dir_lead_with_where_data_comes_from(cache, capsys):
+    assert main("data", "status") == 0
+    out = capsys.readouterr().out
+    assert out.startswith("No data directory (--data-dir or COTERMINUS_DATA_DIR): a vintage is ")
+    assert not re.search(r"^\S+\s+missing\s", out, re.M)  # no row per missing file
+    assert re.search(
+        r"^\d+ datasets: 0 in the data directory, 0 in the cache, \d+ missing \(not "
+        r"needed for the embedded copy",
+        out,
+        re.M,
+    )
+    assert main("data", "verify") == 0
+    out = capsys.readouterr().out
+    assert out.startswith("No data directory")
+    assert re.search(r"^embedded copy: \d+ files, every SHA-256 matches files\.json$", out, re.M)
+
+
+def test_verify_refuses_an_edited_embedded_file(cache, capsys, monkeypatch, tmp_path):
+    from coterminus.data import embedded
+
+    copy = tmp_path / "_embedded"
+    shutil.copytree(embedded.root(), copy)
+    target = copy / "2019" / "blocks.parquet"
+    data = bytearray(target.read_bytes())
+    data[len(data) // 2] ^= 0xFF  # one byte
+    target.write_bytes(bytes(data))
+    monkeypatch.setattr(embedded, "root", lambda: copy)
+    assert main("data", "verify") == 1
+    out = capsys.readouterr().out
+    assert re.search(
+        r"^problem\s+embedded/2019/blocks\.parquet\s+sha256 differs from files\.json .*reinstall",
+        out,
+        re.M,
+    )
+    assert "embedded copy: " in out
+    assert "1 differ from files.json" in out
+    assert main("data", "verify", "--json") == 1
+    rows = {r["id"]: r for r in json.loads(capsys.readouterr().out)}
+    assert rows["embedded/2019/blocks.parquet"]["result"] == "problem"
+    assert rows["embedded/2024/blocks.parquet"]["result"] == "ok"

@@ -265,23 +265,16 @@ def run_manifest(args: argparse.Namespace) -> int:
     return 0
 
 
-def _data_source(args: argparse.Namespace) -> tuple[Any, str]:
-    """The data directory (or ``None``) and one line saying where data comes from, in order."""
-    from coterminus.data import cache, embedded
-    from coterminus.data.locations import resolve_data_dir
-
-    root = resolve_data_dir(args.data_dir)
-    where = cache.cache_root() / cache.DOWNLOADS
+def _source_line(root: Any, downloads: Any, years: list[int]) -> str:
+    """One line saying where data comes from, in order (``root``: the data directory or None)."""
     if root is not None:
-        line = f"Data comes from the data directory {root}, then the download cache {where}."
-    else:
-        years = ", ".join(map(str, embedded.available_vintages())) or "none"
-        line = (
-            "No data directory (--data-dir or COTERMINUS_DATA_DIR): a vintage is read from the "
-            f"download cache {where} when its files are there, else from the copy embedded in "
-            f"coterminus (vintages {years}; exact populations, display-grade polygons)."
-        )
-    return root, line
+        return f"Data comes from the data directory {root}, then the download cache {downloads}."
+    return (
+        "No data directory (--data-dir or COTERMINUS_DATA_DIR): a vintage is read from the "
+        f"download cache {downloads} when its files are there, else from the copy embedded in "
+        f"coterminus (vintages {', '.join(map(str, years)) or 'none'}; exact populations, "
+        "display-grade polygons)."
+    )
 
 
 def run_status(args: argparse.Namespace) -> int:
@@ -291,11 +284,14 @@ def run_status(args: argparse.Namespace) -> int:
     the count of the others, since the embedded copy stands in for them.
     """
     from coterminus import data as datasets
-    from coterminus.data import embedded
+    from coterminus.data import cache, embedded
+    from coterminus.data.locations import resolve_data_dir
 
     from .output import emit_json, file_size, isna, records, text_table
 
-    root, source = _data_source(args)
+    root = resolve_data_dir(args.data_dir)
+    downloads = cache.cache_root() / cache.DOWNLOADS
+    source = _source_line(root, downloads, embedded.available_vintages())
     table = datasets.status(args.vintage, data_dir=args.data_dir)
     if args.json:
         emit_json(records(table))
@@ -410,12 +406,9 @@ def run_fetch(args: argparse.Namespace) -> int:
     return 1 if failed else 0
 
 
-def _embedded_rows() -> list[dict[str, Any]]:
-    """One verify record per file of the embedded copy: its SHA-256 against ``files.json``."""
-    from coterminus.data import embedded
-
-    info = embedded.status()
-    bad = set(embedded.verify())
+def _embedded_rows(info: dict[str, Any], bad: set[str]) -> list[dict[str, Any]]:
+    """One verify record per file of the embedded copy (``info``: ``embedded.status()``), a
+    problem for those whose SHA-256 differs from ``files.json`` (``bad``: ``embedded.verify()``)."""
     root = info["root"]
     out = []
     for f in info["files"]:
@@ -448,12 +441,16 @@ def run_verify(args: argparse.Namespace) -> int:
     the embedded copy's files are always checked against the SHA-256 recorded in ``files.json``.
     """
     from coterminus import data as datasets
+    from coterminus.data import cache, embedded
+    from coterminus.data.locations import resolve_data_dir
 
     from .output import emit_json, isna, records, text_table
 
-    root, source = _data_source(args)
+    root = resolve_data_dir(args.data_dir)
+    downloads = cache.cache_root() / cache.DOWNLOADS
+    source = _source_line(root, downloads, embedded.available_vintages())
     report = datasets.verify(args.vintage, data_dir=args.data_dir, deep=args.deep)
-    embedded_rows = _embedded_rows()
+    embedded_rows = _embedded_rows(embedded.status(), set(embedded.verify()))
     problems = int((report["result"] == "problem").sum())
     broken = [r for r in embedded_rows if r["result"] == "problem"]
     if args.json:

@@ -43,6 +43,7 @@ from typing import Any
 
 from ..errors import ManifestError
 from ..vocabulary.levels import KNOWN_LEVELS
+from .inputs import input_problem
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -605,7 +606,9 @@ def _manifest_file_text(path: Path, vintage: object) -> str:
     """The text of a manifest file, after checking that the path is one (not a folder, a pipe
     or a device, not huge, UTF-8)."""
     builtin = ", ".join(map(str, builtin_vintages()))
-    if path.is_dir():
+    problem = input_problem(path, max_bytes=MAX_MANIFEST_BYTES)
+    kind, words = problem if problem is not None else (None, "")
+    if kind == "folder":
         inside = sorted(p.name for p in path.glob("*.toml"))[:5]
         hint = (
             f"; it holds {', '.join(inside)}: pass one of them, e.g. --vintage {path / inside[0]}"
@@ -614,7 +617,7 @@ def _manifest_file_text(path: Path, vintage: object) -> str:
         )
         msg = f"--vintage {path} is a folder, not a manifest file{hint}."
         raise ManifestError(msg)
-    if not path.exists():
+    if kind == "missing":
         if path.suffix.lower() != ".toml":
             raise _unknown_vintage(vintage)
         msg = (
@@ -622,16 +625,12 @@ def _manifest_file_text(path: Path, vintage: object) -> str:
             f"vintage ({builtin})."
         )
         raise ManifestError(msg)
-    if not path.is_file():
-        msg = (
-            f"manifest {path} is not a regular file (a pipe, socket or device); save the "
-            "manifest as a .toml file and pass its path."
-        )
+    if kind == "special":
+        msg = f"manifest {path} {words}; save the manifest as a .toml file and pass its path."
         raise ManifestError(msg)
-    size = path.stat().st_size
-    if size > MAX_MANIFEST_BYTES:
+    if kind == "large":
         msg = (
-            f"manifest {path} is {size:,} bytes; a manifest is a few kB of TOML (start from "
+            f"manifest {path} {words}; a manifest is a few kB of TOML (start from "
             "`coterminus data manifest 2024`). Check that --vintage names the manifest, not a "
             "data file."
         )

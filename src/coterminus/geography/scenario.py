@@ -44,6 +44,7 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
+from ..data.inputs import input_problem
 from ..data.readers import text_bytes, text_encoding
 from ..errors import EncodingError, ScenarioError, UnknownAreaError
 from ..vocabulary.levels import KNOWN_LEVELS, code_levels, default_level
@@ -75,19 +76,15 @@ _ONS = re.compile(r"[A-Z]\d{8}")
 
 def _read_file(path: Path) -> pd.DataFrame:
     """The cells of a scenario CSV, as text (empty cells are empty strings)."""
-    if path.is_dir():
-        msg = f"scenario file {path} is a folder; give the CSV file inside it."
-        raise ScenarioError(msg)
-    if not path.is_file():
-        what = "is not a regular file (a pipe or device)" if path.exists() else "does not exist"
-        msg = f"scenario file {str(path)!r} {what}; check the path."
-        raise ScenarioError(msg)
-    size = path.stat().st_size
-    if size > MAX_SCENARIO_BYTES:
-        msg = (
-            f"scenario file {path} is {size:,} bytes; a scenario lists members and areas (every "
-            "LSOA of England is a few MB). Check that it is the scenario CSV."
-        )
+    problem = input_problem(path, max_bytes=MAX_SCENARIO_BYTES)
+    if problem is not None:
+        kind, words = problem
+        fix = {
+            "folder": "give the CSV file inside it",
+            "large": "a scenario lists members and areas (every LSOA of England is a few MB); "
+            "check that it is the scenario CSV",
+        }.get(kind, "check the path")
+        msg = f"scenario file {str(path)!r} {words}; {fix}."
         raise ScenarioError(msg)
     data = text_bytes(path)
     if not data.strip():
