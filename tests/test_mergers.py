@@ -729,7 +729,7 @@ def test_cli_writes_the_national_contiguous_table(data_dir, tmp_path, capsys):
         (["--system", "Coventry and Warwickshire", "--join", "05A:ZZZ"], "ZZZ"),
         (["--system", "Cheshire and Merseyside", "--max-plans", "1000"], "4,213,597"),
         (["--system", "Coventry and Warwickshire", "--n-ccgs", "x"], "--n-ccgs"),
-        (["--system", "Coventry and Warwickshire", "--jobs", "0"], "--jobs 0 must be at least 1"),
+        (["--system", "Coventry and Warwickshire", "--band", "500000-250000"], "LOW <= HIGH"),
     ],
 )
 def test_cli_bad_input_is_one_line_on_stderr_and_a_nonzero_exit(data_dir, capsys, args, pattern):

@@ -55,7 +55,7 @@ from typing import Any
 from coterminus.data.integrity import trust_stamp
 from coterminus.errors import CoterminusError, OutputError
 
-from .options import HelpFormatter, UsageError, print_error
+from .options import HelpFormatter, Parser, UsageError, print_error
 
 __all__ = ["COMMANDS", "build_parser", "call", "main"]
 
@@ -131,7 +131,7 @@ def build_parser(command: str | None = None, *, lazy: bool = False) -> argparse.
     >>> args.command, args.against, args.vintage, args.measure
     ('systems', ['utla', 'cauth'], 2024, 'population')
     """
-    parser = argparse.ArgumentParser(
+    parser = Parser(
         prog="coterminus",
         description="Does this NHS footprint line up with the councils it works with?",
         epilog=EXAMPLES,

@@ -29,7 +29,7 @@ import sys
 import urllib.parse
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, NoReturn
 
 from coterminus.data.manifest import builtin_vintages
 from coterminus.errors import CoterminusError, SchedulerError
@@ -37,6 +37,7 @@ from coterminus.errors import CoterminusError, SchedulerError
 __all__ = [
     "TIER_HELP",
     "HelpFormatter",
+    "Parser",
     "UsageError",
     "add_ccgs",
     "add_common",
@@ -90,6 +91,29 @@ def vintage_arg(text: str) -> int | str:
 
 class UsageError(CoterminusError, ValueError):
     """Options that parse but do not make sense together (exit code 2, like argparse's own)."""
+
+
+class Parser(argparse.ArgumentParser):
+    """The parser of ``coterminus`` and its commands: a usage error is one line on stderr.
+
+    ``coterminus COMMAND: error: MESSAGE (see coterminus COMMAND --help)`` and exit code 2, like
+    every other error of the command line, instead of argparse's usage block and error line.
+
+    Examples
+    --------
+    >>> import contextlib, io
+    >>> p = Parser(prog="coterminus assess")
+    >>> _ = p.add_argument("--tolerance", type=float)
+    >>> err = io.StringIO()
+    >>> with contextlib.redirect_stderr(err), contextlib.suppress(SystemExit):
+    ...     p.parse_args(["--tolerance", "x"])
+    >>> err.getvalue()
+    "coterminus assess: error: argument --tolerance: invalid float value: 'x' (see coterminus assess --help)\\n"
+    """
+
+    def error(self, message: str) -> NoReturn:
+        """Print the one-line error and exit with code 2."""
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
 
 
 class HelpFormatter(argparse.HelpFormatter):
@@ -427,7 +451,8 @@ SCHEDULER_TIMEOUT = 5.0
 
 
 def scheduler_arg(text: str) -> str:
-    """``--scheduler``: a Dask scheduler address ``tcp://HOST:PORT`` (``HOST:PORT`` works too).
+    """``--scheduler``: a Dask scheduler address ``tcp://HOST:PORT`` (``HOST:PORT`` works too;
+    ``tls://`` and, for a scheduler in the same process, ``inproc://`` are taken as given).
 
     Examples
     --------
@@ -440,6 +465,8 @@ def scheduler_arg(text: str) -> str:
     """
     raw = str(text).strip()
     fix = "give tcp://HOST:PORT, e.g. tcp://10.0.0.5:8786"
+    if raw.startswith("inproc://") and len(raw) > len("inproc://"):
+        return raw  # a scheduler in this very process (a notebook's LocalCluster)
     parts = urllib.parse.urlsplit(raw if "://" in raw else f"tcp://{raw}")
     try:
         port = parts.port
@@ -477,28 +504,12 @@ def connect_scheduler(address: str, *, timeout: float = SCHEDULER_TIMEOUT) -> An
         scheduler; the message says which and the fix.
     """
     parts = urllib.parse.urlsplit(address)
-    host, port = parts.hostname or "", parts.port or 8786
     fix = (
         "Start the scheduler (`dask scheduler`) and pass its address, or run without "
         "--scheduler (--workers N for a local cluster)."
     )
-    try:
-        with socket.create_connection((host, port), timeout=timeout) as probe:
-            probe.settimeout(timeout)
-            greeting = probe.recv(512) if parts.scheme == "tcp" else b"compression"
-    except OSError as exc:
-        if isinstance(exc, TimeoutError) and parts.scheme == "tcp":
-            greeting = b""
-        else:
-            reason = "no answer" if isinstance(exc, TimeoutError) else (exc.strerror or str(exc))
-            msg = (
-                f"cannot reach the Dask scheduler {address} ({reason} within {timeout:g} s). {fix}"
-            )
-            raise SchedulerError(msg) from exc
-    if b"compression" not in greeting:
-        heard = "said nothing" if not greeting else "answered, but not as a Dask scheduler"
-        msg = f"{address} does not answer as a Dask scheduler within {timeout:g} s (it {heard}). {fix}"
-        raise SchedulerError(msg)
+    if parts.scheme != "inproc":
+        _probe(address, timeout, fix)
     from distributed import Client
 
     try:
@@ -509,6 +520,30 @@ def connect_scheduler(address: str, *, timeout: float = SCHEDULER_TIMEOUT) -> An
             f"({type(exc).__name__}). {fix}"
         )
         raise SchedulerError(msg) from exc
+
+
+def _probe(address: str, timeout: float, fix: str) -> None:
+    """Reach ``address`` over TCP and, for ``tcp://``, hear a Dask scheduler's greeting."""
+    parts = urllib.parse.urlsplit(address)
+    host, port = parts.hostname or "", parts.port or 8786
+    try:
+        probe = socket.create_connection((host, port), timeout=timeout)
+    except OSError as exc:
+        reason = "no answer" if isinstance(exc, TimeoutError) else (exc.strerror or str(exc))
+        msg = f"cannot reach the Dask scheduler {address} ({reason} within {timeout:g} s). {fix}"
+        raise SchedulerError(msg) from exc
+    with probe:
+        if parts.scheme != "tcp":  # TLS: the client speaks first; the handshake is Dask's
+            return
+        probe.settimeout(timeout)
+        try:
+            greeting = probe.recv(512)
+        except OSError:  # a listener that never speaks
+            greeting = b""
+    if b"compression" not in greeting:
+        heard = "said nothing" if not greeting else "answered, but not as a Dask scheduler"
+        msg = f"{address} does not answer as a Dask scheduler within {timeout:g} s (it {heard}). {fix}"
+        raise SchedulerError(msg)
 
 
 def exclusive(p: argparse.ArgumentParser, *dests: str) -> None:
