@@ -308,12 +308,21 @@ def check_marked() -> Path:
     Raises
     ------
     CacheError
-        The folder exists but has no :data:`MARKER`: it is not coterminus's cache.
+        The folder exists and holds something but has no :data:`MARKER`: it is not
+        coterminus's cache (an empty folder is simply an empty cache).
     """
     root = cache_root()
-    if root.exists() and not (root / MARKER).is_file():
+    if root.exists() and not (root / MARKER).is_file() and _holds_anything(root):
         raise _no_marker(root)
     return root
+
+
+def _holds_anything(root: Path) -> bool:
+    """Whether ``root`` is anything but an empty folder (an empty one has nothing to protect)."""
+    try:
+        return next(root.iterdir(), None) is not None
+    except OSError:  # a file, or unreadable: treat as holding something
+        return True
 
 
 def _no_marker(root: Path) -> CacheError:
@@ -352,8 +361,8 @@ def clean(only: str | None = None) -> tuple[int, int]:
     ParameterError
         ``only`` is not a known sub-folder.
     CacheError
-        The folder has no :data:`MARKER` (it is not coterminus's cache: nothing is deleted), or
-        something could not be deleted; the message names it and the fix.
+        The folder holds files but no :data:`MARKER` (it is not coterminus's cache: nothing is
+        deleted), or something could not be deleted; the message names it and the fix.
 
     Notes
     -----
@@ -366,8 +375,14 @@ def clean(only: str | None = None) -> tuple[int, int]:
     --------
     >>> import tempfile
     >>> from unittest import mock
-    >>> with mock.patch.dict("os.environ", {"COTERMINUS_CACHE_DIR": tempfile.mkdtemp()}):
+    >>> import pathlib
+    >>> folder = tempfile.mkdtemp()
+    >>> with mock.patch.dict("os.environ", {"COTERMINUS_CACHE_DIR": folder}):
     ...     clean(only="parsed")
+    (0, 0)
+    >>> _ = pathlib.Path(folder, "notes.txt").write_text("the user's")
+    >>> with mock.patch.dict("os.environ", {"COTERMINUS_CACHE_DIR": folder}):
+    ...     clean()
     Traceback (most recent call last):
     ...
     coterminus.errors.CacheError: ... has no .coterminus-cache file, so it is not a folder ...
@@ -376,8 +391,8 @@ def clean(only: str | None = None) -> tuple[int, int]:
         msg = f"only={only!r} is not a cache sub-folder; use one of {', '.join(FOLDERS)}."
         raise ParameterError(msg)
     root = check_marked()
-    if not root.exists():
-        return 0, 0
+    if not (root / MARKER).is_file():
+        return 0, 0  # absent or empty: nothing coterminus wrote
     files = size = 0
     for path in recorded(only):
         try:
