@@ -297,8 +297,8 @@ def scenario_not_a_table(ctx: Ctx) -> None:
 
 
 def scenario_area_code_is_an_existing_code(ctx: Ctx) -> None:
-    table = pd.DataFrame({"member": ["E07000001", "E07000002"], "area": ["E10000001"] * 2})
-    scenario(GEO, "unitary", table)
+    table = pd.DataFrame({"member": ["E07000001"], "area": ["E10000001"]})  # half the county
+    scenario(GEO, "unitary", table, complete=False)
 
 
 def scenario_area_code_is_an_nhs_code(ctx: Ctx) -> None:
@@ -324,12 +324,12 @@ def scenario_many_unknown_members(ctx: Ctx) -> None:
 def cache_clean_of_an_unmarked_folder(ctx: Ctx) -> None:
     (ctx.inp / "downloads").mkdir()
     (ctx.inp / "downloads" / "thesis.docx").write_text("the user's own document")
-    os.environ[cache_mod.ENV_CACHE_DIR] = str(ctx.inp)
-    try:
-        cache_mod.clean()
-    finally:
-        del os.environ[cache_mod.ENV_CACHE_DIR]
-        assert (ctx.inp / "downloads" / "thesis.docx").read_text() == "the user's own document"
+    with pytest.MonkeyPatch.context() as patch:  # the suite's own cache folder comes back after
+        patch.setenv(cache_mod.ENV_CACHE_DIR, str(ctx.inp))
+        try:
+            cache_mod.clean()
+        finally:
+            assert (ctx.inp / "downloads" / "thesis.docx").read_text() == "the user's own document"
 
 
 # --- writers: never replace what is not a regular file ------------------------------------------
@@ -657,8 +657,10 @@ def ctx(tmp_path: Path) -> Ctx:
 @pytest.mark.parametrize("name", list(CASES))
 def test_bad_input(name: str, ctx: Ctx, tmp_path: Path) -> None:
     func, error, fix = CASES[name]
+    environ = dict(os.environ)
     with pytest.raises(error, match=fix) as info:
         func(ctx)
+    assert dict(os.environ) == environ  # no case leaves a setting behind (the suite's cache dir)
     text = str(info.value)
     assert "Traceback" not in text
     assert len(text) <= MAX_MESSAGE, len(text)
@@ -902,6 +904,20 @@ def test_jobs_beyond_the_cores_are_capped_with_a_note(capsys: pytest.CaptureFixt
     assert cap_at_cores(1, "--jobs") == 1
     assert cap_at_cores(None, "--workers") == cores
     assert capsys.readouterr().err == ""
+
+
+def test_an_unchanged_unit_may_keep_its_own_code() -> None:
+    """Areas with an existing code are refused unless they are that very area (the same blocks),
+    as when unchanged units are assigned to themselves and two districts make their county."""
+    table = pd.DataFrame(
+        {
+            "member": ["E07000001", "E07000002", "E06000001"],
+            "area": ["E10000001"] * 2 + ["E06000001"],
+        }
+    )
+    geo = scenario(GEO, "unitary", table)
+    assert list(geo.units("unitary").index) == ["E06000001", "E10000001"]
+    assert list(geo.units("unitary")["population"]) == [400, 400]
 
 
 def test_csv_cells_that_would_run_as_formulas_are_written_as_text(tmp_path: Path) -> None:

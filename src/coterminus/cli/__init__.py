@@ -292,10 +292,19 @@ def _silence_stdout() -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point of the ``coterminus`` command."""
+    """Entry point of the ``coterminus`` command: returns the exit code (``--help`` exits).
+
+    Every error, a usage error found by the parser included, is one line on stderr and a
+    non-zero code: 1 for bad input, 2 for options that do not go together or do not parse.
+    """
     argv = sys.argv[1:] if argv is None else list(argv)
     parser = build_parser(_command_of(argv), lazy=True)
-    args = parser.parse_args(argv)
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as stop:  # a usage error (its one line is written): its code, like others
+        if stop.code in (0, None):  # --help
+            raise
+        return int(stop.code) if isinstance(stop.code, int) else 2
     if args.version:
         return run_version()
     logging.basicConfig(

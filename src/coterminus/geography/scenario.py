@@ -16,8 +16,8 @@ The table is a DataFrame or a CSV file with columns ``member``, ``area`` and opt
 ``area_name`` (other spellings: ``code``/``unit`` for the member, ``new``/``proposed`` for the
 area, ``name`` for its name; or simply those three columns in that order). One level per table:
 all members are units of one level, or all are building blocks. An area code is a short code of
-its own (letters, digits and ``_ . - /``, e.g. ``P1``), never the code of an existing area; its
-name can be any text. :func:`read_scenario_table` checks all this before any geography is
+its own (letters, digits and ``_ . - /``, e.g. ``P1``), never the code of another existing area
+(an unchanged unit assigned to itself keeps its own); its name can be any text. :func:`read_scenario_table` checks all this before any geography is
 loaded; :func:`scenario` then checks the members against the geography. Proposed areas made of
 building blocks need their side (``side="nhs"`` or ``"council"``): blocks belong to neither.
 
@@ -338,7 +338,7 @@ def scenario(
     problems: list[str] = []
     member_level = geo.resolve_level(units) if units else None
     blocks = geo.lsoa.index
-    is_block = member_level is None and t["member"].str.upper().isin(blocks).all()
+    is_block = member_level is None and bool(t["member"].str.upper().isin(blocks).all())
     if is_block and side is None:
         msg = (
             f"the members of scenario {name!r} are building blocks ({geo.block}), which are on "
@@ -380,7 +380,7 @@ def scenario(
     clash = names_per_area[names_per_area > 1]
     if len(clash):
         problems.append(f"area(s) with several names: {examples(clash.index)}")
-    taken = _existing_codes(geo, t["area"])
+    taken = _existing_codes(geo, known, member_level, is_block)
     if taken:
         problems.append(
             f"{len(taken)} area code(s) are already codes of existing areas "
@@ -435,22 +435,36 @@ def _unknown_members(unknown: list[tuple[str, str]]) -> str:
     return f"{len(unknown)} unknown member(s): {explained}{more}"
 
 
-def _existing_codes(geo: Geography, areas: pd.Series) -> list[str]:
-    """Area codes (any case) that are codes or NHS codes of an existing unit, or block codes,
-    each with what it is."""
-    wanted = {a.upper(): a for a in areas.unique()}
-    out = []
-    for level in geo.level_names:
-        units = geo.units(level)
+def _existing_codes(
+    geo: Geography, known: pd.DataFrame, member_level: str | None, is_block: bool
+) -> list[str]:
+    """Area codes (any case) that are the code or NHS code of an existing unit, or a block's,
+    each with what it is; an area that *is* that unit (the same blocks: an unchanged unit
+    assigned to itself) may keep its code."""
+    wanted = {a.upper(): a for a in known["area"].unique()}
+    hits: list[tuple[str, str | None, str]] = []  # (area, level or None for a block, code)
+    for name in geo.level_names:
+        units = geo.units(name)
         lookup = {str(c).upper(): str(c) for c in units.index}
         if "nhs_code" in units.columns:
             nhs = units["nhs_code"].dropna()
             lookup.update({str(n).upper(): str(c) for c, n in nhs.items()})
         for hit in sorted(set(lookup) & set(wanted)):
-            code = lookup[hit]
-            out.append(f"{wanted.pop(hit)} is {geo.label(level)} {geo.name(code)} ({code})")
-    blocks = set(geo.lsoa.index.str.upper()) & set(wanted)
-    out += [f"{wanted[b]} is a building block" for b in sorted(blocks)]
+            hits.append((wanted.pop(hit), name, lookup[hit]))
+    blocks_upper = set(geo.lsoa.index.str.upper())
+    hits += [(wanted[b], None, wanted[b].upper()) for b in sorted(set(wanted) & blocks_upper)]
+    out = []
+    for area, level, code in hits:
+        members = known.loc[known["area"] == area, "code"]
+        if is_block or member_level is None:
+            inside = set(members)
+        else:
+            inside = set(geo.lsoa.index[geo.lsoa[member_level].isin(members)])
+        same = set(geo.lsoa.index[geo.lsoa[level] == code]) if level else {code}
+        if inside == same:
+            continue  # the existing unit itself, unchanged
+        what = f"{geo.label(level)} {geo.name(code)} ({code})" if level else "a building block"
+        out.append(f"{area} is {what}")
     return out
 
 
