@@ -742,10 +742,15 @@ CLI_CASES: dict[str, tuple[Callable[[Path], list[str]], int, str]] = {
         2,
         r"argument --top: '2\.5' is not a whole number",
     ),
-    "band-nan": (
-        lambda d: ["mergers", "--system", "X", "--band", "nan-500000"],
+    "max-pop-nan": (
+        lambda d: ["mergers", "--system", "X", "--max-pop", "nan"],
+        2,
+        r"argument --max-pop: 'nan' is not a finite number",
+    ),
+    "n-blocks-reversed": (
+        lambda d: ["mergers", "--system", "X", "--n-blocks", "4-2"],
         1,
-        r"--band 'nan-500000' is not N or LOW-HIGH with 0 <= LOW <= HIGH",
+        r"--n-blocks '4-2' is not N or LOW-HIGH with 0 <= LOW <= HIGH",
     ),
     "fetch-retries-huge": (
         lambda d: ["data", "fetch", "ccg-2019", "--retries", "1e9"],
