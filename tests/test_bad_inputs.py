@@ -747,7 +747,7 @@ CASES: dict[str, Case] = {
     "output-under-a-file": (
         output_under_a_regular_file,
         OutputError,
-        r"old.txt does not exist; create it first",
+        r"old\.txt is a file, not a folder; choose another --out",
     ),
     "output-unknown-suffix": (
         output_unknown_suffix,
@@ -935,11 +935,6 @@ def test_signal_during_a_parquet_write_leaves_nothing(tmp_path: Path, signame: s
     assert target.read_text() == "old plan"
 
 
-def test_integrity_state_is_clean_after_these_tests() -> None:
-    _integrity.reset()
-    assert _integrity.modified_files() == {}
-
-
 # --- issue 18: names, named scenarios, the scorecard, and the messages of issue 21 in its files -----
 def _one_line_error(argv: list[str], data_dir: Path) -> str:
     import contextlib
@@ -1025,3 +1020,10 @@ def test_diff_sentences_count_nothing_of_nothing_and_end_each_sentence() -> None
     )
     one = diff_membership(pd.Series({"L1": "A"}), pd.Series({"L1": "A"}), level="icb")
     assert one.summary.startswith("No new ICBs: the 1 ICB has a code of the 1 old ICB.")
+
+
+def test_integrity_keeps_no_process_wide_setting() -> None:
+    """The trust setting and the modified files travel on each geography (issue 20): there is no
+    switch a test (or the CLI) could leave on, and no check block is left open."""
+    assert not hasattr(_integrity, "set_trust_modified")
+    assert _integrity._current.get() is None

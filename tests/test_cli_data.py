@@ -267,10 +267,15 @@ def test_fetch_a_vintage_with_no_network_fails_fast_with_one_short_message(tmp_p
 
 # --- cache and clean ----------------------------------------------------------------------------
 def _fill(cache: Path) -> None:
+    """Two files as coterminus writes them (recorded in the marker), and one of the user's."""
+    from coterminus.data import cache as cache_mod
+
     (cache / "downloads").mkdir(parents=True, exist_ok=True)
     (cache / "downloads" / "a.csv").write_bytes(b"x" * 1500)
     (cache / "parsed").mkdir(exist_ok=True)
     (cache / "parsed" / "b.parquet").write_bytes(b"y" * 20)
+    (cache / "parsed" / "mine.txt").write_bytes(b"the user's" * 10)
+    cache_mod.record_written(cache / "downloads" / "a.csv", cache / "parsed" / "b.parquet")
 
 
 def test_cache_shows_where_and_how_big(cache, capsys):
@@ -280,6 +285,7 @@ def test_cache_shows_where_and_how_big(cache, capsys):
     assert out.splitlines()[0] == f"cache: {cache}"
     assert re.search(r"^downloads/\s+1\s+1\.5 kB\s+files downloaded", out, re.MULTILINE)
     assert re.search(r"^parsed/\s+1\s+20 B\s+parsed boundary layers", out, re.MULTILINE)
+    assert re.search(r"^parsed/ \(other\)\s+1\s+100 B\s+not written by", out, re.MULTILINE)
     assert "total 1.5 kB in 2 files" in out
 
 
@@ -310,8 +316,19 @@ def test_clean_yes_empties_the_cache(cache, capsys):
     assert (cache / "downloads" / "a.csv").exists()
     assert main("data", "clean", "-y") == 0
     assert not (cache / "downloads").exists()
+    assert (cache / "parsed" / "mine.txt").exists()  # not coterminus's: left alone
     assert main("data", "clean", "-y") == 0
     assert "Nothing to delete" in capsys.readouterr().out
+
+
+def test_clean_refuses_a_folder_coterminus_did_not_make(cache, capsys):
+    (cache / "downloads").mkdir(parents=True)
+    (cache / "downloads" / "thesis.docx").write_bytes(b"the user's own")
+    assert main("data", "clean", "-y") == 1
+    line = one_error_line(capsys.readouterr().err)
+    assert "has no .coterminus-cache file" in line
+    assert "nothing was deleted" in line
+    assert (cache / "downloads" / "thesis.docx").exists()
 
 
 def test_clean_asks_on_a_terminal(cache, capsys, monkeypatch):
@@ -329,7 +346,8 @@ def test_clean_asks_on_a_terminal(cache, capsys, monkeypatch):
     assert (cache / "parsed" / "b.parquet").exists()
     monkeypatch.setattr(sys, "stdin", Terminal("y\n"))
     assert main("data", "clean") == 0
-    assert not (cache / "parsed").exists()
+    assert not (cache / "parsed" / "b.parquet").exists()
+    assert (cache / "parsed" / "mine.txt").exists()
 
 
 def test_every_new_option_states_its_default(capsys):
@@ -358,3 +376,46 @@ def test_the_cli_defaults_are_the_library_defaults():
         files.DEFAULT_RETRIES,
         files.DEFAULT_DEADLINE,
     )
+
+
+# --- where data comes from; the embedded copy is verified too ------------------------------------
+def test_status_and_verify_without_a_data_dir_lead_with_where_data_comes_from(cache, capsys):
+    assert main("data", "status") == 0
+    out = capsys.readouterr().out
+    assert out.startswith("No data directory (--data-dir or COTERMINUS_DATA_DIR): a vintage is ")
+    assert not re.search(r"^\S+\s+missing\s", out, re.M)  # no row per missing file
+    assert re.search(
+        r"^\d+ datasets: 0 in the data directory, 0 in the cache, \d+ missing \(not "
+        r"needed for the embedded copy",
+        out,
+        re.M,
+    )
+    assert main("data", "verify") == 0
+    out = capsys.readouterr().out
+    assert out.startswith("No data directory")
+    assert re.search(r"^embedded copy: \d+ files, every SHA-256 matches files\.json$", out, re.M)
+
+
+def test_verify_refuses_an_edited_embedded_file(cache, capsys, monkeypatch, tmp_path):
+    from coterminus.data import embedded
+
+    copy = tmp_path / "_embedded"
+    shutil.copytree(embedded.root(), copy)
+    target = copy / "2019" / "blocks.parquet"
+    data = bytearray(target.read_bytes())
+    data[len(data) // 2] ^= 0xFF  # one byte
+    target.write_bytes(bytes(data))
+    monkeypatch.setattr(embedded, "root", lambda: copy)
+    assert main("data", "verify") == 1
+    out = capsys.readouterr().out
+    assert re.search(
+        r"^problem\s+embedded/2019/blocks\.parquet\s+sha256 differs from files\.json .*reinstall",
+        out,
+        re.M,
+    )
+    assert "embedded copy: " in out
+    assert "1 differ from files.json" in out
+    assert main("data", "verify", "--json") == 1
+    rows = {r["id"]: r for r in json.loads(capsys.readouterr().out)}
+    assert rows["embedded/2019/blocks.parquet"]["result"] == "problem"
+    assert rows["embedded/2024/blocks.parquet"]["result"] == "ok"

@@ -84,8 +84,13 @@ def cache_files(cache: Path) -> list[str]:
 
 
 def all_files(root: Path) -> list[str]:
-    """Every file anywhere below ``root`` (sidecars and hidden staging files included)."""
-    return sorted(str(p.relative_to(root)) for p in root.rglob("*") if p.is_file())
+    """Every file anywhere below ``root`` (sidecars and hidden staging files included), but the
+    cache folder's marker, which says the folder is coterminus's (``cache.MARKER``)."""
+    return sorted(
+        str(p.relative_to(root))
+        for p in root.rglob("*")
+        if p.is_file() and p.name != cache_mod.MARKER
+    )
 
 
 def fetch_ccg(ons: FakeONS, **kwargs) -> Path:
@@ -1003,34 +1008,59 @@ def test_cache_usage_counts_files_and_bytes_per_sub_folder(cache: Path):
     (cache / "parsed" / "deep").mkdir(parents=True)
     (cache / "parsed" / "deep" / "b.parquet").write_bytes(b"y" * 25)
     (cache / "parsed" / "c.json").write_bytes(b"{}")
+    (cache / "parsed" / "users.txt").write_bytes(b"u" * 7)  # not written by coterminus
     (cache / "mine").mkdir()
     (cache / "mine" / "keep.txt").write_bytes(b"z" * 3)
+    cache_mod.record_written(
+        cache / "downloads" / "a.csv",
+        cache / "parsed" / "deep" / "b.parquet",
+        cache / "parsed" / "c.json",
+    )
     table = cache_mod.usage()
-    assert table[["files", "bytes"]].to_dict("index") == {
-        "downloads": {"files": 1, "bytes": 10},
-        "parsed": {"files": 2, "bytes": 27},
-        "mine": {"files": 1, "bytes": 3},
+    assert table[["files", "bytes", "other_files", "other_bytes"]].to_dict("index") == {
+        "downloads": {"files": 1, "bytes": 10, "other_files": 0, "other_bytes": 0},
+        "parsed": {"files": 2, "bytes": 27, "other_files": 1, "other_bytes": 7},
+        "mine": {"files": 0, "bytes": 0, "other_files": 1, "other_bytes": 3},
     }
     assert table.loc["mine", "holds"].startswith("not written by coterminus")
     assert table.loc["parsed", "path"] == str(cache / "parsed")
 
 
-def test_clean_empties_only_the_folders_coterminus_writes(cache: Path):
+def test_clean_deletes_only_the_files_coterminus_recorded(cache: Path):
     (cache / "downloads").mkdir(parents=True)
     (cache / "downloads" / "a.csv").write_bytes(b"x" * 10)
+    (cache / "downloads" / "thesis.docx").write_bytes(b"the user's own document")
     (cache / "parsed").mkdir()
     (cache / "parsed" / "b.parquet").write_bytes(b"y" * 25)
     (cache / "notes.txt").write_text("the user's own file")
+    cache_mod.record_written(cache / "downloads" / "a.csv", cache / "parsed" / "b.parquet")
     assert cache_mod.clean(only="parsed") == (1, 25)
-    assert all_files(cache) == ["downloads/a.csv", "notes.txt"]
+    assert all_files(cache) == ["downloads/a.csv", "downloads/thesis.docx", "notes.txt"]
     assert cache_mod.clean() == (1, 10)
-    assert all_files(cache) == ["notes.txt"]
+    assert all_files(cache) == ["downloads/thesis.docx", "notes.txt"]
     assert cache_mod.clean() == (0, 0)
+    assert cache_mod.recorded() == []
 
 
-def test_clean_of_an_unknown_folder_is_a_parameter_error(cache: Path):
-    with pytest.raises(ParameterError, match="only='notes' is not a cache sub-folder"):
-        cache_mod.clean(only="notes")
+def test_clean_refuses_a_folder_without_the_marker(cache: Path):
+    (cache / "downloads").mkdir(parents=True)
+    (cache / "downloads" / "report.pdf").write_bytes(b"the user's own document")
+    with pytest.raises(CacheError, match=r"has no \.coterminus-cache file.*nothing was deleted"):
+        cache_mod.clean()
+    assert all_files(cache) == ["downloads/report.pdf"]
+
+
+def test_clean_never_follows_a_recorded_link_or_leaves_the_folder(cache: Path, tmp_path: Path):
+    outside = tmp_path / "precious.txt"
+    outside.write_text("outside the cache")
+    (cache / "downloads").mkdir(parents=True)
+    (cache / "downloads" / "link.csv").symlink_to(outside)
+    cache_mod.record_written(cache / "downloads" / "a.csv")  # makes the marker
+    with open(cache / cache_mod.MARKER, "a", encoding="utf-8") as marker:  # a tampered record
+        marker.write("downloads/link.csv\n../precious.txt\n/etc/passwd\n")
+    assert cache_mod.clean() == (0, 0)
+    assert outside.read_text() == "outside the cache"
+    assert (cache / "downloads" / "link.csv").is_symlink()
 
 
 def test_clean_that_cannot_delete_says_what_and_how_to_fix_it(
@@ -1038,13 +1068,30 @@ def test_clean_that_cannot_delete_says_what_and_how_to_fix_it(
 ):
     (cache / "parsed").mkdir(parents=True)
     (cache / "parsed" / "b.parquet").write_bytes(b"y")
+    cache_mod.record_written(cache / "parsed" / "b.parquet")
 
-    def refuse(path, *args, **kwargs):  # type: ignore[no-untyped-def]
-        raise PermissionError(13, "Permission denied", str(path))
+    def refuse(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+        raise PermissionError(13, "Permission denied", str(self))
 
-    monkeypatch.setattr(shutil, "rmtree", refuse)
-    with pytest.raises(CacheError, match=r"Could not delete .*parsed .*Permission denied.*clean"):
+    monkeypatch.setattr(Path, "unlink", refuse)
+    with pytest.raises(CacheError, match=r"Could not delete .*parsed.*Permission denied.*clean"):
         cache_mod.clean()
+
+
+def test_the_cache_records_what_downloads_and_parsed_layers_write(
+    ons: FakeONS, cache: Path, data_dir: Path
+):
+    path = fetch_ccg(ons)
+    import coterminus
+
+    geo = coterminus.load(2019, data_dir=data_dir)
+    geo.layer("utla")  # parsed and cached
+    kinds = {p.parent.name for p in cache_mod.recorded()}
+    assert path in cache_mod.recorded("downloads")
+    assert kinds == {"downloads", "parsed"}
+    written = all_files(cache)
+    assert cache_mod.clean()[0] == len(written) >= 4  # data + provenance, parquet + sidecar
+    assert all_files(cache) == []
 
 
 def test_the_cache_dir_comes_from_the_environment_everywhere(

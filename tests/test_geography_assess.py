@@ -15,7 +15,6 @@ import pytest
 import coterminus as ct
 from coterminus.analysis.assess import assess
 from coterminus.cli import main
-from coterminus.data.integrity import trusting_modified
 from coterminus.errors import (
     DataDirError,
     FootprintError,
@@ -139,10 +138,9 @@ def test_layers_of_another_vintage_are_refused(data_dir: Path, tmp_path: Path) -
     geo = ct.load(2019, data_dir=root)  # polygons are read on first use
     with pytest.raises(ModifiedFileError, match=r"ons_2019.gpkg has been modified"):
         geo.layer("ccg")  # the pinned SHA-256 catches the swap first
-    with trusting_modified():  # told to trust it, the codes still give it away
-        geo = ct.load(2019, data_dir=root)
-        with pytest.raises(LookupMismatchError, match=r"ccg polygons.*different vintages"):
-            geo.layer("ccg")
+    geo = ct.load(2019, data_dir=root, trust_modified=True)  # told to trust it,
+    with pytest.raises(LookupMismatchError, match=r"ccg polygons.*different vintages"):
+        geo.layer("ccg")  # the codes still give it away
 
 
 def test_lookup_missing_lsoas_is_refused_with_the_people_left_out(
@@ -155,14 +153,11 @@ def test_lookup_missing_lsoas_is_refused_with_the_people_left_out(
     (root / name).write_text("".join(lines[:-10]))
     with pytest.raises(ModifiedFileError, match="--trust-modified"):
         ct.load(2019, data_dir=root)
-    with (
-        trusting_modified(),
-        pytest.raises(
-            LookupMismatchError,
-            match=r"32,834 blocks instead of 32,844.*lacks 10 block\(s\).*people would be left out",
-        ),
+    with pytest.raises(
+        LookupMismatchError,
+        match=r"32,834 blocks instead of 32,844.*lacks 10 block\(s\).*people would be left out",
     ):
-        ct.load(2019, data_dir=root)
+        ct.load(2019, data_dir=root, trust_modified=True)
 
 
 def test_population_missing_lsoas_is_refused_not_guessed(data_dir: Path, tmp_path: Path) -> None:
@@ -171,14 +166,11 @@ def test_population_missing_lsoas_is_refused_not_guessed(data_dir: Path, tmp_pat
     (root / name).unlink()
     lines = (data_dir / name).read_text().splitlines(keepends=True)
     (root / name).write_text(lines[0] + "".join(lines[6:]))
-    with (
-        trusting_modified(),
-        pytest.raises(
-            LookupMismatchError,
-            match=r"5 block\(s\) of the 2019 lookup .* have no population.*not guess",
-        ),
+    with pytest.raises(
+        LookupMismatchError,
+        match=r"5 block\(s\) of the 2019 lookup .* have no population.*not guess",
     ):
-        ct.load(2019, data_dir=root)
+        ct.load(2019, data_dir=root, trust_modified=True)
 
 
 def test_lsoa_polygons_join_the_lookup(geo: ct.Geography) -> None:

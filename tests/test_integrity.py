@@ -20,12 +20,11 @@ from coterminus import data as datasets
 from coterminus.data import _parsed_cache
 from coterminus.data import integrity as _integrity
 from coterminus.data.integrity import (
+    Integrity,
     block_digest,
+    checking,
     file_sha256,
-    modified_files,
-    set_trust_modified,
     trust_stamp,
-    trusting_modified,
     verify_file,
 )
 from coterminus.data.readers import read_boundaries, read_lookup, read_population
@@ -115,7 +114,6 @@ def test_an_edited_population_file_is_refused_on_load_with_both_hashes_and_the_f
     assert f"the published file's is {pin}" in msg
     assert f"`coterminus data fetch {POP_ID}`" in msg
     assert "trust_modified=True (CLI: --trust-modified)" in msg
-    assert modified_files() == {}
 
 
 def test_trust_modified_accepts_the_edit_and_stamps_it(
@@ -124,23 +122,23 @@ def test_trust_modified_accepts_the_edit_and_stamps_it(
     edited = _rugby_edited(data_dir, tmp_path)
     pin = datasets.get(POP_ID).sha256
     found = file_sha256(edited)
-    assert trust_stamp() is None
-    set_trust_modified(True)
-    assert verify_file(edited, pin, dataset=POP_ID) == found
-    assert modified_files() == {str(edited.resolve()): (pin, found)}
-    stamp = trust_stamp()
+    record = Integrity(trust_modified=True)
+    assert trust_stamp(Integrity()) is None
+    with checking(record):
+        assert verify_file(edited, pin, dataset=POP_ID) == found
+    assert record.modified == {str(edited.resolve()): (pin, found)}
+    stamp = trust_stamp(record)
     assert stamp == (
         f"MODIFIED DATA: 1 input file differs from the published ONS file and was used because "
         f"of --trust-modified: {edited.name} (published {pin[:12]}…, used {found[:12]}…). "
         "Figures may not match ONS data."
     )
-    set_trust_modified(False)  # an explicit False refuses again, the record stays for the stamp
-    with pytest.raises(ModifiedFileError):
+    with pytest.raises(ModifiedFileError):  # outside the block nothing is trusted
         verify_file(edited, pin)
-    assert trust_stamp() == stamp
+    assert trust_stamp(record) == stamp
 
 
-def test_the_environment_variable_and_the_context_manager_switch_trust(
+def test_the_environment_variable_and_the_record_switch_trust(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     p = tmp_path / "x.csv"
@@ -152,18 +150,22 @@ def test_the_environment_variable_and_the_context_manager_switch_trust(
     monkeypatch.setenv(_integrity.ENV_TRUST_MODIFIED, "0")
     with pytest.raises(ModifiedFileError):
         verify_file(p, "0" * 64)
-    with trusting_modified():
+    with checking(Integrity(trust_modified=True)) as record:
         assert verify_file(p, "f" * 64) == file_sha256(p)
     with pytest.raises(ModifiedFileError):
         verify_file(p, "f" * 64)
-    assert modified_files() == {str(p.resolve()): ("f" * 64, file_sha256(p))}
+    assert record.modified == {str(p.resolve()): ("f" * 64, file_sha256(p))}
+    monkeypatch.setenv(_integrity.ENV_TRUST_MODIFIED, "1")
+    with checking(Integrity(trust_modified=False)), pytest.raises(ModifiedFileError):
+        verify_file(p, "f" * 64)  # the record's setting wins over the environment
 
 
 def test_stamp_lists_several_files(tmp_path: Path) -> None:
-    for name in ("b.csv", "a.csv"):
-        (tmp_path / name).write_text(name)
-        verify_file(tmp_path / name, "0" * 64, trust=True)
-    stamp = trust_stamp() or ""
+    with checking(Integrity()) as record:
+        for name in ("b.csv", "a.csv"):
+            (tmp_path / name).write_text(name)
+            verify_file(tmp_path / name, "0" * 64, trust=True)
+    stamp = trust_stamp(record) or ""
     assert stamp.startswith("MODIFIED DATA: 2 input files differ from the published ONS files")
     assert stamp.index("a.csv") < stamp.index("b.csv")
 

@@ -13,7 +13,7 @@ from coterminus import cli
 from coterminus.analysis.assess import assess
 from coterminus.analysis.metrics import footprint_metrics
 from coterminus.analysis.overlap import population_overlap
-from coterminus.data.integrity import reset, set_trust_modified
+from coterminus.data.integrity import reset
 from coterminus.errors import ModifiedFileError, PopulationError
 
 POP = "population/lsoa11_pop_mid2019_ew.csv"
@@ -39,9 +39,7 @@ def _edited_data_dir(data_dir: Path, root: Path) -> Path:
 @pytest.fixture(autouse=True)
 def _untrusted():
     reset()
-    set_trust_modified(None)
     yield
-    set_trust_modified(None)
     reset()
 
 

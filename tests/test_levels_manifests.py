@@ -292,7 +292,7 @@ def test_scenario_of_blocks_splits_a_district_and_is_a_council_level(geo24, tmp_
     )
     path = tmp_path / "warks.csv"
     pd.DataFrame(rows, columns=["member", "area"]).to_csv(path, index=False)
-    geo2 = scenario(geo24, "new_unitary", path)
+    geo2 = scenario(geo24, "new_unitary", path, side="council")
     assert geo2.levels["new_unitary"].side == "council"
     a = assess(geo2, "E54000018", units="icb", against=["new_unitary"])
     assert a.tiers["new_unitary"].by_la["status"].eq("contained").all()

@@ -25,7 +25,6 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import pandas as pd
 
-from ..data.integrity import trust_stamp
 from ..errors import FootprintError, ParameterError, UnknownAreaError, VintageMismatchError
 from ..geography.resolve import resolve_group
 from ..vocabulary.words import amount, join_names
@@ -262,7 +261,7 @@ class Assessment:
             Levels to explain; default the headline level only.
         """
         lines: list[str] = []
-        stamp = trust_stamp()
+        stamp = self.geo.modified_data
         for level in levels or [self.tier]:
             lines += self._sentence_for(self.geo.resolve_level(level))
         if self.system is not None and self.within is not None:
@@ -298,7 +297,7 @@ class Assessment:
             "mismatch": json.loads(self.mismatch.to_json(orient="records")),
             "explanation": self.explain(),
         }
-        stamp = trust_stamp()
+        stamp = self.geo.modified_data
         if stamp:
             out["modified_data"] = stamp
         if self.system is not None:

@@ -174,10 +174,13 @@ def _simplify_arg(text: str) -> Any:
     if str(text).lower() == "auto":
         return "auto"
     try:
-        return float(text)
+        metres = float(text)
     except ValueError:
+        metres = -1.0
+    if not 0 <= metres < 1e6:  # also refuses nan and inf
         msg = f"--simplify {text!r}; give metres (e.g. 50), 'auto' or 'none'."
         raise ParameterError(msg) from None
+    return metres
 
 
 def _wrote(path: Path) -> int:

@@ -21,13 +21,24 @@ from __future__ import annotations
 import argparse
 import json
 import logging
-import os
+import math
 import sys
 from typing import Any
 
 from coterminus.errors import ParameterError, UnknownAreaError
 
-from .options import UsageError, add_ccgs, add_common, add_system, add_tolerance
+from .options import (
+    UsageError,
+    add_ccgs,
+    add_common,
+    add_system,
+    add_tolerance,
+    cap_at_cores,
+    connect_scheduler,
+    exclusive,
+    number,
+    scheduler_arg,
+)
 
 __all__ = ["add_parser", "run"]
 
@@ -104,7 +115,7 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     )
     p.add_argument(
         "--min-pop",
-        type=float,
+        type=number(low=0),
         default=None,
         metavar="N",
         help="fewest people in a block (default: fits --units: 1000000 for ICB-sized blocks of "
@@ -112,7 +123,7 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     )
     p.add_argument(
         "--max-pop",
-        type=float,
+        type=number(low=0),
         default=None,
         metavar="N",
         help="most people in a block (default: the largest ICB of the vintage for icb/utla, the "
@@ -172,7 +183,12 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
         default=None,
         help="level of today's footprints for change, the tie-break (default: the units)",
     )
-    p.add_argument("--top", type=int, default=None, help="plans to show (default 20; 5 per system)")
+    p.add_argument(
+        "--top",
+        type=number(integer=True, low=1),
+        default=None,
+        help="plans to show (default 20; 5 per system)",
+    )
     p.add_argument("--weights", help="criterion=weight,... (see below); default shown in output")
     p.add_argument(
         "--join",
@@ -185,13 +201,13 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     add_tolerance(p, measure=True)
     p.add_argument(
         "--max-plans",
-        type=float,
+        type=number(low=1),
         default=2e10,
         help="refuse beyond this many plans (default 2e10; Bell(15) = 1.4e9 takes seconds)",
     )
     p.add_argument(
         "--store-limit",
-        type=float,
+        type=number(low=0),
         default=5e7,
         metavar="N",
         help="above N plans, --out holds the top-k and the Pareto front instead of every plan "
@@ -212,27 +228,32 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     )
     p.add_argument(
         "--workers",
-        type=int,
+        type=number(integer=True, low=0),
         default=0,
         help="run on a local Dask cluster of N workers (default 0: in this process)",
     )
     p.add_argument(
         "--jobs",
-        type=int,
+        type=number(integer=True, low=1),
         default=None,
         metavar="N",
         help=f"local worker processes for runs of {PARALLEL_MIN:.0e} plans or more "
-        "(default: every core; 1 = serial)",
+        "(default: every core; more than the cores available are capped, with a note; "
+        "1 = serial)",
     )
     p.add_argument(
         "--scheduler",
+        type=scheduler_arg,
         metavar="ADDRESS",
         default=None,
-        help="run the pieces on this Dask scheduler, e.g. tcp://10.0.0.5:8786 (default: none)",
+        help="run the pieces on this Dask scheduler, e.g. tcp://10.0.0.5:8786; it is reached "
+        "(5 s at most) before any work (default: none)",
     )
     p.add_argument(
         "--no-progress", action="store_true", help="no progress bar (default: shown on a terminal)"
     )
+    exclusive(p, "ccgs", "all_systems")
+    exclusive(p, "scheduler", "workers", "jobs")
     p.set_defaults(func=run)
     return p
 
@@ -246,9 +267,9 @@ def _range(text: str | None, what: str) -> tuple[float, float] | None:
     except ValueError:
         vals = []
     if len(vals) == 1 and len(parts) == 1:
-        return vals[0], vals[0]
-    if len(vals) != 2:
-        msg = f"{what} {text!r} is not N or LOW-HIGH (e.g. 250000-500000)"
+        vals = [vals[0], vals[0]]
+    if len(vals) != 2 or not all(math.isfinite(v) and v >= 0 for v in vals) or vals[0] > vals[1]:
+        msg = f"{what} {text!r} is not N or LOW-HIGH with 0 <= LOW <= HIGH (e.g. 2-4)"
         raise ParameterError(msg)
     return vals[0], vals[1]
 
@@ -294,11 +315,31 @@ def _pairs(
 
 
 def run(args: argparse.Namespace) -> int:
-    """Run ``coterminus mergers``; returns the exit code (errors propagate to ``cli.call``)."""
+    """Run ``coterminus mergers``; returns the exit code (errors propagate to ``cli.call``).
+
+    Every option is checked and the ``--scheduler`` reached before the geography is loaded."""
     if not (args.system or args.all_systems or args.ccgs):
         msg = "give --system NAME, --all-systems, or --codes CODE [CODE ...]"
         raise UsageError(msg)
     from coterminus.data.atomic import check_output_path
+
+    n_range = _range(args.n_blocks, "--n-blocks")
+    parsed = {
+        "weights": _weights(args.weights),
+        "n_blocks": None if n_range is None else (int(n_range[0]), int(n_range[1])),
+    }
+    if args.out is not None:  # fail before any work when the output cannot be written
+        check_output_path(args.out, suffixes=(".parquet", ".csv"))
+    client = connect_scheduler(args.scheduler) if args.scheduler else None
+    try:
+        return run_connected(args, client, parsed)
+    finally:
+        if client is not None:
+            client.close()
+
+
+def run_connected(args: argparse.Namespace, client: Any, parsed: dict[str, Any]) -> int:
+    """:func:`run` once the options are checked and the scheduler (if any) is connected."""
     from coterminus.geography.provenance import sentences
     from coterminus.plans.constraints import Constraints, Executor, RunOptions
     from coterminus.plans.mergers import mergers, national
@@ -307,11 +348,6 @@ def run(args: argparse.Namespace) -> int:
     from .load import load
     from .output import frame_text
 
-    weights = _weights(args.weights)
-    n_range = _range(args.n_blocks, "--n-blocks")
-    n_blocks = None if n_range is None else (int(n_range[0]), int(n_range[1]))
-    if args.out is not None:  # fail before any work when the output cannot be written
-        check_output_path(args.out, suffixes=(".parquet", ".csv"))
     geo = load(args)
     overrides = {**_pairs(geo, args.join, "--join", True, args.units)}
     overrides.update(_pairs(geo, args.separate, "--separate", False, args.units))
@@ -327,22 +363,17 @@ def run(args: argparse.Namespace) -> int:
         no_split=args.no_split or (),
         coterminous_with=args.coterminous_with or (),
         wherever_feasible=args.wherever_feasible,
-        n_blocks=n_blocks,
+        n_blocks=parsed["n_blocks"],
         today=args.today,
-        weights=weights,
+        weights=parsed["weights"],
         tolerance=args.tolerance,
         measure=args.measure,
         overrides=overrides or None,
     )
-    client = None
     cluster = None
     pool = None
     try:
-        if args.scheduler:
-            from distributed import Client
-
-            client = Client(args.scheduler)
-        elif args.workers and args.workers > 0:
+        if client is None and args.workers and args.workers > 0:
             from distributed import Client, LocalCluster
 
             for name in ["distributed", *logging.root.manager.loggerDict]:
@@ -350,14 +381,12 @@ def run(args: argparse.Namespace) -> int:
                     logging.getLogger(name).setLevel(logging.WARNING)
 
             cluster = LocalCluster(
-                n_workers=args.workers, threads_per_worker=1, processes=False,
+                n_workers=cap_at_cores(args.workers, "--workers"), threads_per_worker=1,
+                processes=False,
                 dashboard_address=None, silence_logs=logging.ERROR,
             )  # fmt: skip
             client = Client(cluster)
-        jobs = (os.cpu_count() or 1) if args.jobs is None else args.jobs
-        if jobs < 1:
-            msg = f"--jobs {args.jobs} must be at least 1 (1 runs serially)"
-            raise ParameterError(msg)
+        jobs = cap_at_cores(args.jobs, "--jobs")
         if client is None and jobs > 1:  # workers start only when a large run submits a piece
             from concurrent.futures import ProcessPoolExecutor
 
@@ -400,9 +429,8 @@ def run(args: argparse.Namespace) -> int:
                 sys.stdout.write(sentences(geo.notes()) + "\n")
         return 0
     finally:
-        if client is not None:
-            client.close()
         if cluster is not None:
+            client.close()
             cluster.close()
         if pool is not None:
             pool.shutdown(cancel_futures=True)

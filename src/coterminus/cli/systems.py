@@ -52,7 +52,7 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
 def run(args: argparse.Namespace) -> int:
     """Run ``coterminus systems``: print (and with ``--out`` write) the systems table."""
     from coterminus.analysis.systems import systems
-    from coterminus.data.atomic import atomic_write
+    from coterminus.data.atomic import atomic_write, atomic_write_csv
     from coterminus.geography.provenance import heading
 
     from .load import load
@@ -70,7 +70,7 @@ def run(args: argparse.Namespace) -> int:
         if out.suffix.lower() == ".json":
             atomic_write(out, lambda q: table.to_json(q, orient="records", indent=2))
         else:
-            atomic_write(out, lambda q: table.to_csv(q, index=False))
+            atomic_write_csv(out, table, suffixes=None)  # names cannot run as formulas
     if args.json:
         emit(args, table)
         return 0

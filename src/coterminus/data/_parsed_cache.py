@@ -175,6 +175,7 @@ def cached_layer(
     try:
         atomic_write(target, gdf.to_parquet)
         atomic_write(meta, lambda p: p.write_text(json.dumps(sidecar), encoding="utf-8"))
+        cache.record_written(target, meta)  # so that `coterminus data clean` may delete them
     except (OSError, CoterminusError) as exc:  # a cache that cannot be written only costs speed
         for partial in (target, meta):
             with contextlib.suppress(OSError):

@@ -40,7 +40,7 @@ from ._parsed_cache import CACHE_FORMAT, cached_boundaries, cached_layer
 from .cache import cache_root
 from .integrity import block_digest, verify_file
 from .manifest import AttributeSpec, LevelSpec, Manifest, Source
-from .readers import read_population, text_bytes, text_encoding
+from .readers import text_bytes, text_encoding
 from .validate import check_population_values, check_unique_codes
 
 __all__ = [
@@ -157,9 +157,12 @@ def _read_columns(path: Path, where: str, columns: list[str]) -> pd.DataFrame:
     return _read_csv(path, where, columns)
 
 
-def _read_parquet_population(path: Path, code_column: str, column: str) -> pd.Series:
-    """Block populations from a Parquet table (integer column), checked like a CSV's."""
-    t = _read_parquet_columns(path, "population.source", [code_column, column])
+def _read_block_population(path: Path, code_column: str, column: str) -> pd.Series:
+    """Block populations from the manifest's columns of a CSV or Parquet table, exactly.
+
+    A column missing from the file (a typo in ``population.column`` or ``code_column``) is
+    refused naming the nearest column; no other column is guessed."""
+    t = _read_columns(path, "population.source", [code_column, column])
     codes = t[code_column].astype(str)
     values = check_population_values(t[column].astype(str), codes, path.name, column)
     out = pd.Series(values, index=pd.Index(codes.to_numpy(), name="code"), name="population")
@@ -280,12 +283,7 @@ def read_blocks(
         names[s.name] = names[s.name].loc[names[s.name].index.isin(blocks[s.name].dropna())]
     ppath, _ = locate_source(manifest.population.source, manifest, dd)
     sources["population"] = str(ppath)
-    if ppath.suffix.lower() == ".parquet":
-        pop = _read_parquet_population(
-            ppath, manifest.population.code_column, manifest.population.column
-        )
-    else:
-        pop = read_population(ppath, column=manifest.population.column, england_only=False)
+    pop = _read_block_population(ppath, manifest.population.code_column, manifest.population.column)
     _check_universe(manifest, blocks.index, path, pop)
     missing = blocks.index.difference(pop.index)
     if len(missing):

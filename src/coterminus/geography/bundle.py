@@ -28,6 +28,8 @@ import pandas as pd
 
 from ..data import locations
 from ..data.embedded import fallback_manifest
+from ..data.integrity import Integrity, checking, trust_stamp
+from ..data.integrity import trust_modified as trust_modified_default
 from ..data.loading import (
     check_layer_codes,
     dissolve,
@@ -85,9 +87,14 @@ class Geography:
     **layers : GeoDataFrame
         Polygon layers by level name (``ccg=...``), for geographies built in code.
 
+    integrity : Integrity, optional
+        Whether data files that differ from their pinned SHA-256 may be used, and which were
+        (:func:`load` fills it; results and outputs carry its stamp, :attr:`modified_data`).
+
     Attributes
     ----------
-    vintage, block, lsoa, levels, manifest, data_dir, sources, boundaries, population_label
+    vintage, block, lsoa, levels, manifest, data_dir, sources, boundaries, population_label,
+    integrity
     """
 
     def __init__(
@@ -105,9 +112,11 @@ class Geography:
         population_label: str = "population",
         attribution: str = "",
         cache: bool = True,
+        integrity: Integrity | None = None,
         **layers: gpd.GeoDataFrame,
     ) -> None:
         self.vintage = vintage
+        self.integrity = integrity if integrity is not None else Integrity()
         self.lsoa = lsoa
         self.block = block
         self.manifest = manifest
@@ -177,6 +186,25 @@ class Geography:
             return self.layer(name)
         msg = f"{type(self).__name__!r} object has no attribute {name!r}"
         raise AttributeError(msg)
+
+    @property
+    def trust_modified(self) -> bool:
+        """Whether data files that differ from their pinned SHA-256 may be used (and stamped)."""
+        return self.integrity.trust_modified
+
+    @property
+    def modified_data(self) -> str | None:
+        """The "MODIFIED DATA" sentence every output of this geography carries, else ``None``.
+
+        Set when the geography was loaded with ``trust_modified=True``: it names the files
+        used although they differ from the published ones (or says that none did).
+
+        Examples
+        --------
+        >>> geo.modified_data is None
+        True
+        """
+        return trust_stamp(self.integrity)
 
     @property
     def level_names(self) -> list[str]:
@@ -314,15 +342,16 @@ class Geography:
             if self.manifest is None or name not in self.manifest.levels:
                 msg = f"no polygons were given for level {name!r} of this geography."
                 raise ParameterError(msg)
-            gdf, source, resolution = read_level_polygons(
-                self.manifest,
-                name,
-                self.boundaries,
-                self.data_dir,
-                block_polygons=self._blocks_or_none(),
-                assignment=self.lsoa[name],
-                use_cache=self._cache,
-            )
+            with checking(self.integrity):  # files read now are checked as at load
+                gdf, source, resolution = read_level_polygons(
+                    self.manifest,
+                    name,
+                    self.boundaries,
+                    self.data_dir,
+                    block_polygons=self._blocks_or_none(),
+                    assignment=self.lsoa[name],
+                    use_cache=self._cache,
+                )
             check_layer_codes(gdf, self._units[name].index, name, source)
             self.sources[name] = source
             self._resolution[name] = resolution
@@ -346,11 +375,12 @@ class Geography:
             if self.manifest is None or self.manifest.block.boundaries is None:
                 msg = "this geography has no building-block polygons."
                 raise ParameterError(msg)
-            path, layer = locate_source(
-                self.manifest.block.boundaries, self.manifest, self.data_dir
-            )
-            # ONS publishes a few invalid LSOAs (nested shells): repair them, recorded in attrs
-            gdf = read_polygons(path, layer, None, repair=True, use_cache=self._cache)
+            with checking(self.integrity):
+                path, layer = locate_source(
+                    self.manifest.block.boundaries, self.manifest, self.data_dir
+                )
+                # ONS publishes a few invalid LSOAs (nested shells): repair them (see attrs)
+                gdf = read_polygons(path, layer, None, repair=True, use_cache=self._cache)
             check_layer_codes(gdf, self.lsoa.index, self.block, str(path))
             self.sources[self.block] = str(path)
             cols = [c for c in self.lsoa.columns if c != "name"]
@@ -552,6 +582,7 @@ class Geography:
             population_label=self.population_label,
             attribution=self.attribution,
             cache=self._cache,
+            integrity=self.integrity,
         )
         for n in self.levels:  # keep extra unit columns (parents of layers built in code)
             for c in self._units[n].columns:
@@ -577,6 +608,7 @@ def load(
     data_dir: str | Path | None = None,
     boundaries: str = "derived",
     cache: bool = True,
+    trust_modified: bool | None = None,
 ) -> Geography:
     """Load every level of a vintage from its manifest: blocks, people, names, polygons.
 
@@ -596,6 +628,11 @@ def load(
         (ONS-published generalised layers where the manifest names them; else the first).
     cache : bool, default True
         Cache parsed polygon layers as GeoParquet (keyed by the source file's SHA-256).
+    trust_modified : bool, optional
+        Use data files whose SHA-256 differs from the published one (deliberate edits) instead
+        of refusing them; the geography then carries a "MODIFIED DATA" stamp
+        (:attr:`Geography.modified_data`) into every result and output. Default: the
+        ``COTERMINUS_TRUST_MODIFIED`` environment variable, else ``False``.
 
     Returns
     -------
@@ -630,7 +667,9 @@ def load(
         msg = f"boundaries={boundaries!r}; this manifest names {sorted(kinds)}."
         raise ParameterError(msg)
     sources: dict[str, str] = {}
-    blocks, names = read_blocks(manifest, dd, sources=sources)
+    trust = trust_modified_default() if trust_modified is None else bool(trust_modified)
+    with checking(Integrity(trust_modified=trust)) as integrity:
+        blocks, names = read_blocks(manifest, dd, sources=sources)
     levels = [
         default_level(
             s.name,
@@ -660,4 +699,5 @@ def load(
         population_label=manifest.population.label,
         attribution=manifest.attribution,
         cache=cache,
+        integrity=integrity,
     )

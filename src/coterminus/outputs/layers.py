@@ -672,7 +672,9 @@ class LayerOptions:
 
 
 def vintage_attribution(geo: Geography) -> str:
-    """The attribution of a geography: its manifest's, else :func:`attribution` of its year.
+    """The attribution of a geography: its manifest's, else :func:`attribution` of its year;
+    followed by the "MODIFIED DATA" stamp when it was loaded with ``trust_modified=True``, so
+    every map, figure and report built on edited data says so where its sources are named.
 
     Examples
     --------
@@ -681,7 +683,10 @@ def vintage_attribution(geo: Geography) -> str:
     """
     text = str(getattr(geo, "attribution", "") or "") or attribution(geo.vintage)
     notes = geo.notes() if callable(getattr(geo, "notes", None)) else []
-    return sentences([*notes, text]) if notes else text  # a derived lookup, a scenario (issue 18)
+    if notes:  # a derived lookup, a scenario (issue 18)
+        text = sentences([*notes, text])
+    stamp = getattr(geo, "modified_data", None)
+    return f"{stamp} {text}" if stamp else text
 
 
 def share_source(geo: Geography, measure: str) -> str:
