@@ -263,10 +263,12 @@ def test_the_key_separates_repair_level_and_format(
 @pytest.mark.parametrize(
     ("damage", "reason"),
     [
-        ("truncate-parquet", "its parquet file is unreadable"),
-        ("garbage-parquet", "its parquet file is unreadable"),
+        ("truncate-parquet", "its parquet file differs from the SHA-256 recorded when it was"),
+        ("garbage-parquet", "its parquet file differs from the SHA-256 recorded when it was"),
+        ("one-byte-same-size-same-mtime", "its parquet file differs from the SHA-256 recorded"),
         ("corrupt-json", "its JSON sidecar is unreadable (JSONDecodeError"),
         ("other-source", "its sidecar describes another source (source_sha256 differ)"),
+        ("edited-attrs", "its sidecar does not match the SHA-256 recorded in it"),
         ("missing-json", "it is incomplete (parquet or sidecar missing)"),
     ],
 )
@@ -281,6 +283,17 @@ def test_an_unreadable_entry_is_discarded_and_rebuilt_with_one_warning(
         parquet.write_bytes(good_parquet[: len(good_parquet) // 2])
     elif damage == "garbage-parquet":
         parquet.write_bytes(b"not parquet at all")
+    elif damage == "one-byte-same-size-same-mtime":  # a poisoned entry that keeps its stat
+        before = parquet.stat()
+        edited = bytearray(good_parquet)
+        edited[len(edited) // 2] ^= 0x01
+        parquet.write_bytes(bytes(edited))
+        os.utime(parquet, ns=(before.st_atime_ns, before.st_mtime_ns))
+        assert parquet.stat().st_size == before.st_size
+    elif damage == "edited-attrs":
+        meta = json.loads(sidecar.read_text())
+        meta["attrs"]["vintage"] = 2024
+        sidecar.write_text(json.dumps(meta))
     elif damage == "corrupt-json":
         sidecar.write_text('{"format": 3, "attrs": {')
     elif damage == "other-source":

@@ -47,6 +47,7 @@ __all__ = [
     "trust_stamp",
     "trusting_modified",
     "verify_file",
+    "verify_unrecorded",
     "zip_members",
 ]
 
@@ -177,6 +178,8 @@ def verify_file(
     *,
     dataset: str | None = None,
     trust: bool | None = None,
+    what: str = "the published file's",
+    fix: str | None = None,
 ) -> str | None:
     """Check a file against its pinned SHA-256 (cheap after the first call in a process).
 
@@ -191,6 +194,10 @@ def verify_file(
         Registry id of the file (e.g. ``"lsoa-population-mid2019"``), named in the fix.
     trust : bool, optional
         Overrides :func:`trust_modified` for this call.
+    what : str, default "the published file's"
+        Whose SHA-256 ``expected`` is, in the message (``"the one recorded at download"``).
+    fix : str, optional
+        The fix the message ends with (default: restore the published file, or trust it).
 
     Returns
     -------
@@ -232,13 +239,53 @@ def verify_file(
     allowed = trust_modified() if trust is None else trust
     if not allowed:
         msg = (
-            f"{p.name} has been modified: its SHA-256 is {found} but the published file's is "
-            f"{want} ({p.resolve()}). {_fix(dataset)}"
+            f"{p.name} has been modified: its SHA-256 is {found} but {what} is "
+            f"{want} ({p.resolve()}). {fix or _fix(dataset)}"
         )
         raise ModifiedFileError(msg)
     with _lock:
         _modified[str(p.resolve())] = (want, found)
     log.warning("using modified %s (sha256 %s, pinned %s): trust_modified is on", p, found, want)
+    return found
+
+
+def verify_unrecorded(path: str | os.PathLike[str], *, fix: str) -> str:
+    """Refuse a file that should carry a recorded SHA-256 but carries none, unless trusted.
+
+    A download without the SHA-256 recorded beside it (an older download, or a file copied
+    into the download cache by hand) cannot be checked. With ``trust_modified`` it is used and
+    recorded like a modified file (the stamp names it, "recorded: none").
+
+    Raises
+    ------
+    ModifiedFileError
+        Modified files are not trusted; the message names the file and ``fix``.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> p = pathlib.Path(tempfile.mkdtemp()) / "lu.csv"
+    >>> _ = p.write_text("x")
+    >>> verify_unrecorded(p, fix="Download it again.")
+    Traceback (most recent call last):
+    ...
+    coterminus.errors.ModifiedFileError: lu.csv has no SHA-256 recorded when it was downloaded (...lu.csv), so its bytes cannot be checked. Download it again.
+    >>> with trusting_modified():
+    ...     verify_unrecorded(p, fix="")[:12]
+    '2d711642b726'
+    >>> reset()
+    """
+    p = Path(path)
+    found = file_sha256(p)
+    if not trust_modified():
+        msg = (
+            f"{p.name} has no SHA-256 recorded when it was downloaded ({p.resolve()}), so its "
+            f"bytes cannot be checked. {fix}"
+        )
+        raise ModifiedFileError(msg)
+    with _lock:
+        _modified[str(p.resolve())] = ("none", found)
+    log.warning("using %s, which has no recorded SHA-256: trust_modified is on", p)
     return found
 
 

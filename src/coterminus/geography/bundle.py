@@ -25,7 +25,9 @@ from pathlib import Path
 from typing import Any, Literal
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from ..data import locations
 from ..data.embedded import fallback_manifest
@@ -39,6 +41,7 @@ from ..data.loading import (
     read_polygons,
 )
 from ..data.manifest import Manifest, builtin_vintages, read_manifest
+from ..data.tables import factorize
 from ..errors import FootprintError, ParameterError, UnknownAreaError
 from ..vocabulary.levels import Level, default_level, normalise_level
 from .resolve import Resolver
@@ -54,25 +57,50 @@ def _codes_of(vintage: int, data_dir: Path | None) -> tuple[pd.DataFrame, dict[s
     return read_level_codes(fallback_manifest(manifest, data_dir, quiet=True) or manifest, data_dir)
 
 
+def _sorted_codes(column: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """Integer codes of a column (``-1`` missing) and its sorted distinct values."""
+    try:
+        ids, uniques = factorize(column, sort=True)  # Arrow: ~1 ms for 35,000 blocks
+    except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):
+        ids, values = pd.factorize(column, sort=True)  # codes of mixed or odd types
+        return ids.astype(np.int64), np.asarray(values, dtype=object)
+    return ids, np.asarray(uniques.to_pylist(), dtype=object)
+
+
 def _units_table(
     blocks: pd.DataFrame, level: str, names: pd.DataFrame | None, parent: str | None
 ) -> pd.DataFrame:
-    """name, nhs_code, population, n_lsoa and the parent code of every unit of a level."""
-    sub = blocks[[level, "population"]].dropna(subset=[level])
-    grouped = sub.groupby(level)["population"].agg(["sum", "size"])
-    out = pd.DataFrame(index=pd.Index(grouped.index.astype(str), name="code"))
+    """name, nhs_code, population, n_lsoa and the parent code of every unit of a level.
+
+    One pass over the blocks with integer codes (:func:`pandas.factorize`, sorted), so a
+    geography of many levels is built in time linear in their number.
+    """
+    ids, uniques = _sorted_codes(blocks[level])
+    inside = ids >= 0
+    n = len(uniques)
+    people = blocks["population"].to_numpy(dtype=np.int64)
+    out = pd.DataFrame(index=pd.Index(uniques, name="code").astype(str))
     if names is not None:
         for col in names.columns:
             out[col] = names[col].reindex(out.index).to_numpy()
     if "name" not in out.columns:
         out.insert(0, "name", out.index.to_numpy())
-    out["population"] = grouped["sum"].to_numpy().astype("int64")
-    out["n_lsoa"] = grouped["size"].to_numpy().astype("int64")
+    # sums of whole people below 2**53 are exact in float64
+    total = np.bincount(ids[inside], weights=people[inside], minlength=n)
+    out["population"] = np.rint(total).astype("int64")
+    out["n_lsoa"] = np.bincount(ids[inside], minlength=n).astype("int64")
     if parent is not None and parent in blocks.columns:
-        first = blocks.dropna(subset=[level]).groupby(level)[parent].agg(["first", "nunique"])
-        out[parent] = first["first"].reindex(out.index).to_numpy()
-        if not (first["nunique"] <= 1).all():  # record units that straddle their parent level
-            out[f"n_{parent}"] = first["nunique"].reindex(out.index).to_numpy().astype("int64")
+        pids, puniques = _sorted_codes(blocks[parent])
+        rows = np.flatnonzero(inside & (pids >= 0))
+        seen, at = np.unique(ids[rows], return_index=True)  # each unit's first block's parent
+        first = np.full(n, np.nan, dtype=object)
+        first[seen] = puniques[pids[rows[at]]]
+        out[parent] = first
+        width = len(puniques) + 1
+        pairs = np.unique(ids[rows] * width + pids[rows])
+        distinct = np.bincount(pairs // width, minlength=n)
+        if not (distinct <= 1).all():  # record units that straddle their parent level
+            out[f"n_{parent}"] = distinct.astype("int64")
     return out
 
 
@@ -604,7 +632,9 @@ def load(
         from ONS LSOA polygons, so NHS and council edges coincide exactly) or ``"ons"``
         (ONS-published generalised layers where the manifest names them; else the first).
     cache : bool, default True
-        Cache parsed polygon layers as GeoParquet (keyed by the source file's SHA-256).
+        Keep the prepared block table (Arrow) and parsed polygon layers (GeoParquet) in the
+        cache, keyed by the SHA-256 of the files they come from and checked against the
+        SHA-256 recorded when they were written; ``False`` reads only the source files.
 
     Returns
     -------
@@ -639,7 +669,7 @@ def load(
         msg = f"boundaries={boundaries!r}; this manifest names {sorted(kinds)}."
         raise ParameterError(msg)
     sources: dict[str, str] = {}
-    blocks, names = read_blocks(manifest, dd, sources=sources)
+    blocks, names = read_blocks(manifest, dd, sources=sources, cache=cache)
     levels = [
         default_level(
             s.name,
