@@ -441,3 +441,32 @@ def test_25_lsoas_removed_from_lookup_and_population_are_named_with_the_people_l
         check_blocks(
             [*universe, universe[2]], count=count, digest=digest, what="x", universe=universe
         )
+
+
+# --- the prepared block table: an edited entry is rebuilt, never used ---------------------------------
+def test_one_byte_edited_in_a_prepared_block_table_is_rebuilt_not_used(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The 2019 block table of the embedded copy, prepared in the cache; one byte of it edited
+    keeping size and mtime (a poisoned entry): the next load warns, rebuilds, and gives the
+    published figures; the load after that reads the rebuilt entry silently."""
+    from coterminus.geography.bundle import load
+
+    monkeypatch.setenv("COTERMINUS_DATA_DIR", "")
+    monkeypatch.setenv("COTERMINUS_CACHE_DIR", str(tmp_path / "cache"))
+    first = load(2019).lsoa
+    (table,) = (tmp_path / "cache" / "parsed").glob("blocks-*.blocks.arrow")
+    before = table.stat()
+    data = bytearray(table.read_bytes())
+    at = data.rfind(b"E38000038")  # a CCG code in the table: change it to another CCG's
+    assert at > 0
+    data[at + 8] = ord("9")
+    table.write_bytes(bytes(data))
+    os.utime(table, ns=(before.st_atime_ns, before.st_mtime_ns))
+    assert (table.stat().st_size, table.stat().st_mtime_ns) == (before.st_size, before.st_mtime_ns)
+    with pytest.warns(CacheWarning, match="differs from the SHA-256 recorded when it was written"):
+        again = load(2019).lsoa
+    pd.testing.assert_frame_equal(again, first)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        pd.testing.assert_frame_equal(load(2019).lsoa, first)

@@ -58,7 +58,9 @@ def require_columns(header: Sequence[str], columns: Sequence[str], where: str, p
     if missing:
         parts = []
         for c in missing:
-            close = difflib.get_close_matches(c, list(header), n=1, cutoff=0.5)
+            close = [h for h in header if h.lower() == c.lower()] or difflib.get_close_matches(
+                c, list(header), n=1, cutoff=0.5
+            )
             parts.append(f"{c!r}" + (f" (nearest: {close[0]!r})" if close else ""))
         msg = (
             f"{where}: {path.name} has no column {', '.join(parts)}; its columns are "
