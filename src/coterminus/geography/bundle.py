@@ -53,8 +53,19 @@ log = logging.getLogger(__name__)
 
 @lru_cache(maxsize=8)
 def _codes_of(vintage: int, data_dir: Path | None) -> tuple[pd.DataFrame, dict[str, pd.DataFrame]]:
+    """Block → unit codes and names of another built-in vintage, for messages.
+
+    Its prepared block table when the files are here (a few ms once cached), else the codes of
+    its lookup alone (e.g. no population file).
+    """
     manifest = read_manifest(vintage)  # no data directory: the embedded copy's codes
-    return read_level_codes(fallback_manifest(manifest, data_dir, quiet=True) or manifest, data_dir)
+    manifest = fallback_manifest(manifest, data_dir, quiet=True) or manifest
+    try:
+        blocks, names = read_blocks(manifest, data_dir)
+    except (OSError, ValueError) as exc:
+        log.debug("no prepared block table of %s (%s); reading its lookup", vintage, exc)
+        return read_level_codes(manifest, data_dir)
+    return blocks.drop(columns=["name", "population"]), names
 
 
 def _sorted_codes(column: pd.Series) -> tuple[np.ndarray, np.ndarray]:
@@ -78,29 +89,31 @@ def _units_table(
     ids, uniques = _sorted_codes(blocks[level])
     inside = ids >= 0
     n = len(uniques)
+    index = pd.Index(uniques, name="code").astype(str)
+    columns: dict[str, Any] = {}
+    if names is not None and len(names.columns):
+        named = names.reindex(index)
+        columns = {col: named[col].to_numpy() for col in named.columns}
+    if "name" not in columns:
+        columns = {"name": index.to_numpy(), **columns}
     people = blocks["population"].to_numpy(dtype=np.int64)
-    out = pd.DataFrame(index=pd.Index(uniques, name="code").astype(str))
-    if names is not None:
-        for col in names.columns:
-            out[col] = names[col].reindex(out.index).to_numpy()
-    if "name" not in out.columns:
-        out.insert(0, "name", out.index.to_numpy())
     # sums of whole people below 2**53 are exact in float64
     total = np.bincount(ids[inside], weights=people[inside], minlength=n)
-    out["population"] = np.rint(total).astype("int64")
-    out["n_lsoa"] = np.bincount(ids[inside], minlength=n).astype("int64")
+    columns["population"] = np.rint(total).astype("int64")
+    columns["n_lsoa"] = np.bincount(ids[inside], minlength=n).astype("int64")
     if parent is not None and parent in blocks.columns:
         pids, puniques = _sorted_codes(blocks[parent])
         rows = np.flatnonzero(inside & (pids >= 0))
         seen, at = np.unique(ids[rows], return_index=True)  # each unit's first block's parent
         first = np.full(n, np.nan, dtype=object)
         first[seen] = puniques[pids[rows[at]]]
-        out[parent] = first
+        columns[parent] = first
         width = len(puniques) + 1
         pairs = np.unique(ids[rows] * width + pids[rows])
         distinct = np.bincount(pairs // width, minlength=n)
         if not (distinct <= 1).all():  # record units that straddle their parent level
-            out[f"n_{parent}"] = distinct.astype("int64")
+            columns[f"n_{parent}"] = distinct.astype("int64")
+    out = pd.DataFrame(columns, index=index)
     return out
 
 
