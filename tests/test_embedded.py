@@ -261,6 +261,7 @@ def test_commands_work_offline(vintage: int, data_dir: Path, offline: Path, tmp_
 
 # 2024 maps and reports are not tested here: on main they fail with the full data too
 # (maps.map_layers asks for geo.ccg, which a 2024 geography does not have).
+@pytest.mark.slow
 @pytest.mark.realdata
 def test_map_and_report_offline(offline: Path, tmp_path: Path) -> None:
     v = "2019"

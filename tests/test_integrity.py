@@ -46,6 +46,7 @@ def _fresh_state(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
 
 
 # --- file hashes -------------------------------------------------------------------------------------
+@pytest.mark.realdata
 def test_the_hash_is_the_sha256_of_the_bytes_and_the_real_files_match_their_pins(
     data_dir: Path,
 ) -> None:
@@ -101,6 +102,7 @@ def _rugby_edited(data_dir: Path, tmp_path: Path) -> Path:
     return out
 
 
+@pytest.mark.realdata
 def test_an_edited_population_file_is_refused_on_load_with_both_hashes_and_the_fix(
     data_dir: Path, tmp_path: Path
 ) -> None:
@@ -118,6 +120,7 @@ def test_an_edited_population_file_is_refused_on_load_with_both_hashes_and_the_f
     assert modified_files() == {}
 
 
+@pytest.mark.realdata
 def test_trust_modified_accepts_the_edit_and_stamps_it(
     data_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -179,6 +182,7 @@ def test_block_digest_is_the_sha256_of_sorted_newline_joined_codes() -> None:
     assert block_digest([]) == hashlib.sha256(b"").hexdigest()
 
 
+@pytest.mark.realdata
 def test_block_digest_of_the_2019_lookup_equals_that_of_englands_population(
     data_dir: Path,
 ) -> None:
@@ -385,6 +389,7 @@ def test_a_full_disk_while_caching_leaves_no_entry(
     assert list(cache_root.iterdir()) == []
 
 
+@pytest.mark.realdata
 def test_the_real_lsoa_layer_round_trips_through_the_cache(
     data_dir: Path, cache_root: Path
 ) -> None:
@@ -398,6 +403,7 @@ def test_the_real_lsoa_layer_round_trips_through_the_cache(
 
 
 # --- completeness of the building blocks --------------------------------------------------------------
+@pytest.mark.realdata
 def test_25_lsoas_removed_from_lookup_and_population_are_named_with_the_people_lost(
     data_dir: Path,
 ) -> None:

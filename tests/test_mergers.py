@@ -185,6 +185,7 @@ def test_footprint_table_from_overlap_tables_alone(tiny):
     assert ft.loc[3, "best_fit_utla"] == "E10900002"
 
 
+@pytest.mark.slow
 def test_scores_by_look_up_equal_dissolve_and_overlay_on_every_tiny_plan(tiny):
     res = M.mergers(tiny, "Tiny System", measure="area", top=15)
     sys = res._system
@@ -559,6 +560,7 @@ def test_numba_and_numpy_score_all_of_cheshire_and_merseyside_identically(geo):
     assert n == 4_213_597
 
 
+@pytest.mark.slow
 @pytest.mark.realdata
 def test_table_scores_equal_dissolve_and_overlay_for_random_real_plans(geo):
     """Area measure: look-ups in the footprint table vs geopandas dissolve + overlay per plan."""
@@ -702,6 +704,7 @@ def test_cli_runs_on_a_local_dask_cluster(data_dir, capsys):
     assert "#2 plan" in text
 
 
+@pytest.mark.slow
 @pytest.mark.realdata
 def test_cli_writes_the_national_contiguous_table(data_dir, tmp_path, capsys):
     out = tmp_path / "national.parquet"
