@@ -44,6 +44,7 @@ if _typing.TYPE_CHECKING:  # what the lazy names below resolve to, for type chec
     from .outputs.figures import footprint_figure, plans_figure, save_figure
     from .outputs.maps import footprint_map, plan_map, save_map
     from .outputs.report import report
+    from .plans.constraints import Constraints
     from .plans.mergers import best_plan, mergers, national
     from .plans.results import MergerResult
 
@@ -71,6 +72,7 @@ _LAZY: dict[str, str] = {
     "places": "analysis.places",
     "systems": "analysis.systems",
     "MergerResult": "plans.mergers",
+    "Constraints": "plans.constraints",
     "best_plan": "plans.mergers",
     "mergers": "plans.mergers",
     "national": "plans.mergers",
@@ -92,6 +94,7 @@ _LAZY: dict[str, str] = {
 
 __all__ = [
     "Assessment",
+    "Constraints",
     "CoterminusError",
     "FootprintMetrics",
     "Geography",
