@@ -26,7 +26,9 @@ from pathlib import Path
 
 import pytest
 
-pytest_plugins = ("pytester",)  # tests/test_markers.py runs the marker rules in a pytest of their own
+pytest_plugins = (
+    "pytester",
+)  # tests/test_markers.py runs the marker rules in a pytest of their own
 
 _DATA = Path(__file__).resolve().parent.parent / "shared" / "data"
 if "COTERMINUS_DATA_DIR" not in os.environ and (_DATA / "boundaries").is_dir():

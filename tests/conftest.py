@@ -102,34 +102,22 @@ def real_geography(data_dir: Path):  # type: ignore[no-untyped-def]
     return get
 
 
-@pytest.fixture(scope="session")
-def geo2019(real_geography):  # type: ignore[no-untyped-def]
-    """The 2019 geography of the ONS files (session-wide, shared)."""
-    return real_geography(2019)
+def _vintage(year: int):  # type: ignore[no-untyped-def]
+    """A session fixture ``geo<year>``: the geography of ``year`` from the ONS files (shared)."""
+
+    @pytest.fixture(scope="session", name=f"geo{year}")
+    def fixture(real_geography):  # type: ignore[no-untyped-def]
+        return real_geography(year)
+
+    fixture.__doc__ = f"The {year} geography of the ONS files (session-wide, shared)."
+    return fixture
 
 
-@pytest.fixture(scope="session")
-def geo2020(real_geography):  # type: ignore[no-untyped-def]
-    """The 2020 geography of the ONS files (session-wide, shared)."""
-    return real_geography(2020)
-
-
-@pytest.fixture(scope="session")
-def geo2021(real_geography):  # type: ignore[no-untyped-def]
-    """The 2021 geography of the ONS files (session-wide, shared)."""
-    return real_geography(2021)
-
-
-@pytest.fixture(scope="session")
-def geo2022(real_geography):  # type: ignore[no-untyped-def]
-    """The 2022 geography of the ONS files (session-wide, shared)."""
-    return real_geography(2022)
-
-
-@pytest.fixture(scope="session")
-def geo2024(real_geography):  # type: ignore[no-untyped-def]
-    """The 2024 geography of the ONS files (session-wide, shared)."""
-    return real_geography(2024)
+geo2019 = _vintage(2019)
+geo2020 = _vintage(2020)
+geo2021 = _vintage(2021)
+geo2022 = _vintage(2022)
+geo2024 = _vintage(2024)
 
 
 # --- the rules of the markers ----------------------------------------------------------------------
