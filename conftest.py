@@ -9,13 +9,15 @@ Every run gets its own parsed-layer/download cache, never the user's. The caches
 libraries underneath go to one folder kept between runs, ``COTERMINUS_TEST_CACHE`` (default
 ``$XDG_CACHE_HOME/coterminus-tests``, i.e. ``~/.cache/coterminus-tests``), never the user's own:
 numba's compiled kernels (numba keys each entry by its source file's content hash and checks
-the numba version, so an edited kernel is compiled again) and matplotlib's font list, one
-sub-folder per library version. A folder that cannot be written falls back to a temporary one.
+the numba version, so an edited kernel is compiled again; a new clone is given the entries of
+another clone, see :func:`_seed_numba_cache`) and matplotlib's font list, one sub-folder per
+library version. A folder that cannot be written falls back to a temporary one.
 An environment that already says where these caches go is left alone.
 """
 
 from __future__ import annotations
 
+import hashlib
 import os
 import shutil
 import sys
@@ -60,6 +62,32 @@ def _writable(folder: Path) -> bool:
     return True
 
 
+def _numba_subfolder(source_dir: Path) -> str:
+    """The sub-folder numba caches a source folder's kernels in (as numba's own locator names it:
+    the folder's name and the SHA-1 of its absolute path)."""
+    path = str(source_dir.resolve())
+    return f"{source_dir.name}_{hashlib.sha1(path.encode()).hexdigest()}"
+
+
+def _seed_numba_cache(cache: Path) -> None:
+    """Give a fresh clone the kernels compiled for another clone of the same source.
+
+    numba keys a cache folder by the absolute path of the source folder, but each entry by the
+    content hash of its source file; so the entries of another clone are copied across, and
+    numba keeps those whose source is unchanged and compiles the others again.
+    """
+    package = Path(__file__).resolve().parent / "src" / "coterminus"
+    folders = {p.parent for p in package.rglob("*.py") if "njit(" in p.read_text(encoding="utf-8")}
+    for folder in sorted(folders):
+        target = cache / _numba_subfolder(folder)
+        if target.exists():
+            continue
+        others = [p for p in cache.glob(f"{folder.name}_*") if p.is_dir()]
+        if others:
+            newest = max(others, key=lambda p: p.stat().st_mtime)
+            shutil.copytree(newest, target, dirs_exist_ok=True)
+
+
 def pytest_configure(config: pytest.Config) -> None:
     """Point numba's and matplotlib's caches at the kept folder (before either is imported)."""
     python = f"py{sys.version_info.major}.{sys.version_info.minor}"
@@ -76,6 +104,8 @@ def pytest_configure(config: pytest.Config) -> None:
             _made.append(str(folder.parent))
         os.environ[name] = str(folder)
         _set.append(name)
+        if name == "NUMBA_CACHE_DIR" and str(folder).startswith(str(library_cache_root())):
+            _seed_numba_cache(folder)
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
