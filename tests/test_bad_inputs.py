@@ -46,6 +46,7 @@ from coterminus.errors import (
     EncodingError,
     LayerError,
     LookupMismatchError,
+    ManifestError,
     ModifiedFileError,
     OutputError,
     OverlappingUnitsError,
@@ -1027,3 +1028,412 @@ def test_integrity_keeps_no_process_wide_setting() -> None:
     switch a test (or the CLI) could leave on, and no check block is left open."""
     assert not hasattr(_integrity, "set_trust_modified")
     assert _integrity._current.get() is None
+
+
+# =====================================================================================================
+# Issues 19 and 22 (loading): the manifest checks that need the files, done while the block table is
+# prepared, before any answer; and the integrity of every byte read (embedded copy, downloads, cache).
+# Each case builds a tiny vintage (6 LSOAs 2021, 3 lower-tier and 2 upper-tier councils, 2 ICBs, one
+# combined authority through an LTLA lookup) in tmp_path/"in", breaks one thing, and loads it with
+# its own cache folder: the error names the fix and nothing is written to the cache.
+# =====================================================================================================
+BLOCKS6 = ["E01000001", "E01000002", "E01000003", "E01000005", "E01000006", "E01000007"]
+TINY_MANIFEST = """
+vintage = "tiny"
+title = "six LSOAs"
+[blocks]
+level = "lsoa21"
+source = { file = "lookup.csv" }
+code_column = "LSOA21CD"
+name_column = "LSOA21NM"
+[population]
+source = { file = "pop.csv" }
+code_column = "LSOA21CD"
+column = "POP"
+[levels.icb]
+side = "nhs"
+code_column = "ICB24CD"
+name_column = "ICB24NM"
+nhs_code_column = "ICB24CDH"
+[levels.ltla]
+side = "council"
+code_column = "LAD24CD"
+name_column = "LAD24NM"
+parent = "utla"
+[levels.utla]
+side = "council"
+code_column = "UTLA24CD"
+name_column = "UTLA24NM"
+[levels.cauth]
+side = "council"
+via = "ltla"
+source = { file = "cauth.csv" }
+key_column = "LAD23CD"
+code_column = "CAUTH23CD"
+name_column = "CAUTH23NM"
+"""
+
+
+def _tiny_rows() -> list[dict[str, str]]:
+    ltla = ["L1", "L1", "L2", "L2", "L3", "L3"]
+    utla = {"L1": "U1", "L2": "U2", "L3": "U2"}
+    return [
+        {
+            "LSOA21CD": code,
+            "LSOA21NM": f"block {i + 1}",
+            "ICB24CD": "I1" if i < 3 else "I2",
+            "ICB24CDH": "QA1" if i < 3 else "QA2",
+            "ICB24NM": "ICB one" if i < 3 else "ICB two",
+            "LAD24CD": ltla[i],
+            "LAD24NM": f"council {ltla[i]}",
+            "UTLA24CD": utla[ltla[i]],
+            "UTLA24NM": f"county {utla[ltla[i]]}",
+        }
+        for i, code in enumerate(BLOCKS6)
+    ]
+
+
+def _tiny(
+    ctx: Ctx,
+    *,
+    rows: list[dict[str, str]] | None = None,
+    pop: str | None = None,
+    cauth: str = "LAD23CD,LAD23NM,CAUTH23CD,CAUTH23NM\nL1,council L1,C1,Authority one\n",
+    manifest: str = TINY_MANIFEST,
+) -> Path:
+    """Write the tiny vintage (with the changes a case makes) and return its manifest."""
+    table = pd.DataFrame(rows if rows is not None else _tiny_rows())
+    table.to_csv(ctx.inp / "lookup.csv", index=False)
+    people = "LSOA21CD,POP\n" + "".join(f"{c},{1000 + i}\n" for i, c in enumerate(BLOCKS6))
+    (ctx.inp / "pop.csv").write_text(pop if pop is not None else people)
+    (ctx.inp / "cauth.csv").write_text(cauth)
+    path = ctx.inp / "tiny.toml"
+    path.write_text(manifest)
+    return path
+
+
+def _load_tiny(ctx: Ctx, **changes: object) -> None:
+    from coterminus.geography.bundle import load
+
+    load(_tiny(ctx, **changes))  # type: ignore[arg-type]
+
+
+def _rows_with(**changes: dict[int, str]) -> list[dict[str, str]]:
+    rows = _tiny_rows()
+    for column, values in changes.items():
+        for i, value in values.items():
+            rows[i][column] = value
+    return rows
+
+
+def loading_parent_straddled(ctx: Ctx) -> None:
+    """L2 gets a third block, which lies in the other upper tier."""
+    moved = {"LAD24CD": {4: "L2"}, "LAD24NM": {4: "council L2"}}
+    _load_tiny(ctx, rows=_rows_with(**moved, UTLA24CD={4: "U1"}, UTLA24NM={4: "county U1"}))
+
+
+def loading_two_names_for_one_code(ctx: Ctx) -> None:
+    _load_tiny(ctx, rows=_rows_with(ICB24NM={2: "ICB uno"}))
+
+
+def loading_two_nhs_codes_for_one_code(ctx: Ctx) -> None:
+    _load_tiny(ctx, rows=_rows_with(ICB24CDH={1: "QA9"}))
+
+
+def loading_via_key_listed_twice(ctx: Ctx) -> None:
+    head = "LAD23CD,LAD23NM,CAUTH23CD,CAUTH23NM\n"
+    _load_tiny(ctx, cauth=head + "L1,council L1,C1,One\nL1,council L1,C2,Two\n")
+
+
+def loading_via_lookup_of_another_vintage(ctx: Ctx) -> None:
+    head = "LAD23CD,LAD23NM,CAUTH23CD,CAUTH23NM\n"
+    _load_tiny(ctx, cauth=head + "L1,council L1,C1,One\nE07000150,Corby,C1,One\n")
+
+
+def loading_via_key_column_missing(ctx: Ctx) -> None:
+    _load_tiny(ctx, cauth="LAD24CD,CAUTH23CD,CAUTH23NM\nL1,C1,One\n")
+
+
+def loading_lsoa11_codes_declared_as_2021(ctx: Ctx) -> None:
+    _load_tiny(ctx, rows=_rows_with(LSOA21CD={5: "E01000010"}))
+
+
+def loading_block_code_of_no_vintage(ctx: Ctx) -> None:
+    _load_tiny(ctx, rows=_rows_with(LSOA21CD={5: "E01999999"}))
+
+
+def loading_welsh_block_code(ctx: Ctx) -> None:
+    _load_tiny(ctx, rows=_rows_with(LSOA21CD={5: "W01000001"}))
+
+
+def loading_block_without_code(ctx: Ctx) -> None:
+    _load_tiny(ctx, rows=_rows_with(LSOA21CD={5: ""}))
+
+
+def loading_block_listed_twice(ctx: Ctx) -> None:
+    _load_tiny(ctx, rows=_rows_with(LSOA21CD={5: BLOCKS6[0]}))
+
+
+def loading_column_twice_in_the_header(ctx: Ctx) -> None:
+    path = _tiny(ctx)
+    lines = (ctx.inp / "lookup.csv").read_text().splitlines()
+    lines = [lines[0] + ",LAD24CD", *(line + ",L9" for line in lines[1:])]
+    (ctx.inp / "lookup.csv").write_text("\n".join(lines) + "\n")
+    from coterminus.geography.bundle import load
+
+    load(path)
+
+
+def loading_population_code_column_other_case(ctx: Ctx) -> None:
+    people = "lsoa21cd,POP\n" + "".join(f"{c},1000\n" for c in BLOCKS6)
+    _load_tiny(ctx, pop=people)
+
+
+def loading_population_listed_twice(ctx: Ctx) -> None:
+    people = "LSOA21CD,POP\n" + "".join(f"{c},1000\n" for c in [*BLOCKS6, BLOCKS6[2]])
+    _load_tiny(ctx, pop=people)
+
+
+def loading_population_row_without_code(ctx: Ctx) -> None:
+    people = "LSOA21CD,POP\n" + "".join(f"{c},1000\n" for c in BLOCKS6) + ",12\n"
+    _load_tiny(ctx, pop=people)
+
+
+def loading_population_missing_a_block(ctx: Ctx) -> None:
+    people = "LSOA21CD,POP\n" + "".join(f"{c},1000\n" for c in BLOCKS6[:-1])
+    _load_tiny(ctx, pop=people)
+
+
+def loading_population_of_text(ctx: Ctx) -> None:
+    people = "LSOA21CD,POP\n" + "".join(f"{c},many\n" for c in BLOCKS6)
+    _load_tiny(ctx, pop=people)
+
+
+def loading_too_many_levels(ctx: Ctx) -> None:
+    extra = "".join(
+        f'[levels.x{i}]\nside = "council"\ncode_column = "LAD24CD"\n' for i in range(98)
+    )
+    _load_tiny(ctx, manifest=TINY_MANIFEST + extra)
+
+
+def loading_edited_embedded_file(ctx: Ctx) -> None:
+    """One byte of a copy of the embedded dataset edited; loaded with no data directory."""
+    import shutil
+    from unittest import mock
+
+    from coterminus.data import embedded
+    from coterminus.geography.bundle import load
+
+    copy = ctx.inp / "_embedded"
+    shutil.copytree(embedded.root(), copy)
+    blocks = copy / "2019" / "blocks.parquet"
+    data = bytearray(blocks.read_bytes())
+    data[len(data) // 2] ^= 0x01
+    blocks.write_bytes(bytes(data))
+    with (
+        mock.patch.object(embedded, "root", return_value=copy),
+        mock.patch.dict(os.environ, {"COTERMINUS_DATA_DIR": ""}),
+    ):
+        load(2019)
+
+
+def _downloaded(ctx: Ctx, recorded: str | None) -> None:
+    """The 2024 block lookup in the download cache (no data directory), then loaded."""
+    from unittest import mock
+
+    from coterminus.data import catalog
+    from coterminus.geography.bundle import load
+
+    folder = Path(os.environ["COTERMINUS_CACHE_DIR"]) / "downloads"
+    folder.mkdir(parents=True)
+    remote = catalog.get("lsoa-lookup-2024").remote
+    assert remote is not None
+    (folder / remote.filename).write_text("LSOA21CD\nE01000001\n")
+    if recorded is not None:
+        (folder / f"{remote.filename}.source.json").write_text(json.dumps({"sha256": recorded}))
+    with mock.patch.dict(os.environ, {"COTERMINUS_DATA_DIR": ""}):
+        load(2024)
+
+
+def loading_edited_download(ctx: Ctx) -> None:
+    _downloaded(ctx, "0" * 64)
+
+
+def loading_download_without_record(ctx: Ctx) -> None:
+    _downloaded(ctx, None)
+
+
+LOADING_CASES: dict[str, tuple[Callable[[Ctx], None], type[BaseException], str]] = {
+    "parent-straddled": (
+        loading_parent_straddled,
+        ManifestError,
+        r"levels\.ltla\.parent = 'utla', but 1 ltla unit\(s\) lie in more than one utla unit: L2 \(U2: 2 blocks; U1: 1 block, E01000006\)\. A parent groups whole units: fix the lookup, or remove parent from \[levels\.ltla\]",
+    ),
+    "name-column-two-names": (
+        loading_two_names_for_one_code,
+        ManifestError,
+        r"levels\.icb\.name_column 'ICB24NM' gives 1 code\(s\) more than one name: I1 \('ICB one', 'ICB uno'\)\. Each code has one name: point the manifest at the column of names",
+    ),
+    "nhs-code-column-two-codes": (
+        loading_two_nhs_codes_for_one_code,
+        ManifestError,
+        r"levels\.icb\.nhs_code_column 'ICB24CDH' gives 1 code\(s\) more than one NHS code: I1",
+    ),
+    "via-key-twice": (
+        loading_via_key_listed_twice,
+        LookupMismatchError,
+        r"levels\.cauth\.source \(cauth\.csv\): 1 key\(s\) listed more than once: L1\. A lookup lists each ltla code once; delete the repeated rows",
+    ),
+    "via-lookup-of-another-vintage": (
+        loading_via_lookup_of_another_vintage,
+        VintageMismatchError,
+        r"levels\.cauth\.source \(cauth\.csv\): 1 of its 2 keys are not ltla codes of vintage tiny: E07000150\. The lookup is probably of another vintage.*use a lookup keyed by this vintage's ltla codes",
+    ),
+    "via-key-column-missing": (
+        loading_via_key_column_missing,
+        ColumnError,
+        r"levels\.cauth\.source: cauth\.csv has no column 'LAD23CD' \(nearest: 'LAD24CD'\).*Fix the column names in the manifest",
+    ),
+    "blocks-lsoa11-declared-2021": (
+        loading_lsoa11_codes_declared_as_2021,
+        VintageMismatchError,
+        r"lookup\.csv: 1 of its 6 block codes are LSOA \(2011\) codes, not LSOA \(2021\) codes \(E01000010\): the lookup is of another vintage than \[blocks\] level = 'lsoa21' says\. Use a lookup of LSOA \(2021\) codes, or declare level = 'lsoa11'",
+    ),
+    "blocks-code-of-no-vintage": (
+        loading_block_code_of_no_vintage,
+        VintageMismatchError,
+        r"1 of its 6 block codes are not LSOA \(2021\) codes \(E01999999\); use the ONS lookup of LSOA \(2021\)s",
+    ),
+    "blocks-welsh-code": (
+        loading_welsh_block_code,
+        VintageMismatchError,
+        r"1 of its 6 block codes do not start with E01, the prefix of LSOA \(2021\) codes in England: W01000001 \(a Welsh LSOA \(W01\)\)\. coterminus covers England's LSOA \(2021\)s only; drop those rows",
+    ),
+    "blocks-without-code": (
+        loading_block_without_code,
+        LookupMismatchError,
+        r"lookup\.csv: 1 row\(s\) with no block code; the lookup is incomplete",
+    ),
+    "blocks-listed-twice": (
+        loading_block_listed_twice,
+        LookupMismatchError,
+        r"lookup\.csv: 1 duplicate code\(s\): E01000001\. A block lookup lists each block once",
+    ),
+    "lookup-column-twice-in-header": (
+        loading_column_twice_in_the_header,
+        ColumnError,
+        r"lookup\.csv has the column\(s\) \['LAD24CD'\] twice in its header.*rename or delete the repeated column",
+    ),
+    "population-code-column-exact": (
+        loading_population_code_column_other_case,
+        ColumnError,
+        r"population\.source: pop\.csv has no column 'LSOA21CD' \(nearest: 'lsoa21cd'\)",
+    ),
+    "population-listed-twice": (
+        loading_population_listed_twice,
+        DuplicateCodeError,
+        r"pop\.csv: 1 duplicate code\(s\): E01000003\. Each area must appear once in a population file",
+    ),
+    "population-row-without-code": (
+        loading_population_row_without_code,
+        PopulationError,
+        r"pop\.csv: 1 row\(s\) with no code in 'LSOA21CD' \(population\.code_column\); every row needs the code of its block",
+    ),
+    "population-missing-a-block": (
+        loading_population_missing_a_block,
+        LookupMismatchError,
+        r"1 block\(s\) of the tiny lookup \(lookup\.csv\) have no population in pop\.csv \(e\.g\. \['E01000007'\].*coterminus will not guess populations",
+    ),
+    "population-of-text": (
+        loading_population_of_text,
+        PopulationError,
+        r"pop\.csv: 6 population value\(s\) are not plausible counts of people in column 'POP': E01000001='many' \(not a number\)",
+    ),
+    "levels-too-many": (
+        loading_too_many_levels,
+        ManifestError,
+        r"declares 102 levels; coterminus reads at most 100 \(a vintage has 4 to 7\)\. Split it into several manifests",
+    ),
+    "embedded-file-edited": (
+        loading_edited_embedded_file,
+        ModifiedFileError,
+        r"blocks\.parquet has been modified: its SHA-256 is [0-9a-f]{64} but the one recorded in files\.json when coterminus was built is [0-9a-f]{64} .*reinstall coterminus \(`pip install --force-reinstall coterminus`\).*--trust-modified",
+    ),
+    "download-edited": (
+        loading_edited_download,
+        ModifiedFileError,
+        r"has been modified: its SHA-256 is [0-9a-f]{64} but the one recorded when it was downloaded is 0{64} .*Download it again \(`coterminus data fetch lsoa-lookup-2024 --force`\).*--trust-modified",
+    ),
+    "download-without-record": (
+        loading_download_without_record,
+        ModifiedFileError,
+        r"has no SHA-256 recorded when it was downloaded .*so its bytes cannot be checked\. Download it again \(`coterminus data fetch lsoa-lookup-2024 --force`\)",
+    ),
+}
+
+
+@pytest.mark.parametrize("name", list(LOADING_CASES))
+def test_bad_input_while_loading(
+    name: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    func, error, fix = LOADING_CASES[name]
+    ctx = Ctx(tmp_path / "in", tmp_path / "out")
+    ctx.inp.mkdir()
+    ctx.out.mkdir()
+    cache = tmp_path / "cache"
+    monkeypatch.setenv("COTERMINUS_CACHE_DIR", str(cache))
+    _integrity.reset()
+    with pytest.raises(error, match=fix) as info:
+        func(ctx)
+    assert "Traceback" not in str(info.value)
+    assert "\n" not in str(info.value)
+    parsed = cache / "parsed"
+    assert not parsed.exists() or list(parsed.iterdir()) == []  # nothing prepared from bad files
+    assert not [p for p in tmp_path.rglob("*") if p.name.endswith(".part")]
+    _integrity.reset()
+
+
+def test_the_tiny_vintage_loads_with_every_level_and_person(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The cases above break a vintage that loads: units, people, names, the via level."""
+    from coterminus.geography.bundle import load
+
+    monkeypatch.setenv("COTERMINUS_CACHE_DIR", str(tmp_path / "cache"))
+    ctx = Ctx(tmp_path, tmp_path)
+    geo = load(_tiny(ctx))
+    assert geo.units("ltla")["population"].to_dict() == {"L1": 2001, "L2": 2005, "L3": 2009}
+    assert geo.units("ltla")["utla"].to_dict() == {"L1": "U1", "L2": "U2", "L3": "U2"}
+    assert geo.units("icb").loc["I2", ["name", "nhs_code"]].tolist() == ["ICB two", "QA2"]
+    assert geo.units("cauth")["population"].to_dict() == {"C1": 2001}
+    assert int(geo.lsoa["cauth"].notna().sum()) == 2
+
+
+def test_population_code_column_is_the_one_read_even_beside_another_code_column(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A population CSV with an LSOA 2011 column first: the manifest's column is used, exactly."""
+    from coterminus.geography.bundle import load
+
+    monkeypatch.setenv("COTERMINUS_CACHE_DIR", str(tmp_path / "cache"))
+    ctx = Ctx(tmp_path, tmp_path)
+    people = "LSOA11CD,LSOA21CD,POP\n" + "".join(
+        f"E0100009{i},{c},{10 * (i + 1)}\n" for i, c in enumerate(BLOCKS6)
+    )
+    geo = load(_tiny(ctx, pop=people))
+    assert geo.lsoa["population"].tolist() == [10, 20, 30, 40, 50, 60]
+
+
+def test_a_manifest_at_the_cap_of_levels_loads(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from coterminus.data.table_checks import MAX_LEVELS
+    from coterminus.geography.bundle import load
+
+    monkeypatch.setenv("COTERMINUS_CACHE_DIR", str(tmp_path / "cache"))
+    extra = "".join(
+        f'[levels.x{i}]\nside = "council"\ncode_column = "LAD24CD"\n' for i in range(MAX_LEVELS - 4)
+    )
+    geo = load(_tiny(Ctx(tmp_path, tmp_path), manifest=TINY_MANIFEST + extra))
+    assert len(geo.level_names) == MAX_LEVELS
+    assert geo.units(f"x{MAX_LEVELS - 5}")["population"].sum() == 6015

@@ -38,6 +38,7 @@ def one_error_line(err: str) -> str:
 
 
 # --- status -------------------------------------------------------------------------------------
+@pytest.mark.realdata
 def test_status_lists_where_each_2019_dataset_is(data_dir, cache, capsys):
     assert main("data", "status", "--vintage", "2019", "--data-dir", str(data_dir)) == 0
     out = capsys.readouterr().out
@@ -48,6 +49,7 @@ def test_status_lists_where_each_2019_dataset_is(data_dir, cache, capsys):
     assert "2 missing (download with `coterminus data fetch ID`)" in out  # the 2019 BUC CCG/STP
 
 
+@pytest.mark.realdata
 def test_status_json_has_one_record_per_dataset(data_dir, cache, capsys):
     assert main("data", "status", "--json", "--data-dir", str(data_dir)) == 0
     records = json.loads(capsys.readouterr().out)
@@ -66,6 +68,7 @@ def test_status_with_a_missing_data_dir_is_a_one_line_error(cache, tmp_path, cap
     assert "COTERMINUS_DATA_DIR=../shared/data" in line
 
 
+@pytest.mark.realdata
 def test_status_uses_the_environment_data_dir(data_dir, cache, capsys, monkeypatch):
     monkeypatch.setenv("COTERMINUS_DATA_DIR", str(data_dir))
     assert main("data", "status", "--vintage", "2021", "--json") == 0
@@ -74,6 +77,7 @@ def test_status_uses_the_environment_data_dir(data_dir, cache, capsys, monkeypat
 
 
 # --- fetch --------------------------------------------------------------------------------------
+@pytest.mark.realdata
 def test_fetch_an_id_through_the_fake_server(ons, cache, capsys):
     code = main("data", "fetch", "ccg-2019", "--base-url", ons.base_url, "--no-progress")
     assert code == 0
@@ -84,6 +88,7 @@ def test_fetch_an_id_through_the_fake_server(ons, cache, capsys):
     assert ons.count("query") == 4
 
 
+@pytest.mark.realdata
 def test_fetch_json_output(ons, cache, capsys):
     code = main("data", "fetch", "ccg-stp-2019", "--base-url", ons.base_url, "--json")
     assert code == 0
@@ -94,6 +99,7 @@ def test_fetch_json_output(ons, cache, capsys):
     assert payload["sources"]["ccg-stp-2019"]["found_by"].startswith("services list, pattern")
 
 
+@pytest.mark.realdata
 def test_fetch_failure_is_one_line_on_stderr_and_exit_1(ons, cache, capsys):
     ons.fail("query", "http500")
     code = main(
@@ -108,6 +114,7 @@ def test_fetch_failure_is_one_line_on_stderr_and_exit_1(ons, cache, capsys):
     assert not cache.exists()  # a failed fetch leaves nothing, not even empty folders
 
 
+@pytest.mark.realdata
 def test_fetch_an_unknown_service_name_is_explained(ons, cache, capsys):
     ons.rename(CCG19_SERVICE, "Renamed_Beyond_Recognition")
     assert main("data", "fetch", "ccg-2019", "--base-url", ons.base_url) == 1
@@ -116,6 +123,7 @@ def test_fetch_an_unknown_service_name_is_explained(ons, cache, capsys):
     assert "geoportal.statistics.gov.uk" in line
 
 
+@pytest.mark.realdata
 def test_fetch_reports_every_failing_id_and_keeps_the_good_ones(ons, cache, capsys):
     code = main("data", "fetch", "ccg-2091", "ccg-stp-2019", "--base-url", ons.base_url)
     assert code == 1
@@ -131,6 +139,7 @@ def test_fetch_without_ids_or_vintage_is_a_usage_error(cache, capsys):
     assert "give dataset ids" in one_error_line(capsys.readouterr().err)
 
 
+@pytest.mark.realdata
 def test_fetch_vintage_with_the_full_data_dir_has_nothing_to_do(ons, data_dir, cache, capsys):
     code = main(
         "data",
@@ -149,6 +158,7 @@ def test_fetch_vintage_with_the_full_data_dir_has_nothing_to_do(ons, data_dir, c
     assert ons.requests == []
 
 
+@pytest.mark.realdata
 def test_fetch_vintage_downloads_what_is_missing(ons, data_dir, cache, tmp_path, capsys):
     partial = tmp_path / "data"
     shutil.copytree(data_dir / "boundaries", partial / "boundaries", copy_function=_link)
@@ -168,6 +178,7 @@ def _link(src, dst):
 
 
 # --- verify -------------------------------------------------------------------------------------
+@pytest.mark.realdata
 def test_verify_the_real_data_exits_0(data_dir, cache, capsys):
     assert main("data", "verify", "--data-dir", str(data_dir)) == 0
     out = capsys.readouterr().out
@@ -175,6 +186,7 @@ def test_verify_the_real_data_exits_0(data_dir, cache, capsys):
     assert re.search(r"^ok\s+ccg-2019\s+191\s+sha256 ok$", out, re.MULTILINE)
 
 
+@pytest.mark.realdata
 def test_verify_a_tampered_file_exits_1_and_says_why(data_dir, cache, tmp_path, capsys):
     (tmp_path / "lookups").mkdir()
     text = (data_dir / "lookups" / "ccg20_stp20_en.csv").read_text()
@@ -192,6 +204,7 @@ def test_data_without_a_subcommand_prints_help(capsys):
     assert "{status,fetch,verify,cache,clean,manifest}" in capsys.readouterr().err
 
 
+@pytest.mark.realdata
 def test_status_names_the_service_a_download_came_from(ons, cache, capsys):
     assert main("data", "fetch", "ccg-2019", "--base-url", ons.base_url) == 0
     capsys.readouterr()
@@ -226,6 +239,7 @@ def _unshare_works() -> bool:
     return done.returncode == 0
 
 
+@pytest.mark.slow
 def test_fetch_a_vintage_with_no_network_fails_fast_with_one_short_message(tmp_path):
     if not _unshare_works():
         skip_or_fail(

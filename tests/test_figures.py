@@ -38,6 +38,7 @@ def test_share_classes_stay_distinct_in_greyscale() -> None:
     assert min(np.diff(levels)) > 30
 
 
+@pytest.mark.slow
 def test_png_is_300_dpi_not_blank_and_the_right_size(tiny: Geography, tmp_path: Path) -> None:
     fig = figures.footprint_figure(tiny, ["E38900001"])
     out = figures.save_figure(fig, tmp_path / "tiny.png")
@@ -122,6 +123,7 @@ def test_small_multiples_draw_one_panel_per_plan(tiny: Geography, tmp_path: Path
     assert grey.std() > 20
 
 
+@pytest.mark.slow
 @pytest.mark.realdata
 def test_coventry_and_rugby_print_map_in_three_formats(geo: Geography, tmp_path: Path) -> None:
     fig = figures.footprint_figure(geo, ["E38000038"], tier="both")
@@ -139,6 +141,7 @@ def test_coventry_and_rugby_print_map_in_three_formats(geo: Geography, tmp_path:
     figures.save_figure(fig, ARTIFACTS / "figure-coventry-and-rugby.png", dpi=100)
 
 
+@pytest.mark.slow
 @pytest.mark.realdata
 def test_system_and_plans_print_maps(geo: Geography, tmp_path: Path) -> None:
     fig = figures.footprint_figure(geo, system=CW)
@@ -184,6 +187,7 @@ def _overlapping(boxes: list) -> list[tuple[int, int]]:
     ]
 
 
+@pytest.mark.slow
 def test_figure_pdfs_are_a4_pages_with_all_text_inside_the_margins(
     tiny: Geography, tmp_path: Path
 ) -> None:
@@ -220,6 +224,7 @@ def test_plan_figure_lists_every_block_under_the_map(tiny: Geography) -> None:
         assert not item.get_window_extent(renderer).overlaps(map_box)
 
 
+@pytest.mark.slow
 def test_names_are_never_read_as_mathtext(tmp_path: Path) -> None:
     geo = tiny_geography()
     geo.units("utla").loc["E06900001", "name"] = "Fund $x$ & $\\frac{"  # maths, broken formula
@@ -252,6 +257,7 @@ def test_split_figure_hatches_the_council_split_between_ccgs(tiny: Geography) ->
         figures.split_figure(tiny, units="ccg", against="utla", tolerance=0.7)
 
 
+@pytest.mark.slow
 def test_figure_words_fit_the_area_measure(tiny: Geography) -> None:
     from coterminus.analysis.assess import assess
 
@@ -270,6 +276,7 @@ def test_figure_words_fit_the_area_measure(tiny: Geography) -> None:
         assert ("of their area" in text) == (measure == "area")
 
 
+@pytest.mark.slow
 @pytest.mark.realdata
 def test_seven_block_plan_lists_all_seven_and_no_labels_overlap(
     geo: Geography, tmp_path: Path
@@ -310,6 +317,7 @@ def test_seven_block_plan_lists_all_seven_and_no_labels_overlap(
     figures.save_figure(fig, ARTIFACTS / "figure-plan-cheshire-merseyside.png", dpi=100)
 
 
+@pytest.mark.slow
 @pytest.mark.realdata
 def test_stp_against_utla_split_figure_matches_the_lsoa_counts(
     geo: Geography, tmp_path: Path

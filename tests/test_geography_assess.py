@@ -34,8 +34,9 @@ pytestmark = pytest.mark.realdata
 
 
 @pytest.fixture(scope="module")
-def geo(data_dir: Path) -> ct.Geography:
-    return ct.load(2019, data_dir=data_dir)
+def geo(geo2019: ct.Geography) -> ct.Geography:
+    """The session's 2019 geography (tests/conftest.py): shared, not changed here."""
+    return geo2019
 
 
 def _copy_layout(data_dir: Path, target: Path) -> Path:
@@ -242,6 +243,7 @@ def _check_mismatch_rows(a: Any) -> int:
     return rows
 
 
+@pytest.mark.slow
 def test_mismatch_people_and_lsoas_equal_a_scan_of_the_lsoas(geo: ct.Geography) -> None:
     """Every STP's CCGs (2019): the people, LSOAs and units of each mismatch row (sums of the
     overlap table's pairs) equal the LSOAs behind it."""
@@ -292,6 +294,7 @@ def test_bad_footprints_are_refused_with_the_fix(geo: ct.Geography) -> None:
         assess(geo, CW, tier="parish")
 
 
+@pytest.mark.slow
 def test_area_assessment_uses_the_area_tolerance(geo: ct.Geography) -> None:
     a = assess(geo, CW, measure="area")
     assert a.metrics.tolerance == 0.03

@@ -45,6 +45,7 @@ def _fresh_state(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
 
 
 # --- file hashes -------------------------------------------------------------------------------------
+@pytest.mark.realdata
 def test_the_hash_is_the_sha256_of_the_bytes_and_the_real_files_match_their_pins(
     data_dir: Path,
 ) -> None:
@@ -100,6 +101,7 @@ def _rugby_edited(data_dir: Path, tmp_path: Path) -> Path:
     return out
 
 
+@pytest.mark.realdata
 def test_an_edited_population_file_is_refused_on_load_with_both_hashes_and_the_fix(
     data_dir: Path, tmp_path: Path
 ) -> None:
@@ -116,6 +118,7 @@ def test_an_edited_population_file_is_refused_on_load_with_both_hashes_and_the_f
     assert "trust_modified=True (CLI: --trust-modified)" in msg
 
 
+@pytest.mark.realdata
 def test_trust_modified_accepts_the_edit_and_stamps_it(
     data_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -181,6 +184,7 @@ def test_block_digest_is_the_sha256_of_sorted_newline_joined_codes() -> None:
     assert block_digest([]) == hashlib.sha256(b"").hexdigest()
 
 
+@pytest.mark.realdata
 def test_block_digest_of_the_2019_lookup_equals_that_of_englands_population(
     data_dir: Path,
 ) -> None:
@@ -265,10 +269,12 @@ def test_the_key_separates_repair_level_and_format(
 @pytest.mark.parametrize(
     ("damage", "reason"),
     [
-        ("truncate-parquet", "its parquet file is unreadable"),
-        ("garbage-parquet", "its parquet file is unreadable"),
+        ("truncate-parquet", "its parquet file differs from the SHA-256 recorded when it was"),
+        ("garbage-parquet", "its parquet file differs from the SHA-256 recorded when it was"),
+        ("one-byte-same-size-same-mtime", "its parquet file differs from the SHA-256 recorded"),
         ("corrupt-json", "its JSON sidecar is unreadable (JSONDecodeError"),
         ("other-source", "its sidecar describes another source (source_sha256 differ)"),
+        ("edited-attrs", "its sidecar does not match the SHA-256 recorded in it"),
         ("missing-json", "it is incomplete (parquet or sidecar missing)"),
     ],
 )
@@ -283,6 +289,17 @@ def test_an_unreadable_entry_is_discarded_and_rebuilt_with_one_warning(
         parquet.write_bytes(good_parquet[: len(good_parquet) // 2])
     elif damage == "garbage-parquet":
         parquet.write_bytes(b"not parquet at all")
+    elif damage == "one-byte-same-size-same-mtime":  # a poisoned entry that keeps its stat
+        before = parquet.stat()
+        edited = bytearray(good_parquet)
+        edited[len(edited) // 2] ^= 0x01
+        parquet.write_bytes(bytes(edited))
+        os.utime(parquet, ns=(before.st_atime_ns, before.st_mtime_ns))
+        assert parquet.stat().st_size == before.st_size
+    elif damage == "edited-attrs":
+        meta = json.loads(sidecar.read_text())
+        meta["attrs"]["vintage"] = 2024
+        sidecar.write_text(json.dumps(meta))
     elif damage == "corrupt-json":
         sidecar.write_text('{"format": 3, "attrs": {')
     elif damage == "other-source":
@@ -374,6 +391,7 @@ def test_a_full_disk_while_caching_leaves_no_entry(
     assert list(cache_root.iterdir()) == []
 
 
+@pytest.mark.realdata
 def test_the_real_lsoa_layer_round_trips_through_the_cache(
     data_dir: Path, cache_root: Path
 ) -> None:
@@ -387,6 +405,7 @@ def test_the_real_lsoa_layer_round_trips_through_the_cache(
 
 
 # --- completeness of the building blocks --------------------------------------------------------------
+@pytest.mark.realdata
 def test_25_lsoas_removed_from_lookup_and_population_are_named_with_the_people_lost(
     data_dir: Path,
 ) -> None:
@@ -430,3 +449,32 @@ def test_25_lsoas_removed_from_lookup_and_population_are_named_with_the_people_l
         check_blocks(
             [*universe, universe[2]], count=count, digest=digest, what="x", universe=universe
         )
+
+
+# --- the prepared block table: an edited entry is rebuilt, never used ---------------------------------
+def test_one_byte_edited_in_a_prepared_block_table_is_rebuilt_not_used(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The 2019 block table of the embedded copy, prepared in the cache; one byte of it edited
+    keeping size and mtime (a poisoned entry): the next load warns, rebuilds, and gives the
+    published figures; the load after that reads the rebuilt entry silently."""
+    from coterminus.geography.bundle import load
+
+    monkeypatch.setenv("COTERMINUS_DATA_DIR", "")
+    monkeypatch.setenv("COTERMINUS_CACHE_DIR", str(tmp_path / "cache"))
+    first = load(2019).lsoa
+    (table,) = (tmp_path / "cache" / "parsed").glob("blocks-*.blocks.arrow")
+    before = table.stat()
+    data = bytearray(table.read_bytes())
+    at = data.rfind(b"E38000038")  # a CCG code in the table: change it to another CCG's
+    assert at > 0
+    data[at + 8] = ord("9")
+    table.write_bytes(bytes(data))
+    os.utime(table, ns=(before.st_atime_ns, before.st_mtime_ns))
+    assert (table.stat().st_size, table.stat().st_mtime_ns) == (before.st_size, before.st_mtime_ns)
+    with pytest.warns(CacheWarning, match="differs from the SHA-256 recorded when it was written"):
+        again = load(2019).lsoa
+    pd.testing.assert_frame_equal(again, first)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        pd.testing.assert_frame_equal(load(2019).lsoa, first)

@@ -43,6 +43,7 @@ def _untrusted():
     reset()
 
 
+@pytest.mark.realdata
 def test_an_edited_population_file_is_refused_naming_the_fix(
     data_dir: Path, tmp_path: Path
 ) -> None:
@@ -53,6 +54,7 @@ def test_an_edited_population_file_is_refused_naming_the_fix(
         ct.load(2019, data_dir=root)
 
 
+@pytest.mark.realdata
 def test_trusted_edits_give_their_answer_and_every_output_says_so(
     data_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

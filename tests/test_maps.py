@@ -332,6 +332,7 @@ def test_a_footprint_of_another_vintage_names_the_right_vintage(geo: Geography) 
         maps.footprint_map(geo, ["E38000251"])
 
 
+@pytest.mark.slow
 @pytest.mark.realdata
 @pytest.mark.browser
 def test_offline_system_map_renders_in_chromium_with_the_network_disabled(
@@ -364,6 +365,7 @@ def test_offline_system_map_renders_in_chromium_with_the_network_disabled(
     assert shot.stat().st_size > 10_000
 
 
+@pytest.mark.slow
 @pytest.mark.realdata
 @pytest.mark.browser
 def test_online_footprint_map_loads_only_leaflet_and_shows_the_split_council(
@@ -397,6 +399,7 @@ def test_online_footprint_map_loads_only_leaflet_and_shows_the_split_council(
         r.screenshot("map-coventry-and-rugby-online.png")
 
 
+@pytest.mark.slow
 @pytest.mark.browser
 def test_names_show_as_text_and_never_run_in_the_browser(tiny: Geography, tmp_path: Path) -> None:
     out = maps.save_map(

@@ -87,6 +87,7 @@ def test_plan_report_has_one_section_per_new_ccg(tiny: Geography, tmp_path: Path
     )
 
 
+@pytest.mark.slow
 def test_pdf_report_has_the_map_tables_criteria_and_attribution(
     tiny: Geography, tmp_path: Path
 ) -> None:
@@ -164,6 +165,7 @@ def test_cli_is_wired_into_the_main_parser() -> None:
     assert args.func is cli_maps.run_report
 
 
+@pytest.mark.slow
 @pytest.mark.realdata
 def test_cli_writes_maps_and_reports(data_dir: Path, tmp_path: Path) -> None:
     common = ["--vintage", "2019", "--data-dir", str(data_dir)]
@@ -195,6 +197,7 @@ def test_cli_writes_maps_and_reports(data_dir: Path, tmp_path: Path) -> None:
 # ------------------------------------------------------------------------------------------
 # real data: Coventry & Warwickshire 2019
 # ------------------------------------------------------------------------------------------
+@pytest.mark.slow
 @pytest.mark.realdata
 @pytest.mark.browser
 def test_coventry_and_warwickshire_report_opens_offline(geo: Geography, tmp_path: Path) -> None:
@@ -219,6 +222,7 @@ def test_coventry_and_warwickshire_report_opens_offline(geo: Geography, tmp_path
         r.page.screenshot(path=str(ARTIFACTS / "report-coventry-warwickshire.png"), full_page=True)
 
 
+@pytest.mark.slow
 @pytest.mark.realdata
 def test_coventry_and_rugby_pdf_report_lists_the_people_outside(
     geo: Geography, tmp_path: Path
@@ -260,6 +264,7 @@ def _pages_text(path: Path) -> list[str]:
     return [" ".join((p.extract_text() or "").split()) for p in pypdf.PdfReader(str(path)).pages]
 
 
+@pytest.mark.slow
 def test_pdf_pages_are_a4_with_header_footer_and_text_inside_the_margins(
     tiny: Geography, tmp_path: Path
 ) -> None:
@@ -285,6 +290,7 @@ def test_pdf_pages_are_a4_with_header_footer_and_text_inside_the_margins(
             assert bottom.endswith(f"Page {i} of {n}"), bottom
 
 
+@pytest.mark.slow
 def test_letter_paper_on_request(tiny: Geography, tmp_path: Path) -> None:
     out = Path(report.report(tiny, ["E38900001"], out=tmp_path / "r.pdf", paper="letter"))
     assert_pages_are(out, "letter")
@@ -293,6 +299,7 @@ def test_letter_paper_on_request(tiny: Geography, tmp_path: Path) -> None:
         report.report(tiny, ["E38900001"], out=tmp_path / "r.pdf", paper="a3")  # type: ignore[arg-type]
 
 
+@pytest.mark.slow
 def test_long_headings_wrap_inside_the_page(tiny: Geography, tmp_path: Path) -> None:
     title = "Coventry and Warwickshire (E54000018): coterminosity with local authorities " * 3
     out = Path(report.report(tiny, ["E38900001"], title=title, out=tmp_path / "t.pdf"))
@@ -300,6 +307,7 @@ def test_long_headings_wrap_inside_the_page(tiny: Geography, tmp_path: Path) -> 
     assert " ".join(title.split()) in _pages_text(out)[0]  # every word, none lost off the edge
 
 
+@pytest.mark.slow
 def test_tables_split_across_pages_and_repeat_their_header(tiny: Geography, tmp_path: Path) -> None:
     ctx = report.report_context(tiny, ["E38900001"])
     ctx["criteria"] = [{"name": f"Criterion {i}", "what": "Evidence."} for i in range(120)]
@@ -312,6 +320,7 @@ def test_tables_split_across_pages_and_repeat_their_header(tiny: Geography, tmp_
     assert chars_outside(out, **BODY) == []
 
 
+@pytest.mark.slow
 def test_pdf_map_is_a_vector_figure_the_width_of_the_text_block(
     tiny: Geography, tmp_path: Path
 ) -> None:
@@ -361,6 +370,7 @@ def _without_explain_and_places(page: str) -> str:
     return re.sub(r'<h2 id="places">.*?<h2 id="criteria">', "", page, flags=re.S)
 
 
+@pytest.mark.slow
 def test_report_words_fit_the_measure(tiny: Geography) -> None:
     pop = report.report(tiny, ["E38900001"], measure="population")
     area = report.report(tiny, ["E38900001"], measure="area")
@@ -398,6 +408,7 @@ def test_report_words_fit_the_measure(tiny: Geography) -> None:
     assert_contains(plan, '<th class="num">Area</th>')
 
 
+@pytest.mark.slow
 def test_names_are_text_for_jinja_and_matplotlib(tmp_path: Path) -> None:
     geo = tiny_geography()
     odd = "Fund $x$ {{ 7*7 }} {% if 1 %}yes{% endif %} \\frac{"
@@ -413,6 +424,7 @@ def test_names_are_text_for_jinja_and_matplotlib(tmp_path: Path) -> None:
     assert Path(png).stat().st_size > 10_000
 
 
+@pytest.mark.slow
 @pytest.mark.realdata
 def test_coventry_and_warwickshire_pdf_heading_wraps_and_stays_on_the_page(
     geo: Geography, tmp_path: Path
@@ -427,6 +439,7 @@ def test_coventry_and_warwickshire_pdf_heading_wraps_and_stays_on_the_page(
     assert_contains(" ".join(pages), "949,454", "J = 1.0000", ATTR)
 
 
+@pytest.mark.slow
 @pytest.mark.realdata
 def test_seven_block_plan_pdf_is_a4_throughout_with_every_block(
     geo: Geography, tmp_path: Path
@@ -462,6 +475,7 @@ def geo24_fixture(data_dir: Path) -> Geography:
     return coterminus.load(2024, data_dir=data_dir)
 
 
+@pytest.mark.slow
 @pytest.mark.realdata
 def test_report_on_a_2024_icb_html_and_pdf(geo24: Geography, tmp_path: Path) -> None:
     lsoa = geo24.lsoa
@@ -528,6 +542,7 @@ def test_plan_report_of_icbs_names_new_icbs(geo24: Geography) -> None:
     )
 
 
+@pytest.mark.slow
 @pytest.mark.realdata
 def test_cli_maps_icbs_against_combined_authorities(data_dir: Path, tmp_path: Path) -> None:
     common = ["--vintage", "2024", "--data-dir", str(data_dir)]

@@ -52,6 +52,7 @@ __all__ = [
     "trust_modified",
     "trust_stamp",
     "verify_file",
+    "verify_unrecorded",
     "zip_members",
 ]
 
@@ -191,6 +192,8 @@ def verify_file(
     *,
     dataset: str | None = None,
     trust: bool | None = None,
+    what: str = "the published file's",
+    fix: str | None = None,
 ) -> str | None:
     """Check a file against its pinned SHA-256 (cheap after the first call in a process).
 
@@ -206,6 +209,10 @@ def verify_file(
     trust : bool, optional
         Overrides the setting for this call (by default the :class:`Integrity` record of the
         enclosing :func:`checking` block, else :func:`trust_modified`).
+    what : str, default "the published file's"
+        Whose SHA-256 ``expected`` is, in the message (``"the one recorded at download"``).
+    fix : str, optional
+        The fix the message ends with (default: restore the published file, or trust it).
 
     Returns
     -------
@@ -252,13 +259,56 @@ def verify_file(
         allowed = record.trust_modified if record is not None else trust_modified()
     if not allowed:
         msg = (
-            f"{p.name} has been modified: its SHA-256 is {found} but the published file's is "
-            f"{want} ({p.resolve()}). {_fix(dataset)}"
+            f"{p.name} has been modified: its SHA-256 is {found} but {what} is "
+            f"{want} ({p.resolve()}). {fix or _fix(dataset)}"
         )
         raise ModifiedFileError(msg)
     if record is not None:
         record.modified[str(p.resolve())] = (want, found)
     log.warning("using modified %s (sha256 %s, pinned %s): trust_modified is on", p, found, want)
+    return found
+
+
+def verify_unrecorded(path: str | os.PathLike[str], *, fix: str) -> str:
+    """Refuse a file that should carry a recorded SHA-256 but carries none, unless trusted.
+
+    A download without the SHA-256 recorded beside it (an older download, or a file copied
+    into the download cache by hand) cannot be checked. With ``trust_modified`` it is used and
+    recorded like a modified file (the stamp names it, "recorded: none").
+
+    Raises
+    ------
+    ModifiedFileError
+        Modified files are not trusted; the message names the file and ``fix``.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> p = pathlib.Path(tempfile.mkdtemp()) / "lu.csv"
+    >>> _ = p.write_text("x")
+    >>> verify_unrecorded(p, fix="Download it again.")
+    Traceback (most recent call last):
+    ...
+    coterminus.errors.ModifiedFileError: lu.csv has no SHA-256 recorded when it was downloaded (...lu.csv), so its bytes cannot be checked. Download it again.
+    >>> with checking(Integrity(trust_modified=True)) as record:
+    ...     verify_unrecorded(p, fix="")[:12]
+    '2d711642b726'
+    >>> list(record.modified.values())[0][0]
+    'none'
+    """
+    p = Path(path)
+    found = file_sha256(p)
+    record = _current.get()
+    allowed = record.trust_modified if record is not None else trust_modified()
+    if not allowed:
+        msg = (
+            f"{p.name} has no SHA-256 recorded when it was downloaded ({p.resolve()}), so its "
+            f"bytes cannot be checked. {fix}"
+        )
+        raise ModifiedFileError(msg)
+    if record is not None:
+        record.modified[str(p.resolve())] = ("none", found)
+    log.warning("using %s, which has no recorded SHA-256: trust_modified is on", p)
     return found
 
 

@@ -24,7 +24,9 @@ from pathlib import Path
 from typing import Any, Literal
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from ..data import locations
 from ..data.embedded import fallback_manifest
@@ -39,6 +41,7 @@ from ..data.loading import (
     read_polygons,
 )
 from ..data.manifest import Manifest, read_manifest
+from ..data.tables import factorize
 from ..errors import FootprintError, ParameterError, UnknownAreaError
 from ..vocabulary.levels import Level, default_level, normalise_level
 from .resolve import Resolver, level_hint, other_vintage_hint
@@ -48,25 +51,52 @@ __all__ = ["Geography", "load", "normalise_level"]
 log = logging.getLogger(__name__)
 
 
+def _sorted_codes(column: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """Integer codes of a column (``-1`` missing) and its sorted distinct values."""
+    try:
+        ids, uniques = factorize(column, sort=True)  # Arrow: ~1 ms for 35,000 blocks
+    except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):
+        ids, values = pd.factorize(column, sort=True)  # codes of mixed or odd types
+        return ids.astype(np.int64), np.asarray(values, dtype=object)
+    return ids, np.asarray(uniques.to_pylist(), dtype=object)
+
+
 def _units_table(
     blocks: pd.DataFrame, level: str, names: pd.DataFrame | None, parent: str | None
 ) -> pd.DataFrame:
-    """name, nhs_code, population, n_lsoa and the parent code of every unit of a level."""
-    sub = blocks[[level, "population"]].dropna(subset=[level])
-    grouped = sub.groupby(level)["population"].agg(["sum", "size"])
-    out = pd.DataFrame(index=pd.Index(grouped.index.astype(str), name="code"))
-    if names is not None:
-        for col in names.columns:
-            out[col] = names[col].reindex(out.index).to_numpy()
-    if "name" not in out.columns:
-        out.insert(0, "name", out.index.to_numpy())
-    out["population"] = grouped["sum"].to_numpy().astype("int64")
-    out["n_lsoa"] = grouped["size"].to_numpy().astype("int64")
+    """name, nhs_code, population, n_lsoa and the parent code of every unit of a level.
+
+    One pass over the blocks with integer codes (:func:`pandas.factorize`, sorted), so a
+    geography of many levels is built in time linear in their number.
+    """
+    ids, uniques = _sorted_codes(blocks[level])
+    inside = ids >= 0
+    n = len(uniques)
+    index = pd.Index(uniques, name="code").astype(str)
+    columns: dict[str, Any] = {}
+    if names is not None and len(names.columns):
+        named = names.reindex(index)
+        columns = {col: named[col].to_numpy() for col in named.columns}
+    if "name" not in columns:
+        columns = {"name": index.to_numpy(), **columns}
+    people = blocks["population"].to_numpy(dtype=np.int64)
+    # sums of whole people below 2**53 are exact in float64
+    total = np.bincount(ids[inside], weights=people[inside], minlength=n)
+    columns["population"] = np.rint(total).astype("int64")
+    columns["n_lsoa"] = np.bincount(ids[inside], minlength=n).astype("int64")
     if parent is not None and parent in blocks.columns:
-        first = blocks.dropna(subset=[level]).groupby(level)[parent].agg(["first", "nunique"])
-        out[parent] = first["first"].reindex(out.index).to_numpy()
-        if not (first["nunique"] <= 1).all():  # record units that straddle their parent level
-            out[f"n_{parent}"] = first["nunique"].reindex(out.index).to_numpy().astype("int64")
+        pids, puniques = _sorted_codes(blocks[parent])
+        rows = np.flatnonzero(inside & (pids >= 0))
+        seen, at = np.unique(ids[rows], return_index=True)  # each unit's first block's parent
+        first = np.full(n, np.nan, dtype=object)
+        first[seen] = puniques[pids[rows[at]]]
+        columns[parent] = first
+        width = len(puniques) + 1
+        pairs = np.unique(ids[rows] * width + pids[rows])
+        distinct = np.bincount(pairs // width, minlength=n)
+        if not (distinct <= 1).all():  # record units that straddle their parent level
+            columns[f"n_{parent}"] = distinct.astype("int64")
+    out = pd.DataFrame(columns, index=index)
     return out
 
 
@@ -627,7 +657,9 @@ def load(
         from ONS LSOA polygons, so NHS and council edges coincide exactly) or ``"ons"``
         (ONS-published generalised layers where the manifest names them; else the first).
     cache : bool, default True
-        Cache parsed polygon layers as GeoParquet (keyed by the source file's SHA-256).
+        Keep the prepared block table (Arrow) and parsed polygon layers (GeoParquet) in the
+        cache, keyed by the SHA-256 of the files they come from and checked against the
+        SHA-256 recorded when they were written; ``False`` reads only the source files.
     trust_modified : bool, optional
         Use data files whose SHA-256 differs from the published one (deliberate edits) instead
         of refusing them; the geography then carries a "MODIFIED DATA" stamp
@@ -669,7 +701,7 @@ def load(
     sources: dict[str, str] = {}
     trust = trust_modified_default() if trust_modified is None else bool(trust_modified)
     with checking(Integrity(trust_modified=trust)) as integrity:
-        blocks, names = read_blocks(manifest, dd, sources=sources)
+        blocks, names = read_blocks(manifest, dd, sources=sources, cache=cache)
     levels = [
         default_level(
             s.name,

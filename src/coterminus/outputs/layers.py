@@ -678,7 +678,7 @@ def vintage_attribution(geo: Geography) -> str:
 
     Examples
     --------
-    >>> vintage_attribution(geo) == attribution(2019)
+    >>> vintage_attribution(geo) == geo.manifest.attribution
     True
     """
     text = str(getattr(geo, "attribution", "") or "") or attribution(geo.vintage)
