@@ -65,3 +65,15 @@ def cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     for name in ("NO_PROXY", "no_proxy"):  # the fake server is local even behind a proxy
         monkeypatch.setenv(name, "127.0.0.1,localhost")
     return root
+
+
+# --- issue 21: no error message in the suite is longer than 1,000 characters ---------------------
+# tests/message_budget.py measures every CoterminusError as it is made and fails the test (or,
+# for the docstring examples, the session) during which a longer one was made.
+from message_budget import (  # noqa: E402 - the hooks are this conftest's
+    pytest_runtest_call as pytest_runtest_call,
+)
+from message_budget import pytest_sessionfinish as pytest_sessionfinish  # noqa: E402
+from message_budget import watch_messages  # noqa: E402
+
+watch_messages()

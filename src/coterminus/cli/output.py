@@ -17,11 +17,21 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
-__all__ = ["emit", "emit_json", "file_size", "frame_text", "isna", "records", "text_table"]
+__all__ = [
+    "emit",
+    "emit_json",
+    "file_size",
+    "frame_text",
+    "isna",
+    "records",
+    "text_table",
+    "wrote",
+]
 
 
 def frame_text(
@@ -77,3 +87,24 @@ def text_table(rows: list[list[str]]) -> str:
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
     lines = ["  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)) for row in rows]
     return "\n".join(line.rstrip() for line in lines) + "\n"
+
+
+def wrote(args: argparse.Namespace, path: Path, what: str = "") -> int:
+    """Say what a command wrote, in one line: ``wrote PATH (SIZE; WHAT)``; return 0.
+
+    Every command with ``--out`` ends with it. The line goes to standard output, or to
+    standard error when standard output carries JSON (``--json``), so the JSON stays valid.
+
+    Examples
+    --------
+    >>> import argparse, pathlib, tempfile
+    >>> p = pathlib.Path(tempfile.mkdtemp()) / "t.csv"
+    >>> _ = p.write_text("a,b\\n1,2\\n")
+    >>> wrote(argparse.Namespace(json=False), p, "1 row, 2 columns")  # doctest: +ELLIPSIS
+    wrote .../t.csv (8 B; 1 row, 2 columns)
+    0
+    """
+    stream = sys.stderr if getattr(args, "json", False) else sys.stdout
+    size = file_size(path.stat().st_size) if path.exists() else "?"
+    stream.write(f"wrote {path} ({size}{'; ' + what if what else ''})\n")
+    return 0
