@@ -17,8 +17,8 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from collections.abc import Hashable
 from pathlib import Path
-from typing import Any
 
 import pandas as pd
 
@@ -52,27 +52,27 @@ def emit(args: argparse.Namespace, frame: pd.DataFrame) -> None:
         sys.stdout.write(frame_text(frame) + "\n")
 
 
-def emit_json(payload: Any) -> None:
+def emit_json(payload: object) -> None:
     """Print ``payload`` as indented JSON (values JSON does not know as their text)."""
     sys.stdout.write(json.dumps(payload, indent=2, default=str) + "\n")
 
 
-def isna(value: Any) -> bool:
+def isna(value: object) -> bool:
     """Whether a table cell is missing (None, NaN, NA)."""
-    return value is None or bool(pd.isna(value))
+    return value is None or bool(pd.isna(value))  # type: ignore[call-overload]
 
 
-def records(frame: pd.DataFrame) -> list[dict[Any, Any]]:
+def records(frame: pd.DataFrame) -> list[dict[Hashable, object]]:
     """The rows of ``frame`` (index first) as dicts, with None for missing cells."""
     out = frame.reset_index().astype(object)
     return out.where(out.notna(), None).to_dict("records")
 
 
-def file_size(value: Any) -> str:
+def file_size(value: object) -> str:
     """A number of bytes in words: ``"512 B"``, ``"2.3 MB"``; ``""`` when missing."""
     if isna(value):
         return ""
-    size = float(value)
+    size = float(str(value))
     if size < 1000:
         return f"{size:.0f} B"
     for unit in ("kB", "MB"):

@@ -51,6 +51,7 @@ if TYPE_CHECKING:
 __all__ = [
     "footprint_layers",
     "frame_of",
+    "levels_of",
     "plan_assessments",
     "plan_layers",
     "systems_layers",
@@ -291,7 +292,14 @@ def _split_callouts(
     return _callout_frame(geo, rows, tol_m, councils)
 
 
-def _levels_of(geo: Geography, levels: Sequence[str] | str | None) -> list[str] | None:
+def levels_of(geo: Geography, levels: Sequence[str] | str | None) -> list[str] | None:
+    """Level names or words as the geography's level names, once each (None stays None).
+
+    Examples
+    --------
+    >>> levels_of(geo, ["UTLA", "lad", "utla"])
+    ['utla', 'ltla']
+    """
     if levels is None:
         return None
     items = [levels] if isinstance(levels, str) else list(levels)
@@ -561,7 +569,7 @@ def systems_layers(
     eps = check_tolerance(tolerance, measure_)
     unit_level = geo.resolve_level(units) if units else geo.side("nhs")[0]
     within_ = geo.resolve_level(within) if within else (geo.parent(unit_level) or unit_level)
-    levels = _levels_of(geo, against) or default_against(geo, unit_level)
+    levels = levels_of(geo, against) or default_against(geo, unit_level)
     levels = [lv for lv in levels if lv not in (unit_level, within_)]
     if not levels:
         msg = (

@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, Literal
 
 from ..analysis.assess import assess
 from ..errors import ParameterError
-from ._build import footprint_layers, plan_assessments, plan_layers, systems_layers
+from ._build import footprint_layers, levels_of, plan_assessments, plan_layers, systems_layers
 from ._model import (
     ATTRIBUTION,
     PLAN_COLOURS,
@@ -91,13 +91,6 @@ __all__ = [
     "tier_name",
     "vintage_attribution",
 ]
-
-
-def _levels(geo: Geography, against: Sequence[str] | str | None) -> list[str] | None:
-    if against is None:
-        return None
-    items = [against] if isinstance(against, str) else list(against)
-    return list(dict.fromkeys(geo.resolve_level(a) for a in items))
 
 
 def map_layers(
@@ -175,7 +168,7 @@ def map_layers(
     if measure is not None and measure not in ("population", "area"):
         msg = f"measure={measure!r}; give 'population' or 'area'."
         raise ParameterError(msg)
-    against_ = _levels(geo, against)
+    against_ = levels_of(geo, against)
     if plan is not None:
         assessments = plan_assessments(
             geo,
