@@ -1,7 +1,9 @@
 """Benchmark the merger engine on 2019 data, against the naive path, in one run.
 
 Prints (no assertions; ratios against the issue's targets and against baselines measured in
-the same run, all on one core):
+the same run, all on one core). Plans are scored in people against any number of levels
+(issue 17): the footprint table carries one column per criterion, and the kernels loop over
+arrays of criteria rather than fixed slots.
 
 1. all 4,213,597 plans of Cheshire and Merseyside (Bell(12)): the per-plan kernel writing every
    plan column (numba and numpy, the previous path), and the selection kernel keeping the top-20
@@ -9,11 +11,13 @@ the same run, all on one core):
    ≥ 50 M plans/s, with the speed-up over the per-plan kernel;
 2. the whole ``mergers()`` call for that system — target ≤ 0.25 s;
 3. a 14-unit system, the 14 councils of Greater Essex (2019 LTLAs: 12 Essex districts,
-   Southend-on-Sea, Thurrock) scored from overlap tables, all 190,899,322 plans with top-20 and
-   Pareto — target ≤ 2 s and ≥ 100 M plans/s;
+   Southend-on-Sea, Thurrock) scored from overlap tables against two levels, all 190,899,322
+   plans with top-20 and Pareto — target ≤ 2 s and ≥ 100 M plans/s — and against four levels
+   (more criteria per block);
 4. a scaling table n = 8…15 (first n of those councils, then one neighbour): plans, seconds,
    plans/s and peak traced memory;
-5. every contiguous plan of all 42 STPs through ``national(contiguous=True)`` — target < 10 s;
+5. every contiguous plan of all 42 STPs through ``national()`` (contiguity is the default) —
+   target < 10 s;
 6. the naive path, geopandas dissolve + overlay per plan, timed on random plans of Cheshire
    and Merseyside, and the speed-up of the table path over it — target ≥ 10^6×.
 
@@ -35,17 +39,19 @@ import numpy as np
 
 import coterminus
 from coterminus import partitions as P
-from coterminus import plans as M
 from coterminus.analysis.overlap import overlap
 from coterminus.plans import _topk_kernel as S
+from coterminus.plans import mergers as M
 from coterminus.plans import parallel, scoring
-from coterminus.plans.constraints import Constraints, pareto_columns, prepare_system
+from coterminus.plans.constraints import Constraints, pareto_columns
+from coterminus.plans.mergers import prepare
 from coterminus.plans.tables import System
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 from overlay_oracle import overlay_scores
 
 SYSTEM = "Cheshire and Merseyside"
+ANY = Constraints(contiguous=False)  # every plan: Bell(n)
 
 
 def score_all(system: System, backend: str) -> tuple[int, float]:
@@ -57,11 +63,6 @@ def score_all(system: System, backend: str) -> tuple[int, float]:
     return total, time.perf_counter() - t0
 
 
-def prepare(geo: coterminus.Geography, system: str, **options: object) -> System:
-    """A system with the options of :func:`coterminus.plans.mergers.mergers` (defaults otherwise)."""
-    return prepare_system(geo, system, Constraints.from_options(options))
-
-
 def select_all(system: System, *, top: int = 20, bounds: bool = True) -> tuple[int, float]:
     """Top-k and Pareto front (default criteria) of every plan by the selection kernel.
 
@@ -70,10 +71,10 @@ def select_all(system: System, *, top: int = 20, bounds: bool = True) -> tuple[i
     """
     P.clear_recursions()
     t0 = time.perf_counter()
-    cols = pareto_columns(system.weights, None)
-    pv = np.column_stack([system.criteria()[c] for c in cols])
+    cols = pareto_columns(system.weights, system.criteria, None)
+    pv = np.column_stack([system.values(c) for c in cols])
     sel = S.select(system.n, allowed=system.allowed, cost=system.cost, pv=pv, top=top,
-                   n_blocks=(1, system.n), bounds=bounds)  # fmt: skip
+                   n_blocks=(1, system.n), bounds=bounds, tie=system.tie)  # fmt: skip
     return sel.n_plans, time.perf_counter() - t0
 
 
@@ -87,10 +88,12 @@ def council_units(geo: coterminus.Geography) -> list[str]:
     ]
 
 
-def council_system(geo: coterminus.Geography, codes: list[str]) -> System:
-    """Councils as units, scored from LTLA × UTLA and LTLA × LTLA overlap tables."""
-    tables = {"utla": overlap(geo, "ltla", "utla"), "ltla": overlap(geo, "ltla", "ltla")}
-    return prepare_system(tables, None, Constraints(units=codes))
+def council_system(
+    geo: coterminus.Geography, codes: list[str], levels: tuple[str, ...] = ("utla", "ltla")
+) -> System:
+    """Councils as units, scored from LTLA × level overlap tables (any number of levels)."""
+    tables = {lv: overlap(geo, "ltla", lv) for lv in levels}
+    return prepare(tables, None, codes, ANY)
 
 
 def best_of(fn, repeat: int = 3) -> tuple[int, float]:
@@ -136,7 +139,7 @@ def main() -> None:
 
     # ---- 1. all plans of Cheshire and Merseyside, fully scored --------------------------------
     t0 = time.perf_counter()
-    cm = prepare(geo, SYSTEM)
+    cm = prepare(geo, SYSTEM, None, ANY)
     t_table = time.perf_counter() - t0
     print(f"{SYSTEM}: {cm.n} CCGs, footprint table of {2**cm.n - 1:,} footprints built in "
           f"{t_table * 1e3:.0f} ms (incl. overlap look-up and adjacency)")  # fmt: skip
@@ -144,7 +147,7 @@ def main() -> None:
     for backend in ["numba", "numpy"] if P.HAVE_NUMBA else ["numpy"]:
         if backend == "numba":  # load/compile the kernels once, outside the timing
             t0 = time.perf_counter()
-            score_all(prepare(geo, "Coventry and Warwickshire"), "numba")
+            score_all(prepare(geo, "Coventry and Warwickshire", None, ANY), "numba")
             score_all(cm, "numba")
             select_all(cm)
             select_all(cm, bounds=False)
@@ -174,7 +177,7 @@ def main() -> None:
         for _ in range(3):
             parallel.PIECE_METHOD = method
             t0 = time.perf_counter()
-            res = M.mergers(geo, SYSTEM, top=20)
+            res = M.mergers(geo, SYSTEM, top=20, constraints=ANY)
             best = min(best, time.perf_counter() - t0)
         calls[method] = best
     parallel.PIECE_METHOD = "auto"
@@ -184,7 +187,7 @@ def main() -> None:
           f"≤ 0.25 s: {'met' if t_call <= 0.25 else 'not met'}; with the per-plan kernel "
           f"{calls['reference']:.3f} s, {calls['reference'] / t_call:.1f}× slower)")  # fmt: skip
     t0 = time.perf_counter()
-    best_row = M.best_plan(geo, SYSTEM)
+    best_row = M.best_plan(geo, SYSTEM, constraints=ANY)
     t_dp = time.perf_counter() - t0
     print(
         f"  best_plan() by subset DP, no enumeration: {t_dp * 1e3:.0f} ms "
@@ -207,6 +210,12 @@ def main() -> None:
         total, t_plain = select_all(essex, bounds=False)
         print(f"  the same plan by plan (no run bounds): {t_plain:.2f} s = "
               f"{total / t_plain / 1e6:.1f} M plans/s")  # fmt: skip
+        wide = council_system(geo, units[:14], ("utla", "ltla", "ccg", "stp"))
+        select_all(wide)
+        total, best4 = best_of(lambda: select_all(wide), repeat=2)
+        print(f"  against four levels ({len(wide.criteria)} criteria, "
+              f"{sum(1 for w in wide.weights.values() if w)} weighted): {best4:.2f} s = "
+              f"{total / best4 / 1e6:.1f} M plans/s")  # fmt: skip
         t_ref = 0.0
         sample = 0
         for scored in scoring.score_chunks(essex, backend="numba", first=(0, 40)):
@@ -237,7 +246,7 @@ def main() -> None:
 
     # ---- 5. every contiguous plan of every STP -----------------------------------------------
     t0 = time.perf_counter()
-    nat = M.national(geo, contiguous=True, progress=False, top=5)
+    nat = M.national(geo, top=5)
     t_nat = time.perf_counter() - t0
     t0 = time.perf_counter()
     coterminus.analysis.adjacency.adjacency(geo.ccg)
@@ -251,7 +260,8 @@ def main() -> None:
     # ---- 6. the naive path: dissolve + overlay per plan ------------------------------------------
     plans = random_plans(cm.n, args.naive, seed=2019)
     t0 = time.perf_counter()
-    overlay_scores(geo, cm.codes, plans, tolerance=cm.tolerance)
+    overlay_scores(geo, "ccg", cm.codes, plans, against=("utla", "ltla"),
+                   tolerance=cm.problem.tolerance)  # fmt: skip
     t_naive = (time.perf_counter() - t0) / len(plans)
     t_table_plan = 1.0 / fastest
     print(

@@ -74,17 +74,30 @@ cells = [
     ),
     nbf.v4.new_markdown_cell(
         "## The Midlands merger space\n\n"
-        "Every way of merging the 11 Midlands ICBs (Bell(11) = 678,570 plans) under the reported "
-        "2025 footprint rules as constraints: at least 1,000,000 people per ICB and no upper-tier "
-        "council split between ICBs; plans are scored against upper-tier councils and combined "
-        "authorities and ranked with their reasons."
+        "Every way of merging the 11 Midlands ICBs under the reported 2025 footprint rules, "
+        "which are the defaults for ICBs: blocks of 1,000,000 people up to the largest ICB of "
+        "the vintage, contiguous, within the region; here also no upper-tier council split "
+        "between ICBs. Each plan is scored in people against upper-tier councils and combined "
+        "authorities: people behind mismatches and people in ICBs that are not unions of whole "
+        "areas (districts in no combined authority are neutral). Ties on the objective go to "
+        "the plan that moves fewest people."
     ),
     nbf.v4.new_code_cell(
         'r = ct.mergers(geo, "Midlands", units="icb", within="nhser", against=["utla", "cauth"],\n'
-        '               min_pop=1_000_000, no_split="utla", top=5)\n'
+        '               constraints=ct.Constraints(no_split="utla"), top=5)\n'
         "print(r.summary(3))\n"
-        'r.top[["rank", "n_ccgs", "objective", "not_coterminous_cauth", "mismatch_cauth", "blocks"]]'
+        'r.top[["rank", "tied", "n_blocks", "objective", "change", "mismatch_cauth",\n'
+        '       "not_coterminous_cauth", "blocks"]]'
     ),
+    nbf.v4.new_markdown_cell(
+        "Which terms decide? The least and greatest value of each criterion over every plan "
+        "(by dynamic programming, no enumeration). A criterion with equal bounds is the same in "
+        "every plan: the West Midlands combined authority is split by every plan, because "
+        "Coventry and Warwickshire (942,080 people) must join a neighbour and the whole "
+        "authority with it would be larger than the largest ICB; what the plans change is how "
+        "many people sit behind that split."
+    ),
+    nbf.v4.new_code_cell("r.ranges"),
 ]
 nb = nbf.v4.new_notebook(cells=cells)
 nb.metadata["kernelspec"] = {"display_name": "Python 3", "language": "python", "name": "python3"}

@@ -414,52 +414,7 @@ def test_a_new_vintage_dissolves_polygons_it_was_not_given(future) -> None:
     assert layer.area.sum() == pytest.approx(future.lsoa_polygons().area.sum(), rel=1e-6)
 
 
-# --- mergers at any level ----------------------------------------------------------------------
-def test_midlands_icb_mergers_keep_every_block_above_the_minimum(geo24) -> None:
-    from coterminus.plans.mergers import mergers
-
-    r = mergers(geo24, "Midlands", units="icb", within="nhser", min_pop=1_000_000, top=5)
-    assert len(r.members) == 11
-    assert r.constraints["min_pop"] == 1_000_000
-    pops = geo24.units("icb")["population"]
-    for plan in r.plans(5):
-        assert all(int(pops[block].sum()) >= 1_000_000 for block in plan)
-    assert "ICBs after merger (from 11)" in r.summary(1)
-
-
-def test_no_split_and_coterminous_with_are_constraints_on_every_block(geo24) -> None:
-    from coterminus.plans.mergers import mergers
-
-    r = mergers(
-        geo24, "Midlands", units="icb", against=["utla", "cauth"], no_split="utla",
-        min_pop=1_000_000, top=3,
-    )  # fmt: skip
-    assert "mismatch_cauth" in r.top.columns
-    assert r.constraints["no_split"] == ["utla"]
-    assert (r.top["split_las_utla"] == 0).all()
-    with pytest.raises(ParameterError, match="satisfies the constraints"):
-        mergers(geo24, "Midlands", units="icb", coterminous_with="cauth")
-
-
-def test_cli_ranks_midlands_icb_mergers_with_reasons(data_dir: Path, capsys) -> None:
-    from coterminus import cli
-
-    argv = ["mergers", "--vintage", "2024", "--units", "icb", "--within", "nhser", "--system",
-            "Midlands", "--min-pop", "1000000", "--top", "5", "--data-dir", str(data_dir)]  # fmt: skip
-    assert cli.main(argv) == 0
-    out = capsys.readouterr().out
-    assert "Midlands (E40000011), vintage 2024: 11 ICBs" in out
-    assert "#5 plan" in out
-    assert "people: upper-tier councils coterminous with" in out
-
-
-def test_greater_essex_councils_grouped_into_unitaries(geo24) -> None:
-    from coterminus.plans.mergers import mergers
-
-    codes = [*geo24.members("Essex", "ltla"), "E06000033", "E06000034"]
-    r = mergers(geo24, units=codes, against=["icb", "sicbl"], within_system=False, top=3)
-    assert len(r.members) == 14
-    assert r.n_plans == 190_899_322  # Bell(14)
+# --- mergers at any level: tests/test_plans_2024.py (issue 17) -------------------------------
 
 
 # --- the command line on scenarios and on a vintage it has never seen -----------------------------

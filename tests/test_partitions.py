@@ -333,6 +333,55 @@ def test_best_cost_does_not_depend_on_the_order_of_units(n, rnd):
     assert P.best_partition(table(list(range(n))))[0] == P.best_partition(table(perm))[0]
 
 
+@settings(max_examples=60, deadline=None)
+@given(
+    st.integers(1, 7).flatmap(
+        lambda n: st.tuples(
+            st.just(n),
+            st.lists(st.integers(0, 6), min_size=1 << n, max_size=1 << n),
+            st.lists(st.integers(0, 9), min_size=1 << n, max_size=1 << n),
+            st.lists(st.booleans(), min_size=1 << n, max_size=1 << n),
+        )
+    )
+)
+def test_ties_on_cost_go_to_the_least_tie_break_then_to_the_first_plan(case):
+    n, cost, tie, allow = case
+    cost = np.array(cost, dtype=float)  # few values: many plans tie on cost
+    tie = np.array(tie, dtype=float)
+    allowed = np.array(allow)
+    allowed[[1 << i for i in range(n)]] = True
+    plans = list(P.iter_partitions(n, allowed=allowed))
+    keys = [(sum(cost[list(p)]), sum(tie[list(p)])) for p in plans]
+    i = min(range(len(plans)), key=lambda j: keys[j])  # the first plan with the least key
+    assert P.best_partition(cost, allowed=allowed, tie=tie) == (keys[i][0], plans[i])
+    for k in range(1, n + 1):
+        sub = [j for j, p in enumerate(plans) if len(p) == k]
+        if sub:
+            j = min(sub, key=lambda j: keys[j])
+            assert P.best_partition(cost, allowed=allowed, n_blocks=k, tie=tie) == (
+                keys[j][0],
+                plans[j],
+            )
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.integers(1, 7), st.randoms(use_true_random=False))
+def test_least_and_greatest_sums_over_every_plan_equal_a_brute_force(n, rnd):
+    values = np.array([[rnd.randint(0, 20), rnd.randint(-5, 5)] for _ in range(1 << n)], float)
+    allowed = np.array([rnd.random() < 0.7 for _ in range(1 << n)])
+    allowed[[1 << i for i in range(n)]] = True
+    plans = list(P.iter_partitions(n, allowed=allowed))
+    sums = np.array([values[list(p)].sum(axis=0) for p in plans])
+    lo, hi = P.partition_extremes(values, allowed=allowed)
+    assert lo.tolist() == sums.min(axis=0).tolist()
+    assert hi.tolist() == sums.max(axis=0).tolist()
+    k = rnd.randint(1, n)
+    with_k = np.array([values[list(p)].sum(axis=0) for p in plans if len(p) == k]).reshape(-1, 2)
+    lo, hi = P.partition_extremes(values, allowed=allowed, n_blocks=k)
+    assert lo.tolist() == with_k.min(axis=0, initial=np.inf).tolist()  # no plan: inf
+    assert hi.tolist() == with_k.max(axis=0, initial=-np.inf).tolist()
+
+
 def test_best_partition_reports_infeasible_restrictions():
     cost = np.ones(8)
     allowed = np.zeros(8, bool)
@@ -369,9 +418,9 @@ def test_bad_arguments_say_what_is_wrong():
         P.best_partition(np.ones(6))
 
 
-def test_asking_for_numba_without_it_names_the_extra(monkeypatch):
+def test_asking_for_numba_without_it_says_it_is_a_dependency(monkeypatch):
     monkeypatch.setattr(P.counting, "HAVE_NUMBA", False)
-    with pytest.raises(MissingDependencyError, match=r"coterminus\[fast\]"):
+    with pytest.raises(MissingDependencyError, match=r"a dependency of coterminus.*pip install"):
         next(P.enumerate_partitions(3, backend="numba"))
     # auto falls back to numpy and still works
     assert sum(len(c) for c in P.enumerate_partitions(5, backend="auto")) == 52

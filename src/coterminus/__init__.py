@@ -51,6 +51,7 @@ if _typing.TYPE_CHECKING:  # what the lazy names below resolve to, for type chec
     from .outputs.maps import footprint_map, plan_map, save_map
     from .outputs.options import DrawOptions
     from .outputs.report import report
+    from .plans.constraints import Constraints
     from .plans.mergers import best_plan, mergers, national
     from .plans.results import MergerResult
 
@@ -78,6 +79,7 @@ _LAZY: dict[str, str] = {
     "places": "analysis.places",
     "systems": "analysis.systems",
     "MergerResult": "plans.mergers",
+    "Constraints": "plans.constraints",
     "best_plan": "plans.mergers",
     "mergers": "plans.mergers",
     "national": "plans.mergers",
@@ -100,6 +102,7 @@ _LAZY: dict[str, str] = {
 
 __all__ = [
     "Assessment",
+    "Constraints",
     "CoterminusError",
     "DrawOptions",
     "FootprintMetrics",

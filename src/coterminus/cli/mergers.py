@@ -8,11 +8,12 @@ Examples
 --------
 ::
 
-    coterminus mergers --vintage 2019 --system "Cheshire and Merseyside" --contiguous --top 20
+    coterminus mergers --vintage 2024 --units icb --within nhser --system Midlands
+    coterminus mergers --vintage 2024 --units ltla --codes <14 councils> --across --min-pop 500000
     coterminus mergers --vintage 2019 --system "Cheshire and Merseyside" --out plans.parquet
     coterminus mergers --vintage 2019 --all-systems --out national.parquet
-    coterminus mergers --system "Hampshire and the Isle of Wight" --contiguous \\
-        --join "Isle of Wight:Portsmouth" --weights not_coterminous_utla=1,outside_band=0.5
+    coterminus mergers --system "Hampshire and the Isle of Wight" \\
+        --join "Isle of Wight:Portsmouth" --weights not_coterminous_utla=1,outside_band=2
 """
 
 from __future__ import annotations
@@ -35,15 +36,16 @@ PARALLEL_MIN = 2e7
 
 EPILOG = """\
 examples:
-  coterminus mergers --vintage 2019 --system "Cheshire and Merseyside" --contiguous --top 20
+  coterminus mergers --vintage 2024 --units icb --within nhser --system Midlands --top 5
+  coterminus mergers --vintage 2024 --units icb --within nhser --system Midlands \\
+      --against utla cauth --no-split utla --coterminous-with cauth --wherever-feasible
   coterminus mergers --vintage 2019 --system "Cheshire and Merseyside" --out plans.parquet
   coterminus mergers --vintage 2019 --all-systems --out national.parquet
-  coterminus mergers --system "Coventry and Warwickshire" \\
-      --weights not_coterminous_utla=1,n_ccgs=0.1
 
-criteria for --weights (all lower-is-better sums over blocks):
-  n_ccgs, not_coterminous_utla, not_coterminous_ltla, mismatch_utla, mismatch_ltla,
-  split_pairs_utla, split_pairs_ltla, outside_band, band_gap, non_contiguous
+criteria for --weights (people, lower is better, summed over blocks), for each level L of
+--against: split_L, mismatch_L, not_coterminous_L; and outside_band with --band soft.
+Default weights: 1 per person for mismatch_L, not_coterminous_L and outside_band, 0 for
+split_L. Ties on the objective go to the plan moving fewest people (change).
 """
 
 
@@ -56,8 +58,8 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
             "Enumerate every merger plan (set partition) of the units of a system — CCGs of an "
             "STP, sub-ICB locations of an ICB, ICBs of an NHS region (--units icb --within "
             "nhser), districts of a county (--units ltla --within utla) or any list (--units "
-            "ltla --codes ...) — score each by look-ups in a table over all candidate "
-            "footprints, and rank them under a weighted objective shown in the output."
+            "ltla --codes ...) — score each in people against the levels of --against, and "
+            "rank them under a weighted objective shown in the output."
         ),
         epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
@@ -97,37 +99,63 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
         nargs="+",
         default=None,
         metavar="LEVEL",
-        help="the two levels plans are scored against, e.g. utla cauth (default: the vintage's "
-        "first two, upper and lower tier)",
+        help="levels every block is scored against, any number, e.g. utla sa sicbl (default: "
+        "council levels for NHS units, NHS levels for councils)",
     )
     p.add_argument(
         "--min-pop",
         type=float,
         default=None,
         metavar="N",
-        help="constraint: every new block has at least N people, e.g. 1000000; the band then runs "
-        "from N to the largest unit of the system (default: none)",
+        help="fewest people in a block (default: fits --units: 1000000 for ICB-sized blocks of "
+        "icb/utla, 500000 for unitary councils of ltla, 250000 for ccg/sicbl; none otherwise)",
+    )
+    p.add_argument(
+        "--max-pop",
+        type=float,
+        default=None,
+        metavar="N",
+        help="most people in a block (default: the largest ICB of the vintage for icb/utla, the "
+        "largest upper-tier council for ltla, 500000 for ccg/sicbl; none otherwise)",
+    )
+    p.add_argument(
+        "--band",
+        choices=["hard", "soft"],
+        default=None,
+        help="hard: the band is a rule; soft: people in blocks outside it are a criterion "
+        "(outside_band) (default: soft for ccg/sicbl, hard otherwise)",
     )
     p.add_argument(
         "--no-split",
         nargs="+",
         default=None,
         metavar="LEVEL",
-        help="constraint: no area of LEVEL lying wholly in the system is split between blocks, "
-        "e.g. utla (default: none)",
+        help="rule: no area of LEVEL is split between blocks, e.g. utla (default: none)",
     )
     p.add_argument(
         "--coterminous-with",
         nargs="+",
         default=None,
         metavar="LEVEL",
-        help="constraint: every block is coterminous with one or more areas of LEVEL, e.g. "
-        "cauth (default: none)",
+        help="rule: every block is coterminous with one or more areas of LEVEL, e.g. cauth "
+        "(default: none); with --wherever-feasible a criterion instead",
     )
     p.add_argument(
+        "--wherever-feasible",
+        action="store_true",
+        help="make --coterminous-with a criterion (people in blocks not coterminous), not a "
+        "rule (default: off)",
+    )
+    shape = p.add_mutually_exclusive_group()
+    shape.add_argument(
         "--contiguous",
         action="store_true",
-        help="only blocks of touching units (default: any)",
+        help="only blocks of touching units (the default; kept for old command lines)",
+    )
+    shape.add_argument(
+        "--non-contiguous",
+        action="store_true",
+        help="allow blocks of units that do not touch (default: off)",
     )
     p.add_argument(
         "--across",
@@ -135,27 +163,17 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
         help="allow blocks that mix units of different --within groups, e.g. Essex districts "
         "with Southend-on-Sea (default: blocks stay within one group)",
     )
+    p.add_argument(
+        "--n-blocks", metavar="N|MIN-MAX", help="number of blocks of a plan (default: any)"
+    )
+    p.add_argument(
+        "--today",
+        metavar="LEVEL",
+        default=None,
+        help="level of today's footprints for change, the tie-break (default: the units)",
+    )
     p.add_argument("--top", type=int, default=None, help="plans to show (default 20; 5 per system)")
     p.add_argument("--weights", help="criterion=weight,... (see below); default shown in output")
-    p.add_argument(
-        "--n-ccgs",
-        metavar="N|MIN-MAX",
-        help="number of units after merger (default: any)",
-    )
-    p.add_argument("--population-band", metavar="LOW-HIGH", help="hard limit on block populations")
-    p.add_argument(
-        "--band",
-        metavar="LOW-HIGH",
-        default="250000-500000",
-        help="population band scored by outside_band and band_gap (default 250000-500000)",
-    )
-    p.add_argument(
-        "--coterminous-only",
-        default=None,
-        metavar="LEVEL|both",
-        help="keep only plans whose every block is coterminous with this --against level (or "
-        "both) (default: all)",
-    )
     p.add_argument(
         "--join",
         nargs="+",
@@ -281,6 +299,7 @@ def run(args: argparse.Namespace) -> int:
         msg = "give --system NAME, --all-systems, or --codes CODE [CODE ...]"
         raise UsageError(msg)
     from coterminus.data.atomic import check_output_path
+    from coterminus.plans.constraints import Constraints, Executor, RunOptions
     from coterminus.plans.mergers import mergers, national
     from coterminus.plans.results import weights_text
 
@@ -288,37 +307,32 @@ def run(args: argparse.Namespace) -> int:
     from .output import frame_text
 
     weights = _weights(args.weights)
-    n_ccgs_range = _range(args.n_ccgs, "--n-ccgs")
-    n_ccgs = None if n_ccgs_range is None else (int(n_ccgs_range[0]), int(n_ccgs_range[1]))
-    band = _range(args.band, "--band")
-    pop_band = _range(args.population_band, "--population-band")
+    n_range = _range(args.n_blocks, "--n-blocks")
+    n_blocks = None if n_range is None else (int(n_range[0]), int(n_range[1]))
     if args.out is not None:  # fail before any work when the output cannot be written
         check_output_path(args.out, suffixes=(".parquet", ".csv"))
     geo = load(args)
     overrides = {**_pairs(geo, args.join, "--join", True, args.units)}
     overrides.update(_pairs(geo, args.separate, "--separate", False, args.units))
-    options: dict[str, Any] = {
-        "level": args.units,
-        "within": args.within,
-        "against": args.against,
-        "min_pop": args.min_pop,
-        "no_split": args.no_split,
-        "coterminous_with": args.coterminous_with,
-        "contiguous": args.contiguous,
-        "within_system": not args.across,
-        "overrides": overrides or None,
-        "n_ccgs": n_ccgs,
-        "population_band": pop_band,
-        "coterminous_only": args.coterminous_only or False,
-        "band": band,
-        "weights": weights,
-        "tolerance": args.tolerance,
-        "measure": args.measure,
-        "out": args.out,
-        "max_plans": args.max_plans,
-        "backend": args.backend,
-    }
-    single = {"store_limit": args.store_limit, "all_plans": args.all_plans}
+    constraints = Constraints(
+        units=args.units,
+        within=args.within,
+        across=args.across,
+        against=args.against,
+        min_pop=args.min_pop,
+        max_pop=args.max_pop,
+        soft_band=None if args.band is None else args.band == "soft",
+        contiguous=not args.non_contiguous,
+        no_split=args.no_split or (),
+        coterminous_with=args.coterminous_with or (),
+        wherever_feasible=args.wherever_feasible,
+        n_blocks=n_blocks,
+        today=args.today,
+        weights=weights,
+        tolerance=args.tolerance,
+        measure=args.measure,
+        overrides=overrides or None,
+    )
     client = None
     cluster = None
     pool = None
@@ -347,28 +361,35 @@ def run(args: argparse.Namespace) -> int:
             from concurrent.futures import ProcessPoolExecutor
 
             pool = ProcessPoolExecutor(max_workers=jobs)
-        executor = client if client is not None else pool
-        progress = not args.no_progress and not args.json and sys.stderr.isatty()
+        executor: Executor | None = client if client is not None else pool
+        run_options = RunOptions(
+            executor=executor,
+            progress=not args.no_progress and not args.json and sys.stderr.isatty(),
+            max_plans=args.max_plans,
+            backend=args.backend,
+            min_parallel_plans=0 if client is not None else PARALLEL_MIN,
+            store_limit=args.store_limit,
+            all_plans=args.all_plans,
+        )
         if args.all_systems:
             if args.ccgs:
-                msg = "--ccgs works with --system, not --all-systems"
+                msg = "--codes works with --system, not --all-systems"
                 raise UsageError(msg)
             res = national(
-                geo, top=5 if args.top is None else args.top, executor=client,
-                progress=progress, **options,
+                geo, constraints=constraints, top=5 if args.top is None else args.top,
+                out=args.out, run=run_options.replace(executor=client),
             )  # fmt: skip
             if args.json:
                 sys.stdout.write(json.dumps(res.to_dict(), indent=2, default=str) + "\n")
             else:
-                cols = ["name", "n_ccgs_now", "n_plans", "n_ccgs", "objective", "blocks"]
+                cols = ["name", "units_now", "n_plans", "n_blocks", "objective", "blocks"]
                 table = frame_text(res.summary[cols], rows=100, width=200, colwidth=90)
-                lines = weights_text(res.weights, "population")
+                lines = weights_text(res.weights, res.labels)
                 sys.stdout.write(_national_text(res, lines, table) + "\n")
             return 0
         result = mergers(
-            geo, args.system, units=args.ccgs, top=20 if args.top is None else args.top,
-            executor=executor, progress=progress,
-            min_parallel_plans=0 if client is not None else PARALLEL_MIN, **single, **options,
+            geo, args.system, members=args.ccgs, constraints=constraints,
+            top=20 if args.top is None else args.top, out=args.out, run=run_options,
         )  # fmt: skip
         if args.json:
             sys.stdout.write(json.dumps(result.to_dict(), indent=2, default=str) + "\n")
@@ -389,7 +410,11 @@ def _national_text(res: Any, weights: list[str], table: str) -> str:
     criterion) and the table of each system's best plan."""
     lines = [
         f"{len(res.results)} systems, {res.n_plans:,} plans scored in {res.seconds:.1f} s"
-        + (f" ({res.constraints})" if res.constraints else ""),
+        + (
+            f" ({', '.join(f'{k}={v}' for k, v in res.constraints.items())})"
+            if res.constraints
+            else ""
+        ),
         "objective = Σ over blocks of Σ weight × criterion (lower is better):",
         *[f"  {t}" for t in weights],
         "",

@@ -14,7 +14,8 @@ Enumerating
     (numpy arrays of block masks, chunk by chunk) and :func:`enumerate_partitions` (chunks carrying
     per-plan aggregates of per-block values: sums, minima and bitwise ors).
 Optimising
-    :func:`best_partition`, a subset dynamic programme that never enumerates.
+    :func:`best_partition`, a subset dynamic programme that never enumerates (with a second,
+    tie-breaking cost); :func:`partition_extremes`, the least and greatest sum of any plan.
 Graphs
     :func:`connected_subsets` (which blocks are contiguous given neighbour bitmasks).
 Building blocks (for the scoring kernels of :mod:`coterminus.plans`)
@@ -55,7 +56,7 @@ plan as *prefix ⊕ memoised suffix*: one gather and one ``+``/``min``/``|`` per
 the cost is :math:`O(1)` amortised per plan and nothing rescans a partition.  Remaining sets
 that cannot be completed (because of block restrictions) are pruned before they are expanded.
 
-The optional accelerator (numba, the ``fast`` extra) compiles the emit step; it runs the same
+numba (a dependency; the numpy path is the reference) compiles the emit step; it runs the same
 algorithm over the same tables, so its output is identical.
 
 Examples
@@ -110,7 +111,7 @@ from .enumeration import (
     run_pairs,
     suffix_size,
 )
-from .optimum import best_partition, ordered_sum
+from .optimum import best_partition, ordered_sum, partition_extremes
 
 __all__ = [
     "DEFAULT_MAX_PLANS",
@@ -141,6 +142,7 @@ __all__ = [
     "n_blocks_range",
     "ordered_sum",
     "partition_chunks",
+    "partition_extremes",
     "plan_runs",
     "popcount",
     "prepare_enumeration",

@@ -1,4 +1,4 @@
-"""Compiled kernels of :mod:`coterminus.partitions` (numba, the ``fast`` extra).
+"""Compiled kernels of :mod:`coterminus.partitions` (numba, a dependency of coterminus).
 
 Kept apart so that importing :mod:`coterminus.partitions` (and so ``assess`` and ``places``) does
 not import numba: these load on the first scoring run that uses the numba backend.

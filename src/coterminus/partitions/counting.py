@@ -29,8 +29,8 @@ MAX_UNITS = 16
 #: Default refusal threshold for exhaustive enumeration, in plans.
 DEFAULT_MAX_PLANS = 20_000_000_000
 
-#: Whether the optional accelerator (numba, the ``fast`` extra) is installed. It is imported
-#: only when a kernel first runs, so importing this module stays quick.
+#: Whether numba (a dependency; the numpy kernels are the reference) is importable. It is
+#: imported only when a kernel first runs, so importing this module stays quick.
 HAVE_NUMBA = importlib.util.find_spec("numba") is not None
 
 Backend = Literal["auto", "numpy", "numba"]
@@ -49,7 +49,10 @@ def resolve_backend(backend: Backend) -> str:
     if backend == "auto":
         return "numba" if HAVE_NUMBA else "numpy"
     if backend == "numba" and not HAVE_NUMBA:
-        msg = "backend='numba' needs numba: pip install 'coterminus[fast]' (or use backend='numpy')"
+        msg = (
+            "backend='numba' needs numba, a dependency of coterminus that is missing here: "
+            "pip install numba (or use backend='numpy', the slower reference kernels)"
+        )
         raise MissingDependencyError(msg)
     if backend not in ("numpy", "numba"):
         msg = f"backend must be 'auto', 'numpy' or 'numba', got {backend!r}"
@@ -615,7 +618,7 @@ def check_enumerable(
         if too_big
         else (
             "find the best plan without enumerating with best_plan() (subset dynamic programme), "
-            "restrict the search (contiguous=True, n_ccgs=..., population_band=...), or stream "
+            "add rules (contiguity, n_blocks=..., min_pop=/max_pop=), or stream "
             f"only the top-k by raising max_plans above {about(count)} with out=None"
         )
     )

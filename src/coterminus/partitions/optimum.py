@@ -19,6 +19,7 @@ def best_partition(
     *,
     allowed: np.ndarray | None = None,
     n_blocks: int | tuple[int, int] | None = None,
+    tie: np.ndarray | None = None,
 ) -> tuple[float, tuple[int, ...]]:
     """The plan minimising the sum of its blocks' costs, by subset dynamic programming.
 
@@ -30,12 +31,15 @@ def best_partition(
         Blocks that may appear; non-finite costs are also excluded.
     n_blocks : int or (int, int), optional
         Only plans with this many blocks.
+    tie : numpy.ndarray of float, shape (2**n,), optional
+        A second cost per block: among plans of least total cost, those of least total ``tie``
+        (lexicographic order; e.g. the people moved by each block).
 
     Returns
     -------
     (float, tuple of int)
         Minimum total cost and the plan's blocks (by lowest unit).  Among plans with the same
-        total, the first in enumeration order is returned.
+        total (and the same total ``tie``), the first in enumeration order is returned.
 
     Raises
     ------
@@ -58,6 +62,9 @@ def best_partition(
     (2.5, (1, 6))
     >>> best_partition(cost, n_blocks=3)
     (3.0, (1, 2, 4))
+    >>> tie = np.array([0, 0, 0, 0, 0, 0, 3, 2])   # three plans cost 2.5; 0+1 | 2 ties least
+    >>> best_partition(cost, tie=tie)
+    (2.5, (3, 4))
     """
     c = np.asarray(cost, dtype=np.float64).ravel()
     n = round(math.log2(c.size)) if c.size else -1
@@ -72,11 +79,19 @@ def best_partition(
     rec = build_recursion(n, allow, by_k=use_k)
     full = (1 << n) - 1
     size = 1 << n
+    t = np.zeros(size) if tie is None else np.asarray(tie, dtype=np.float64).ravel()
+    if t.size != size:
+        msg = f"tie must have 2**n = {size} entries like cost, got {t.size}"
+        raise ParameterError(msg)
     if not use_k:
         d = np.full(size, np.inf)
-        d[0] = 0.0
+        e = np.full(size, np.inf)
+        d[0] = e[0] = 0.0
         for rs, s, rest, bounds in _layers(rec, n):
-            d[rs] = np.minimum.reduceat(c[s] + d[rest], bounds)
+            v = c[s] + d[rest]
+            d[rs] = np.minimum.reduceat(v, bounds)
+            on = v == np.repeat(d[rs], np.diff(np.append(bounds, v.size)))
+            e[rs] = np.minimum.reduceat(np.where(on, t[s] + e[rest], np.inf), bounds)
         if not np.isfinite(d[full]):
             msg = "no plan satisfies the restrictions (allowed blocks / finite costs)"
             raise ParameterError(msg)
@@ -84,32 +99,42 @@ def best_partition(
         r = full
         while r:
             cands = rec.candidates(r)
-            vals = c[cands] + d[r ^ cands]
-            pick = int(cands[int(np.argmax(vals == vals.min()))])
+            hit = (c[cands] + d[r ^ cands] == d[r]) & (t[cands] + e[r ^ cands] == e[r])
+            pick = int(cands[int(np.argmax(hit))])
             blocks.append(pick)
             r ^= pick
         total = ordered_sum(c, blocks)
         return total, tuple(blocks)
     # with a block-count index
     dk = np.full((size, n + 1), np.inf)
-    dk[0, 0] = 0.0
+    ek = np.full((size, n + 1), np.inf)
+    dk[0, 0] = ek[0, 0] = 0.0
     for rs, s, rest, bounds in _layers(rec, n):
         val = c[s][:, None] + dk[rest][:, :-1]  # j-1 blocks after S
         dk[rs, 1:] = np.minimum.reduceat(val, bounds, axis=0)
-    best = dk[full, lo_k : hi_k + 1].min()
-    if not np.isfinite(best):
+        on = val == np.repeat(dk[rs, 1:], np.diff(np.append(bounds, val.shape[0])), axis=0)
+        tv = np.where(on, t[s][:, None] + ek[rest][:, :-1], np.inf)
+        ek[rs, 1:] = np.minimum.reduceat(tv, bounds, axis=0)
+    span = range(lo_k, hi_k + 1)
+    best = min((dk[full, j], ek[full, j]) for j in span)
+    if not np.isfinite(best[0]):
         msg = f"no plan with n_blocks={n_blocks!r} satisfies the restrictions"
         raise ParameterError(msg)
-    ks = {j for j in range(lo_k, hi_k + 1) if dk[full, j] == best}
+    ks = {j for j in span if (dk[full, j], ek[full, j]) == best}
     blocks = []
     r = full
     while r:
         cands = rec.candidates(r)
         rest = dk[r ^ cands]  # (m, n+1)
-        target = min(dk[r, j] for j in ks)
+        rest_e = ek[r ^ cands]
+        target = min((dk[r, j], ek[r, j]) for j in ks)
         picked = None
         for i, sblk in enumerate(cands):
-            ok = {j for j in ks if j >= 1 and c[sblk] + rest[i, j - 1] == target}
+            ok = {
+                j
+                for j in ks
+                if j >= 1 and (c[sblk] + rest[i, j - 1], t[sblk] + rest_e[i, j - 1]) == target
+            }
             if ok:
                 picked = int(sblk)
                 ks = {j - 1 for j in ok}
@@ -118,6 +143,72 @@ def best_partition(
         blocks.append(picked)
         r ^= picked
     return ordered_sum(c, blocks), tuple(blocks)
+
+
+def partition_extremes(
+    values: np.ndarray,
+    *,
+    allowed: np.ndarray | None = None,
+    n_blocks: int | tuple[int, int] | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Least and greatest sum over the blocks of any plan, of each column of ``values``.
+
+    Parameters
+    ----------
+    values : numpy.ndarray, shape (2**n, c)
+        Per-block values (one column per quantity).
+    allowed, n_blocks
+        As in :func:`best_partition`.
+
+    Returns
+    -------
+    (numpy.ndarray, numpy.ndarray)
+        Minimum and maximum of each column over every plan (``inf``/``-inf`` when no plan).
+
+    Notes
+    -----
+    The subset DP of :func:`best_partition` with ``min`` and with ``max``, for all columns at
+    once; a quantity with equal minimum and maximum is the same in every plan.
+
+    Examples
+    --------
+    >>> v = np.column_stack([np.arange(8.0), np.ones(8)])   # block mask, and 1 per block
+    >>> lo, hi = partition_extremes(v)
+    >>> lo.tolist(), hi.tolist()
+    ([7.0, 1.0], [7.0, 3.0])
+    """
+    v = np.asarray(values, dtype=np.float64)
+    if v.ndim == 1:
+        v = v[:, None]
+    n = round(math.log2(v.shape[0])) if v.shape[0] else -1
+    if v.shape[0] == 0 or (1 << n) != v.shape[0]:
+        msg = f"values must have 2**n rows (one per block mask), got {v.shape[0]}"
+        raise ParameterError(msg)
+    check_n(n)
+    allow = check_allowed(n, allowed)
+    lo_k, hi_k = n_blocks_range(n, n_blocks)
+    use_k = n_blocks is not None
+    rec = build_recursion(n, allow, by_k=use_k)
+    size, c = v.shape
+    full = size - 1
+    out = []
+    for sign in (1.0, -1.0):
+        w = sign * v
+        if not use_k:
+            d = np.full((size, c), np.inf)
+            d[0] = 0.0
+            for rs, s, rest, bounds in _layers(rec, n):
+                d[rs] = np.minimum.reduceat(w[s] + d[rest], bounds, axis=0)
+            best = d[full]
+        else:
+            dk = np.full((size, n + 1, c), np.inf)
+            dk[0, 0] = 0.0
+            for rs, s, rest, bounds in _layers(rec, n):
+                val = w[s][:, None, :] + dk[rest][:, :-1, :]
+                dk[rs, 1:] = np.minimum.reduceat(val, bounds, axis=0)
+            best = dk[full, lo_k : hi_k + 1].min(axis=0)
+        out.append(sign * best)
+    return out[0], out[1]
 
 
 def ordered_sum(c: np.ndarray, blocks: Sequence[int]) -> float:

@@ -7,14 +7,16 @@ throws away.  This module scores the same plans in the same order for the two th
 
 * the **objective** of plan :math:`p = (f, r)` (a frontier prefix :math:`f` joined with a row
   :math:`r` of the memo table of its remaining set, see :mod:`coterminus.partitions`) is
-  :math:`c_f + c_r` — one addition, the same one the reference kernel does;
+  :math:`c_f + c_r` — one addition — and its **tie-break** :math:`e_f + e_r` likewise (the
+  people moved relative to today, which decides between plans of equal objective);
 * the **Pareto vector** is :math:`x_f + x_r` over the chosen criteria (all sums over blocks, or
   the number of blocks).
 
 Consecutive plans of one run share the prefix :math:`f`, so each plan costs one look-up of its
 suffix row and :math:`1 + c` additions: :math:`O(1)` per plan, updated from the previous plan by
-replacing only the suffix's contribution.  A bounded max-heap keyed by ``(objective, plan id)``
-keeps the top-k (ties go to the lowest plan id, as in :class:`coterminus.plans.selection.TopK`),
+replacing only the suffix's contribution.  A bounded max-heap keyed by
+``(objective, tie-break, plan id)`` keeps the top-k (the same order as
+:class:`coterminus.plans.selection.TopK`; the plan id only orders plans that are equal on both),
 and an archive of the non-dominated vectors with their smallest plan id and their number of plans
 keeps the Pareto front (as :class:`~coterminus.plans.selection.Pareto`), both inside the kernel.
 Whether a front fits the kernel: :func:`coterminus.plans.selection.kernel_supports`.
@@ -53,6 +55,7 @@ class Selection:
 
     n_plans: int
     top_obj: np.ndarray
+    top_tie: np.ndarray
     top_id: np.ndarray
     top_blocks: np.ndarray
     top_split: np.ndarray
@@ -98,6 +101,7 @@ def select(
     bounds: bool = True,
     hist_values: np.ndarray | None = None,
     hist_bins: np.ndarray | None = None,
+    tie: np.ndarray | None = None,
 ) -> Selection:
     """Top-k and Pareto front of every plan of ``n`` units, in enumeration order.
 
@@ -135,6 +139,9 @@ def select(
         Per-block values whose sums over blocks are counted in histograms, every plan.
     hist_bins : numpy.ndarray, shape (h, 3), optional
         ``(low, width, bins)`` of each histogram; values outside go to the end bins.
+    tie : numpy.ndarray, shape (2**n,), optional
+        Second key of the top-k: among plans of equal objective, the least sum of ``tie``
+        first (then the lowest plan id). Whole numbers, so sums are exact.
 
     Returns
     -------
@@ -147,9 +154,10 @@ def select(
     table of the remaining set (the same decomposition, and so the same plan ids and the same
     floating-point additions, as :func:`coterminus.partitions.enumerate_partitions`).
 
-    Run bounds, for a prefix with sums :math:`c_f, x_f` and a remaining set :math:`R`: if the
-    heap is full and :math:`c_f + \\min_{r \\in R} c_r \\ge` the k-th objective, no plan of the
-    run enters (costs sit on a binary grid, so these sums are exact); if a held vector
+    Run bounds, for a prefix with sums :math:`c_f, e_f, x_f` and a remaining set :math:`R`: if
+    the heap is full and :math:`(c_f + \\min_{r \\in R} c_r, e_f + \\min_{r \\in R} e_r)` is not
+    lexicographically below the k-th key, no plan of the run enters (costs sit on a binary
+    grid and tie-breaks are whole, so these sums are exact); if a held vector
     :math:`a \\le x_f + \\min_{r} x_r` componentwise and :math:`a \\ne` that bound, :math:`a`
     strictly dominates every plan of the run (rounding is monotone).
     """
@@ -163,12 +171,14 @@ def select(
     c = pv.shape[1] if pv.ndim == 2 else 0
     hv = np.zeros((size, 0)) if hist_values is None else np.asarray(hist_values, dtype=float)
     nh = hv.shape[1]
-    vals = np.zeros((size, 1 + c + nh))
+    vals = np.zeros((size, 2 + c + nh))
     vals[:, 0] = cost
+    if tie is not None:
+        vals[:, -1] = tie
     if c:
         vals[:, 1 : 1 + c] = pv
     if nh:
-        vals[:, 1 + c :] = hv
+        vals[:, 1 + c : 1 + c + nh] = hv
     vals[0] = 0.0
     z = np.zeros((size, 0))
     zu = np.zeros((size, 0), dtype=np.uint64)
@@ -176,11 +186,13 @@ def select(
         rec, s, vals, z, zu, zu
     )
     t_cost = np.ascontiguousarray(t_vals[:, 0])
+    t_tie = np.ascontiguousarray(t_vals[:, -1])
     t_pv = np.ascontiguousarray(t_vals[:, 1 : 1 + c])
-    t_hv = np.ascontiguousarray(t_vals[:, 1 + c :])
+    t_hv = np.ascontiguousarray(t_vals[:, 1 + c : 1 + c + nh])
     b_cost = np.ascontiguousarray(vals[:, 0])
+    b_tie = np.ascontiguousarray(vals[:, -1])
     b_pv = np.ascontiguousarray(vals[:, 1 : 1 + c])
-    b_hv = np.ascontiguousarray(vals[:, 1 + c :])
+    b_hv = np.ascontiguousarray(vals[:, 1 + c : 1 + c + nh])
     spec = np.zeros((nh, 3)) if hist_bins is None else np.asarray(hist_bins, dtype=float)
     h_lo = np.ascontiguousarray(spec[:, 0])
     h_w = np.ascontiguousarray(spec[:, 1])
@@ -193,10 +205,12 @@ def select(
     else:
         lf = np.ones(t_pv.shape[0], dtype=np.bool_)
     lf_ptr, lf_len, lf_rows, r_min_cost, r_min_pv = _run_bounds(t_ptr, t_len, t_cost, t_pv, lf)
+    r_min_tie = _run_bounds(t_ptr, t_len, t_tie, t_pv[:, :0], lf)[3]
     pc = _p.popcount(np.arange(size, dtype=np.int64)).astype(np.int64)
     k = max(int(top), 0)
     width = max(n, 1)
     h_obj = np.empty(k)
+    h_tie = np.empty(k)
     h_id = np.empty(k, dtype=np.int64)
     h_r = np.empty(k, dtype=np.int64)
     h_pre = np.zeros((k, width), dtype=np.int64)
@@ -214,8 +228,8 @@ def select(
     common = (
         s, pc, rec.cand, rec.start, rec.length, b_cost, b_pv, t_ptr, t_len, t_count64, t_pv,
         t_cost, lf, lf_ptr, lf_len, lf_rows, r_min_cost, r_min_pv, lo_k, hi_k, bool(bounds),
-        b_hv, t_hv, h_lo, h_w, n_bins, hist,
-        h_obj, h_id, h_r, h_pre, h_depth, h_slot,
+        b_tie, t_tie, r_min_tie, b_hv, t_hv, h_lo, h_w, n_bins, hist,
+        h_obj, h_tie, h_id, h_r, h_pre, h_depth, h_slot,
     )  # fmt: skip
     if n == 0:
         pass
@@ -257,6 +271,7 @@ def select(
     return Selection(
         n_plans=int(state[2]),
         top_obj=h_obj[:hn].copy(),
+        top_tie=h_tie[:hn].copy(),
         top_id=h_id[:hn].copy(),
         top_blocks=blocks_of(h_pre[h_slot[:hn]], h_depth, h_r[:hn]),
         top_split=h_depth[:hn].copy(),
@@ -290,7 +305,7 @@ def _run_bounds(
 
 def _call(full: int, lo: int, hi: int, common: tuple, arch: tuple, state: np.ndarray) -> tuple:
     """Run the kernel over first blocks ``lo:hi``; when the archive fills up, grow and rerun."""
-    heap = [np.array(a, copy=True) for a in common[-7:]]  # the histograms, then the heap
+    heap = [np.array(a, copy=True) for a in common[-8:]]  # the histograms, then the heap
     saved_arch = [np.array(a, copy=True) for a in arch]
     saved_state = state.copy()
     while _dfs_kernel(full, lo, hi, *common, *arch, state):  # type: ignore[call-arg]
@@ -298,7 +313,7 @@ def _call(full: int, lo: int, hi: int, common: tuple, arch: tuple, state: np.nda
         an = int(saved_state[1])
         arch = tuple(_grow(a[:an], cap) for a in saved_arch)
         saved_arch = [np.array(a, copy=True) for a in arch]
-        for dst, src in zip(common[-7:], heap, strict=True):
+        for dst, src in zip(common[-8:], heap, strict=True):
             dst[...] = src
         state[...] = saved_state
     return arch
@@ -437,13 +452,22 @@ if _p.HAVE_NUMBA:
         return w + 1
 
     @_numba.njit(cache=True, nogil=True, inline="always")
-    def _offer_top(
-        obj, pid, r, depth, pre, h_obj, h_id, h_r, h_pre, h_depth, h_slot, hn
-    ):  # pragma: no cover - compiled
-        """Offer one plan to the max-heap on (objective, id); returns the heap size.
+    def _above(a_obj, a_tie, a_id, b_obj, b_tie, b_id):  # pragma: no cover - compiled
+        """Whether key ``a`` comes after key ``b`` in (objective, tie-break, id) order."""
+        if a_obj != b_obj:
+            return a_obj > b_obj
+        if a_tie != b_tie:
+            return a_tie > b_tie
+        return a_id > b_id
 
-        Entries move as (objective, id, row, depth, slot); a plan's prefix is written once into
-        its slot of ``h_pre`` (the slot of the entry it evicts).
+    @_numba.njit(cache=True, nogil=True, inline="always")
+    def _offer_top(
+        obj, tie, pid, r, depth, pre, h_obj, h_tie, h_id, h_r, h_pre, h_depth, h_slot, hn
+    ):  # pragma: no cover - compiled
+        """Offer one plan to the max-heap on (objective, tie-break, id); returns its size.
+
+        Entries move as (objective, tie-break, id, row, depth, slot); a plan's prefix is
+        written once into its slot of ``h_pre`` (the slot of the entry it evicts).
         """
         k_top = h_obj.size
         if hn < k_top:
@@ -452,29 +476,30 @@ if _p.HAVE_NUMBA:
             hn += 1
             while q > 0:  # sift up
                 par = (q - 1) >> 1
-                if h_obj[par] > obj or (h_obj[par] == obj and h_id[par] > pid):
+                if _above(h_obj[par], h_tie[par], h_id[par], obj, tie, pid):
                     break
                 h_obj[q] = h_obj[par]
+                h_tie[q] = h_tie[par]
                 h_id[q] = h_id[par]
                 h_r[q] = h_r[par]
                 h_depth[q] = h_depth[par]
                 h_slot[q] = h_slot[par]
                 q = par
-        elif obj < h_obj[0]:  # a later plan never wins a tie
+        elif _above(h_obj[0], h_tie[0], h_id[0], obj, tie, pid):
             slot = h_slot[0]
             q = 0
             while True:  # sift down from the root
                 ch = 2 * q + 1
                 if ch >= hn:
                     break
-                if ch + 1 < hn and (
-                    h_obj[ch + 1] > h_obj[ch]
-                    or (h_obj[ch + 1] == h_obj[ch] and h_id[ch + 1] > h_id[ch])
+                if ch + 1 < hn and _above(
+                    h_obj[ch + 1], h_tie[ch + 1], h_id[ch + 1], h_obj[ch], h_tie[ch], h_id[ch]
                 ):
                     ch += 1
-                if h_obj[ch] < obj or (h_obj[ch] == obj and h_id[ch] < pid):
+                if not _above(h_obj[ch], h_tie[ch], h_id[ch], obj, tie, pid):
                     break
                 h_obj[q] = h_obj[ch]
+                h_tie[q] = h_tie[ch]
                 h_id[q] = h_id[ch]
                 h_r[q] = h_r[ch]
                 h_depth[q] = h_depth[ch]
@@ -483,6 +508,7 @@ if _p.HAVE_NUMBA:
         else:
             return hn
         h_obj[q] = obj
+        h_tie[q] = tie
         h_id[q] = pid
         h_r[q] = r
         h_depth[q] = depth
@@ -504,8 +530,8 @@ if _p.HAVE_NUMBA:
     def _dfs_kernel(
         full, first_lo, first_hi, s, pc, cand, start, length, b_cost, b_pv, t_ptr, t_len,
         t_count, t_pv, t_cost, lf, lf_ptr, lf_len, lf_rows, r_min_cost, r_min_pv, lo_k, hi_k,
-        bounds, b_hv, t_hv, h_lo, h_w, n_bins, hist, h_obj, h_id, h_r, h_pre, h_depth, h_slot,
-        a_x, a_id, a_cnt, a_r, a_pre, a_depth, state,
+        bounds, b_tie, t_tie, r_min_tie, b_hv, t_hv, h_lo, h_w, n_bins, hist, h_obj, h_tie, h_id,
+        h_r, h_pre, h_depth, h_slot, a_x, a_id, a_cnt, a_r, a_pre, a_depth, state,
     ):  # fmt: skip  # pragma: no cover - compiled
         n_stack = h_pre.shape[1] + 1
         c = t_pv.shape[1]
@@ -519,6 +545,7 @@ if _p.HAVE_NUMBA:
         ci = np.zeros(n_stack + 1, dtype=np.int64)
         ce = np.zeros(n_stack + 1, dtype=np.int64)
         acc_cost = np.zeros(n_stack + 1)
+        acc_tie = np.zeros(n_stack + 1)
         acc_pv = np.zeros((n_stack + 1, c))
         nh = t_hv.shape[1]
         acc_hv = np.zeros((n_stack + 1, nh))
@@ -542,6 +569,7 @@ if _p.HAVE_NUMBA:
                 ci[d] += 1
                 pre[d] = blk
                 acc_cost[d + 1] = acc_cost[d] + b_cost[blk]
+                acc_tie[d + 1] = acc_tie[d] + b_tie[blk]
                 for j in range(c):
                     acc_pv[d + 1, j] = acc_pv[d, j] + b_pv[blk, j]
                 for j in range(nh):
@@ -557,6 +585,7 @@ if _p.HAVE_NUMBA:
                 depth = d + 1
             # ---- one run: the prefix joined with each memo row of `leaf`, in plan-id order
             fc = acc_cost[depth]
+            ft = acc_tie[depth]
             base = t_ptr[leaf]
             n_rows = t_len[leaf]
             if filtered:  # ids count kept plans only: plan by plan
@@ -574,10 +603,10 @@ if _p.HAVE_NUMBA:
                             if an < 0:
                                 return 1
                     obj = fc + t_cost[r]
-                    if k_top > 0 and (hn < k_top or obj < h_obj[0]):  # cheap test inline
+                    if k_top > 0 and (hn < k_top or obj <= h_obj[0]):  # cheap test inline
                         hn = _offer_top(
-                            obj, pid, r, depth, pre, h_obj, h_id, h_r, h_pre, h_depth, h_slot,
-                            hn,
+                            obj, ft + t_tie[r], pid, r, depth, pre, h_obj, h_tie, h_id, h_r,
+                            h_pre, h_depth, h_slot, hn,
                         )  # fmt: skip
                     for j in range(nh):
                         _count_bin(acc_hv[depth, j] + t_hv[r, j], j, h_lo, h_w, n_bins, hist)
@@ -633,15 +662,19 @@ if _p.HAVE_NUMBA:
                         )  # fmt: skip
                         if an < 0:
                             return 1
+            low = fc + r_min_cost[leaf]
             if k_top > 0 and (
-                not bounds or hn < k_top or fc + r_min_cost[leaf] < h_obj[0]
-            ):  # otherwise no plan of the run can enter (costs add exactly)
+                not bounds
+                or hn < k_top
+                or low < h_obj[0]
+                or (low == h_obj[0] and ft + r_min_tie[leaf] < h_tie[0])
+            ):  # otherwise no plan of the run can enter (costs and tie-breaks add exactly)
                 for r in range(base, base + n_rows):
                     obj = fc + t_cost[r]
-                    if hn < k_top or obj < h_obj[0]:  # the cheap test inline; rare calls
+                    if hn < k_top or obj <= h_obj[0]:  # the cheap test inline; rare calls
                         hn = _offer_top(
-                            obj, pid + (r - base), r, depth, pre, h_obj, h_id, h_r, h_pre,
-                            h_depth, h_slot, hn,
+                            obj, ft + t_tie[r], pid + (r - base), r, depth, pre, h_obj, h_tie,
+                            h_id, h_r, h_pre, h_depth, h_slot, hn,
                         )  # fmt: skip
             if nh > 0:  # histograms see every plan
                 for r in range(base, base + n_rows):

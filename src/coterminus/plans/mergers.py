@@ -2,40 +2,32 @@
 
 :func:`mergers` (enumerate, score, rank), :func:`best_plan` (subset DP, no enumeration),
 :func:`national` (every system of a vintage), :func:`iter_scored_plans` (every plan, chunk by
-chunk), :func:`footprint_table` and :func:`score_plans`.  See :mod:`coterminus.plans`.
+chunk), :func:`footprint_table` and :func:`score_plans`. Each takes the system (or a list of
+``members``), a few keyword shortcuts for the most used constraints, a
+:class:`~coterminus.plans.constraints.Constraints` for the rest, and (where a run is long) a
+:class:`~coterminus.plans.constraints.RunOptions`. See :mod:`coterminus.plans`.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import os
 import time
 from collections.abc import Iterator, Mapping, Sequence
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 from tqdm import tqdm
 
 from .. import partitions as _p
-from ..analysis.adjacency import DEFAULT_MIN_SHARED_M, DEFAULT_SNAP_M, adjacency, validate_overrides
-from ..errors import EnumerationTooLargeError, FootprintError, ParameterError
-from .constraints import (
-    Constraints,
-    against_slots,
-    build_system,
-    check_band,
-    check_run,
-    check_weights,
-    clip_n_ccgs,
-    count_or_refuse,
-    pareto_columns,
-    prepare_system,
-    resolve_units,
-    unit_codes,
-)
+from ..analysis.adjacency import adjacency, validate_overrides
+from ..errors import EnumerationTooLargeError, ParameterError
+from .constraints import Constraints, RunOptions, check_run, pareto_columns
 from .parallel import national_parallel, run_system
-from .plan_files import plans_to_blocks
+from .plan_files import PlansLike, plans_to_blocks
+from .problem import prepare_problem
 from .results import (
     MergerResult,
     NationalResult,
@@ -44,174 +36,173 @@ from .results import (
     merger_result,
     national_summary,
 )
-from .scoring import columns_frame, direct_aggregates, finalise, score_chunks
-from .selection import hist_frame, hist_spec, kernel_supports
-from .tables import DEFAULT_BAND, DEFAULT_CHUNK, DEFAULT_STORE_LIMIT, System, footprint_frame
+from .scoring import columns_frame, plan_columns, score_chunks
+from .selection import hist_frame, hist_spec
+from .tables import System, build_system, diagnose, footprint_frame
 from .writer import arrow_chunk, check_room, plan_file, write_selected
 
 if TYPE_CHECKING:
     from ..analysis.overlap import OverlapTable
     from ..geography.bundle import Geography
 
+__all__ = [
+    "best_plan",
+    "footprint_table",
+    "iter_scored_plans",
+    "mergers",
+    "national",
+    "prepare",
+    "score_plans",
+]
+
 log = logging.getLogger(__name__)
+
+
+def _constraints(
+    constraints: Constraints | None,
+    *,
+    units: str | None = None,
+    within: str | None = None,
+    against: str | Sequence[str] | None = None,
+    min_pop: float | None = None,
+    max_pop: float | None = None,
+) -> Constraints:
+    """``constraints`` (default :class:`Constraints()`) with the keyword shortcuts given."""
+    base = Constraints() if constraints is None else constraints
+    if not isinstance(base, Constraints):
+        msg = f"constraints must be a Constraints, got {type(base).__name__}"
+        raise ParameterError(msg)
+    return base.replace(
+        units=units, within=within, against=against, min_pop=min_pop, max_pop=max_pop
+    )
+
+
+def prepare(
+    source: Geography | Mapping[str, OverlapTable],
+    system: str | None = None,
+    members: Sequence[str] | None = None,
+    constraints: Constraints | None = None,
+) -> System:
+    """The footprint table of a system under some constraints (every block scored).
+
+    The first step of every entry point; an optimiser uses
+    :func:`coterminus.plans.problem.prepare_problem` instead (no ``2**n`` table).
+    """
+    return build_system(prepare_problem(source, system, members, _constraints(constraints)))
+
+
+def _count_or_refuse(sys: System, max_plans: float) -> int:
+    count = _p.count_partitions(sys.n, allowed=sys.allowed, n_blocks=sys.n_blocks)
+    _p.check_enumerable(
+        count,
+        max_plans=max_plans,
+        what=f"the {sys.problem.words(sys.n)} of {sys.name}",
+        contiguous=sys.problem.rules.contiguous,
+    )
+    if count == 0:
+        raise ParameterError(diagnose(sys))
+    return count
 
 
 def footprint_table(
     source: Geography | Mapping[str, OverlapTable],
     members: str | Sequence[str],
     *,
-    tolerance: float | None = None,
-    measure: Literal["population", "area"] = "population",
-    band: tuple[float, float] = DEFAULT_BAND,
-    contiguous: bool = False,
-    overrides: Mapping[tuple[str, str], bool] | None = None,
+    units: str | None = None,
+    constraints: Constraints | None = None,
 ) -> pd.DataFrame:
-    """Metrics of every candidate footprint (all ``2**n - 1`` non-empty subsets) of some CCGs.
+    """Every candidate block (all ``2**n - 1`` non-empty subsets) of some units, scored.
 
     Parameters
     ----------
-    source : Geography or mapping of tier to OverlapTable
-        A loaded vintage, or overlap tables ``{"utla": ..., "ltla": ...}`` (units × LAs).
+    source : Geography or mapping of level to OverlapTable
+        A loaded vintage, or population overlap tables by level (``{"utla": ..., ...}``).
     members : str or sequence of str
-        A system (name or E54 code; needs a Geography) or CCG codes.
-    tolerance : float, optional
-        ε (default 0.005 for population, 0.03 for area).
-    measure : {"population", "area"}
-        Used with a Geography.
-    band : (float, float)
-        Population band for ``in_band``.
-    contiguous : bool
-        Add a ``connected`` column (needs polygons).
-    overrides : mapping, optional
-        Adjacency overrides for ``connected``.
+        A system (name or code; needs a Geography) or unit codes.
+    units : str, optional
+        Level of the units.
+    constraints : Constraints, optional
+        Scoring and rules (``allowed`` says which blocks the rules keep).
 
     Returns
     -------
     pandas.DataFrame
         Indexed by ``mask`` (bit ``i`` = ``attrs["members"][i]``): ``members``, ``n_members``,
-        ``population``, ``in_band``, ``band_gap``, ``n_systems`` and per tier ``j_<tier>``,
-        ``coterminous_<tier>``, ``best_fit_<tier>``, ``n_contained_<tier>``,
-        ``n_split_<tier>``, ``mismatch_<tier>``, ``outside_best_fit_<tier>``,
-        ``best_fit_outside_<tier>``.
+        ``population``, ``allowed`` (``connected``), per level ``coterminous_<L>`` and
+        ``split_areas_<L>``, every criterion, ``change`` and ``cost``.
 
     Notes
     -----
-    Built by the recurrence :math:`m_F = m_{F \\setminus \\{u\\}} + M_u` over masks (vectorised by
-    doubling: the masks with top bit :math:`i` are the masks below plus unit :math:`i`), then the
-    formulas of :mod:`coterminus.analysis.metrics` on every row at once.
+    Built by the recurrence :math:`m_F = m_{F \\setminus \\{u\\}} + M_u` over masks (by
+    doubling), then :func:`coterminus.plans.objective.score_sums` on every row at once.
 
     Examples
     --------
-    Two CCGs that are exactly two councils, and a third that is half of a third council:
+    Two units that are two councils exactly, and a third that is half of a third council:
 
-    >>> import pandas as pd
     >>> from coterminus.analysis.overlap import population_overlap
     >>> lsoa = pd.DataFrame({"ccg": ["A", "B", "C", "C"], "la": ["X", "Y", "Z", "Z"],
     ...                      "population": [300_000, 200_000, 100_000, 0]})
     >>> t = population_overlap(lsoa, "ccg", "la")
-    >>> ft = footprint_table({"utla": t, "ltla": t}, ["A", "B"])
-    >>> ft[["members", "population", "j_utla", "coterminous_utla", "best_fit_utla"]]
-         members  population  j_utla  coterminous_utla best_fit_utla
+    >>> ft = footprint_table({"la": t}, ["A", "B"], constraints=Constraints(contiguous=False))
+    >>> ft[["members", "population", "coterminous_la", "mismatch_la", "change"]]
+         members  population  coterminous_la  mismatch_la  change
     mask
-    1          A      300000     1.0              True             X
-    2          B      200000     1.0              True             Y
-    3        A+B      500000     1.0              True           X+Y
+    1          A      300000            True            0       0
+    2          B      200000            True            0       0
+    3        A+B      500000            True            0  200000
     """
-    level = None
-    if isinstance(members, str):
-        if isinstance(source, Mapping):
-            members = [members]
-        else:
-            _, _, members, level = resolve_units(source, members, None)
-    codes = list(members)
-    if not isinstance(source, Mapping):
-        codes = unit_codes(source, codes, level)
-        level = level or source.level_of(codes[0]) if codes else level
-    if not codes:
-        msg = "members is empty; give at least one unit"
-        raise FootprintError(msg)
-    extra: dict[str, Any] = {}
-    if level is not None and not isinstance(source, Mapping):
-        extra = {
-            "unit_level": level,
-            "against": against_slots(source, level, None),
-            "within": source.parent(level),
-        }
-    sys = build_system(
-        source,
-        codes,
-        **extra,
-        code=None,
-        name="footprints",
-        measure=measure,
-        tolerance=tolerance,
-        band=check_band(band, "band"),
-        weights=None,
-        contiguous=contiguous,
-        overrides=overrides,
-        within_system=False,
-    )
-    return footprint_frame(sys)
+    c = _constraints(constraints, units=units)
+    if isinstance(members, str) and not isinstance(source, Mapping):
+        return footprint_frame(prepare(source, members, None, c.replace(across=True)))
+    codes = [members] if isinstance(members, str) else list(members)
+    return footprint_frame(prepare(source, None, codes, c.replace(across=True)))
 
 
 def score_plans(
-    geo: Geography,
+    geo: Geography | Mapping[str, OverlapTable],
     system: str | None,
-    plans: Sequence[Sequence[Sequence[str] | str]] | np.ndarray,
+    plans: PlansLike,
     *,
-    units: Sequence[str] | None = None,
-    weights: Mapping[str, float] | None = None,
-    tolerance: float | None = None,
-    measure: Literal["population", "area"] = "population",
-    band: tuple[float, float] = DEFAULT_BAND,
+    members: Sequence[str] | None = None,
+    units: str | None = None,
+    constraints: Constraints | None = None,
 ) -> pd.DataFrame:
-    """Score given merger plans by look-ups in the footprint table.
+    """Score given merger plans by look-ups in the footprint table (rules are not applied).
 
     Parameters
     ----------
-    geo : Geography
+    geo : Geography or mapping of level to OverlapTable
     system : str or None
-        System name or code (``None`` with ``units=``).
+        System name or code (``None`` with ``members=``).
     plans : sequence of plans, or numpy.ndarray of block masks
-        Each plan is a list of blocks, each block a list of CCG codes/names/NHS codes (a bare
-        string is a one-CCG block).
-    units, weights, tolerance, measure, band
+        Each plan is a list of blocks, each block a list of unit codes/names/NHS codes (a bare
+        string is a one-unit block).
+    members, units, constraints
         As in :func:`mergers`.
 
     Returns
     -------
     pandas.DataFrame
-        One row per plan with :data:`PLAN_COLUMNS` (``plan_id`` is the row number),
-        ``blocks`` (names), ``plan`` (codes) and ``test_ii_utla``/``test_ii_ltla``.
+        One row per plan: the plan columns (``plan_id`` is the row number), ``allowed`` (every
+        block keeps the rules), ``blocks`` (names), ``plan`` (codes), ``labels`` and
+        ``coterminous_<L>``.
 
     Examples
     --------
     >>> geo = coterminus.load(2019)
-    >>> score_plans(geo, "Coventry and Warwickshire",
-    ...             [[["05A", "05R", "05H"]]])[["n_ccgs", "min_j_utla"]]
-       n_ccgs  min_j_utla
-    0       1         1.0
+    >>> score_plans(geo, "Coventry and Warwickshire", [[["05A", "05R", "05H"]]])[
+    ...     ["n_blocks", "mismatch_utla", "outside_band"]]
+       n_blocks  mismatch_utla  outside_band
+    0         1              0        949454
     """
-    code, name, codes, level = resolve_units(geo, system, units)
-    sys = build_system(
-        geo,
-        codes,
-        unit_level=level,
-        against=against_slots(geo, level, None),
-        within=geo.parent(level),
-        code=code,
-        name=name,
-        measure=measure,
-        tolerance=tolerance,
-        band=check_band(band, "band"),
-        weights=weights,
-        within_system=False,
-    )
-    blocks = plans_to_blocks(sys, geo, plans)
-    count, sums, mins, twice = direct_aggregates(sys, blocks)
-    cols = finalise(sys, count, sums, mins, twice)
+    c = _constraints(constraints, units=units)
+    sys = prepare(geo, system, members, c)
+    blocks = plans_to_blocks(sys, None if isinstance(geo, Mapping) else geo, plans)
+    cols = plan_columns(sys, blocks)
     cols["plan_id"] = np.arange(blocks.shape[0], dtype=np.int64)
     frame = columns_frame(sys, cols)
+    frame["allowed"] = [bool(sys.allowed[row[row != 0]].all()) for row in blocks]
     return add_readable(sys, frame, blocks)
 
 
@@ -219,81 +210,50 @@ def best_plan(
     geo: Geography | Mapping[str, OverlapTable],
     system: str | None = None,
     *,
-    units: Sequence[str] | None = None,
-    contiguous: bool = False,
-    adjacency: pd.DataFrame | None = None,
-    overrides: Mapping[tuple[str, str], bool] | None = None,
-    n_ccgs: int | tuple[int, int] | None = None,
-    population_band: tuple[float, float] | None = None,
-    coterminous_only: bool | str = False,
-    within_system: bool = True,
-    band: tuple[float, float] = DEFAULT_BAND,
-    weights: Mapping[str, float] | None = None,
-    tolerance: float | None = None,
-    measure: Literal["population", "area"] = "population",
-    min_shared_m: float = DEFAULT_MIN_SHARED_M,
-    snap_m: float = DEFAULT_SNAP_M,
-    level: str | None = None,
+    members: Sequence[str] | None = None,
+    units: str | None = None,
     within: str | None = None,
-    against: Sequence[str] | None = None,
+    against: str | Sequence[str] | None = None,
     min_pop: float | None = None,
-    no_split: str | Sequence[str] | None = None,
-    coterminous_with: str | Sequence[str] | None = None,
+    max_pop: float | None = None,
+    constraints: Constraints | None = None,
 ) -> pd.Series:
-    """The best merger plan under the weighted objective, by subset DP — nothing is enumerated.
+    """The best merger plan, by subset DP — nothing is enumerated.
 
-    Parameters are those of :func:`mergers`. Works for systems far beyond exhaustive reach
-    (up to :data:`coterminus.partitions.MAX_UNITS` CCGs).
+    Parameters are those of :func:`mergers`. Works up to
+    :data:`coterminus.partitions.MAX_UNITS` units, beyond exhaustive enumeration.
 
     Returns
     -------
     pandas.Series
-        The plan's :data:`PLAN_COLUMNS` (``plan_id`` is its rank in enumeration order),
-        ``blocks``, ``plan``, ``labels``, ``test_ii_*`` and ``reasons``.
+        The plan's columns (``plan_id`` is its rank in enumeration order), ``blocks``,
+        ``plan``, ``labels``, ``coterminous_<L>`` and ``reasons``.
 
     Notes
     -----
     :math:`d(\\varnothing)=0`, :math:`d(R) = \\min_{S} c(S) + d(R \\setminus S)` over allowed blocks
-    :math:`S` holding the lowest CCG of :math:`R`, with :math:`c(S) = \\sum_k w_k x_k(S)`;
-    :math:`O(3^n)` (0.27 M pairs for 12 CCGs). Ties go to the lowest plan id, as in
-    :func:`mergers`.
+    :math:`S` holding the lowest unit of :math:`R`, with :math:`c(S) = \\sum_k w_k x_k(S)`,
+    lexicographically with the people moved (``change``) as a second cost; :math:`O(3^n)`.
 
     Examples
     --------
-    >>> import pandas as pd
     >>> from coterminus.analysis.overlap import population_overlap
     >>> lsoa = pd.DataFrame({"ccg": ["A", "B", "B", "C"], "la": ["X", "Y", "Z", "Z"],
     ...                      "population": [300_000, 200_000, 100_000, 100_000]})
     >>> t = population_overlap(lsoa, "ccg", "la")
-    >>> best_plan({"utla": t, "ltla": t}, units=["A", "B", "C"])[["plan_id", "plan", "n_ccgs"]]
-    plan_id        1
-    plan     A | B+C
-    n_ccgs         2
+    >>> best_plan({"la": t}, members=["A", "B", "C"],
+    ...           constraints=Constraints(contiguous=False))[["plan", "n_blocks", "objective"]]
+    plan         A | B+C
+    n_blocks           2
+    objective          0
     Name: 0, dtype: object
     """
-    constraints = Constraints(
-        units=units,
-        level=level,
-        within=within,
-        against=against,
-        min_pop=min_pop,
-        no_split=no_split,
-        coterminous_with=coterminous_with,
-        contiguous=contiguous,
-        adjacency=adjacency,
-        overrides=overrides,
-        n_ccgs=n_ccgs,
-        population_band=population_band,
-        coterminous_only=coterminous_only,
-        within_system=within_system,
-        band=band,
-        weights=weights,
-        tolerance=tolerance,
-        measure=measure,
-        min_shared_m=min_shared_m,
-        snap_m=snap_m,
+    c = _constraints(
+        constraints, units=units, within=within, against=against, min_pop=min_pop, max_pop=max_pop
     )
-    sys = prepare_system(geo, system, constraints)
+    sys = prepare(geo, system, members, c)
+    if _p.count_partitions(sys.n, allowed=sys.allowed, n_blocks=sys.n_blocks) == 0:
+        raise ParameterError(diagnose(sys))
     return best_series(sys)
 
 
@@ -301,125 +261,56 @@ def mergers(
     geo: Geography | Mapping[str, OverlapTable],
     system: str | None = None,
     *,
-    units: Sequence[str] | None = None,
-    contiguous: bool = False,
-    adjacency: pd.DataFrame | None = None,
-    overrides: Mapping[tuple[str, str], bool] | None = None,
-    n_ccgs: int | tuple[int, int] | None = None,
-    population_band: tuple[float, float] | None = None,
-    coterminous_only: bool | Literal["utla", "ltla", "both"] = False,
-    within_system: bool = True,
-    band: tuple[float, float] = DEFAULT_BAND,
-    weights: Mapping[str, float] | None = None,
-    pareto_on: Sequence[str] | None = None,
-    tolerance: float | None = None,
-    measure: Literal["population", "area"] = "population",
+    members: Sequence[str] | None = None,
+    units: str | None = None,
+    within: str | None = None,
+    against: str | Sequence[str] | None = None,
+    min_pop: float | None = None,
+    max_pop: float | None = None,
+    constraints: Constraints | None = None,
     top: int = 20,
     out: str | os.PathLike[str] | None = None,
-    executor: Any = None,
-    progress: bool = False,
-    max_plans: float = _p.DEFAULT_MAX_PLANS,
-    backend: _p.Backend = "auto",
-    chunk_size: int = DEFAULT_CHUNK,
-    min_shared_m: float = DEFAULT_MIN_SHARED_M,
-    snap_m: float = DEFAULT_SNAP_M,
-    min_parallel_plans: float = 0,
-    store_limit: float = DEFAULT_STORE_LIMIT,
-    all_plans: bool = False,
-    level: str | None = None,
-    within: str | None = None,
-    against: Sequence[str] | None = None,
-    min_pop: float | None = None,
-    no_split: str | Sequence[str] | None = None,
-    coterminous_with: str | Sequence[str] | None = None,
+    run: RunOptions | None = None,
 ) -> MergerResult:
-    """Enumerate, score and rank every merger plan of a system's CCGs.
+    """Enumerate, score and rank every merger plan of a system's units.
 
     Parameters
     ----------
-    geo : Geography or mapping of tier to OverlapTable
-        From :func:`coterminus.load`; or overlap tables ``{"utla": ..., "ltla": ...}`` of
-        units × councils by population (then give ``units=`` as codes; no contiguity without
-        ``adjacency=``).
+    geo : Geography or mapping of level to OverlapTable
+        From :func:`coterminus.load`; or population overlap tables by level
+        (``{"utla": overlap(geo, "ltla", "utla"), ...}``: then ``members=`` as codes, and
+        ``Constraints(adjacency=...)`` or ``contiguous=False``).
     system : str, optional
-        STP/ICS name or E54 code of ``geo``'s vintage.
-    units : str or sequence of str, optional
+        A group of units: STP/ICS, ICB, NHS region, county (name or code of ``geo``'s vintage).
+    members : sequence of str, optional
         Codes/names/NHS codes of the units: a subset of ``system``, or (without ``system``) any
-        units; or a level name (``units="icb"``), the same as ``level=``.
-    level : str, optional
-        Level of the units (``"ccg"``, ``"sicbl"``, ``"icb"``, ``"ltla"``, a scenario): default
-        the finest level the system groups (CCGs of an STP, sub-ICB locations of an ICB).
+        units, e.g. the 14 councils of Greater Essex.
+    units : str, optional
+        Level of the units (``"ccg"``, ``"sicbl"``, ``"icb"``, ``"utla"``, ``"ltla"``): default
+        the finest level the system groups, or the level of ``members``.
     within : str, optional
-        Level of ``system`` (``"stp"``, ``"icb"``, ``"nhser"``, ``"utla"``...): default the level
-        grouping the units. Blocks stay within one unit of it (``within_system``).
-    against : sequence of str, optional
-        The two levels every plan is scored against (default the vintage's first two, e.g.
-        upper and lower tier). Output columns are named after them (``j_utla``, ``j_cauth``...);
-        files keep the slot suffixes ``_utla``/``_ltla`` for the first/second level and record
-        the levels in their metadata.
-    min_pop : float, optional
-        Constraint: every block has at least this many people (the 2025 footprint rule of about
-        1,000,000 people per ICB: ``min_pop=1_000_000``).
-    no_split : str or sequence of str, optional
-        Constraint: no area of these levels lying wholly inside the system is split between
-        blocks ("one ICB per local authority": ``no_split="utla"``).
-    coterminous_with : str or sequence of str, optional
-        Constraint: every block passes test II against these levels ("coterminous with one or
-        more strategic authorities": ``coterminous_with="cauth"``).
-    contiguous : bool, default False
-        Only blocks whose CCGs form a connected group (shared boundary ≥ ``min_shared_m``).
-    adjacency : pandas.DataFrame, optional
-        Precomputed edges (:func:`coterminus.analysis.adjacency.adjacency`) instead of polygons.
-    overrides : mapping of (str, str) to bool, optional
-        Join (``True``) or separate (``False``) CCG pairs: islands and estuaries.
-    n_ccgs : int or (int, int), optional
-        Number of CCGs after merger (or an inclusive range).
-    population_band : (float, float), optional
-        Hard constraint: every block's population within this band.
-    coterminous_only : bool or {"utla", "ltla", "both"}
-        Only blocks passing test II (``True`` means upper tier).
-    within_system : bool, default True
-        Blocks may not mix CCGs of different systems (matters with ``units=`` across systems).
-    band : (float, float), default (250000, 500000)
-        The band scored by ``in_band``/``outside_band``/``band_gap`` (soft).
-    weights : mapping of str to float, optional
-        Weight per unit of each criterion in :data:`CRITERIA` (default :data:`DEFAULT_WEIGHTS`).
-        Non-negative, not all zero.
-    pareto_on : sequence of str, optional
-        Criteria of the Pareto front (default: those with non-zero weight).
-    tolerance : float, optional
-        ε (default 0.005 population, 0.03 area).
-    measure : {"population", "area"}
-        Overlap measure behind J and mismatch (band and populations are always people).
+        Level of ``system`` and of the groups blocks stay within (``"nhser"``, ``"utla"``).
+    against : str or sequence of str, optional
+        Levels every block is scored against, any number (``["utla", "cauth"]``); criteria and
+        columns are named after them. Default: council levels for NHS units, NHS levels for
+        council units.
+    min_pop, max_pop : float, optional
+        Population band of every block; defaults fit the units' level (ICB-sized blocks
+        1,000,000 to the largest ICB of the vintage; unitary councils 500,000 to the largest
+        upper-tier council; merged CCGs and places 250,000–500,000, scored).
+    constraints : Constraints, optional
+        Every other option: ``across``, ``contiguous`` (default True), ``no_split``,
+        ``coterminous_with`` (``wherever_feasible``), ``soft_band``, ``n_blocks``, ``today``,
+        ``weights``, ``tolerance``, ``measure``, adjacency. The shortcuts above override its
+        fields when given.
     top : int, default 20
-        Plans kept in memory, best first.
+        Plans kept, best first.
     out : path, optional
-        Write every scored plan to ``.parquet`` or ``.csv``, chunk by chunk (temp file, then
-        ``os.replace``; nothing partial is left on error). Above ``store_limit`` plans only the
-        top-k and the Pareto front are written (a ``selected`` column says which), unless
-        ``all_plans``.
-    store_limit : float, default 5e7
-        Largest number of plans ``out`` holds in full.
-    all_plans : bool, default False
-        Write every plan whatever their number; refused (:class:`~coterminus.errors.OutputError`)
-        when the disk cannot hold the size estimate.
-    executor : dask.distributed.Client or concurrent.futures.Executor, optional
-        Run slices of the enumeration (by first block) in parallel, e.g. a
-        ``concurrent.futures.ProcessPoolExecutor`` using every core; same results.
-    min_parallel_plans : float, default 0
-        Runs with fewer plans stay serial even with an ``executor`` (starting workers costs
-        about a second).
-    progress : bool, default False
-        Show a progress bar (tqdm).
-    max_plans : float, default 2e10
-        Refuse (:class:`~coterminus.errors.EnumerationTooLargeError`) beyond this many plans
-        (Bell(15) = 1,382,958,545 takes seconds; Bell(16) about a minute on one core).
-    backend : {"auto", "numpy", "numba"}
-        Enumeration/scoring kernels; identical results.
-    chunk_size : int
-        Plans per chunk.
-    min_shared_m, snap_m : float
-        Adjacency tolerances (metres).
+        Write every scored plan to ``.parquet`` or ``.csv``, chunk by chunk (nothing partial is
+        left on error); above ``run.store_limit`` plans only the top-k and the Pareto front
+        (a ``selected`` column says which) unless ``run.all_plans``.
+    run : RunOptions, optional
+        Executor, progress, limits, backend.
 
     Returns
     -------
@@ -427,31 +318,31 @@ def mergers(
 
     Raises
     ------
-    EnumerationTooLargeError, ParameterError, FootprintError, UnknownAreaError,
-    VintageMismatchError, OutputError, MissingDependencyError
+    EnumerationTooLargeError, ParameterError (including a plan-less question, naming the rule
+    that makes it infeasible), FootprintError, UnknownAreaError, VintageMismatchError,
+    OutputError
 
     Notes
     -----
-    See the module notes for every formula. Plans are enumerated block-first (the block holding
-    the lowest unassigned CCG is chosen first), so plan 0 is "no merger" and ids are stable.
-    The options that describe the units and their blocks (``units`` to ``snap_m``, all but the
-    run options) form one :class:`~coterminus.plans.constraints.Constraints`, checked once and
-    read alike by :func:`best_plan`, :func:`national` and :func:`iter_scored_plans`.
+    Every criterion is a sum over blocks in people (:mod:`coterminus.plans.objective`); plans
+    are ranked by the weighted objective, then by ``change`` (people moved relative to today,
+    least first); plans equal on both share a rank. Plans are enumerated block-first (the block
+    holding the lowest unassigned unit first), so plan ids are stable; the subset DP
+    (:func:`best_plan`) checks the first plan.
 
     Examples
     --------
     Three councils X (300k people), Y (200k) and Z (200k); CCG A is X, CCG B is Y plus half of
     Z, CCG C is the other half of Z. Merging B and C gives Y + Z exactly:
 
-    >>> import pandas as pd
     >>> from coterminus.analysis.overlap import population_overlap
     >>> lsoa = pd.DataFrame({"ccg": ["A", "B", "B", "C"], "la": ["X", "Y", "Z", "Z"],
     ...                      "population": [300_000, 200_000, 100_000, 100_000]})
     >>> t = population_overlap(lsoa, "ccg", "la")
-    >>> res = mergers({"utla": t, "ltla": t}, units=["A", "B", "C"])
-    >>> res.n_plans, res.top.loc[0, "plan"], float(res.top.loc[0, "objective"])
-    (5, 'A | B+C', 0.0)
-    >>> res.top.loc[0, "test_ii_utla"], res.top.set_index("plan_id").loc[0, "test_ii_utla"]
+    >>> res = mergers({"la": t}, members=["A", "B", "C"], constraints=Constraints(contiguous=False))
+    >>> res.n_plans, res.top.loc[0, "plan"], int(res.top.loc[0, "objective"])
+    (5, 'A | B+C', 0)
+    >>> res.top.loc[0, "coterminous_la"], res.top.set_index("plan_id").loc[0, "coterminous_la"]
     ('YY', 'YNN')
 
     With real data:
@@ -459,67 +350,41 @@ def mergers(
     >>> geo = coterminus.load(2019)
     >>> r = mergers(geo, "Coventry and Warwickshire")
     >>> r.n_plans, r.top.loc[0, "blocks"]
-    (5, 'Coventry and Rugby + South Warwickshire + Warwickshire North')
+    (4, 'Coventry and Rugby + South Warwickshire + Warwickshire North')
     """
     t0 = time.perf_counter()
-    constraints = Constraints(
-        units=units,
-        level=level,
-        within=within,
-        against=against,
-        min_pop=min_pop,
-        no_split=no_split,
-        coterminous_with=coterminous_with,
-        contiguous=contiguous,
-        adjacency=adjacency,
-        overrides=overrides,
-        n_ccgs=n_ccgs,
-        population_band=population_band,
-        coterminous_only=coterminous_only,
-        within_system=within_system,
-        band=band,
-        weights=weights,
-        tolerance=tolerance,
-        measure=measure,
-        min_shared_m=min_shared_m,
-        snap_m=snap_m,
+    check_run(top)
+    ro = RunOptions() if run is None else run
+    c = _constraints(
+        constraints, units=units, within=within, against=against, min_pop=min_pop, max_pop=max_pop
     )
-    kind = check_run(top=top, max_plans=max_plans, chunk_size=chunk_size, backend=backend)
-    sys = prepare_system(geo, system, constraints)
-    pareto_cols = pareto_columns(sys.weights, pareto_on)
-    count = count_or_refuse(sys, max_plans)
-    stored = out is not None and (all_plans or count <= store_limit)
-    if stored and all_plans:
+    kind = ro.kind
+    sys = prepare(geo, system, members, c)
+    pareto_cols = pareto_columns(sys.weights, sys.criteria, ro.pareto_on)
+    count = _count_or_refuse(sys, ro.max_plans)
+    stored = out is not None and (ro.all_plans or count <= ro.store_limit)
+    if stored and ro.all_plans:
         check_room(out, count)  # type: ignore[arg-type]
     note = ""
     if out is not None and not stored:
         note = (
-            f"{_p.about(count)} plans exceed store_limit={_p.about(int(store_limit))}; "
+            f"{_p.about(count)} plans exceed store_limit={_p.about(int(ro.store_limit))}; "
             "all_plans=True (--all-plans) streams every plan"
         )
         log.warning("%s: writing the top-k and the Pareto front only (%s)", sys.name, note)
-    summary_run = out is not None and not stored and kind == "numba"
-    spec = hist_spec(sys) if summary_run and kernel_supports(pareto_cols) else None
+    spec = hist_spec(sys) if out is not None and not stored and kind == "numba" else None
     hist_counts: list[np.ndarray] = []
+    executor = ro.executor if count >= ro.min_parallel_plans else None
     with plan_file(out if stored else None, [sys]) as writer:
-        log.info("%s: %d %s, %s plans", sys.name, sys.n, sys.unit_plural, f"{count:,}")
+        log.info("%s: %s, %s plans", sys.name, sys.problem.words(sys.n), f"{count:,}")
         top_k, front, n_done = run_system(
-            sys,
-            count=count,
-            top=top,
-            pareto_cols=pareto_cols,
-            backend=kind,
-            chunk_size=chunk_size,
-            executor=executor if count >= min_parallel_plans else None,
-            hist=spec,
-            hist_out=hist_counts,
-            writer=writer,
-            progress=progress,
-            with_system=False,
-        )
+            sys, count=count, top=top + 1, pareto_cols=pareto_cols, backend=kind,
+            chunk_size=ro.chunk_size, executor=executor, hist=spec, hist_out=hist_counts,
+            writer=writer, progress=ro.progress, with_system=False,
+        )  # fmt: skip
     path = writer.path if writer is not None else None
     res = merger_result(
-        sys, top_k, front, n_done, pareto_cols, path, time.perf_counter() - t0, kind
+        sys, top_k, front, n_done, pareto_cols, path, time.perf_counter() - t0, kind, keep=top
     )
     if spec is not None and hist_counts:
         res.histograms = hist_frame(spec, hist_counts[0])
@@ -533,28 +398,26 @@ def iter_scored_plans(
     geo: Geography,
     system: str | None = None,
     *,
-    chunk_size: int = DEFAULT_CHUNK,
-    backend: _p.Backend = "auto",
-    max_plans: float = _p.DEFAULT_MAX_PLANS,
-    **options: Any,
+    members: Sequence[str] | None = None,
+    units: str | None = None,
+    constraints: Constraints | None = None,
+    run: RunOptions | None = None,
 ) -> Iterator[pd.DataFrame]:
     """Every scored plan of a system, one DataFrame per chunk (never all in memory).
 
-    ``options`` are those of :func:`mergers` (``units``, ``contiguous``, ``weights``, ...); one
-    given as ``None`` keeps its default. Each chunk has :data:`PLAN_COLUMNS` plus ``labels``
-    and ``test_ii_*``.
+    Each chunk has ``plan_id``, ``labels``, the plan columns and ``coterminous_<L>``.
 
     Examples
     --------
     >>> geo = coterminus.load(2019)
-    >>> sum(len(c) for c in iter_scored_plans(geo, "Cheshire and Merseyside"))
+    >>> sum(len(c) for c in iter_scored_plans(geo, "Cheshire and Merseyside",
+    ...                                       constraints=Constraints(contiguous=False)))
     4213597
     """
-    constraints = Constraints.from_options({k: v for k, v in options.items() if v is not None})
-    kind = check_run(max_plans=max_plans, chunk_size=chunk_size, backend=backend)
-    sys = prepare_system(geo, system, constraints)
-    count_or_refuse(sys, max_plans)
-    for scored in score_chunks(sys, backend=kind, chunk_size=chunk_size):
+    ro = RunOptions() if run is None else run
+    sys = prepare(geo, system, members, _constraints(constraints, units=units))
+    _count_or_refuse(sys, ro.max_plans)
+    for scored in score_chunks(sys, backend=ro.kind, chunk_size=ro.chunk_size):
         yield arrow_chunk(sys, scored.cols, scored.blocks(), with_system=False).to_pandas()
 
 
@@ -562,41 +425,25 @@ def national(
     geo: Geography,
     *,
     systems: Sequence[str] | None = None,
-    contiguous: bool = False,
-    overrides: Mapping[tuple[str, str], bool] | None = None,
-    n_ccgs: int | tuple[int, int] | None = None,
-    population_band: tuple[float, float] | None = None,
-    coterminous_only: bool | Literal["utla", "ltla", "both"] = False,
-    band: tuple[float, float] = DEFAULT_BAND,
-    weights: Mapping[str, float] | None = None,
-    pareto_on: Sequence[str] | None = None,
-    tolerance: float | None = None,
-    measure: Literal["population", "area"] = "population",
+    units: str | None = None,
+    within: str | None = None,
+    against: str | Sequence[str] | None = None,
+    min_pop: float | None = None,
+    max_pop: float | None = None,
+    constraints: Constraints | None = None,
     top: int = 5,
     out: str | os.PathLike[str] | None = None,
-    executor: Any = None,
-    progress: bool = True,
-    max_plans: float = _p.DEFAULT_MAX_PLANS,
-    backend: _p.Backend = "auto",
-    chunk_size: int = DEFAULT_CHUNK,
-    min_shared_m: float = DEFAULT_MIN_SHARED_M,
-    snap_m: float = DEFAULT_SNAP_M,
-    within_system: bool = True,
-    level: str | None = None,
-    within: str | None = None,
-    against: Sequence[str] | None = None,
-    min_pop: float | None = None,
-    no_split: str | Sequence[str] | None = None,
-    coterminous_with: str | Sequence[str] | None = None,
+    run: RunOptions | None = None,
 ) -> NationalResult:
-    """Run :func:`mergers` for every system (STP/ICS) of a vintage in one call.
+    """Run :func:`mergers` for every system of a vintage in one call.
 
     Parameters are those of :func:`mergers`; ``systems`` restricts the run (names or codes of
     the ``within`` level, default the vintage's systems: STPs to 2021, ICBs since 2022).
     Adjacency is computed once for all units. Every system is counted first and the run is
-    refused, naming the systems, if any exceeds ``max_plans``. With ``out`` every plan of every
-    system goes to one file with a ``system`` column. With ``executor`` systems (and slices of
-    large systems) run in parallel.
+    refused, naming the systems, if any exceeds ``max_plans``; a system without a plan is
+    skipped with a warning saying why. With ``out`` every plan of every system goes to one
+    file with a ``system`` column; with an executor, systems (and slices of large ones) run in
+    parallel.
 
     Returns
     -------
@@ -605,35 +452,20 @@ def national(
     Examples
     --------
     >>> geo = coterminus.load(2019)
-    >>> res = national(geo, contiguous=True, progress=False)
+    >>> res = national(geo)
     >>> res.n_plans
     77073
     """
     t0 = time.perf_counter()
-    constraints = Constraints(
-        level=level,
-        within=within,
-        against=against,
-        min_pop=min_pop,
-        no_split=no_split,
-        coterminous_with=coterminous_with,
-        contiguous=contiguous,
-        overrides=overrides,
-        n_ccgs=n_ccgs,
-        population_band=population_band,
-        coterminous_only=coterminous_only,
-        within_system=within_system,
-        band=band,
-        weights=weights,
-        tolerance=tolerance,
-        measure=measure,
-        min_shared_m=min_shared_m,
-        snap_m=snap_m,
+    check_run(top)
+    ro = RunOptions() if run is None else run
+    kind = ro.kind
+    c = _constraints(
+        constraints, units=units, within=within, against=against, min_pop=min_pop, max_pop=max_pop
     )
-    kind = check_run(top=top, max_plans=max_plans, chunk_size=chunk_size, backend=backend)
-    group_level = geo.resolve_level(within) if within else None
-    if group_level is None and level is not None:
-        group_level = geo.parent(geo.resolve_level(level))
+    group_level = geo.resolve_level(c.within) if c.within else None
+    if group_level is None and c.units is not None:
+        group_level = geo.parent(geo.resolve_level(c.units))
     if group_level is None and geo.manifest is not None:
         group_level = geo.manifest.defaults.get("systems")
     if group_level is None:  # the level grouping the finest NHS level (STP for CCGs)
@@ -647,84 +479,76 @@ def national(
         else [geo.code(s, group_level) for s in systems]
     )
     unit_level = (
-        geo.resolve_level(level)
-        if level
+        geo.resolve_level(c.units)
+        if c.units
         else geo.level_of(geo.members(codes[0], within=group_level)[0])
     )
-    constraints = constraints.replace(level=unit_level, within=group_level)
-    over = validate_overrides(overrides, geo.units(unit_level).index.astype(str))
-    edges = None
-    w_check = check_weights(weights, measure)
-    if contiguous or w_check["non_contiguous"]:  # once for every unit, not once per system
+    c = c.replace(units=unit_level, within=group_level)
+    if c.contiguous and c.adjacency is None:  # once for every unit, not once per system
+        over = validate_overrides(c.overrides, geo.units(unit_level).index.astype(str))
         edges = adjacency(
-            geo.layer(unit_level), min_shared_m=min_shared_m, snap_m=snap_m, overrides=over
+            geo.layer(unit_level), min_shared_m=c.min_shared_m, snap_m=c.snap_m, overrides=over
         )
+        c = dataclasses.replace(c, adjacency=edges, overrides=None)
     prepared: list[System] = []
     counts: list[int] = []
     too_big: list[str] = []
     for code in codes:
-        n_here = len(geo.members(code, unit_level, within=group_level))
-        sys = prepare_system(
-            geo,
-            code,
-            constraints.replace(
-                adjacency=edges,
-                overrides=None,  # already in edges
-                n_ccgs=None if n_ccgs is None else clip_n_ccgs(n_ccgs, n_here),
-            ),
-        )
-        c = _p.count_partitions(sys.n, allowed=sys.allowed, n_blocks=sys.n_blocks)
-        if c > max_plans:
-            too_big.append(f"{sys.name} ({code}): {c:,}")
+        sys = prepare(geo, code, None, c)
+        k = _p.count_partitions(sys.n, allowed=sys.allowed, n_blocks=sys.n_blocks)
+        if k > ro.max_plans:
+            too_big.append(f"{sys.name} ({code}): {k:,}")
+        if k == 0:
+            log.warning("%s", diagnose(sys))
         prepared.append(sys)
-        counts.append(c)
+        counts.append(k)
     if too_big:
         msg = (
-            f"{len(too_big)} system(s) exceed max_plans={int(max_plans):,}: {'; '.join(too_big)}; "
-            "nothing was enumerated. Use contiguous=True or n_ccgs=..., raise max_plans, or run "
-            "best_plan() per system (dynamic programme, no enumeration)."
+            f"{len(too_big)} system(s) exceed max_plans={int(ro.max_plans):,}: "
+            f"{'; '.join(too_big)}; nothing was enumerated. Add rules (contiguity, n_blocks, a "
+            "band), raise max_plans, or run best_plan() per system (dynamic programme)."
         )
         raise EnumerationTooLargeError(msg)
-    pareto_cols = pareto_columns(prepared[0].weights, pareto_on) if prepared else []
+    first = prepared[0] if prepared else None
+    pareto_cols = pareto_columns(first.weights, first.criteria, ro.pareto_on) if first else []
     results: dict[str, MergerResult] = {}
     total = int(sum(counts))
     with plan_file(out if prepared else None, prepared) as writer:
         bar = None
-        if progress:
+        if ro.progress:
             bar = tqdm(total=total, unit="plan", unit_scale=True, desc=f"{len(prepared)} systems")
         try:
-            if executor is None:
-                for sys, c in zip(prepared, counts, strict=True):
-                    if c == 0:
-                        log.warning("%s: no plan satisfies the constraints", sys.name)
+            if ro.executor is None:
+                for sys, k in zip(prepared, counts, strict=True):
+                    if k == 0:
                         continue
                     ts = time.perf_counter()
                     top_k, front, n_done = run_system(
-                        sys, count=c, top=top, pareto_cols=pareto_cols, backend=kind,
-                        chunk_size=chunk_size, executor=None, writer=writer, progress=False,
+                        sys, count=k, top=top + 1, pareto_cols=pareto_cols, backend=kind,
+                        chunk_size=ro.chunk_size, executor=None, writer=writer, progress=False,
                         with_system=True, bar=bar,
                     )  # fmt: skip
                     results[str(sys.code)] = merger_result(
                         sys, top_k, front, n_done, pareto_cols, None, time.perf_counter() - ts,
-                        kind,
+                        kind, keep=top,
                     )  # fmt: skip
             else:
                 results = national_parallel(
-                    prepared, counts, top=top, pareto_cols=pareto_cols, backend=kind,
-                    chunk_size=chunk_size, executor=executor, writer=writer, bar=bar,
+                    prepared, counts, top=top + 1, pareto_cols=pareto_cols, backend=kind,
+                    chunk_size=ro.chunk_size, executor=ro.executor, writer=writer, bar=bar,
                 )  # fmt: skip
         finally:
             if bar is not None:
                 bar.close()
     path = writer.path if writer is not None else None
-    summary = national_summary(prepared, counts, results)
     return NationalResult(
         vintage=geo.vintage,
-        summary=summary,
+        summary=national_summary(prepared, counts, results),
         results=results,
-        weights=dict(prepared[0].weights) if prepared else check_weights(weights, measure),
-        constraints=dict(prepared[0].constraints) if prepared else {},
+        weights=first.weights if first else {},
+        constraints=dict(first.problem.constraints) if first else {},
         n_plans=total,
         out=path,
         seconds=time.perf_counter() - t0,
+        labels=dict(first.problem.labels) if first else {},
     )

@@ -303,7 +303,11 @@ def national_parallel(
     writer: PlanWriter | None,
     bar: Any,
 ) -> dict[str, MergerResult]:
-    """Every system of a national run on one executor (systems and slices of large ones)."""
+    """Every system of a national run on one executor (systems and slices of large ones).
+
+    ``top`` plans are kept per system: one more than the results show, to know whether the
+    last one shown ties with the next.
+    """
     total = max(sum(counts), 1)
     target = max(chunk_size, total // 32)
     jobs: list[tuple[str, Piece]] = []
@@ -337,6 +341,6 @@ def national_parallel(
     by_code = {str(s.code): s for s in prepared}
     return {
         key: merger_result(by_code[key], tops[key], fronts[key], n_done[key], pareto_cols,
-                           None, secs[key], backend)
+                           None, secs[key], backend, keep=top - 1)
         for key in tops
     }  # fmt: skip

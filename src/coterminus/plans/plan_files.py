@@ -10,22 +10,25 @@ import json
 import os
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 import pyarrow.parquet as pq
 
 from ..errors import FootprintError, OutputError, ParameterError
-from .constraints import unit_codes
+from .problem import unit_codes
 from .tables import System
 
 if TYPE_CHECKING:
     from ..geography.bundle import Geography
 
 
-def plans_to_blocks(sys: System, geo: Geography | None, plans: Any) -> np.ndarray:
-    """Plans as lists of blocks of CCG codes/names (or block-mask arrays) → (m, n) masks."""
+PlansLike = Sequence[Sequence[Sequence[str] | str]] | np.ndarray
+
+
+def plans_to_blocks(sys: System, geo: Geography | None, plans: PlansLike) -> np.ndarray:
+    """Plans as lists of blocks of unit codes/names (or block-mask arrays) → (m, n) masks."""
     n = sys.n
     if isinstance(plans, np.ndarray) and plans.dtype.kind in "iu":
         arr = np.asarray(plans, dtype=np.int64)
@@ -42,7 +45,7 @@ def plans_to_blocks(sys: System, geo: Geography | None, plans: Any) -> np.ndarra
                 codes = unit_codes(geo, items) if geo is not None else [str(x) for x in items]
                 bad = [c for c in codes if c not in pos]
                 if bad:
-                    msg = f"plan names CCG(s) {bad} that are not among the units {sys.codes}"
+                    msg = f"plan names unit(s) {bad} that are not among the units {list(sys.codes)}"
                     raise FootprintError(msg)
                 mask = 0
                 for c in codes:
@@ -62,14 +65,14 @@ def plans_to_blocks(sys: System, geo: Geography | None, plans: Any) -> np.ndarra
             seen |= b
         if seen != full:
             missing = [sys.codes[i] for i in range(n) if not (seen >> i) & 1]
-            msg = f"plan {r} leaves out CCG(s) {missing}; every CCG must be in one block"
+            msg = f"plan {r} leaves out unit(s) {missing}; every unit must be in one block"
             raise FootprintError(msg)
         ordered = sorted(plan_blocks, key=lambda b: b & -b)
         out[r, : len(ordered)] = ordered
     return out[:, :n]
 
 
-def read_plans(path: str | os.PathLike[str]) -> tuple[pd.DataFrame, dict[str, Any]]:
+def read_plans(path: str | os.PathLike[str]) -> tuple[pd.DataFrame, dict[str, object]]:
     """Read a plan table written by :func:`mergers`/:func:`national` and its metadata.
 
     Returns

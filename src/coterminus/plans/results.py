@@ -1,31 +1,52 @@
 """Results in words: :class:`MergerResult`, :class:`NationalResult` and their reasons.
 
-Kept plans become frames with readable blocks, verdicts and reasons; :func:`best_series` is the
-optimum by the subset dynamic programme, checked against enumeration by :func:`merger_result`.
+Kept plans become frames with readable blocks, per-level verdicts and reasons; ranks say which
+plans tie; :func:`best_series` is the optimum by the subset dynamic programme, checked against
+enumeration by :func:`merger_result`; :func:`criterion_ranges` says which criteria are the same
+in every plan.
 """
 
 from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from .. import partitions as _p
-from ..errors import InconsistentResultError, ParameterError
-from .scoring import columns_frame, direct_aggregates, finalise
+from ..errors import InconsistentResultError
+from .objective import criterion_text
+from .scoring import columns_frame, plan_columns
 from .selection import Pareto, TopK
-from .tables import CRITERIA, LETTERS, PLAN_COLUMNS, TIERS, System, footprint_frame
+from .tables import LETTERS, System, footprint_frame
 from .writer import histogram_path
 
+__all__ = [
+    "MergerResult",
+    "NationalResult",
+    "add_readable",
+    "best_series",
+    "criterion_ranges",
+    "merger_result",
+    "national_summary",
+    "weights_text",
+]
 
-def _short(name: str) -> str:
-    """A unit's name without "NHS" and organisational suffixes (CCG, ICB, Integrated Care Board)."""
+JsonValue = str | int | float | bool | None | list["JsonValue"] | dict[str, "JsonValue"]
+
+
+def short_name(name: str) -> str:
+    """A unit's name without "NHS" and organisational suffixes (CCG, ICB, Integrated Care Board).
+
+    Examples
+    --------
+    >>> short_name("NHS Black Country Integrated Care Board"), short_name("NHS Tiny P CCG")
+    ('Black Country', 'Tiny P')
+    """
     out = re.sub(r"\s+-\s+[A-Za-z0-9]{3,6}$", "", name)
     if out.startswith("NHS "):
         out = out[4:]
@@ -35,112 +56,73 @@ def _short(name: str) -> str:
     return out
 
 
-def _slot_words(sys: System, tier: str) -> str:
-    """Words for a slot's level ("upper-tier councils", "combined authorities")."""
-    return sys.labels[tier]
+def _members(sys: System, b: int) -> list[int]:
+    return [i for i in range(sys.n) if (int(b) >> i) & 1]
 
 
 def _block_names(sys: System, row: np.ndarray) -> str:
-    parts = []
-    for b in row:
-        b = int(b)
-        if b:
-            parts.append(" + ".join(_short(sys.names[i]) for i in range(sys.n) if (b >> i) & 1))
-    return " | ".join(parts)
-
-
-def _block_codes(sys: System, row: np.ndarray) -> str:
+    names = sys.problem.names
     return " | ".join(
-        "+".join(sys.codes[i] for i in range(sys.n) if (int(b) >> i) & 1) for b in row if int(b)
+        " + ".join(short_name(names[i]) for i in _members(sys, b)) for b in row if int(b)
     )
 
 
-def _verdicts(sys: System, blocks: np.ndarray, tier: str) -> list[str]:
-    ok = sys.tiers[tier].coterminous
-    return ["".join("Y" if ok[int(b)] else "N" for b in row if int(b)) for row in blocks]
-
-
-def _labels_str(sys: System, blocks: np.ndarray) -> list[str]:
-    lab = _p.blocks_to_labels(blocks, sys.n)
-    return ["".join(LETTERS[x] for x in row) for row in lab]
+def _block_codes(sys: System, row: np.ndarray) -> str:
+    return " | ".join("+".join(sys.codes[i] for i in _members(sys, b)) for b in row if int(b))
 
 
 def add_readable(sys: System, frame: pd.DataFrame, blocks: np.ndarray) -> pd.DataFrame:
+    """``blocks`` (names), ``plan`` (codes), ``labels`` and ``coterminous_<L>`` (Y/N per block)."""
     out = frame.copy()
     out["blocks"] = [_block_names(sys, r) for r in blocks]
     out["plan"] = [_block_codes(sys, r) for r in blocks]
-    out["labels"] = _labels_str(sys, blocks)
-    out["test_ii_utla"] = _verdicts(sys, blocks, "utla")
-    out["test_ii_ltla"] = _verdicts(sys, blocks, "ltla")
+    lab = _p.blocks_to_labels(np.asarray(blocks, dtype=np.int64), sys.n)
+    out["labels"] = ["".join(LETTERS[x] for x in row) for row in lab]
+    for lv in sys.problem.objective.levels:
+        ok = sys.scores.coterminous[lv.name]
+        out[f"coterminous_{lv.name}"] = [
+            "".join("Y" if ok[int(b)] else "N" for b in row if int(b)) for row in blocks
+        ]
     return out
 
 
-def _slot_renamer(against: Sequence[str]) -> Callable[[str], str]:
-    """``"j_utla"`` → ``"j_cauth"`` when the slots hold other levels (see :data:`TIERS`)."""
-    mapping = dict(zip(TIERS, against, strict=True))
-    if all(k == v for k, v in mapping.items()):
-        return lambda s: s
-    pattern = re.compile(r"_(" + "|".join(TIERS) + r")\b")
-    return lambda s: pattern.sub(lambda m: "_" + mapping[m.group(1)], s)
-
-
-def _criterion_text(
-    c: str, labels: Mapping[str, str] | None = None, unit_plural: str | None = None
-) -> str:
-    """What a criterion measures, in the words of the levels its slot holds."""
-    text = CRITERIA[c]
-    if labels:
-        for slot, word in (("utla", "upper"), ("ltla", "lower")):
-            text = re.sub(rf"{word}-tier councils?\b", labels[slot], text)
-            text = text.replace(f"at {word} tier", f"against {labels[slot]}")
-    if unit_plural:
-        text = text.replace("CCGs", unit_plural)
-    return text
-
-
 def weights_text(
-    weights: Mapping[str, float],
-    measure: str,
-    labels: Mapping[str, str] | None = None,
-    rename: Callable[[str], str] = str,
-    unit_plural: str | None = None,
+    weights: Mapping[str, float], labels: Mapping[str, str], measure: str = "population"
 ) -> list[str]:
-    """One line per weighted criterion: its name, weight and unit, and what it measures.
-
-    Parameters
-    ----------
-    weights : mapping of str to float
-        Weight of each criterion (:data:`~coterminus.plans.tables.CRITERIA`); zero weights are left out.
-    measure : {"population", "area"}
-        The overlap measure, for the unit of the mismatch criteria.
-    labels : mapping of str to str, optional
-        Words for the levels of the two slots (``{"utla": "combined authorities", ...}``).
-    rename : callable, optional
-        Column names as shown (e.g. ``j_utla`` → ``j_cauth``).
-    unit_plural : str, optional
-        The units' plural ("sub-ICB locations") instead of "CCGs".
+    """One line per weighted criterion: its name, weight and what it measures.
 
     Examples
     --------
-    >>> for line in weights_text({"outside_band": 0.25, "mismatch_utla": 1e-5}, "population"):
+    >>> for line in weights_text({"mismatch_icb": 1.0, "split_icb": 0.0}, {"icb": "ICBs"}):
     ...     print(line)
-    outside_band × 0.25: blocks whose population is outside the band
-    mismatch_utla × 1e-05 per person (1 per 100,000 people): people (or m²) behind J < 1 at
-    upper tier, summed over blocks
+    mismatch_icb × 1 per person: people behind mismatches with ICBs (in ICBs a block does not
+    mostly cover, or of ICBs it mostly covers living outside it)
     """
     lines = []
     for c, w in weights.items():
         if not w:
             continue
-        unit = ""
-        if c.startswith(("mismatch", "band_gap")):
-            per = "person" if measure == "population" or c == "band_gap" else "m²"
-            if per == "person" and w < 1:
-                unit = f" per person ({w * 100_000:g} per 100,000 people)"
-            else:
-                unit = f" per {per}"
-        lines.append(f"{rename(c)} × {w:g}{unit}: {_criterion_text(c, labels, unit_plural)}")
+        per = "person" if measure == "population" or c == "outside_band" else "m²"
+        lines.append(f"{c} × {w:g} per {per}: {criterion_text(c, labels, measure)}")
     return lines
+
+
+def criterion_ranges(sys: System) -> pd.DataFrame:
+    """Least and greatest value of every criterion (and ``change``) over every plan.
+
+    One subset DP per bound (:func:`coterminus.partitions.partition_extremes`), no
+    enumeration; ``constant`` marks a criterion that is the same in every plan (it decides
+    nothing, e.g. a council split by the edge of the system whatever the plan).
+    """
+    names = [*sys.criteria, "change"]
+    values = np.column_stack([sys.values(c) for c in names])
+    lo, hi = _p.partition_extremes(values, allowed=sys.allowed, n_blocks=sys.n_blocks)
+    frame = pd.DataFrame({"criterion": names, "min": lo, "max": hi})
+    for c in ("min", "max"):
+        frame[c] = np.rint(frame[c]).astype(np.int64)
+    frame["constant"] = frame["min"] == frame["max"]
+    frame["weight"] = [sys.weights.get(c, 0.0) for c in names]
+    return frame.set_index("criterion")
 
 
 @dataclass
@@ -149,47 +131,61 @@ class MergerResult:
 
     Attributes
     ----------
-    system, system_name : str
-        E54 code (``None`` for a custom list of units) and name.
-    vintage : int
+    system, system_name : str or None, str
+        The group's code (``None`` for a custom list of units) and name.
+    vintage : int or str
+    units : str
+        Level of the units merged.
     members : pandas.DataFrame
-        The CCGs, indexed by code, with ``name``, ``nhs_code``, ``population``, ``bit`` (the
-        unit's position in masks and in ``labels``) and ``letter``.
+        The units, indexed by code, with ``name``, ``nhs_code``, ``population``, ``bit`` (the
+        unit's position in masks and in ``labels``), ``letter`` and ``group``.
     n_plans : int
-        Plans enumerated (all plans satisfying the constraints).
+        Plans enumerated (all plans satisfying the rules).
+    against : tuple of str
+        The levels plans are scored against.
+    criteria : tuple of str
+        Every criterion, named after its level (``mismatch_utla``, ``not_coterminous_sa``...).
     weights : dict
-        Weight of every criterion (:data:`CRITERIA`), as used.
+        Weight of every criterion, as used.
+    band : str
+        The population band and where it came from.
     top : pandas.DataFrame
-        The best ``top`` plans by objective (ties: lowest ``plan_id``): :data:`PLAN_COLUMNS`,
-        ``rank``, ``pareto`` (on the front?), ``blocks`` (CCG names per block, ``|`` between
-        blocks), ``plan`` (codes), ``labels``, ``test_ii_utla``/``test_ii_ltla`` (Y/N per
-        block), ``score_<criterion>`` (weight × value, summing to ``objective``) and
-        ``reasons`` (in words).
+        The best ``top`` plans, by objective then least ``change`` (then plan id, only to list
+        plans that tie on both): ``rank`` (equal for ties), ``tied``, the plan columns
+        (:func:`coterminus.plans.scoring.plan_column_names`), ``pareto``, ``blocks``, ``plan``,
+        ``labels``, ``coterminous_<L>`` (Y/N per block), ``score_<criterion>`` (weight × value)
+        and ``reasons``.
     best : pandas.Series
         The optimum found by dynamic programming (equals ``top.iloc[0]``).
     pareto : pandas.DataFrame
-        Non-dominated plans over ``pareto_on``: one row per distinct criteria vector, with the
-        lowest plan id holding it and ``n_plans`` sharing it.
+        Non-dominated plans over ``pareto_on``: one row per distinct vector, with the lowest
+        plan id holding it and ``n_plans`` sharing it.
+    ranges : pandas.DataFrame
+        Least and greatest value of each criterion over every plan, and whether it is constant.
     adjacency : pandas.DataFrame or None
         Edges used for contiguity.
     out : pathlib.Path or None
-        The full plan table, if written.
+        The plan file, if written.
     """
 
     system: str | None
     system_name: str
     vintage: int | str | None
+    units: str
     measure: str
     tolerance: float
-    band: tuple[float, float]
+    band: str
     members: pd.DataFrame
     n_plans: int
-    constraints: dict[str, Any]
+    constraints: dict[str, object]
+    against: tuple[str, ...]
+    criteria: tuple[str, ...]
     weights: dict[str, float]
     pareto_on: list[str]
     top: pd.DataFrame
     best: pd.Series
     pareto: pd.DataFrame
+    ranges: pd.DataFrame
     adjacency: pd.DataFrame | None
     out: Path | None
     seconds: float
@@ -201,14 +197,15 @@ class MergerResult:
     histograms: pd.DataFrame | None = None
 
     def __repr__(self) -> str:
+        p = self._system.problem
         return (
             f"<MergerResult {self.system_name} ({self.system}, {self.vintage}): "
-            f"{len(self.members)} {self._system.unit_plural}, {self.n_plans:,} plans; best: "
+            f"{p.words(len(self.members))}, {self.n_plans:,} plans; best: "
             f"{self.best['blocks'] if len(self.best) else '-'}>"
         )
 
     def plans(self, rows: int | None = None) -> list[list[list[str]]]:
-        """The top plans as lists of blocks of CCG codes — the form maps and figures take.
+        """The top plans as lists of blocks of unit codes — the form maps and figures take.
 
         Examples
         --------
@@ -224,40 +221,46 @@ class MergerResult:
         return footprint_frame(self._system)
 
     def summary(self, rows: int = 10) -> str:
-        """A plain-text report: constraints, weights, the top plans with their reasons."""
+        """A plain-text report: rules, objective, constant criteria, the top plans and reasons."""
+        p = self._system.problem
+        labels = p.labels
+        rules = ", ".join(f"{k}={v}" for k, v in self.constraints.items() if k != "band")
         lines = [
             f"{self.system_name} ({self.system or 'custom'}), vintage {self.vintage}: "
-            f"{len(self.members)} {self._system.unit_plural}, {self.n_plans:,} plans scored"
-            + (
-                f" ({', '.join(f'{k}={v}' for k, v in self.constraints.items())})"
-                if self.constraints
-                else ""
-            ),
-            f"measure {self.measure}, tolerance ε={self.tolerance:g}, band "
-            f"{self.band[0]:,.0f}–{self.band[1]:,.0f} people",
+            f"{p.words(len(self.members))}, {self.n_plans:,} plans scored"
+            + (f" ({rules})" if rules else ""),
+            f"measure {self.measure}, tolerance ε={self.tolerance:g} of each area; blocks: "
+            f"{self.band}",
             "objective = Σ over blocks of Σ weight × criterion (lower is better):",
-            *[
-                f"  {t}"
-                for t in weights_text(
-                    self.weights,
-                    self.measure,
-                    self._system.labels,
-                    _slot_renamer(self._system.against),
-                    self._system.unit_plural,
-                )
-            ],
-            "",
+            *[f"  {t}" for t in weights_text(self.weights, labels, self.measure)],
+            "ties on the objective go to the plan that moves fewest people from today's "
+            f"{self.constraints.get('today', p.unit_plural)}"
+            " (change); plans equal on both are ranked equal",
         ]
-        for _, r in self.top.head(rows).iterrows():
+        constant = [
+            f"{c} ({int(r['min']):,})"
+            for c, r in self.ranges.iterrows()
+            if r["constant"] and r["weight"] and r["min"] > 0
+        ]
+        if constant:
             lines.append(
-                f"#{r['rank']} plan {r['plan_id']} — objective {r['objective']:.4g}, "
-                f"{r['n_ccgs']} {self._system.unit_plural}{' (Pareto-optimal)' if r['pareto'] else ''}"
+                "the same in every plan (counted, but decides nothing): " + ", ".join(constant)
+            )
+        lines.append("")
+        for _, r in self.top.head(rows).iterrows():
+            k = int(r["n_blocks"])
+            rank = f"={r['rank']}" if r["tied"] else f"{r['rank']}"
+            lines.append(
+                f"#{rank} plan {r['plan_id']} — objective {_num(r['objective'])}, change "
+                f"{int(r['change']):,}, {p.block_words(k)}"
+                + (" (Pareto-optimal)" if r["pareto"] else "")
             )
             lines.append(f"  {r['blocks']}")
             lines.append(f"  {r['reasons']}")
         lines.append("")
         lines.append(
-            f"Pareto front over {', '.join(self.pareto_on)}: {len(self.pareto)} distinct trade-offs"
+            f"Pareto front over {', '.join(self.pareto_on) or '-'}: {len(self.pareto)} distinct "
+            "trade-offs"
         )
         if self.out is not None and self.out_note:
             lines.append(f"top-k and Pareto front only: {self.out} ({self.out_note})")
@@ -267,21 +270,25 @@ class MergerResult:
             lines.append(f"full plan table: {self.out}")
         return "\n".join(lines)
 
-    def to_dict(self, rows: int | None = None) -> dict[str, Any]:
+    def to_dict(self, rows: int | None = None) -> dict[str, JsonValue]:
         """Plain-Python form for JSON."""
         top = self.top if rows is None else self.top.head(rows)
         return {
             "system": self.system,
             "system_name": self.system_name,
             "vintage": self.vintage,
+            "units": self.units,
             "measure": self.measure,
             "tolerance": self.tolerance,
-            "band": list(self.band),
+            "band": self.band,
+            "against": list(self.against),
             "members": json.loads(self.members.reset_index().to_json(orient="records")),
             "n_plans": int(self.n_plans),
-            "constraints": self.constraints,
-            "weights": self.weights,
-            "pareto_on": self.pareto_on,
+            "constraints": json.loads(json.dumps(self.constraints, default=str)),
+            "criteria": list(self.criteria),
+            "weights": dict(self.weights),
+            "ranges": json.loads(self.ranges.reset_index().to_json(orient="records")),
+            "pareto_on": list(self.pareto_on),
             "top": json.loads(top.to_json(orient="records")),
             "pareto": json.loads(self.pareto.to_json(orient="records")),
             "out": str(self.out) if self.out else None,
@@ -290,108 +297,119 @@ class MergerResult:
         }
 
 
+def _num(x: object) -> str:
+    v = float(x)  # type: ignore[arg-type]
+    return f"{v:,.0f}" if v == round(v) else f"{v:,.4g}"
+
+
 def _members_frame(sys: System) -> pd.DataFrame:
-    frame = pd.DataFrame(
+    p = sys.problem
+    return pd.DataFrame(
         {
-            "name": sys.names,
-            "nhs_code": sys.nhs,
-            "population": sys.population[[1 << i for i in range(sys.n)]].astype(np.int64),
+            "name": list(p.names),
+            "nhs_code": list(p.nhs_codes),
+            "population": p.objective.population,
             "bit": np.arange(sys.n),
             "letter": [LETTERS[i] for i in range(sys.n)],
-            "system": sys.unit_systems,
+            "group": [p.group_codes[g] for g in p.groups],
         },
-        index=pd.Index(sys.codes, name="code"),
-    )
-    return frame
-
-
-def _describe_block(sys: System, b: int, tier: str) -> str:
-    tt = sys.tiers[tier]
-    j = tt.j[b]
-    best = [i for i in range(len(tt.la_codes)) if tt.best_fit[b, i]]
-    best_names = " + ".join(tt.la_names[i] for i in best) or "no council"
-    unit = "people" if sys.measure == "population" else "m²"
-    if tt.coterminous[b]:
-        return f"coterminous with {best_names} (J={j:.3f})"
-    out_bf = tt.outside_best_fit[b]
-    bf_out = tt.best_fit_outside[b]
-    return (
-        f"not coterminous (J={j:.3f}; best fit {best_names}; {out_bf:,.0f} {unit} outside it, "
-        f"{bf_out:,.0f} {unit} of it outside the block)"
+        index=pd.Index(list(sys.codes), name="code"),
     )
 
 
-def _reasons(
-    sys: System, blocks: np.ndarray, row: Mapping[str, Any], best_row: Mapping[str, Any] | None
-) -> str:
-    parts: list[str] = []
-    live = [int(b) for b in blocks if int(b)]
-    merged = [b for b in live if _p.popcount(np.array([b]))[0] > 1]
-    k = len(live)
-    parts.append(
-        f"{k} {sys.unit_label if k == 1 else sys.unit_plural} after merger (from {sys.n})"
-        + (f", {len(merged)} merger{'s' if len(merged) != 1 else ''}" if merged else ", no merger")
-    )
-    for b in live:
-        label = " + ".join(_short(sys.names[i]) for i in range(sys.n) if (b >> i) & 1)
-        pop = sys.population[b]
-        text = (
-            f"[{label}] {pop:,.0f} people: {_slot_words(sys, 'utla')} "
-            f"{_describe_block(sys, b, 'utla')}"
+def _describe_block(sys: System, b: int) -> str:
+    """One block in words: its people, its verdict at each level and the areas it splits."""
+    p = sys.problem
+    s = sys.scores
+    label = " + ".join(short_name(p.names[i]) for i in _members(sys, b))
+    unit = "people" if p.measure == "population" else "m²"
+    parts = [f"[{label}] {int(s.population[b]):,} people"]
+    for lv in p.objective.levels:
+        if s.coterminous[lv.name][b]:
+            if lv.people[_members(sys, b)].sum() == 0:
+                parts.append(f"no {lv.plural} (neutral)")
+            else:
+                parts.append(f"coterminous with {lv.plural}")
+            continue
+        split = np.flatnonzero(s.split_areas[lv.name][b])
+        m = lv.people[_members(sys, b)].sum(axis=0)
+        pieces = ", ".join(
+            f"{lv.names[t]} ({int(m[t]):,} of {int(lv.whole_people[t]):,} {unit} here)"
+            for t in split
         )
-        if not sys.tiers["ltla"].coterminous[b]:
-            text += f"; {_slot_words(sys, 'ltla')} J={sys.tiers['ltla'].j[b]:.3f}"
-        lo, hi = sys.band
-        if pop < lo or pop > hi:
-            text += f"; outside {lo:,.0f}–{hi:,.0f}"
-        parts.append(text)
-    for tier in TIERS:
-        tt = sys.tiers[tier]
-        twice = np.zeros(tt.touched_bits.shape[1], dtype=np.uint64)
-        once = np.zeros_like(twice)
-        for b in live:
-            v = tt.touched_bits[b]
-            twice |= once & v
-            once |= v
-        split = [i for i in range(len(tt.la_codes)) if (int(twice[i // 64]) >> (i % 64)) & 1]
-        if split:
-            names = ", ".join(f"{tt.la_names[i]} ({tt.in_system[i]:,.0f})" for i in split)
-            parts.append(
-                f"splits {len(split)} of the {_slot_words(sys, tier)} between blocks: {names}"
-            )
-    contrib = [f"{w:g}×{row[c]:,.4g} {c}" for c, w in sys.weights.items() if w and c in row]
-    contrib_src = " + ".join(contrib)
-    parts.append(f"objective {row['objective']:.4g} = {contrib_src}")
-    if best_row is not None and row["plan_id"] != best_row["plan_id"]:
-        diffs = []
-        for c, w in sys.weights.items():
-            if w and c in row and row[c] != best_row[c]:
-                delta = row[c] - best_row[c]
-                diffs.append(f"{c} {delta:+,.4g}")
-        gap = row["objective"] - best_row["objective"]
-        if diffs:
-            parts.append(f"vs the best plan: {gap:+.4g} ({', '.join(diffs)})")
-        else:
-            parts.append("ties the best plan; ranked after it by plan id")
+        parts.append(f"splits {lv.plural if len(split) != 1 else lv.label} {pieces}")
+    lo, hi = p.band.pair
+    if p.band.soft and (s.population[b] < lo or s.population[b] > hi):
+        parts.append("outside the band")
     return "; ".join(parts)
 
 
-def _finish_top(sys: System, top: TopK, front_ids: set[int], pareto_on: list[str]) -> pd.DataFrame:
+def _reasons(
+    sys: System,
+    blocks: np.ndarray,
+    row: Mapping[str, object],
+    best_row: Mapping[str, object] | None,
+) -> str:
+    p = sys.problem
+    live = [int(b) for b in blocks if int(b)]
+    merged = [b for b in live if len(_members(sys, b)) > 1]
+    k = len(live)
+    parts = [
+        f"{p.block_words(k)} from {p.words(sys.n)}"
+        + (f", {len(merged)} merger{'s' if len(merged) != 1 else ''}" if merged else ", no merger")
+    ]
+    parts += [_describe_block(sys, b) for b in live]
+    terms = [
+        f"{_num(row[c])} {c}" if w == 1 else f"{w:g}×{_num(row[c])} {c}"
+        for c, w in sys.weights.items()
+        if w and float(row[c]) != 0  # type: ignore[arg-type]
+    ]
+    parts.append(
+        f"objective {_num(row['objective'])}" + (f" = {' + '.join(terms)}" if terms else "")
+    )
+    if best_row is not None and row["plan_id"] != best_row["plan_id"]:
+        diffs = []
+        for c in [*sys.criteria, "change"]:
+            if (c == "change" or sys.weights.get(c)) and row[c] != best_row[c]:
+                diffs.append(f"{c} {float(row[c]) - float(best_row[c]):+,.0f}")  # type: ignore[arg-type]
+        gap = float(row["objective"]) - float(best_row["objective"])  # type: ignore[arg-type]
+        if gap == 0 and row["change"] == best_row["change"]:
+            parts.append("ties the best plan on the objective and on change")
+        elif gap == 0:
+            parts.append(
+                f"ties the best plan on the objective; moves more people ({', '.join(diffs)})"
+            )
+        else:
+            parts.append(f"vs the best plan: {gap:+,.0f} ({', '.join(diffs)})")
+    return "; ".join(parts)
+
+
+def _ranked(frame: pd.DataFrame) -> pd.DataFrame:
+    key = list(zip(frame["objective"], frame["change"], strict=True))
+    rank: list[int] = []
+    for i, kv in enumerate(key):
+        rank.append(rank[key.index(kv)] if kv in key[:i] else i + 1)
+    frame.insert(0, "rank", rank)
+    frame.insert(1, "tied", [key.count(kv) > 1 for kv in key])
+    return frame
+
+
+def _finish_top(sys: System, top: TopK, front_ids: set[int], keep: int | None) -> pd.DataFrame:
+    """The kept plans in words; ``keep`` rows (the run kept one more, so that the last row's
+    tie with the next plan is known)."""
     if top.cols is None or top.cols["plan_id"].size == 0:
-        return pd.DataFrame(columns=["rank", *PLAN_COLUMNS, "blocks", "reasons"])
+        return pd.DataFrame(columns=["rank", "tied", "plan_id", "blocks", "reasons"])
     assert top.blocks is not None
-    frame = columns_frame(sys, top.cols)
-    frame = add_readable(sys, frame, top.blocks)
-    frame.insert(0, "rank", np.arange(1, len(frame) + 1))
+    frame = add_readable(sys, columns_frame(sys, top.cols), top.blocks)
+    frame = _ranked(frame)
     frame["pareto"] = frame["plan_id"].isin(front_ids)
     for c, w in sys.weights.items():
         if w:
             frame[f"score_{c}"] = w * frame[c].astype(float)
-    rows: list[dict[str, Any]] = frame.to_dict(orient="records")  # type: ignore[assignment]
+    rows: list[dict[str, object]] = frame.to_dict(orient="records")  # type: ignore[assignment]
     best = rows[0]
     frame["reasons"] = [_reasons(sys, b, r, best) for b, r in zip(top.blocks, rows, strict=True)]
-    del pareto_on
-    return frame.reset_index(drop=True)
+    return (frame if keep is None else frame.head(keep)).reset_index(drop=True)
 
 
 def _finish_pareto(sys: System, front: Pareto) -> pd.DataFrame:
@@ -413,11 +431,11 @@ def _finish_pareto(sys: System, front: Pareto) -> pd.DataFrame:
     return frame.iloc[order].reset_index(drop=True)
 
 
-def _best_row(sys: System) -> tuple[float, np.ndarray]:
-    total, blocks = _p.best_partition(sys.cost, allowed=sys.allowed, n_blocks=sys.n_blocks)
+def _best_row(sys: System) -> np.ndarray:
+    _, blocks = _p.best_partition(sys.cost, allowed=sys.allowed, n_blocks=sys.n_blocks, tie=sys.tie)
     arr = np.zeros((1, sys.n), dtype=np.int64)
     arr[0, : len(blocks)] = blocks
-    return total, arr
+    return arr
 
 
 def _plan_id_of(sys: System, blocks: Sequence[int]) -> int:
@@ -440,20 +458,12 @@ def _plan_id_of(sys: System, blocks: Sequence[int]) -> int:
 
 
 def best_series(sys: System) -> pd.Series:
-    try:
-        _, blocks = _best_row(sys)
-    except ParameterError:
-        msg = (
-            f"no plan of the {sys.n} CCGs of {sys.name} satisfies the constraints "
-            f"{sys.constraints}; relax them."
-        )
-        raise ParameterError(msg) from None
-    count, sums, mins, twice = direct_aggregates(sys, blocks)
-    cols = finalise(sys, count, sums, mins, twice)
-    cols["objective"] = np.array([_p.ordered_sum(sys.cost, [int(b) for b in blocks[0] if b])])
+    """The best plan by the subset DP (least objective, then least change), as a row."""
+    blocks = _best_row(sys)
+    cols = plan_columns(sys, blocks)
     cols["plan_id"] = np.array([_plan_id_of(sys, [int(b) for b in blocks[0] if b])])
     frame = add_readable(sys, columns_frame(sys, cols), blocks)
-    row: dict[str, Any] = frame.iloc[0].to_dict()  # type: ignore[assignment]
+    row: dict[str, object] = frame.iloc[0].to_dict()  # type: ignore[assignment]
     frame["reasons"] = [_reasons(sys, blocks[0], row, None)]
     return frame.iloc[0]
 
@@ -467,48 +477,49 @@ def merger_result(
     path: Path | None,
     seconds: float,
     backend: str,
+    keep: int | None = None,
 ) -> MergerResult:
+    """A :class:`MergerResult` from what a run kept, checked against the subset DP.
+
+    ``keep``: the top plans shown (the run keeps one more, to know whether the last ties).
+    """
     front_ids = set() if front.ids is None else {int(i) for i in front.ids}
-    top_frame = _finish_top(sys, top_k, front_ids, pareto_cols)
+    top_frame = _finish_top(sys, top_k, front_ids, keep)
     best = best_series(sys)
     if len(top_frame) and int(top_frame["plan_id"].iloc[0]) != int(best["plan_id"]):
-        dp_objective = float(np.asarray(best["objective"], dtype=float))
         top_plan = int(top_frame["plan_id"].iloc[0])
-        top_objective = float(top_frame["objective"].to_numpy(dtype=float)[0])
         msg = (
             f"the dynamic programme and enumeration disagree on the best plan of {sys.name}: "
-            f"plan {best['plan_id']} (objective {dp_objective:.6g}) vs plan "
-            f"{top_plan} (objective {top_objective:.6g}). "
-            "This is a bug in coterminus, not in your input: please report it with the call "
-            "that produced it (best_plan() gives the dynamic programme's answer meanwhile)."
+            f"plan {best['plan_id']} (objective {float(best['objective']):,.6g}, change "
+            f"{int(best['change']):,}) vs plan {top_plan} (objective "
+            f"{float(top_frame['objective'].iloc[0]):,.6g}, change "
+            f"{int(top_frame['change'].iloc[0]):,}). This is a bug in coterminus, not in your "
+            "input: please report it with the call that produced it (best_plan() gives the "
+            "dynamic programme's answer meanwhile)."
         )
         raise InconsistentResultError(msg)
     best["pareto"] = int(best["plan_id"]) in front_ids
-    rename = _slot_renamer(sys.against)
-    pareto = _finish_pareto(sys, front)
-    for frame in (top_frame, pareto):
-        frame.columns = [rename(str(c)) for c in frame.columns]
-        for col in frame.columns:
-            if frame[col].dtype == object:
-                frame[col] = frame[col].map(lambda v: rename(v) if isinstance(v, str) else v)
-    best.index = [rename(str(i)) for i in best.index]
-    pareto_cols = [rename(c) for c in pareto_cols]
+    p = sys.problem
     return MergerResult(
         system=sys.code,
         system_name=sys.name,
-        vintage=sys.vintage,
-        measure=sys.measure,
-        tolerance=sys.tolerance,
-        band=sys.band,
+        vintage=p.vintage,
+        units=p.units,
+        measure=p.measure,
+        tolerance=p.tolerance,
+        band=p.band.text,
         members=_members_frame(sys),
         n_plans=n_done,
-        constraints=dict(sys.constraints),
-        weights=dict(sys.weights),
-        pareto_on=pareto_cols,
+        constraints=dict(p.constraints),
+        against=p.against,
+        criteria=sys.criteria,
+        weights=sys.weights,
+        pareto_on=list(pareto_cols),
         top=top_frame,
         best=best,
-        pareto=pareto,
-        adjacency=sys.edges,
+        pareto=_finish_pareto(sys, front),
+        ranges=criterion_ranges(sys),
+        adjacency=p.edges,
         out=path,
         seconds=seconds,
         backend=backend,
@@ -523,9 +534,8 @@ class NationalResult:
     Attributes
     ----------
     summary : pandas.DataFrame
-        One row per system (index E54 code): ``name``, ``n_ccgs_now``, ``n_plans``, and the best
-        plan's ``n_ccgs``, ``objective``, ``min_j_utla``, ``coterminous_utla``, ``outside_band``,
-        ``blocks``, ``reasons``.
+        One row per system (index: its code): ``name``, ``units_now``, ``n_plans`` and the
+        best plan's ``n_blocks``, ``objective``, ``change``, ``blocks``, ``reasons``.
     results : dict of str to MergerResult
     weights : dict
     n_plans : int
@@ -538,10 +548,11 @@ class NationalResult:
     summary: pd.DataFrame
     results: dict[str, MergerResult]
     weights: dict[str, float]
-    constraints: dict[str, Any]
+    constraints: dict[str, object]
     n_plans: int
     out: Path | None
     seconds: float
+    labels: dict[str, str] = field(default_factory=dict)
 
     def __repr__(self) -> str:
         return (
@@ -549,12 +560,12 @@ class NationalResult:
             f"{self.n_plans:,} plans in {self.seconds:.1f} s>"
         )
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self) -> dict[str, JsonValue]:
         """Plain-Python form for JSON."""
         return {
             "vintage": self.vintage,
-            "weights": self.weights,
-            "constraints": self.constraints,
+            "weights": dict(self.weights),
+            "constraints": json.loads(json.dumps(self.constraints, default=str)),
             "n_plans": int(self.n_plans),
             "out": str(self.out) if self.out else None,
             "seconds": self.seconds,
@@ -565,6 +576,7 @@ class NationalResult:
 def national_summary(
     prepared: list[System], counts: list[int], results: Mapping[str, MergerResult]
 ) -> pd.DataFrame:
+    """One row per system: its units, plans and best plan."""
     rows = []
     for sys, c in zip(prepared, counts, strict=True):
         r = results.get(str(sys.code))
@@ -573,13 +585,11 @@ def national_summary(
             {
                 "system": sys.code,
                 "name": sys.name,
-                "n_ccgs_now": sys.n,
+                "units_now": sys.n,
                 "n_plans": c,
-                "n_ccgs": None if best is None else int(best["n_ccgs"]),
+                "n_blocks": None if best is None else int(best["n_blocks"]),
                 "objective": None if best is None else float(best["objective"]),
-                "min_j_utla": None if best is None else float(best["min_j_utla"]),
-                "coterminous_utla": None if best is None else int(best["coterminous_utla"]),
-                "outside_band": None if best is None else int(best["outside_band"]),
+                "change": None if best is None else int(best["change"]),
                 "blocks": None if best is None else best["blocks"],
                 "reasons": None if best is None else best["reasons"],
             }

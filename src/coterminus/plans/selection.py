@@ -1,4 +1,4 @@
-"""Streaming selection: the top-k plans by objective and the Pareto front.
+"""Streaming selection: the top-k plans (by objective, then least change) and the Pareto front.
 
 :class:`TopK` and :class:`Pareto` merge chunks (and pieces from workers); :func:`select_piece`
 runs the compiled selection kernel of :mod:`coterminus.plans._topk_kernel` instead when only these are
@@ -15,24 +15,23 @@ import pandas as pd
 
 from .. import partitions as _p
 from . import _topk_kernel as _sel
-from .scoring import reference_split, split_columns
-from .tables import CRITERIA, System
+from .scoring import plan_columns
+from .tables import System
 
 
 def kernel_supports(pareto_cols: Sequence[str]) -> bool:
     """Whether the selection kernel can keep a Pareto front over these columns.
 
-    It needs numba and columns that are sums over blocks: every criterion of :data:`CRITERIA`
-    (a front over other plan columns, e.g. ``split_las_utla``, takes the per-plan kernel).
+    Every Pareto column is a sum over blocks (criteria, ``n_blocks``, ``change``), so the
+    compiled kernel (numba) takes any of them.
 
     Examples
     --------
-    >>> kernel_supports(["mismatch_utla", "n_ccgs"]) == _p.HAVE_NUMBA
+    >>> kernel_supports(["mismatch_utla", "n_blocks"]) == _p.HAVE_NUMBA
     True
-    >>> kernel_supports(["split_las_utla"])
-    False
     """
-    return _p.HAVE_NUMBA and all(c in CRITERIA for c in pareto_cols)
+    del pareto_cols
+    return _p.HAVE_NUMBA
 
 
 def select_piece(
@@ -46,52 +45,46 @@ def select_piece(
     hist: tuple[list[str], np.ndarray] | None = None,
 ) -> tuple[int, TopK, Pareto, np.ndarray | None]:
     """Top-k and Pareto front (and histograms) of one piece by the selection kernel."""
-    crit = sys.criteria()
     pv = np.column_stack(
-        [crit[c] for c in pareto_cols] if pareto_cols else [np.zeros((1 << sys.n, 0))]
+        [sys.values(c) for c in pareto_cols] if pareto_cols else [np.zeros((1 << sys.n, 0))]
     )
     lo_k, hi_k = sys.n_blocks if sys.n_blocks is not None else (1, sys.n)
     hist_values = None
     if hist is not None:
-        hist_values = np.column_stack([_hist_values(sys, name) for name in hist[0]])
+        hist_values = np.column_stack([sys.values(name) for name in hist[0]])
     sel = _sel.select(
         sys.n, allowed=sys.allowed, cost=sys.cost, pv=pv, top=top, n_blocks=(lo_k, hi_k),
         first=first, progress=progress, hist_values=hist_values,
-        hist_bins=None if hist is None else hist[1],
+        hist_bins=None if hist is None else hist[1], tie=sys.tie,
     )  # fmt: skip
     top_k = TopK(top)
     if sel.top_id.size:
-        order = np.lexsort((sel.top_id, sel.top_obj))
+        order = np.lexsort((sel.top_id, sel.top_tie, sel.top_obj))
         blocks = sel.top_blocks[order]
-        cols = split_columns(sys, blocks, reference_split(sys, blocks, first))
+        cols = plan_columns(sys, blocks)
         cols["plan_id"] = sel.top_id[order] + id_offset
         top_k.cols = cols
         top_k.blocks = blocks.astype(np.int32)
     front = Pareto(list(pareto_cols))
     if pareto_cols and sel.front_id.size:
-        split = reference_split(sys, sel.front_blocks, first)
-        cols = split_columns(sys, sel.front_blocks, split)
+        cols = plan_columns(sys, sel.front_blocks)
         x = np.column_stack([np.asarray(cols[c], dtype=np.float64) for c in pareto_cols])
         front._set(x, sel.front_id + id_offset, sel.front_count, sel.front_blocks.astype(np.int32))
     return sel.n_plans, top_k, front, sel.hist
 
 
-def _hist_values(sys: System, name: str) -> np.ndarray:
-    return sys.cost if name == "objective" else sys.criteria()[name]
-
-
 def hist_spec(sys: System) -> tuple[list[str], np.ndarray]:
-    """Histograms of a summary run: the objective, n_ccgs and every weighted criterion.
+    """Histograms of a summary run: the objective, n_blocks and every weighted criterion.
 
     Bins cover ``[0, U]`` with :math:`U = \\sum_u \\max_{S \\ni u} v(S)`, an upper bound of any
     plan's sum (each block is charged to its lowest unit); whole-number criteria with
     :math:`U \\le 512` get one bin per value, others 64 equal bins.
     """
-    names = ["objective", "n_ccgs", *[c for c, w in sys.weights.items() if w and c != "n_ccgs"]]
+    names = ["objective", "n_blocks", *[c for c in sys.criteria if sys.weights.get(c)]]
     masks = np.arange(1 << sys.n, dtype=np.int64)
     rows = []
     for name in names:
-        v = _hist_values(sys, name)
+        v = sys.values(name)
         upper = sum(float(v[(masks >> u) & 1 == 1].max()) for u in range(sys.n))
         if np.all(v == np.round(v)) and upper <= 512:
             rows.append((-0.5, 1.0, int(upper) + 1))
@@ -123,11 +116,11 @@ class TopK:
     ) -> None:
         if self.k <= 0:
             return
-        obj = cols["objective"]
+        obj = np.asarray(cols["objective"], dtype=np.float64)
         if obj.size > self.k:
             kth = np.partition(obj, self.k - 1)[self.k - 1]
             if self.cols is not None and self.cols["objective"].size >= self.k:
-                kth = min(kth, float(self.cols["objective"].max()))
+                kth = min(kth, float(np.max(self.cols["objective"])))
             sel = np.nonzero(obj <= kth)[0]
         else:
             sel = np.arange(obj.size)
@@ -139,7 +132,7 @@ class TopK:
             assert self.blocks is not None
             cand = {c: np.concatenate([self.cols[c], cand[c]]) for c in cand}
             cand_blocks = np.vstack([self.blocks, cand_blocks])
-        order = np.lexsort((cand["plan_id"], cand["objective"]))[: self.k]
+        order = np.lexsort((cand["plan_id"], cand["change"], cand["objective"]))[: self.k]
         self.cols = {c: v[order] for c, v in cand.items()}
         self.blocks = cand_blocks[order]
 

@@ -27,8 +27,9 @@ import pyarrow.parquet as pq
 from .. import partitions as _p
 from ..data.atomic import atomic_path
 from ..errors import OutputError
-from .scoring import ALWAYS_INT, PEOPLE_COLUMNS
-from .tables import CRITERIA, PLAN_COLUMNS, TIERS, System
+from .objective import criterion_text
+from .scoring import plan_column_names
+from .tables import System
 
 if TYPE_CHECKING:
     from .results import MergerResult
@@ -136,7 +137,12 @@ def plan_file(
 def arrow_chunk(
     sys: System, cols: Mapping[str, np.ndarray], blocks: np.ndarray, *, with_system: bool
 ) -> Any:
-    """An Arrow table of scored plans; labels/verdicts built from buffers, no Python strings."""
+    """An Arrow table of scored plans; labels/verdicts built from buffers, no Python strings.
+
+    Columns: (``system``), ``plan_id``, ``labels``, the plan columns
+    (:func:`coterminus.plans.scoring.plan_column_names`) and ``coterminous_<L>`` (Y/N per block,
+    one string per plan) for every level scored.
+    """
     m, n = blocks.shape
     arrays: dict[str, Any] = {}
     if with_system:
@@ -148,19 +154,15 @@ def arrow_chunk(
     data = (lab.astype(np.uint8) + ord("A")).ravel()
     offsets = np.arange(0, m * n + 1, n, dtype=np.int32)
     arrays["labels"] = pa.StringArray.from_buffers(m, pa.py_buffer(offsets), pa.py_buffer(data))
-    as_int = set(ALWAYS_INT) | (set(PEOPLE_COLUMNS) if sys.measure == "population" else set())
-    for c in PLAN_COLUMNS[1:]:
-        v = np.asarray(cols[c])
-        if c in as_int:
-            v = np.rint(v).astype(np.int64)
-        arrays[c] = pa.array(v)
+    for c in plan_column_names(sys)[1:]:
+        arrays[c] = pa.array(np.asarray(cols[c]))
     live = blocks != 0
     k = live.sum(axis=1)
     offs = np.concatenate(([0], np.cumsum(k))).astype(np.int32)
-    for tier in TIERS:
-        ok = sys.tiers[tier].coterminous[blocks]
+    for lv in sys.problem.objective.levels:
+        ok = sys.scores.coterminous[lv.name][blocks]
         chars = np.where(ok, ord("Y"), ord("N")).astype(np.uint8)[live]
-        arrays[f"test_ii_{tier}"] = pa.StringArray.from_buffers(
+        arrays[f"coterminous_{lv.name}"] = pa.StringArray.from_buffers(
             m, pa.py_buffer(offs), pa.py_buffer(np.ascontiguousarray(chars))
         )
     return pa.table(arrays)
@@ -250,22 +252,27 @@ def histogram_path(out: str | os.PathLike[str]) -> Path:
 
 
 def _file_metadata(systems: Sequence[System]) -> dict[str, Any]:
-    first = systems[0]
+    first = systems[0].problem
     return {
         "vintage": first.vintage,
+        "units": first.units,
+        "against": list(first.against),
         "measure": first.measure,
         "tolerance": first.tolerance,
-        "band": list(first.band),
-        "weights": first.weights,
-        "criteria": CRITERIA,
-        "labels": "letter i of labels is the block (A = first, blocks ordered by their first CCG)"
-        " of the i-th CCG of the system's members",
+        "weights": systems[0].weights,
+        "criteria": {
+            c: criterion_text(c, first.labels, first.measure) for c in systems[0].criteria
+        },
+        "order": "objective, then change (people moved from today); plan_id only lists ties",
+        "labels": "letter i of labels is the block (A = first, blocks ordered by their first "
+        "unit) of the i-th unit of the system's members",
         "systems": {
             (s.code or "custom"): {
                 "name": s.name,
-                "members": s.codes,
-                "names": s.names,
-                "constraints": s.constraints,
+                "members": list(s.codes),
+                "names": list(s.problem.names),
+                "band": s.problem.band.text,
+                "constraints": s.problem.constraints,
             }
             for s in systems
         },

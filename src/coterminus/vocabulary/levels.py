@@ -41,10 +41,13 @@ from ..errors import ParameterError
 
 __all__ = [
     "BLOCK_SIDE",
+    "BLOCK_SIZES",
     "CODE_LEVELS",
     "KNOWN_LEVELS",
+    "BlockSize",
     "Level",
     "Side",
+    "block_size",
     "code_levels",
     "default_level",
     "describe_code",
@@ -379,3 +382,59 @@ def code_levels(code: str) -> tuple[str, ...]:
     (('ltla', 'utla'), ('stp', 'icb'), ())
     """
     return CODE_LEVELS.get(str(code).strip()[:3].upper(), ())
+
+
+# --- what a merger of units of a level makes, and its population rule ------------------------
+@dataclass(frozen=True)
+class BlockSize:
+    """What a block of merged units of a level becomes, and the population rule it has by default.
+
+    Attributes
+    ----------
+    becomes, becomes_plural : str
+        Words for a block (``"ICB"``, ``"unitary council"``, ``"place"``) and for several.
+    min_pop : int
+        Fewest people in a block.
+    max_pop : int or None
+        Most people in a block, as a number (``None``: see ``max_of``, or no maximum).
+    max_of : str or None
+        A level whose largest area of the vintage is the maximum (``"icb"``: no block larger
+        than the largest ICB of today).
+    soft : bool
+        The band is a criterion (people in blocks outside it) rather than a rule.
+    """
+
+    becomes: str
+    becomes_plural: str
+    min_pop: int
+    max_pop: int | None = None
+    max_of: str | None = None
+    soft: bool = False
+
+
+#: The default band of a merger plan's blocks, by the level of the units merged (the data behind
+#: ``--min-pop``/``--max-pop`` defaults): ICB-sized blocks from about 1,000,000 people (the 2025
+#: footprint rules) to the largest ICB of the vintage; new unitary councils from 500,000 people
+#: (local government reorganisation guidance) to the largest upper-tier council of the vintage;
+#: merged CCGs and places scored against the place band of 250,000–500,000 (a criterion, as in
+#: the 2019 merger guidance). A level not listed has no default band.
+BLOCK_SIZES: dict[str, BlockSize] = {
+    "ccg": BlockSize("merged CCG", "merged CCGs", 250_000, 500_000, soft=True),
+    "sicbl": BlockSize("place", "places", 250_000, 500_000, soft=True),
+    "icb": BlockSize("ICB", "ICBs", 1_000_000, max_of="icb"),
+    "utla": BlockSize("ICB", "ICBs", 1_000_000, max_of="icb"),
+    "ltla": BlockSize("unitary council", "unitary councils", 500_000, max_of="utla"),
+}
+
+
+def block_size(level: str) -> BlockSize | None:
+    """The default block size of merging units of ``level`` (``None`` for a level not listed).
+
+    Examples
+    --------
+    >>> block_size("icb")
+    BlockSize(becomes='ICB', becomes_plural='ICBs', min_pop=1000000, max_pop=None, max_of='icb', soft=False)
+    >>> block_size("proposed_icb") is None
+    True
+    """
+    return BLOCK_SIZES.get(level)
