@@ -74,7 +74,7 @@ def _cw(g: dict[int, Any]) -> Any:
 def _midlands_plan(g: dict[int, Any]) -> Any:
     r = ct.mergers(
         g[2024], "Midlands", units="icb", within="nhser", against=["utla", "cauth"],
-        min_pop=1_000_000, no_split="utla", top=1,
+        constraints=ct.Constraints(no_split="utla"), top=1,
     )  # fmt: skip
     return plan_assessments(g[2024], r.plans(1)[0])
 
