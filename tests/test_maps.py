@@ -698,3 +698,33 @@ def test_offline_icb_map_2024_renders_in_chromium(geo24: Geography, tmp_path: Pa
         assert _paths(r) == 1 + 1 + 2 + 6 + 1 + n_context
         shot = r.screenshot("map-coventry-warwickshire-icb-2024-offline.png")
     assert shot.stat().st_size > 10_000
+
+
+def test_the_drawing_keywords_of_the_old_call_form_still_work_with_a_deprecation_warning(
+    tiny: Geography,
+) -> None:
+    from coterminus.outputs import figures
+
+    with pytest.warns(DeprecationWarning, match=r"draw=DrawOptions\(offline=True\)"):
+        m = maps.footprint_map(tiny, ["E38900001"], offline=True)
+    assert m._coterminus_offline is True  # the option took effect
+    with pytest.warns(DeprecationWarning, match="figure_of_layers"):
+        fig = figures.footprint_figure(tiny, layers=maps.map_layers(tiny, ["E38900001"]))
+    assert fig.texts
+    with pytest.raises(TypeError, match="unexpected keyword argument 'colour'"):
+        maps.footprint_map(tiny, ["E38900001"], colour="red")
+
+
+def test_no_output_function_takes_more_than_twelve_parameters_or_any() -> None:
+    import inspect
+
+    from coterminus.outputs import figures, layers, report
+
+    for module in (maps, figures, layers, report):
+        for name in module.__all__:
+            func = getattr(module, name)
+            if not inspect.isfunction(func):
+                continue
+            sig = inspect.signature(func)
+            assert len(sig.parameters) <= 12, (module.__name__, name, len(sig.parameters))
+            assert "Any" not in str(sig), (module.__name__, name, str(sig))
