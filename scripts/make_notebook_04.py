@@ -13,15 +13,13 @@ cells = [
         "the 2024 vintage (sub-ICB locations, ICBs, NHS regions, councils and the 10 combined "
         "authorities of December 2023 on LSOA 2021 building blocks, with Census 2021 usual "
         "residents) to build the ICB × upper tier × combined authority table, a national map, "
-        "a proposed merger as a scenario, and the Midlands merger space."
+        "a proposed merger as a scenario, and the Midlands merger space.\n\n"
+        "It runs on the ONS data embedded in coterminus: no download, no data folder."
     ),
     nbf.v4.new_code_cell(
-        "import os\n"
         "import coterminus as ct\n"
         "from coterminus.outputs.figures import split_figure\n\n"
-        "# Offline ONS data: COTERMINUS_DATA_DIR, or ../shared/data beside the repository.\n"
-        'DATA = os.environ.get("COTERMINUS_DATA_DIR", "../../shared/data")\n'
-        "geo = ct.load(2024, data_dir=DATA)\n"
+        "geo = ct.load(2024)\n"
         "geo"
     ),
     nbf.v4.new_markdown_cell(
@@ -50,8 +48,7 @@ cells = [
         "## A national map: ICBs and the combined authorities split between them (hatched)"
     ),
     nbf.v4.new_code_cell(
-        'fig = split_figure(geo, units="icb", against="cauth", within=list(geo.units("icb").index))\n'
-        "fig"
+        'split_figure(geo, units="icb", against="cauth", within=list(geo.units("icb").index))'
     ),
     nbf.v4.new_markdown_cell(
         "## A proposed merger as a scenario\n\n"

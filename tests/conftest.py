@@ -171,3 +171,15 @@ def pytest_terminal_summary(terminalreporter) -> None:  # type: ignore[no-untype
         terminalreporter.section(f"not marked slow, over {SLOW_SECONDS:g} s")
         for nodeid, seconds in sorted(_slow_unmarked, key=lambda x: -x[1]):
             terminalreporter.write_line(f"{seconds:6.1f}s  {nodeid}")
+
+
+# --- issue 21: no error message in the suite is longer than 1,000 characters ---------------------
+# tests/message_budget.py measures every CoterminusError as it is made and fails the test (or,
+# for the docstring examples, the session) during which a longer one was made.
+from message_budget import (  # noqa: E402 - the hooks are this conftest's
+    pytest_runtest_call as pytest_runtest_call,
+)
+from message_budget import pytest_sessionfinish as pytest_sessionfinish  # noqa: E402
+from message_budget import watch_messages  # noqa: E402
+
+watch_messages()

@@ -13,6 +13,7 @@ from __future__ import annotations
 import gzip
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -1437,3 +1438,164 @@ def test_a_manifest_at_the_cap_of_levels_loads(
     geo = load(_tiny(Ctx(tmp_path, tmp_path), manifest=TINY_MANIFEST + extra))
     assert len(geo.level_names) == MAX_LEVELS
     assert geo.units(f"x{MAX_LEVELS - 5}")["population"].sum() == 6015
+
+
+# === issue 21: messages of assessments, places, systems and every --out (owner: i21-board) =========
+# Each message a user reads, with its expected text; and the budget: no error message in the suite
+# is longer than 1,000 characters (tests/message_budget.py, loaded by tests/conftest.py).
+@pytest.fixture(scope="module")
+def geo24_embedded() -> object:
+    """The 2024 geography as a new user has it: the embedded copy (the same people as the files)."""
+    import coterminus
+
+    old = os.environ.pop("COTERMINUS_DATA_DIR", None)
+    try:
+        return coterminus.load(2024)
+    finally:
+        if old is not None:
+            os.environ["COTERMINUS_DATA_DIR"] = old
+
+
+def test_explanation_names_a_best_fit_council_it_does_not_cover_wholly(geo24_embedded) -> None:
+    import coterminus
+
+    a = coterminus.assess(geo24_embedded, system="Surrey Heartlands", units="icb")
+    text = a.explain()
+    assert "covering wholly: none" not in text
+    assert text.startswith(
+        "100.0% of NHS Surrey Heartlands Integrated Care Board (E54000063)'s 1,049,641 people "
+        "live in Surrey, which it does not cover wholly (87.2% of its people live inside the "
+        "footprint). 153,488 people of Surrey are outside it."
+    )
+
+
+def test_explanation_says_which_best_fit_councils_are_whole_and_which_in_part(
+    geo24_embedded,
+) -> None:
+    import coterminus
+
+    a = coterminus.assess(geo24_embedded, system="Frimley", units="icb", against="ltla")
+    assert a.explain().startswith(
+        "89.9% of NHS Frimley Integrated Care Board (E54000034)'s 764,343 people live in "
+        "Bracknell Forest, Slough, Windsor and Maidenhead, Hart, Rushmoor and Surrey Heath; it "
+        "covers Bracknell Forest, Slough, Windsor and Maidenhead and Rushmoor wholly and Hart and "
+        "Surrey Heath in part. 14,453 people of Surrey Heath are outside it."
+    )
+
+
+def test_area_explanation_says_lies_and_counts_differences_below_a_tenth_of_a_km2() -> None:
+    """The tiny grid, with the line between C1 and C2 moved 4 m into d: 40,000 m² of d in C1."""
+    import coterminus
+    from helpers import KM, X0, Y0, tiny_geography
+
+    geo = tiny_geography()
+    ccg = geo.layer("ccg").copy()
+    strip = shapely.box(X0 + 10 * KM, Y0, X0 + 10 * KM + 4, Y0 + 10 * KM)
+    ccg.loc["E38900001", "geometry"] = ccg.at["E38900001", "geometry"].union(strip)
+    ccg.loc["E38900002", "geometry"] = ccg.at["E38900002", "geometry"].difference(strip)
+    layers = {lv: geo.layer(lv) for lv in ("stp", "ltla", "utla")}
+    geo2 = type(geo)(vintage=2019, ccg=ccg, lsoa=geo.lsoa, **layers)
+    a = coterminus.assess(geo2, "E38900002", measure="area", against="ltla")
+    text = a.explain()
+    assert not re.search(r"(?<![\d.])0\.0 km²", text)
+    assert " are outside it" not in text
+    assert "50.0 km² of Bee lies outside it." in text
+    assert "1 more lower-tier council differs from it by less than 0.1 km²." in text  # Dee
+
+
+def test_places_say_what_they_leave_out(geo24_embedded) -> None:
+    import coterminus
+
+    a = coterminus.assess(geo24_embedded, system="Surrey Heartlands", units="icb")
+    left = a.places().left_out()
+    assert left == (
+        "Left out of places: 4 lower-tier councils the footprint holds only in part — Guildford "
+        "(123,201 of its people), Waverley (83,045), Runnymede (76,256) and Surrey Heath (14,453) "
+        "— so 296,955 of its people are in no place."
+    )
+    assert left in a.places().explain()
+
+
+def _cli(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
+    from coterminus import cli
+
+    code = cli.main(argv)
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_systems_out_says_what_it_wrote_and_its_columns_are_the_printed_ones(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("COTERMINUS_DATA_DIR", raising=False)
+    csv, js = tmp_path / "icbs.csv", tmp_path / "icbs.json"
+    code, out, _ = _cli(
+        ["systems", "--vintage", "2024", "--against", "utla", "cauth", "--out", str(csv)], capsys
+    )
+    assert code == 0
+    last = out.strip().splitlines()[-1]
+    assert last.startswith(f"wrote {csv} (")
+    assert "42 rows ×" in last
+    assert "named as printed" in last
+    header = out.splitlines()[0].split()
+    written = pd.read_csv(csv)
+    assert set(header) <= set(written.columns), sorted(set(header) - set(written.columns))
+    assert "coterminosity_index_utla" in header
+    assert "touched_cauth" in header
+    code, out, err = _cli(
+        ["systems", "--vintage", "2024", "--json", "--against", "utla", "--out", str(js)], capsys
+    )
+    assert code == 0
+    assert err.startswith(f"wrote {js} (")
+    assert list(pd.read_json(js).columns) == list(json.loads(out)[0])
+
+
+def test_systems_out_with_another_suffix_is_refused_before_loading(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, _, err = _cli(["systems", "--out", str(tmp_path / "t.xlsx")], capsys)
+    assert code != 0
+    assert len(err.strip().splitlines()) == 1
+    assert ".csv" in err
+    assert ".json" in err
+
+
+def test_every_out_of_assess_map_and_report_says_what_it_wrote(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("COTERMINUS_DATA_DIR", raising=False)
+    runs = {
+        "a.json": ["assess", "--ccgs", "05A"],
+        "m.html": ["map", "--ccgs", "05A", "--offline"],
+        "m.png": ["map", "--ccgs", "05A"],
+        "r.html": ["report", "--ccgs", "05A"],
+    }
+    for name, argv in runs.items():
+        path = tmp_path / name
+        code, out, _ = _cli([*argv, "--out", str(path)], capsys)
+        assert code == 0
+        assert out.strip().splitlines()[-1].startswith(f"wrote {path} ("), (name, out[-300:])
+        assert path.stat().st_size > 1000
+
+
+def test_the_message_budget_fails_a_test_whose_error_is_too_long(tmp_path: Path) -> None:
+    (tmp_path / "test_long.py").write_text(
+        "import pytest\n"
+        "from coterminus.errors import ParameterError\n\n"
+        "def test_short():\n"
+        "    with pytest.raises(ParameterError):\n"
+        "        raise ParameterError('x' * 1000)\n\n"
+        "def test_long():\n"
+        "    with pytest.raises(ParameterError):\n"
+        "        raise ParameterError(\"code 'E01999999' is not an LSOA of 2024; \" * 40)\n",
+        encoding="utf-8",
+    )
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parent)}
+    run = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "message_budget", "-p", "no:cacheprovider",
+         "--rootdir", str(tmp_path), "-c", os.devnull, "test_long.py"],
+        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300, check=False,
+    )  # fmt: skip
+    assert run.returncode == 1, run.stdout[-2000:]
+    assert "1 failed, 1 passed" in run.stdout
+    assert "longer than 1,000 characters: ParameterError of 1,640 characters" in run.stdout

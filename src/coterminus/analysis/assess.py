@@ -56,6 +56,43 @@ def default_against(geo: Geography, units: str) -> list[str]:
     return list(dict.fromkeys(out))
 
 
+#: Area mismatches smaller than this (m²) show as 0.0 km²; explanations count them instead.
+_SHOWN_AREA = 50_000.0
+
+
+def _cover(m: FootprintMetrics, names: pd.Series, measure: str) -> str:
+    """How a footprint covers its best-fit areas, after "… live in": names and wholeness.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from coterminus.analysis.metrics import footprint_metrics
+    >>> from coterminus.analysis.overlap import OverlapTable
+    >>> pairs = pd.DataFrame({"unit": ["F", "G"], "target": ["S", "S"], "value": [80.0, 20.0],
+    ...                       "n_blocks": [8, 2]})
+    >>> pairs["share_of_unit"] = 1.0
+    >>> pairs["share_of_target"] = pairs["value"] / 100
+    >>> t = OverlapTable(pairs, pd.Series({"F": 80.0, "G": 20.0}), pd.Series({"S": 100.0}),
+    ...                  "population")
+    >>> _cover(footprint_metrics(t, ["F"]), pd.Series({"S": "Surrey"}), "population")
+    'Surrey, which it does not cover wholly (80.0% of its people live inside the footprint).'
+    """
+    best = [str(names[c]) for c in m.best_fit]
+    whole = [str(names[c]) for c in m.contained if c in set(m.best_fit)]
+    part = [n for n in best if n not in set(whole)]
+    if not part:
+        return f"{join_names(best)}, which it covers wholly."
+    if not whole and len(part) == 1:
+        s = float(m.by_la["share_of_la"].loc[m.best_fit[0]])
+        of = "of its people live" if measure == "population" else "of its area lies"
+        return f"{part[0]}, which it does not cover wholly ({s:.1%} {of} inside the footprint)."
+    if not whole:
+        return f"{join_names(part)}, none of which it covers wholly."
+    return (
+        f"{join_names(best)}; it covers {join_names(whole)} wholly and {join_names(part)} in part."
+    )
+
+
 def resolve_footprint(
     geo: Geography,
     footprint: Sequence[str] | str | None = None,
@@ -207,16 +244,9 @@ class Assessment:
         inside = m.total - m.outside_best_fit
         share = inside / m.total if m.total else 0.0
         if m.best_fit:
-            bf_names = [str(names[c]) for c in m.best_fit]
-            contained = [str(names[c]) for c in m.contained]
-            whose = f"{fp}'s {amount(m.total, measure)}"
             lines.append(
-                f"{share:.1%} of {whose} {verb} {join_names(bf_names)}"
-                + (
-                    ", which it covers wholly."
-                    if set(m.best_fit) == set(m.contained)
-                    else f" (covering wholly: {join_names(contained) or 'none'})."
-                )
+                f"{share:.1%} of {fp}'s {amount(m.total, measure)} {verb} "
+                + _cover(m, names, measure)
             )
         else:
             touched = m.by_la[m.by_la["in_footprint"] > 0]
@@ -237,12 +267,23 @@ class Assessment:
                     + "."
                 )
         out_f = self.mismatch[self.mismatch["tier"] == level]
-        for _, r in out_f.iterrows():
+        shown = out_f[out_f["amount"] >= _SHOWN_AREA] if not people else out_f
+        for _, r in shown.iterrows():
             if r["direction"] == "footprint_outside_la_set":
                 what = f"{amount(r['amount'], measure)} of the footprint"
                 lines.append(f"{what} {verb} {r['la_name']}, which it does not mostly cover.")
             else:
-                lines.append(f"{amount(r['amount'], measure)} of {r['la_name']} are outside it.")
+                lines.append(
+                    f"{amount(r['amount'], measure)} of {r['la_name']} "
+                    f"{'are' if people else 'lies'} outside it."
+                )
+        tiny = len(out_f) - len(shown)
+        if tiny:
+            lines.append(
+                f"{tiny} more {geo.label(level, plural=tiny != 1)} "
+                f"{'differs' if tiny == 1 else 'differ'} from it by less than "
+                f"{amount(_SHOWN_AREA, measure)}{'' if tiny == 1 else ' each'}."
+            )
         verdict = "is" if m.coterminous else "is not"
         lines.append(
             f"Test II ({geo.label(level, plural=True)}): it {verdict} coterminous with "
