@@ -1537,7 +1537,8 @@ def test_systems_out_says_what_it_wrote_and_its_columns_are_the_printed_ones(
     assert last.startswith(f"wrote {csv} (")
     assert "42 rows ×" in last
     assert "named as printed" in last
-    header = out.splitlines()[0].split()
+    assert out.startswith("Vintage 2024; people: Census 2021 usual residents")  # the heading
+    header = next(line.split() for line in out.splitlines() if line.split()[:1] == ["system"])
     written = pd.read_csv(csv)
     assert set(header) <= set(written.columns), sorted(set(header) - set(written.columns))
     assert "coterminosity_index_utla" in header
@@ -1565,10 +1566,10 @@ def test_every_out_of_assess_map_and_report_says_what_it_wrote(
 ) -> None:
     monkeypatch.delenv("COTERMINUS_DATA_DIR", raising=False)
     runs = {
-        "a.json": ["assess", "--ccgs", "05A"],
-        "m.html": ["map", "--ccgs", "05A", "--offline"],
-        "m.png": ["map", "--ccgs", "05A"],
-        "r.html": ["report", "--ccgs", "05A"],
+        "a.json": ["assess", "--vintage", "2019", "--ccgs", "05A"],
+        "m.html": ["map", "--vintage", "2019", "--ccgs", "05A", "--offline"],
+        "m.png": ["map", "--vintage", "2019", "--ccgs", "05A"],
+        "r.html": ["report", "--vintage", "2019", "--ccgs", "05A"],
     }
     for name, argv in runs.items():
         path = tmp_path / name

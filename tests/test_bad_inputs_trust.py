@@ -1088,7 +1088,7 @@ def test_every_output_of_modified_data_carries_the_stamp(
     layers = maps.map_layers(geo, system=cw)
     html = maps.draw_layers(layers).get_root().render()
     assert "MODIFIED DATA" in html
-    fig = figures.footprint_figure(geo, layers=layers)
+    fig = figures.figure_of_layers(layers)
     assert any("MODIFIED DATA" in t.get_text() for t in fig.findobj(plt.Text))
     plt.close(fig)
     out = report(geo, system=cw, out=tmp_path / "r.html")

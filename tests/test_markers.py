@@ -35,7 +35,7 @@ def suite(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> pytest.
     (``COTERMINUS_DATA_DIR``)."""
     pytester.makeconftest((TESTS.parent / "conftest.py").read_text(encoding="utf-8"))
     sub = pytester.mkdir("t")
-    for name in ("conftest.py", "helpers.py", "browser.py"):
+    for name in ("conftest.py", "helpers.py", "browser.py", "message_budget.py"):
         (sub / name).write_text((TESTS / name).read_text(encoding="utf-8"), encoding="utf-8")
     data = pytester.path / "data"
     (data / "boundaries").mkdir(parents=True)

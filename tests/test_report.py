@@ -362,7 +362,10 @@ def test_pdf_needs_weasyprint_and_says_so_before_any_work(
         raise AssertionError("work started before WeasyPrint was checked")
 
     monkeypatch.setattr(report, "report_context", boom)
-    with pytest.raises(MissingDependencyError, match=r"pip install 'weasyprint|\.html"):
+    with pytest.raises(
+        MissingDependencyError,
+        match=r"^PDF reports need the pdf extra \(WeasyPrint\), which is not installed: pip install 'coterminus\[pdf\]'; or write the report as \.html\.$",
+    ):
         report.report(tiny, ["E38900001"], out=tmp_path / "r.pdf")
     assert not (tmp_path / "r.pdf").exists()
 

@@ -27,7 +27,8 @@ import pandas as pd
 
 from ..errors import FootprintError, ParameterError, UnknownAreaError, VintageMismatchError
 from ..geography.resolve import resolve_group
-from ..vocabulary.words import amount, join_names
+from ..partitions import MAX_UNITS
+from ..vocabulary.words import PLACE_BAND, amount, join_names
 from .metrics import FootprintMetrics, SystemAlignment, footprint_metrics, system_alignment
 from .overlap import OverlapTable, overlap
 from .places import Places, places
@@ -229,9 +230,29 @@ class Assessment:
             ["direction", level, "population"], ascending=[True, True, False], na_position="last"
         )
 
-    def places(self, **kwargs: Any) -> Places:
-        """Place sizes of this footprint (see :func:`coterminus.analysis.places.places`)."""
-        return places(self.geo, self.members, units=self.units, **kwargs)
+    def places(
+        self,
+        *,
+        band: tuple[int, int] = PLACE_BAND,
+        tolerance: float | None = None,
+        top: int = 5,
+        max_las: int = MAX_UNITS,
+        overrides: dict[tuple[str, str], bool] | None = None,
+        level: str | None = None,
+    ) -> Places:
+        """Place sizes of this footprint (see :func:`coterminus.analysis.places.places` for
+        the parameters)."""
+        return places(
+            self.geo,
+            self.members,
+            band=band,
+            tolerance=tolerance,
+            top=top,
+            max_las=max_las,
+            overrides=overrides,
+            units=self.units,
+            level=level,
+        )
 
     def _sentence_for(self, level: str) -> list[str]:
         m = self.tiers[level]
@@ -321,7 +342,7 @@ class Assessment:
             lines.append(stamp)
         return " ".join(lines)
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self) -> dict[str, object]:
         """Plain-Python form of the whole assessment (JSON-ready)."""
         units = self.geo.units(self.units)["name"]
         out: dict[str, Any] = {
@@ -355,9 +376,9 @@ class Assessment:
             }
         return out
 
-    def to_json(self, **kwargs: Any) -> str:
+    def to_json(self, *, indent: int | None = 2) -> str:
         """JSON text of :meth:`to_dict`."""
-        return json.dumps(self.to_dict(), **{"indent": 2, **kwargs})
+        return json.dumps(self.to_dict(), indent=indent)
 
 
 def _mismatch_rows(

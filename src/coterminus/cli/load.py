@@ -19,8 +19,10 @@ from typing import Any
 import pandas as pd
 
 from coterminus.data.manifest import Manifest, read_manifest
+from coterminus.data.scenarios import named_scenario
 from coterminus.geography.bundle import Geography
 from coterminus.geography.bundle import load as load_geography
+from coterminus.geography.named import asks_for_named
 from coterminus.geography.scenario import block_members, read_scenario_table, scenario
 
 from .options import UsageError
@@ -33,11 +35,13 @@ _SIDELESS = ("diff", "doctor")
 
 @dataclass(frozen=True)
 class Checked:
-    """What :func:`check` read: each named vintage's manifest, the scenario table and its side."""
+    """What :func:`check` read: each named vintage's manifest, the scenario table and its side
+    (or the name of a shipped scenario, which :func:`load` adds by name)."""
 
     manifests: dict[str, Manifest]
     table: pd.DataFrame | None
     side: str | None
+    named: str | None = None
 
 
 def _named(args: argparse.Namespace) -> dict[str, Any]:
@@ -70,7 +74,7 @@ def scenario_side(args: argparse.Namespace, table: pd.DataFrame) -> str | None:
     command = getattr(args, "command", None)
     if command in _SIDELESS:
         return "council"  # the side changes nothing these commands compute
-    name = args.scenario_name
+    name = args.scenario_name or "scenario"
     as_footprint = name in {getattr(args, k, None) for k in ("units", "level", "within")}
     as_target = name in [*(getattr(args, "against", None) or []), getattr(args, "tier", None)]
     if as_footprint != as_target:
@@ -111,9 +115,14 @@ def check(args: argparse.Namespace) -> Checked:
             if getattr(args, flag, None):
                 msg = f"--{flag.replace('_', '-')} goes with --scenario CSV; give the scenario"
                 raise UsageError(msg)
-        if getattr(args, "scenario_name", "scenario") != "scenario":
-            msg = "--scenario-name goes with --scenario CSV; give the scenario"
+        if getattr(args, "scenario_name", None) is not None:
+            msg = "--scenario-name goes with --scenario NAME|CSV; give the scenario"
             raise UsageError(msg)
+    if path is not None and asks_for_named(path):
+        named = named_scenario(str(path)).name  # a misspelt name: the nearest name, now
+        done = Checked(manifests, None, getattr(args, "scenario_side", None), named)
+        args.checked = done
+        return done
     table = read_scenario_table(path) if path is not None else None
     side = scenario_side(args, table) if table is not None else None
     done = Checked(manifests, table, side)
@@ -141,11 +150,11 @@ def load(args: argparse.Namespace, vintage: int | str | None = None) -> Geograph
     )
     loaded = getattr(args, "geographies", None)
     args.geographies = [*(loaded or []), geo]  # for the stamp after the output
-    if checked.table is not None and vintage is None:
+    if (checked.table is not None or checked.named is not None) and vintage is None:
         geo = scenario(
             geo,
             args.scenario_name,
-            checked.table,
+            checked.named if checked.named is not None else checked.table,
             side=checked.side,
             complete=not args.partial,
         )

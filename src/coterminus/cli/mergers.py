@@ -62,7 +62,7 @@ split_L. Ties on the objective go to the plan moving fewest people (change).
 
 def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     """Register the ``mergers`` subcommand on the main parser's subparsers."""
-    p = subparsers.add_parser(
+    p: argparse.ArgumentParser = subparsers.add_parser(
         "mergers",
         help="rank every way of merging the units of a system (CCGs, sub-ICBs, ICBs, councils)",
         description=(
@@ -380,12 +380,12 @@ def run_connected(args: argparse.Namespace, client: Any, parsed: dict[str, Any])
                 if name.startswith("distributed"):  # the cluster's chatter is not our output
                     logging.getLogger(name).setLevel(logging.WARNING)
 
-            cluster = LocalCluster(
+            cluster = LocalCluster(  # type: ignore[no-untyped-call]
                 n_workers=cap_at_cores(args.workers, "--workers"), threads_per_worker=1,
                 processes=False,
                 dashboard_address=None, silence_logs=logging.ERROR,
             )  # fmt: skip
-            client = Client(cluster)
+            client = Client(cluster)  # type: ignore[no-untyped-call]
         jobs = cap_at_cores(args.jobs, "--jobs")
         if client is None and jobs > 1:  # workers start only when a large run submits a piece
             from concurrent.futures import ProcessPoolExecutor

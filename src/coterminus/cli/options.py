@@ -515,7 +515,8 @@ def connect_scheduler(address: str, *, timeout: float = SCHEDULER_TIMEOUT) -> An
     from distributed import Client
 
     try:
-        return Client(address, timeout=f"{timeout}s")
+        client: Any = Client(address, timeout=f"{timeout}s")  # type: ignore[no-untyped-call]
+        return client
     except Exception as exc:  # distributed raises OSError, TimeoutError, CommClosedError...
         msg = (
             f"{address} does not answer as a Dask scheduler within {timeout:g} s "

@@ -21,7 +21,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Hashable, Iterable, Mapping
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 import geopandas as gpd
 import numpy as np
@@ -48,6 +48,7 @@ from .resolve import Resolver, level_hint, other_vintage_hint
 
 __all__ = ["Geography", "load", "normalise_level"]
 
+T = TypeVar("T")
 log = logging.getLogger(__name__)
 
 
@@ -417,11 +418,12 @@ class Geography:
             self._block_polygons = gdf[["name", "geometry"]].join(self.lsoa[cols])
         return self._block_polygons
 
-    def memo(self, key: Hashable, compute: Callable[[], Any]) -> Any:
+    def memo(self, key: Hashable, compute: Callable[[], T]) -> T:
         """A value computed once per geography (overlap tables, simplified layers, adjacency)."""
         if key not in self._memo:
             self._memo[key] = compute()
-        return self._memo[key]
+        value: T = self._memo[key]
+        return value
 
     # -- names and codes ---------------------------------------------------------------------
     def _same_area(self, hits: list[tuple[str, str]]) -> bool:

@@ -397,8 +397,8 @@ def resolve_group(
     unit_level = geo.resolve_level(units) if units else None
     systems = geo.manifest.defaults.get("systems") if geo.manifest is not None else None
     hits = geo.matches(query, loose=True)
-    if not hits:
-        geo.code(query)  # raises with suggestions or the other vintage's answer
+    if not hits:  # raises with suggestions (of systems first) or the other vintage's answer
+        geo.code(query, systems if systems in geo.levels and unit_level is None else None)
     if systems in geo.levels and any(lv == systems for lv, _ in hits):
         hits = [(lv, c) for lv, c in hits if lv == systems or not geo.groups(systems, lv)]
     if unit_level is not None:

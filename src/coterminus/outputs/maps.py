@@ -53,7 +53,8 @@ import folium
 import geopandas as gpd
 import numpy as np
 import shapely
-from branca.element import MacroElement, Template
+from branca.element import MacroElement
+from jinja2 import Template
 
 from ..data.atomic import atomic_write_text, check_output_path
 from ..vocabulary.words import cap, number
@@ -172,7 +173,7 @@ def _panes(m: folium.Map) -> None:
 
 
 def _macro(template: str, **attrs: object) -> MacroElement:
-    el = MacroElement()
+    el = MacroElement()  # type: ignore[no-untyped-call]  # branca is untyped
     el._template = Template(template)
     for k, v in attrs.items():
         setattr(el, k, v)

@@ -686,9 +686,8 @@ def _weasyprint() -> Any:
         raise MissingDependencyError(msg) from exc
     except ImportError as exc:
         msg = (
-            "PDF reports need weasyprint, which is not installed; install it with "
-            "pip install 'weasyprint>=62' (a dependency of coterminus), or write the report "
-            "as .html."
+            "PDF reports need the pdf extra (WeasyPrint), which is not installed: "
+            "pip install 'coterminus[pdf]'; or write the report as .html."
         )
         raise MissingDependencyError(msg) from exc
     return weasyprint

@@ -190,7 +190,7 @@ if _p.HAVE_NUMBA:
     import numba as _numba
 
     @_numba.njit(cache=True, nogil=True)
-    def _labels_kernel(blocks, out):  # pragma: no cover - compiled
+    def _labels_kernel(blocks: np.ndarray, out: np.ndarray) -> None:  # pragma: no cover - compiled
         m, n = blocks.shape
         for r in range(m):
             for j in range(n):
