@@ -13,15 +13,13 @@ cells = [
         "the 2024 vintage (sub-ICB locations, ICBs, NHS regions, councils and the 10 combined "
         "authorities of December 2023 on LSOA 2021 building blocks, with Census 2021 usual "
         "residents) to build the ICB × upper tier × combined authority table, a national map, "
-        "a proposed merger as a scenario, and the Midlands merger space and its optimum."
+        "a proposed merger as a scenario, and the Midlands merger space and its optimum.\n\n"
+        "It runs on the ONS data embedded in coterminus: no download, no data folder."
     ),
     nbf.v4.new_code_cell(
-        "import os\n"
         "import coterminus as ct\n"
         "from coterminus.outputs.figures import split_figure\n\n"
-        "# Offline ONS data: COTERMINUS_DATA_DIR, or ../shared/data beside the repository.\n"
-        'DATA = os.environ.get("COTERMINUS_DATA_DIR", "../../shared/data")\n'
-        "geo = ct.load(2024, data_dir=DATA)\n"
+        "geo = ct.load(2024)\n"
         "geo"
     ),
     nbf.v4.new_markdown_cell(
@@ -50,8 +48,7 @@ cells = [
         "## A national map: ICBs and the combined authorities split between them (hatched)"
     ),
     nbf.v4.new_code_cell(
-        'fig = split_figure(geo, units="icb", against="cauth", within=list(geo.units("icb").index))\n'
-        "fig"
+        'split_figure(geo, units="icb", against="cauth", within=list(geo.units("icb").index))'
     ),
     nbf.v4.new_markdown_cell(
         "## A proposed merger as a scenario\n\n"
@@ -113,7 +110,7 @@ cells = [
     nbf.v4.new_code_cell(
         'opt = ct.optimise(geo, "Midlands", units="utla", within="nhser", against="cauth",\n'
         '                  constraints=ct.Constraints(today="icb"))\n'
-        "print(opt.summary(3))\n"
+        'print(f"{opt.status}, gap {opt.gap:g}; {opt.count.value:,} plans keep the rules")\n'
         'opt.plans[["rank", "tied", "proven", "n_blocks", "objective", "change", "blocks"]]'
     ),
     nbf.v4.new_markdown_cell(

@@ -32,7 +32,6 @@ import pytest
 import shapely
 from shapely.geometry import box
 
-import coterminus
 from coterminus.geography.bundle import Geography
 
 XSS = "<script>alert('a')</script><img src=x onerror=alert(2)>Alpha"
@@ -132,9 +131,10 @@ def tiny_fixture() -> Geography:
 
 
 @pytest.fixture(name="geo", scope="module")
-def geo_fixture(data_dir: Path) -> Geography:
-    """The real 2019 geography."""
-    return coterminus.load(2019, data_dir=data_dir)
+def geo_fixture(geo2019: Geography) -> Geography:
+    """The real 2019 geography: the session's ``geo2019`` (tests/conftest.py), shared by every
+    module (do not change it)."""
+    return geo2019
 
 
 def assert_contains(text: str, *parts: str) -> None:

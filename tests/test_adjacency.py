@@ -117,12 +117,7 @@ def test_degrees_and_missing_crs_are_refused(grid):
         adjacency(grid, min_shared_m=-1)
 
 
-# --- real 2019 CCGs ---------------------------------------------------------------------------
-@pytest.fixture(scope="module")
-def geo2019(data_dir):
-    import coterminus
-
-    return coterminus.load(2019, data_dir=data_dir)
+# --- real 2019 CCGs (geo2019: the session's geography, tests/conftest.py) --------------------
 
 
 @pytest.fixture(scope="module")

@@ -303,6 +303,7 @@ def test_imports_point_down_the_layers() -> None:
     assert upward_imports() == []
 
 
+@pytest.mark.slow
 def test_no_module_uses_another_modules_private_names() -> None:
     assert private_uses() == []
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 import gzip
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -46,6 +47,7 @@ from coterminus.errors import (
     EncodingError,
     LayerError,
     LookupMismatchError,
+    ManifestError,
     ModifiedFileError,
     OutputError,
     OverlappingUnitsError,
@@ -747,7 +749,7 @@ CASES: dict[str, Case] = {
     "output-under-a-file": (
         output_under_a_regular_file,
         OutputError,
-        r"old.txt does not exist; create it first",
+        r"old\.txt is a file, not a folder; choose another --out",
     ),
     "output-unknown-suffix": (
         output_unknown_suffix,
@@ -935,11 +937,6 @@ def test_signal_during_a_parquet_write_leaves_nothing(tmp_path: Path, signame: s
     assert target.read_text() == "old plan"
 
 
-def test_integrity_state_is_clean_after_these_tests() -> None:
-    _integrity.reset()
-    assert _integrity.modified_files() == {}
-
-
 # --- issue 18: names, named scenarios, the scorecard, and the messages of issue 21 in its files -----
 def _one_line_error(argv: list[str], data_dir: Path) -> str:
     import contextlib
@@ -1025,3 +1022,581 @@ def test_diff_sentences_count_nothing_of_nothing_and_end_each_sentence() -> None
     )
     one = diff_membership(pd.Series({"L1": "A"}), pd.Series({"L1": "A"}), level="icb")
     assert one.summary.startswith("No new ICBs: the 1 ICB has a code of the 1 old ICB.")
+
+
+def test_integrity_keeps_no_process_wide_setting() -> None:
+    """The trust setting and the modified files travel on each geography (issue 20): there is no
+    switch a test (or the CLI) could leave on, and no check block is left open."""
+    assert not hasattr(_integrity, "set_trust_modified")
+    assert _integrity._current.get() is None
+
+
+# =====================================================================================================
+# Issues 19 and 22 (loading): the manifest checks that need the files, done while the block table is
+# prepared, before any answer; and the integrity of every byte read (embedded copy, downloads, cache).
+# Each case builds a tiny vintage (6 LSOAs 2021, 3 lower-tier and 2 upper-tier councils, 2 ICBs, one
+# combined authority through an LTLA lookup) in tmp_path/"in", breaks one thing, and loads it with
+# its own cache folder: the error names the fix and nothing is written to the cache.
+# =====================================================================================================
+BLOCKS6 = ["E01000001", "E01000002", "E01000003", "E01000005", "E01000006", "E01000007"]
+TINY_MANIFEST = """
+vintage = "tiny"
+title = "six LSOAs"
+[blocks]
+level = "lsoa21"
+source = { file = "lookup.csv" }
+code_column = "LSOA21CD"
+name_column = "LSOA21NM"
+[population]
+source = { file = "pop.csv" }
+code_column = "LSOA21CD"
+column = "POP"
+[levels.icb]
+side = "nhs"
+code_column = "ICB24CD"
+name_column = "ICB24NM"
+nhs_code_column = "ICB24CDH"
+[levels.ltla]
+side = "council"
+code_column = "LAD24CD"
+name_column = "LAD24NM"
+parent = "utla"
+[levels.utla]
+side = "council"
+code_column = "UTLA24CD"
+name_column = "UTLA24NM"
+[levels.cauth]
+side = "council"
+via = "ltla"
+source = { file = "cauth.csv" }
+key_column = "LAD23CD"
+code_column = "CAUTH23CD"
+name_column = "CAUTH23NM"
+"""
+
+
+def _tiny_rows() -> list[dict[str, str]]:
+    ltla = ["L1", "L1", "L2", "L2", "L3", "L3"]
+    utla = {"L1": "U1", "L2": "U2", "L3": "U2"}
+    return [
+        {
+            "LSOA21CD": code,
+            "LSOA21NM": f"block {i + 1}",
+            "ICB24CD": "I1" if i < 3 else "I2",
+            "ICB24CDH": "QA1" if i < 3 else "QA2",
+            "ICB24NM": "ICB one" if i < 3 else "ICB two",
+            "LAD24CD": ltla[i],
+            "LAD24NM": f"council {ltla[i]}",
+            "UTLA24CD": utla[ltla[i]],
+            "UTLA24NM": f"county {utla[ltla[i]]}",
+        }
+        for i, code in enumerate(BLOCKS6)
+    ]
+
+
+def _tiny(
+    ctx: Ctx,
+    *,
+    rows: list[dict[str, str]] | None = None,
+    pop: str | None = None,
+    cauth: str = "LAD23CD,LAD23NM,CAUTH23CD,CAUTH23NM\nL1,council L1,C1,Authority one\n",
+    manifest: str = TINY_MANIFEST,
+) -> Path:
+    """Write the tiny vintage (with the changes a case makes) and return its manifest."""
+    table = pd.DataFrame(rows if rows is not None else _tiny_rows())
+    table.to_csv(ctx.inp / "lookup.csv", index=False)
+    people = "LSOA21CD,POP\n" + "".join(f"{c},{1000 + i}\n" for i, c in enumerate(BLOCKS6))
+    (ctx.inp / "pop.csv").write_text(pop if pop is not None else people)
+    (ctx.inp / "cauth.csv").write_text(cauth)
+    path = ctx.inp / "tiny.toml"
+    path.write_text(manifest)
+    return path
+
+
+def _load_tiny(ctx: Ctx, **changes: object) -> None:
+    from coterminus.geography.bundle import load
+
+    load(_tiny(ctx, **changes))  # type: ignore[arg-type]
+
+
+def _rows_with(**changes: dict[int, str]) -> list[dict[str, str]]:
+    rows = _tiny_rows()
+    for column, values in changes.items():
+        for i, value in values.items():
+            rows[i][column] = value
+    return rows
+
+
+def loading_parent_straddled(ctx: Ctx) -> None:
+    """L2 gets a third block, which lies in the other upper tier."""
+    moved = {"LAD24CD": {4: "L2"}, "LAD24NM": {4: "council L2"}}
+    _load_tiny(ctx, rows=_rows_with(**moved, UTLA24CD={4: "U1"}, UTLA24NM={4: "county U1"}))
+
+
+def loading_two_names_for_one_code(ctx: Ctx) -> None:
+    _load_tiny(ctx, rows=_rows_with(ICB24NM={2: "ICB uno"}))
+
+
+def loading_two_nhs_codes_for_one_code(ctx: Ctx) -> None:
+    _load_tiny(ctx, rows=_rows_with(ICB24CDH={1: "QA9"}))
+
+
+def loading_via_key_listed_twice(ctx: Ctx) -> None:
+    head = "LAD23CD,LAD23NM,CAUTH23CD,CAUTH23NM\n"
+    _load_tiny(ctx, cauth=head + "L1,council L1,C1,One\nL1,council L1,C2,Two\n")
+
+
+def loading_via_lookup_of_another_vintage(ctx: Ctx) -> None:
+    head = "LAD23CD,LAD23NM,CAUTH23CD,CAUTH23NM\n"
+    _load_tiny(ctx, cauth=head + "L1,council L1,C1,One\nE07000150,Corby,C1,One\n")
+
+
+def loading_via_key_column_missing(ctx: Ctx) -> None:
+    _load_tiny(ctx, cauth="LAD24CD,CAUTH23CD,CAUTH23NM\nL1,C1,One\n")
+
+
+def loading_lsoa11_codes_declared_as_2021(ctx: Ctx) -> None:
+    _load_tiny(ctx, rows=_rows_with(LSOA21CD={5: "E01000010"}))
+
+
+def loading_block_code_of_no_vintage(ctx: Ctx) -> None:
+    _load_tiny(ctx, rows=_rows_with(LSOA21CD={5: "E01999999"}))
+
+
+def loading_welsh_block_code(ctx: Ctx) -> None:
+    _load_tiny(ctx, rows=_rows_with(LSOA21CD={5: "W01000001"}))
+
+
+def loading_block_without_code(ctx: Ctx) -> None:
+    _load_tiny(ctx, rows=_rows_with(LSOA21CD={5: ""}))
+
+
+def loading_block_listed_twice(ctx: Ctx) -> None:
+    _load_tiny(ctx, rows=_rows_with(LSOA21CD={5: BLOCKS6[0]}))
+
+
+def loading_column_twice_in_the_header(ctx: Ctx) -> None:
+    path = _tiny(ctx)
+    lines = (ctx.inp / "lookup.csv").read_text().splitlines()
+    lines = [lines[0] + ",LAD24CD", *(line + ",L9" for line in lines[1:])]
+    (ctx.inp / "lookup.csv").write_text("\n".join(lines) + "\n")
+    from coterminus.geography.bundle import load
+
+    load(path)
+
+
+def loading_population_code_column_other_case(ctx: Ctx) -> None:
+    people = "lsoa21cd,POP\n" + "".join(f"{c},1000\n" for c in BLOCKS6)
+    _load_tiny(ctx, pop=people)
+
+
+def loading_population_listed_twice(ctx: Ctx) -> None:
+    people = "LSOA21CD,POP\n" + "".join(f"{c},1000\n" for c in [*BLOCKS6, BLOCKS6[2]])
+    _load_tiny(ctx, pop=people)
+
+
+def loading_population_row_without_code(ctx: Ctx) -> None:
+    people = "LSOA21CD,POP\n" + "".join(f"{c},1000\n" for c in BLOCKS6) + ",12\n"
+    _load_tiny(ctx, pop=people)
+
+
+def loading_population_missing_a_block(ctx: Ctx) -> None:
+    people = "LSOA21CD,POP\n" + "".join(f"{c},1000\n" for c in BLOCKS6[:-1])
+    _load_tiny(ctx, pop=people)
+
+
+def loading_population_of_text(ctx: Ctx) -> None:
+    people = "LSOA21CD,POP\n" + "".join(f"{c},many\n" for c in BLOCKS6)
+    _load_tiny(ctx, pop=people)
+
+
+def loading_too_many_levels(ctx: Ctx) -> None:
+    extra = "".join(
+        f'[levels.x{i}]\nside = "council"\ncode_column = "LAD24CD"\n' for i in range(98)
+    )
+    _load_tiny(ctx, manifest=TINY_MANIFEST + extra)
+
+
+def loading_edited_embedded_file(ctx: Ctx) -> None:
+    """One byte of a copy of the embedded dataset edited; loaded with no data directory."""
+    import shutil
+    from unittest import mock
+
+    from coterminus.data import embedded
+    from coterminus.geography.bundle import load
+
+    copy = ctx.inp / "_embedded"
+    shutil.copytree(embedded.root(), copy)
+    blocks = copy / "2019" / "blocks.parquet"
+    data = bytearray(blocks.read_bytes())
+    data[len(data) // 2] ^= 0x01
+    blocks.write_bytes(bytes(data))
+    with (
+        mock.patch.object(embedded, "root", return_value=copy),
+        mock.patch.dict(os.environ, {"COTERMINUS_DATA_DIR": ""}),
+    ):
+        load(2019)
+
+
+def _downloaded(ctx: Ctx, recorded: str | None) -> None:
+    """The 2024 block lookup in the download cache (no data directory), then loaded."""
+    from unittest import mock
+
+    from coterminus.data import catalog
+    from coterminus.geography.bundle import load
+
+    folder = Path(os.environ["COTERMINUS_CACHE_DIR"]) / "downloads"
+    folder.mkdir(parents=True)
+    remote = catalog.get("lsoa-lookup-2024").remote
+    assert remote is not None
+    (folder / remote.filename).write_text("LSOA21CD\nE01000001\n")
+    if recorded is not None:
+        (folder / f"{remote.filename}.source.json").write_text(json.dumps({"sha256": recorded}))
+    with mock.patch.dict(os.environ, {"COTERMINUS_DATA_DIR": ""}):
+        load(2024)
+
+
+def loading_edited_download(ctx: Ctx) -> None:
+    _downloaded(ctx, "0" * 64)
+
+
+def loading_download_without_record(ctx: Ctx) -> None:
+    _downloaded(ctx, None)
+
+
+LOADING_CASES: dict[str, tuple[Callable[[Ctx], None], type[BaseException], str]] = {
+    "parent-straddled": (
+        loading_parent_straddled,
+        ManifestError,
+        r"levels\.ltla\.parent = 'utla', but 1 ltla unit\(s\) lie in more than one utla unit: L2 \(U2: 2 blocks; U1: 1 block, E01000006\)\. A parent groups whole units: fix the lookup, or remove parent from \[levels\.ltla\]",
+    ),
+    "name-column-two-names": (
+        loading_two_names_for_one_code,
+        ManifestError,
+        r"levels\.icb\.name_column 'ICB24NM' gives 1 code\(s\) more than one name: I1 \('ICB one', 'ICB uno'\)\. Each code has one name: point the manifest at the column of names",
+    ),
+    "nhs-code-column-two-codes": (
+        loading_two_nhs_codes_for_one_code,
+        ManifestError,
+        r"levels\.icb\.nhs_code_column 'ICB24CDH' gives 1 code\(s\) more than one NHS code: I1",
+    ),
+    "via-key-twice": (
+        loading_via_key_listed_twice,
+        LookupMismatchError,
+        r"levels\.cauth\.source \(cauth\.csv\): 1 key\(s\) listed more than once: L1\. A lookup lists each ltla code once; delete the repeated rows",
+    ),
+    "via-lookup-of-another-vintage": (
+        loading_via_lookup_of_another_vintage,
+        VintageMismatchError,
+        r"levels\.cauth\.source \(cauth\.csv\): 1 of its 2 keys are not ltla codes of vintage tiny: E07000150\. The lookup is probably of another vintage.*use a lookup keyed by this vintage's ltla codes",
+    ),
+    "via-key-column-missing": (
+        loading_via_key_column_missing,
+        ColumnError,
+        r"levels\.cauth\.source: cauth\.csv has no column 'LAD23CD' \(nearest: 'LAD24CD'\).*Fix the column names in the manifest",
+    ),
+    "blocks-lsoa11-declared-2021": (
+        loading_lsoa11_codes_declared_as_2021,
+        VintageMismatchError,
+        r"lookup\.csv: 1 of its 6 block codes are LSOA \(2011\) codes, not LSOA \(2021\) codes \(E01000010\): the lookup is of another vintage than \[blocks\] level = 'lsoa21' says\. Use a lookup of LSOA \(2021\) codes, or declare level = 'lsoa11'",
+    ),
+    "blocks-code-of-no-vintage": (
+        loading_block_code_of_no_vintage,
+        VintageMismatchError,
+        r"1 of its 6 block codes are not LSOA \(2021\) codes \(E01999999\); use the ONS lookup of LSOA \(2021\)s",
+    ),
+    "blocks-welsh-code": (
+        loading_welsh_block_code,
+        VintageMismatchError,
+        r"1 of its 6 block codes do not start with E01, the prefix of LSOA \(2021\) codes in England: W01000001 \(a Welsh LSOA \(W01\)\)\. coterminus covers England's LSOA \(2021\)s only; drop those rows",
+    ),
+    "blocks-without-code": (
+        loading_block_without_code,
+        LookupMismatchError,
+        r"lookup\.csv: 1 row\(s\) with no block code; the lookup is incomplete",
+    ),
+    "blocks-listed-twice": (
+        loading_block_listed_twice,
+        LookupMismatchError,
+        r"lookup\.csv: 1 duplicate code\(s\): E01000001\. A block lookup lists each block once",
+    ),
+    "lookup-column-twice-in-header": (
+        loading_column_twice_in_the_header,
+        ColumnError,
+        r"lookup\.csv has the column\(s\) \['LAD24CD'\] twice in its header.*rename or delete the repeated column",
+    ),
+    "population-code-column-exact": (
+        loading_population_code_column_other_case,
+        ColumnError,
+        r"population\.source: pop\.csv has no column 'LSOA21CD' \(nearest: 'lsoa21cd'\)",
+    ),
+    "population-listed-twice": (
+        loading_population_listed_twice,
+        DuplicateCodeError,
+        r"pop\.csv: 1 duplicate code\(s\): E01000003\. Each area must appear once in a population file",
+    ),
+    "population-row-without-code": (
+        loading_population_row_without_code,
+        PopulationError,
+        r"pop\.csv: 1 row\(s\) with no code in 'LSOA21CD' \(population\.code_column\); every row needs the code of its block",
+    ),
+    "population-missing-a-block": (
+        loading_population_missing_a_block,
+        LookupMismatchError,
+        r"1 block\(s\) of the tiny lookup \(lookup\.csv\) have no population in pop\.csv \(e\.g\. \['E01000007'\].*coterminus will not guess populations",
+    ),
+    "population-of-text": (
+        loading_population_of_text,
+        PopulationError,
+        r"pop\.csv: 6 population value\(s\) are not plausible counts of people in column 'POP': E01000001='many' \(not a number\)",
+    ),
+    "levels-too-many": (
+        loading_too_many_levels,
+        ManifestError,
+        r"declares 102 levels; coterminus reads at most 100 \(a vintage has 4 to 7\)\. Split it into several manifests",
+    ),
+    "embedded-file-edited": (
+        loading_edited_embedded_file,
+        ModifiedFileError,
+        r"blocks\.parquet has been modified: its SHA-256 is [0-9a-f]{64} but the one recorded in files\.json when coterminus was built is [0-9a-f]{64} .*reinstall coterminus \(`pip install --force-reinstall coterminus`\).*--trust-modified",
+    ),
+    "download-edited": (
+        loading_edited_download,
+        ModifiedFileError,
+        r"has been modified: its SHA-256 is [0-9a-f]{64} but the one recorded when it was downloaded is 0{64} .*Download it again \(`coterminus data fetch lsoa-lookup-2024 --force`\).*--trust-modified",
+    ),
+    "download-without-record": (
+        loading_download_without_record,
+        ModifiedFileError,
+        r"has no SHA-256 recorded when it was downloaded .*so its bytes cannot be checked\. Download it again \(`coterminus data fetch lsoa-lookup-2024 --force`\)",
+    ),
+}
+
+
+@pytest.mark.parametrize("name", list(LOADING_CASES))
+def test_bad_input_while_loading(
+    name: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    func, error, fix = LOADING_CASES[name]
+    ctx = Ctx(tmp_path / "in", tmp_path / "out")
+    ctx.inp.mkdir()
+    ctx.out.mkdir()
+    cache = tmp_path / "cache"
+    monkeypatch.setenv("COTERMINUS_CACHE_DIR", str(cache))
+    _integrity.reset()
+    with pytest.raises(error, match=fix) as info:
+        func(ctx)
+    assert "Traceback" not in str(info.value)
+    assert "\n" not in str(info.value)
+    parsed = cache / "parsed"
+    assert not parsed.exists() or list(parsed.iterdir()) == []  # nothing prepared from bad files
+    assert not [p for p in tmp_path.rglob("*") if p.name.endswith(".part")]
+    _integrity.reset()
+
+
+def test_the_tiny_vintage_loads_with_every_level_and_person(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The cases above break a vintage that loads: units, people, names, the via level."""
+    from coterminus.geography.bundle import load
+
+    monkeypatch.setenv("COTERMINUS_CACHE_DIR", str(tmp_path / "cache"))
+    ctx = Ctx(tmp_path, tmp_path)
+    geo = load(_tiny(ctx))
+    assert geo.units("ltla")["population"].to_dict() == {"L1": 2001, "L2": 2005, "L3": 2009}
+    assert geo.units("ltla")["utla"].to_dict() == {"L1": "U1", "L2": "U2", "L3": "U2"}
+    assert geo.units("icb").loc["I2", ["name", "nhs_code"]].tolist() == ["ICB two", "QA2"]
+    assert geo.units("cauth")["population"].to_dict() == {"C1": 2001}
+    assert int(geo.lsoa["cauth"].notna().sum()) == 2
+
+
+def test_population_code_column_is_the_one_read_even_beside_another_code_column(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A population CSV with an LSOA 2011 column first: the manifest's column is used, exactly."""
+    from coterminus.geography.bundle import load
+
+    monkeypatch.setenv("COTERMINUS_CACHE_DIR", str(tmp_path / "cache"))
+    ctx = Ctx(tmp_path, tmp_path)
+    people = "LSOA11CD,LSOA21CD,POP\n" + "".join(
+        f"E0100009{i},{c},{10 * (i + 1)}\n" for i, c in enumerate(BLOCKS6)
+    )
+    geo = load(_tiny(ctx, pop=people))
+    assert geo.lsoa["population"].tolist() == [10, 20, 30, 40, 50, 60]
+
+
+def test_a_manifest_at_the_cap_of_levels_loads(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from coterminus.data.table_checks import MAX_LEVELS
+    from coterminus.geography.bundle import load
+
+    monkeypatch.setenv("COTERMINUS_CACHE_DIR", str(tmp_path / "cache"))
+    extra = "".join(
+        f'[levels.x{i}]\nside = "council"\ncode_column = "LAD24CD"\n' for i in range(MAX_LEVELS - 4)
+    )
+    geo = load(_tiny(Ctx(tmp_path, tmp_path), manifest=TINY_MANIFEST + extra))
+    assert len(geo.level_names) == MAX_LEVELS
+    assert geo.units(f"x{MAX_LEVELS - 5}")["population"].sum() == 6015
+
+
+# === issue 21: messages of assessments, places, systems and every --out (owner: i21-board) =========
+# Each message a user reads, with its expected text; and the budget: no error message in the suite
+# is longer than 1,000 characters (tests/message_budget.py, loaded by tests/conftest.py).
+@pytest.fixture(scope="module")
+def geo24_embedded() -> object:
+    """The 2024 geography as a new user has it: the embedded copy (the same people as the files)."""
+    import coterminus
+
+    old = os.environ.pop("COTERMINUS_DATA_DIR", None)
+    try:
+        return coterminus.load(2024)
+    finally:
+        if old is not None:
+            os.environ["COTERMINUS_DATA_DIR"] = old
+
+
+def test_explanation_names_a_best_fit_council_it_does_not_cover_wholly(geo24_embedded) -> None:
+    import coterminus
+
+    a = coterminus.assess(geo24_embedded, system="Surrey Heartlands", units="icb")
+    text = a.explain()
+    assert "covering wholly: none" not in text
+    assert text.startswith(
+        "100.0% of NHS Surrey Heartlands Integrated Care Board (E54000063)'s 1,049,641 people "
+        "live in Surrey, which it does not cover wholly (87.2% of its people live inside the "
+        "footprint). 153,488 people of Surrey are outside it."
+    )
+
+
+def test_explanation_says_which_best_fit_councils_are_whole_and_which_in_part(
+    geo24_embedded,
+) -> None:
+    import coterminus
+
+    a = coterminus.assess(geo24_embedded, system="Frimley", units="icb", against="ltla")
+    assert a.explain().startswith(
+        "89.9% of NHS Frimley Integrated Care Board (E54000034)'s 764,343 people live in "
+        "Bracknell Forest, Slough, Windsor and Maidenhead, Hart, Rushmoor and Surrey Heath; it "
+        "covers Bracknell Forest, Slough, Windsor and Maidenhead and Rushmoor wholly and Hart and "
+        "Surrey Heath in part. 14,453 people of Surrey Heath are outside it."
+    )
+
+
+def test_area_explanation_says_lies_and_counts_differences_below_a_tenth_of_a_km2() -> None:
+    """The tiny grid, with the line between C1 and C2 moved 4 m into d: 40,000 m² of d in C1."""
+    import coterminus
+    from helpers import KM, X0, Y0, tiny_geography
+
+    geo = tiny_geography()
+    ccg = geo.layer("ccg").copy()
+    strip = shapely.box(X0 + 10 * KM, Y0, X0 + 10 * KM + 4, Y0 + 10 * KM)
+    ccg.loc["E38900001", "geometry"] = ccg.at["E38900001", "geometry"].union(strip)
+    ccg.loc["E38900002", "geometry"] = ccg.at["E38900002", "geometry"].difference(strip)
+    layers = {lv: geo.layer(lv) for lv in ("stp", "ltla", "utla")}
+    geo2 = type(geo)(vintage=2019, ccg=ccg, lsoa=geo.lsoa, **layers)
+    a = coterminus.assess(geo2, "E38900002", measure="area", against="ltla")
+    text = a.explain()
+    assert not re.search(r"(?<![\d.])0\.0 km²", text)
+    assert " are outside it" not in text
+    assert "50.0 km² of Bee lies outside it." in text
+    assert "1 more lower-tier council differs from it by less than 0.1 km²." in text  # Dee
+
+
+def test_places_say_what_they_leave_out(geo24_embedded) -> None:
+    import coterminus
+
+    a = coterminus.assess(geo24_embedded, system="Surrey Heartlands", units="icb")
+    left = a.places().left_out()
+    assert left == (
+        "Left out of places: 4 lower-tier councils the footprint holds only in part — Guildford "
+        "(123,201 of its people), Waverley (83,045), Runnymede (76,256) and Surrey Heath (14,453) "
+        "— so 296,955 of its people are in no place."
+    )
+    assert left in a.places().explain()
+
+
+def _cli(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
+    from coterminus import cli
+
+    code = cli.main(argv)
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_systems_out_says_what_it_wrote_and_its_columns_are_the_printed_ones(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("COTERMINUS_DATA_DIR", raising=False)
+    csv, js = tmp_path / "icbs.csv", tmp_path / "icbs.json"
+    code, out, _ = _cli(
+        ["systems", "--vintage", "2024", "--against", "utla", "cauth", "--out", str(csv)], capsys
+    )
+    assert code == 0
+    last = out.strip().splitlines()[-1]
+    assert last.startswith(f"wrote {csv} (")
+    assert "42 rows ×" in last
+    assert "named as printed" in last
+    assert out.startswith("Vintage 2024; people: Census 2021 usual residents")  # the heading
+    header = next(line.split() for line in out.splitlines() if line.split()[:1] == ["system"])
+    written = pd.read_csv(csv)
+    assert set(header) <= set(written.columns), sorted(set(header) - set(written.columns))
+    assert "coterminosity_index_utla" in header
+    assert "touched_cauth" in header
+    code, out, err = _cli(
+        ["systems", "--vintage", "2024", "--json", "--against", "utla", "--out", str(js)], capsys
+    )
+    assert code == 0
+    assert err.startswith(f"wrote {js} (")
+    assert list(pd.read_json(js).columns) == list(json.loads(out)[0])
+
+
+def test_systems_out_with_another_suffix_is_refused_before_loading(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, _, err = _cli(["systems", "--out", str(tmp_path / "t.xlsx")], capsys)
+    assert code != 0
+    assert len(err.strip().splitlines()) == 1
+    assert ".csv" in err
+    assert ".json" in err
+
+
+def test_every_out_of_assess_map_and_report_says_what_it_wrote(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("COTERMINUS_DATA_DIR", raising=False)
+    runs = {
+        "a.json": ["assess", "--vintage", "2019", "--ccgs", "05A"],
+        "m.html": ["map", "--vintage", "2019", "--ccgs", "05A", "--offline"],
+        "m.png": ["map", "--vintage", "2019", "--ccgs", "05A"],
+        "r.html": ["report", "--vintage", "2019", "--ccgs", "05A"],
+    }
+    for name, argv in runs.items():
+        path = tmp_path / name
+        code, out, _ = _cli([*argv, "--out", str(path)], capsys)
+        assert code == 0
+        assert out.strip().splitlines()[-1].startswith(f"wrote {path} ("), (name, out[-300:])
+        assert path.stat().st_size > 1000
+
+
+def test_the_message_budget_fails_a_test_whose_error_is_too_long(tmp_path: Path) -> None:
+    (tmp_path / "test_long.py").write_text(
+        "import pytest\n"
+        "from coterminus.errors import ParameterError\n\n"
+        "def test_short():\n"
+        "    with pytest.raises(ParameterError):\n"
+        "        raise ParameterError('x' * 1000)\n\n"
+        "def test_long():\n"
+        "    with pytest.raises(ParameterError):\n"
+        "        raise ParameterError(\"code 'E01999999' is not an LSOA of 2024; \" * 40)\n",
+        encoding="utf-8",
+    )
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parent)}
+    run = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "message_budget", "-p", "no:cacheprovider",
+         "--rootdir", str(tmp_path), "-c", os.devnull, "test_long.py"],
+        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300, check=False,
+    )  # fmt: skip
+    assert run.returncode == 1, run.stdout[-2000:]
+    assert "1 failed, 1 passed" in run.stdout
+    assert "longer than 1,000 characters: ParameterError of 1,640 characters" in run.stdout

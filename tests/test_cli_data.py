@@ -38,6 +38,7 @@ def one_error_line(err: str) -> str:
 
 
 # --- status -------------------------------------------------------------------------------------
+@pytest.mark.realdata
 def test_status_lists_where_each_2019_dataset_is(data_dir, cache, capsys):
     assert main("data", "status", "--vintage", "2019", "--data-dir", str(data_dir)) == 0
     out = capsys.readouterr().out
@@ -48,6 +49,7 @@ def test_status_lists_where_each_2019_dataset_is(data_dir, cache, capsys):
     assert "2 missing (download with `coterminus data fetch ID`)" in out  # the 2019 BUC CCG/STP
 
 
+@pytest.mark.realdata
 def test_status_json_has_one_record_per_dataset(data_dir, cache, capsys):
     assert main("data", "status", "--json", "--data-dir", str(data_dir)) == 0
     records = json.loads(capsys.readouterr().out)
@@ -66,6 +68,7 @@ def test_status_with_a_missing_data_dir_is_a_one_line_error(cache, tmp_path, cap
     assert "COTERMINUS_DATA_DIR=../shared/data" in line
 
 
+@pytest.mark.realdata
 def test_status_uses_the_environment_data_dir(data_dir, cache, capsys, monkeypatch):
     monkeypatch.setenv("COTERMINUS_DATA_DIR", str(data_dir))
     assert main("data", "status", "--vintage", "2021", "--json") == 0
@@ -74,6 +77,7 @@ def test_status_uses_the_environment_data_dir(data_dir, cache, capsys, monkeypat
 
 
 # --- fetch --------------------------------------------------------------------------------------
+@pytest.mark.realdata
 def test_fetch_an_id_through_the_fake_server(ons, cache, capsys):
     code = main("data", "fetch", "ccg-2019", "--base-url", ons.base_url, "--no-progress")
     assert code == 0
@@ -84,6 +88,7 @@ def test_fetch_an_id_through_the_fake_server(ons, cache, capsys):
     assert ons.count("query") == 4
 
 
+@pytest.mark.realdata
 def test_fetch_json_output(ons, cache, capsys):
     code = main("data", "fetch", "ccg-stp-2019", "--base-url", ons.base_url, "--json")
     assert code == 0
@@ -94,6 +99,7 @@ def test_fetch_json_output(ons, cache, capsys):
     assert payload["sources"]["ccg-stp-2019"]["found_by"].startswith("services list, pattern")
 
 
+@pytest.mark.realdata
 def test_fetch_failure_is_one_line_on_stderr_and_exit_1(ons, cache, capsys):
     ons.fail("query", "http500")
     code = main(
@@ -108,6 +114,7 @@ def test_fetch_failure_is_one_line_on_stderr_and_exit_1(ons, cache, capsys):
     assert not cache.exists()  # a failed fetch leaves nothing, not even empty folders
 
 
+@pytest.mark.realdata
 def test_fetch_an_unknown_service_name_is_explained(ons, cache, capsys):
     ons.rename(CCG19_SERVICE, "Renamed_Beyond_Recognition")
     assert main("data", "fetch", "ccg-2019", "--base-url", ons.base_url) == 1
@@ -116,6 +123,7 @@ def test_fetch_an_unknown_service_name_is_explained(ons, cache, capsys):
     assert "geoportal.statistics.gov.uk" in line
 
 
+@pytest.mark.realdata
 def test_fetch_reports_every_failing_id_and_keeps_the_good_ones(ons, cache, capsys):
     code = main("data", "fetch", "ccg-2091", "ccg-stp-2019", "--base-url", ons.base_url)
     assert code == 1
@@ -131,6 +139,7 @@ def test_fetch_without_ids_or_vintage_is_a_usage_error(cache, capsys):
     assert "give dataset ids" in one_error_line(capsys.readouterr().err)
 
 
+@pytest.mark.realdata
 def test_fetch_vintage_with_the_full_data_dir_has_nothing_to_do(ons, data_dir, cache, capsys):
     code = main(
         "data",
@@ -149,6 +158,7 @@ def test_fetch_vintage_with_the_full_data_dir_has_nothing_to_do(ons, data_dir, c
     assert ons.requests == []
 
 
+@pytest.mark.realdata
 def test_fetch_vintage_downloads_what_is_missing(ons, data_dir, cache, tmp_path, capsys):
     partial = tmp_path / "data"
     shutil.copytree(data_dir / "boundaries", partial / "boundaries", copy_function=_link)
@@ -168,6 +178,7 @@ def _link(src, dst):
 
 
 # --- verify -------------------------------------------------------------------------------------
+@pytest.mark.realdata
 def test_verify_the_real_data_exits_0(data_dir, cache, capsys):
     assert main("data", "verify", "--data-dir", str(data_dir)) == 0
     out = capsys.readouterr().out
@@ -175,6 +186,7 @@ def test_verify_the_real_data_exits_0(data_dir, cache, capsys):
     assert re.search(r"^ok\s+ccg-2019\s+191\s+sha256 ok$", out, re.MULTILINE)
 
 
+@pytest.mark.realdata
 def test_verify_a_tampered_file_exits_1_and_says_why(data_dir, cache, tmp_path, capsys):
     (tmp_path / "lookups").mkdir()
     text = (data_dir / "lookups" / "ccg20_stp20_en.csv").read_text()
@@ -192,6 +204,7 @@ def test_data_without_a_subcommand_prints_help(capsys):
     assert "{status,fetch,verify,cache,clean,manifest}" in capsys.readouterr().err
 
 
+@pytest.mark.realdata
 def test_status_names_the_service_a_download_came_from(ons, cache, capsys):
     assert main("data", "fetch", "ccg-2019", "--base-url", ons.base_url) == 0
     capsys.readouterr()
@@ -226,6 +239,7 @@ def _unshare_works() -> bool:
     return done.returncode == 0
 
 
+@pytest.mark.slow
 def test_fetch_a_vintage_with_no_network_fails_fast_with_one_short_message(tmp_path):
     if not _unshare_works():
         skip_or_fail(
@@ -267,10 +281,15 @@ def test_fetch_a_vintage_with_no_network_fails_fast_with_one_short_message(tmp_p
 
 # --- cache and clean ----------------------------------------------------------------------------
 def _fill(cache: Path) -> None:
+    """Two files as coterminus writes them (recorded in the marker), and one of the user's."""
+    from coterminus.data import cache as cache_mod
+
     (cache / "downloads").mkdir(parents=True, exist_ok=True)
     (cache / "downloads" / "a.csv").write_bytes(b"x" * 1500)
     (cache / "parsed").mkdir(exist_ok=True)
     (cache / "parsed" / "b.parquet").write_bytes(b"y" * 20)
+    (cache / "parsed" / "mine.txt").write_bytes(b"the user's" * 10)
+    cache_mod.record_written(cache / "downloads" / "a.csv", cache / "parsed" / "b.parquet")
 
 
 def test_cache_shows_where_and_how_big(cache, capsys):
@@ -280,6 +299,7 @@ def test_cache_shows_where_and_how_big(cache, capsys):
     assert out.splitlines()[0] == f"cache: {cache}"
     assert re.search(r"^downloads/\s+1\s+1\.5 kB\s+files downloaded", out, re.MULTILINE)
     assert re.search(r"^parsed/\s+1\s+20 B\s+parsed boundary layers", out, re.MULTILINE)
+    assert re.search(r"^parsed/ \(other\)\s+1\s+100 B\s+not written by", out, re.MULTILINE)
     assert "total 1.5 kB in 2 files" in out
 
 
@@ -310,8 +330,19 @@ def test_clean_yes_empties_the_cache(cache, capsys):
     assert (cache / "downloads" / "a.csv").exists()
     assert main("data", "clean", "-y") == 0
     assert not (cache / "downloads").exists()
+    assert (cache / "parsed" / "mine.txt").exists()  # not coterminus's: left alone
     assert main("data", "clean", "-y") == 0
     assert "Nothing to delete" in capsys.readouterr().out
+
+
+def test_clean_refuses_a_folder_coterminus_did_not_make(cache, capsys):
+    (cache / "downloads").mkdir(parents=True)
+    (cache / "downloads" / "thesis.docx").write_bytes(b"the user's own")
+    assert main("data", "clean", "-y") == 1
+    line = one_error_line(capsys.readouterr().err)
+    assert "has no .coterminus-cache file" in line
+    assert "nothing was deleted" in line
+    assert (cache / "downloads" / "thesis.docx").exists()
 
 
 def test_clean_asks_on_a_terminal(cache, capsys, monkeypatch):
@@ -329,7 +360,8 @@ def test_clean_asks_on_a_terminal(cache, capsys, monkeypatch):
     assert (cache / "parsed" / "b.parquet").exists()
     monkeypatch.setattr(sys, "stdin", Terminal("y\n"))
     assert main("data", "clean") == 0
-    assert not (cache / "parsed").exists()
+    assert not (cache / "parsed" / "b.parquet").exists()
+    assert (cache / "parsed" / "mine.txt").exists()
 
 
 def test_every_new_option_states_its_default(capsys):
@@ -358,3 +390,46 @@ def test_the_cli_defaults_are_the_library_defaults():
         files.DEFAULT_RETRIES,
         files.DEFAULT_DEADLINE,
     )
+
+
+# --- where data comes from; the embedded copy is verified too ------------------------------------
+def test_status_and_verify_without_a_data_dir_lead_with_where_data_comes_from(cache, capsys):
+    assert main("data", "status") == 0
+    out = capsys.readouterr().out
+    assert out.startswith("No data directory (--data-dir or COTERMINUS_DATA_DIR): a vintage is ")
+    assert not re.search(r"^\S+\s+missing\s", out, re.M)  # no row per missing file
+    assert re.search(
+        r"^\d+ datasets: 0 in the data directory, 0 in the cache, \d+ missing \(not "
+        r"needed for the embedded copy",
+        out,
+        re.M,
+    )
+    assert main("data", "verify") == 0
+    out = capsys.readouterr().out
+    assert out.startswith("No data directory")
+    assert re.search(r"^embedded copy: \d+ files, every SHA-256 matches files\.json$", out, re.M)
+
+
+def test_verify_refuses_an_edited_embedded_file(cache, capsys, monkeypatch, tmp_path):
+    from coterminus.data import embedded
+
+    copy = tmp_path / "_embedded"
+    shutil.copytree(embedded.root(), copy)
+    target = copy / "2019" / "blocks.parquet"
+    data = bytearray(target.read_bytes())
+    data[len(data) // 2] ^= 0xFF  # one byte
+    target.write_bytes(bytes(data))
+    monkeypatch.setattr(embedded, "root", lambda: copy)
+    assert main("data", "verify") == 1
+    out = capsys.readouterr().out
+    assert re.search(
+        r"^problem\s+embedded/2019/blocks\.parquet\s+sha256 differs from files\.json .*reinstall",
+        out,
+        re.M,
+    )
+    assert "embedded copy: " in out
+    assert "1 differ from files.json" in out
+    assert main("data", "verify", "--json") == 1
+    rows = {r["id"]: r for r in json.loads(capsys.readouterr().out)}
+    assert rows["embedded/2019/blocks.parquet"]["result"] == "problem"
+    assert rows["embedded/2024/blocks.parquet"]["result"] == "ok"

@@ -84,8 +84,13 @@ def cache_files(cache: Path) -> list[str]:
 
 
 def all_files(root: Path) -> list[str]:
-    """Every file anywhere below ``root`` (sidecars and hidden staging files included)."""
-    return sorted(str(p.relative_to(root)) for p in root.rglob("*") if p.is_file())
+    """Every file anywhere below ``root`` (sidecars and hidden staging files included), but the
+    cache folder's marker, which says the folder is coterminus's (``cache.MARKER``)."""
+    return sorted(
+        str(p.relative_to(root))
+        for p in root.rglob("*")
+        if p.is_file() and p.name != cache_mod.MARKER
+    )
 
 
 def fetch_ccg(ons: FakeONS, **kwargs) -> Path:
@@ -178,6 +183,7 @@ def test_get_an_unknown_id_suggests_the_closest():
     assert isinstance(info.value, KeyError)
 
 
+@pytest.mark.realdata
 def test_registry_sha256_values_match_the_real_files(data_dir: Path):
     checked = set()
     for ds in catalog.entries().values():
@@ -193,6 +199,7 @@ def test_registry_sha256_values_match_the_real_files(data_dir: Path):
     )
 
 
+@pytest.mark.realdata
 def test_local_geopackage_layers_exist_in_the_real_data(data_dir: Path):
     for ds in catalog.entries().values():
         if ds.local and ds.local.endswith(".gpkg"):
@@ -312,6 +319,7 @@ def test_data_boundaries_registry_is_a_relative_symlink_to_the_package_copy():
 
 
 # --- data directory and cache -------------------------------------------------------------------
+@pytest.mark.realdata
 def test_resolve_data_dir_prefers_the_argument_then_the_environment(
     data_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ):
@@ -350,6 +358,7 @@ def test_fetch_checks_the_cache_before_touching_the_network(
         fetch("ccg-2019", base_url="http://127.0.0.1:9", progress=False)
 
 
+@pytest.mark.realdata
 def test_locate_finds_every_offline_file_in_the_data_dir(data_dir: Path, cache: Path):
     for ds in catalog.entries().values():
         if ds.local is None:
@@ -359,6 +368,7 @@ def test_locate_finds_every_offline_file_in_the_data_dir(data_dir: Path, cache: 
         assert layer == ds.layer
 
 
+@pytest.mark.realdata
 def test_locate_reads_the_data_dir_from_the_environment(
     data_dir: Path, cache: Path, monkeypatch: pytest.MonkeyPatch
 ):
@@ -376,6 +386,7 @@ def test_locate_without_any_copy_names_both_places_and_the_fixes(cache: Path):
     assert "coterminus data fetch --vintage 2019" in message
 
 
+@pytest.mark.realdata
 def test_locate_falls_back_to_the_cache_and_the_data_dir_wins(data_dir: Path, cache: Path):
     downloaded = cache / "downloads" / "ccg-2019.geojson"
     downloaded.parent.mkdir(parents=True)
@@ -388,6 +399,7 @@ def test_locate_falls_back_to_the_cache_and_the_data_dir_wins(data_dir: Path, ca
 
 
 # --- FeatureServer downloads --------------------------------------------------------------------
+@pytest.mark.realdata
 def test_fetch_pages_the_real_2019_ccgs_as_esri_json_in_british_national_grid(
     ons: FakeONS, cache: Path, real_ccg19_codes: set[str]
 ):
@@ -412,6 +424,7 @@ def test_fetch_pages_the_real_2019_ccgs_as_esri_json_in_british_national_grid(
     assert provenance["rows"] == 191
 
 
+@pytest.mark.realdata
 def test_esri_rings_convert_back_to_the_served_polygons_exactly(ons: FakeONS, cache: Path):
     import shapely.geometry
 
@@ -438,6 +451,7 @@ def test_esri_to_geojson_puts_each_hole_in_the_outer_ring_that_contains_it():
     assert geometry["coordinates"][1][1] == hole[::-1]
 
 
+@pytest.mark.realdata
 def test_fetch_uses_the_name_seen_in_use_without_listing_the_services(ons: FakeONS, cache: Path):
     path = fetch_ccg(ons)
     asked = {path for endpoint, path, _ in ons.requests if endpoint in ("metadata", "query")}
@@ -447,6 +461,7 @@ def test_fetch_uses_the_name_seen_in_use_without_listing_the_services(ons: FakeO
     assert source_of(path)["found_by"] == "name seen in use"  # type: ignore[index]
 
 
+@pytest.mark.realdata
 def test_fetch_falls_back_to_the_services_list_and_the_pattern(ons: FakeONS, cache: Path):
     ons.rename(CCG19_SERVICE, "CCG_APR_2019_EN_BGC_V2")
     path = fetch_ccg(ons)
@@ -458,6 +473,7 @@ def test_fetch_falls_back_to_the_services_list_and_the_pattern(ons: FakeONS, cac
     assert ons.count("services") == 1
 
 
+@pytest.mark.realdata
 def test_a_dataset_without_seen_names_is_found_by_its_pattern(ons: FakeONS, cache: Path):
     assert get("ccg-stp-2019").remote.services == ()  # type: ignore[union-attr]
     path = fetch("ccg-stp-2019", base_url=ons.base_url, progress=False, timeout=5.0)
@@ -468,6 +484,7 @@ def test_a_dataset_without_seen_names_is_found_by_its_pattern(ons: FakeONS, cach
     assert ons.count("services") == 1
 
 
+@pytest.mark.realdata
 def test_fetch_matches_seen_names_case_insensitively_in_the_services_list(
     ons: FakeONS, cache: Path
 ):
@@ -477,6 +494,7 @@ def test_fetch_matches_seen_names_case_insensitively_in_the_services_list(
     assert source_of(path)["found_by"] == "services list"  # type: ignore[index]
 
 
+@pytest.mark.realdata
 def test_the_services_list_is_read_once_per_session(ons: FakeONS):
     session = arcgis.Session(ons.base_url, timeout=5.0, retries=0)
     deadline = net.Deadline(30.0)
@@ -484,6 +502,7 @@ def test_the_services_list_is_read_once_per_session(ons: FakeONS):
     assert ons.count("services") == 1
 
 
+@pytest.mark.realdata
 def test_fetch_with_no_matching_service_lists_what_it_tried_and_saves_nothing(
     ons: FakeONS, cache: Path
 ):
@@ -496,6 +515,7 @@ def test_fetch_with_no_matching_service_lists_what_it_tried_and_saves_nothing(
     assert all_files(cache) == []
 
 
+@pytest.mark.realdata
 def test_an_empty_services_list_is_reported_when_no_seen_name_answers(ons: FakeONS, cache: Path):
     ons.rename(CCG19_SERVICE, "Gone")
     ons.listed = []
@@ -503,6 +523,7 @@ def test_an_empty_services_list_is_reported_when_no_seen_name_answers(ons: FakeO
         fetch_ccg(ons)
 
 
+@pytest.mark.realdata
 @pytest.mark.parametrize("limit", [7, 37, 191, 500])
 def test_fetch_pages_by_the_record_limit_in_the_layer_metadata(
     ons: FakeONS, cache: Path, limit: int
@@ -515,6 +536,7 @@ def test_fetch_pages_by_the_record_limit_in_the_layer_metadata(
     assert len(pages) == -(-191 // limit)
 
 
+@pytest.mark.realdata
 def test_a_server_returning_fewer_rows_than_its_limit_is_paged_to_the_end(
     ons: FakeONS, cache: Path, monkeypatch: pytest.MonkeyPatch
 ):
@@ -529,6 +551,7 @@ def test_a_server_returning_fewer_rows_than_its_limit_is_paged_to_the_end(
     assert ons.count("query") == 4
 
 
+@pytest.mark.realdata
 def test_boundaries_are_never_requested_as_projected_geojson(ons: FakeONS, cache: Path):
     fetch_ccg(ons)
     for endpoint, _, query in ons.requests:
@@ -536,6 +559,7 @@ def test_boundaries_are_never_requested_as_projected_geojson(ons: FakeONS, cache
             assert (query["f"], query["outSR"]) != ("geojson", "27700")
 
 
+@pytest.mark.realdata
 def test_fetch_writes_lookup_tables_as_csv(ons: FakeONS, cache: Path, data_dir: Path):
     path = fetch("ccg-stp-2019", base_url=ons.base_url, progress=False, timeout=5.0)
     assert path.name == "ccg-stp-2019.csv"
@@ -550,6 +574,7 @@ def test_fetch_writes_lookup_tables_as_csv(ons: FakeONS, cache: Path, data_dir: 
     assert all(q.get("returnGeometry") == "false" for e, _, q in ons.requests if e == "query")
 
 
+@pytest.mark.realdata
 def test_fetch_returns_a_cached_file_without_asking_the_server(ons: FakeONS, cache: Path):
     first = fetch_ccg(ons)
     ons.requests.clear()
@@ -557,6 +582,7 @@ def test_fetch_returns_a_cached_file_without_asking_the_server(ons: FakeONS, cac
     assert ons.requests == []
 
 
+@pytest.mark.realdata
 @pytest.mark.parametrize("mode", ["http500", "http429", "reset", "json_error_500"])
 def test_fetch_retries_transient_failures_then_succeeds(ons: FakeONS, cache: Path, mode: str):
     ons.fail("query", mode, times=2)
@@ -565,6 +591,7 @@ def test_fetch_retries_transient_failures_then_succeeds(ons: FakeONS, cache: Pat
     assert ons.count("query") == 4 + 2
 
 
+@pytest.mark.realdata
 def test_fetch_gives_up_after_repeated_http_500_and_saves_nothing(ons: FakeONS, cache: Path):
     ons.fail("query", "http500")
     with pytest.raises(DownloadError, match=r"HTTP 500.*3 attempt\(s\).*Nothing was saved"):
@@ -573,6 +600,7 @@ def test_fetch_gives_up_after_repeated_http_500_and_saves_nothing(ons: FakeONS, 
     assert all_files(cache) == []
 
 
+@pytest.mark.realdata
 def test_fetch_does_not_retry_http_404(ons: FakeONS, cache: Path):
     ons.fail("query", "http404")
     with pytest.raises(DownloadError, match="HTTP 404"):
@@ -581,6 +609,7 @@ def test_fetch_does_not_retry_http_404(ons: FakeONS, cache: Path):
     assert all_files(cache) == []
 
 
+@pytest.mark.realdata
 def test_a_seen_name_answering_404_is_not_retried(ons: FakeONS, cache: Path):
     ons.fail("metadata", "http404")
     with pytest.raises(DownloadError, match="No service for ccg-2019"):
@@ -590,6 +619,7 @@ def test_a_seen_name_answering_404_is_not_retried(ons: FakeONS, cache: Path):
     assert all_files(cache) == []
 
 
+@pytest.mark.realdata
 def test_fetch_gives_up_when_the_server_never_answers_without_retrying(ons: FakeONS, cache: Path):
     ons.fail("query", "hang")
     started = time.monotonic()
@@ -600,6 +630,7 @@ def test_fetch_gives_up_when_the_server_never_answers_without_retrying(ons: Fake
     assert all_files(cache) == []
 
 
+@pytest.mark.realdata
 def test_a_drip_feeding_server_hits_the_overall_deadline(ons: FakeONS, cache: Path):
     ons.fail("query", "drip")
     started = time.monotonic()
@@ -612,6 +643,7 @@ def test_a_drip_feeding_server_hits_the_overall_deadline(ons: FakeONS, cache: Pa
     assert all_files(cache) == []
 
 
+@pytest.mark.realdata
 def test_fetch_detects_a_truncated_page(ons: FakeONS, cache: Path):
     ons.fail("query", "truncate")
     with pytest.raises(DownloadError, match=r"truncated body: received \d+ of \d+ bytes"):
@@ -619,6 +651,7 @@ def test_fetch_detects_a_truncated_page(ons: FakeONS, cache: Path):
     assert all_files(cache) == []
 
 
+@pytest.mark.realdata
 def test_fetch_treats_a_json_error_body_with_http_200_as_an_error(ons: FakeONS, cache: Path):
     ons.fail("query", "json_error")
     with pytest.raises(
@@ -629,6 +662,7 @@ def test_fetch_treats_a_json_error_body_with_http_200_as_an_error(ons: FakeONS, 
     assert all_files(cache) == []
 
 
+@pytest.mark.realdata
 def test_fetch_refuses_rows_that_disagree_with_return_count_only(ons: FakeONS, cache: Path):
     ons.layers[CCG19_SERVICE].count_offset = 9
     with pytest.raises(DownloadError, match=r"received 191 rows but the server counts 200"):
@@ -636,6 +670,7 @@ def test_fetch_refuses_rows_that_disagree_with_return_count_only(ons: FakeONS, c
     assert all_files(cache) == []
 
 
+@pytest.mark.realdata
 def test_fetch_refuses_a_service_with_the_wrong_number_of_england_rows(ons: FakeONS, cache: Path):
     layer = ons.layers[CCG19_SERVICE]
     layer.features = layer.features[:-1]
@@ -644,6 +679,7 @@ def test_fetch_refuses_a_service_with_the_wrong_number_of_england_rows(ons: Fake
     assert all_files(cache) == []
 
 
+@pytest.mark.realdata
 def test_fetch_refuses_a_service_without_the_expected_columns(ons: FakeONS, cache: Path):
     layer = ons.layers[CCG19_SERVICE]
     layer.features = [
@@ -654,6 +690,7 @@ def test_fetch_refuses_a_service_without_the_expected_columns(ons: FakeONS, cach
     assert all_files(cache) == []
 
 
+@pytest.mark.realdata
 def test_a_failed_forced_download_keeps_the_earlier_copy(ons: FakeONS, cache: Path):
     good = fetch_ccg(ons)
     before = good.read_bytes()
@@ -664,6 +701,7 @@ def test_a_failed_forced_download_keeps_the_earlier_copy(ons: FakeONS, cache: Pa
     assert cache_files(cache) == ["ccg-2019.geojson"]
 
 
+@pytest.mark.realdata
 def test_fetch_reads_the_base_url_from_the_environment(
     ons: FakeONS, cache: Path, monkeypatch: pytest.MonkeyPatch
 ):
@@ -679,6 +717,7 @@ def test_fetch_argument_errors_are_reported_together():
         fetch("ccg-2019", timeout=0, retries=-1, deadline=-5)
 
 
+@pytest.mark.realdata
 @settings(
     max_examples=6, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
@@ -756,6 +795,7 @@ def test_fetching_a_vintage_offline_gives_one_short_message_after_one_lookup(
 
 
 # --- plain files --------------------------------------------------------------------------------
+@pytest.mark.realdata
 def test_fetch_url_downloads_a_zip_and_checks_its_sha256(ons: FakeONS, cache: Path, data_dir: Path):
     original = data_dir / "raw" / "ctyua_dec2019_uk_buc_shp.zip"
     path = fetch_url(
@@ -771,6 +811,7 @@ def test_fetch_url_downloads_a_zip_and_checks_its_sha256(ons: FakeONS, cache: Pa
     assert source_of(path)["sha256"] == sha256_of(original)  # type: ignore[index]
 
 
+@pytest.mark.realdata
 def test_fetch_url_with_a_wrong_checksum_deletes_the_download(ons: FakeONS, cache: Path):
     with pytest.raises(
         ChecksumError, match=r"has SHA-256 [0-9a-f]{64}, but 0{64} was expected"
@@ -780,6 +821,7 @@ def test_fetch_url_with_a_wrong_checksum_deletes_the_download(ons: FakeONS, cach
     assert cache_files(cache) == []
 
 
+@pytest.mark.realdata
 def test_fetch_url_detects_a_truncated_file(ons: FakeONS, cache: Path):
     ons.fail("file", "truncate")
     with pytest.raises(DownloadError, match="truncated body"):
@@ -788,12 +830,14 @@ def test_fetch_url_detects_a_truncated_file(ons: FakeONS, cache: Path):
     assert cache_files(cache) == []
 
 
+@pytest.mark.realdata
 def test_fetch_url_refuses_a_corrupt_zip(ons: FakeONS, cache: Path):
     with pytest.raises(ArchiveError, match="not a readable zip archive"):
         fetch_url(ons.file_url("corrupt.zip"), filename="corrupt.zip", progress=False)
     assert cache_files(cache) == []
 
 
+@pytest.mark.realdata
 def test_a_stale_staging_folder_of_a_killed_download_is_swept(ons: FakeONS, cache: Path):
     stale = cache / "downloads" / ".incoming-killed"
     stale.mkdir(parents=True)
@@ -816,6 +860,7 @@ def test_fetch_url_reports_a_failed_name_lookup_once(cache: Path, no_dns: list[s
     assert all_files(cache) == []
 
 
+@pytest.mark.realdata
 def test_fetch_url_retries_http_429_and_resets(ons: FakeONS, cache: Path):
     ons.fail("file", "http429", times=1)
     ons.fail("file", "reset", times=1)
@@ -824,6 +869,7 @@ def test_fetch_url_retries_http_429_and_resets(ons: FakeONS, cache: Path):
     assert ons.count("file") == 3
 
 
+@pytest.mark.realdata
 def test_a_retry_after_from_the_server_is_honoured_within_the_deadline(ons: FakeONS, cache: Path):
     ons.retry_after = 1
     ons.fail("file", "http429", times=1)
@@ -839,6 +885,7 @@ def test_a_retry_after_from_the_server_is_honoured_within_the_deadline(ons: Fake
     assert time.monotonic() - started < 0.5  # it would not finish in time, so it did not wait
 
 
+@pytest.mark.realdata
 def test_fetch_url_from_a_drip_feeding_server_hits_the_deadline(ons: FakeONS, cache: Path):
     ons.fail("file", "drip")
     started = time.monotonic()
@@ -851,6 +898,7 @@ def test_fetch_url_from_a_drip_feeding_server_hits_the_deadline(ons: FakeONS, ca
     assert all_files(cache) == []
 
 
+@pytest.mark.realdata
 def test_a_cache_folder_that_vanishes_before_the_write_is_a_cache_error(
     ons: FakeONS, cache: Path, monkeypatch: pytest.MonkeyPatch
 ):
@@ -863,6 +911,7 @@ def test_a_cache_folder_that_vanishes_before_the_write_is_a_cache_error(
     assert cache_files(cache) == []
 
 
+@pytest.mark.realdata
 def test_downloads_get_the_mode_of_a_plain_open(ons: FakeONS, cache: Path):
     path = fetch_url(ons.file_url("hello.txt"), filename="hello.txt", progress=False)
     umask = os.umask(0)
@@ -876,6 +925,7 @@ def test_fetch_url_rejects_a_path_as_filename(cache: Path):
         fetch_url("http://127.0.0.1:9/x", filename="../escape.txt")
 
 
+@pytest.mark.realdata
 def test_fetch_dispatches_file_sources_and_verify_checks_their_pin(
     ons: FakeONS, cache: Path, monkeypatch: pytest.MonkeyPatch
 ):
@@ -903,6 +953,7 @@ def test_fetch_dispatches_file_sources_and_verify_checks_their_pin(
 
 
 # --- fetch by vintage ---------------------------------------------------------------------------
+@pytest.mark.realdata
 def test_fetch_vintage_with_the_full_data_dir_downloads_nothing(
     ons: FakeONS, cache: Path, data_dir: Path
 ):
@@ -912,6 +963,7 @@ def test_fetch_vintage_with_the_full_data_dir_downloads_nothing(
     assert {"lsoa-boundaries-2011", "lsoa-lookup-2019", "ltla-utla-2019"} <= set(found)
 
 
+@pytest.mark.realdata
 def test_fetch_vintage_downloads_only_what_the_data_dir_lacks(
     ons: FakeONS, cache: Path, data_dir: Path, tmp_path: Path
 ):
@@ -926,6 +978,7 @@ def test_fetch_vintage_downloads_only_what_the_data_dir_lacks(
 
 
 # --- status and verify --------------------------------------------------------------------------
+@pytest.mark.realdata
 def test_status_on_the_real_data_finds_every_offline_file(data_dir: Path, cache: Path):
     table = status(data_dir=data_dir)
     offline = registry()["local"].notna()
@@ -937,6 +990,7 @@ def test_status_on_the_real_data_finds_every_offline_file(data_dir: Path, cache:
     assert table.loc["ccg-2019", "layer"] == "ccg"
 
 
+@pytest.mark.realdata
 def test_status_of_a_vintage_includes_the_shared_lsoa_files(data_dir: Path, cache: Path):
     ids = set(status(2020, data_dir=data_dir).index)
     assert {"ccg-2020", "lsoa-boundaries-2011", "lsoa-population-mid2019"} <= ids
@@ -948,6 +1002,7 @@ def test_status_of_an_unknown_vintage_lists_the_known_ones(cache: Path):
         status(2018)
 
 
+@pytest.mark.realdata
 def test_verify_on_the_real_data_reports_all_good(data_dir: Path, cache: Path):
     report = verify(data_dir=data_dir)
     present = report[report["where"] != "missing"]
@@ -957,6 +1012,7 @@ def test_verify_on_the_real_data_reports_all_good(data_dir: Path, cache: Path):
     assert (present["rows"] == present["expected_rows"]).all()
 
 
+@pytest.mark.realdata
 def test_verify_reports_a_tampered_file_with_every_problem(
     data_dir: Path, tmp_path: Path, cache: Path
 ):
@@ -970,6 +1026,7 @@ def test_verify_reports_a_tampered_file_with_every_problem(
     assert "190 England rows (CCG19CD E*), expected 191" in row["problem"]
 
 
+@pytest.mark.realdata
 def test_verify_checks_a_downloaded_featureserver_file_by_rows_and_columns(
     ons: FakeONS, cache: Path
 ):
@@ -983,6 +1040,8 @@ def test_verify_checks_a_downloaded_featureserver_file_by_rows_and_columns(
     )
 
 
+@pytest.mark.slow
+@pytest.mark.realdata
 def test_verify_deep_loads_the_offline_2019_files_with_coterminus_io(data_dir: Path, cache: Path):
     report = verify(2019, data_dir=data_dir, deep=True)
     present = report[report["where"] != "missing"]
@@ -1003,34 +1062,59 @@ def test_cache_usage_counts_files_and_bytes_per_sub_folder(cache: Path):
     (cache / "parsed" / "deep").mkdir(parents=True)
     (cache / "parsed" / "deep" / "b.parquet").write_bytes(b"y" * 25)
     (cache / "parsed" / "c.json").write_bytes(b"{}")
+    (cache / "parsed" / "users.txt").write_bytes(b"u" * 7)  # not written by coterminus
     (cache / "mine").mkdir()
     (cache / "mine" / "keep.txt").write_bytes(b"z" * 3)
+    cache_mod.record_written(
+        cache / "downloads" / "a.csv",
+        cache / "parsed" / "deep" / "b.parquet",
+        cache / "parsed" / "c.json",
+    )
     table = cache_mod.usage()
-    assert table[["files", "bytes"]].to_dict("index") == {
-        "downloads": {"files": 1, "bytes": 10},
-        "parsed": {"files": 2, "bytes": 27},
-        "mine": {"files": 1, "bytes": 3},
+    assert table[["files", "bytes", "other_files", "other_bytes"]].to_dict("index") == {
+        "downloads": {"files": 1, "bytes": 10, "other_files": 0, "other_bytes": 0},
+        "parsed": {"files": 2, "bytes": 27, "other_files": 1, "other_bytes": 7},
+        "mine": {"files": 0, "bytes": 0, "other_files": 1, "other_bytes": 3},
     }
     assert table.loc["mine", "holds"].startswith("not written by coterminus")
     assert table.loc["parsed", "path"] == str(cache / "parsed")
 
 
-def test_clean_empties_only_the_folders_coterminus_writes(cache: Path):
+def test_clean_deletes_only_the_files_coterminus_recorded(cache: Path):
     (cache / "downloads").mkdir(parents=True)
     (cache / "downloads" / "a.csv").write_bytes(b"x" * 10)
+    (cache / "downloads" / "thesis.docx").write_bytes(b"the user's own document")
     (cache / "parsed").mkdir()
     (cache / "parsed" / "b.parquet").write_bytes(b"y" * 25)
     (cache / "notes.txt").write_text("the user's own file")
+    cache_mod.record_written(cache / "downloads" / "a.csv", cache / "parsed" / "b.parquet")
     assert cache_mod.clean(only="parsed") == (1, 25)
-    assert all_files(cache) == ["downloads/a.csv", "notes.txt"]
+    assert all_files(cache) == ["downloads/a.csv", "downloads/thesis.docx", "notes.txt"]
     assert cache_mod.clean() == (1, 10)
-    assert all_files(cache) == ["notes.txt"]
+    assert all_files(cache) == ["downloads/thesis.docx", "notes.txt"]
     assert cache_mod.clean() == (0, 0)
+    assert cache_mod.recorded() == []
 
 
-def test_clean_of_an_unknown_folder_is_a_parameter_error(cache: Path):
-    with pytest.raises(ParameterError, match="only='notes' is not a cache sub-folder"):
-        cache_mod.clean(only="notes")
+def test_clean_refuses_a_folder_without_the_marker(cache: Path):
+    (cache / "downloads").mkdir(parents=True)
+    (cache / "downloads" / "report.pdf").write_bytes(b"the user's own document")
+    with pytest.raises(CacheError, match=r"has no \.coterminus-cache file.*nothing was deleted"):
+        cache_mod.clean()
+    assert all_files(cache) == ["downloads/report.pdf"]
+
+
+def test_clean_never_follows_a_recorded_link_or_leaves_the_folder(cache: Path, tmp_path: Path):
+    outside = tmp_path / "precious.txt"
+    outside.write_text("outside the cache")
+    (cache / "downloads").mkdir(parents=True)
+    (cache / "downloads" / "link.csv").symlink_to(outside)
+    cache_mod.record_written(cache / "downloads" / "a.csv")  # makes the marker
+    with open(cache / cache_mod.MARKER, "a", encoding="utf-8") as marker:  # a tampered record
+        marker.write("downloads/link.csv\n../precious.txt\n/etc/passwd\n")
+    assert cache_mod.clean() == (0, 0)
+    assert outside.read_text() == "outside the cache"
+    assert (cache / "downloads" / "link.csv").is_symlink()
 
 
 def test_clean_that_cannot_delete_says_what_and_how_to_fix_it(
@@ -1038,15 +1122,34 @@ def test_clean_that_cannot_delete_says_what_and_how_to_fix_it(
 ):
     (cache / "parsed").mkdir(parents=True)
     (cache / "parsed" / "b.parquet").write_bytes(b"y")
+    cache_mod.record_written(cache / "parsed" / "b.parquet")
 
-    def refuse(path, *args, **kwargs):  # type: ignore[no-untyped-def]
-        raise PermissionError(13, "Permission denied", str(path))
+    def refuse(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+        raise PermissionError(13, "Permission denied", str(self))
 
-    monkeypatch.setattr(shutil, "rmtree", refuse)
-    with pytest.raises(CacheError, match=r"Could not delete .*parsed .*Permission denied.*clean"):
+    monkeypatch.setattr(Path, "unlink", refuse)
+    with pytest.raises(CacheError, match=r"Could not delete .*parsed.*Permission denied.*clean"):
         cache_mod.clean()
 
 
+@pytest.mark.realdata
+def test_the_cache_records_what_downloads_and_parsed_layers_write(
+    ons: FakeONS, cache: Path, data_dir: Path
+):
+    path = fetch_ccg(ons)
+    import coterminus
+
+    geo = coterminus.load(2019, data_dir=data_dir)
+    geo.layer("utla")  # parsed and cached
+    kinds = {p.parent.name for p in cache_mod.recorded()}
+    assert path in cache_mod.recorded("downloads")
+    assert kinds == {"downloads", "parsed"}
+    written = all_files(cache)
+    assert cache_mod.clean()[0] == len(written) >= 4  # data + provenance, parquet + sidecar
+    assert all_files(cache) == []
+
+
+@pytest.mark.realdata
 def test_the_cache_dir_comes_from_the_environment_everywhere(
     cache: Path, data_dir: Path, tmp_path: Path
 ):
@@ -1061,7 +1164,13 @@ def test_the_cache_dir_comes_from_the_environment_everywhere(
 
 
 def test_the_suite_runs_with_its_own_cache_folder(tmp_path_factory: pytest.TempPathFactory):
+    """coterminus's cache is the session's; the libraries' caches are the suite's own folder,
+    kept between runs (root conftest.py), never the user's."""
     root = Path(os.environ["COTERMINUS_CACHE_DIR"])
     assert tmp_path_factory.getbasetemp() in root.parents  # set by the root conftest.py
+    home_cache = os.environ.get("XDG_CACHE_HOME") or str(Path("~/.cache").expanduser())
+    kept = os.environ.get("COTERMINUS_TEST_CACHE") or str(Path(home_cache) / "coterminus-tests")
     for library_cache in ("MPLCONFIGDIR", "NUMBA_CACHE_DIR"):
-        assert os.environ[library_cache].startswith(tempfile.gettempdir())
+        folder = os.environ[library_cache]
+        assert folder.startswith((kept, tempfile.gettempdir())), folder
+        assert not folder.startswith(str(Path("~/.config").expanduser())), folder

@@ -261,6 +261,7 @@ def test_commands_work_offline(vintage: int, data_dir: Path, offline: Path, tmp_
 
 # 2024 maps and reports are not tested here: on main they fail with the full data too
 # (maps.map_layers asks for geo.ccg, which a 2024 geography does not have).
+@pytest.mark.slow
 @pytest.mark.realdata
 def test_map_and_report_offline(offline: Path, tmp_path: Path) -> None:
     v = "2019"
@@ -308,13 +309,13 @@ def test_diff_offline_matches_the_full_data(data_dir: Path, offline: Path) -> No
 # the Parquet reader behind the block table
 # ---------------------------------------------------------------------------------------------
 def test_parquet_block_table_missing_column_names_the_nearest(tmp_path: Path) -> None:
-    from coterminus.data.loading import _read_columns
+    from coterminus.data.tables import read_columns
 
     path = tmp_path / "blocks.parquet"
     pd.DataFrame(
         {"LSOA11CD": ["E01000001"], "CCG19CD": ["E38000001"], "population": [5]}
     ).to_parquet(path)
-    got = _read_columns(path, "blocks.source", ["LSOA11CD", "CCG19CD"])
-    assert got.to_dict("list") == {"LSOA11CD": ["E01000001"], "CCG19CD": ["E38000001"]}
+    got = read_columns(path, "blocks.source", ["LSOA11CD", "CCG19CD"])
+    assert got.to_pydict() == {"LSOA11CD": ["E01000001"], "CCG19CD": ["E38000001"]}
     with pytest.raises(ColumnError, match="'CCG19NM' \\(nearest: 'CCG19CD'\\)"):
-        _read_columns(path, "blocks.source", ["LSOA11CD", "CCG19NM"])
+        read_columns(path, "blocks.source", ["LSOA11CD", "CCG19NM"])

@@ -17,6 +17,7 @@ from coterminus.errors import OutputError, ParameterError, VintageMismatchError
 from coterminus.geography.bundle import Geography
 from coterminus.outputs import figures, maps
 from coterminus.outputs._page import renderer_of
+from coterminus.outputs.options import DrawOptions
 from helpers import ATTR_OS, ATTR_START, CW, assert_contains, pdf_text, tiny_geography
 from helpers import geo_fixture as geo_fixture  # the fixture `geo`
 from helpers import tiny_fixture as tiny_fixture  # the fixture `tiny`
@@ -38,6 +39,7 @@ def test_share_classes_stay_distinct_in_greyscale() -> None:
     assert min(np.diff(levels)) > 30
 
 
+@pytest.mark.slow
 def test_png_is_300_dpi_not_blank_and_the_right_size(tiny: Geography, tmp_path: Path) -> None:
     fig = figures.footprint_figure(tiny, ["E38900001"])
     out = figures.save_figure(fig, tmp_path / "tiny.png")
@@ -51,7 +53,9 @@ def test_png_is_300_dpi_not_blank_and_the_right_size(tiny: Geography, tmp_path: 
 
 
 def test_pdf_and_svg_keep_the_attribution_as_text(tiny: Geography, tmp_path: Path) -> None:
-    fig = figures.footprint_figure(tiny, ["E38900001"], title="Tiny <script>alert(1)</script>")
+    fig = figures.footprint_figure(
+        tiny, ["E38900001"], draw=DrawOptions(title="Tiny <script>alert(1)</script>")
+    )
     pdf = figures.save_figure(fig, tmp_path / "tiny.pdf")
     _, text = pdf_text(pdf)
     assert_contains(text, ATTR_START, ATTR_OS, "Test II", "Test I")
@@ -99,9 +103,9 @@ def test_bad_output_paths_and_options_are_refused(tiny: Geography, tmp_path: Pat
     with pytest.raises(OutputError, match="does not exist"):
         figures.save_figure(fig, tmp_path / "nope" / "map.png")
     with pytest.raises(ParameterError, match="tier"):
-        figures.footprint_figure(tiny, ["E38900001"], tier="parish")
+        figures.footprint_figure(tiny, ["E38900001"], draw=DrawOptions(tier="parish"))
     with pytest.raises(ParameterError, match="ncols"):
-        figures.plans_figure(tiny, [[["E38900001"]]], ncols=0)
+        figures.plans_figure(tiny, [[["E38900001"]]], draw=DrawOptions(ncols=0))
     from coterminus.analysis.assess import assess
 
     other = assess(tiny_geography(2021), ["E38900001"])
@@ -111,7 +115,7 @@ def test_bad_output_paths_and_options_are_refused(tiny: Geography, tmp_path: Pat
 
 def test_small_multiples_draw_one_panel_per_plan(tiny: Geography, tmp_path: Path) -> None:
     plans = {"Two CCGs": [["E38900001"], ["E38900002"]], "One CCG": [["E38900001", "E38900002"]]}
-    fig = figures.plans_figure(tiny, plans, ncols=2)
+    fig = figures.plans_figure(tiny, plans, draw=DrawOptions(ncols=2))
     assert len(fig.axes) == 2
     assert fig.axes[0].get_title().startswith("Two CCGs: 2 new CCGs")
     assert "1 split upper-tier council" in fig.axes[0].get_title()
@@ -122,9 +126,10 @@ def test_small_multiples_draw_one_panel_per_plan(tiny: Geography, tmp_path: Path
     assert grey.std() > 20
 
 
+@pytest.mark.slow
 @pytest.mark.realdata
 def test_coventry_and_rugby_print_map_in_three_formats(geo: Geography, tmp_path: Path) -> None:
-    fig = figures.footprint_figure(geo, ["E38000038"], tier="both")
+    fig = figures.footprint_figure(geo, ["E38000038"], draw=DrawOptions(tier="both"))
     png = figures.save_figure(fig, tmp_path / "cr.png")
     grey, dpi, size = _pixels(png)
     assert dpi[0] == pytest.approx(300, abs=0.5)
@@ -139,6 +144,7 @@ def test_coventry_and_rugby_print_map_in_three_formats(geo: Geography, tmp_path:
     figures.save_figure(fig, ARTIFACTS / "figure-coventry-and-rugby.png", dpi=100)
 
 
+@pytest.mark.slow
 @pytest.mark.realdata
 def test_system_and_plans_print_maps(geo: Geography, tmp_path: Path) -> None:
     fig = figures.footprint_figure(geo, system=CW)
@@ -149,7 +155,7 @@ def test_system_and_plans_print_maps(geo: Geography, tmp_path: Path) -> None:
         [["E38000038", "E38000164", "E38000195"]],
         "E38000038;E38000164;E38000195",
     ]
-    fig = figures.plans_figure(geo, top, ncols=3)
+    fig = figures.plans_figure(geo, top, draw=DrawOptions(ncols=3))
     assert len(fig.axes) == 3
     assert "1 coterminous" in fig.axes[1].get_title()
     ARTIFACTS.mkdir(exist_ok=True)
@@ -184,6 +190,7 @@ def _overlapping(boxes: list) -> list[tuple[int, int]]:
     ]
 
 
+@pytest.mark.slow
 def test_figure_pdfs_are_a4_pages_with_all_text_inside_the_margins(
     tiny: Geography, tmp_path: Path
 ) -> None:
@@ -191,18 +198,20 @@ def test_figure_pdfs_are_a4_pages_with_all_text_inside_the_margins(
     plan = [["E38900001"], ["E38900002"]]
     _assert_pdf_page(figures.plan_figure(tiny, plan), tmp_path / "p.pdf")
     plans = {"Two": plan, "One": [["E38900001", "E38900002"]]}
-    _assert_pdf_page(figures.plans_figure(tiny, plans, ncols=2), tmp_path / "ps.pdf")
+    _assert_pdf_page(
+        figures.plans_figure(tiny, plans, draw=DrawOptions(ncols=2)), tmp_path / "ps.pdf"
+    )
     _assert_pdf_page(figures.split_figure(tiny, units="ccg", against="utla"), tmp_path / "s.pdf")
-    letter = figures.plan_figure(tiny, plan, paper="letter")
+    letter = figures.plan_figure(tiny, plan, draw=DrawOptions(paper="letter"))
     _assert_pdf_page(letter, tmp_path / "letter.pdf", paper="letter")
     with pytest.raises(ParameterError, match="paper"):
-        figures.plan_figure(tiny, plan, paper="a3")  # type: ignore[arg-type]
+        figures.plan_figure(tiny, plan, draw=DrawOptions(paper="a3"))  # type: ignore[arg-type]
 
 
 def test_figure_for_a_report_is_the_size_of_the_text_block(tiny: Geography) -> None:
     w, h = figures.text_block("a4")
     assert (round(w * 25.4), round(h * 25.4)) == (174, 257)
-    fig = figures.footprint_figure(tiny, ["E38900001"], figsize=(w, h * 0.75))
+    fig = figures.footprint_figure(tiny, ["E38900001"], draw=DrawOptions(figsize=(w, h * 0.75)))
     assert tuple(fig.get_size_inches()) == pytest.approx((w, h * 0.75))
 
 
@@ -220,11 +229,12 @@ def test_plan_figure_lists_every_block_under_the_map(tiny: Geography) -> None:
         assert not item.get_window_extent(renderer).overlaps(map_box)
 
 
+@pytest.mark.slow
 def test_names_are_never_read_as_mathtext(tmp_path: Path) -> None:
     geo = tiny_geography()
     geo.units("utla").loc["E06900001", "name"] = "Fund $x$ & $\\frac{"  # maths, broken formula
     geo.units("ltla").loc["E06900001", "name"] = "Fund $x$ & $\\frac{"
-    fig = figures.footprint_figure(geo, ["E38900001"], title="Cost $5 to $10 ^_^")
+    fig = figures.footprint_figure(geo, ["E38900001"], draw=DrawOptions(title="Cost $5 to $10 ^_^"))
     figures.save_figure(fig, tmp_path / "m.png", dpi=50)
     _, text = pdf_text(figures.save_figure(fig, tmp_path / "m.pdf"))
     assert_contains(text, "Fund $x$ & $\\frac{", "Cost $5 to $10 ^_^")
@@ -252,6 +262,7 @@ def test_split_figure_hatches_the_council_split_between_ccgs(tiny: Geography) ->
         figures.split_figure(tiny, units="ccg", against="utla", tolerance=0.7)
 
 
+@pytest.mark.slow
 def test_figure_words_fit_the_area_measure(tiny: Geography) -> None:
     from coterminus.analysis.assess import assess
 
@@ -270,6 +281,7 @@ def test_figure_words_fit_the_area_measure(tiny: Geography) -> None:
         assert ("of their area" in text) == (measure == "area")
 
 
+@pytest.mark.slow
 @pytest.mark.realdata
 def test_seven_block_plan_lists_all_seven_and_no_labels_overlap(
     geo: Geography, tmp_path: Path
@@ -310,6 +322,7 @@ def test_seven_block_plan_lists_all_seven_and_no_labels_overlap(
     figures.save_figure(fig, ARTIFACTS / "figure-plan-cheshire-merseyside.png", dpi=100)
 
 
+@pytest.mark.slow
 @pytest.mark.realdata
 def test_stp_against_utla_split_figure_matches_the_lsoa_counts(
     geo: Geography, tmp_path: Path

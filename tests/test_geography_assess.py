@@ -15,7 +15,6 @@ import pytest
 import coterminus as ct
 from coterminus.analysis.assess import assess
 from coterminus.cli import main
-from coterminus.data.integrity import trusting_modified
 from coterminus.errors import (
     DataDirError,
     FootprintError,
@@ -35,8 +34,9 @@ pytestmark = pytest.mark.realdata
 
 
 @pytest.fixture(scope="module")
-def geo(data_dir: Path) -> ct.Geography:
-    return ct.load(2019, data_dir=data_dir)
+def geo(geo2019: ct.Geography) -> ct.Geography:
+    """The session's 2019 geography (tests/conftest.py): shared, not changed here."""
+    return geo2019
 
 
 def _copy_layout(data_dir: Path, target: Path) -> Path:
@@ -139,10 +139,9 @@ def test_layers_of_another_vintage_are_refused(data_dir: Path, tmp_path: Path) -
     geo = ct.load(2019, data_dir=root)  # polygons are read on first use
     with pytest.raises(ModifiedFileError, match=r"ons_2019.gpkg has been modified"):
         geo.layer("ccg")  # the pinned SHA-256 catches the swap first
-    with trusting_modified():  # told to trust it, the codes still give it away
-        geo = ct.load(2019, data_dir=root)
-        with pytest.raises(LookupMismatchError, match=r"ccg polygons.*different vintages"):
-            geo.layer("ccg")
+    geo = ct.load(2019, data_dir=root, trust_modified=True)  # told to trust it,
+    with pytest.raises(LookupMismatchError, match=r"ccg polygons.*different vintages"):
+        geo.layer("ccg")  # the codes still give it away
 
 
 def test_lookup_missing_lsoas_is_refused_with_the_people_left_out(
@@ -155,14 +154,11 @@ def test_lookup_missing_lsoas_is_refused_with_the_people_left_out(
     (root / name).write_text("".join(lines[:-10]))
     with pytest.raises(ModifiedFileError, match="--trust-modified"):
         ct.load(2019, data_dir=root)
-    with (
-        trusting_modified(),
-        pytest.raises(
-            LookupMismatchError,
-            match=r"32,834 blocks instead of 32,844.*lacks 10 block\(s\).*people would be left out",
-        ),
+    with pytest.raises(
+        LookupMismatchError,
+        match=r"32,834 blocks instead of 32,844.*lacks 10 block\(s\).*people would be left out",
     ):
-        ct.load(2019, data_dir=root)
+        ct.load(2019, data_dir=root, trust_modified=True)
 
 
 def test_population_missing_lsoas_is_refused_not_guessed(data_dir: Path, tmp_path: Path) -> None:
@@ -171,14 +167,11 @@ def test_population_missing_lsoas_is_refused_not_guessed(data_dir: Path, tmp_pat
     (root / name).unlink()
     lines = (data_dir / name).read_text().splitlines(keepends=True)
     (root / name).write_text(lines[0] + "".join(lines[6:]))
-    with (
-        trusting_modified(),
-        pytest.raises(
-            LookupMismatchError,
-            match=r"5 block\(s\) of the 2019 lookup .* have no population.*not guess",
-        ),
+    with pytest.raises(
+        LookupMismatchError,
+        match=r"5 block\(s\) of the 2019 lookup .* have no population.*not guess",
     ):
-        ct.load(2019, data_dir=root)
+        ct.load(2019, data_dir=root, trust_modified=True)
 
 
 def test_lsoa_polygons_join_the_lookup(geo: ct.Geography) -> None:
@@ -250,6 +243,7 @@ def _check_mismatch_rows(a: Any) -> int:
     return rows
 
 
+@pytest.mark.slow
 def test_mismatch_people_and_lsoas_equal_a_scan_of_the_lsoas(geo: ct.Geography) -> None:
     """Every STP's CCGs (2019): the people, LSOAs and units of each mismatch row (sums of the
     overlap table's pairs) equal the LSOAs behind it."""
@@ -300,6 +294,7 @@ def test_bad_footprints_are_refused_with_the_fix(geo: ct.Geography) -> None:
         assess(geo, CW, tier="parish")
 
 
+@pytest.mark.slow
 def test_area_assessment_uses_the_area_tolerance(geo: ct.Geography) -> None:
     a = assess(geo, CW, measure="area")
     assert a.metrics.tolerance == 0.03

@@ -20,12 +20,11 @@ from coterminus import data as datasets
 from coterminus.data import _parsed_cache
 from coterminus.data import integrity as _integrity
 from coterminus.data.integrity import (
+    Integrity,
     block_digest,
+    checking,
     file_sha256,
-    modified_files,
-    set_trust_modified,
     trust_stamp,
-    trusting_modified,
     verify_file,
 )
 from coterminus.data.readers import read_boundaries, read_lookup, read_population
@@ -46,6 +45,7 @@ def _fresh_state(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
 
 
 # --- file hashes -------------------------------------------------------------------------------------
+@pytest.mark.realdata
 def test_the_hash_is_the_sha256_of_the_bytes_and_the_real_files_match_their_pins(
     data_dir: Path,
 ) -> None:
@@ -101,6 +101,7 @@ def _rugby_edited(data_dir: Path, tmp_path: Path) -> Path:
     return out
 
 
+@pytest.mark.realdata
 def test_an_edited_population_file_is_refused_on_load_with_both_hashes_and_the_fix(
     data_dir: Path, tmp_path: Path
 ) -> None:
@@ -115,32 +116,32 @@ def test_an_edited_population_file_is_refused_on_load_with_both_hashes_and_the_f
     assert f"the published file's is {pin}" in msg
     assert f"`coterminus data fetch {POP_ID}`" in msg
     assert "trust_modified=True (CLI: --trust-modified)" in msg
-    assert modified_files() == {}
 
 
+@pytest.mark.realdata
 def test_trust_modified_accepts_the_edit_and_stamps_it(
     data_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     edited = _rugby_edited(data_dir, tmp_path)
     pin = datasets.get(POP_ID).sha256
     found = file_sha256(edited)
-    assert trust_stamp() is None
-    set_trust_modified(True)
-    assert verify_file(edited, pin, dataset=POP_ID) == found
-    assert modified_files() == {str(edited.resolve()): (pin, found)}
-    stamp = trust_stamp()
+    record = Integrity(trust_modified=True)
+    assert trust_stamp(Integrity()) is None
+    with checking(record):
+        assert verify_file(edited, pin, dataset=POP_ID) == found
+    assert record.modified == {str(edited.resolve()): (pin, found)}
+    stamp = trust_stamp(record)
     assert stamp == (
         f"MODIFIED DATA: 1 input file differs from the published ONS file and was used because "
         f"of --trust-modified: {edited.name} (published {pin[:12]}…, used {found[:12]}…). "
         "Figures may not match ONS data."
     )
-    set_trust_modified(False)  # an explicit False refuses again, the record stays for the stamp
-    with pytest.raises(ModifiedFileError):
+    with pytest.raises(ModifiedFileError):  # outside the block nothing is trusted
         verify_file(edited, pin)
-    assert trust_stamp() == stamp
+    assert trust_stamp(record) == stamp
 
 
-def test_the_environment_variable_and_the_context_manager_switch_trust(
+def test_the_environment_variable_and_the_record_switch_trust(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     p = tmp_path / "x.csv"
@@ -152,18 +153,22 @@ def test_the_environment_variable_and_the_context_manager_switch_trust(
     monkeypatch.setenv(_integrity.ENV_TRUST_MODIFIED, "0")
     with pytest.raises(ModifiedFileError):
         verify_file(p, "0" * 64)
-    with trusting_modified():
+    with checking(Integrity(trust_modified=True)) as record:
         assert verify_file(p, "f" * 64) == file_sha256(p)
     with pytest.raises(ModifiedFileError):
         verify_file(p, "f" * 64)
-    assert modified_files() == {str(p.resolve()): ("f" * 64, file_sha256(p))}
+    assert record.modified == {str(p.resolve()): ("f" * 64, file_sha256(p))}
+    monkeypatch.setenv(_integrity.ENV_TRUST_MODIFIED, "1")
+    with checking(Integrity(trust_modified=False)), pytest.raises(ModifiedFileError):
+        verify_file(p, "f" * 64)  # the record's setting wins over the environment
 
 
 def test_stamp_lists_several_files(tmp_path: Path) -> None:
-    for name in ("b.csv", "a.csv"):
-        (tmp_path / name).write_text(name)
-        verify_file(tmp_path / name, "0" * 64, trust=True)
-    stamp = trust_stamp() or ""
+    with checking(Integrity()) as record:
+        for name in ("b.csv", "a.csv"):
+            (tmp_path / name).write_text(name)
+            verify_file(tmp_path / name, "0" * 64, trust=True)
+    stamp = trust_stamp(record) or ""
     assert stamp.startswith("MODIFIED DATA: 2 input files differ from the published ONS files")
     assert stamp.index("a.csv") < stamp.index("b.csv")
 
@@ -179,6 +184,7 @@ def test_block_digest_is_the_sha256_of_sorted_newline_joined_codes() -> None:
     assert block_digest([]) == hashlib.sha256(b"").hexdigest()
 
 
+@pytest.mark.realdata
 def test_block_digest_of_the_2019_lookup_equals_that_of_englands_population(
     data_dir: Path,
 ) -> None:
@@ -263,10 +269,12 @@ def test_the_key_separates_repair_level_and_format(
 @pytest.mark.parametrize(
     ("damage", "reason"),
     [
-        ("truncate-parquet", "its parquet file is unreadable"),
-        ("garbage-parquet", "its parquet file is unreadable"),
+        ("truncate-parquet", "its parquet file differs from the SHA-256 recorded when it was"),
+        ("garbage-parquet", "its parquet file differs from the SHA-256 recorded when it was"),
+        ("one-byte-same-size-same-mtime", "its parquet file differs from the SHA-256 recorded"),
         ("corrupt-json", "its JSON sidecar is unreadable (JSONDecodeError"),
         ("other-source", "its sidecar describes another source (source_sha256 differ)"),
+        ("edited-attrs", "its sidecar does not match the SHA-256 recorded in it"),
         ("missing-json", "it is incomplete (parquet or sidecar missing)"),
     ],
 )
@@ -281,6 +289,17 @@ def test_an_unreadable_entry_is_discarded_and_rebuilt_with_one_warning(
         parquet.write_bytes(good_parquet[: len(good_parquet) // 2])
     elif damage == "garbage-parquet":
         parquet.write_bytes(b"not parquet at all")
+    elif damage == "one-byte-same-size-same-mtime":  # a poisoned entry that keeps its stat
+        before = parquet.stat()
+        edited = bytearray(good_parquet)
+        edited[len(edited) // 2] ^= 0x01
+        parquet.write_bytes(bytes(edited))
+        os.utime(parquet, ns=(before.st_atime_ns, before.st_mtime_ns))
+        assert parquet.stat().st_size == before.st_size
+    elif damage == "edited-attrs":
+        meta = json.loads(sidecar.read_text())
+        meta["attrs"]["vintage"] = 2024
+        sidecar.write_text(json.dumps(meta))
     elif damage == "corrupt-json":
         sidecar.write_text('{"format": 3, "attrs": {')
     elif damage == "other-source":
@@ -372,6 +391,7 @@ def test_a_full_disk_while_caching_leaves_no_entry(
     assert list(cache_root.iterdir()) == []
 
 
+@pytest.mark.realdata
 def test_the_real_lsoa_layer_round_trips_through_the_cache(
     data_dir: Path, cache_root: Path
 ) -> None:
@@ -385,6 +405,7 @@ def test_the_real_lsoa_layer_round_trips_through_the_cache(
 
 
 # --- completeness of the building blocks --------------------------------------------------------------
+@pytest.mark.realdata
 def test_25_lsoas_removed_from_lookup_and_population_are_named_with_the_people_lost(
     data_dir: Path,
 ) -> None:
@@ -428,3 +449,32 @@ def test_25_lsoas_removed_from_lookup_and_population_are_named_with_the_people_l
         check_blocks(
             [*universe, universe[2]], count=count, digest=digest, what="x", universe=universe
         )
+
+
+# --- the prepared block table: an edited entry is rebuilt, never used ---------------------------------
+def test_one_byte_edited_in_a_prepared_block_table_is_rebuilt_not_used(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The 2019 block table of the embedded copy, prepared in the cache; one byte of it edited
+    keeping size and mtime (a poisoned entry): the next load warns, rebuilds, and gives the
+    published figures; the load after that reads the rebuilt entry silently."""
+    from coterminus.geography.bundle import load
+
+    monkeypatch.setenv("COTERMINUS_DATA_DIR", "")
+    monkeypatch.setenv("COTERMINUS_CACHE_DIR", str(tmp_path / "cache"))
+    first = load(2019).lsoa
+    (table,) = (tmp_path / "cache" / "parsed").glob("blocks-*.blocks.arrow")
+    before = table.stat()
+    data = bytearray(table.read_bytes())
+    at = data.rfind(b"E38000038")  # a CCG code in the table: change it to another CCG's
+    assert at > 0
+    data[at + 8] = ord("9")
+    table.write_bytes(bytes(data))
+    os.utime(table, ns=(before.st_atime_ns, before.st_mtime_ns))
+    assert (table.stat().st_size, table.stat().st_mtime_ns) == (before.st_size, before.st_mtime_ns)
+    with pytest.warns(CacheWarning, match="differs from the SHA-256 recorded when it was written"):
+        again = load(2019).lsoa
+    pd.testing.assert_frame_equal(again, first)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        pd.testing.assert_frame_equal(load(2019).lsoa, first)

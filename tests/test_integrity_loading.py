@@ -13,7 +13,7 @@ from coterminus import cli
 from coterminus.analysis.assess import assess
 from coterminus.analysis.metrics import footprint_metrics
 from coterminus.analysis.overlap import population_overlap
-from coterminus.data.integrity import reset, set_trust_modified
+from coterminus.data.integrity import reset
 from coterminus.errors import ModifiedFileError, PopulationError
 
 POP = "population/lsoa11_pop_mid2019_ew.csv"
@@ -39,12 +39,11 @@ def _edited_data_dir(data_dir: Path, root: Path) -> Path:
 @pytest.fixture(autouse=True)
 def _untrusted():
     reset()
-    set_trust_modified(None)
     yield
-    set_trust_modified(None)
     reset()
 
 
+@pytest.mark.realdata
 def test_an_edited_population_file_is_refused_naming_the_fix(
     data_dir: Path, tmp_path: Path
 ) -> None:
@@ -55,6 +54,7 @@ def test_an_edited_population_file_is_refused_naming_the_fix(
         ct.load(2019, data_dir=root)
 
 
+@pytest.mark.realdata
 def test_trusted_edits_give_their_answer_and_every_output_says_so(
     data_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

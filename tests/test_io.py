@@ -79,6 +79,7 @@ def test_every_geopackage_layer_reads_with_its_ons_count(
     assert gdf.index.str.startswith("E").all()
 
 
+@pytest.mark.slow
 @pytest.mark.realdata
 def test_lsoa_layer_warns_about_its_five_invalid_polygons_and_repairs_when_asked(
     data_dir: Path,
@@ -452,6 +453,7 @@ def test_welsh_rows_in_a_real_uk_file_are_kept_only_when_asked(
     assert len(ct.read_lookup(tmp_path / "lu.csv", england_only=False)) == 339
 
 
+@pytest.mark.realdata
 def test_real_bng_geojson_without_crs_member_is_refused_then_read_with_crs(
     data_dir: Path, tmp_path: Path
 ) -> None:

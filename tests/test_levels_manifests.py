@@ -95,6 +95,7 @@ def test_manifest_problems_are_reported_together(tmp_path: Path) -> None:
         assert part in text
 
 
+@pytest.mark.realdata
 def test_manifest_naming_a_missing_column_names_the_nearest(tmp_path: Path, data_dir: Path) -> None:
     text = manifest_text(2024).replace('code_column = "ICB24CD"', 'code_column = "ICB23CD"')
     path = tmp_path / "v.toml"
@@ -103,6 +104,7 @@ def test_manifest_naming_a_missing_column_names_the_nearest(tmp_path: Path, data
         ct.load(path, data_dir=data_dir)
 
 
+@pytest.mark.realdata
 def test_manifest_naming_a_missing_file_says_where_it_looked(
     tmp_path: Path, data_dir: Path
 ) -> None:
@@ -117,8 +119,9 @@ def test_manifest_naming_a_missing_file_says_where_it_looked(
 
 # --- 2022 and 2024, against plain pandas on the lookups -----------------------------------------
 @pytest.fixture(scope="module")
-def geo24(data_dir: Path) -> ct.Geography:
-    return ct.load(2024, data_dir=data_dir)
+def geo24(geo2024: ct.Geography) -> ct.Geography:
+    """The session's 2024 geography (tests/conftest.py): shared, not changed here."""
+    return geo2024
 
 
 @pytest.fixture(scope="module")
@@ -128,6 +131,7 @@ def plain24(data_dir: Path) -> pd.DataFrame:
     return lu.merge(pop[["LSOA21CD", "POP_CENSUS2021"]], on="LSOA21CD")
 
 
+@pytest.mark.realdata
 def test_2024_counts_and_totals_match_plain_pandas(geo24, plain24) -> None:
     for level, col in [
         ("sicbl", "SICBL24CD"),
@@ -146,6 +150,7 @@ def test_2024_counts_and_totals_match_plain_pandas(geo24, plain24) -> None:
     assert int(geo24.units("cauth")["population"].sum()) == 15_563_593  # CHECKS §12
 
 
+@pytest.mark.realdata
 def test_combined_authorities_from_the_ltla_lookup_equal_the_lsoa_lookup(geo24, plain24) -> None:
     via = geo24.lsoa["cauth"]
     direct = plain24.set_index("LSOA21CD")["CAUTH23CD"].reindex(via.index)
@@ -162,6 +167,7 @@ def _plain_j(plain: pd.DataFrame, unit_col: str, unit: str, target_col: str, pop
     return float(best.sum() / (t_f + (totals[best.index] - best).sum()))
 
 
+@pytest.mark.realdata
 @pytest.mark.parametrize(
     ("icb", "target", "col"),
     [
@@ -177,6 +183,7 @@ def test_2024_icb_j_equals_the_formula_on_plain_pandas(geo24, plain24, icb, targ
     assert a.metrics.index == pytest.approx(expected, abs=1e-12)
 
 
+@pytest.mark.realdata
 def test_liverpool_city_region_is_wholly_inside_cheshire_and_merseyside(geo24, plain24) -> None:
     a = assess(geo24, "E54000008", units="icb", against=["cauth"])
     row = a.tiers["cauth"].by_la.loc["E47000004"]
@@ -186,6 +193,7 @@ def test_liverpool_city_region_is_wholly_inside_cheshire_and_merseyside(geo24, p
     assert "Liverpool City Region" in a.explain()
 
 
+@pytest.mark.realdata
 def test_coventry_and_warwickshire_2024_touches_west_midlands_split(geo24) -> None:
     a = assess(geo24, system="Coventry and Warwickshire", units="icb")
     assert a.against == ["utla", "ltla", "cauth"]
@@ -203,6 +211,7 @@ def test_coventry_and_warwickshire_2024_touches_west_midlands_split(geo24) -> No
     assert a.system.within_one_system
 
 
+@pytest.mark.realdata
 def test_2022_geography_loads_and_coventry_and_warwickshire_is_coterminous(data_dir: Path) -> None:
     geo = ct.load(2022, data_dir=data_dir)
     assert [len(geo.units(n)) for n in geo.level_names] == [106, 42, 309, 152]
@@ -220,6 +229,7 @@ def test_2022_geography_loads_and_coventry_and_warwickshire_is_coterminous(data_
     assert geo.code("B2M3M") == "E38000251"
 
 
+@pytest.mark.realdata
 def test_a_code_of_another_vintage_says_what_it_became(data_dir: Path) -> None:
     geo21 = ct.load(2021, data_dir=data_dir)
     with pytest.raises(
@@ -231,6 +241,7 @@ def test_a_code_of_another_vintage_says_what_it_became(data_dir: Path) -> None:
         geo21.code("W06000015")
 
 
+@pytest.mark.realdata
 def test_systems_of_2024_one_row_per_icb_with_combined_authorities(geo24) -> None:
     t = systems(geo24, against=["utla", "cauth"])
     assert len(t) == 42
@@ -241,6 +252,7 @@ def test_systems_of_2024_one_row_per_icb_with_combined_authorities(geo24) -> Non
     assert int(t["n_members"].sum()) == 106
 
 
+@pytest.mark.realdata
 def test_systems_of_2019_are_the_one_ccg_per_ics_table(data_dir: Path) -> None:
     t = systems(ct.load(2019, data_dir=data_dir))
     assert int(t["coterminous"].sum()) == 19
@@ -248,6 +260,7 @@ def test_systems_of_2019_are_the_one_ccg_per_ics_table(data_dir: Path) -> None:
 
 
 # --- scenarios ---------------------------------------------------------------------------------
+@pytest.mark.realdata
 def test_scenario_of_merged_icbs_is_assessed_like_any_level(geo24) -> None:
     table = pd.DataFrame({"member": ["QWU", "E54000058"], "area": ["M1", "M1"]})
     geo2 = scenario(geo24, "proposed_icb", table, complete=False)
@@ -262,6 +275,7 @@ def test_scenario_of_merged_icbs_is_assessed_like_any_level(geo24) -> None:
     )
 
 
+@pytest.mark.realdata
 def test_scenario_problems_are_all_reported_at_once(geo24) -> None:
     table = pd.DataFrame(
         {"member": ["QWU", "QJ2", "QWU", "Nowhereshire ICB"], "area": ["A", "A", "B", "C"]}
@@ -274,6 +288,7 @@ def test_scenario_problems_are_all_reported_at_once(geo24) -> None:
     assert "assigned more than once: E54000018 → A, B" in text
 
 
+@pytest.mark.realdata
 def test_scenario_gaps_name_the_units_left_out(geo24) -> None:
     essex = geo24.members("Essex", "ltla")
     table = pd.DataFrame({"member": essex[:-1], "area": ["N"] * (len(essex) - 1)})
@@ -281,6 +296,7 @@ def test_scenario_gaps_name_the_units_left_out(geo24) -> None:
         scenario(geo24, "essex", table)
 
 
+@pytest.mark.realdata
 def test_scenario_of_blocks_splits_a_district_and_is_a_council_level(geo24, tmp_path) -> None:
     rugby = geo24.lsoa.index[geo24.lsoa["ltla"] == "E07000220"]
     rest = geo24.lsoa.index[geo24.lsoa["utla"] == "E10000031"].difference(rugby)
@@ -292,7 +308,7 @@ def test_scenario_of_blocks_splits_a_district_and_is_a_council_level(geo24, tmp_
     )
     path = tmp_path / "warks.csv"
     pd.DataFrame(rows, columns=["member", "area"]).to_csv(path, index=False)
-    geo2 = scenario(geo24, "new_unitary", path)
+    geo2 = scenario(geo24, "new_unitary", path, side="council")
     assert geo2.levels["new_unitary"].side == "council"
     a = assess(geo2, "E54000018", units="icb", against=["new_unitary"])
     assert a.tiers["new_unitary"].by_la["status"].eq("contained").all()
@@ -388,6 +404,7 @@ def future(data_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> ct.Geogr
     return ct.load(path, data_dir=data_dir)
 
 
+@pytest.mark.realdata
 def test_a_new_vintage_loads_from_its_manifest_alone(future, data_dir) -> None:
     g21 = ct.load(2021, data_dir=data_dir)
     assert future.level_names == ["pcn", "hub", "ward", "shire"]
@@ -407,6 +424,8 @@ def test_a_new_vintage_loads_from_its_manifest_alone(future, data_dir) -> None:
     assert len(p) == 1
 
 
+@pytest.mark.slow
+@pytest.mark.realdata
 def test_a_new_vintage_dissolves_polygons_it_was_not_given(future) -> None:
     layer = future.layer("hub")
     assert len(layer) == 42
@@ -418,6 +437,7 @@ def test_a_new_vintage_dissolves_polygons_it_was_not_given(future) -> None:
 
 
 # --- the command line on scenarios and on a vintage it has never seen -----------------------------
+@pytest.mark.realdata
 def test_cli_assesses_maps_and_diffs_a_scenario(data_dir: Path, tmp_path: Path, capsys) -> None:
     from coterminus import cli
 
@@ -436,6 +456,8 @@ def test_cli_assesses_maps_and_diffs_a_scenario(data_dir: Path, tmp_path: Path, 
     assert "1 new proposed icb formed from 2 of the 2 ICBs of 2024" in capsys.readouterr().out
 
 
+@pytest.mark.slow
+@pytest.mark.realdata
 def test_every_command_runs_on_a_vintage_it_has_never_seen(
     data_dir: Path, tmp_path_factory: pytest.TempPathFactory, capsys
 ) -> None:

@@ -37,6 +37,7 @@ from coterminus.outputs._simplify import (
     to_display,
     union_groups,
 )
+from coterminus.outputs.options import DrawOptions
 from helpers import CW, CW_CCGS, X0, Y0, tiny_geography
 from helpers import geo_fixture as geo_fixture  # the fixture `geo`
 from helpers import tiny_fixture as tiny_fixture  # the fixture `tiny`
@@ -44,6 +45,13 @@ from helpers import tiny_fixture as tiny_fixture  # the fixture `tiny`
 
 def _page(m) -> str:
     return m.get_root().render()
+
+
+def _paths(r) -> int:
+    """SVG paths drawn in every pane of the map (context, areas, lines)."""
+    return int(
+        r.page.evaluate("() => document.querySelectorAll('.leaflet-map-pane svg path').length")
+    )
 
 
 # ------------------------------------------------------------------------------------------
@@ -138,7 +146,7 @@ def test_footprint_map_has_every_layer_legend_control_bounds_and_attribution(
     assert "L.control.layers(" in page
     assert "fitBounds(" in page
     assert "coterminus-legend" in page
-    for name in ("Upper-tier councils", "Lower-tier councils", "Member CCGs", "Footprint outline"):
+    for name in ("Upper-tier councils", "Lower-tier councils", "Member CCGs", "Footprint"):
         assert name in page
     assert "tileLayer" not in page  # no web tiles by default
     # only Leaflet from the CDN: no jQuery, Bootstrap, Font Awesome
@@ -147,12 +155,14 @@ def test_footprint_map_has_every_layer_legend_control_bounds_and_attribution(
 
 
 def test_every_name_is_html_escaped_in_the_page(tiny: Geography) -> None:
-    m = maps.footprint_map(tiny, ["E38900001"], offline=True)
+    m = maps.footprint_map(tiny, ["E38900001"], draw=DrawOptions(offline=True))
     page = _page(m)
     assert "<script>alert" not in page
     assert "<img src=x" not in page
     assert "<b>Bold</b>" not in page
-    plan_page = _page(maps.plan_map(tiny, [["E38900001"], ["E38900002"]], tier="both"))
+    plan_page = _page(
+        maps.plan_map(tiny, [["E38900001"], ["E38900002"]], draw=DrawOptions(tier="both"))
+    )
     assert "<script>alert" not in plan_page
     assert "<b>Bold</b>" not in plan_page
 
@@ -170,10 +180,12 @@ def test_map_words_fit_the_measure(tiny: Geography) -> None:
         "0.0 km² of it lies in upper-tier councils it does not mostly cover; 50.0 km² of its "
         "best-fit upper-tier councils lies outside it"
     )
-    page = maps.footprint_map(tiny, ["E38900001"], tiles=None).get_root().render()
+    page = maps.footprint_map(tiny, ["E38900001"], draw=DrawOptions(tiles=None)).get_root().render()
     assert "people on both sides of the line" in page
     assert "Population shares from LSOA11 building blocks (population)" in page
-    m = maps.footprint_map(tiny, assessment=assess(tiny, ["E38900001"], measure="area"), tiles=None)
+    m = maps.footprint_map(
+        tiny, assessment=assess(tiny, ["E38900001"], measure="area"), draw=DrawOptions(tiles=None)
+    )
     page = m.get_root().render()
     assert "area on both sides of the line" in page
     assert "Area shares from boundary polygons" in page
@@ -219,11 +231,13 @@ def test_bad_plans_and_footprints_say_what_to_fix(tiny: Geography) -> None:
     with pytest.raises(UnknownAreaError, match="E38999999"):
         maps.footprint_map(tiny, ["E38999999"])
     with pytest.raises(ParameterError, match="tier"):
-        maps.footprint_map(tiny, ["E38900001"], tier="parish")
+        maps.footprint_map(tiny, ["E38900001"], draw=DrawOptions(tier="parish"))
     with pytest.raises(ParameterError, match="offline"):
-        maps.footprint_map(tiny, ["E38900001"], offline=True, tiles="OpenStreetMap")
+        maps.footprint_map(
+            tiny, ["E38900001"], draw=DrawOptions(offline=True, tiles="OpenStreetMap")
+        )
     with pytest.raises(ParameterError, match="simplify_m"):
-        maps.footprint_map(tiny, ["E38900001"], simplify_m=-5)
+        maps.footprint_map(tiny, ["E38900001"], draw=DrawOptions(simplify_m=-5))
 
 
 def test_assessment_of_another_vintage_is_refused(tiny: Geography) -> None:
@@ -240,7 +254,7 @@ def test_a_large_unsimplified_layer_warns_with_the_expected_size(
 ) -> None:
     monkeypatch.setattr(maps, "_MAX_BYTES", 100)
     with pytest.warns(CoterminusWarning, match=r"about 0\.0 MB.*simplify_m=50"):
-        maps.footprint_map(tiny, ["E38900001"], simplify_m=None)
+        maps.footprint_map(tiny, ["E38900001"], draw=DrawOptions(simplify_m=None))
 
 
 def test_save_map_checks_the_path_before_writing(
@@ -266,7 +280,7 @@ def test_save_map_checks_the_path_before_writing(
 def test_offline_page_embeds_leaflet_and_loads_nothing_remote(
     tiny: Geography, tmp_path: Path
 ) -> None:
-    m = maps.footprint_map(tiny, ["E38900001"], offline=True)
+    m = maps.footprint_map(tiny, ["E38900001"], draw=DrawOptions(offline=True))
     out = maps.save_map(m, tmp_path / "m.html")
     page = out.read_text()
     assert "Leaflet 1.9.4" in page
@@ -332,13 +346,14 @@ def test_a_footprint_of_another_vintage_names_the_right_vintage(geo: Geography) 
         maps.footprint_map(geo, ["E38000251"])
 
 
+@pytest.mark.slow
 @pytest.mark.realdata
 @pytest.mark.browser
 def test_offline_system_map_renders_in_chromium_with_the_network_disabled(
     geo: Geography, tmp_path: Path
 ) -> None:
     layers = maps.map_layers(geo, system=CW)
-    m = maps.draw_layers(layers, offline=True)
+    m = maps.draw_layers(layers, draw=DrawOptions(offline=True))
     out = maps.save_map(m, tmp_path / "cw.html")
     size = out.stat().st_size
     assert size <= 1_000_000, f"one system should be ≤ 1 MB, got {size:,} bytes"
@@ -350,20 +365,24 @@ def test_offline_system_map_renders_in_chromium_with_the_network_disabled(
         assert all(u.startswith(("file:", "data:")) for u in r.requests)
         assert counts["leaflet"] == "1.9.4"
         assert counts["maps"] == 1
-        assert sorted(counts["layers"].values()) == [1, 2, 3, 6]  # outline, utla, ccgs, ltla
-        assert counts["paths"] == 1 + 2 + 3  # lower tier starts switched off
-        # switch the lower tier on: six more paths
+        # outline, utla, ccgs, ltla, and the CCGs around the system (context)
+        n_context = len(layers.context)
+        assert n_context >= 5
+        assert sorted(counts["layers"].values()) == sorted([1, 2, 3, 6, n_context])
+        assert _paths(r) == 1 + 2 + 3 + 6 + n_context  # every level is drawn
+        # switch the lower tier off: six paths fewer
         r.page.evaluate(
             "() => { const m = Object.keys(window).find(k => k.startsWith('map_'));"
             " for (const k of Object.keys(window)) { if (k.startsWith('geo_json_') &&"
             " typeof window[k].getLayers === 'function' && window[k].getLayers().length === 6)"
-            " { window[m].addLayer(window[k]); } } }"
+            " { window[m].removeLayer(window[k]); } } }"
         )
-        assert r.counts()["paths"] == 12
+        assert _paths(r) == 1 + 2 + 3 + n_context
         shot = r.screenshot("map-coventry-warwickshire-offline.png")
     assert shot.stat().st_size > 10_000
 
 
+@pytest.mark.slow
 @pytest.mark.realdata
 @pytest.mark.browser
 def test_online_footprint_map_loads_only_leaflet_and_shows_the_split_council(
@@ -379,7 +398,7 @@ def test_online_footprint_map_loads_only_leaflet_and_shows_the_split_council(
         ),
         "leaflet@1.9.4/dist/leaflet.css": ("text/css", static.joinpath("leaflet.css").read_bytes()),
     }
-    m = maps.footprint_map(geo, ["E38000038"], tier="utla")
+    m = maps.footprint_map(geo, ["E38000038"], draw=DrawOptions(tier="utla"))
     out = maps.save_map(m, tmp_path / "cr.html")
     with open_page(out, offline=False, serve=serve) as r:
         assert r.js_errors == []
@@ -387,20 +406,23 @@ def test_online_footprint_map_loads_only_leaflet_and_shows_the_split_council(
         assert len(remote) == 2
         assert all("leaflet@1.9.4" in u for u in remote)
         counts = r.counts()
-        assert sorted(counts["layers"].values()) == [1, 1, 2]
-        assert counts["paths"] == 4
+        n_context = sorted(counts["layers"].values())[-1]
+        assert sorted(counts["layers"].values()) == [1, 1, 2, n_context]
+        assert _paths(r) == 4 + n_context
         dashed = r.page.evaluate(
-            "() => Array.from(document.querySelectorAll('.leaflet-overlay-pane path'))"
+            "() => Array.from(document.querySelectorAll('.leaflet-map-pane path'))"
             ".filter(p => p.getAttribute('stroke') === '#b2182b').length"
         )
         assert dashed == 1  # Warwickshire is split
         r.screenshot("map-coventry-and-rugby-online.png")
 
 
+@pytest.mark.slow
 @pytest.mark.browser
 def test_names_show_as_text_and_never_run_in_the_browser(tiny: Geography, tmp_path: Path) -> None:
     out = maps.save_map(
-        maps.footprint_map(tiny, ["E38900001"], tier="ltla", offline=True), tmp_path / "xss.html"
+        maps.footprint_map(tiny, ["E38900001"], draw=DrawOptions(tier="ltla", offline=True)),
+        tmp_path / "xss.html",
     )
     with open_page(out, offline=True) as r:
         assert r.js_errors == []
@@ -436,7 +458,7 @@ def test_names_show_as_text_and_never_run_in_the_browser(tiny: Geography, tmp_pa
 @pytest.mark.browser
 @pytest.mark.slow
 def test_all_england_map_is_under_5_mb_and_draws_every_area(geo: Geography, tmp_path: Path) -> None:
-    m = maps.footprint_map(geo, offline=True)
+    m = maps.footprint_map(geo, draw=DrawOptions(offline=True))
     out = maps.save_map(m, tmp_path / "england.html")
     size = out.stat().st_size
     assert size <= 5_000_000, f"all England should be ≤ 5 MB, got {size:,} bytes"
@@ -444,23 +466,28 @@ def test_all_england_map_is_under_5_mb_and_draws_every_area(geo: Geography, tmp_
         assert r.js_errors == []
         assert r.blocked == []
         counts = r.counts()
-        assert sorted(counts["layers"].values()) == [42, 151, 191, 317]
-        assert counts["paths"] == 42 + 151 + 191
+        # every system, its CCGs and the upper tier shaded (a national map draws the headline
+        # level; DrawOptions(tier="both") adds the 317 lower-tier councils)
+        assert sorted(counts["layers"].values()) == [42, 151, 191]
+        assert _paths(r) == 42 + 151 + 191
         r.screenshot("map-england-offline.png")
 
 
 @pytest.mark.realdata
 @pytest.mark.browser
 def test_plan_map_draws_one_block_per_new_ccg(geo: Geography, tmp_path: Path) -> None:
-    m = maps.plan_map(geo, [["E38000038", "E38000195"], ["E38000164"]], offline=True)
+    m = maps.plan_map(
+        geo, [["E38000038", "E38000195"], ["E38000164"]], draw=DrawOptions(offline=True)
+    )
     out = maps.save_map(m, tmp_path / "plan.html")
     with open_page(out, offline=True) as r:
         assert r.js_errors == []
         assert r.blocked == []
         counts = r.counts()
-        assert sorted(counts["layers"].values()) == [2, 2, 3]  # utla, outlines, ccgs
+        n_context = sorted(counts["layers"].values())[-1]  # the CCGs around the plan
+        assert sorted(counts["layers"].values()) == [2, 2, 3, n_context]  # utla, outlines, ccgs
         fills = r.page.evaluate(
-            "() => new Set(Array.from(document.querySelectorAll('.leaflet-overlay-pane path'))"
+            "() => new Set(Array.from(document.querySelectorAll('.leaflet-ct-areas-pane path'))"
             ".map(p => p.getAttribute('fill')).filter(f => f && f !== 'none')).size"
         )
         assert fills == 2
@@ -522,13 +549,13 @@ def test_icb_map_2024_against_upper_tier_and_combined_authorities(
         system="Coventry and Warwickshire",
         units="icb",
         against=["utla", "cauth"],
-        offline=True,
+        draw=DrawOptions(offline=True),
     )
     out = maps.save_map(m, tmp_path / "cw24.html")
     page = out.read_text()
     assert_in = [
-        "Upper-tier councils (shaded by share inside)",
-        "Combined authorities (shaded by share inside)",
+        "Upper-tier councils",
+        "Combined authorities",
         "Member ICBs",
         "West Midlands (E47000007)",
         "345,318 (11.8%)",
@@ -547,7 +574,7 @@ def test_icb_map_2024_against_upper_tier_and_combined_authorities(
         system="Coventry and Warwickshire",
         units="icb",
         against=["utla", "cauth"],
-        tier="cauth",
+        draw=DrawOptions(tier="cauth"),
     )
     png = figures.save_figure(fig, tmp_path / "cw24.png", dpi=100)
     assert png.stat().st_size > 20_000
@@ -574,9 +601,9 @@ def test_plan_map_of_merged_icbs(geo24: Geography, tmp_path: Path) -> None:
     assert wm["in_group"] == _people(geo24, icb=[CW_ICB, BSOL_ICB], cauth=WEST_MIDLANDS_CA)
     assert wm["group"] == "New ICB 1"
     assert wm["status"] == "split"
-    m = maps.plan_map(geo24, plan, tier="both", offline=True)
+    m = maps.plan_map(geo24, plan, draw=DrawOptions(tier="both", offline=True))
     page = maps.save_map(m, tmp_path / "plan24.html").read_text()
-    for s in ("New ICBs (coloured by block)", "New ICB 1 (merger of 2 ICBs)", "In one new ICB"):
+    for s in ("New ICBs", "New ICB 1 (merger of 2 ICBs)", "In one new ICB"):
         assert s in page, s
     with pytest.raises(FootprintError, match="only one new ICB"):
         maps.normalise_plan(geo24, [["QWU"], ["QWU", "QHL"]])
@@ -603,7 +630,7 @@ def test_scenario_level_map(geo24: Geography, tmp_path: Path) -> None:
     assert sorted(layers.councils["utla"].index) == sorted(
         geo24.lsoa.loc[geo24.lsoa["icb"].isin([CW_ICB, BSOL_ICB]), "utla"].unique()
     )
-    m = maps.footprint_map(gs, ["P1"], against=["utla", "cauth"], offline=True)
+    m = maps.footprint_map(gs, ["P1"], against=["utla", "cauth"], draw=DrawOptions(offline=True))
     page = maps.save_map(m, tmp_path / "scenario.html").read_text()
     label = gs.label("proposed_icb", plural=True)
     assert f"Member {label}" in page
@@ -638,12 +665,12 @@ def test_a_vintage_never_seen_maps_with_its_own_words(data_dir: Path, tmp_path: 
     assert layers.against == ["shire", "ward"]
     a21 = assess(coterminus.load(2021, data_dir=data_dir), system="Coventry and Warwickshire")
     assert layers.metrics["shire"]["footprint"].index == a21.metrics.index
-    fig = figures.footprint_figure(future, layers=layers)
+    fig = figures.figure_of_layers(layers)
     text = " ".join(t.get_text() for t in fig.texts)
     assert "people (mid-2019)" in text  # the manifest's population label
     labels = [t.get_text() for leg in fig.legends for t in leg.get_texts()]
     assert f"{future.label('pcn')} boundary" in labels
-    page = maps.draw_layers(layers, offline=True).get_root().render()
+    page = maps.draw_layers(layers, draw=DrawOptions(offline=True)).get_root().render()
     assert f"Member {future.label('pcn', plural=True)}" in page
     assert "Care Network" in page
     assert "CCG" not in page
@@ -657,7 +684,7 @@ def test_offline_icb_map_2024_renders_in_chromium(geo24: Geography, tmp_path: Pa
         system="Coventry and Warwickshire",
         units="icb",
         against=["utla", "ltla", "cauth"],
-        offline=True,
+        draw=DrawOptions(offline=True),
     )
     out = maps.save_map(m, tmp_path / "cw24.html")
     assert out.stat().st_size <= 1_000_000
@@ -666,8 +693,41 @@ def test_offline_icb_map_2024_renders_in_chromium(geo24: Geography, tmp_path: Pa
         assert r.js_errors == []
         assert r.console_errors == []
         assert r.blocked == []
-        # outline 1, member ICB 1, upper tier 2, lower tier 6, combined authority 1
-        assert sorted(counts["layers"].values()) == [1, 1, 1, 2, 6]
-        assert counts["paths"] == 1 + 1 + 2  # only the headline level starts switched on
+        # outline 1, member ICB 1, upper tier 2, lower tier 6, combined authority 1, and the
+        # ICBs around it (context)
+        n_context = sorted(counts["layers"].values())[-1]
+        assert n_context >= 6
+        assert sorted(counts["layers"].values()) == [1, 1, 1, 2, 6, n_context]
+        assert _paths(r) == 1 + 1 + 2 + 6 + 1 + n_context
         shot = r.screenshot("map-coventry-warwickshire-icb-2024-offline.png")
     assert shot.stat().st_size > 10_000
+
+
+def test_the_drawing_keywords_of_the_old_call_form_still_work_with_a_deprecation_warning(
+    tiny: Geography,
+) -> None:
+    from coterminus.outputs import figures
+
+    with pytest.warns(DeprecationWarning, match=r"draw=DrawOptions\(offline=True\)"):
+        m = maps.footprint_map(tiny, ["E38900001"], offline=True)
+    assert m._coterminus_offline is True  # the option took effect
+    with pytest.warns(DeprecationWarning, match="figure_of_layers"):
+        fig = figures.footprint_figure(tiny, layers=maps.map_layers(tiny, ["E38900001"]))
+    assert fig.texts
+    with pytest.raises(TypeError, match="unexpected keyword argument 'colour'"):
+        maps.footprint_map(tiny, ["E38900001"], colour="red")
+
+
+def test_no_output_function_takes_more_than_twelve_parameters_or_any() -> None:
+    import inspect
+
+    from coterminus.outputs import figures, layers, report
+
+    for module in (maps, figures, layers, report):
+        for name in module.__all__:
+            func = getattr(module, name)
+            if not inspect.isfunction(func):
+                continue
+            sig = inspect.signature(func)
+            assert len(sig.parameters) <= 12, (module.__name__, name, len(sig.parameters))
+            assert "Any" not in str(sig), (module.__name__, name, str(sig))

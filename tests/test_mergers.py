@@ -189,6 +189,7 @@ def test_footprint_table_from_overlap_tables_alone(tiny):
         M.footprint_table(tables, [Q_, R_])
 
 
+@pytest.mark.slow
 def test_scores_by_look_up_equal_dissolve_and_overlay_on_every_tiny_plan(tiny):
     res = M.mergers(tiny, "Tiny System", top=15,
                     constraints=ANY.replace(measure="area"))  # fmt: skip
@@ -611,6 +612,7 @@ def test_numba_and_numpy_score_all_of_cheshire_and_merseyside_identically(geo):
     assert n == 4_213_597
 
 
+@pytest.mark.slow
 @pytest.mark.realdata
 def test_table_scores_equal_dissolve_and_overlay_for_random_real_plans(geo):
     """Area measure: look-ups in the footprint table vs geopandas dissolve + overlay per plan."""
@@ -770,6 +772,7 @@ def test_cli_runs_on_a_local_dask_cluster(data_dir, capsys):
     assert "#2 plan" in text
 
 
+@pytest.mark.slow
 @pytest.mark.realdata
 def test_cli_writes_the_national_contiguous_table(data_dir, tmp_path, capsys):
     out = tmp_path / "national.parquet"
@@ -797,7 +800,8 @@ def test_cli_writes_the_national_contiguous_table(data_dir, tmp_path, capsys):
         (["--system", "Coventry and Warwickshire", "--join", "05A:ZZZ"], "ZZZ"),
         (["--system", "Cheshire and Merseyside", "--max-plans", "1000"], "22,348"),
         (["--system", "Coventry and Warwickshire", "--n-blocks", "x"], "--n-blocks"),
-        (["--system", "Coventry and Warwickshire", "--jobs", "0"], "--jobs 0 must be at least 1"),
+        (["--system", "Coventry and Warwickshire", "--n-blocks", "4-2"], "LOW <= HIGH"),
+        (["--system", "Coventry and Warwickshire", "--jobs", "0"], "--jobs: 0 is out of range"),
         (["--system", "Coventry and Warwickshire", "--min-pop", "600000"], "band would be empty"),
         (["--system", "Coventry and Warwickshire", "--band", "soft", "--min-pop", "2000000",
           "--max-pop", "3000000", "--band", "hard"], "keeps every rule"),

@@ -195,3 +195,40 @@ def test_alignment_with_the_reported_clusters_offline(offline_env: dict[str, obj
     assert done.returncode == 0, done.stderr
     assert "Scenario icb-clusters-2027 (reported)" in done.stdout
     assert "ICBs of 2027 (reported)" in done.stdout
+
+
+def test_one_byte_edited_in_the_installed_embedded_copy_is_refused(
+    offline_env: dict[str, object],
+) -> None:
+    """Issue 22: the embedded data inside the installed package is checked against files.json on
+    every load, even with its prepared table already in the cache; one edited byte is refused
+    (one line naming the fix, no traceback), and the restored file loads again."""
+    py = Path(str(offline_env["venv"])) / "bin" / "python"
+    root = subprocess.run(
+        [str(py), "-c", "from coterminus.data.embedded import root; print(root())"],
+        check=True,
+        capture_output=True,
+        text=True,
+        env=offline_env["env"],  # type: ignore[arg-type]
+        cwd=offline_env["work"],  # type: ignore[arg-type]
+    ).stdout.strip()
+    assert root.startswith(str(offline_env["venv"])), root
+    target = Path(root) / "2024" / "blocks.parquet"
+    argv = ("assess", "--vintage", "2024", "--system", CW, "--units", "icb")
+    assert _offline(offline_env, *argv).returncode == 0  # the prepared table is now cached
+    original = target.read_bytes()
+    edited = bytearray(original)
+    edited[len(edited) // 2] ^= 0x01
+    try:
+        target.write_bytes(bytes(edited))
+        done = _offline(offline_env, *argv)
+        assert done.returncode == 1, done.stdout
+        assert "blocks.parquet has been modified" in done.stderr
+        assert "recorded in files.json" in done.stderr
+        assert "pip install --force-reinstall coterminus" in done.stderr
+        assert "Traceback" not in done.stderr
+        assert done.stdout == ""
+    finally:
+        target.write_bytes(original)
+    again = _offline(offline_env, *argv)
+    assert again.returncode == 0, again.stderr

@@ -309,10 +309,7 @@ def test_shares_bounded_sum_to_one_and_order_free(blocks, data) -> None:
     assert k.jaccard == a.index
 
 
-# --- real data --------------------------------------------------------------------------------
-@pytest.fixture(scope="module")
-def geo2019(data_dir):
-    return ct.load(2019, data_dir=data_dir)
+# --- real data (geo2019: the session's geography, tests/conftest.py) --------------------------
 
 
 @pytest.mark.realdata
@@ -341,6 +338,7 @@ def test_three_ccg_merger_is_coterminous_with_coventry_and_warwickshire(geo2019)
     assert single.split == ["E10000031"]
 
 
+@pytest.mark.slow
 @pytest.mark.realdata
 def test_additivity_equals_explicit_union_and_overlay_for_random_footprints(geo2019) -> None:
     """Summing member rows = dissolving the members and overlaying them on the LAs."""
@@ -363,6 +361,7 @@ def test_additivity_equals_explicit_union_and_overlay_for_random_footprints(geo2
         assert fm.total == pytest.approx(union.area, rel=1e-6)
 
 
+@pytest.mark.slow
 @pytest.mark.realdata
 def test_area_table_matches_geopandas_overlay_for_all_ccg_ltla_pairs(geo2019) -> None:
     table = ct.overlap(geo2019, "ccg", "ltla", measure="area", sliver_m2=0.0, sliver_share=0.0)
@@ -378,6 +377,7 @@ def test_area_table_matches_geopandas_overlay_for_all_ccg_ltla_pairs(geo2019) ->
     assert diff.max() < 1.0  # m²
 
 
+@pytest.mark.slow
 @pytest.mark.realdata
 def test_area_and_population_tables_agree_where_boundaries_coincide(geo2019) -> None:
     """Derived layers share LSOA edges, so a CCG lies in an LA by area iff it does by people."""

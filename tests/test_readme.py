@@ -83,3 +83,20 @@ def test_every_readme_block_runs_as_written(data_dir: Path, tmp_path: Path) -> N
                     exec(code, namespace)
     finally:
         os.chdir(cwd)
+
+
+def test_every_readme_image_is_drawn_by_the_docs_script() -> None:
+    """The README shows the images of docs/img/, each drawn by scripts/make_docs_images.py
+    (which tests/test_board_ready.py renders and checks); none is left over or missing."""
+    import importlib.util
+
+    text = README.read_text(encoding="utf-8")
+    shown = set(re.findall(r"\]\(docs/img/([^)]+)\)", text))
+    spec = importlib.util.spec_from_file_location(
+        "make_docs_images_names", README.parent / "scripts" / "make_docs_images.py"
+    )
+    assert spec is not None
+    source = spec.origin and Path(spec.origin).read_text(encoding="utf-8")
+    drawn = set(re.findall(r'doc="([^"]+)"', source or ""))
+    on_disk = {p.name for p in (README.parent / "docs" / "img").glob("*.png")}
+    assert shown == drawn == on_disk, (shown ^ drawn, drawn ^ on_disk)

@@ -98,7 +98,10 @@ def test_a_manifest_attribute_of_the_wrong_form_is_refused(tmp_path: Path) -> No
     path.write_text(text, encoding="utf-8")
     with pytest.raises(ManifestError, match=r"levels\.sa\.attributes\.kind must be a column name"):
         read_manifest(path)
-    with pytest.raises(ManifestError, match=r"levels\.icb\.criteria must be non-empty text"):
+    with pytest.raises(
+        ManifestError,
+        match=r"levels\.icb\.criteria must be text in quotes \(criteria = \"...\"\), not the number 3",
+    ):
         read_manifest(path)
 
 
@@ -153,8 +156,8 @@ def test_systems_without_a_vintage_prints_the_36_icbs_of_2026(data_dir: Path) ->
     assert "ICBs of April 2026 from a DERIVED lookup" in text.splitlines()[0]
     rows = [line for line in text.splitlines() if " E54" in line or line.startswith("E54")]
     assert len(rows) == 36
-    assert "J_sa" in text
-    assert "in_sa" in text
+    assert "coterminosity_index_sa" in text
+    assert "touched_sa" in text
 
 
 # ---------------------------------------------------------------------------------------------

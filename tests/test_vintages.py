@@ -710,6 +710,7 @@ def two_vintages(draw):
     )
 
 
+@pytest.mark.slow
 @settings(max_examples=200, deadline=None)
 @given(two_vintages())
 def test_people_and_lsoas_are_conserved_and_every_lsoa_counted_once(data):
@@ -730,6 +731,7 @@ def test_people_and_lsoas_are_conserved_and_every_lsoa_counted_once(data):
     assert int(d.old_units["population_out"].sum()) == int(moved["population"].sum())
 
 
+@pytest.mark.slow
 @settings(max_examples=200, deadline=None)
 @given(two_vintages())
 def test_kinds_partition_the_units_and_agree_with_each_other(data):
@@ -761,6 +763,7 @@ def test_kinds_partition_the_units_and_agree_with_each_other(data):
     assert set(d.new_units.loc[receivers, "kind"]) <= {"boundary change"}
 
 
+@pytest.mark.slow
 @settings(max_examples=100, deadline=None)
 @given(two_vintages())
 def test_diff_of_a_membership_with_itself_is_all_unchanged(data):
@@ -780,6 +783,7 @@ def test_diff_of_a_membership_with_itself_is_all_unchanged(data):
     )
 
 
+@pytest.mark.slow
 @settings(max_examples=100, deadline=None)
 @given(two_vintages(), st.randoms(use_true_random=False))
 def test_result_does_not_depend_on_the_order_of_the_lsoas(data, rnd: random.Random):
@@ -1273,6 +1277,7 @@ def block_changes(draw):
     )
 
 
+@pytest.mark.slow
 @settings(max_examples=100, deadline=None)
 @given(block_changes())
 def test_each_new_block_takes_the_heaviest_unit_among_its_parents(data):

@@ -23,6 +23,12 @@ True
 
 import importlib as _importlib
 import typing as _typing
+import warnings as _warnings
+
+# pooch (downloads) imports tqdm.auto, which in a Jupyter kernel without ipywidgets warns that it
+# falls back to the console progress bar; that bar is the one coterminus uses anyway, so the
+# notice ("TqdmWarning: IProgress not found") is only noise in a notebook's first cell.
+_warnings.filterwarnings("ignore", message="IProgress not found", module=r"tqdm\.")
 
 if _typing.TYPE_CHECKING:  # what the lazy names below resolve to, for type checkers and IDEs
     from .analysis.alignment import alignment
@@ -44,6 +50,7 @@ if _typing.TYPE_CHECKING:  # what the lazy names below resolve to, for type chec
     from .geography.scenario import scenario
     from .outputs.figures import footprint_figure, plans_figure, save_figure
     from .outputs.maps import footprint_map, plan_map, save_map
+    from .outputs.options import DrawOptions
     from .outputs.report import report
     from .plans.constraints import Constraints
     from .plans.mergers import best_plan, mergers, national
@@ -86,6 +93,7 @@ _LAZY: dict[str, str] = {
     "doctor": "data.doctor",
     "repair": "data.doctor",
     # outputs
+    "DrawOptions": "outputs.options",
     "footprint_map": "outputs.maps",
     "plan_map": "outputs.maps",
     "save_map": "outputs.maps",
@@ -101,6 +109,7 @@ __all__ = [
     "Assessment",
     "Constraints",
     "CoterminusError",
+    "DrawOptions",
     "FootprintMetrics",
     "Geography",
     "MergerResult",

@@ -42,6 +42,7 @@ __all__ = [
     "PopulationError",
     "RepairWarning",
     "ScenarioError",
+    "SchedulerError",
     "UnknownAreaError",
     "VintageMismatchError",
 ]
@@ -139,6 +140,10 @@ class CacheError(CoterminusError, OSError):
 
 class OutputError(CoterminusError, OSError):
     """An output path is in a missing or read-only directory, or has an unknown suffix."""
+
+
+class SchedulerError(CoterminusError, ConnectionError):
+    """A Dask scheduler address that cannot be reached, or that does not answer as a scheduler."""
 
 
 class MissingDependencyError(CoterminusError, ImportError):

@@ -263,7 +263,7 @@ class Alignment:
         """Side by side with another scorecard of the same authorities (e.g. a scenario)."""
         return compare_alignments(self, other)
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self) -> dict[str, object]:
         """Everything, JSON-ready: metadata, summary, notes, totals and the three tables."""
         return {
             "vintage": self.vintage,
@@ -307,7 +307,7 @@ class AlignmentComparison:
         """The two summaries, one per line."""
         return "\n".join(a.summary for a in (self.left, self.right))
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self) -> dict[str, object]:
         """Both scorecards and the comparison, JSON-ready."""
         return {
             "left": self.left.to_dict(),

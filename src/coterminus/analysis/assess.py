@@ -25,10 +25,10 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import pandas as pd
 
-from ..data.integrity import trust_stamp
 from ..errors import FootprintError, ParameterError, UnknownAreaError, VintageMismatchError
 from ..geography.resolve import resolve_group
-from ..vocabulary.words import amount, join_names
+from ..partitions import MAX_UNITS
+from ..vocabulary.words import PLACE_BAND, amount, join_names
 from .metrics import FootprintMetrics, SystemAlignment, footprint_metrics, system_alignment
 from .overlap import OverlapTable, overlap
 from .places import Places, places
@@ -55,6 +55,43 @@ def default_against(geo: Geography, units: str) -> list[str]:
     systems = geo.manifest.defaults.get("systems") if geo.manifest is not None else None
     out = [lv for lv in (systems, nhs[0] if nhs else None) if lv]
     return list(dict.fromkeys(out))
+
+
+#: Area mismatches smaller than this (m²) show as 0.0 km²; explanations count them instead.
+_SHOWN_AREA = 50_000.0
+
+
+def _cover(m: FootprintMetrics, names: pd.Series, measure: str) -> str:
+    """How a footprint covers its best-fit areas, after "… live in": names and wholeness.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from coterminus.analysis.metrics import footprint_metrics
+    >>> from coterminus.analysis.overlap import OverlapTable
+    >>> pairs = pd.DataFrame({"unit": ["F", "G"], "target": ["S", "S"], "value": [80.0, 20.0],
+    ...                       "n_blocks": [8, 2]})
+    >>> pairs["share_of_unit"] = 1.0
+    >>> pairs["share_of_target"] = pairs["value"] / 100
+    >>> t = OverlapTable(pairs, pd.Series({"F": 80.0, "G": 20.0}), pd.Series({"S": 100.0}),
+    ...                  "population")
+    >>> _cover(footprint_metrics(t, ["F"]), pd.Series({"S": "Surrey"}), "population")
+    'Surrey, which it does not cover wholly (80.0% of its people live inside the footprint).'
+    """
+    best = [str(names[c]) for c in m.best_fit]
+    whole = [str(names[c]) for c in m.contained if c in set(m.best_fit)]
+    part = [n for n in best if n not in set(whole)]
+    if not part:
+        return f"{join_names(best)}, which it covers wholly."
+    if not whole and len(part) == 1:
+        s = float(m.by_la["share_of_la"].loc[m.best_fit[0]])
+        of = "of its people live" if measure == "population" else "of its area lies"
+        return f"{part[0]}, which it does not cover wholly ({s:.1%} {of} inside the footprint)."
+    if not whole:
+        return f"{join_names(part)}, none of which it covers wholly."
+    return (
+        f"{join_names(best)}; it covers {join_names(whole)} wholly and {join_names(part)} in part."
+    )
 
 
 def resolve_footprint(
@@ -193,9 +230,29 @@ class Assessment:
             ["direction", level, "population"], ascending=[True, True, False], na_position="last"
         )
 
-    def places(self, **kwargs: Any) -> Places:
-        """Place sizes of this footprint (see :func:`coterminus.analysis.places.places`)."""
-        return places(self.geo, self.members, units=self.units, **kwargs)
+    def places(
+        self,
+        *,
+        band: tuple[int, int] = PLACE_BAND,
+        tolerance: float | None = None,
+        top: int = 5,
+        max_las: int = MAX_UNITS,
+        overrides: dict[tuple[str, str], bool] | None = None,
+        level: str | None = None,
+    ) -> Places:
+        """Place sizes of this footprint (see :func:`coterminus.analysis.places.places` for
+        the parameters)."""
+        return places(
+            self.geo,
+            self.members,
+            band=band,
+            tolerance=tolerance,
+            top=top,
+            max_las=max_las,
+            overrides=overrides,
+            units=self.units,
+            level=level,
+        )
 
     def _sentence_for(self, level: str) -> list[str]:
         m = self.tiers[level]
@@ -208,16 +265,9 @@ class Assessment:
         inside = m.total - m.outside_best_fit
         share = inside / m.total if m.total else 0.0
         if m.best_fit:
-            bf_names = [str(names[c]) for c in m.best_fit]
-            contained = [str(names[c]) for c in m.contained]
-            whose = f"{fp}'s {amount(m.total, measure)}"
             lines.append(
-                f"{share:.1%} of {whose} {verb} {join_names(bf_names)}"
-                + (
-                    ", which it covers wholly."
-                    if set(m.best_fit) == set(m.contained)
-                    else f" (covering wholly: {join_names(contained) or 'none'})."
-                )
+                f"{share:.1%} of {fp}'s {amount(m.total, measure)} {verb} "
+                + _cover(m, names, measure)
             )
         else:
             touched = m.by_la[m.by_la["in_footprint"] > 0]
@@ -238,12 +288,23 @@ class Assessment:
                     + "."
                 )
         out_f = self.mismatch[self.mismatch["tier"] == level]
-        for _, r in out_f.iterrows():
+        shown = out_f[out_f["amount"] >= _SHOWN_AREA] if not people else out_f
+        for _, r in shown.iterrows():
             if r["direction"] == "footprint_outside_la_set":
                 what = f"{amount(r['amount'], measure)} of the footprint"
                 lines.append(f"{what} {verb} {r['la_name']}, which it does not mostly cover.")
             else:
-                lines.append(f"{amount(r['amount'], measure)} of {r['la_name']} are outside it.")
+                lines.append(
+                    f"{amount(r['amount'], measure)} of {r['la_name']} "
+                    f"{'are' if people else 'lies'} outside it."
+                )
+        tiny = len(out_f) - len(shown)
+        if tiny:
+            lines.append(
+                f"{tiny} more {geo.label(level, plural=tiny != 1)} "
+                f"{'differs' if tiny == 1 else 'differ'} from it by less than "
+                f"{amount(_SHOWN_AREA, measure)}{'' if tiny == 1 else ' each'}."
+            )
         verdict = "is" if m.coterminous else "is not"
         lines.append(
             f"Test II ({geo.label(level, plural=True)}): it {verdict} coterminous with "
@@ -262,7 +323,7 @@ class Assessment:
             Levels to explain; default the headline level only.
         """
         lines: list[str] = []
-        stamp = trust_stamp()
+        stamp = self.geo.modified_data
         for level in levels or [self.tier]:
             lines += self._sentence_for(self.geo.resolve_level(level))
         if self.system is not None and self.within is not None:
@@ -281,7 +342,7 @@ class Assessment:
             lines.append(stamp)
         return " ".join(lines)
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self) -> dict[str, object]:
         """Plain-Python form of the whole assessment (JSON-ready)."""
         units = self.geo.units(self.units)["name"]
         out: dict[str, Any] = {
@@ -298,7 +359,7 @@ class Assessment:
             "mismatch": json.loads(self.mismatch.to_json(orient="records")),
             "explanation": self.explain(),
         }
-        stamp = trust_stamp()
+        stamp = self.geo.modified_data
         if stamp:
             out["modified_data"] = stamp
         if self.system is not None:
@@ -315,9 +376,9 @@ class Assessment:
             }
         return out
 
-    def to_json(self, **kwargs: Any) -> str:
+    def to_json(self, *, indent: int | None = 2) -> str:
         """JSON text of :meth:`to_dict`."""
-        return json.dumps(self.to_dict(), **{"indent": 2, **kwargs})
+        return json.dumps(self.to_dict(), indent=indent)
 
 
 def _mismatch_rows(

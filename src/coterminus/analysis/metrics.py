@@ -250,7 +250,7 @@ class FootprintMetrics:
     outside_best_fit: float
     best_fit_outside: float
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self) -> dict[str, object]:
         """Plain-Python form (for JSON)."""
         as_num = int if self.measure == "population" else float
         return {

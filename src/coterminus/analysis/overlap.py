@@ -461,7 +461,8 @@ def overlap(
     targets: str = "utla",
     *,
     measure: Measure = "population",
-    **kwargs: Any,
+    sliver_m2: float = DEFAULT_SLIVER_M2,
+    sliver_share: float = DEFAULT_SLIVER_SHARE,
 ) -> OverlapTable:
     """Overlap table between two levels of a loaded vintage (computed once, then reused).
 
@@ -474,8 +475,8 @@ def overlap(
         scenario) or words for them (``"lad"``, ``"ics"``).
     measure : {"population", "area"}, default "population"
         Population is exact (LSOA building blocks) and the default; area uses polygons.
-    **kwargs
-        Passed to :func:`area_overlap` (sliver tolerances).
+    sliver_m2, sliver_share : float
+        Sliver tolerances of the area measure (see :func:`area_overlap`); ignored by population.
 
     Returns
     -------
@@ -501,12 +502,13 @@ def overlap(
         raise ParameterError(msg)
     if measure == "area":  # display-grade (embedded) polygons cannot measure area
         check_measurable(geo, u, t)
-    key = ("overlap", u, t, measure, tuple(sorted(kwargs.items())))
+    slivers = {"sliver_m2": sliver_m2, "sliver_share": sliver_share}
+    key = ("overlap", u, t, measure, tuple(sorted(slivers.items())))
 
     def compute() -> OverlapTable:
         if measure == "population":
             return population_overlap(geo.lsoa, u, t, vintage=geo.vintage)
-        return area_overlap(geo.layer(u), geo.layer(t), unit_level=u, target_level=t, **kwargs)
+        return area_overlap(geo.layer(u), geo.layer(t), unit_level=u, target_level=t, **slivers)
 
     result: OverlapTable = geo.memo(key, compute)
     return result

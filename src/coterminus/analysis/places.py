@@ -15,7 +15,7 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -31,7 +31,7 @@ from ..partitions import (
     subset_ors,
     subset_sums,
 )
-from ..vocabulary.words import PLACE_BAND, band_label
+from ..vocabulary.words import PLACE_BAND, band_label, join_names
 from .adjacency import adjacency, neighbour_masks
 from .metrics import footprint_metrics
 from .overlap import overlap
@@ -80,6 +80,38 @@ class Places:
         first = self.groupings[self.groupings["rank"] == 1]
         return [list(x) for x in first["las"]]
 
+    def left_out(self) -> str:
+        """What the places leave out, in one sentence ("" when nothing is left out).
+
+        Councils the footprint holds only in part are not grouped into places; the sentence
+        names them (up to ten, with a count) and the people of the footprint in them.
+
+        Examples
+        --------
+        >>> import coterminus
+        >>> geo = coterminus.load(2019)
+        >>> places(geo, ["E38000038"]).left_out()
+        ''
+        """
+        ex = self.excluded[self.excluded["in_footprint"] > 0]
+        if ex.empty:
+            return ""
+        ex = ex.sort_values("in_footprint", ascending=False)
+        people = round(float(ex["in_footprint"].sum()))
+        amounts = [round(float(v)) for v in ex["in_footprint"]]
+        shown = [
+            f"{n} ({v:,}{' of its people' if i == 0 else ''})"
+            for i, (n, v) in enumerate(zip(ex["name"].head(10), amounts[:10], strict=True))
+        ]
+        listed = (
+            join_names(shown) if len(ex) <= 10 else ", ".join(shown) + f" and {len(ex) - 10:,} more"
+        )
+        n = len(ex)
+        return (
+            f"Left out of places: {n} lower-tier council{'s' if n != 1 else ''} the footprint "
+            f"holds only in part — {listed} — so {people:,} of its people are in no place."
+        )
+
     def explain(self) -> str:
         """One paragraph for a report."""
         lo, hi = self.band
@@ -103,9 +135,12 @@ class Places:
                     else ", all inside the band."
                 )
             )
+        left = self.left_out()
+        if left:
+            parts.append(left)
         return " ".join(parts)
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self) -> dict[str, object]:
         """JSON-ready form."""
         return {
             "band": list(self.band),

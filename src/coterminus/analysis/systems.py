@@ -149,6 +149,9 @@ def systems(
     headline: list[str] = ["coterminosity_index", "coterminous", "n_split"]
     rest = [str(c) for c in out.columns if c not in first and c not in headline]
     out = out[first + headline + rest].sort_values("name", kind="stable").reset_index(drop=True)
+    stamp = geo.modified_data
+    if stamp:  # a table built on edited data says so in every row (and every file written of it)
+        out["modified_data"] = stamp
     out.attrs = {
         "level": name,
         "against": levels,
@@ -156,5 +159,6 @@ def systems(
         "measure": measure,
         "tolerance": eps,
         "vintage": geo.vintage,
+        "modified_data": stamp,
     }
     return out

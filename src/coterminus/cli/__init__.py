@@ -46,16 +46,18 @@ Examples
 from __future__ import annotations
 
 import argparse
+import errno
 import importlib
 import logging
 import os
 import sys
 from collections.abc import Callable, Sequence
+from typing import Any
 
 from coterminus.data.integrity import trust_stamp
-from coterminus.errors import CoterminusError
+from coterminus.errors import CoterminusError, OutputError
 
-from .options import HelpFormatter, UsageError, print_error
+from .options import HelpFormatter, Parser, UsageError, print_error
 
 __all__ = ["COMMANDS", "build_parser", "call", "main"]
 
@@ -144,7 +146,7 @@ def build_parser(command: str | None = None, *, lazy: bool = False) -> argparse.
     >>> args.command, args.against, args.vintage, args.measure
     ('systems', ['utla', 'cauth'], 2024, 'population')
     """
-    parser = argparse.ArgumentParser(
+    parser = Parser(
         prog="coterminus",
         description="Does this NHS footprint line up with the councils it works with?",
         epilog=EXAMPLES,
@@ -178,8 +180,9 @@ def call(func: Callable[[argparse.Namespace], int | None], args: argparse.Namesp
     """Run a command handler and return its exit code.
 
     An error is one line ``coterminus COMMAND: error: MESSAGE`` on stderr and exit code 1 (2
-    for a :class:`~coterminus.cli.options.UsageError`); with ``--trust-modified`` the note on
-    modified data files follows the output.
+    for a :class:`~coterminus.cli.options.UsageError`); with ``--trust-modified`` the stamp of
+    each geography the command loaded (``args.geographies``, set by :func:`coterminus.cli.load.load`)
+    follows the output.
 
     Examples
     --------
@@ -195,10 +198,10 @@ def call(func: Callable[[argparse.Namespace], int | None], args: argparse.Namesp
     """
     try:
         code = int(func(args) or 0)
-        if getattr(args, "trust_modified", False):
-            stamp = trust_stamp()
-            if stamp:  # on stderr when stdout is JSON, so the JSON stays valid
-                (sys.stderr if getattr(args, "json", False) else sys.stdout).write(stamp + "\n")
+        stamps = [trust_stamp(g.integrity) for g in getattr(args, "geographies", None) or []]
+        for stamp in dict.fromkeys(s for s in stamps if s):
+            # on stderr when stdout is JSON, so the JSON stays valid (it holds the stamp too)
+            (sys.stderr if getattr(args, "json", False) else sys.stdout).write(stamp + "\n")
         return code
     except UsageError as exc:
         print_error(args, exc)
@@ -223,11 +226,100 @@ def run_version() -> int:
     return 0
 
 
+class GuardedStdout:
+    """``sys.stdout`` while a command runs: a write that fails becomes one :class:`OutputError`.
+
+    A full disk (``> /dev/full``), an exceeded quota or an I/O error while writing the output,
+    and a standard output that was closed before the command started (``>&-``), end the command
+    with the one-line error and exit code 1 instead of a traceback (or, unbuffered, exit code 0
+    with truncated JSON). A reader that stops reading (``| head``) is not an error: the
+    ``BrokenPipeError`` goes on to :func:`main`, which ends quietly.
+
+    Examples
+    --------
+    >>> GuardedStdout(None).write("x")
+    Traceback (most recent call last):
+    ...
+    coterminus.errors.OutputError: cannot write to standard output: it is closed ...
+    """
+
+    def __init__(self, stream: Any) -> None:
+        self.stream = stream
+        self.failed = False
+
+    def _fail(self, exc: OSError | None) -> OutputError:
+        self.failed = True
+        if exc is None:
+            reason = "it is closed (the command was started with >&- or without a stdout)"
+        elif exc.errno in (errno.ENOSPC, getattr(errno, "EDQUOT", None)):
+            reason = "no space left on the device (or the disk quota is exceeded)"
+        else:
+            reason = exc.strerror or str(exc)
+        msg = (
+            f"cannot write to standard output: {reason}; the output is incomplete. Redirect it "
+            "to a file on a disk with room, or write the result with --out FILE."
+        )
+        return OutputError(msg)
+
+    def write(self, text: str) -> int:
+        """Write ``text``; an ``OSError`` (but a closed pipe) becomes an :class:`OutputError`."""
+        if self.stream is None:
+            raise self._fail(None)
+        try:
+            return int(self.stream.write(text))
+        except BrokenPipeError:
+            self.failed = True
+            raise
+        except OSError as exc:
+            raise self._fail(exc) from exc
+
+    def flush(self) -> None:
+        """Flush the stream, with the errors of :meth:`write`."""
+        if self.stream is None:
+            return
+        try:
+            self.stream.flush()
+        except BrokenPipeError:
+            self.failed = True
+            raise
+        except OSError as exc:
+            raise self._fail(exc) from exc
+
+    def isatty(self) -> bool:
+        """Whether the stream is a terminal (``False`` when closed)."""
+        return bool(self.stream is not None and self.stream.isatty())
+
+    def __getattr__(self, name: str) -> Any:
+        if self.stream is None:
+            raise AttributeError(name)
+        return getattr(self.stream, name)
+
+
+def _silence_stdout() -> None:
+    """Point file descriptor 1 at the null device, so that output still buffered when Python
+    exits is dropped quietly instead of failing again ("Exception ignored ...")."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, 1)
+        os.close(devnull)
+    except OSError:  # pragma: no cover - no descriptor 1 to replace
+        pass
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point of the ``coterminus`` command."""
+    """Entry point of the ``coterminus`` command: returns the exit code (``--help`` exits).
+
+    Every error, a usage error found by the parser included, is one line on stderr and a
+    non-zero code: 1 for bad input, 2 for options that do not go together or do not parse.
+    """
     argv = sys.argv[1:] if argv is None else list(argv)
     parser = build_parser(_command_of(argv), lazy=True)
-    args = parser.parse_args(argv)
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as stop:  # a usage error (its one line is written): its code, like others
+        if stop.code in (0, None):  # --help
+            raise
+        return int(stop.code) if isinstance(stop.code, int) else 2
     if args.version:
         return run_version()
     logging.basicConfig(
@@ -237,9 +329,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     if func is None:
         parser.print_help()
         return 2
+    guard = GuardedStdout(sys.stdout)
+    sys.stdout = guard
     try:
-        return call(func, args)
+        code = call(func, args)
+        if not guard.failed:
+            try:
+                guard.flush()  # a full disk shows here when the output was buffered
+            except OutputError as exc:
+                print_error(args, exc)
+                code = 1
     except BrokenPipeError:  # output piped into e.g. `head`, which closed early: not an error
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
-        return 0
+        code = 0
+    finally:
+        sys.stdout = guard.stream
+        if guard.failed and guard.stream is not None:
+            _silence_stdout()
+    return code

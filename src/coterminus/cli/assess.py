@@ -16,8 +16,8 @@ from __future__ import annotations
 
 import argparse
 import sys
-from pathlib import Path
-from typing import Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 from .options import (
     TIER_HELP,
@@ -28,6 +28,9 @@ from .options import (
     add_levels,
     example_epilog,
 )
+
+if TYPE_CHECKING:
+    from coterminus.analysis.assess import Assessment
 
 __all__ = ["add_parser", "run"]
 
@@ -75,15 +78,16 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
 def run(args: argparse.Namespace) -> int:
     """Run ``coterminus assess``: the verdicts explained, the councils and who is outside."""
     from coterminus.analysis.assess import assess
-    from coterminus.data.atomic import atomic_write_text
+    from coterminus.data.atomic import atomic_write_text, check_output_path
     from coterminus.geography.provenance import heading
 
     from .load import load
-    from .output import emit
+    from .output import emit, wrote
 
     if not args.ccgs and not args.system:
         msg = "give --codes CODE [CODE ...] (or --ccgs) or --system NAME"
         raise UsageError(msg)
+    out = check_output_path(args.out, suffixes=(".json",)) if args.out else None
     geo = load(args)
     result = assess(
         geo,
@@ -96,12 +100,21 @@ def run(args: argparse.Namespace) -> int:
         measure=args.measure,
         tolerance=args.tolerance,
     )
-    if args.out:
-        atomic_write_text(Path(args.out), result.to_json())
     if args.json:
         sys.stdout.write(result.to_json() + "\n")
-        return 0
-    sys.stdout.write(heading(geo, result.units, *result.against) + "\n\n")
+    else:
+        sys.stdout.write(heading(geo, result.units, *result.against) + "\n\n")
+        _print(args, result, emit)
+    if out is not None:
+        atomic_write_text(out, result.to_json(), suffixes=(".json",))
+        wrote(args, out, "the whole assessment as JSON, as --json prints it")
+    return 0
+
+
+def _print(
+    args: argparse.Namespace, result: Assessment, emit: Callable[[argparse.Namespace, Any], None]
+) -> None:
+    """The verdicts explained, the councils and who is outside, as text (``emit`` prints tables)."""
     sys.stdout.write(result.explain(result.against if args.all_levels else None) + "\n")
     if not args.all_levels:  # the other levels' verdicts in a line each (--all-levels: in full)
         for lv in result.against:
@@ -116,4 +129,3 @@ def run(args: argparse.Namespace) -> int:
     if len(result.mismatch):
         sys.stdout.write("\nwho is outside:\n")
         emit(args, result.mismatch)
-    return 0

@@ -30,7 +30,14 @@ from typing import Any
 
 from coterminus.errors import CoterminusError
 
-from .options import UsageError, add_common, builtin_years, example_epilog, print_error
+from .options import (
+    UsageError,
+    add_common,
+    builtin_years,
+    example_epilog,
+    number,
+    print_error,
+)
 
 # Defaults, kept here (equal to coterminus.data.files') so the parser needs no import.
 DEFAULT_BASE_URL = "https://services1.arcgis.com/ESMARspQHYMw9BZ9/arcgis"
@@ -125,21 +132,21 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     )
     fetch.add_argument(
         "--timeout",
-        type=float,
+        type=number(low=0, low_open=True),
         default=DEFAULT_TIMEOUT,
         metavar="S",
         help=f"seconds to wait for a connection or for more bytes (default {DEFAULT_TIMEOUT:g})",
     )
     fetch.add_argument(
         "--deadline",
-        type=float,
+        type=number(low=0, low_open=True),
         default=DEFAULT_DEADLINE,
         metavar="S",
         help=f"seconds allowed for each whole file, retries included (default {DEFAULT_DEADLINE:g})",
     )
     fetch.add_argument(
         "--retries",
-        type=int,
+        type=number(integer=True, low=0, high=100),
         default=DEFAULT_RETRIES,
         metavar="N",
         help="extra attempts after HTTP 429/5xx or a dropped connection; never after a failed "
@@ -175,9 +182,10 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
         "clean",
         help="empty the cache (downloads and parsed layers)",
         description=(
-            "Delete the contents of the cache sub-folders coterminus writes (downloads/ and "
-            "parsed/); anything else in the cache folder is left alone. Asks first on a terminal; "
-            "elsewhere needs --yes."
+            "Delete the files coterminus wrote to the cache (downloads/ and parsed/), as recorded "
+            "in its .coterminus-cache marker; anything else in the cache folder is left alone, "
+            "and a folder without the marker is refused. Asks first on a terminal; elsewhere "
+            "needs --yes."
         ),
         epilog=example_epilog("coterminus data clean --only parsed --yes"),
     )
@@ -257,19 +265,41 @@ def run_manifest(args: argparse.Namespace) -> int:
     return 0
 
 
+def _source_line(root: Any, downloads: Any, years: list[int]) -> str:
+    """One line saying where data comes from, in order (``root``: the data directory or None)."""
+    if root is not None:
+        return f"Data comes from the data directory {root}, then the download cache {downloads}."
+    return (
+        "No data directory (--data-dir or COTERMINUS_DATA_DIR): a vintage is read from the "
+        f"download cache {downloads} when its files are there, else from the copy embedded in "
+        f"coterminus (vintages {', '.join(map(str, years)) or 'none'}; exact populations, "
+        "display-grade polygons)."
+    )
+
+
 def run_status(args: argparse.Namespace) -> int:
-    """``coterminus data status``: where each dataset is, then the embedded dataset."""
+    """``coterminus data status``: where data comes from, where each dataset is, the embedded copy.
+
+    Without a data directory only the datasets found (in the download cache) are listed, with
+    the count of the others, since the embedded copy stands in for them.
+    """
     from coterminus import data as datasets
-    from coterminus.data import embedded
+    from coterminus.data import cache, embedded
+    from coterminus.data.locations import resolve_data_dir
 
     from .output import emit_json, file_size, isna, records, text_table
 
+    root = resolve_data_dir(args.data_dir)
+    downloads = cache.cache_root() / cache.DOWNLOADS
+    source = _source_line(root, downloads, embedded.available_vintages())
     table = datasets.status(args.vintage, data_dir=args.data_dir)
     if args.json:
         emit_json(records(table))
         return 0
+    sys.stdout.write(source + "\n\n")
+    shown = table if root is not None else table[table["where"] != "missing"]
     rows = [["id", "where", "size", "path"]]
-    for dataset_id, row in table.iterrows():
+    for dataset_id, row in shown.iterrows():
         path = "" if isna(row["path"]) else str(row["path"])
         if path and not isna(row["layer"]):
             path += f" (layer {row['layer']})"
@@ -277,11 +307,19 @@ def run_status(args: argparse.Namespace) -> int:
             path += f" (from {row['source']})"
         rows.append([str(dataset_id), str(row["where"]), file_size(row["size"]), path])
     counts = table["where"].value_counts()
-    sys.stdout.write(text_table(rows))
+    if len(rows) > 1:
+        sys.stdout.write(text_table(rows))
+    missing = counts.get("missing", 0)
+    fix = (
+        " (download with `coterminus data fetch ID`)"
+        if root is not None
+        else " (not needed for the embedded copy; `coterminus data fetch --vintage YEAR` gets a "
+        "vintage's ONS files, with full polygons)"
+    )
     sys.stdout.write(
         f"{len(table)} datasets: {counts.get('data_dir', 0)} in the data directory, "
-        f"{counts.get('cache', 0)} in the cache, {counts.get('missing', 0)} missing"
-        + (" (download with `coterminus data fetch ID`)" if counts.get("missing", 0) else "")
+        f"{counts.get('cache', 0)} in the cache, {missing} missing"
+        + (fix if missing else "")
         + "\n"
     )
     info = embedded.status()  # the embedded dataset: where, resolution, size, each file's sha256
@@ -313,6 +351,12 @@ def run_fetch(args: argparse.Namespace) -> int:
     """``coterminus data fetch``: download the ids given, or what ``--vintage`` lacks."""
     if not args.ids and args.vintage is None:
         msg = "give dataset ids (see `coterminus data status`) or --vintage YEAR"
+        raise UsageError(msg)
+    if args.ids and args.vintage is not None:
+        msg = (
+            "give dataset ids or --vintage YEAR, not both (--vintage fetches every file that "
+            "vintage lacks)"
+        )
         raise UsageError(msg)
     from coterminus import data as datasets
 
@@ -362,31 +406,84 @@ def run_fetch(args: argparse.Namespace) -> int:
     return 1 if failed else 0
 
 
+def _embedded_rows(info: dict[str, Any], bad: set[str]) -> list[dict[str, Any]]:
+    """One verify record per file of the embedded copy (``info``: ``embedded.status()``), a
+    problem for those whose SHA-256 differs from ``files.json`` (``bad``: ``embedded.verify()``)."""
+    root = info["root"]
+    out = []
+    for f in info["files"]:
+        problem = (
+            f"sha256 differs from files.json (recorded {str(f['sha256'])[:12]}…) or the file is "
+            "missing: the installed package was changed; reinstall coterminus "
+            "(pip install --force-reinstall coterminus)"
+            if f["path"] in bad
+            else ""
+        )
+        out.append(
+            {
+                "id": f"embedded/{f['path']}",
+                "where": "embedded",
+                "path": f"{root}/{f['path']}",
+                "sha256": "mismatch" if problem else "ok",
+                "rows": None,
+                "expected_rows": None,
+                "result": "problem" if problem else "ok",
+                "problem": problem,
+            }
+        )
+    return out
+
+
 def run_verify(args: argparse.Namespace) -> int:
-    """``coterminus data verify``: check the files present; 1 when one has a problem."""
+    """``coterminus data verify``: check the files present and the embedded copy; 1 on a problem.
+
+    Without a data directory only the datasets found are listed (with the count of the others);
+    the embedded copy's files are always checked against the SHA-256 recorded in ``files.json``.
+    """
     from coterminus import data as datasets
+    from coterminus.data import cache, embedded
+    from coterminus.data.locations import resolve_data_dir
 
     from .output import emit_json, isna, records, text_table
 
+    root = resolve_data_dir(args.data_dir)
+    downloads = cache.cache_root() / cache.DOWNLOADS
+    source = _source_line(root, downloads, embedded.available_vintages())
     report = datasets.verify(args.vintage, data_dir=args.data_dir, deep=args.deep)
+    embedded_rows = _embedded_rows(embedded.status(), set(embedded.verify()))
     problems = int((report["result"] == "problem").sum())
+    broken = [r for r in embedded_rows if r["result"] == "problem"]
     if args.json:
-        emit_json(records(report))
-    else:
-        rows = [["result", "id", "rows", "detail"]]
-        for dataset_id, row in report.iterrows():
-            rows_found = "" if isna(row["rows"]) else str(row["rows"])
-            detail = row["problem"] or (
-                "" if row["result"] == "missing" else f"sha256 {row['sha256']}"
-            )
-            rows.append([str(row["result"]), str(dataset_id), rows_found, str(detail)])
+        emit_json(records(report) + embedded_rows)
+        return 1 if problems or broken else 0
+    sys.stdout.write(source + "\n\n")
+    shown = report if root is not None else report[report["result"] != "missing"]
+    rows = [["result", "id", "rows", "detail"]]
+    for dataset_id, row in shown.iterrows():
+        rows_found = "" if isna(row["rows"]) else str(row["rows"])
+        detail = row["problem"] or ("" if row["result"] == "missing" else f"sha256 {row['sha256']}")
+        rows.append([str(row["result"]), str(dataset_id), rows_found, str(detail)])
+    rows += [["problem", r["id"], "", r["problem"]] for r in broken]
+    if len(rows) > 1:
         sys.stdout.write(text_table(rows))
-        counts = report["result"].value_counts()
-        sys.stdout.write(
-            f"{counts.get('ok', 0)} ok, {problems} with problems, {counts.get('missing', 0)} "
-            "missing (not a failure; see `coterminus data status`)\n"
+    counts = report["result"].value_counts()
+    missing = counts.get("missing", 0)
+    why = (
+        "not a failure; see `coterminus data status`"
+        if root is not None
+        else "not downloaded, which the embedded copy does not need"
+    )
+    sys.stdout.write(
+        f"{counts.get('ok', 0)} ok, {problems} with problems, {missing} missing ({why})\n"
+    )
+    if embedded_rows:
+        verdict = (
+            f"{len(broken)} differ from files.json (see above)"
+            if broken
+            else "every SHA-256 matches files.json"
         )
-    return 1 if problems else 0
+        sys.stdout.write(f"embedded copy: {len(embedded_rows)} files, {verdict}\n")
+    return 1 if problems or broken else 0
 
 
 def run_cache(args: argparse.Namespace) -> int:
@@ -397,34 +494,49 @@ def run_cache(args: argparse.Namespace) -> int:
 
     table = cache.usage()
     root = cache.cache_root()
+    marked = (root / cache.MARKER).is_file()
     if args.json:
-        emit_json({"path": str(root), "folders": records(table)})
+        emit_json({"path": str(root), "marked": marked, "folders": records(table)})
         return 0
     rows = [["folder", "files", "size", "holds"]]
     for name, row in table.iterrows():
-        rows.append([f"{name}/", str(row["files"]), file_size(row["bytes"]), str(row["holds"])])
-    known = table.loc[[n for n in table.index if n in cache.FOLDERS]]
-    sys.stdout.write(f"cache: {root}\n" + text_table(rows))
+        if name in cache.FOLDERS:
+            rows.append([f"{name}/", str(row["files"]), file_size(row["bytes"]), str(row["holds"])])
+        if row["other_files"]:
+            rows.append(
+                [
+                    f"{name}/" if name not in cache.FOLDERS else f"{name}/ (other)",
+                    str(row["other_files"]),
+                    file_size(row["other_bytes"]),
+                    "not written by coterminus (clean leaves it)",
+                ]
+            )
+    state = "" if marked or not root.exists() else f" (no {cache.MARKER}: not coterminus's cache)"
+    sys.stdout.write(f"cache: {root}{state}\n" + text_table(rows))
     sys.stdout.write(
-        f"total {file_size(int(known['bytes'].sum()))} in {int(known['files'].sum())} files that "
+        f"total {file_size(int(table['bytes'].sum()))} in {int(table['files'].sum())} files that "
         "`coterminus data clean` would delete\n"
     )
     return 0
 
 
 def run_clean(args: argparse.Namespace) -> int:
-    """``coterminus data clean``: empty the cache sub-folders (asks first on a terminal)."""
+    """``coterminus data clean``: delete what coterminus wrote to the cache (asks on a terminal)."""
     from coterminus.data import cache
 
     from .output import file_size
 
+    root = cache.check_marked()  # a folder coterminus did not make: refused, nothing deleted
     table = cache.usage()
     names = [args.only] if args.only else list(cache.FOLDERS)
     files, size = int(table.loc[names, "files"].sum()), int(table.loc[names, "bytes"].sum())
-    root = cache.cache_root()
+    others = int(table["other_files"].sum())
+    left = f"; {others} other files there are not coterminus's and stay" if others else ""
     what = " and ".join(f"{n}/" for n in names)
     if files == 0:
-        sys.stdout.write(f"Nothing to delete: {what} in {root} is empty.\n")
+        sys.stdout.write(
+            f"Nothing to delete: coterminus wrote nothing to {what} in {root}{left}.\n"
+        )
         return 0
     if not args.yes:
         if not sys.stdin.isatty():
@@ -438,9 +550,6 @@ def run_clean(args: argparse.Namespace) -> int:
         if sys.stdin.readline().strip().lower() not in ("y", "yes"):
             sys.stdout.write("Nothing deleted.\n")
             return 0
-    removed, freed = 0, 0
-    for name in names:
-        n, b = cache.clean(only=name)
-        removed, freed = removed + n, freed + b
-    sys.stdout.write(f"Deleted {removed} files ({file_size(freed)}) from {what} of {root}.\n")
+    removed, freed = cache.clean(only=args.only)
+    sys.stdout.write(f"Deleted {removed} files ({file_size(freed)}) from {what} of {root}{left}.\n")
     return 0

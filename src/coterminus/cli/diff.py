@@ -20,7 +20,14 @@ import json
 import sys
 from typing import Any
 
-from .options import HelpFormatter, UsageError, add_common, example_epilog, vintage_arg
+from .options import (
+    HelpFormatter,
+    UsageError,
+    add_common,
+    example_epilog,
+    exclusive,
+    vintage_arg,
+)
 
 __all__ = ["add_parser", "run"]
 
@@ -72,6 +79,8 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
         help="an ONS LSOA 2011 → 2021 change lookup to cross the building-block change with "
         "(default: the registered one, lsoa11-lsoa21)",
     )
+    exclusive(p, "scenario", "from_")  # a scenario is compared with --vintage, not --from/--to
+    exclusive(p, "scenario", "to")
     p.set_defaults(func=run)
     return p
 

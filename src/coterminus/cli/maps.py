@@ -27,9 +27,8 @@ from __future__ import annotations
 
 import argparse
 import logging
-import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from coterminus.data.atomic import check_output_path
 from coterminus.errors import ParameterError
@@ -43,6 +42,9 @@ from .options import (
     add_levels,
     example_epilog,
 )
+
+if TYPE_CHECKING:
+    from coterminus.geography.bundle import Geography
 
 __all__ = ["add_parser", "run_map", "run_report"]
 
@@ -174,18 +176,16 @@ def _simplify_arg(text: str) -> Any:
     if str(text).lower() == "auto":
         return "auto"
     try:
-        return float(text)
+        metres = float(text)
     except ValueError:
+        metres = -1.0
+    if not 0 <= metres < 1e6:  # also refuses nan and inf
         msg = f"--simplify {text!r}; give metres (e.g. 50), 'auto' or 'none'."
         raise ParameterError(msg) from None
+    return metres
 
 
-def _wrote(path: Path) -> int:
-    sys.stdout.write(f"wrote {path} ({path.stat().st_size / 1e6:.2f} MB)\n")
-    return 0
-
-
-def _tier(geo: Any, tier: str | None) -> str | None:
+def _tier(geo: Geography, tier: str | None) -> str | None:
     if tier is None or tier in ("both", "all"):
         return tier
     return str(geo.resolve_level(tier))
@@ -196,16 +196,23 @@ def run_map(args: argparse.Namespace) -> int:
     from coterminus.analysis.assess import default_against
     from coterminus.analysis.systems import systems_level
     from coterminus.outputs import figures, maps
+    from coterminus.outputs.options import DrawOptions
 
     from .load import load
+    from .output import wrote
 
     out = check_output_path(args.out, suffixes=maps.MAP_SUFFIXES + figures.FIGURE_SUFFIXES)
     who = _who(args, optional=True)
-    simplify = _simplify_arg(args.simplify)
     html = out.suffix.lower() in maps.MAP_SUFFIXES
     if not html and args.offline:
         log.info("--offline only matters for .html maps; %s needs no network anyway", out.suffix)
+    draw = DrawOptions(
+        simplify_m=_simplify_arg(args.simplify),
+        paper=args.paper,
+        offline=bool(args.offline and html),
+    ).check()
     geo = load(args)  # after every check of the options
+    draw = draw.replace(tier=_tier(geo, args.tier)).check(geo)
     levels = {"units": args.units, "against": args.against, "within": args.within}
     if not who:  # every unit of --units against the first --against level
         units = geo.resolve_level(args.units) if args.units else systems_level(geo)
@@ -217,35 +224,41 @@ def run_map(args: argparse.Namespace) -> int:
                 against=against[0],
                 measure=args.measure,
                 tolerance=args.tolerance,
-                simplify_m=simplify,
-                paper=args.paper,
+                draw=draw,
             )
-            return _wrote(figures.save_figure(fig, out))
+            return wrote(args, figures.save_figure(fig, out), "a print map, 300 dpi")
         levels = {"units": units, "against": against, "within": args.within or units}
     layers = maps.map_layers(
         geo,
         **who,
         **levels,
         tolerance=args.tolerance,
-        simplify_m=simplify,
+        simplify_m=draw.simplify_m,
         measure=args.measure,
     )
-    tier = _tier(geo, args.tier)
     if html:
-        m = maps.draw_layers(layers, tier=tier, offline=args.offline)
-        return _wrote(maps.save_map(m, out, offline=args.offline))
-    fig = figures.footprint_figure(geo, layers=layers, tier=tier, paper=args.paper)
-    return _wrote(figures.save_figure(fig, out))
+        m = maps.draw_layers(layers, draw)
+        kind = "an interactive map" + (" that opens with no network" if draw.offline else "")
+        return wrote(args, maps.save_map(m, out, offline=draw.offline), kind)
+    fig = figures.figure_of_layers(layers, draw)
+    return wrote(
+        args,
+        figures.save_figure(fig, out),
+        "a print map" + (", 300 dpi" if out.suffix.lower() == ".png" else ""),
+    )
 
 
 def run_report(args: argparse.Namespace) -> int:
     """``coterminus report``: write a board-paper report (.html or .pdf)."""
+    from coterminus.outputs.options import DrawOptions
     from coterminus.outputs.report import REPORT_SUFFIXES, report
 
     from .load import load
+    from .output import wrote
 
     out = check_output_path(args.out, suffixes=REPORT_SUFFIXES)  # before any heavy work
     who = _who(args)
+    draw = DrawOptions(title=args.title, paper=args.paper).check()
     geo = load(args)
     written = report(
         geo,
@@ -254,11 +267,9 @@ def run_report(args: argparse.Namespace) -> int:
         units=args.units,
         against=args.against,
         within=args.within,
-        tier=args.tier,
         tolerance=args.tolerance,
-        title=args.title,
         measure=args.measure,
-        paper=args.paper,
+        draw=draw.replace(tier=_tier(geo, args.tier)),
     )
     assert isinstance(written, Path)
-    return _wrote(written)
+    return wrote(args, written, "a board-paper report")

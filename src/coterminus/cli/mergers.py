@@ -21,15 +21,26 @@ from __future__ import annotations
 import argparse
 import json
 import logging
-import os
+import math
 import sys
 from typing import Any
 
 from coterminus.errors import ParameterError, UnknownAreaError
 
-from .options import UsageError, add_ccgs, add_common, add_system, add_tolerance
+from .options import (
+    UsageError,
+    add_ccgs,
+    add_common,
+    add_system,
+    add_tolerance,
+    cap_at_cores,
+    connect_scheduler,
+    exclusive,
+    number,
+    scheduler_arg,
+)
 
-__all__ = ["add_parser", "add_question", "constraint_options", "run"]
+__all__ = ["add_parser", "add_question", "constraint_options", "question_options", "run"]
 
 #: Smallest run (plans) that --jobs spreads over worker processes.
 PARALLEL_MIN = 2e7
@@ -51,7 +62,7 @@ split_L. Ties on the objective go to the plan moving fewest people (change).
 
 def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     """Register the ``mergers`` subcommand on the main parser's subparsers."""
-    p = subparsers.add_parser(
+    p: argparse.ArgumentParser = subparsers.add_parser(
         "mergers",
         help="rank every way of merging the units of a system (CCGs, sub-ICBs, ICBs, councils)",
         description=(
@@ -69,29 +80,22 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
         out="write every scored plan to this .parquet or .csv file (above --store-limit: "
         "the top-k and the Pareto front)",
     )
-    which = p.add_mutually_exclusive_group()
-    add_system(which)
-    which.add_argument(
-        "--all-systems",
-        action="store_true",
-        help="every system of the vintage (every unit of --within) (default: off)",
-    )
-    add_ccgs(
-        p,
-        help_text="these units (codes, NHS codes or names): with --system a subset of it, "
-        "without it any units, e.g. the 14 councils of Greater Essex (default: all of --system)",
-    )
     add_question(p)
-    p.add_argument("--top", type=int, default=None, help="plans to show (default 20; 5 per system)")
+    p.add_argument(
+        "--top",
+        type=number(integer=True, low=1),
+        default=None,
+        help="plans to show (default 20; 5 per system)",
+    )
     p.add_argument(
         "--max-plans",
-        type=float,
+        type=number(low=1),
         default=2e10,
         help="refuse beyond this many plans (default 2e10; Bell(15) = 1.4e9 takes seconds)",
     )
     p.add_argument(
         "--store-limit",
-        type=float,
+        type=number(low=0),
         default=5e7,
         metavar="N",
         help="above N plans, --out holds the top-k and the Pareto front instead of every plan "
@@ -112,34 +116,51 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     )
     p.add_argument(
         "--workers",
-        type=int,
+        type=number(integer=True, low=0),
         default=0,
         help="run on a local Dask cluster of N workers (default 0: in this process)",
     )
     p.add_argument(
         "--jobs",
-        type=int,
+        type=number(integer=True, low=1),
         default=None,
         metavar="N",
         help=f"local worker processes for runs of {PARALLEL_MIN:.0e} plans or more "
-        "(default: every core; 1 = serial)",
+        "(default: every core; more than the cores available are capped, with a note; "
+        "1 = serial)",
     )
     p.add_argument(
         "--scheduler",
+        type=scheduler_arg,
         metavar="ADDRESS",
         default=None,
-        help="run the pieces on this Dask scheduler, e.g. tcp://10.0.0.5:8786 (default: none)",
+        help="run the pieces on this Dask scheduler, e.g. tcp://10.0.0.5:8786; it is reached "
+        "(5 s at most) before any work (default: none)",
     )
     p.add_argument(
         "--no-progress", action="store_true", help="no progress bar (default: shown on a terminal)"
     )
+    exclusive(p, "scheduler", "workers", "jobs")
     p.set_defaults(func=run)
     return p
 
 
 def add_question(p: argparse.ArgumentParser) -> None:
-    """The options of a merger question, shared by ``mergers`` and ``optimise``: levels, band,
-    rules, today, weights, adjacency overrides, tolerance and measure."""
+    """The options of a merger question, shared by ``mergers`` and ``optimise``: which units
+    (``--system``, ``--all-systems``, ``--codes``), levels, band, rules, today, weights,
+    adjacency overrides, tolerance and measure."""
+    which = p.add_mutually_exclusive_group()
+    add_system(which)
+    which.add_argument(
+        "--all-systems",
+        action="store_true",
+        help="every system of the vintage (every unit of --within) (default: off)",
+    )
+    add_ccgs(
+        p,
+        help_text="these units (codes, NHS codes or names): with --system a subset of it, "
+        "without it any units, e.g. the 14 councils of Greater Essex (default: all of --system)",
+    )
     p.add_argument(
         "--units",
         default=None,
@@ -163,7 +184,7 @@ def add_question(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument(
         "--min-pop",
-        type=float,
+        type=number(low=0),
         default=None,
         metavar="N",
         help="fewest people in a block (default: fits --units: 1000000 for ICB-sized blocks of "
@@ -171,7 +192,7 @@ def add_question(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument(
         "--max-pop",
-        type=float,
+        type=number(low=0),
         default=None,
         metavar="N",
         help="most people in a block (default: the largest ICB of the vintage for icb/utla, the "
@@ -241,12 +262,24 @@ def add_question(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument("--separate", nargs="+", metavar="A:B", default=[], help="treat as not adjacent")
     add_tolerance(p, measure=True)
+    exclusive(p, "ccgs", "all_systems")
 
 
-def constraint_options(args: argparse.Namespace, geo: Any) -> dict[str, Any]:
-    """The :class:`~coterminus.plans.constraints.Constraints` fields of the options of
-    :func:`add_question` (``--join``/``--separate`` resolved on ``geo``)."""
+def question_options(args: argparse.Namespace) -> dict[str, Any]:
+    """``--weights`` and ``--n-blocks`` parsed (before loading, so bad ones fail first)."""
     n_range = _range(args.n_blocks, "--n-blocks")
+    return {
+        "weights": _weights(args.weights),
+        "n_blocks": None if n_range is None else (int(n_range[0]), int(n_range[1])),
+    }
+
+
+def constraint_options(
+    args: argparse.Namespace, geo: Any, parsed: dict[str, Any]
+) -> dict[str, Any]:
+    """The :class:`~coterminus.plans.constraints.Constraints` fields of the options of
+    :func:`add_question` (``parsed`` from :func:`question_options`; ``--join``/``--separate``
+    resolved on ``geo``)."""
     overrides = {**_pairs(geo, args.join, "--join", True, args.units)}
     overrides.update(_pairs(geo, args.separate, "--separate", False, args.units))
     return {
@@ -261,9 +294,9 @@ def constraint_options(args: argparse.Namespace, geo: Any) -> dict[str, Any]:
         "no_split": args.no_split or (),
         "coterminous_with": args.coterminous_with or (),
         "wherever_feasible": args.wherever_feasible,
-        "n_blocks": None if n_range is None else (int(n_range[0]), int(n_range[1])),
+        "n_blocks": parsed["n_blocks"],
         "today": args.today,
-        "weights": _weights(args.weights),
+        "weights": parsed["weights"],
         "tolerance": args.tolerance,
         "measure": args.measure,
         "overrides": overrides or None,
@@ -279,9 +312,9 @@ def _range(text: str | None, what: str) -> tuple[float, float] | None:
     except ValueError:
         vals = []
     if len(vals) == 1 and len(parts) == 1:
-        return vals[0], vals[0]
-    if len(vals) != 2:
-        msg = f"{what} {text!r} is not N or LOW-HIGH (e.g. 250000-500000)"
+        vals = [vals[0], vals[0]]
+    if len(vals) != 2 or not all(math.isfinite(v) and v >= 0 for v in vals) or vals[0] > vals[1]:
+        msg = f"{what} {text!r} is not N or LOW-HIGH with 0 <= LOW <= HIGH (e.g. 2-4)"
         raise ParameterError(msg)
     return vals[0], vals[1]
 
@@ -327,11 +360,27 @@ def _pairs(
 
 
 def run(args: argparse.Namespace) -> int:
-    """Run ``coterminus mergers``; returns the exit code (errors propagate to ``cli.call``)."""
+    """Run ``coterminus mergers``; returns the exit code (errors propagate to ``cli.call``).
+
+    Every option is checked and the ``--scheduler`` reached before the geography is loaded."""
     if not (args.system or args.all_systems or args.ccgs):
         msg = "give --system NAME, --all-systems, or --codes CODE [CODE ...]"
         raise UsageError(msg)
     from coterminus.data.atomic import check_output_path
+
+    parsed = question_options(args)
+    if args.out is not None:  # fail before any work when the output cannot be written
+        check_output_path(args.out, suffixes=(".parquet", ".csv"))
+    client = connect_scheduler(args.scheduler) if args.scheduler else None
+    try:
+        return run_connected(args, client, parsed)
+    finally:
+        if client is not None:
+            client.close()
+
+
+def run_connected(args: argparse.Namespace, client: Any, parsed: dict[str, Any]) -> int:
+    """:func:`run` once the options are checked and the scheduler (if any) is connected."""
     from coterminus.geography.provenance import sentences
     from coterminus.plans.constraints import Constraints, Executor, RunOptions
     from coterminus.plans.mergers import mergers, national
@@ -340,36 +389,25 @@ def run(args: argparse.Namespace) -> int:
     from .load import load
     from .output import frame_text
 
-    if args.out is not None:  # fail before any work when the output cannot be written
-        check_output_path(args.out, suffixes=(".parquet", ".csv"))
-    _weights(args.weights)  # bad --weights and --n-blocks fail before loading
-    _range(args.n_blocks, "--n-blocks")
     geo = load(args)
-    constraints = Constraints(**constraint_options(args, geo))
-    client = None
+    constraints = Constraints(**constraint_options(args, geo, parsed))
     cluster = None
     pool = None
     try:
-        if args.scheduler:
-            from distributed import Client
-
-            client = Client(args.scheduler)
-        elif args.workers and args.workers > 0:
+        if client is None and args.workers and args.workers > 0:
             from distributed import Client, LocalCluster
 
             for name in ["distributed", *logging.root.manager.loggerDict]:
                 if name.startswith("distributed"):  # the cluster's chatter is not our output
                     logging.getLogger(name).setLevel(logging.WARNING)
 
-            cluster = LocalCluster(
-                n_workers=args.workers, threads_per_worker=1, processes=False,
+            cluster = LocalCluster(  # type: ignore[no-untyped-call]
+                n_workers=cap_at_cores(args.workers, "--workers"), threads_per_worker=1,
+                processes=False,
                 dashboard_address=None, silence_logs=logging.ERROR,
             )  # fmt: skip
-            client = Client(cluster)
-        jobs = (os.cpu_count() or 1) if args.jobs is None else args.jobs
-        if jobs < 1:
-            msg = f"--jobs {args.jobs} must be at least 1 (1 runs serially)"
-            raise ParameterError(msg)
+            client = Client(cluster)  # type: ignore[no-untyped-call]
+        jobs = cap_at_cores(args.jobs, "--jobs")
         if client is None and jobs > 1:  # workers start only when a large run submits a piece
             from concurrent.futures import ProcessPoolExecutor
 
@@ -412,9 +450,8 @@ def run(args: argparse.Namespace) -> int:
                 sys.stdout.write(sentences(geo.notes()) + "\n")
         return 0
     finally:
-        if client is not None:
-            client.close()
         if cluster is not None:
+            client.close()
             cluster.close()
         if pool is not None:
             pool.shutdown(cancel_futures=True)

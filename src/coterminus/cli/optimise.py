@@ -23,8 +23,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from .mergers import add_question, constraint_options
-from .options import UsageError, add_ccgs, add_common, add_system
+from .mergers import add_question, constraint_options, question_options
+from .options import UsageError, add_common, number
 
 __all__ = ["add_parser", "run"]
 
@@ -34,9 +34,11 @@ examples:
       Basildon Braintree Brentwood "Castle Point" Chelmsford Colchester "Epping Forest" Harlow \\
       Maldon Rochford Tendring Uttlesford Southend-on-Sea Thurrock
   coterminus optimise --vintage 2024 --units ltla --within nhser --system Midlands \\
-      --against utla cauth --today icb --time-limit 600
+      --against utla cauth --today icb --min-pop 1000000 --max-pop 2966476 --time-limit 600
   coterminus optimise --vintage 2026 --units utla --within nhser --all-systems --against sa \\
-      --today icb --compare icb-clusters-2027 --out england/
+      --today icb --compare icb icb-clusters-2027 --out england/
+  coterminus optimise --vintage 2024 --units utla --within nhser --system "South West" \\
+      --against cauth --today icb -k 2
 
 The objective is that of coterminus mergers (criteria in people, summed over blocks; ties go
 to the plan moving fewest people from today). "proven optimal" means no plan keeping the rules
@@ -48,7 +50,7 @@ optimum.csv (one row per unit), summary.csv (one row per system), optimum.json, 
 
 def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     """Register the ``optimise`` subcommand on the main parser's subparsers."""
-    p = subparsers.add_parser(
+    p: argparse.ArgumentParser = subparsers.add_parser(
         "optimise",
         help="the proven best merger plan of a system of any size (MILP), or of every system",
         description=(
@@ -65,30 +67,18 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
         out="write optimum.csv, summary.csv, optimum.json, optimum.md and optimum.png to this "
         "folder (created if missing)",
     )
-    which = p.add_mutually_exclusive_group()
-    add_system(which)
-    which.add_argument(
-        "--all-systems",
-        action="store_true",
-        help="every system of the vintage (every unit of --within) (default: off)",
-    )
-    add_ccgs(
-        p,
-        help_text="these units (codes, NHS codes or names): with --system a subset of it, "
-        "without it any units, e.g. the 14 councils of Greater Essex (default: all of --system)",
-    )
     add_question(p)
     p.add_argument(
         "-k",
         "--k",
         dest="k",
-        type=int,
+        type=number(integer=True, low=1),
         default=None,
         help="distinct plans to find, best first (default 3; 1 per system with --all-systems)",
     )
     p.add_argument(
         "--time-limit",
-        type=float,
+        type=number(low=0, low_open=True),
         default=600.0,
         metavar="SECONDS",
         help="stop each system after this long with the best plan and its gap (default 600)",
@@ -124,15 +114,10 @@ def run(args: argparse.Namespace) -> int:
     if not (args.system or args.all_systems or args.ccgs):
         msg = "give --system NAME, --all-systems, or --codes CODE [CODE ...]"
         raise UsageError(msg)
-    if args.all_systems and args.ccgs:
-        msg = "--codes works with --system, not --all-systems"
+    if args.all_systems and not args.within:
+        msg = "--all-systems needs --within LEVEL (the level of the systems, e.g. nhser)"
         raise UsageError(msg)
-    if args.k is not None and args.k < 1:
-        msg = f"-k {args.k} must be at least 1"
-        raise UsageError(msg)
-    if not args.time_limit > 0:
-        msg = f"--time-limit {args.time_limit:g} must be a positive number of seconds"
-        raise UsageError(msg)
+    parsed = question_options(args)  # bad --weights and --n-blocks fail before loading
     from coterminus.geography.provenance import sentences
     from coterminus.outputs.optimum import write_optimum
     from coterminus.plans.constraints import Constraints, RunOptions
@@ -146,13 +131,10 @@ def run(args: argparse.Namespace) -> int:
         msg = f"--out {out} is a file; give a folder (created if missing)"
         raise UsageError(msg)
     geo = load(args)
-    constraints = Constraints(**constraint_options(args, geo))
+    constraints = Constraints(**constraint_options(args, geo, parsed))
     progress = not args.no_progress and not args.json and sys.stderr.isatty()
     run_options = RunOptions(progress=progress)
     if args.all_systems:
-        if not args.within:
-            msg = "--all-systems needs --within LEVEL (the level of the systems, e.g. nhser)"
-            raise UsageError(msg)
         geo, compared = add_compared(geo, args.compare, args.today or args.units)
         res = optimise_systems(
             geo, constraints=constraints, compare=compared, k=args.k or 1,

@@ -22,16 +22,22 @@ Examples
 from __future__ import annotations
 
 import argparse
+import math
+import os
+import socket
 import sys
+import urllib.parse
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, NoReturn
 
 from coterminus.data.manifest import builtin_vintages, newest_vintage
-from coterminus.errors import CoterminusError
+from coterminus.errors import CoterminusError, SchedulerError
 
 __all__ = [
     "TIER_HELP",
     "HelpFormatter",
+    "Parser",
     "UsageError",
     "add_ccgs",
     "add_common",
@@ -39,10 +45,16 @@ __all__ = [
     "add_levels",
     "add_system",
     "add_tolerance",
+    "available_cores",
     "builtin_years",
+    "cap_at_cores",
     "command_name",
+    "connect_scheduler",
     "example_epilog",
+    "exclusive",
+    "number",
     "print_error",
+    "scheduler_arg",
     "vintage_arg",
 ]
 
@@ -79,6 +91,29 @@ def vintage_arg(text: str) -> int | str:
 
 class UsageError(CoterminusError, ValueError):
     """Options that parse but do not make sense together (exit code 2, like argparse's own)."""
+
+
+class Parser(argparse.ArgumentParser):
+    """The parser of ``coterminus`` and its commands: a usage error is one line on stderr.
+
+    ``coterminus COMMAND: error: MESSAGE (see coterminus COMMAND --help)`` and exit code 2, like
+    every other error of the command line, instead of argparse's usage block and error line.
+
+    Examples
+    --------
+    >>> import contextlib, io
+    >>> p = Parser(prog="coterminus assess")
+    >>> _ = p.add_argument("--tolerance", type=float)
+    >>> err = io.StringIO()
+    >>> with contextlib.redirect_stderr(err), contextlib.suppress(SystemExit):
+    ...     p.parse_args(["--tolerance", "x"])
+    >>> err.getvalue()
+    "coterminus assess: error: argument --tolerance: invalid float value: 'x' (see coterminus assess --help)\\n"
+    """
+
+    def error(self, message: str) -> NoReturn:
+        """Print the one-line error and exit with code 2."""
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
 
 
 class HelpFormatter(argparse.HelpFormatter):
@@ -265,7 +300,7 @@ def add_tolerance(p: argparse.ArgumentParser, *, measure: bool = False) -> None:
         )
     p.add_argument(
         "--tolerance",
-        type=float,
+        type=number(low=0.0, high=0.5, high_open=True),
         default=None,
         metavar="EPS",
         help="tolerance ε: coterminous when the coterminosity index J ≥ 1 − ε, a council split "
@@ -277,9 +312,10 @@ def add_tolerance(p: argparse.ArgumentParser, *, measure: bool = False) -> None:
 def add_footprint(p: argparse.ArgumentParser, *, plan: bool = False, measure: bool = False) -> None:
     """Add the footprint options: ``--ccgs`` or ``--system`` (or ``--plan``), and ``--tolerance``.
 
-    Which one was given is checked by the command (a :class:`UsageError` when none or several).
+    They are a mutually exclusive group: argparse refuses two of them (``--ccgs 05A --system
+    X``); the command checks that one was given (a :class:`UsageError` when none).
     """
-    who = p.add_argument_group("footprint (one of)")
+    who = p.add_argument_group("footprint (one of)").add_mutually_exclusive_group()
     add_ccgs(who)
     add_system(who)
     if plan:
@@ -321,3 +357,217 @@ def print_error(args: argparse.Namespace, exc: BaseException | str) -> None:
     text = str(exc.args[0]) if isinstance(exc, KeyError) and exc.args else str(exc)
     prefix = " ".join(["coterminus", command_name(args)]).strip()
     sys.stderr.write(f"{prefix}: error: {' '.join(text.split())}\n")
+
+
+# --- option values, checked as the command line is parsed (before anything is loaded) ----------
+def number(
+    *,
+    low: float | None = None,
+    high: float | None = None,
+    integer: bool = False,
+    low_open: bool = False,
+    high_open: bool = False,
+) -> Callable[[str], Any]:
+    """An argparse ``type=`` for a finite number in a range, so a bad value is refused at once.
+
+    Parameters
+    ----------
+    low, high : float, optional
+        Bounds (inclusive unless ``low_open`` / ``high_open``).
+    integer : bool
+        A whole number (``"1e3"`` is accepted as 1000; ``"2.5"`` is not).
+
+    Examples
+    --------
+    >>> number(low=0)("5"), number(integer=True, low=1)("1e3")
+    (5.0, 1000)
+    >>> number(low=0)("nan")
+    Traceback (most recent call last):
+    ...
+    argparse.ArgumentTypeError: 'nan' is not a finite number
+    >>> number(low=0, high=0.5, high_open=True)("0.5")
+    Traceback (most recent call last):
+    ...
+    argparse.ArgumentTypeError: 0.5 is out of range: give a number ≥ 0 and < 0.5
+    """
+
+    def parse(text: str) -> float | int:
+        try:
+            value = float(str(text).replace("_", "").replace(",", ""))
+        except ValueError:
+            msg = f"{text!r} is not a number"
+            raise argparse.ArgumentTypeError(msg) from None
+        if not math.isfinite(value):
+            msg = f"{text!r} is not a finite number"
+            raise argparse.ArgumentTypeError(msg)
+        if integer and value != int(value):
+            msg = f"{text!r} is not a whole number"
+            raise argparse.ArgumentTypeError(msg)
+        too_low = low is not None and (value <= low if low_open else value < low)
+        too_high = high is not None and (value >= high if high_open else value > high)
+        if too_low or too_high:
+            lo = None if low is None else f"{'>' if low_open else '≥'} {low:g}"
+            hi = None if high is None else f"{'<' if high_open else '≤'} {high:g}"
+            span = " and ".join(x for x in (lo, hi) if x)
+            msg = f"{text} is out of range: give a {'whole ' if integer else ''}number {span}"
+            raise argparse.ArgumentTypeError(msg)
+        return int(value) if integer else value
+
+    parse.__name__ = "whole number" if integer else "number"
+    return parse
+
+
+def available_cores() -> int:
+    """Cores this process may run on (its CPU affinity where the system says, else all)."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except (AttributeError, OSError):  # pragma: no cover - not Linux
+        return max(1, os.cpu_count() or 1)
+
+
+def cap_at_cores(value: int | None, option: str) -> int:
+    """``value`` (default: every core) capped at :func:`available_cores`, with a note on stderr.
+
+    Examples
+    --------
+    >>> import contextlib, io
+    >>> err = io.StringIO()
+    >>> with contextlib.redirect_stderr(err):
+    ...     n = cap_at_cores(10**10, "--jobs")
+    >>> n == available_cores(), err.getvalue().startswith("note: --jobs 10000000000 is more")
+    (True, True)
+    """
+    cores = available_cores()
+    if value is None:
+        return cores
+    if value > cores:
+        sys.stderr.write(
+            f"note: {option} {value} is more than the {cores} cores available here; using {cores}.\n"
+        )
+        return cores
+    return value
+
+
+#: Seconds allowed to reach a ``--scheduler`` and for it to answer, before any work is done.
+SCHEDULER_TIMEOUT = 5.0
+
+
+def scheduler_arg(text: str) -> str:
+    """``--scheduler``: a Dask scheduler address ``tcp://HOST:PORT`` (``HOST:PORT`` works too;
+    ``tls://`` and, for a scheduler in the same process, ``inproc://`` are taken as given).
+
+    Examples
+    --------
+    >>> scheduler_arg("10.0.0.5:8786"), scheduler_arg("tls://sched.example:8786")
+    ('tcp://10.0.0.5:8786', 'tls://sched.example:8786')
+    >>> scheduler_arg("not an address")
+    Traceback (most recent call last):
+    ...
+    argparse.ArgumentTypeError: 'not an address' is not a scheduler address; give tcp://HOST:PORT, e.g. tcp://10.0.0.5:8786
+    """
+    raw = str(text).strip()
+    fix = "give tcp://HOST:PORT, e.g. tcp://10.0.0.5:8786"
+    if raw.startswith("inproc://") and len(raw) > len("inproc://"):
+        return raw  # a scheduler in this very process (a notebook's LocalCluster)
+    parts = urllib.parse.urlsplit(raw if "://" in raw else f"tcp://{raw}")
+    try:
+        port = parts.port
+    except ValueError:
+        port = -1
+    ok = (
+        parts.scheme in ("tcp", "tls")
+        and bool(parts.hostname)
+        and not (set(parts.hostname or "") & set(" /\\"))
+        and not parts.path.strip("/")
+        and port is not None
+        and 0 < port < 65536
+    )
+    if not ok:
+        msg = f"{text!r} is not a scheduler address; {fix}"
+        raise argparse.ArgumentTypeError(msg)
+    host = parts.hostname or ""
+    shown = f"[{host}]" if ":" in host else host
+    return f"{parts.scheme}://{shown}:{port}"
+
+
+def connect_scheduler(address: str, *, timeout: float = SCHEDULER_TIMEOUT) -> Any:
+    """A ``distributed.Client`` on ``address``, or one :class:`SchedulerError` within ``timeout``.
+
+    The address is first reached with a plain TCP connection (a closed port or an unknown host
+    fails at once) and, for ``tcp://``, must greet as a Dask scheduler does (it speaks first: a
+    framed handshake naming its ``compression``) within ``timeout`` seconds, so a listener that
+    never answers, or another kind of server, is refused instead of waited for. Only then is the
+    client made (also bounded by ``timeout``).
+
+    Raises
+    ------
+    SchedulerError
+        The host is unknown, the port closed or filtered, or what listens there is not a Dask
+        scheduler; the message says which and the fix.
+    """
+    parts = urllib.parse.urlsplit(address)
+    fix = (
+        "Start the scheduler (`dask scheduler`) and pass its address, or run without "
+        "--scheduler (--workers N for a local cluster)."
+    )
+    if parts.scheme != "inproc":
+        _probe(address, timeout, fix)
+    from distributed import Client
+
+    try:
+        client: Any = Client(address, timeout=f"{timeout}s")  # type: ignore[no-untyped-call]
+        return client
+    except Exception as exc:  # distributed raises OSError, TimeoutError, CommClosedError...
+        msg = (
+            f"{address} does not answer as a Dask scheduler within {timeout:g} s "
+            f"({type(exc).__name__}). {fix}"
+        )
+        raise SchedulerError(msg) from exc
+
+
+def _probe(address: str, timeout: float, fix: str) -> None:
+    """Reach ``address`` over TCP and, for ``tcp://``, hear a Dask scheduler's greeting."""
+    parts = urllib.parse.urlsplit(address)
+    host, port = parts.hostname or "", parts.port or 8786
+    try:
+        probe = socket.create_connection((host, port), timeout=timeout)
+    except OSError as exc:
+        reason = "no answer" if isinstance(exc, TimeoutError) else (exc.strerror or str(exc))
+        msg = f"cannot reach the Dask scheduler {address} ({reason} within {timeout:g} s). {fix}"
+        raise SchedulerError(msg) from exc
+    with probe:
+        if parts.scheme != "tcp":  # TLS: the client speaks first; the handshake is Dask's
+            return
+        probe.settimeout(timeout)
+        try:
+            greeting = probe.recv(512)
+        except OSError:  # a listener that never speaks
+            greeting = b""
+    if b"compression" not in greeting:
+        heard = "said nothing" if not greeting else "answered, but not as a Dask scheduler"
+        msg = f"{address} does not answer as a Dask scheduler within {timeout:g} s (it {heard}). {fix}"
+        raise SchedulerError(msg)
+
+
+def exclusive(p: argparse.ArgumentParser, *dests: str) -> None:
+    """Declare options already added to ``p`` (by their ``dest``) as mutually exclusive.
+
+    For options declared apart (``--scenario`` by :func:`add_common`, ``--from`` by ``diff``),
+    or in two groups at once: argparse then refuses any two of them with its usual one-line
+    usage error ("argument --from: not allowed with argument --scenario").
+
+    Examples
+    --------
+    >>> p = argparse.ArgumentParser(prog="coterminus diff")
+    >>> _ = p.add_argument("--scenario"); _ = p.add_argument("--from", dest="from_")
+    >>> exclusive(p, "scenario", "from_")
+    >>> p.parse_args(["--scenario", "s.csv"]).scenario
+    's.csv'
+    """
+    by_dest = {a.dest: a for a in p._actions}  # argparse keeps its actions here
+    missing = [d for d in dests if d not in by_dest]
+    if missing:
+        msg = f"no option with dest {missing} to declare exclusive"
+        raise ValueError(msg)
+    group = p.add_mutually_exclusive_group()
+    group._group_actions.extend(by_dest[d] for d in dests)  # as add_argument does

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import argparse
 import sys
-from pathlib import Path
 from typing import Any
 
 from .options import TIER_HELP, HelpFormatter, add_common, add_levels, add_tolerance, example_epilog
@@ -49,39 +48,41 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     return p
 
 
+#: Suffixes ``--out`` writes.
+OUT_SUFFIXES = (".csv", ".json")
+
+
 def run(args: argparse.Namespace) -> int:
     """Run ``coterminus systems``: print (and with ``--out`` write) the systems table."""
     from coterminus.analysis.systems import systems
-    from coterminus.data.atomic import atomic_write
+    from coterminus.data.atomic import atomic_write, atomic_write_csv, check_output_path
     from coterminus.geography.provenance import heading
 
     from .load import load
-    from .output import emit
+    from .output import emit, wrote
 
-    geo = load(args)
+    out = check_output_path(args.out, suffixes=OUT_SUFFIXES) if args.out else None
+    geo = load(args)  # after every check of the options
     against = args.against
     if args.tier:
         against = [args.tier, *[a for a in (against or []) if a != args.tier]]
     table = systems(
         geo, level=args.level, against=against, measure=args.measure, tolerance=args.tolerance
     )
-    if args.out:
-        out = Path(args.out)
-        if out.suffix.lower() == ".json":
-            atomic_write(out, lambda q: table.to_json(q, orient="records", indent=2))
-        else:
-            atomic_write(out, lambda q: table.to_csv(q, index=False))
-    if args.json:
-        emit(args, table)
-        return 0
-    sys.stdout.write(heading(geo, table.attrs["level"], *table.attrs["against"]) + "\n\n")
+    if not args.json:
+        sys.stdout.write(heading(geo, table.attrs["level"], *table.attrs["against"]) + "\n\n")
+    # the printed table is some of the columns of --json and of the --out file, named as there
     cols = ["system", "name", "population"]
     for lv in table.attrs["against"]:  # name the areas touched for levels covering part only
-        cols += [f"coterminosity_index_{lv}", f"n_split_{lv}"] + (
-            [f"touched_{lv}"] if lv in table.attrs["partial"] else []
-        )
-    shown = table[cols].rename(
-        columns=lambda c: c.replace("coterminosity_index_", "J_").replace("touched_", "in_")
-    )
-    emit(args, shown)
+        cols += [f"coterminosity_index_{lv}", f"n_split_{lv}"]
+        cols += [f"touched_{lv}"] if lv in table.attrs["partial"] else []
+    emit(args, table if args.json else table[cols])
+    if out is not None:
+        if out.suffix.lower() == ".json":
+            atomic_write(
+                out, lambda q: table.to_json(q, orient="records", indent=2), suffixes=OUT_SUFFIXES
+            )
+        else:
+            atomic_write_csv(out, table, suffixes=OUT_SUFFIXES)  # names cannot run as formulas
+        wrote(args, out, f"{len(table)} rows × {len(table.columns)} columns, named as printed")
     return 0

@@ -12,7 +12,10 @@ Rules for an output path (:func:`check_output_path`), each broken one an
 * the path must not be a symbolic link: coterminus does not write through links, so that a
   link planted in a shared folder cannot redirect output onto another file. Pass the real path
   (the message gives it) or remove the link. The *folder* may be reached through links;
-* the folder must exist (it is not created) and be writable.
+* an existing path must be a regular file: a named pipe, a device (``/dev/null``, even as root)
+  or a socket is never replaced by a file. It is checked again just before the move into place;
+* the folder must exist (it is not created) and be writable; when a part of the folder's path is
+  a file (``--out notes.txt/map.html``), the message names that file.
 
 While writing, a full disk (``ENOSPC``), an exceeded quota (``EDQUOT``), a file too large
 (``EFBIG``) or a read-only file system (``EROFS``) becomes an :class:`OutputError`, and the
@@ -24,6 +27,11 @@ thread, only while a write is in progress, and never over a signal that is being
 (``nohup``).
 Python runs signal handlers in the main thread between bytecodes, so a signal that arrives
 during one long C call (a large parquet write) is handled, and the file removed, when it returns.
+
+CSV files are written spreadsheet-safe (:func:`atomic_write_csv`): a text cell that starts with
+``=``, ``+``, ``-`` or ``@`` (or a tab or carriage return) gets a leading apostrophe, so a name
+such as ``=HYPERLINK(...)`` in a scenario is shown as text, not run as a formula, when the file
+is opened in Excel, LibreOffice or Google Sheets. Numbers are written as numbers.
 """
 
 from __future__ import annotations
@@ -31,6 +39,7 @@ from __future__ import annotations
 import errno
 import os
 import signal
+import stat
 import tempfile
 import threading
 from collections.abc import Callable, Iterable, Iterator
@@ -42,11 +51,14 @@ from typing import Any
 from ..errors import OutputError
 
 __all__ = [
+    "FORMULA_STARTS",
     "atomic_path",
     "atomic_write",
     "atomic_write_bytes",
+    "atomic_write_csv",
     "atomic_write_text",
     "check_output_path",
+    "spreadsheet_safe",
 ]
 
 
@@ -55,9 +67,10 @@ def check_output_path(
 ) -> Path:
     """Validate an output path before any work is done.
 
-    Raises :class:`OutputError` when the path is a folder or a symbolic link, when its folder
-    is missing or not writable, or when the suffix is not one of ``suffixes`` (see the module
-    docstring for the rules).
+    Raises :class:`OutputError` when the path is a folder, a symbolic link, or anything else that
+    is not a regular file (a named pipe, a device, a socket), when its folder is missing (or a
+    part of its path is a file) or not writable, or when the suffix is not one of ``suffixes``
+    (see the module docstring for the rules).
 
     Examples
     --------
@@ -79,6 +92,7 @@ def check_output_path(
         example = p / f"output{first}"
         msg = f"cannot write {p}: it is a folder; give a file name inside it, e.g. --out {example}."
         raise OutputError(msg)
+    _refuse_special(p)
     if suffixes is not None:
         allowed = tuple(s.lower() for s in suffixes)
         if not p.name.lower().endswith(allowed):
@@ -86,6 +100,13 @@ def check_output_path(
             raise OutputError(msg)
     folder = p.parent if str(p.parent) else Path()
     if not folder.is_dir():
+        blocker = next((a for a in [folder, *folder.parents] if a.exists()), None)
+        if blocker is not None and not blocker.is_dir():
+            msg = (
+                f"cannot write {p}: {blocker} is a file, not a folder; choose another --out (a "
+                f"file name in an existing folder)."
+            )
+            raise OutputError(msg)
         msg = (
             f"cannot write {p}: folder {folder} does not exist; create it first "
             f"(mkdir -p {folder}) or choose another --out."
@@ -95,6 +116,31 @@ def check_output_path(
         msg = f"cannot write {p}: folder {folder} is read-only; choose another --out."
         raise OutputError(msg)
     return p
+
+
+#: What a path that exists but is not a regular file or a folder is, by its ``stat`` type.
+_SPECIAL = (
+    (stat.S_ISFIFO, "a named pipe (FIFO)"),
+    (stat.S_ISCHR, "a character device"),
+    (stat.S_ISBLK, "a block device"),
+    (stat.S_ISSOCK, "a socket"),
+)
+
+
+def _refuse_special(p: Path) -> None:
+    """Refuse a path that exists and is neither a regular file nor a folder (or a link)."""
+    try:
+        mode = p.lstat().st_mode
+    except OSError:  # absent (or unreadable: the folder checks report it)
+        return
+    kind = next((what for test, what in _SPECIAL if test(mode)), None)
+    if kind is None:
+        return
+    msg = (
+        f"cannot write {p}: it is {kind}, not a regular file; coterminus replaces only regular "
+        "files (it would put a file in its place). Choose a file name for --out."
+    )
+    raise OutputError(msg)
 
 
 # --- signals --------------------------------------------------------------------------------------
@@ -237,6 +283,7 @@ def atomic_path(
             umask = os.umask(0)
             os.umask(umask)
             tmp.chmod(0o666 & ~umask)
+            _refuse_special(p)  # again: a pipe or device may have appeared while writing
             tmp.replace(p)
         except BaseException as exc:
             tmp.unlink(missing_ok=True)
@@ -279,3 +326,56 @@ def atomic_write_text(path: str | Path, text: str, **kwargs: object) -> Path:
 def atomic_write_bytes(path: str | Path, data: bytes, **kwargs: object) -> Path:
     """Write bytes atomically."""
     return atomic_write(path, lambda p: p.write_bytes(data), **kwargs)  # type: ignore[arg-type]
+
+
+#: First characters that make a spreadsheet read a cell as a formula (CSV injection).
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _defused(value: object) -> object:
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
+def spreadsheet_safe(frame: Any) -> Any:
+    """A copy of a DataFrame whose text cells (and text index) cannot start a formula.
+
+    A text cell starting with one of :data:`FORMULA_STARTS` gets a leading ``'``, which
+    spreadsheets show as text; numeric columns are left as they are.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> t = pd.DataFrame({"name": ["=1+2", "Kent", "-x", "@SUM(A1)"], "people": [1, -2, 3, 4]})
+    >>> spreadsheet_safe(t).to_dict("list")
+    {'name': ["'=1+2", 'Kent', "'-x", "'@SUM(A1)"], 'people': [1, -2, 3, 4]}
+    """
+    out = frame.copy()
+    for col in out.columns:
+        if out[col].dtype == object or str(out[col].dtype).startswith(("string", "str")):
+            out[col] = out[col].map(_defused)
+    if out.index.dtype == object or str(out.index.dtype).startswith(("string", "str")):
+        out.index = out.index.map(_defused)
+    return out
+
+
+def atomic_write_csv(
+    path: str | os.PathLike[str],
+    frame: Any,
+    *,
+    index: bool = False,
+    suffixes: Iterable[str] | None = (".csv",),
+) -> Path:
+    """Write a DataFrame as a spreadsheet-safe CSV (:func:`spreadsheet_safe`), atomically.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib, pandas as pd
+    >>> target = pathlib.Path(tempfile.mkdtemp()) / "t.csv"
+    >>> _ = atomic_write_csv(target, pd.DataFrame({"name": ["=cmd|' /C calc'!A0"]}))
+    >>> print(target.read_text().splitlines()[1])
+    '=cmd|' /C calc'!A0
+    """
+    safe = spreadsheet_safe(frame)
+    return atomic_write(path, lambda p: safe.to_csv(p, index=index), suffixes=suffixes)

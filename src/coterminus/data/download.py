@@ -32,6 +32,7 @@ from ..errors import ArchiveError, ChecksumError, DataDirError, DownloadError, P
 from . import arcgis, cache, catalog, locations, net
 from .catalog import Dataset
 from .files import DEFAULT_DEADLINE, DEFAULT_RETRIES, DEFAULT_TIMEOUT, fetch_url
+from .integrity import file_sha256
 from .store import progress_bar, write_atomically, write_source
 
 __all__ = ["Plan", "fetch", "plan"]
@@ -86,7 +87,8 @@ def _fetch_featureserver(
         }
         text = json.dumps(collection, separators=(",", ":"), ensure_ascii=False)
         write_atomically(dest, lambda handle: handle.write(text.encode("utf-8")))
-    write_source(dest, source)
+    # recorded when written: a load checks the file against it (coterminus.data.loading)
+    write_source(dest, {**source, "sha256": file_sha256(dest)})
     logger.info("%s saved to %s (service %s, %s)", ds.id, dest, service, how)
     return dest
 

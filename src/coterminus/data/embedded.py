@@ -32,12 +32,18 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+from functools import lru_cache
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from ..errors import CoterminusError
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+
+from ..errors import CoterminusError, ModifiedFileError
 from . import catalog
+from .integrity import verify_file
 from .locations import find
 from .manifest import read_manifest
 
@@ -45,12 +51,16 @@ __all__ = [
     "DisplayPolygonsError",
     "available_vintages",
     "check_measurable",
+    "contains",
     "is_display_grade",
     "is_embedded",
+    "known_block_codes",
     "manifest_path",
+    "pinned_sha256",
     "resolution_note",
     "status",
     "verify",
+    "verify_embedded",
 ]
 
 log = logging.getLogger(__name__)
@@ -74,6 +84,76 @@ def _record() -> dict[str, Any]:
         return {"files": [], "total_bytes": 0, "resolution": "", "attribution": ""}
     record: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
     return record
+
+
+def pinned_sha256(path: str | Path) -> str | None:
+    """The SHA-256 ``files.json`` records for a file of the embedded dataset, else ``None``.
+
+    Examples
+    --------
+    >>> pinned_sha256(manifest_path(2019)) == status()["files"][3]["sha256"]
+    True
+    >>> pinned_sha256("/etc/hostname") is None
+    True
+    """
+    try:
+        rel = Path(path).resolve().relative_to(root().resolve()).as_posix()
+    except ValueError:
+        return None
+    for f in _record().get("files", []):
+        if f.get("path") == rel:
+            return str(f["sha256"])
+    return None
+
+
+def contains(path: str | Path) -> bool:
+    """Whether ``path`` lies inside the embedded dataset's folder."""
+    try:
+        Path(path).resolve().relative_to(root().resolve())
+    except ValueError:
+        return False
+    return True
+
+
+def verify_embedded(path: str | Path) -> str:
+    """Check a file of the embedded dataset against ``files.json`` before it is read.
+
+    Returns the SHA-256 found. The hash is memoised by the file's ``stat``
+    (:func:`coterminus.data.integrity.file_sha256`), so a second read in a process costs a
+    ``stat``.
+
+    Raises
+    ------
+    ModifiedFileError
+        The file differs from the SHA-256 recorded when coterminus was built and modified files
+        are not trusted (``--trust-modified`` accepts it, and every output then carries the
+        MODIFIED DATA stamp); or it is not listed in ``files.json`` at all (always refused).
+
+    Examples
+    --------
+    >>> len(verify_embedded(manifest_path(2024)))
+    64
+    """
+    p = Path(path)
+    fix = (
+        "The copy of the data inside the installed coterminus package was changed: reinstall "
+        "coterminus (`pip install --force-reinstall coterminus`), or use the ONS files instead "
+        "(--data-dir, COTERMINUS_DATA_DIR or `coterminus data fetch`). If you edited it on "
+        "purpose, pass trust_modified=True (CLI: --trust-modified); every output will then say "
+        "that modified data was used."
+    )
+    pin = pinned_sha256(p)
+    if pin is None:  # nothing vouches for a file the build did not write
+        msg = (
+            f"{p.name} is inside coterminus's embedded dataset ({p}) but files.json, which "
+            "lists every file the build wrote, does not list it. " + fix.split(" If you")[0]
+        )
+        raise ModifiedFileError(msg)
+    found = verify_file(
+        p, pin, what="the one recorded in files.json when coterminus was built", fix=fix
+    )
+    assert found is not None
+    return found
 
 
 def available_vintages() -> list[int]:
@@ -201,6 +281,44 @@ def verify() -> list[str]:
     return bad
 
 
+@lru_cache(maxsize=1)
+def known_block_codes() -> dict[str, pa.Array]:
+    """The codes of each block level the built-in vintages use, from the embedded dataset.
+
+    The registry of known block codes behind the vintage check of a block lookup
+    (:func:`coterminus.data.table_checks.check_block_codes`): an LSOA 2011 lookup declared as
+    LSOA 2021 is named as such. Each file is checked against ``files.json`` first.
+
+    Returns
+    -------
+    dict of str to pyarrow.Array
+        Block level (``"lsoa11"``, ``"lsoa21"``) → its distinct codes; empty without the
+        embedded dataset.
+
+    Examples
+    --------
+    >>> {level: len(codes) for level, codes in known_block_codes().items()}
+    {'lsoa11': 32844, 'lsoa21': 33755}
+    """
+    found: dict[str, list[pa.ChunkedArray]] = {}
+    for year in available_vintages():
+        path = manifest_path(year)
+        assert path is not None
+        verify_embedded(path)
+        manifest = read_manifest(path)
+        source = manifest.block.source.file
+        if source is None:
+            continue
+        table_path = path.parent / source
+        verify_embedded(table_path)
+        table = pq.read_table(table_path, columns=[manifest.block.code_column])
+        found.setdefault(manifest.block.level, []).append(table.column(0))
+    return {
+        level: pc.unique(pa.chunked_array([c for col in cols for c in col.chunks]))
+        for level, cols in found.items()
+    }
+
+
 def fallback_manifest(manifest: Any, data_dir: Path | None, *, quiet: bool = False) -> Any | None:
     """The embedded manifest to use instead of a built-in one, or ``None``.
 
@@ -217,6 +335,7 @@ def fallback_manifest(manifest: Any, data_dir: Path | None, *, quiet: bool = Fal
         where, _ = find(catalog.get(src.dataset), None)
         if where != "missing":
             return None
+    verify_embedded(path)
     (log.debug if quiet else log.info)(
         "no data directory and no downloaded files for vintage %s: using the embedded dataset "
         "(%s; polygons %s)",

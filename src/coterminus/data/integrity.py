@@ -7,9 +7,13 @@ time it is read in a process and compared with the pin. Hashes are memoised by t
 
 A mismatch is a :class:`~coterminus.errors.ModifiedFileError` (a
 :class:`~coterminus.errors.ChecksumError`) naming the file, both hashes and the fix. A user who
-edited a file on purpose passes ``trust_modified=True`` (CLI ``--trust-modified``, or
-:func:`set_trust_modified`); the mismatch is then recorded, and :func:`trust_stamp` returns the
-sentence every output must carry so that no figure built on edited data passes for ONS's.
+edited a file on purpose passes ``trust_modified=True`` to ``coterminus.load`` (CLI
+``--trust-modified``). There is no process-wide switch: the setting and the files used despite
+their pin live in an :class:`Integrity` record that the loaded ``Geography`` carries (and its
+results after it); files are checked inside :func:`checking` with that record, and
+:func:`trust_stamp` turns it into the sentence every output must carry, so that no figure built
+on edited data passes for ONS's. The environment variable :data:`ENV_TRUST_MODIFIED` gives the
+default of ``trust_modified`` when it is not passed.
 
 Examples
 --------
@@ -32,21 +36,23 @@ import threading
 import zipfile
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
 from ..errors import ArchiveError, ModifiedFileError
 
 __all__ = [
     "ENV_TRUST_MODIFIED",
+    "Integrity",
     "block_digest",
+    "checking",
     "file_sha256",
-    "modified_files",
     "reset",
-    "set_trust_modified",
     "trust_modified",
     "trust_stamp",
-    "trusting_modified",
     "verify_file",
+    "verify_unrecorded",
     "zip_members",
 ]
 
@@ -56,11 +62,35 @@ log = logging.getLogger(__name__)
 ENV_TRUST_MODIFIED = "COTERMINUS_TRUST_MODIFIED"
 
 _lock = threading.Lock()
-# (resolved path, device, inode, size, mtime_ns, ctime_ns) -> sha256 hex
+# (resolved path, device, inode, size, mtime_ns, ctime_ns) -> sha256 hex: a cache of facts about
+# files, not a setting (the same file always hashes the same)
 _hashes: dict[tuple[str, int, int, int, int, int], str] = {}
-# resolved path -> (expected, found) of files used although they differ from their pin
-_modified: dict[str, tuple[str, str]] = {}
-_trust: bool | None = None  # None: follow the environment variable
+
+
+@dataclass
+class Integrity:
+    """Whether modified pinned files are used, and which were: one per loaded geography.
+
+    Attributes
+    ----------
+    trust_modified : bool
+        Use pinned files whose SHA-256 differs from the pin (and say so), instead of refusing.
+    modified : dict of str to (str, str)
+        The files used although they differ: ``{resolved path: (pinned, found)}``.
+
+    Examples
+    --------
+    >>> record = Integrity(trust_modified=True)
+    >>> record.modified["/data/pop.csv"] = ("a" * 64, "b" * 64)
+    >>> trust_stamp(record)[:60]
+    'MODIFIED DATA: 1 input file differs from the published ONS f'
+    """
+
+    trust_modified: bool = False
+    modified: dict[str, tuple[str, str]] = field(default_factory=dict)
+
+
+_current: ContextVar[Integrity | None] = ContextVar("coterminus_integrity", default=None)
 
 
 def _stat_key(path: Path) -> tuple[str, int, int, int, int, int]:
@@ -112,54 +142,39 @@ def file_sha256(path: str | os.PathLike[str]) -> str:
     return digest
 
 
-def set_trust_modified(value: bool | None) -> None:
-    """Accept (``True``) or refuse (``False``) pinned files that differ from their pin.
-
-    ``None`` goes back to the default: follow :data:`ENV_TRUST_MODIFIED`. The CLI's
-    ``--trust-modified`` calls ``set_trust_modified(True)``.
-
-    Examples
-    --------
-    >>> set_trust_modified(True); trust_modified()
-    True
-    >>> set_trust_modified(None)
-    """
-    global _trust
-    _trust = None if value is None else bool(value)
-
-
 def trust_modified() -> bool:
-    """Whether modified pinned files are accepted (and stamped) rather than refused.
+    """The default of ``trust_modified`` when it is not passed: :data:`ENV_TRUST_MODIFIED`.
 
     Examples
     --------
     >>> trust_modified()
     False
     """
-    if _trust is not None:
-        return _trust
     return os.environ.get(ENV_TRUST_MODIFIED, "").strip().lower() in ("1", "true", "yes", "on")
 
 
 @contextmanager
-def trusting_modified(value: bool = True) -> Iterator[None]:
-    """Set :func:`trust_modified` for the duration of a ``with`` block.
+def checking(record: Integrity) -> Iterator[Integrity]:
+    """Check the files read in this ``with`` block under ``record`` (and record mismatches in it).
+
+    Used by ``coterminus.load`` and by a geography's lazy reads (polygons), each with the
+    geography's own record, so two geographies loaded with different settings never mix.
 
     Examples
     --------
-    >>> with trusting_modified():
-    ...     trust_modified()
+    >>> import tempfile, pathlib
+    >>> p = pathlib.Path(tempfile.mkdtemp()) / "pop.csv"
+    >>> _ = p.write_text("x")
+    >>> with checking(Integrity(trust_modified=True)) as record:
+    ...     _ = verify_file(p, "0" * 64)
+    >>> list(record.modified.values())[0][0] == "0" * 64
     True
-    >>> trust_modified()
-    False
     """
-    global _trust
-    before = _trust
-    _trust = bool(value)
+    token = _current.set(record)
     try:
-        yield
+        yield record
     finally:
-        _trust = before
+        _current.reset(token)
 
 
 def _fix(dataset: str | None) -> str:
@@ -177,6 +192,8 @@ def verify_file(
     *,
     dataset: str | None = None,
     trust: bool | None = None,
+    what: str = "the published file's",
+    fix: str | None = None,
 ) -> str | None:
     """Check a file against its pinned SHA-256 (cheap after the first call in a process).
 
@@ -190,7 +207,12 @@ def verify_file(
     dataset : str, optional
         Registry id of the file (e.g. ``"lsoa-population-mid2019"``), named in the fix.
     trust : bool, optional
-        Overrides :func:`trust_modified` for this call.
+        Overrides the setting for this call (by default the :class:`Integrity` record of the
+        enclosing :func:`checking` block, else :func:`trust_modified`).
+    what : str, default "the published file's"
+        Whose SHA-256 ``expected`` is, in the message (``"the one recorded at download"``).
+    fix : str, optional
+        The fix the message ends with (default: restore the published file, or trust it).
 
     Returns
     -------
@@ -205,9 +227,10 @@ def verify_file(
 
     Notes
     -----
-    A trusted mismatch is recorded (see :func:`modified_files`, :func:`trust_stamp`) and logged
-    at WARNING level; it is not a Python warning, because the stamp on the output is the
-    durable record.
+    A trusted mismatch is recorded in the :class:`Integrity` record of the enclosing
+    :func:`checking` block (which :func:`trust_stamp` turns into the outputs' stamp) and logged
+    at WARNING level; it is not a Python warning, because the stamp on the output is the durable
+    record.
 
     Examples
     --------
@@ -229,53 +252,93 @@ def verify_file(
     want = expected.strip().lower()
     if found == want:
         return found
-    allowed = trust_modified() if trust is None else trust
-    if not allowed:
-        msg = (
-            f"{p.name} has been modified: its SHA-256 is {found} but the published file's is "
-            f"{want} ({p.resolve()}). {_fix(dataset)}"
-        )
-        raise ModifiedFileError(msg)
-    with _lock:
-        _modified[str(p.resolve())] = (want, found)
-    log.warning("using modified %s (sha256 %s, pinned %s): trust_modified is on", p, found, want)
-    return found
+    refusal = (
+        f"{p.name} has been modified: its SHA-256 is {found} but {what} is "
+        f"{want} ({p.resolve()}). {fix or _fix(dataset)}"
+    )
+    return _use_if_trusted(p, want, found, refusal, trust)
 
 
-def modified_files() -> dict[str, tuple[str, str]]:
-    """Files used although they differ from their pin: ``{path: (expected, found)}``.
+def verify_unrecorded(path: str | os.PathLike[str], *, fix: str) -> str:
+    """Refuse a file that should carry a recorded SHA-256 but carries none, unless trusted.
+
+    A download without the SHA-256 recorded beside it (an older download, or a file copied
+    into the download cache by hand) cannot be checked. With ``trust_modified`` it is used and
+    recorded like a modified file (the stamp names it, "recorded: none").
+
+    Raises
+    ------
+    ModifiedFileError
+        Modified files are not trusted; the message names the file and ``fix``.
 
     Examples
     --------
-    >>> modified_files()
-    {}
+    >>> import tempfile, pathlib
+    >>> p = pathlib.Path(tempfile.mkdtemp()) / "lu.csv"
+    >>> _ = p.write_text("x")
+    >>> verify_unrecorded(p, fix="Download it again.")
+    Traceback (most recent call last):
+    ...
+    coterminus.errors.ModifiedFileError: lu.csv has no SHA-256 recorded when it was downloaded (...lu.csv), so its bytes cannot be checked. Download it again.
+    >>> with checking(Integrity(trust_modified=True)) as record:
+    ...     verify_unrecorded(p, fix="")[:12]
+    '2d711642b726'
+    >>> list(record.modified.values())[0][0]
+    'none'
     """
-    with _lock:
-        return dict(_modified)
+    p = Path(path)
+    found = file_sha256(p)
+    refusal = (
+        f"{p.name} has no SHA-256 recorded when it was downloaded ({p.resolve()}), so its "
+        f"bytes cannot be checked. {fix}"
+    )
+    return _use_if_trusted(p, "none", found, refusal, None)
 
 
-def trust_stamp() -> str | None:
-    """The sentence to print on every output when ``trust_modified`` was used, else ``None``.
+def _use_if_trusted(p: Path, pinned: str, found: str, refusal: str, trust: bool | None) -> str:
+    """Refuse a file that does not match ``pinned`` (with ``refusal``) unless modified files are
+    trusted (``trust``, else the enclosing :func:`checking` record, else the environment); a
+    trusted one is recorded in that record and logged."""
+    record = _current.get()
+    if trust is not None:
+        allowed = trust
+    else:
+        allowed = record.trust_modified if record is not None else trust_modified()
+    if not allowed:
+        raise ModifiedFileError(refusal)
+    if record is not None:
+        record.modified[str(p.resolve())] = (pinned, found)
+    log.warning("using modified %s (sha256 %s, pinned %s): trust_modified is on", p, found, pinned)
+    return found
+
+
+def trust_stamp(record: Integrity | None) -> str | None:
+    """The sentence every output carries when ``trust_modified`` was used, else ``None``.
+
+    Parameters
+    ----------
+    record : Integrity or None
+        A geography's record (``geo.integrity``).
 
     Returns
     -------
     str or None
-        ``None`` when no modified file was used and :func:`trust_modified` is off. With modified
+        ``None`` when no modified file was used and ``trust_modified`` is off. With modified
         files: names them and both hashes (first 12 hex digits). With the switch on but every
         file matching its pin: says so, since the run did not enforce the pins.
 
     Examples
     --------
-    >>> trust_stamp() is None
+    >>> trust_stamp(Integrity()) is None
     True
-    >>> with trusting_modified():
-    ...     print(trust_stamp())
+    >>> print(trust_stamp(Integrity(trust_modified=True)))
     Data integrity: run with --trust-modified (trust_modified=True); every pinned file read matched its published SHA-256.
     """
-    with _lock:
-        modified = dict(_modified)
+    if record is None:
+        return None
+    modified = dict(record.modified)
     if not modified:
-        if not trust_modified():
+        if not record.trust_modified:
             return None
         return (
             "Data integrity: run with --trust-modified (trust_modified=True); every pinned "
@@ -294,18 +357,14 @@ def trust_stamp() -> str | None:
 
 
 def reset() -> None:
-    """Forget memoised hashes, recorded modified files and the trust setting (for tests).
+    """Forget memoised hashes (for tests).
 
     Examples
     --------
-    >>> reset(); modified_files()
-    {}
+    >>> reset()
     """
-    global _trust
     with _lock:
         _hashes.clear()
-        _modified.clear()
-    _trust = None
 
 
 def block_digest(codes: Iterable[str]) -> str:

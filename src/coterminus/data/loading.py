@@ -6,8 +6,15 @@ This is the data layer under :class:`coterminus.geography.bundle.Geography`: it 
 
 * :func:`read_blocks` — one row per building block (LSOA): its name, people, and the code of
   every level (from columns of the block lookup, or through another level's lookup, e.g. LTLA →
-  combined authority); plus each level's names and NHS codes. Every block must have people; the
-  block universe is checked against the manifest's expected count and digest.
+  combined authority); plus each level's names and NHS codes. Every file is checked against its
+  recorded SHA-256 first (:func:`locate_source`); the files are read with pyarrow
+  (:mod:`~coterminus.data.tables`, codes stay Arrow strings and integer codes, no Python object
+  per cell) and checked against the manifest (:mod:`~coterminus.data.table_checks`: block codes
+  of the declared vintage, one name per code, via keys, parents that nest, people for every
+  block, the expected block universe). The result is kept in the cache as a *prepared* block
+  table (Arrow IPC, :data:`PREPARED_FORMAT`) keyed by the SHA-256 of every file read and the
+  manifest's columns, so the next load reads one small file instead of parsing and checking
+  again.
 * :func:`read_level_polygons` — a level's polygons from its boundary source (parsed once and
   cached as GeoParquet), or :func:`dissolve` of the block polygons when it has none.
 
@@ -21,29 +28,43 @@ Examples
 
 from __future__ import annotations
 
-import difflib
 import hashlib
 import io
+import json
 import logging
-from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 import shapely
 
-from ..errors import ColumnError, DataDirError, LookupMismatchError, ManifestError
-from . import catalog, locations
-from ._parsed_cache import CACHE_FORMAT, cached_boundaries, cached_layer
-from .cache import cache_root
-from .integrity import block_digest, verify_file
-from .manifest import AttributeSpec, LevelSpec, Manifest, Source
-from .readers import read_population, text_bytes, text_encoding
-from .validate import check_population_values, check_unique_codes
+from .._version import __version__
+from ..errors import DataDirError, LookupMismatchError, ManifestError, PopulationError
+from . import catalog, embedded, locations
+from ._parsed_cache import CACHE_FORMAT, Codec, cached_boundaries, cached_entry, cached_layer
+from .cache import DOWNLOADS, cache_root
+from .integrity import block_digest, file_sha256, verify_file, verify_unrecorded
+from .manifest import LevelSpec, Manifest, Source
+from .store import source_of
+from .table_checks import (
+    MAX_LEVELS,
+    check_block_codes,
+    check_parents,
+    check_via_keys,
+    one_per_code,
+    population_values,
+)
+from .tables import factorize, read_columns
+from .validate import check_unique_codes
 
 __all__ = [
+    "MAX_LEVELS",
+    "PREPARED_FORMAT",
     "block_digest",
     "check_layer_codes",
     "dissolve",
@@ -56,19 +77,68 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
+#: Bump when the prepared block table changes (columns, checks); old entries are never read.
+PREPARED_FORMAT = 1
+
+_STR = pd.Series([""], dtype=str).dtype  # what pandas makes of text: "str" (pandas 3) or object
+
+
+def _check_integrity(path: Path, pinned: str | None, dataset: str | None) -> None:
+    """Check a file against its recorded SHA-256 before it is read.
+
+    The record is, by where the file is: ``files.json`` for the embedded dataset; the
+    ``.source.json`` written beside a download (its SHA-256 when it was downloaded) for the
+    download cache; the registry's or the manifest's pin for a data directory or any other file
+    (a file nobody pinned is not checked).
+    """
+    if embedded.contains(path):
+        embedded.verify_embedded(path)
+        return
+    downloads = cache_root() / DOWNLOADS
+    try:
+        in_downloads = path.resolve().is_relative_to(downloads.resolve())
+    except OSError:  # pragma: no cover - resolve() fails only on a vanished folder
+        in_downloads = False
+    if in_downloads:
+        fetch = f"coterminus data fetch {dataset} --force" if dataset else "coterminus data fetch"
+        fix = (
+            f"Download it again (`{fetch}`), or, if you edited it on purpose, pass "
+            "trust_modified=True (CLI: --trust-modified); every output will then say that "
+            "modified data was used."
+        )
+        recorded = (source_of(path) or {}).get("sha256")
+        if isinstance(recorded, str) and recorded:
+            verify_file(
+                path,
+                recorded,
+                dataset=dataset,
+                what="the one recorded when it was downloaded",
+                fix=fix,
+            )
+        else:
+            verify_unrecorded(path, fix=fix)
+        return
+    if pinned:
+        verify_file(path, pinned, dataset=dataset)
+
 
 def locate_source(
     source: Source, manifest: Manifest, data_dir: Path | None
 ) -> tuple[Path, str | None]:
-    """Path (and layer) of a manifest source.
+    """Path (and layer) of a manifest source, checked against its recorded SHA-256.
 
     A ``dataset`` is located through the registry (data directory, then download cache); a
-    ``file`` is looked for next to the manifest first, then in the data directory.
+    ``file`` is looked for next to the manifest first, then in the data directory. Before the
+    path is returned its bytes are checked: against ``files.json`` inside the embedded dataset,
+    against the SHA-256 recorded at download in the download cache, else against the
+    manifest's or the registry's pin.
 
     Raises
     ------
     DataDirError
         The file is in neither place (the message says where it looked and what to do).
+    ModifiedFileError
+        The file differs from its record (and modified files are not trusted).
     """
     if source.dataset:
         ds = catalog.get(source.dataset)
@@ -78,9 +148,7 @@ def locate_source(
         else:
             found, layer = locations.locate_layer(source.dataset, data_dir=data_dir)
             path = Path(found)
-        pinned = source.sha256 or ds.sha256
-        if pinned and not str(path).startswith(str(cache_root())):
-            verify_file(path, pinned, dataset=source.dataset)
+        _check_integrity(path, source.sha256 or ds.sha256, source.dataset)
         return path, layer
     assert source.file is not None
     rel = Path(source.file).expanduser()
@@ -95,8 +163,7 @@ def locate_source(
         tried.append(Path.cwd() / rel)
     for p in tried:
         if p.is_file():
-            if source.sha256:
-                verify_file(p, source.sha256)
+            _check_integrity(p, source.sha256, None)
             return p, source.layer
     where = ", ".join(str(p) for p in tried)
     msg = (
@@ -107,98 +174,281 @@ def locate_source(
     raise DataDirError(msg)
 
 
-def _require_columns(header: list[str], columns: list[str], where: str, path: Path) -> None:
-    """Refuse a table lacking manifest columns, naming the nearest column for each."""
-    missing = [c for c in columns if c not in header]
-    if missing:
-        parts = []
-        for c in missing:
-            close = difflib.get_close_matches(c, header, n=1, cutoff=0.5)
-            parts.append(f"{c!r}" + (f" (nearest: {close[0]!r})" if close else ""))
-        msg = (
-            f"{where}: {path.name} has no column {', '.join(parts)}; its columns are {header}. "
-            "Fix the column names in the manifest."
-        )
-        raise ColumnError(msg)
-
-
-def _read_csv(path: Path, where: str, columns: list[str]) -> pd.DataFrame:
-    """Read the named columns of a CSV as text; a missing column names the nearest one."""
-    raw = text_bytes(path)
-    encoding = text_encoding(raw, path.name)
-    if encoding == "cp1252":
-        log.warning("%s is not UTF-8; read as Windows-1252 (cp1252)", path)
-    header = pd.read_csv(io.BytesIO(raw), nrows=0, encoding=encoding).columns.tolist()
-    _require_columns(header, columns, where, path)
-    return pd.read_csv(
-        io.BytesIO(raw),
-        usecols=columns,
-        dtype=str,
-        keep_default_na=False,
-        na_values=[""],
-        encoding=encoding,
-    )
-
-
-def _read_parquet_columns(path: Path, where: str, columns: list[str]) -> pd.DataFrame:
-    """Read the named columns of a Parquet table as text (the embedded dataset's block table)."""
-    header = pq.read_schema(path).names
-    _require_columns(header, columns, where, path)
-    table = pq.read_table(path, columns=list(dict.fromkeys(columns)))
-    return pd.DataFrame(
-        {c: pd.Series(table.column(c).to_pylist(), dtype=str) for c in dict.fromkeys(columns)}
-    )
-
-
-def _read_columns(path: Path, where: str, columns: list[str]) -> pd.DataFrame:
-    """The named columns of a block or lookup table (CSV, or Parquet by its suffix) as text."""
-    if path.suffix.lower() == ".parquet":
-        return _read_parquet_columns(path, where, columns)
-    return _read_csv(path, where, columns)
-
-
-def _read_parquet_population(path: Path, code_column: str, column: str) -> pd.Series:
-    """Block populations from a Parquet table (integer column), checked like a CSV's."""
-    t = _read_parquet_columns(path, "population.source", [code_column, column])
-    codes = t[code_column].astype(str)
-    values = check_population_values(t[column].astype(str), codes, path.name, column)
-    out = pd.Series(values, index=pd.Index(codes.to_numpy(), name="code"), name="population")
-    out.attrs = {"source": str(path)}
+# --------------------------------------------------------------------------------------------
+# the block table: read and checked once, then prepared (Arrow) in the cache
+# --------------------------------------------------------------------------------------------
+def _text(values: pa.Array | pa.ChunkedArray) -> Any:
+    """An Arrow text column as the array pandas gives text (``str``; ``object`` on pandas 2)."""
+    if isinstance(values, pa.ChunkedArray):
+        values = values.combine_chunks()
+    if pa.types.is_dictionary(values.type):
+        values = values.dictionary_decode()
+    if isinstance(_STR, pd.StringDtype):
+        return pd.array(values, dtype=_STR)
+    out = values.to_numpy(zero_copy_only=False)
+    out[pd.isna(out)] = np.nan
     return out
 
 
-def parquet_resolution(path: Path) -> str | None:
-    """The ``coterminus:resolution`` label a GeoParquet file records (embedded dataset), if any."""
-    if path.suffix.lower() not in (".parquet", ".geoparquet"):
-        return None
-    meta = pq.read_schema(path).metadata or {}
-    raw = meta.get(b"coterminus:resolution")
-    return raw.decode() if raw else None
+def _combined(values: pa.ChunkedArray) -> pa.Array:
+    return values.combine_chunks()
 
 
-def _name_table(
-    frame: pd.DataFrame,
-    code: str,
-    name: str | None,
-    nhs: str | None,
-    attributes: Mapping[str, AttributeSpec] | None = None,
-) -> pd.DataFrame:
-    cols = [code] + [c for c in (name, nhs) if c]
-    t = frame[cols].dropna(subset=[code]).drop_duplicates(code).set_index(code)
-    t = t.rename(columns={name: "name", nhs: "nhs_code"} if name else {nhs: "nhs_code"})
-    if "name" not in t.columns:
-        t.insert(0, "name", t.index.to_numpy())
-    for attr, spec in (attributes or {}).items():  # the manifest's attributes of each unit
-        values = frame.dropna(subset=[code]).drop_duplicates(code).set_index(code)[spec.column]
-        values = values.reindex(t.index).astype(object)
-        if spec.missing is not None:
-            values = values.where(
-                values.notna() & (values.astype(str).str.strip() != ""), spec.missing
+def _name_rows(
+    level: str, codes: pa.Array, table: pa.Table, spec: LevelSpec, where: str
+) -> pa.Table:
+    """Each distinct code of a level with its one name and NHS code (checked: one each), and
+    the manifest's attributes of the level (the first row of each code; blank or missing
+    values become the attribute's ``missing`` text)."""
+    name, nhs = spec.name_column, spec.nhs_code_column
+    units = codes
+    if name:
+        units, names = one_per_code(
+            codes, _combined(table[name]), what="name", where=f"{where}.name_column {name!r}"
+        )
+    else:
+        units = pc.unique(codes.drop_null())
+        names = units
+    if nhs:
+        nhs_units, nhs_codes = one_per_code(
+            codes, _combined(table[nhs]), what="NHS code", where=f"{where}.nhs_code_column {nhs!r}"
+        )
+        nhs_codes = nhs_codes.take(pc.index_in(units, value_set=nhs_units))
+    else:
+        nhs_codes = pa.nulls(len(units), pa.string())
+    columns = {
+        "level": pa.array([level] * len(units), pa.string()),
+        "code": units,
+        "name": names.cast(pa.string()),
+        "nhs_code": nhs_codes.cast(pa.string()),
+    }
+    first = pc.index_in(units, value_set=codes)  # the first row of each unit
+    for attr, a in spec.attributes.items():
+        values = _combined(table[a.column]).cast(pa.string()).take(first)
+        if a.missing is not None:
+            blank = pc.fill_null(pc.equal(pc.utf8_trim_whitespace(values), ""), True)
+            values = pc.if_else(blank, a.missing, values)
+        columns[f"attr:{attr}"] = values
+    return pa.table(columns)
+
+
+def _population(manifest: Manifest, path: Path) -> tuple[pa.Array, np.ndarray]:
+    """Codes and people of the population file: exactly its ``code_column`` and ``column``."""
+    spec = manifest.population
+    table = read_columns(path, "population.source", [spec.code_column, spec.column], text=False)
+    codes = _combined(table[spec.code_column])
+    if not pa.types.is_string(codes.type):
+        codes = codes.cast(pa.string())
+    if codes.null_count:
+        msg = (
+            f"{path.name}: {codes.null_count} row(s) with no code in {spec.code_column!r} "
+            "(population.code_column); every row needs the code of its block."
+        )
+        raise PopulationError(msg)
+    check_unique_codes(
+        codes.to_pandas(),
+        path.name,
+        "Each area must appear once in a population file; drop the repeated rows.",
+    )
+    values = population_values(_combined(table[spec.column]), codes, path.name, spec.column)
+    return codes, values
+
+
+def _check_universe(
+    manifest: Manifest, codes: pa.Array, path: Path, pop: tuple[pa.Array, np.ndarray, Path]
+) -> None:
+    """Refuse a block lookup that is not the vintage's complete block universe."""
+    b = manifest.block
+    if b.expected_count is None and b.expected_sha256 is None:
+        return
+    count_ok = b.expected_count is None or len(codes) == b.expected_count
+    digest_ok = b.expected_sha256 is None or block_digest(codes.to_pylist()) == b.expected_sha256
+    if count_ok and digest_ok:
+        return
+    pop_codes, people, pop_path = pop
+    prefix = str(codes[0].as_py())[:3] if len(codes) else ""
+    absent = np.zeros(len(pop_codes), dtype=bool)
+    if prefix:
+        absent = np.asarray(
+            pc.and_(
+                pc.starts_with(pop_codes, prefix),
+                pc.invert(pc.is_in(pop_codes, value_set=codes)),
             )
-        t[attr] = values.to_numpy()
-    t.index = t.index.astype(str)
-    t.index.name = "code"
-    return t
+        )
+    parts = [
+        f"{len(codes):,} blocks instead of {b.expected_count:,}"
+        if not count_ok
+        else "the set of block codes differs"
+    ]
+    if absent.any():
+        shown = pop_codes.filter(pa.array(absent)).to_pylist()[:5]
+        parts.append(
+            f"it lacks {int(absent.sum())} block(s) that {pop_path.name} has (e.g. {shown}), so "
+            f"{int(people[absent].sum()):,} people would be left out"
+        )
+    msg = (
+        f"{path.name} is not the complete {b.level} universe of vintage {manifest.vintage}: "
+        + "; ".join(parts)
+        + ". Use the complete ONS lookup (coterminus data verify checks the files)."
+    )
+    raise LookupMismatchError(msg)
+
+
+def _prepare(manifest: Manifest, located: dict[str, Path]) -> tuple[pa.Table, pa.Table]:
+    """Read and check the files of a vintage into the prepared block and names tables."""
+    b = manifest.block
+    path = located["blocks"]
+    levels = list(manifest.levels.values())
+    cols = [b.code_column] + ([b.name_column] if b.name_column else [])
+    for s in levels:
+        if s.via is None:
+            cols += [c for c in _level_columns(s) if c not in cols]
+    table = read_columns(path, "blocks.source", cols)
+    codes = _combined(table[b.code_column])
+    check_block_codes(codes, b.level, path.name, embedded.known_block_codes())
+    columns: dict[str, pa.Array] = {}
+    names: list[pa.Table] = []
+    for s in levels:
+        assert s.code_column is not None
+        if s.via is None:
+            unit = _combined(table[s.code_column])
+            columns[s.name] = unit
+            names.append(_name_rows(s.name, unit, table, s, f"levels.{s.name}"))
+            continue
+        assert s.key_column is not None
+        lpath = located[f"{s.name}_lookup"]
+        wanted = [s.key_column, *_level_columns(s)]
+        lookup = read_columns(lpath, f"levels.{s.name}.source", wanted)
+        keys = _combined(lookup[s.key_column])
+        via_units = pc.unique(columns[s.via].drop_null())
+        check_via_keys(
+            keys, via_units, level=s.name, via=s.via, source=lpath.name, vintage=manifest.vintage
+        )
+        rows = pc.index_in(columns[s.via], options=pc.SetLookupOptions(keys, skip_nulls=True))
+        lookup_codes = _combined(lookup[s.code_column])
+        unit = lookup_codes.take(rows)
+        columns[s.name] = unit
+        rows_named = _name_rows(s.name, lookup_codes, lookup, s, f"levels.{s.name}")
+        names.append(rows_named.filter(pc.is_in(rows_named["code"], value_set=unit.drop_null())))
+    check_parents(columns, {s.name: s.parent for s in levels}, blocks=codes)
+    pop_codes, people = _population(manifest, located["population"])
+    _check_universe(manifest, codes, path, (pop_codes, people, located["population"]))
+    where = pc.index_in(codes, value_set=pop_codes)
+    if where.null_count:
+        missing = codes.filter(where.is_null()).to_pylist()
+        first = levels[0].name if levels else None
+        affected = {}
+        if first:
+            lost = columns[first].filter(where.is_null()).to_pandas()
+            affected = lost.value_counts().head(3).to_dict()
+        msg = (
+            f"{len(missing)} block(s) of the {manifest.vintage} lookup ({path.name}) have no "
+            f"population in {located['population'].name} (e.g. {missing[:5]}; "
+            f"{first or 'units'} most affected: {affected}). coterminus will not guess "
+            "populations: use a population file covering every block."
+        )
+        raise LookupMismatchError(msg)
+    population = people[np.asarray(where, dtype=np.int64)]
+    block_names = _combined(table[b.name_column]) if b.name_column else codes
+    blocks = pa.table(
+        {
+            "code": codes,
+            "name": block_names,
+            **columns,
+            "population": pa.array(population, pa.int64()),
+        }
+    )
+    return blocks, pa.concat_tables(names, promote_options="default")  # levels differ in attributes
+
+
+def _ipc(table: pa.Table) -> bytes:
+    sink = io.BytesIO()
+    with pa.ipc.new_file(sink, table.schema) as writer:
+        writer.write_table(table)
+    return sink.getvalue()
+
+
+def _from_ipc(data: bytes) -> pa.Table:
+    return pa.ipc.open_file(pa.BufferReader(data)).read_all()
+
+
+def _dump_tables(tables: tuple[pa.Table, pa.Table]) -> tuple[dict[str, bytes], dict[str, Any]]:
+    blocks, names = tables
+    return {"blocks.arrow": _ipc(blocks), "names.arrow": _ipc(names)}, {
+        "rows": blocks.num_rows,
+        "attrs": {},
+    }
+
+
+def _load_tables(blobs: dict[str, bytes], sidecar: dict[str, Any]) -> tuple[pa.Table, pa.Table]:
+    blocks, names = _from_ipc(blobs["blocks.arrow"]), _from_ipc(blobs["names.arrow"])
+    if blocks.num_rows != sidecar.get("rows"):
+        msg = f"it holds {blocks.num_rows} rows but its sidecar says {sidecar.get('rows')}"
+        raise ValueError(msg)
+    return blocks, names
+
+
+#: A prepared block table in the cache: the block table and the names table, Arrow IPC files.
+PREPARED = Codec(("blocks.arrow", "names.arrow"), _dump_tables, _load_tables)
+
+
+def _spec(manifest: Manifest) -> dict[str, Any]:
+    """What of a manifest the block table depends on (JSON-native, so a sidecar repeats it)."""
+    b, p = manifest.block, manifest.population
+    spec = {
+        "vintage": manifest.vintage,
+        "block": [b.level, b.code_column, b.name_column, b.expected_count, b.expected_sha256],
+        "population": [p.code_column, p.column],
+        "levels": [
+            [s.name, s.code_column, s.name_column, s.nhs_code_column, s.parent, s.via, s.key_column]
+            + [[k, a.column, a.missing] for k, a in s.attributes.items()]
+            for s in manifest.levels.values()
+        ],
+    }
+    out: dict[str, Any] = json.loads(json.dumps(spec, default=str))
+    return out
+
+
+def _frames(
+    manifest: Manifest, blocks: pa.Table, names: pa.Table
+) -> tuple[pd.DataFrame, dict[str, pd.DataFrame]]:
+    """The prepared tables as the block DataFrame and each level's names (one pass each)."""
+    data: dict[str, Any] = {"name": _text(blocks["name"])}
+    for level in manifest.levels:
+        data[level] = _text(blocks[level])
+    data["population"] = np.asarray(blocks["population"], dtype=np.int64)
+    frame = pd.DataFrame(data, index=pd.Index(_text(blocks["code"]), name="lsoa"))
+    frame.attrs = {"vintage": manifest.vintage, "block": manifest.block.level}
+    out: dict[str, pd.DataFrame] = {}
+    level_ids, level_names = factorize(names["level"])  # the rows of a level are contiguous
+    starts = np.flatnonzero(np.r_[True, level_ids[1:] != level_ids[:-1]] if len(level_ids) else [])
+    ends = [*starts[1:], len(level_ids)]
+    spans = {
+        str(level_names[int(level_ids[a])]): (int(a), int(z))
+        for a, z in zip(starts, ends, strict=True)
+    }
+    for s in manifest.levels.values():
+        a, z = spans.get(s.name, (0, 0))
+        part = names.slice(a, z - a)
+        cols: dict[str, Any] = {"name": _text(part["name"])}
+        if s.nhs_code_column:
+            cols["nhs_code"] = _text(part["nhs_code"])
+        for attr in s.attributes:  # the manifest's attributes of each unit
+            cols[attr] = _text(part[f"attr:{attr}"])
+        out[s.name] = pd.DataFrame(cols, index=pd.Index(_text(part["code"]), name="code"))
+    return frame, out
+
+
+def _located_tables(manifest: Manifest, data_dir: Path | None) -> dict[str, Path]:
+    """Every file the block table is read from, located and checked: blocks, lookups, people."""
+    path, _ = locate_source(manifest.block.source, manifest, data_dir)
+    found = {"blocks": path}
+    for s in manifest.levels.values():
+        if s.via is not None:
+            assert s.source is not None
+            found[f"{s.name}_lookup"], _ = locate_source(s.source, manifest, data_dir)
+    found["population"], _ = locate_source(manifest.population.source, manifest, data_dir)
+    return found
 
 
 def _level_columns(spec: LevelSpec) -> list[str]:
@@ -209,7 +459,11 @@ def _level_columns(spec: LevelSpec) -> list[str]:
 
 
 def read_blocks(
-    manifest: Manifest, data_dir: Path | None = None, *, sources: dict[str, str] | None = None
+    manifest: Manifest,
+    data_dir: Path | None = None,
+    *,
+    sources: dict[str, str] | None = None,
+    cache: bool = True,
 ) -> tuple[pd.DataFrame, dict[str, pd.DataFrame]]:
     """The block table of a vintage and each level's names.
 
@@ -220,87 +474,70 @@ def read_blocks(
         Data directory (default: ``$COTERMINUS_DATA_DIR``, then the download cache).
     sources : dict, optional
         Filled with the file behind each part (for provenance).
+    cache : bool, default True
+        Read (and write) the prepared block table in the cache; ``False`` reads and checks
+        the files every time and writes nothing.
 
     Returns
     -------
     blocks : pandas.DataFrame
-        Index: block code (named after the block level, e.g. ``lsoa``); columns ``name``, one
-        per level (the unit's code; missing where a level does not cover the block, e.g. outside
-        every combined authority) and ``population`` (int64).
+        Index: block code (named ``lsoa``); columns ``name``, one per level (the unit's code;
+        missing where a level does not cover the block, e.g. outside every combined authority)
+        and ``population`` (int64).
     names : dict of str to DataFrame
         Per level, indexed by code: ``name`` and (where the manifest names one) ``nhs_code``.
 
     Raises
     ------
-    ColumnError, DataDirError, LookupMismatchError, PopulationError, ManifestError
+    ColumnError, DataDirError, LookupMismatchError, PopulationError, ManifestError,
+    VintageMismatchError, ModifiedFileError
+
+    Notes
+    -----
+    The prepared table's key is the SHA-256 of the manifest's columns, :data:`PREPARED_FORMAT`,
+    the coterminus version and the SHA-256 of every file read (each file is hashed once per
+    process, :func:`~coterminus.data.integrity.file_sha256`). The entry itself is checked
+    against the SHA-256 recorded when it was written before it is used.
     """
     sources = {} if sources is None else sources
-    dd = locations.resolve_data_dir(data_dir)
-    b = manifest.block
-    path, _ = locate_source(b.source, manifest, dd)
-    sources["blocks"] = str(path)
-    direct = [s for s in manifest.levels.values() if s.via is None]
-    cols = [b.code_column] + ([b.name_column] if b.name_column else [])
-    for s in direct:
-        cols += [c for c in _level_columns(s) if c not in cols]
-    table = _read_columns(path, "blocks.source", cols)
-    codes = table[b.code_column]
-    if codes.isna().any():
-        msg = f"{path.name}: {int(codes.isna().sum())} row(s) with no {b.code_column}; the lookup is incomplete."
-        raise LookupMismatchError(msg)
-    check_unique_codes(
-        codes, path.name, "A block lookup lists each block once.", error=LookupMismatchError
-    )
-    blocks = pd.DataFrame(index=pd.Index(codes.to_numpy(), name="lsoa"))
-    blocks["name"] = table[b.name_column].to_numpy() if b.name_column else blocks.index.to_numpy()
-    names: dict[str, pd.DataFrame] = {}
-    for s in manifest.levels.values():
-        if s.via is None:
-            assert s.code_column is not None
-            blocks[s.name] = table[s.code_column].to_numpy()
-            names[s.name] = _name_table(
-                table, s.code_column, s.name_column, s.nhs_code_column, s.attributes
-            )
-            continue
-        assert s.source is not None
-        assert s.key_column is not None
-        assert s.code_column is not None
-        lpath, _ = locate_source(s.source, manifest, dd)
-        sources[f"{s.name}_lookup"] = str(lpath)
-        lcols = [s.key_column, *_level_columns(s)]
-        lu = _read_columns(lpath, f"levels.{s.name}.source", list(dict.fromkeys(lcols)))
-        keyed = (
-            lu.dropna(subset=[s.key_column]).drop_duplicates(s.key_column).set_index(s.key_column)
-        )
-        blocks[s.name] = blocks[s.via].map(keyed[s.code_column]).to_numpy()
-        names[s.name] = _name_table(
-            lu, s.code_column, s.name_column, s.nhs_code_column, s.attributes
-        )
-    for s in manifest.levels.values():  # only codes that occur
-        names[s.name] = names[s.name].loc[names[s.name].index.isin(blocks[s.name].dropna())]
-    ppath, _ = locate_source(manifest.population.source, manifest, dd)
-    sources["population"] = str(ppath)
-    if ppath.suffix.lower() == ".parquet":
-        pop = _read_parquet_population(
-            ppath, manifest.population.code_column, manifest.population.column
-        )
-    else:
-        pop = read_population(ppath, column=manifest.population.column, england_only=False)
-    _check_universe(manifest, blocks.index, path, pop)
-    missing = blocks.index.difference(pop.index)
-    if len(missing):
-        first = next(iter(names), None)
-        affected = blocks.loc[missing, first].value_counts().head(3).to_dict() if first else {}
+    if len(manifest.levels) > MAX_LEVELS:
         msg = (
-            f"{len(missing)} block(s) of the {manifest.vintage} lookup ({path.name}) have no "
-            f"population in {ppath.name} (e.g. {list(missing[:5])}; {first or 'units'} most "
-            f"affected: {affected}). coterminus will not guess populations: use a population "
-            "file covering every block."
+            f"manifest {manifest.path or manifest.vintage} declares {len(manifest.levels):,} "
+            f"levels; coterminus reads at most {MAX_LEVELS} (a vintage has 4 to 7). Split it "
+            "into several manifests."
         )
-        raise LookupMismatchError(msg)
-    blocks["population"] = pop.reindex(blocks.index).to_numpy()
-    blocks.attrs = {"vintage": manifest.vintage, "block": b.level}
-    return blocks, names
+        raise ManifestError(msg)
+    located = _located_tables(manifest, locations.resolve_data_dir(data_dir))
+    for part, path in located.items():
+        sources[part] = str(path)
+
+    def build() -> tuple[pa.Table, pa.Table]:
+        return _prepare(manifest, located)
+
+    if not cache:
+        return _frames(manifest, *build())
+    expected = {
+        "format": CACHE_FORMAT,
+        "prepared": PREPARED_FORMAT,
+        "coterminus": __version__,
+        "manifest": _spec(manifest),
+        "sources_sha256": {part: file_sha256(path) for part, path in located.items()},
+    }
+    text = json.dumps(expected, sort_keys=True, separators=(",", ":"))
+    key = f"blocks-{hashlib.sha256(text.encode()).hexdigest()[:40]}-v{CACHE_FORMAT}"
+    tables = cached_entry(
+        key, expected, build, what=f"the block table of {manifest.vintage}", codec=PREPARED
+    )
+    return _frames(manifest, *tables)
+
+
+def parquet_resolution(path: Path) -> str | None:
+    """The ``coterminus:resolution`` label a GeoParquet file records (embedded dataset), if any."""
+    if path.suffix.lower() not in (".parquet", ".geoparquet"):
+        return None
+    meta = pq.read_schema(path).metadata or {}
+    raw = meta.get(b"coterminus:resolution")
+    return raw.decode() if raw else None
 
 
 def read_level_codes(
@@ -317,48 +554,23 @@ def read_level_codes(
     direct = [s for s in manifest.levels.values() if s.via is None]
     cols = [b.code_column]
     for s in direct:
-        cols += [
-            c for c in (s.code_column, s.name_column, s.nhs_code_column) if c and c not in cols
-        ]
-    table = _read_columns(path, "blocks.source", cols)
-    codes = pd.DataFrame(index=pd.Index(table[b.code_column].to_numpy(), name="lsoa"))
-    names = {}
+        cols += [c for c in (s.code_column, s.name_column, s.nhs_code_column) if c]
+    table = read_columns(path, "blocks.source", cols)
+    data = {s.name: _text(table[s.code_column]) for s in direct if s.code_column}
+    codes = pd.DataFrame(data, index=pd.Index(_text(table[b.code_column]), name="lsoa"))
+    names: dict[str, pd.DataFrame] = {}
     for s in direct:
         assert s.code_column is not None
-        codes[s.name] = table[s.code_column].to_numpy()
-        names[s.name] = _name_table(table, s.code_column, s.name_column, s.nhs_code_column)
-    return codes, names
-
-
-def _check_universe(manifest: Manifest, codes: pd.Index, path: Path, pop: pd.Series) -> None:
-    """Refuse a block lookup that is not the vintage's complete block universe."""
-    b = manifest.block
-    if b.expected_count is None and b.expected_sha256 is None:
-        return
-    count_ok = b.expected_count is None or len(codes) == b.expected_count
-    digest_ok = b.expected_sha256 is None or block_digest(codes) == b.expected_sha256
-    if count_ok and digest_ok:
-        return
-    prefix = str(codes[0])[:3] if len(codes) else ""
-    absent = (
-        pop.index[pop.index.str.startswith(prefix)].difference(codes) if prefix else pd.Index([])
-    )
-    parts = [
-        f"{len(codes):,} blocks instead of {b.expected_count:,}"
-        if not count_ok
-        else "the set of block codes differs"
-    ]
-    if len(absent):
-        parts.append(
-            f"it lacks {len(absent)} block(s) that {Path(str(pop.attrs.get('source', 'the population file'))).name} "
-            f"has (e.g. {list(absent[:5])}), so {int(pop.reindex(absent).sum()):,} people would be left out"
+        frame = table.select([c for c in (s.code_column, s.name_column, s.nhs_code_column) if c])
+        t = frame.to_pandas().dropna(subset=[s.code_column]).drop_duplicates(s.code_column)
+        t = t.set_index(s.code_column).rename(
+            columns={s.name_column: "name", s.nhs_code_column: "nhs_code"}
         )
-    msg = (
-        f"{path.name} is not the complete {b.level} universe of vintage {manifest.vintage}: "
-        + "; ".join(parts)
-        + ". Use the complete ONS lookup (coterminus data verify checks the files)."
-    )
-    raise LookupMismatchError(msg)
+        if "name" not in t.columns:
+            t.insert(0, "name", t.index.to_numpy())
+        t.index.name = "code"
+        names[s.name] = t
+    return codes, names
 
 
 # --------------------------------------------------------------------------------------------

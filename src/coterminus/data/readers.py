@@ -32,6 +32,7 @@ from typing import Any
 import geopandas as gpd
 import pandas as pd
 import pyogrio
+import pyproj
 import shapely
 
 from ..errors import (
@@ -307,7 +308,7 @@ def read_boundaries(
     *,
     layer: str | None = None,
     member: str | None = None,
-    crs: Any = None,
+    crs: str | int | pyproj.CRS | None = None,
     level: str | None = None,
     code_col: str | None = None,
     england_only: bool = True,
@@ -669,7 +670,8 @@ def read_lookup(
         "source": str(path),
         **_text_attrs(df),
     }
-    return out
+    table: pd.DataFrame = out
+    return table
 
 
 # --------------------------------------------------------------------------------------------

@@ -44,17 +44,22 @@ def source_of(path: str | os.PathLike[str]) -> dict[str, Any] | None:
 
 
 def write_source(dest: Path, info: dict[str, Any]) -> None:
+    """Write ``dest``'s provenance beside it; both are recorded as written to the cache."""
     info = {**info, "retrieved": datetime.now(timezone.utc).isoformat(timespec="seconds")}
     write_atomically(
         Path(os.fspath(dest) + SOURCE_SUFFIX),
         lambda h: h.write(json.dumps(info, indent=1).encode("utf-8")),
     )
+    cache.record_written(dest)
 
 
 def write_atomically(
     dest: Path, write: Callable[[IO[bytes]], object], check: Callable[[Path], None] | None = None
 ) -> Path:
-    """Write to a temporary file beside ``dest``, check it, then ``os.replace`` it into place."""
+    """Write to a temporary file beside ``dest``, check it, then ``os.replace`` it into place.
+
+    ``dest`` is recorded as written to the cache (:func:`coterminus.data.cache.record_written`).
+    """
     try:
         with atomic_path(dest) as tmp:
             with tmp.open("w+b") as handle:
@@ -71,6 +76,7 @@ def write_atomically(
             else f"folder {dest.parent} is missing or read-only"
         )
         raise cache.cache_error(cache.cache_root(), reason) from exc
+    cache.record_written(dest)
     return dest
 
 

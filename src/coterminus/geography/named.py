@@ -66,8 +66,17 @@ def with_base(geo: Geography, entry: NamedScenario) -> pd.DataFrame:
     return pd.concat([rows, extra], ignore_index=True)
 
 
-def _name_like(text: str) -> bool:
-    """A catalogue name, or what looks like one (no folder, no file suffix)."""
+def asks_for_named(text: object) -> bool:
+    """Whether a ``--scenario`` value asks for a shipped scenario: a catalogue name, or what
+    looks like one (no folder, no file suffix) and is not an existing file.
+
+    Examples
+    --------
+    >>> asks_for_named("icb-clusters-2027"), asks_for_named("plans/proposal.csv")
+    (True, False)
+    """
+    if not isinstance(text, str) or Path(text).exists():
+        return False
     t = text.strip()
     return t in catalogue() or ("/" not in t and "\\" not in t and not Path(t).suffix)
 
@@ -90,8 +99,8 @@ def named_parts(
     if table is None:
         entry = named_scenario(str(name))
         level = entry.level
-    elif isinstance(table, str) and not Path(table).exists() and _name_like(table):
-        entry = named_scenario(table)  # a misspelt name gets the nearest name, not "no file"
+    elif asks_for_named(table):
+        entry = named_scenario(str(table))  # a misspelt name gets the nearest name, not "no file"
         level = name or entry.level
     else:
         return None

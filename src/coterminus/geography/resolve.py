@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING
 import pandas as pd
 
 from ..data.embedded import fallback_manifest
-from ..data.loading import read_level_codes
+from ..data.loading import read_blocks, read_level_codes
 from ..data.manifest import builtin_vintages, read_manifest
 from ..errors import UnknownAreaError
 from ..vocabulary.levels import outside_england
@@ -397,8 +397,8 @@ def resolve_group(
     unit_level = geo.resolve_level(units) if units else None
     systems = geo.manifest.defaults.get("systems") if geo.manifest is not None else None
     hits = geo.matches(query, loose=True)
-    if not hits:
-        geo.code(query)  # raises with suggestions or the other vintage's answer
+    if not hits:  # raises with suggestions (of systems first) or the other vintage's answer
+        geo.code(query, systems if systems in geo.levels and unit_level is None else None)
     if systems in geo.levels and any(lv == systems for lv, _ in hits):
         hits = [(lv, c) for lv, c in hits if lv == systems or not geo.groups(systems, lv)]
     if unit_level is not None:
@@ -424,10 +424,19 @@ def resolve_group(
 
 @lru_cache(maxsize=8)
 def _codes_of(vintage: int, data_dir: Path | None) -> tuple[pd.DataFrame, dict[str, pd.DataFrame]]:
-    """Block → code per level, and names, of another built-in vintage (its embedded copy when
-    there is no data directory)."""
-    manifest = read_manifest(vintage)
-    return read_level_codes(fallback_manifest(manifest, data_dir, quiet=True) or manifest, data_dir)
+    """Block → unit codes and names of another built-in vintage, for messages.
+
+    Its prepared block table when the files are here (a few ms once cached), else the codes of
+    its lookup alone (e.g. no population file).
+    """
+    manifest = read_manifest(vintage)  # no data directory: the embedded copy's codes
+    manifest = fallback_manifest(manifest, data_dir, quiet=True) or manifest
+    try:
+        blocks, names = read_blocks(manifest, data_dir)
+    except (OSError, ValueError) as exc:
+        log.debug("no prepared block table of %s (%s); reading its lookup", vintage, exc)
+        return read_level_codes(manifest, data_dir)
+    return blocks.drop(columns=["name", "population"]), names
 
 
 def _found_in(query: str, names: dict[str, pd.DataFrame]) -> list[tuple[str, str, str, bool]]:

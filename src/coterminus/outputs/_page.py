@@ -10,8 +10,9 @@ pages; the report's CSS uses the same margins.
 from __future__ import annotations
 
 import contextlib
+import io
 import textwrap
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
 import matplotlib as mpl
@@ -28,6 +29,7 @@ __all__ = [
     "MARGINS_MM",
     "PAPER",
     "Key",
+    "MapFigure",
     "check_paper",
     "clear_page",
     "compose",
@@ -111,9 +113,36 @@ def plain_text() -> Iterator[None]:
         yield
 
 
-def new_figure(figsize: tuple[float, float]) -> Figure:
+#: Resolution of the picture a figure shows in a notebook.
+_NOTEBOOK_DPI = 100
+
+
+class MapFigure(Figure):
+    """A :class:`~matplotlib.figure.Figure` that shows itself in Jupyter, with no magic.
+
+    IPython displays an object by its ``_repr_png_`` (the rich display protocol), whatever
+    the matplotlib backend: the figures of this package are made without pyplot (so no
+    figure is kept alive in a global registry, and none is shown twice), and this is how a
+    notebook cell ending in one shows the page. Under the inline backend, IPython's own
+    printer for figures takes precedence, with the same picture.
+
+    Examples
+    --------
+    >>> fig = new_figure((2, 1))
+    >>> fig._repr_png_()[1:4]
+    b'PNG'
+    """
+
+    def _repr_png_(self) -> bytes:
+        buf = io.BytesIO()
+        with mpl.rc_context({"text.hinting": "no_hinting"}):  # as the layout was measured
+            self.savefig(buf, format="png", dpi=_NOTEBOOK_DPI, facecolor="white")
+        return buf.getvalue()
+
+
+def new_figure(figsize: tuple[float, float]) -> MapFigure:
     """A figure of ``figsize`` inches on an Agg canvas (no pyplot, no global state)."""
-    fig = Figure(figsize=figsize, layout=None)
+    fig = MapFigure(figsize=figsize, layout=None)
     FigureCanvasAgg(fig)
     return fig
 
@@ -188,6 +217,8 @@ def _fit_legend(
             columnspacing=1.2,
         )
         if leg.get_window_extent(renderer).width <= width_px or chars <= 20:
+            for text, handle in zip(leg.get_texts(), handles, strict=False):
+                text.set_gid(handle.get_gid())  # which drawn element each entry stands for
             return leg
         leg.remove()
         if ncols > 1:
@@ -275,16 +306,21 @@ def layout_page(
     return box
 
 
+#: ``gid`` of what :func:`clear_page` removes from a map to place it again: labels, their
+#: leader lines, the scale bar and the north arrow.
+_PLACED = ("coterminus-label", "coterminus-leader", "coterminus-furniture")
+
+
 def clear_page(fig: Figure, ax: Axes | None) -> None:
-    """Remove the page's text and keys, and the labels on ``ax``, to lay the page out again."""
+    """Remove the page's text and keys, and what was placed on ``ax``, to lay the page out again."""
     for t in list(fig.texts):
         t.remove()
     for leg in list(fig.legends):
         leg.remove()
     if ax is not None:
-        for t in list(ax.texts):
-            if t.get_gid() == "coterminus-label":
-                t.remove()
+        for artist in [*ax.texts, *ax.lines, *ax.patches]:
+            if artist.get_gid() in _PLACED:
+                artist.remove()
 
 
 def page_margins(
@@ -306,17 +342,19 @@ def compose(
     subtitle: str,
     keys: Sequence[Key],
     note: str,
-    label: Any,
+    label: Callable[[], list[str]],
     caption: str = "",
+    fit: Callable[[float], None] | None = None,
 ) -> list[str]:
     """Lay out a page, then label the map; list what found no room (and re-lay out once).
 
-    The map box is no taller than the map needs at the width of the text block (from the
-    axes limits), so the keys sit right under the map.
+    With ``fit``, the map is first given the whole box left for it and ``fit(aspect)`` may
+    change the axes limits to that box's height over width (see
+    :func:`coterminus.outputs._figure_map.fit_frame`). The map box is then no taller than the
+    map needs at the width of the text block, so the keys sit right under the map.
     """
-    w_in = fig.get_size_inches()[0] - margins_in[1] - margins_in[3]
-    (x0, x1), (y0, y1) = ax.get_xlim(), ax.get_ylim()
-    content_height_in = w_in * abs(y1 - y0) / abs(x1 - x0)
+    w_in, h_in = fig.get_size_inches()
+    w_in -= margins_in[1] + margins_in[3]
     listed: list[str] = []
     missing: list[str] = []
     for _ in range(3):
@@ -324,17 +362,21 @@ def compose(
         extra = (
             f"\nNot labelled on the map for lack of room: {', '.join(listed)}." if listed else ""
         )
-        layout_page(
-            fig,
-            ax,
-            margins_in=margins_in,
-            title=title,
-            subtitle=subtitle,
-            keys=keys,
-            note=note + extra,
-            caption=caption,
-            content_height_in=content_height_in,
-        )
+        page = {
+            "margins_in": margins_in,
+            "title": title,
+            "subtitle": subtitle,
+            "keys": keys,
+            "note": note + extra,
+            "caption": caption,
+        }
+        if fit is not None:
+            box = layout_page(fig, ax, **page)
+            fit(box[3] * h_in / (box[2] * fig.get_size_inches()[0]))
+            clear_page(fig, ax)
+        (x0, x1), (y0, y1) = ax.get_xlim(), ax.get_ylim()
+        content_height_in = w_in * abs(y1 - y0) / abs(x1 - x0)
+        layout_page(fig, ax, **page, content_height_in=content_height_in)
         missing = label()
         if sorted(missing) == sorted(listed):
             break

@@ -10,7 +10,7 @@ figures and the report use these through :mod:`coterminus.outputs.layers`.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Literal, Protocol, Union
 
 import numpy as np
 
@@ -25,6 +25,8 @@ if TYPE_CHECKING:
 
 __all__ = [
     "ALL_TIERS",
+    "HasBlocks",
+    "PlanLike",
     "Simplify",
     "Tier",
     "check_request",
@@ -44,18 +46,39 @@ Simplify = float | Literal["auto"] | None
 ALL_TIERS = ("both", "all")
 
 
-def _plan_blocks(plan: Any) -> tuple[list[Any], list[str] | None]:
-    if hasattr(plan, "blocks"):  # a plan object from coterminus.mergers
-        plan = plan.blocks
-    if isinstance(plan, str):
-        plan = split_plan(plan)
-    if isinstance(plan, Mapping):
-        return list(plan.values()), [str(k) for k in plan]
-    return list(plan), None
+class HasBlocks(Protocol):
+    """A plan object: anything with ``.blocks`` (lists of unit codes, or label → codes)."""
+
+    @property
+    def blocks(self) -> Sequence[Sequence[str]] | Mapping[str, Sequence[str]]:
+        """The blocks of the plan."""
+        ...
+
+
+#: A merger plan as outputs take it: ``[["A", "B"], ["C"]]``, ``{"North": ["A", "B"]}``,
+#: ``"A,B;C"``, or an object with ``.blocks``; a block is a list of codes (or one code).
+PlanLike = Union[  # noqa: UP007 - a runtime alias, also on Python 3.10
+    str, Mapping[str, Sequence[str]], Sequence[Sequence[str]], HasBlocks
+]
+
+
+def _plan_blocks(plan: PlanLike) -> tuple[list[Sequence[str] | str], list[str] | None]:
+    blocks: object = plan.blocks if hasattr(plan, "blocks") else plan  # a plan object
+    if isinstance(blocks, str):
+        blocks = split_plan(blocks)
+    if isinstance(blocks, Mapping):
+        return list(blocks.values()), [str(k) for k in blocks]
+    if not isinstance(blocks, Sequence):
+        msg = (
+            f"a plan is a list of blocks of unit codes (or a mapping, or 'A,B;C'), not "
+            f"{type(blocks).__name__}."
+        )
+        raise FootprintError(msg)
+    return list(blocks), None
 
 
 def plan_units(
-    geo: Geography, plan: Any, *, units: str | None = None
+    geo: Geography, plan: PlanLike, *, units: str | None = None
 ) -> tuple[dict[str, list[str]], str]:
     """:func:`normalise_plan` and the level of the plan's units (one level for every block).
 
@@ -118,7 +141,9 @@ def plan_units(
     return out, level
 
 
-def normalise_plan(geo: Geography, plan: Any, *, units: str | None = None) -> dict[str, list[str]]:
+def normalise_plan(
+    geo: Geography, plan: PlanLike, *, units: str | None = None
+) -> dict[str, list[str]]:
     """Turn a merger plan into ``{label: [unit codes]}``, checking it against ``geo``.
 
     Parameters
@@ -179,9 +204,9 @@ def resolve_simplify(simplify_m: Simplify, bounds: np.ndarray) -> float | None:
 
 def check_request(
     geo: Geography,
-    footprint: Any,
+    footprint: Sequence[str] | str | None,
     system: str | None,
-    plan: Any,
+    plan: PlanLike | None,
     assessment: Assessment | None,
     *,
     what: str = "map",

@@ -181,7 +181,8 @@ def union_groups(simplified: gpd.GeoDataFrame, groups: dict[str, list[str]]) -> 
 
 
 def _round_coords(geoms: np.ndarray, precision: int) -> np.ndarray:
-    return shapely.transform(geoms, lambda xy: np.round(xy, precision))
+    rounded: np.ndarray = shapely.transform(geoms, lambda xy: np.round(xy, precision))
+    return rounded
 
 
 def to_display(gdf: gpd.GeoDataFrame, *, precision: int = 6) -> gpd.GeoDataFrame:

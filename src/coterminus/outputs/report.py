@@ -34,9 +34,9 @@ import base64
 import datetime as _dt
 import io
 import logging
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, cast
 
 import jinja2
 import matplotlib as mpl
@@ -55,19 +55,28 @@ from ..errors import (
 from ..geography.provenance import era_criteria
 from ..vocabulary.words import PLACE_BAND, band_text, cap, number, pct
 from ._page import MARGINS_MM, check_paper, text_block
-from .figures import footprint_figure
-from .layers import LayerOptions, check_request, map_layers, plan_units, vintage_attribution
+from .figures import figure_of_layers
+from .layers import (
+    check_request,
+    footprint_layers,
+    plan_assessments,
+    plan_layers,
+    vintage_attribution,
+)
+from .options import DrawOptions, PlanLike
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
     from ..analysis.assess import Assessment
     from ..geography.bundle import Geography
+    from .layers import MapLayers
 
 __all__ = [
     "MERGER_CRITERIA",
     "PLACE_BAND",
     "REPORT_SUFFIXES",
+    "DrawOptions",
     "place_band",
     "render_html",
     "render_pdf",
@@ -147,42 +156,42 @@ place_band = band_text
 # content
 # ------------------------------------------------------------------------------------------
 def _section(geo: Geography, a: Assessment, label: str | None) -> dict[str, Any]:
-    eps = a.metrics.tolerance
     people = a.measure == "population"
-    cards = []
+    verdicts = []
     if a.system is not None and a.within is not None:
         wnames = geo.units(a.within)["name"]
         wlabel = geo.label(a.within)
         dom = str(wnames.get(a.system.dominant, a.system.dominant))
-        cards.append(
+        verdicts.append(
             {
-                "test": f"Test I — within one {wlabel}",
+                "test": "Test I",
+                "level": cap(geo.label(a.within, plural=True)),
                 "ok": bool(a.system.within_one_system),
                 "verdict": f"Within one {wlabel}"
                 if a.system.within_one_system
                 else f"Crosses {geo.label(a.within, plural=True)}",
+                "figure": pct(a.system.dominant_share),
                 "detail": f"{a.system.dominant_share:.1%} of the "
                 + ("people live" if people else "area lies")
                 + f" in {dom} (within one {wlabel} if ≥ {1 - a.system.tolerance:.1%}).",
             }
         )
-    for i, t in enumerate(a.against):
+    for t in [a.tier, *[lv for lv in a.against if lv != a.tier]]:
         m = a.tiers[t]
         names = geo.units(t)["name"]
         best = ", ".join(str(names[c]) for c in m.best_fit) or "none"
-        split = ", ".join(str(names[c]) for c in m.split) or "none"
-        cards.append(
+        split = ", ".join(str(names[c]) for c in m.split)
+        touched = int((m.by_la["in_footprint"] > 0).sum())
+        verdicts.append(
             {
-                "test": f"Test II — {geo.label(t, plural=True)}"
-                + (
-                    " (the headline verdict)"
-                    if t == a.tier and len(a.against) > 1 and i == 0
-                    else ""
-                ),
+                "test": "Test II" + (" (headline)" if t == a.tier and len(a.against) > 1 else ""),
+                "level": cap(geo.label(t, plural=True)),
                 "ok": bool(m.coterminous),
                 "verdict": "Coterminous" if m.coterminous else "Not coterminous",
-                "detail": f"J = {m.index:.4f} (coterminous if ≥ {1 - eps:g}); best fit: {best}; "
-                f"split: {split}.",
+                "figure": f"J = {m.index:.4f}",
+                "detail": f"best fit: {best}" + (f"; split: {split}." if split else ".")
+                if touched
+                else f"touches no {geo.label(t)}.",
             }
         )
     unit_names, unit_pops = _names_and_people(geo, a.units)
@@ -220,6 +229,9 @@ def _section(geo: Geography, a: Assessment, label: str | None) -> dict[str, Any]
                 "tier": t,
                 "label": cap(geo.label(t, plural=True)),
                 "rows": rows,
+                "none": f"The footprint touches no {geo.label(t)}: J = {m.index:.4f} "
+                f"({'coterminous' if m.coterminous else 'not coterminous'} at ε = "
+                f"{m.tolerance:g}).",
                 "index": f"{m.index:.4f}",
                 "verdict": "coterminous" if m.coterminous else "not coterminous",
                 "eps": f"{m.tolerance:g}",
@@ -228,7 +240,8 @@ def _section(geo: Geography, a: Assessment, label: str | None) -> dict[str, Any]
     outside = [
         {
             "tier": geo.label(str(r["tier"]), plural=True),
-            "council": f"{r['la_name']} ({r['la']})",
+            "council": str(r["la_name"]),
+            "code": str(r["la"]),
             "who": _who(a.measure, str(r["direction"]), geo.label(str(r["tier"]))),
             "people": number(r["amount"] if "amount" in r.index else r["people"], a.measure),
             "n_lsoa": f"{int(r['n_lsoa']):,}",
@@ -240,13 +253,30 @@ def _section(geo: Geography, a: Assessment, label: str | None) -> dict[str, Any]
     return {
         "name": name,
         "label": label,
-        "cards": cards,
-        "explanation": a.explain(a.against),
+        "verdicts": verdicts,
+        "explanation": a.explain(),
         "members": members,
+        "nhs_codes": any(m["nhs_code"] for m in members),
         "total": number(sum(unit_pops[c] for c in a.members), "population"),
         "tiers": tiers,
         "outside": outside,
     }
+
+
+def _map_caption(layers: MapLayers) -> str:
+    """What the report's map shows, in one sentence (the attribution is at the foot)."""
+    if layers.kind == "plan":
+        return (
+            f"One colour per new {layers.label(layers.units)}, numbered as in the table; "
+            f"{layers.label(layers.against[0])} boundaries in black"
+            + ("; split areas hatched." if len(layers.callouts) else ".")
+        )
+    shading = layers.share_label.replace("Share of each", "Areas shaded by the share of each")
+    split = "; split areas hatched" if len(layers.callouts) else ""
+    return (
+        f"{shading}{split}; footprint outline in black, {layers.label(layers.units)} "
+        "boundaries dashed; the areas behind every mismatch are named."
+    )
 
 
 def _names_and_people(geo: Geography, level: str) -> tuple[dict[str, str], dict[str, float]]:
@@ -352,7 +382,6 @@ def _method(
         "place band of 250,000–500,000 people.",
         f"The maps simplify boundaries for display only (coverage simplification, {simp}, "
         "keeping neighbours touching); every figure comes from the unsimplified data.",
-        vintage_attribution(geo),
     ]
     return rows
 
@@ -362,51 +391,42 @@ def report_context(
     footprint: Sequence[str] | str | None = None,
     *,
     system: str | None = None,
-    plan: Any = None,
+    plan: PlanLike | None = None,
     assessment: Assessment | None = None,
     units: str | None = None,
     against: Sequence[str] | str | None = None,
     within: str | None = None,
-    tier: str | None = None,
     tolerance: float | None = None,
-    title: str | None = None,
-    simplify_m: float | Literal["auto"] | None = "auto",
-    measure: Literal["population", "area"] = "population",
-    paper: Literal["a4", "letter"] = "a4",
-) -> dict[str, Any]:
+    measure: Literal["population", "area"] | None = None,
+    draw: DrawOptions | None = None,
+) -> dict[str, object]:
     """Everything the report shows, as plain Python (names unescaped; the template escapes).
 
     The ``"figure"`` entry is the matplotlib map, the width of the ``paper``'s text block;
-    ``"sections"`` has one entry per footprint (one, or one per new unit of a plan). Every
-    sentence follows ``measure`` (people live in an area; area lies in it) and the levels'
-    labels. An ``assessment`` brings its own measure and levels. ``units``, ``against``,
-    ``within`` and ``tier`` are as in :func:`coterminus.analysis.assess.assess`.
+    ``"sections"`` has one entry per footprint (one, or one per new unit of a plan), each
+    with one explanation and a verdict per level. Every sentence follows ``measure`` (people
+    live in an area; area lies in it) and the levels' labels. An ``assessment`` brings its own
+    measure and levels, and is not computed again; a footprint or plan is assessed once.
+    ``units``, ``against``, ``within`` are as in :func:`coterminus.analysis.assess.assess`;
+    ``draw.tier`` is the level of the headline verdict.
     """
+    draw = (draw or DrawOptions()).check(geo)
+    paper = draw.paper
+    title = draw.title
+    tier = draw.tier if draw.tier not in (None, "both", "all") else None
     check_request(geo, footprint, system, plan, assessment, what="report")
     against_ = (
         None if against is None else ([against] if isinstance(against, str) else list(against))
     )
     if plan is not None:
-        groups, unit_level = plan_units(geo, plan, units=units)
-        assessments = {
-            g: assess(
-                geo,
-                codes,
-                units=unit_level,
-                against=against_,
-                within=within,
-                tier=tier,
-                tolerance=tolerance,
-                measure=measure,
-            )
-            for g, codes in groups.items()
-        }
+        assessments = plan_assessments(
+            geo, plan, units=units, against=against_, within=within, tier=tier,
+            tolerance=tolerance, measure=measure,
+        )  # fmt: skip
         first = next(iter(assessments.values()))
-        options = LayerOptions(
-            unit_level, first.against, first.within, tolerance, simplify_m, measure
-        )
-        layers = options.layers(geo, plan=groups)
-        n = len(groups)
+        layers = plan_layers(geo, assessments, simplify_m=draw.simplify_m)
+        unit_level = first.units
+        n = len(assessments)
         heading = title or f"Merger plan: {n} new {geo.label(unit_level, plural=n != 1)}"
     else:
         if assessment is None:
@@ -422,10 +442,10 @@ def report_context(
                 within=within,
                 tier=tier,
                 tolerance=tolerance,
-                measure=measure,
+                measure=measure or "population",
             )
         assessments = {"": assessment}
-        layers = map_layers(geo, assessment=assessment, simplify_m=simplify_m)
+        layers = footprint_layers(assessment, simplify_m=draw.simplify_m)
         first = assessment
         head = assessment.tier
         with_what = (
@@ -435,7 +455,7 @@ def report_context(
         )
         heading = title or f"{assessment.name}: coterminosity with {with_what}"
     eps = first.metrics.tolerance
-    measure = first.measure  # type: ignore[assignment]  # an assessment brings its own
+    measure_: str = first.measure  # an assessment brings its own
     unit_level = first.units
     levels = list(first.against)
     sections = [_section(geo, a, g or None) for g, a in assessments.items()]
@@ -450,7 +470,7 @@ def report_context(
                 {
                     "name": g,
                     "members": ", ".join(str(unit_names[c]) for c in a.members),
-                    "population": number(a.metrics.total, measure),
+                    "population": number(a.metrics.total, measure_),
                     "test_i": "not assessed"
                     if a.system is None
                     else "yes"
@@ -485,6 +505,7 @@ def report_context(
                     }
                 )
     all_members = sorted({c for a in assessments.values() for c in a.members})
+    places_note = ""
     try:
         grouped = place_groupings(geo, all_members, tolerance=tolerance, units=unit_level)
     except EnumerationTooLargeError as exc:
@@ -492,6 +513,7 @@ def report_context(
     except CoterminusError as exc:  # e.g. a footprint of council units: places do not apply
         log.info("no place grouping in the report: %s", exc)
     else:
+        places_note = grouped.left_out()
         best = grouped.groupings[grouped.groupings["rank"] == 1]
         # places name the upper level they should not cross after it (crosses_utla, ...)
         crosses = next((c for c in best.columns if str(c).startswith("crosses_")), None)
@@ -529,11 +551,12 @@ def report_context(
             )
 
     width, height = text_block(paper)
-    fig = footprint_figure(
-        geo,
-        layers=layers,
-        tier="both" if plan is None else None,
-        figsize=(width, height - _MAP_HEAD_ROOM_MM / 25.4),
+    fig = figure_of_layers(
+        layers,
+        DrawOptions(
+            tier=tier, labels=draw.labels, figsize=(width, height - _MAP_HEAD_ROOM_MM / 25.4)
+        ),
+        attribution=False,  # said once, at the foot of the report
     )
     attribution_text = vintage_attribution(geo)
     return {
@@ -543,10 +566,10 @@ def report_context(
         "generated": _dt.date.today().isoformat(),
         "eps": f"{eps:g}",
         "measure_label": "population (exact, from building blocks)"
-        if measure == "population"
+        if measure_ == "population"
         else "area",
-        "measure": measure,
-        "words": {k: _word(k, measure) for k in _WORDS},
+        "measure": measure_,
+        "words": {k: _word(k, measure_) for k in _WORDS},
         "paper": paper,
         "sections": sections,
         "plan_rows": plan_rows,
@@ -562,20 +585,18 @@ def report_context(
         "unit_label_lower": geo.label(unit_level),
         "units_involved": f"{cap(geo.label(unit_level, plural=True))} involved",
         "test_i_word": geo.label(first.within) if first.within else "group",
-        "map_caption": layers.share_label.replace(
-            "Share of each", "Areas shaded by the share of each"
-        )
-        if layers.kind == "footprint"
-        else layers.share_label,
+        "map_caption": _map_caption(layers),
         "areas_word": "councils" if layers.area_word == "council" else "areas",
         "places": places,
+        "places_note": places_note,
+        "dpi": draw.dpi,
         "criteria": [  # the era's criteria, from the footprint's level (issue 18)
             {"name": n, "what": w} for n, w in getattr(era_criteria(geo, unit_level), "items", ())
         ],
         "method": _method(
             geo,
             eps,
-            measure,
+            measure_,
             layers.simplify_m,
             units=unit_level,
             against=levels,
@@ -627,26 +648,30 @@ def _page_css(paper: str) -> dict[str, str]:
     }
 
 
-def render_html(ctx: dict[str, Any], *, dpi: int = 150, media: str = "screen") -> str:
+def render_html(ctx: Mapping[str, object], *, dpi: int | None = None, media: str = "screen") -> str:
     """The report as one self-contained HTML page.
 
     Parameters
     ----------
     ctx : dict
         From :func:`report_context`.
-    dpi : int, default 150
-        Resolution of the map (``media="screen"``: embedded as a base64 PNG).
+    dpi : int, optional
+        Resolution of the map (``media="screen"``: embedded as a base64 PNG); default the
+        context's (``DrawOptions.dpi``, 150).
     media : {"screen", "print"}
         ``"print"`` embeds the map as SVG (vector, for :func:`render_pdf`).
     """
     env = _jinja_env()
     template = env.get_template("report.html")
     values = {k: v for k, v in ctx.items() if k not in ("figure", "layers", "assessments")}
+    fig = cast("Figure", ctx["figure"])
     if media == "print":
-        src = "data:image/svg+xml;base64," + _svg_base64(ctx["figure"])
+        src = "data:image/svg+xml;base64," + _svg_base64(fig)
     else:
-        src = "data:image/png;base64," + _png_base64(ctx["figure"], dpi)
-    return str(template.render(map_src=src, media=media, page=_page_css(ctx["paper"]), **values))
+        resolution = dpi if dpi is not None else cast("int", ctx.get("dpi", 150))
+        src = "data:image/png;base64," + _png_base64(fig, resolution)
+    page = _page_css(str(ctx["paper"]))
+    return str(template.render(map_src=src, media=media, page=page, **values))
 
 
 def _weasyprint() -> Any:
@@ -661,15 +686,14 @@ def _weasyprint() -> Any:
         raise MissingDependencyError(msg) from exc
     except ImportError as exc:
         msg = (
-            "PDF reports need weasyprint, which is not installed; install it with "
-            "pip install 'weasyprint>=62' (a dependency of coterminus), or write the report "
-            "as .html."
+            "PDF reports need the pdf extra (WeasyPrint), which is not installed: "
+            "pip install 'coterminus[pdf]'; or write the report as .html."
         )
         raise MissingDependencyError(msg) from exc
     return weasyprint
 
 
-def render_pdf(ctx: dict[str, Any], path: str | Path) -> None:
+def render_pdf(ctx: Mapping[str, object], path: str | Path) -> None:
     """Typeset the report's HTML (print media: SVG map) as a PDF with WeasyPrint.
 
     The pages are ``ctx["paper"]`` (A4 or US Letter) with the margins of
@@ -691,18 +715,15 @@ def report(
     footprint: Sequence[str] | str | None = None,
     *,
     system: str | None = None,
-    plan: Any = None,
+    plan: PlanLike | None = None,
     assessment: Assessment | None = None,
     out: str | Path | None = None,
     units: str | None = None,
     against: Sequence[str] | str | None = None,
     within: str | None = None,
-    tier: str | None = None,
     tolerance: float | None = None,
-    title: str | None = None,
-    dpi: int = 150,
-    paper: Literal["a4", "letter"] = "a4",
-    measure: Literal["population", "area"] = "population",
+    measure: Literal["population", "area"] | None = None,
+    draw: DrawOptions | None = None,
 ) -> Path | str:
     """A board-paper report of a footprint or a merger plan.
 
@@ -710,32 +731,31 @@ def report(
     ----------
     geo : Geography
     footprint, system, plan, assessment
-        What to report, as in :func:`coterminus.outputs.maps.map_layers`: a footprint (unit codes, NHS
-        codes or names of any level — CCGs, sub-ICB locations, ICBs, a scenario's areas; every
-        unit of a group; or an existing :func:`coterminus.analysis.assess.assess` result), or a merger
-        plan (blocks of units of one level).
+        What to report, as in :func:`coterminus.outputs.layers.map_layers`: a footprint (unit
+        codes, NHS codes or names of any level — CCGs, sub-ICB locations, ICBs, a scenario's
+        areas; every unit of a group; or an existing :func:`coterminus.assess` result, which
+        is not computed again), or a merger plan (blocks of units of one level).
     out : str or Path, optional
         ``.html`` (one self-contained file) or ``.pdf``. Checked before any work is done.
         Without it the HTML is returned as a string.
     units : str, optional
         Level of the members (default: the level of the codes; an assessment's own).
     against : str or sequence of str, optional
-        Levels of Test II, one card and table each (default
-        :func:`coterminus.analysis.assess.default_against`: e.g. upper and lower tier, plus combined
-        authorities where the vintage has them).
+        Levels of Test II, one verdict and table each (default
+        :func:`coterminus.analysis.assess.default_against`: e.g. upper and lower tier, plus
+        combined authorities where the vintage has them).
     within : str, optional
-        Level of Test I (default the level grouping ``units``; no Test I card when none does).
-    tier : str, optional
-        Level of the headline verdict (default the first of ``against``).
+        Level of Test I (default the level grouping ``units``; no Test I when none does).
     tolerance : float, optional
         ε (default 0.005).
-    title : str, optional
-    dpi : int, default 150
-        Resolution of the map embedded in the HTML.
-    paper : {"a4", "letter"}, default "a4"
-        Page size of the PDF (and of the map, the width of its text block).
-    measure : {"population", "area"}, default "population"
-        What shares are of; every sentence follows it. An ``assessment`` brings its own.
+    measure : {"population", "area"}, optional
+        What shares are of (default population); every sentence follows it. An
+        ``assessment`` brings its own.
+    draw : DrawOptions, optional
+        ``tier`` (level of the headline verdict, default the first of ``against``),
+        ``title``, ``dpi`` (of the map in the HTML, default 150), ``paper`` ("a4" or
+        "letter": the PDF pages and the map, the width of their text block), ``labels``,
+        ``simplify_m``.
 
     Returns
     -------
@@ -758,11 +778,12 @@ def report(
     >>> report(geo, ["E38000038", "E38000164", "E38000195"], out="cw.pdf")
     PosixPath('cw.pdf')
     >>> geo24 = coterminus.load(2024)
-    >>> report(geo24, system="Coventry and Warwickshire", units="icb", out="cw24.pdf")
+    >>> report(geo24, system="Coventry and Warwickshire", units="icb", out="cw24.pdf",
+    ...        draw=DrawOptions(paper="letter"))
     PosixPath('cw24.pdf')
     """
     p = check_output_path(out, suffixes=REPORT_SUFFIXES) if out is not None else None
-    paper = check_paper(paper)  # type: ignore[assignment]
+    draw = (draw or DrawOptions()).check(geo)
     if p is not None and p.suffix.lower() == ".pdf":
         _weasyprint()  # before any work
     ctx = report_context(
@@ -774,17 +795,15 @@ def report(
         units=units,
         against=against,
         within=within,
-        tier=tier,
         tolerance=tolerance,
-        title=title,
         measure=measure,
-        paper=paper,
+        draw=draw,
     )
     if p is None:
-        return render_html(ctx, dpi=dpi)
+        return render_html(ctx)
     if p.suffix.lower() == ".pdf":
         written = atomic_write(p, lambda tmp: render_pdf(ctx, tmp), suffixes=REPORT_SUFFIXES)
     else:
-        written = atomic_write_text(p, render_html(ctx, dpi=dpi), suffixes=REPORT_SUFFIXES)
+        written = atomic_write_text(p, render_html(ctx), suffixes=REPORT_SUFFIXES)
     log.info("wrote %s", written)
     return written

@@ -32,6 +32,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import folium
 import jinja2
+import markupsafe
 from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 
@@ -206,12 +207,12 @@ def scorecard_map(a: Alignment, geo: Geography) -> folium.Map:
         f'border:1px solid #444;margin-right:4px"></span>{w.format(**words)}</div>'
         for c, _, w in STATUS_STYLE.values()
     )
-    note = jinja2.utils.markupsafe.escape(_notes_text(a, geo))
+    note = markupsafe.escape(_notes_text(a, geo))
     m.get_root().html.add_child(  # type: ignore[attr-defined]
         folium.Element(
             '<div style="position:fixed;bottom:8px;left:8px;z-index:9999;max-width:520px;'
             'background:white;padding:6px 8px;font:11px sans-serif;border:1px solid #999">'
-            f"<b>{jinja2.utils.markupsafe.escape(a.summary)}</b>{legend}<div>{note}</div></div>"
+            f"<b>{markupsafe.escape(a.summary)}</b>{legend}<div>{note}</div></div>"
         )
     )
     return m
@@ -292,7 +293,7 @@ def _page(sections: list[str], geo: Geography, title: str) -> str:
         version=__version__,
         vintage=geo.vintage,
         generated=_dt.date.today().isoformat(),
-        sections=jinja2.utils.markupsafe.Markup("\n".join(sections)),
+        sections=markupsafe.Markup("\n".join(sections)),
         attribution=vintage_attribution(geo),
     )
 

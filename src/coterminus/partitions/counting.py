@@ -168,7 +168,8 @@ def popcount(masks: np.ndarray) -> np.ndarray:
     """
     a = np.asarray(masks)
     if hasattr(np, "bitwise_count"):
-        return np.bitwise_count(a).astype(np.int64)
+        counts: np.ndarray = np.bitwise_count(a).astype(np.int64)
+        return counts
     a = a.astype(np.uint64)  # pragma: no cover - numpy < 2
     out = np.zeros(a.shape, dtype=np.int64)  # pragma: no cover
     for shift in range(0, 64, 8):  # pragma: no cover
@@ -328,7 +329,7 @@ def connected_subsets(adj_masks: Sequence[int] | np.ndarray) -> np.ndarray:
         if np.array_equal(grow, reach):
             break
         reach = grow
-    out = reach == masks
+    out: np.ndarray = reach == masks
     out[0] = False
     return out
 

@@ -303,7 +303,9 @@ def _run_bounds(
     return lf_ptr, lf_len, lf_rows, r_min_cost, r_min_pv
 
 
-def _call(full: int, lo: int, hi: int, common: tuple, arch: tuple, state: np.ndarray) -> tuple:
+def _call(
+    full: int, lo: int, hi: int, common: tuple[Any, ...], arch: tuple[Any, ...], state: np.ndarray
+) -> tuple[Any, ...]:
     """Run the kernel over first blocks ``lo:hi``; when the archive fills up, grow and rerun."""
     heap = [np.array(a, copy=True) for a in common[-8:]]  # the histograms, then the heap
     saved_arch = [np.array(a, copy=True) for a in arch]

@@ -179,7 +179,7 @@ def _all_sets(
         g = np.asarray(groups)
         for label in np.unique(g):
             ok &= ~(bits[:, g == label].any(axis=1) & bits[:, g != label].any(axis=1))
-    out = masks[ok].tolist()
+    out: list[int] = masks[ok].tolist()
     if len(out) > limit:
         msg = f"more than {limit:,} blocks within the maximum population"
         raise TooManyCandidates(msg)

@@ -49,7 +49,7 @@ Executor: TypeAlias = "PoolExecutor | Client"
 
 
 def _levels(value: str | Sequence[str] | None) -> tuple[str, ...]:
-    if value is None or value is False:
+    if value is None or value is False:  # type: ignore[comparison-overlap]  # False from argparse
         return ()
     return (value,) if isinstance(value, str) else tuple(str(v) for v in value)
 

@@ -65,7 +65,8 @@ def count_plans(
         if wide:
             return [b for b in by_low[low] if b & ~r == 0]
         arr = arrs[low]
-        return arr[(arr & np.uint64(~r & full)) == 0].tolist()
+        got: list[int] = arr[(arr & np.uint64(~r & full)) == 0].tolist()
+        return got
 
     # iterative DFS (deep recursion would hit Python's limit on 60+ units)
     stack: list[tuple[int, list[int], int]] = []

@@ -375,7 +375,8 @@ def mergers(
     spec = hist_spec(sys) if out is not None and not stored and kind == "numba" else None
     hist_counts: list[np.ndarray] = []
     executor = ro.executor if count >= ro.min_parallel_plans else None
-    with plan_file(out if stored else None, [sys]) as writer:
+    stamp = getattr(geo, "modified_data", None)  # "MODIFIED DATA" travels into every output
+    with plan_file(out if stored else None, [sys], stamp) as writer:
         log.info("%s: %s, %s plans", sys.name, sys.problem.words(sys.n), f"{count:,}")
         top_k, front, n_done = run_system(
             sys, count=count, top=top + 1, pareto_cols=pareto_cols, backend=kind,
@@ -386,6 +387,7 @@ def mergers(
     res = merger_result(
         sys, top_k, front, n_done, pareto_cols, path, time.perf_counter() - t0, kind, keep=top
     )
+    res.modified_data = stamp
     if spec is not None and hist_counts:
         res.histograms = hist_frame(spec, hist_counts[0])
     if out is not None and not stored:
@@ -513,7 +515,8 @@ def national(
     pareto_cols = pareto_columns(first.weights, first.criteria, ro.pareto_on) if first else []
     results: dict[str, MergerResult] = {}
     total = int(sum(counts))
-    with plan_file(out if prepared else None, prepared) as writer:
+    stamp = geo.modified_data
+    with plan_file(out if prepared else None, prepared, stamp) as writer:
         bar = None
         if ro.progress:
             bar = tqdm(total=total, unit="plan", unit_scale=True, desc=f"{len(prepared)} systems")
@@ -551,4 +554,5 @@ def national(
         out=path,
         seconds=time.perf_counter() - t0,
         labels=dict(first.problem.labels) if first else {},
+        modified_data=stamp,
     )

@@ -35,6 +35,7 @@ import math
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import cast
 
 import highspy
 import numpy as np
@@ -73,7 +74,7 @@ class SolverOptions:
 
 def new_highs(opts: SolverOptions, whole_objective: bool) -> highspy.Highs:
     """A silent HiGHS instance with the options of every solve here."""
-    h = _HIGHS()
+    h = cast("highspy.Highs", _HIGHS())
     h.setOptionValue("output_flag", bool(opts.log))
     h.setOptionValue("threads", int(opts.threads))
     h.setOptionValue("random_seed", int(opts.seed))
@@ -183,7 +184,7 @@ class SetPartitioning:
             h.setOptionValue("presolve", "off")
         h.passModel(lp)
         self.h = h
-        self.n_rows = n
+        self.n_rows: int = int(n)
         self.cuts = 0
         if n_blocks is not None:
             self._add_row(range(k), np.ones(k), float(n_blocks[0]), float(n_blocks[1]))

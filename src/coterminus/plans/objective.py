@@ -159,7 +159,8 @@ class TargetLevel:
     @property
     def in_units(self) -> IntArray:
         """People of each area living in the units (the column sums)."""
-        return self.people.sum(axis=0)
+        total: IntArray = self.people.sum(axis=0)
+        return total
 
     @property
     def area_totals(self) -> IntArray:

@@ -187,6 +187,8 @@ class MergerResult:
     out_note: str = ""
     #: Plans per bin of each criterion over every plan (summary runs with numba; else None).
     histograms: pd.DataFrame | None = None
+    #: The geography's "MODIFIED DATA" stamp (loaded with trust_modified=True), else None.
+    modified_data: str | None = None
 
     def __repr__(self) -> str:
         p = self._system.problem
@@ -260,6 +262,8 @@ class MergerResult:
                 lines.append(f"histograms of every plan: {histogram_path(self.out)}")
         elif self.out is not None:
             lines.append(f"full plan table: {self.out}")
+        if self.modified_data:
+            lines.append(self.modified_data)
         return "\n".join(lines)
 
     def to_dict(self, rows: int | None = None) -> dict[str, JsonValue]:
@@ -286,6 +290,7 @@ class MergerResult:
             "out": str(self.out) if self.out else None,
             "seconds": self.seconds,
             "backend": self.backend,
+            **({"modified_data": self.modified_data} if self.modified_data else {}),
         }
 
 
@@ -545,6 +550,8 @@ class NationalResult:
     out: Path | None
     seconds: float
     labels: dict[str, str] = field(default_factory=dict)
+    #: The geography's "MODIFIED DATA" stamp (loaded with trust_modified=True), else None.
+    modified_data: str | None = None
 
     def __repr__(self) -> str:
         return (
@@ -562,6 +569,7 @@ class NationalResult:
             "out": str(self.out) if self.out else None,
             "seconds": self.seconds,
             "summary": json.loads(self.summary.reset_index().to_json(orient="records")),
+            **({"modified_data": self.modified_data} if self.modified_data else {}),
         }
 
 

@@ -242,7 +242,8 @@ def _not_dominated_by(x: np.ndarray, idx: np.ndarray, points: np.ndarray) -> np.
     """Rows of ``x[idx]`` not strictly dominated by any of ``points``."""
     if _p.HAVE_NUMBA and idx.size > 10_000:
         keep = _filter_numba(x, idx, np.ascontiguousarray(points, dtype=np.float64))
-        return idx[keep]
+        kept: np.ndarray = idx[keep]
+        return kept
     for a in points:
         if idx.size == 0:
             break
@@ -271,7 +272,9 @@ if _p.HAVE_NUMBA:
     import numba as _numba
 
     @_numba.njit(cache=True, nogil=True)
-    def _filter_kernel(x, idx, points, keep):  # pragma: no cover - compiled
+    def _filter_kernel(  # pragma: no cover - compiled
+        x: np.ndarray, idx: np.ndarray, points: np.ndarray, keep: np.ndarray
+    ) -> None:
         c = x.shape[1]
         order = np.arange(points.shape[0])
         for r in range(idx.size):

@@ -25,7 +25,7 @@ import pyarrow.csv as pcsv
 import pyarrow.parquet as pq
 
 from .. import partitions as _p
-from ..data.atomic import atomic_path
+from ..data.atomic import atomic_path, spreadsheet_safe
 from ..errors import OutputError
 from .objective import criterion_text
 from .scoring import plan_column_names
@@ -46,10 +46,15 @@ class PlanWriter:
     being scored; :meth:`finish` waits for it and closes the file, :meth:`abort` stops it.
     """
 
-    def __init__(self, tmp: Path, path: Path, metadata: Mapping[str, Any]) -> None:
+    def __init__(
+        self, tmp: Path, path: Path, metadata: Mapping[str, Any], stamp: str | None = None
+    ) -> None:
         self.tmp = tmp
         self.path = path
         self.kind = "csv" if path.name.lower().endswith(".csv") else "parquet"
+        self.stamp = stamp  # "MODIFIED DATA": in the metadata and as a column of every row
+        if stamp:
+            metadata = {**metadata, "modified_data": stamp}
         self.metadata = {b"coterminus": json.dumps(metadata, default=str).encode()}
         self._writer: Any = None
         self.rows = 0
@@ -71,6 +76,11 @@ class PlanWriter:
                 self._error = exc
 
     def _write_now(self, table: Any) -> None:
+        if self.stamp:
+            rows = pa.array(np.zeros(table.num_rows, dtype=np.int32))
+            table = table.append_column(
+                "modified_data", pa.DictionaryArray.from_arrays(rows, pa.array([self.stamp]))
+            )
         if self._writer is None:
             schema = table.schema.with_metadata(self.metadata)
             if self.kind == "parquet":
@@ -114,7 +124,7 @@ class PlanWriter:
 
 @contextmanager
 def plan_file(
-    out: str | os.PathLike[str] | None, systems: Sequence[System]
+    out: str | os.PathLike[str] | None, systems: Sequence[System], stamp: str | None = None
 ) -> Iterator[PlanWriter | None]:
     """A :class:`PlanWriter` onto ``out`` (``None`` without ``out``) for the ``with`` block.
 
@@ -125,7 +135,7 @@ def plan_file(
         yield None
         return
     with atomic_path(out, suffixes=_PLAN_SUFFIXES) as tmp:
-        writer = PlanWriter(tmp, Path(out), _file_metadata(systems))
+        writer = PlanWriter(tmp, Path(out), _file_metadata(systems), stamp)
         try:
             yield writer
             writer.finish()
@@ -180,7 +190,7 @@ if _p.HAVE_NUMBA:
     import numba as _numba
 
     @_numba.njit(cache=True, nogil=True)
-    def _labels_kernel(blocks, out):  # pragma: no cover - compiled
+    def _labels_kernel(blocks: np.ndarray, out: np.ndarray) -> None:  # pragma: no cover - compiled
         m, n = blocks.shape
         for r in range(m):
             for j in range(n):
@@ -230,12 +240,14 @@ def write_selected(out: str | os.PathLike[str], res: MergerResult) -> Path:
     top = res.top.assign(selected="top")
     front = res.pareto.assign(selected="pareto")
     table = pd.concat([top, front], ignore_index=True, sort=False)
+    if res.modified_data:
+        table["modified_data"] = res.modified_data
     for c in table.columns:  # object columns mixing types (None, str) become strings
         if table[c].dtype == object:
             table[c] = table[c].map(lambda v: v if v is None or isinstance(v, str) else str(v))
     with atomic_path(out, suffixes=_PLAN_SUFFIXES) as tmp:
         if str(out).lower().endswith(".csv"):
-            table.to_csv(tmp, index=False)
+            spreadsheet_safe(table).to_csv(tmp, index=False)  # unit names are not formulas
         else:
             table.to_parquet(tmp, index=False)
     if res.histograms is not None:

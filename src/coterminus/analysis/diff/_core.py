@@ -232,7 +232,8 @@ def names_from(geo: Any, level: str) -> pd.Series | None:
         return pd.Series(pairs[f"{level}_name"].to_numpy(), index=pairs[level].to_numpy())
     if callable(getattr(geo, "units", None)):  # a Geography: names without loading polygons
         try:
-            return geo.units(level)["name"]
+            names: pd.Series = geo.units(level)["name"]
+            return names
         except (KeyError, CoterminusError) as exc:
             log.debug("no %s units for names on %r: %s", level, geo, exc)
     try:
@@ -242,7 +243,8 @@ def names_from(geo: Any, level: str) -> pd.Series | None:
         return None
     if layer is None or not hasattr(layer, "columns") or "name" not in layer.columns:
         return None
-    return layer["name"]
+    named: pd.Series = layer["name"]
+    return named
 
 
 def nouns_of(geo: Any, level: str) -> dict[str, tuple[str, str]]:

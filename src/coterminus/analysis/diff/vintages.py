@@ -29,7 +29,7 @@ import logging
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 import pandas as pd
@@ -192,7 +192,7 @@ class VintageDiff:
             "crossing": None if self.crossing is None else dict(self.crossing.counts),
         }
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self) -> dict[str, object]:
         """A JSON-serialisable dict: metadata, summary, counts and the three tables as records.
 
         Examples
@@ -206,7 +206,10 @@ class VintageDiff:
 
         def records(df: pd.DataFrame, index: str | None) -> list[dict[str, Any]]:
             frame = df.reset_index() if index else df
-            return json.loads(frame.to_json(orient="records", force_ascii=False))
+            rows: list[dict[str, Any]] = json.loads(
+                frame.to_json(orient="records", force_ascii=False)
+            )
+            return rows
 
         crossing = None
         if self.crossing is not None:
@@ -654,9 +657,20 @@ def _change_source(change: Any, old_block: str, new_block: str, geo: Any) -> Any
     raise DataDirError(msg)
 
 
+class BlockGeography(Protocol):
+    """What :func:`diff` needs of a geography: a :class:`~coterminus.Geography`, or any object
+    with a ``vintage`` and a block table ``lsoa`` (a column per level and ``population``)."""
+
+    @property
+    def vintage(self) -> int | str: ...
+
+    @property
+    def lsoa(self) -> pd.DataFrame: ...
+
+
 def diff(
-    old_geo: Any,
-    new_geo: Any,
+    old_geo: BlockGeography,
+    new_geo: BlockGeography,
     *,
     level: str | tuple[str, str] | None = None,
     from_level: str | None = None,
