@@ -85,6 +85,7 @@ REAL_CASES = [  # (vintage, system, options): every real instance with n ≤ 14
 ]
 
 
+@pytest.mark.slow
 @pytest.mark.realdata
 @pytest.mark.parametrize(("vintage", "system", "options"), REAL_CASES)
 def test_same_optimum_as_the_exhaustive_engine_on_real_data(data_dir, vintage, system, options):
@@ -99,6 +100,7 @@ def test_same_optimum_as_the_exhaustive_engine_on_real_data(data_dir, vintage, s
             assert best[c] == ref[c]
 
 
+@pytest.mark.slow
 @pytest.mark.realdata
 def test_greater_essex_two_or_three_contiguous_unitaries_by_the_optimiser(geo24, essex_codes):
     sub = geo24.lsoa[geo24.lsoa["ltla"].isin(essex_codes)]
@@ -237,7 +239,7 @@ def test_cli_optimise_one_system_and_one_line_errors(data_dir, essex_codes, caps
     assert cli.main(["optimise", "--vintage", "2024", "--system", "Midlands", "-k", "0"]) != 0
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1
-    assert "-k 0 must be at least 1" in err[0]
+    assert "-k/--k: 0 is out of range: give a whole number ≥ 1" in err[0]
     argv = ["optimise", "--vintage", "2024", "--units", "icb", "--within", "nhser",
             "--system", "Midlands", "--min-pop", "9000000", "--data-dir", str(data_dir)]  # fmt: skip
     assert cli.main(argv) != 0
@@ -246,6 +248,7 @@ def test_cli_optimise_one_system_and_one_line_errors(data_dir, essex_codes, caps
     assert "--min-pop" in err[0]
 
 
+@pytest.mark.slow
 @pytest.mark.realdata
 def test_cli_optimise_writes_files_and_compares_with_a_scenario_csv(data_dir, tmp_path, capsys):
     from coterminus import cli

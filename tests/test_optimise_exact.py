@@ -139,6 +139,7 @@ def check(problem: Problem, **kw: object) -> None:
     assert res.gap == (0.0, 0.0)
 
 
+@pytest.mark.slow
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     seed=st.integers(0, 2**32 - 1),
@@ -156,6 +157,7 @@ def test_every_formulation_equals_the_exhaustive_engine(seed: int, n: int, metho
         check(p, method="colgen")
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("n", [10, 11, 12, 13, 14])
 def test_same_optimum_as_the_exhaustive_engine_n10_to_14(n: int) -> None:
     for seed in range(3):

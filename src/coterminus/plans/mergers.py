@@ -24,7 +24,7 @@ from tqdm import tqdm
 from .. import partitions as _p
 from ..analysis.adjacency import adjacency, validate_overrides
 from ..errors import EnumerationTooLargeError, ParameterError
-from .constraints import Constraints, RunOptions, check_run, pareto_columns
+from .constraints import Constraints, RunOptions, check_run, pareto_columns, with_shortcuts
 from .parallel import national_parallel, run_system
 from .plan_files import PlansLike, plans_to_blocks
 from .problem import prepare_problem
@@ -68,13 +68,10 @@ def _constraints(
     max_pop: float | None = None,
 ) -> Constraints:
     """``constraints`` (default :class:`Constraints()`) with the keyword shortcuts given."""
-    base = Constraints() if constraints is None else constraints
-    if not isinstance(base, Constraints):
-        msg = f"constraints must be a Constraints, got {type(base).__name__}"
-        raise ParameterError(msg)
-    return base.replace(
-        units=units, within=within, against=against, min_pop=min_pop, max_pop=max_pop
-    )
+    return with_shortcuts(
+        constraints, units=units, within=within, against=against, min_pop=min_pop,
+        max_pop=max_pop,
+    )  # fmt: skip
 
 
 def prepare(

@@ -38,7 +38,7 @@ from ..errors import InconsistentResultError, ParameterError
 from ..geography.resolve import display_names
 from ..vocabulary.words import join_names
 from .candidates import TooManyCandidates, candidate_blocks, masks_to_matrix
-from .constraints import Constraints, RunOptions
+from .constraints import Constraints, RunOptions, with_shortcuts
 from .counting import PlanCount, count_feasible
 from .objective import cost_step, cost_steps, score_blocks
 from .problem import Problem, prepare_problem
@@ -500,11 +500,7 @@ def optimise(
     if islands not in ("nearest", "keep"):
         msg = f"islands={islands!r}; use 'nearest' or 'keep'"
         raise ParameterError(msg)
-    base = Constraints() if constraints is None else constraints
-    if not isinstance(base, Constraints):
-        msg = f"constraints must be a Constraints, got {type(base).__name__}"
-        raise ParameterError(msg)
-    c = base.replace(units=units, within=within, against=against)
+    c = with_shortcuts(constraints, units=units, within=within, against=against)
     problem = prepare_problem(geo, system, members, c)
     notes: list[str] = []
     if islands == "nearest" and not isinstance(geo, Mapping):

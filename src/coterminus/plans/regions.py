@@ -44,7 +44,7 @@ from ..geography.scenario import scenario
 from ..vocabulary.levels import block_size
 from ..vocabulary.words import join_names
 from .candidates import is_connected, masks_to_matrix, neighbour_masks
-from .constraints import Constraints, RunOptions
+from .constraints import Constraints, RunOptions, with_shortcuts
 from .objective import cost_step, cost_steps, score_blocks, thresholds
 from .optimise import Optimum, join_islands, optimum_of
 from .problem import Problem, prepare_problem, target_level
@@ -386,8 +386,7 @@ def optimise_systems(
     0  South West  optimal               4           7
     """
     t0 = time.perf_counter()
-    base = Constraints() if constraints is None else constraints
-    c = base.replace(units=units, within=within, against=against)
+    c = with_shortcuts(constraints, units=units, within=within, against=against)
     if c.within is None:
         msg = "optimise_systems needs within= (the level of the systems, e.g. 'nhser')"
         raise ParameterError(msg)
