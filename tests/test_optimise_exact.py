@@ -243,3 +243,14 @@ def test_graphillion_count_equals_the_dp(seed: int) -> None:
     zdd = count_graphillion(9, edges, p.objective.population.tolist(), tot // 8, tot // 2)
     sys = build_system(p)
     assert dp == zdd == _p.count_partitions(9, allowed=sys.allowed)
+
+
+def test_the_zdd_in_a_child_process_gives_the_same_count_or_none_in_time() -> None:
+    pytest.importorskip("graphillion")
+    from coterminus.plans.counting import _zdd_with_limit
+
+    edges = [(0, 1), (1, 2), (2, 3), (0, 3)]  # a 4-cycle of 1-person units
+    here = count_graphillion(4, edges, [1, 1, 1, 1], 1, 2)
+    assert here == 7  # all singletons; 4 with one adjacent pair; 2 with two pairs
+    assert _zdd_with_limit(4, edges, [1, 1, 1, 1], 1, 2, 60.0) == here
+    assert _zdd_with_limit(4, edges, [1, 1, 1, 1], 1, 2, 1e-6) is None  # not started in time

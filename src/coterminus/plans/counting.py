@@ -29,9 +29,11 @@ from __future__ import annotations
 
 import importlib.util
 import math
+import multiprocessing
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
+from multiprocessing.connection import Connection
 
 import numpy as np
 
@@ -137,15 +139,14 @@ class PlanCount:
         return f"{self.value:,} plans ({self.how})"
 
 
-#: Most enumerated blocks for which the ZDD is built: it cannot be interrupted, and its time
-#: grows with them (99,802 blocks of North East and Yorkshire: 1.8 s; London's 1,095,390: not
-#: finished in 300 s).
+#: Most enumerated blocks for which the ZDD is built in this process; beyond (or when the blocks
+#: were not enumerated) it is built in a child process stopped at the time limit, since it
+#: cannot be interrupted (2026, upper-tier councils: North East and Yorkshire, 444,423 blocks,
+#: 2.5 s; North West 1.1 s; London's 5,303,578 blocks: not in 30 s).
 ZDD_BLOCKS = 200_000
 
 
-def _graphillion_fits(problem: Problem, cands: Candidates | None) -> bool:
-    if cands is None or cands.enumerated > ZDD_BLOCKS:
-        return False
+def _graphillion_fits(problem: Problem) -> bool:
     r = problem.rules
     if not r.contiguous or r.no_split or r.coterminous_with or r.n_blocks is not None:
         return False
@@ -154,33 +155,64 @@ def _graphillion_fits(problem: Problem, cands: Candidates | None) -> bool:
     return is_connected((1 << problem.n) - 1, neighbour_masks(problem)) and problem.n > 1
 
 
+def _zdd_child(
+    out: Connection, n: int, edges: list[tuple[int, int]], pop: list[int], lo: float, hi: float
+) -> None:
+    out.send(count_graphillion(n, edges, pop, lo, hi))
+
+
+def _zdd_with_limit(
+    n: int, edges: list[tuple[int, int]], pop: list[int], lo: float, hi: float, limit: float
+) -> int | None:
+    """:func:`count_graphillion` in a child process, ``None`` when not done in ``limit`` s."""
+    ctx = multiprocessing.get_context("spawn")
+    receive, send = ctx.Pipe(duplex=False)
+    child = ctx.Process(target=_zdd_child, args=(send, n, edges, pop, lo, hi), daemon=True)
+    child.start()
+    try:
+        if receive.poll(limit):
+            got: int = receive.recv()
+            return got
+        return None
+    finally:
+        if child.is_alive():
+            child.terminate()
+        child.join()
+
+
 def count_feasible(
     problem: Problem, cands: Candidates | None, *, time_limit: float = 120.0
 ) -> PlanCount:
     """The number of plans of ``problem`` that keep every rule (see the module notes).
 
-    graphillion when installed, the rules are the band and contiguity only (within one
-    group is contiguity with links between groups removed) and at most :data:`ZDD_BLOCKS`
-    blocks were enumerated; else the DP over the allowed
-    blocks (``cands``), within ``time_limit`` seconds.
+    graphillion when installed and the rules are the band and contiguity only (within one
+    group is contiguity with links between groups removed): in this process up to
+    :data:`ZDD_BLOCKS` enumerated blocks, else in a child process stopped after ``time_limit``
+    seconds. Otherwise the DP over the allowed blocks (``cands``), within ``time_limit``.
     """
     t0 = time.perf_counter()
-    if _graphillion_fits(problem, cands):
+    if _graphillion_fits(problem):
         nb = neighbour_masks(problem)
         edges = [
             (a, b) for a in range(problem.n) for b in range(a + 1, problem.n) if nb[a] >> b & 1
         ]
         lo, hi = problem.rules.hard_band
-        value = count_graphillion(problem.n, edges, problem.objective.population.tolist(), lo, hi)
+        pop = problem.objective.population.tolist()
         how = f"graphillion ZDD over {len(edges):,} adjacencies"
+        if cands is not None and cands.enumerated <= ZDD_BLOCKS:
+            value: int | None = count_graphillion(problem.n, edges, pop, lo, hi)
+        else:
+            value = _zdd_with_limit(problem.n, edges, pop, lo, hi, time_limit)
+            if value is None:
+                how += f" not finished in {time_limit:g} s"
         return PlanCount(value, how, time.perf_counter() - t0)
     if cands is None:
         return PlanCount(None, "too many blocks to enumerate", time.perf_counter() - t0)
     if problem.rules.n_blocks is not None:
         return PlanCount(None, "counting with a number of blocks is not implemented", 0.0)
     try:
-        value, states = count_plans(cands.masks, problem.n, time_limit=time_limit)
+        plans, states = count_plans(cands.masks, problem.n, time_limit=time_limit)
     except TooManyStates as exc:
         return PlanCount(None, f"dynamic programme {exc}", time.perf_counter() - t0)
     how = f"dynamic programme over {len(cands):,} allowed blocks, {states:,} states"
-    return PlanCount(value, how, time.perf_counter() - t0)
+    return PlanCount(plans, how, time.perf_counter() - t0)
