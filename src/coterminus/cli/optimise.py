@@ -145,18 +145,22 @@ def run(args: argparse.Namespace) -> int:
         text = res.text()
         payload = res.to_dict()
     else:
+        geo, compared = add_compared(geo, args.compare)  # a bad name fails before solving
         opt = optimise(
             geo, args.system, members=args.ccgs, constraints=constraints, k=args.k or 3,
             time_limit=args.time_limit, count=not args.no_count, islands=args.islands,
             run=run_options,
         )  # fmt: skip
-        if out is not None:
-            geo, compared = add_compared(geo, args.compare, args.today or opt.units)
+        text = opt.summary(rows=len(opt.plans))
+        if out is not None or args.compare:
+            if not args.compare:  # today's footprints by default, once the units are known
+                geo, compared = add_compared(geo, [], args.today or opt.units)
             one = regional_of(
                 geo, {str(opt.system or "custom"): opt}, {}, compared, opt.seconds, args.within
             )
-            paths = write_optimum(geo, one, out)
-        text = opt.summary(rows=len(opt.plans))
+            if out is not None:
+                paths = write_optimum(geo, one, out)
+            text += "\n\n" + one.text()
         payload = opt.to_dict()
     if args.json:
         sys.stdout.write(json.dumps(payload, indent=2, default=str) + "\n")
