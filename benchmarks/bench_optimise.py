@@ -60,6 +60,8 @@ def midlands_ltla(geo: ct.Geography, time_limit: float) -> None:
     assert opt.problem is not None
     print(f"{opt.problem.n} lower-tier councils; band {opt.problem.band.text}")
     print(opt.proof_text())
+    if opt.count is not None:
+        print(f"plans that keep every rule: {opt.count.text} ({opt.count.seconds:.1f} s)")
     if len(opt.plans):
         best = opt.best
         print(f"objective {best['objective']:,.0f}, change {int(best['change']):,}, "

@@ -62,10 +62,13 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
         epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    add_common(
-        p,
-        out="write optimum.csv, summary.csv, optimum.json, optimum.md and optimum.png to this "
-        "folder (created if missing)",
+    add_common(p)
+    p.add_argument(
+        "--out",
+        metavar="DIR",
+        default=None,
+        help="write optimum.csv, summary.csv, optimum.json, optimum.md and optimum.png to this "
+        "folder (created if missing) (default: none)",
     )
     add_question(p)
     p.add_argument(
