@@ -41,6 +41,7 @@ from ..analysis.alignment import UNIT_COLUMNS, Alignment
 from ..data.atomic import atomic_write, atomic_write_text, check_output_path
 from ..errors import OutputError
 from .figures import add_north_arrow, add_scale_bar, page_size, plain_text, save_figure
+from ._page import new_figure
 from .layers import vintage_attribution
 from .maps import save_map
 
@@ -100,7 +101,7 @@ def scorecard_figure(
     status = a.units.set_index("code")["status"].reindex(units.index)
     width, height = page_size(paper)
     with plain_text():
-        fig = Figure(figsize=(width, height))
+        fig = new_figure((width, height))  # shows itself in Jupyter, no magic
         ax = fig.add_axes((0.02, 0.07, 0.96, 0.83))
         for key, (colour, hatch, _) in STATUS_STYLE.items():
             part = units[(status == key).to_numpy()]
