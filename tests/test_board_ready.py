@@ -326,6 +326,10 @@ def test_the_2026_scorecard_frames_england_with_no_label_overlaps(
     assert_no_label_overlaps(fig)
     (ax,) = fig.axes
     assert_frame(ax, np.asarray(geo.layer("icb").total_bounds))
+    (note,) = [t.get_text() for t in fig.texts if t.get_gid() == "coterminus-attribution"]
+    said = [s.strip() for s in " ".join(note.split()).split(". ") if s.strip()]
+    assert len(said) == len(set(said)), "a note said twice"
+    assert note.count("Source: Office for National Statistics") == 1
     # the key lists each status present, and the authorities' outline: what is drawn
     key = [t.get_text() for t in ax.get_legend().get_texts()]
     assert len(key) == a.units["status"].nunique() + 1, key

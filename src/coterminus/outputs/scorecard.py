@@ -70,7 +70,9 @@ SCORECARD_SUFFIXES = (".html", ".htm", ".pdf", ".png", ".svg")
 
 
 def _notes_text(a: Alignment, geo: Geography) -> str:
-    parts = [f"People: {a.population_label}", *a.notes, vintage_attribution(geo)]
+    licence = vintage_attribution(geo)  # it leads with the geography's notes: each said once
+    notes = [n for n in a.notes if n.rstrip(".") not in licence]
+    parts = [f"People: {a.population_label}", *notes, licence]
     return " ".join(p if p.endswith(".") else p + "." for p in parts)
 
 
