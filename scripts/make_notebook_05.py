@@ -67,8 +67,7 @@ cells = [
     nbf.v4.new_code_cell('print(a.explain("E54000048"))\na.moves_of("E54000048")'),
     nbf.v4.new_markdown_cell("## The national map"),
     nbf.v4.new_code_cell(
-        "from coterminus.outputs.scorecard import scorecard_figure\n\n"
-        "scorecard_figure(a, geo)"
+        "from coterminus.outputs.scorecard import scorecard_figure\n\nscorecard_figure(a, geo)"
     ),
     nbf.v4.new_markdown_cell(
         "## The ICB mergers reported for April 2027 against today\n\n"
