@@ -252,21 +252,11 @@ def verify_file(
     want = expected.strip().lower()
     if found == want:
         return found
-    record = _current.get()
-    if trust is not None:
-        allowed = trust
-    else:
-        allowed = record.trust_modified if record is not None else trust_modified()
-    if not allowed:
-        msg = (
-            f"{p.name} has been modified: its SHA-256 is {found} but {what} is "
-            f"{want} ({p.resolve()}). {fix or _fix(dataset)}"
-        )
-        raise ModifiedFileError(msg)
-    if record is not None:
-        record.modified[str(p.resolve())] = (want, found)
-    log.warning("using modified %s (sha256 %s, pinned %s): trust_modified is on", p, found, want)
-    return found
+    refusal = (
+        f"{p.name} has been modified: its SHA-256 is {found} but {what} is "
+        f"{want} ({p.resolve()}). {fix or _fix(dataset)}"
+    )
+    return _use_if_trusted(p, want, found, refusal, trust)
 
 
 def verify_unrecorded(path: str | os.PathLike[str], *, fix: str) -> str:
@@ -298,17 +288,27 @@ def verify_unrecorded(path: str | os.PathLike[str], *, fix: str) -> str:
     """
     p = Path(path)
     found = file_sha256(p)
+    refusal = (
+        f"{p.name} has no SHA-256 recorded when it was downloaded ({p.resolve()}), so its "
+        f"bytes cannot be checked. {fix}"
+    )
+    return _use_if_trusted(p, "none", found, refusal, None)
+
+
+def _use_if_trusted(p: Path, pinned: str, found: str, refusal: str, trust: bool | None) -> str:
+    """Refuse a file that does not match ``pinned`` (with ``refusal``) unless modified files are
+    trusted (``trust``, else the enclosing :func:`checking` record, else the environment); a
+    trusted one is recorded in that record and logged."""
     record = _current.get()
-    allowed = record.trust_modified if record is not None else trust_modified()
+    if trust is not None:
+        allowed = trust
+    else:
+        allowed = record.trust_modified if record is not None else trust_modified()
     if not allowed:
-        msg = (
-            f"{p.name} has no SHA-256 recorded when it was downloaded ({p.resolve()}), so its "
-            f"bytes cannot be checked. {fix}"
-        )
-        raise ModifiedFileError(msg)
+        raise ModifiedFileError(refusal)
     if record is not None:
-        record.modified[str(p.resolve())] = ("none", found)
-    log.warning("using %s, which has no recorded SHA-256: trust_modified is on", p)
+        record.modified[str(p.resolve())] = (pinned, found)
+    log.warning("using modified %s (sha256 %s, pinned %s): trust_modified is on", p, found, pinned)
     return found
 
 
