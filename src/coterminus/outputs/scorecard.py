@@ -40,8 +40,8 @@ from .._version import __version__
 from ..analysis.alignment import UNIT_COLUMNS, Alignment
 from ..data.atomic import atomic_write, atomic_write_text, check_output_path
 from ..errors import OutputError
-from .figures import add_north_arrow, add_scale_bar, page_size, plain_text, save_figure
 from ._page import new_figure
+from .figures import add_north_arrow, add_scale_bar, page_size, plain_text, save_figure
 from .layers import vintage_attribution
 from .maps import save_map
 
