@@ -32,6 +32,7 @@ os.environ.setdefault("MPLBACKEND", "Agg")
 import coterminus as ct  # noqa: E402 - after the environment is set
 from coterminus.outputs import figures, maps, report  # noqa: E402
 from coterminus.outputs.layers import footprint_layers, plan_assessments, plan_layers  # noqa: E402
+from coterminus.outputs.scorecard import scorecard_figure  # noqa: E402
 
 #: Viewport of map screenshots and width of report screenshots (CSS pixels).
 MAP_VIEWPORT = (1200, 820)
@@ -56,7 +57,7 @@ class Case:
 
 def geographies() -> dict[int, Any]:
     """The vintages the cases use, loaded once."""
-    return {2019: ct.load(2019), 2024: ct.load(2024)}
+    return {2019: ct.load(2019), 2024: ct.load(2024), 2026: ct.load(2026)}
 
 
 def _coventry_rugby(g: dict[int, Any]) -> Any:
@@ -79,11 +80,23 @@ def _midlands_plan(g: dict[int, Any]) -> Any:
     return plan_assessments(g[2024], r.plans(1)[0])
 
 
+def _alignment_2026(g: dict[int, Any]) -> Any:
+    return ct.alignment(g[2026])
+
+
 def _cheshire_top6(g: dict[int, Any]) -> Any:
     return ct.mergers(g[2019], "Cheshire and Merseyside", top=6).plans(6)
 
 
 CASES: list[Case] = [
+    Case(
+        "alignment-2026",
+        "figure",
+        lambda g: scorecard_figure(_alignment_2026(g), g[2026]),
+        doc="alignment-2026.png",
+        result=_alignment_2026,
+        notes="the 36 ICBs of April 2026 by status, strategic authorities outlined",
+    ),
     Case(
         "coventry-rugby-map",
         "figure",
@@ -135,7 +148,7 @@ CASES: list[Case] = [
                 ncols=2, title="Cheshire and Merseyside: top six merger plans"
             ),
         ),
-        doc="cheshire-merseyside-plans.png",
+        notes="checked, not in the README (its merger section shows the run's table instead)",
     ),
     Case(
         "icbs-and-combined-authorities",

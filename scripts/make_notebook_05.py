@@ -1,36 +1,20 @@
-"""Write and run notebooks/05_icbs_and_strategic_authorities_2026.ipynb (committed with outputs).
+"""Write notebooks/05_icbs_and_strategic_authorities_2026.ipynb (cells only).
 
-Usage::
-
-    python scripts/make_notebook_05.py            # write the cells and execute them
-
-It runs on the data embedded in coterminus (no data directory needed): unset
-``COTERMINUS_DATA_DIR`` first to reproduce the committed outputs exactly.
+``python scripts/run_notebooks.py 05`` runs this script, then executes the notebook on the
+data embedded in coterminus and commits its outputs (figures inline).
 """
 
 from __future__ import annotations
 
-import os
 import sys
 from pathlib import Path
 
 import nbformat as nbf
-from nbclient import NotebookClient
 
 OUT = (
     Path(__file__).resolve().parents[1]
     / "notebooks"
     / "05_icbs_and_strategic_authorities_2026.ipynb"
-)
-
-SHOW = (
-    "import io\n"
-    "from IPython.display import Image\n\n\n"
-    "def show(fig):\n"
-    '    """A matplotlib figure as an inline PNG (works with any backend)."""\n'
-    "    buf = io.BytesIO()\n"
-    '    fig.savefig(buf, format="png", dpi=80, facecolor="white")\n'
-    "    return Image(data=buf.getvalue())"
 )
 
 cells = [
@@ -83,9 +67,7 @@ cells = [
     nbf.v4.new_code_cell('print(a.explain("E54000048"))\na.moves_of("E54000048")'),
     nbf.v4.new_markdown_cell("## The national map"),
     nbf.v4.new_code_cell(
-        SHOW + "\n\n\n"
-        "from coterminus.outputs.scorecard import scorecard_figure\n\n"
-        "show(scorecard_figure(a, geo))"
+        "from coterminus.outputs.scorecard import scorecard_figure\n\nscorecard_figure(a, geo)"
     ),
     nbf.v4.new_markdown_cell(
         "## The ICB mergers reported for April 2027 against today\n\n"
@@ -105,7 +87,7 @@ cells = [
         'changed = c.authorities[c.authorities["n_units_icb"] != c.authorities["n_units_icb_2027"]]\n'
         "changed"
     ),
-    nbf.v4.new_code_cell("show(scorecard_figure(a27, geo27))"),
+    nbf.v4.new_code_cell("scorecard_figure(a27, geo27)"),
     nbf.v4.new_markdown_cell(
         "## What changed on 1 April 2026\n\n"
         "The diff counts what official statements count — new ICB codes and the ICBs they were "
@@ -132,19 +114,6 @@ def main() -> int:
         "display_name": "Python 3",
         "language": "python",
     }
-    env_data = os.environ.pop("COTERMINUS_DATA_DIR", None)  # the embedded data, as a user has
-    try:
-        NotebookClient(
-            nb,
-            timeout=900,
-            kernel_name="python3",
-            resources={"metadata": {"path": str(OUT.parent)}},
-        ).execute()
-    finally:
-        if env_data is not None:
-            os.environ["COTERMINUS_DATA_DIR"] = env_data
-    for cell in nb.cells:  # no run-specific metadata in the committed file
-        cell.get("metadata", {}).pop("execution", None)
     nbf.write(nb, OUT)
     sys.stdout.write(f"wrote {OUT}\n")
     return 0

@@ -1602,6 +1602,47 @@ def test_the_message_budget_fails_a_test_whose_error_is_too_long(tmp_path: Path)
     assert "longer than 1,000 characters: ParameterError of 1,640 characters" in run.stdout
 
 
+@pytest.mark.realdata
+@pytest.mark.parametrize(
+    ("line", "typo", "expected"),
+    [
+        (
+            'column = "POP_CENSUS2021"',
+            'column = "POP_CENSUS21"',
+            "coterminus assess: error: population.source: lsoa21_pop_census2021_ew.csv has no "
+            "column 'POP_CENSUS21' (nearest: 'POP_CENSUS2021'); its columns are ['LSOA21CD', "
+            "'LSOA21NM', 'POP_CENSUS2021']. Fix the column names in the manifest.",
+        ),
+        (
+            'code_column = "LSOA21CD"\ncolumn = "POP_CENSUS2021"',
+            'code_column = "LSOA21CX"\ncolumn = "POP_CENSUS2021"',
+            "coterminus assess: error: population.source: lsoa21_pop_census2021_ew.csv has no "
+            "column 'LSOA21CX' (nearest: 'LSOA21CD'); its columns are ['LSOA21CD', 'LSOA21NM', "
+            "'POP_CENSUS2021']. Fix the column names in the manifest.",
+        ),
+    ],
+    ids=["population-column", "population-code-column"],
+)
+def test_a_manifest_population_column_typo_names_the_nearest_column(
+    line: str,
+    typo: str,
+    expected: str,
+    tmp_path: Path,
+    data_dir: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from coterminus.data.manifest import manifest_text
+
+    text = manifest_text(2024)
+    assert text.count(line) == 1
+    path = tmp_path / "v.toml"
+    path.write_text(text.replace(line, typo), encoding="utf-8")
+    argv = ["assess", "--vintage", str(path), "--codes", "E54000018", "--data-dir", str(data_dir)]
+    code, _, err = _cli(argv, capsys)
+    assert code != 0
+    assert err.strip() == expected  # one line, no bare "error: POP_CENSUS21", no silent accept
+
+
 # --- issue 17: coterminus optimise (owner: i17-optimise) -----------------------------------------
 @pytest.mark.realdata
 @pytest.mark.parametrize(

@@ -314,6 +314,27 @@ def test_icbs_against_combined_authorities_show_england_around_the_split_ones(
     assert len(context[0].get_paths()) >= 42 - len(chosen) - 1
 
 
+def test_the_2026_scorecard_frames_england_with_no_label_overlaps(
+    g: dict[int, Any], out: Path
+) -> None:
+    a = CASES["alignment-2026"].result(g)
+    geo = g[2026]
+    # the data: the ICBs by status, every one of the 36 drawn
+    assert len(a.units) == len(geo.units("icb")) == 36
+    done = docs.render(CASES["alignment-2026"], g, out)
+    fig = done["object"]
+    assert_no_label_overlaps(fig)
+    (ax,) = fig.axes
+    assert_frame(ax, np.asarray(geo.layer("icb").total_bounds))
+    (note,) = [t.get_text() for t in fig.texts if t.get_gid() == "coterminus-attribution"]
+    said = [s.strip() for s in " ".join(note.split()).split(". ") if s.strip()]
+    assert len(said) == len(set(said)), "a note said twice"
+    assert note.count("Source: Office for National Statistics") == 1
+    # the key lists each status present, and the authorities' outline: what is drawn
+    key = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert len(key) == a.units["status"].nunique() + 1, key
+
+
 def test_plans_compared_name_their_split_councils(g: dict[int, Any], out: Path) -> None:
     done = docs.render(CASES["cheshire-merseyside-plans"], g, out)
     fig = done["object"]
@@ -388,6 +409,7 @@ def _lonlat(geo: Any, level: str, codes: list[str]) -> np.ndarray:
     return np.asarray(geo.layer(level).geometry.loc[codes].to_crs(4326).total_bounds)
 
 
+@pytest.mark.browser
 def test_frimley_interactive_map_is_framed_clear_of_the_legend_and_names_everyone(
     g: dict[int, Any], out: Path
 ) -> None:
@@ -401,6 +423,7 @@ def test_frimley_interactive_map_is_framed_clear_of_the_legend_and_names_everyon
     assert "combined authority" not in got["legend"].split("Behind")[0]
 
 
+@pytest.mark.browser
 def test_coventry_and_rugby_interactive_map_names_rugby(g: dict[int, Any], out: Path) -> None:
     case = CASES["coventry-rugby-interactive"]
     a = case.result(g)
@@ -412,6 +435,7 @@ def test_coventry_and_rugby_interactive_map_names_rugby(g: dict[int, Any], out: 
     )
 
 
+@pytest.mark.browser
 def test_icbs_against_combined_authorities_interactive_names_the_split_ones(
     g: dict[int, Any], out: Path
 ) -> None:
@@ -454,6 +478,7 @@ REPORT_JS = """
 """
 
 
+@pytest.mark.browser
 @pytest.mark.parametrize("name", ["report", "frimley-report"])
 def test_report_pages_have_no_empty_section_no_broken_code_and_one_attribution(
     name: str, g: dict[int, Any], out: Path

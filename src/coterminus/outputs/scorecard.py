@@ -40,6 +40,7 @@ from .._version import __version__
 from ..analysis.alignment import UNIT_COLUMNS, Alignment
 from ..data.atomic import atomic_write, atomic_write_text, check_output_path
 from ..errors import OutputError
+from ._page import new_figure
 from .figures import add_north_arrow, add_scale_bar, page_size, plain_text, save_figure
 from .layers import vintage_attribution
 from .maps import save_map
@@ -69,7 +70,9 @@ SCORECARD_SUFFIXES = (".html", ".htm", ".pdf", ".png", ".svg")
 
 
 def _notes_text(a: Alignment, geo: Geography) -> str:
-    parts = [f"People: {a.population_label}", *a.notes, vintage_attribution(geo)]
+    licence = vintage_attribution(geo)  # it leads with the geography's notes: each said once
+    notes = [n for n in a.notes if n.rstrip(".") not in licence]
+    parts = [f"People: {a.population_label}", *notes, licence]
     return " ".join(p if p.endswith(".") else p + "." for p in parts)
 
 
@@ -100,7 +103,7 @@ def scorecard_figure(
     status = a.units.set_index("code")["status"].reindex(units.index)
     width, height = page_size(paper)
     with plain_text():
-        fig = Figure(figsize=(width, height))
+        fig = new_figure((width, height))  # shows itself in Jupyter, no magic
         ax = fig.add_axes((0.02, 0.07, 0.96, 0.83))
         for key, (colour, hatch, _) in STATUS_STYLE.items():
             part = units[(status == key).to_numpy()]
