@@ -45,6 +45,7 @@ from ..vocabulary.levels import block_size
 from ..vocabulary.words import join_names
 from .candidates import is_connected, masks_to_matrix, neighbour_masks
 from .constraints import Constraints, RunOptions, with_shortcuts
+from .mergers import systems_of
 from .objective import cost_step, cost_steps, score_blocks, thresholds
 from .optimise import Optimum, join_islands, optimum_of
 from .problem import Problem, prepare_problem, target_level
@@ -391,16 +392,7 @@ def optimise_systems(
         msg = "optimise_systems needs within= (the level of the systems, e.g. 'nhser')"
         raise ParameterError(msg)
     group_level = geo.resolve_level(c.within)
-    codes = (
-        [str(x) for x in geo.units(group_level).index]
-        if systems is None
-        else [geo.code(s, group_level) for s in systems]
-    )
-    unit_level = (
-        geo.resolve_level(c.units)
-        if c.units
-        else geo.level_of(geo.members(codes[0], within=group_level)[0])
-    )
+    codes, unit_level = systems_of(geo, group_level, systems, c.units)
     c = c.replace(units=unit_level)
     members, straddle = _members_by_majority(geo, unit_level, group_level)
     progress = bool(run.progress) if run is not None else False
