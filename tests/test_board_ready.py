@@ -314,24 +314,57 @@ def test_icbs_against_combined_authorities_show_england_around_the_split_ones(
     assert len(context[0].get_paths()) >= 42 - len(chosen) - 1
 
 
-def test_the_2026_scorecard_frames_england_with_no_label_overlaps(
+def held_by(geo: Any, units: str, against: str, name: str) -> dict[str, float]:
+    """The units holding people of the area ``name`` of ``against``, and the share of it in each."""
+    code = geo.units(against).index[geo.units(against)["name"] == name][0]
+    lsoa = geo.lsoa[geo.lsoa[against] == code]
+    people = lsoa.groupby(units)["population"].sum()
+    people = people[people > 0] / people.sum()
+    return dict(zip(geo.units(units)["name"].reindex(people.index), people, strict=True))
+
+
+def check_scorecard(fig: Any, a: Any, geo: Any) -> set[str]:
+    """A scorecard map: framed on England, every authority split between units named on the
+    map and listed under it with each unit holding its people; returns the split names."""
+    names = split_areas(geo, a.level, a.authority_level)
+    units = geo.layer(a.level)
+    check_figure(
+        fig,
+        names=names,
+        focus=np.asarray(units.total_bounds),
+        footprint=shapely.union_all(units.geometry.to_numpy()),
+    )
+    page = [" ".join(t.get_text().split()) for t in _texts(fig)]
+    assert " ".join(page).count("Source: Office for National Statistics") == 1
+    (key,) = [t for t in page if "split between" in t and t.count(":") >= len(names)]
+    for name in names:  # "<authority>: <unit> (share); <unit> (share)", in the data's words
+        line = key.split(f"{name}: ", 1)[1]
+        for unit, share in held_by(geo, a.level, a.authority_level, name).items():
+            short = unit.removeprefix("NHS ").removesuffix(" Integrated Care Board")
+            assert f"{short} ({share:.1%})" in line, (name, short, line[:200])
+    return names
+
+
+def test_the_2026_scorecard_names_every_strategic_authority_split_between_icbs(
     g: dict[int, Any], out: Path
 ) -> None:
     a = CASES["alignment-2026"].result(g)
     geo = g[2026]
-    # the data: the ICBs by status, every one of the 36 drawn
+    # the data: the ICBs by status, every one of the 36 drawn; 7 of the 20 authorities split
     assert len(a.units) == len(geo.units("icb")) == 36
+    names = split_areas(geo, "icb", "sa")
+    assert len(names) == 7
+    assert {"Greater London Authority", "West Midlands", "Cumbria"} <= names
     done = docs.render(CASES["alignment-2026"], g, out)
     fig = done["object"]
-    assert_no_label_overlaps(fig)
+    assert check_scorecard(fig, a, geo) == names
     (ax,) = fig.axes
-    assert_frame(ax, np.asarray(geo.layer("icb").total_bounds))
-    (note,) = [t.get_text() for t in fig.texts if t.get_gid() == "coterminus-attribution"]
+    assert names == _label_names(ax)  # the split ones, and only they, are named on the map
+    note = " ".join(t.get_text() for t in fig.texts)
     said = [s.strip() for s in " ".join(note.split()).split(". ") if s.strip()]
     assert len(said) == len(set(said)), "a note said twice"
-    assert note.count("Source: Office for National Statistics") == 1
     # the key lists each status present, and the authorities' outline: what is drawn
-    key = [t.get_text() for t in ax.get_legend().get_texts()]
+    key = [t.get_text() for leg in fig.legends for t in leg.get_texts()]
     assert len(key) == a.units["status"].nunique() + 1, key
 
 

@@ -20,8 +20,9 @@ This is the data layer under :class:`coterminus.geography.bundle.Geography`: it 
 
 Examples
 --------
+>>> from coterminus.data.embedded import manifest_path
 >>> from coterminus.data.manifest import read_manifest
->>> blocks, names = read_blocks(read_manifest(2024))
+>>> blocks, names = read_blocks(read_manifest(manifest_path(2024)))  # the embedded copy
 >>> len(blocks), int(blocks["population"].sum()), int(blocks["cauth"].notna().sum())
 (33755, 56490108, 9447)
 """

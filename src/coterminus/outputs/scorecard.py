@@ -14,8 +14,10 @@ Examples
 >>> geo = coterminus.load(2026)
 >>> a = coterminus.alignment(geo)
 >>> fig = scorecard_figure(a, geo)
->>> [t.get_text() for t in fig.texts if t.get_gid() == "coterminus-title"][0][:40]
-'2026: 4 of the 36 ICBs are coterminous w'
+>>> [t.get_text() for t in fig.texts if t.get_gid() == "coterminus-title"]
+['ICBs and strategic authorities, 2026']
+>>> sorted(t.get_text() for t in fig.axes[0].texts if t.get_gid() == "coterminus-label")[:2]
+['Cumbria', 'East Midlands']
 >>> html = scorecard_html(a, geo, figure=False)
 >>> "Greater Manchester" in html and "no ONS code yet" in html
 True
@@ -26,13 +28,16 @@ from __future__ import annotations
 import base64
 import datetime as _dt
 import io
-import textwrap
+import re
+from collections import Counter
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 import folium
 import jinja2
 import markupsafe
+import numpy as np
+import pandas as pd
 from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 
@@ -40,8 +45,11 @@ from .._version import __version__
 from ..analysis.alignment import UNIT_COLUMNS, Alignment
 from ..data.atomic import atomic_write, atomic_write_text, check_output_path
 from ..errors import OutputError
-from ._page import new_figure
-from .figures import add_north_arrow, add_scale_bar, page_size, plain_text, save_figure
+from ._figure_map import LEGEND_GID, cased, fit_frame, frame, place_furniture
+from ._labels import Label, place
+from ._page import compose, new_figure, page_margins, plain_text
+from ._split_figure import short_names
+from .figures import save_figure
 from .layers import vintage_attribution
 from .maps import save_map
 
@@ -55,6 +63,7 @@ __all__ = [
     "scorecard_figure",
     "scorecard_html",
     "scorecard_map",
+    "split_authorities",
 ]
 
 #: How each unit status is drawn: fill colour, hatch (so the classes differ in greyscale), words.
@@ -76,6 +85,76 @@ def _notes_text(a: Alignment, geo: Geography) -> str:
     return " ".join(p if p.endswith(".") else p + "." for p in parts)
 
 
+def split_authorities(a: Alignment) -> pd.DataFrame:
+    """The authorities split between units: people in two or more, less than 1 − ε in one.
+
+    Rows of :attr:`Alignment.authorities` (those counted as split in the summary), largest
+    population first.
+
+    Examples
+    --------
+    >>> import coterminus
+    >>> sorted(split_authorities(coterminus.alignment(coterminus.load(2026)))["name"])[:3]
+    ['Cumbria', 'East Midlands', 'Greater Lincolnshire']
+    """
+    auth = a.authorities
+    split = auth[(auth["population"] > 0) & ~auth["within_one_unit"].astype(bool)]
+    return split.sort_values("population", ascending=False, kind="stable")
+
+
+def _split_key(a: Alignment, geo: Geography, split: pd.DataFrame) -> str:
+    """Each split authority and the units holding its people (short names, shares)."""
+    words = a.labels
+    if not len(split):
+        return f"Every {words['authority']} lies within one {words['unit']}."
+    short = _short_names([str(n) for n in geo.layer(a.level)["name"]])
+    names = re.compile("|".join(re.escape(n) for n in sorted(short, key=len, reverse=True)))
+    lines = [
+        f"{str(words['authorities']).capitalize()} split between {words['units']} (named on "
+        f"the map), with the share of their people in each:"
+    ]
+    for _, r in split.iterrows():
+        held = names.sub(lambda m: short[m.group(0)], str(r["units"]))
+        lines.append(f"{r['name']}: {held}")
+    return "\n".join(lines)
+
+
+def _short_names(full: list[str]) -> dict[str, str]:
+    """Each name less the words most names start and end with ("NHS … Integrated Care Board");
+    a name without them (e.g. a scenario's merged unit) is kept whole.
+
+    Examples
+    --------
+    >>> _short_names(["NHS Devon ICB", "NHS Kent ICB", "Devon + Kent"])["NHS Kent ICB"]
+    'Kent'
+    """
+    words = [n.split() or [""] for n in full]
+    first = Counter(w[0] for w in words).most_common(1)[0][0]
+    last = Counter(w[-1] for w in words).most_common(1)[0][0]
+    group = [n for n, w in zip(full, words, strict=True) if w[0] == first and w[-1] == last]
+    out = dict(zip(full, full, strict=True))
+    if len(group) >= 2:
+        out.update(zip(group, short_names(group), strict=True))
+    return out
+
+
+def _split_labels(geo: Geography, a: Alignment, split: pd.DataFrame) -> list[Label]:
+    auth = geo.layer(a.authority_level).geometry
+    return [
+        Label(
+            str(r["name"]),
+            auth.loc[r["code"]],
+            sizes=(7.5, 6.5, 6.0),
+            leader=True,
+            bold=True,
+            zorder=12,
+            box_alpha=0.85,
+        )
+        for _, r in split.iterrows()
+        if r["code"] in auth.index
+    ]
+
+
 def scorecard_figure(
     a: Alignment,
     geo: Geography,
@@ -83,7 +162,8 @@ def scorecard_figure(
     paper: Literal["a4", "letter"] = "a4",
     title: str | None = None,
 ) -> Figure:
-    """National print map of the scorecard: units by status, authorities outlined.
+    """National print map of the scorecard: units by status, authorities outlined, the
+    authorities split between units named on the map and listed with their units under it.
 
     Parameters
     ----------
@@ -92,66 +172,71 @@ def scorecard_figure(
         The geography ``a`` was computed on (it has ``a.level`` and ``a.authority_level``).
     paper : {"a4", "letter"}
     title : str, optional
-        Default: the scorecard's summary.
+        Default: "<units> and <authorities>, <vintage>"; the scorecard's summary is the
+        subtitle.
 
     Returns
     -------
     matplotlib.figure.Figure
+        A whole page: title, summary, the map (every split authority named, beside its area
+        with a leader line when it does not fit inside), the key, the split authorities with
+        the share of their people in each unit, and the notes and licence.
     """
     units = geo.layer(a.level)
     auth = geo.layer(a.authority_level)
     status = a.units.set_index("code")["status"].reindex(units.index)
-    width, height = page_size(paper)
+    split = split_authorities(a)
+    size, margins_in = page_margins(None, paper)
+    words = {"authority": a.labels["authority"], "authorities": a.labels["authorities"]}
     with plain_text():
-        fig = new_figure((width, height))  # shows itself in Jupyter, no magic
-        ax = fig.add_axes((0.02, 0.07, 0.96, 0.83))
-        for key, (colour, hatch, _) in STATUS_STYLE.items():
+        fig = new_figure(size)  # shows itself in Jupyter, no magic
+        ax = fig.add_axes((0, 0, 1, 1))
+        handles: list[Patch] = []
+        for key, (colour, hatch, w) in STATUS_STYLE.items():
             part = units[(status == key).to_numpy()]
-            if len(part):
-                part.plot(ax=ax, facecolor=colour, edgecolor="#444444", linewidth=0.4, hatch=hatch)
-        auth.boundary.plot(ax=ax, color="black", linewidth=1.2)
-        ax.set_aspect("equal")
-        ax.set_axis_off()
-        xmin, ymin, xmax, ymax = units.total_bounds
-        pad = 0.03 * max(xmax - xmin, ymax - ymin)
-        ax.set_xlim(xmin - pad, xmax + pad)
-        ax.set_ylim(ymin - pad, ymax + pad)
-        add_scale_bar(ax, loc=(0.66, 0.04))
-        add_north_arrow(ax, loc=(0.93, 0.97))
-        words = {"authority": a.labels["authority"], "authorities": a.labels["authorities"]}
-        handles = [
-            Patch(
-                facecolor=c,
+            if not len(part):
+                continue
+            part.plot(
+                ax=ax, facecolor=colour, edgecolor="#444444", linewidth=0.4, hatch=hatch, zorder=1
+            )
+            ax.collections[-1].set_gid(LEGEND_GID + key)
+            handle = Patch(
+                facecolor=colour,
                 edgecolor="#444444",
-                hatch=h,
+                hatch=hatch,
                 label=f"{a.labels['units']} {w.format(**words)}",
             )
-            for key, (c, h, w) in STATUS_STYLE.items()
-            if (status == key).any()
-        ]
-        handles.append(
-            Patch(facecolor="none", edgecolor="black", linewidth=1.2, label=a.labels["authorities"])
+            handle.set_gid(LEGEND_GID + key)
+            handles.append(handle)
+        auth.boundary.plot(ax=ax, color="black", linewidth=1.2, zorder=3, path_effects=cased(1.2))
+        ax.collections[-1].set_gid(LEGEND_GID + "authorities")
+        outline = Patch(
+            facecolor="none", edgecolor="black", linewidth=1.2, label=words["authorities"]
         )
-        ax.legend(handles=handles, loc="upper left", fontsize=7, frameon=True, framealpha=0.9)
-        head = title or a.summary
-        fig.text(
-            0.04,
-            0.975,
-            textwrap.fill(head, 105),
-            ha="left",
-            va="top",
-            fontsize=8.5,
-            gid="coterminus-title",
-        )
-        fig.text(
-            0.04,
-            0.02,
-            textwrap.fill(_notes_text(a, geo), 150),
-            ha="left",
-            va="bottom",
-            fontsize=5.5,
-            color="#333333",
-            gid="coterminus-attribution",
+        outline.set_gid(LEGEND_GID + "authorities")
+        handles.append(outline)
+        bounds = np.asarray(units.total_bounds)
+        geoms = np.asarray(units.geometry.to_numpy())
+        labels = _split_labels(geo, a, split)
+
+        def fit(aspect: float) -> None:
+            frame(ax, fit_frame(bounds, bounds, aspect))
+
+        def label() -> list[str]:
+            place_furniture(ax, geoms, np.empty(0, dtype=object))
+            return place(ax, labels)
+
+        compose(
+            fig,
+            ax,
+            margins_in=margins_in,
+            title=title or f"{a.labels['units']} and {words['authorities']}, {a.vintage}",
+            subtitle=a.summary,
+            keys=[(handles, 1, None)],
+            note=_notes_text(a, geo),
+            label=label,
+            caption=_split_key(a, geo, split),
+            fit=fit,
         )
     return fig
 
