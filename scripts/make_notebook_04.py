@@ -13,7 +13,7 @@ cells = [
         "the 2024 vintage (sub-ICB locations, ICBs, NHS regions, councils and the 10 combined "
         "authorities of December 2023 on LSOA 2021 building blocks, with Census 2021 usual "
         "residents) to build the ICB × upper tier × combined authority table, a national map, "
-        "a proposed merger as a scenario, and the Midlands merger space.\n\n"
+        "a proposed merger as a scenario, and the Midlands merger space and its optimum.\n\n"
         "It runs on the ONS data embedded in coterminus: no download, no data folder."
     ),
     nbf.v4.new_code_cell(
@@ -98,6 +98,31 @@ cells = [
         "many people sit behind that split."
     ),
     nbf.v4.new_code_cell("r.ranges"),
+    nbf.v4.new_markdown_cell(
+        "### The optimum from whole upper-tier councils\n\n"
+        "ICBs are not the only possible building blocks. `ct.optimise` answers the same "
+        "question — same objective, same rules, ties to the least change from today's ICBs — "
+        "for the 24 upper-tier councils of the region, where enumerating every plan is out of "
+        "reach, and proves the result optimal (a set-partitioning MILP solved by HiGHS; see "
+        "METHODS.md §6). It also counts the plans that keep the rules, so the best plan is the "
+        "best of a known number."
+    ),
+    nbf.v4.new_code_cell(
+        'opt = ct.optimise(geo, "Midlands", units="utla", within="nhser", against="cauth",\n'
+        '                  constraints=ct.Constraints(today="icb"))\n'
+        'print(f"{opt.status}, gap {opt.gap:g}; {opt.count.value:,} plans keep the rules")\n'
+        'opt.plans[["rank", "tied", "proven", "n_blocks", "objective", "change", "blocks"]]'
+    ),
+    nbf.v4.new_markdown_cell(
+        "From whole councils the West Midlands combined authority can be kept whole: its seven "
+        "metropolitan boroughs (2,919,639 people) fit under the largest ICB. With ICBs as "
+        "units that is impossible: Coventry and Warwickshire ICB holds Coventry, in the "
+        "authority, and Warwickshire, outside it, so an ICB holding the whole authority would "
+        "also hold Warwickshire and pass the largest ICB. Every block of the optimum "
+        "is a union of whole combined authorities or of councils in none, so the objective is "
+        "0; the plans that reach it differ only in how many people change ICB."
+    ),
+    nbf.v4.new_code_cell('opt.assignment().sort_values(["block", "name"])'),
 ]
 nb = nbf.v4.new_notebook(cells=cells)
 nb.metadata["kernelspec"] = {"display_name": "Python 3", "language": "python", "name": "python3"}

@@ -58,6 +58,7 @@ LAZY_OK = {
     "distributed",
     "weasyprint",
     "highspy",
+    "graphillion",
     "coterminus.partitions._kernels",
 }
 

@@ -1641,3 +1641,78 @@ def test_a_manifest_population_column_typo_names_the_nearest_column(
     code, _, err = _cli(argv, capsys)
     assert code != 0
     assert err.strip() == expected  # one line, no bare "error: POP_CENSUS21", no silent accept
+
+
+# --- issue 17: coterminus optimise (owner: i17-optimise) -----------------------------------------
+@pytest.mark.realdata
+@pytest.mark.parametrize(
+    ("argv", "expected"),
+    [
+        (
+            ["optimise", "--vintage", "2024", "--all-systems", "--units", "utla"],
+            "coterminus optimise: error: --all-systems needs --within LEVEL (the level of the "
+            "systems, e.g. nhser)\n",
+        ),
+        (
+            ["optimise", "--vintage", "2024", "--system", "Midlands", "--time-limit", "0"],
+            "coterminus optimise: error: argument --time-limit: 0 is out of range: give a number "
+            "> 0 (see coterminus optimise --help)\n",
+        ),
+        (  # a misspelt scenario to compare with: refused before anything is solved
+            [
+                "optimise",
+                "--vintage",
+                "2024",
+                "--units",
+                "icb",
+                "--within",
+                "nhser",
+                "--system",
+                "Midlands",
+                "--compare",
+                "icb-cluster-2027",
+            ],
+            "coterminus optimise: error: no named scenario 'icb-cluster-2027'; did you mean "
+            "'icb-clusters-2027'? The named scenarios are icb-clusters-2027, lgr-surrey-2027, "
+            "sa-proposed-2026 (coterminus scenarios lists them); or give the path of a CSV file "
+            "of member,area[,area_name] rows.\n",
+        ),
+        pytest.param(  # no plan: the units no allowed block holds, the rule to drop (24 units)
+            [
+                "optimise",
+                "--vintage",
+                "2024",
+                "--units",
+                "utla",
+                "--within",
+                "nhser",
+                "--system",
+                "Midlands",
+                "--against",
+                "cauth",
+                "--coterminous-with",
+                "cauth",
+                "--max-pop",
+                "2000000",
+            ],
+            "coterminus optimise: error: No plan of the 24 upper-tier councils of Midlands keeps "
+            "every rule (1,000,000–2,000,000 people, a rule). No allowed block holds Birmingham, "
+            "Coventry, Dudley, Sandwell, Solihull, Walsall and Wolverhampton. Dropping one rule "
+            "would allow plans: without every block coterminous (--coterminous-with). Not decided "
+            "(too many blocks to check): without the maximum population (--max-pop).\n",
+            marks=pytest.mark.slow,
+        ),
+    ],
+)
+def test_issue_17_optimise_messages(argv: list[str], expected: str, data_dir: Path) -> None:
+    assert _one_line_error(argv, data_dir) == expected
+
+
+@pytest.mark.realdata
+def test_issue_17_optimise_out_must_be_a_folder(data_dir: Path, tmp_path: Path) -> None:
+    afile = tmp_path / "plans.csv"
+    afile.write_text("x\n")
+    argv = ["optimise", "--vintage", "2024", "--system", "Midlands", "--out", str(afile)]
+    text = _one_line_error(argv, data_dir)
+    expected = f"coterminus optimise: error: --out {afile} is a file; give a folder (created if "
+    assert text == expected + "missing)\n"

@@ -230,6 +230,7 @@ def test_each_command_runs_in_a_handler_of_the_module_named_for_it() -> None:
         "doctor",
         "data",
         "mergers",
+        "optimise",
         "maps",
         "alignment",
         "scenarios",

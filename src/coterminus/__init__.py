@@ -54,6 +54,7 @@ if _typing.TYPE_CHECKING:  # what the lazy names below resolve to, for type chec
     from .outputs.report import report
     from .plans.constraints import Constraints
     from .plans.mergers import best_plan, mergers, national
+    from .plans.optimise import Optimum, optimise
     from .plans.results import MergerResult
 
 #: Public name -> module that defines it (imported on first access).
@@ -85,6 +86,8 @@ _LAZY: dict[str, str] = {
     "best_plan": "plans.mergers",
     "mergers": "plans.mergers",
     "national": "plans.mergers",
+    "optimise": "plans.optimise",
+    "Optimum": "plans.optimise",
     "VintageDiff": "analysis.diff.vintages",
     "diff": "analysis.diff.vintages",
     "doctor": "data.doctor",
@@ -110,6 +113,7 @@ __all__ = [
     "FootprintMetrics",
     "Geography",
     "MergerResult",
+    "Optimum",
     "OverlapTable",
     "Places",
     "SystemAlignment",
@@ -126,6 +130,7 @@ __all__ = [
     "load",
     "mergers",
     "national",
+    "optimise",
     "overlap",
     "places",
     "plan_map",

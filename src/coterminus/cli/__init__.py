@@ -104,6 +104,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "coterminus.cli.mergers",
         "rank every way of merging the units of a system (CCGs, sub-ICBs, ICBs, councils)",
     ),
+    "optimise": (
+        "coterminus.cli.optimise",
+        "the proven best merger plan of a system of any size (MILP), or of every system",
+    ),
     "map": (
         "coterminus.cli.maps",
         "map a footprint or merger plan against the councils (.html, .png, .pdf, .svg)",

@@ -40,7 +40,7 @@ from .options import (
     scheduler_arg,
 )
 
-__all__ = ["add_parser", "run"]
+__all__ = ["add_parser", "add_question", "constraint_options", "question_options", "run"]
 
 #: Smallest run (plans) that --jobs spreads over worker processes.
 PARALLEL_MIN = 2e7
@@ -80,6 +80,75 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
         out="write every scored plan to this .parquet or .csv file (above --store-limit: "
         "the top-k and the Pareto front)",
     )
+    add_question(p)
+    p.add_argument(
+        "--top",
+        type=number(integer=True, low=1),
+        default=None,
+        help="plans to show (default 20; 5 per system)",
+    )
+    p.add_argument(
+        "--max-plans",
+        type=number(low=1),
+        default=2e10,
+        help="refuse beyond this many plans (default 2e10; Bell(15) = 1.4e9 takes seconds)",
+    )
+    p.add_argument(
+        "--store-limit",
+        type=number(low=0),
+        default=5e7,
+        metavar="N",
+        help="above N plans, --out holds the top-k and the Pareto front instead of every plan "
+        "(default 5e7)",
+    )
+    p.add_argument(
+        "--all-plans",
+        action="store_true",
+        help="with --out, write every plan whatever their number (the size estimate is shown "
+        "first; refused if the disk cannot hold it) (default: off)",
+    )
+    p.add_argument(
+        "--backend",
+        choices=["auto", "numpy", "numba"],
+        default="auto",
+        help="scoring kernel: numba (compiled), numpy, or auto (numba when installed) "
+        "(default auto)",
+    )
+    p.add_argument(
+        "--workers",
+        type=number(integer=True, low=0),
+        default=0,
+        help="run on a local Dask cluster of N workers (default 0: in this process)",
+    )
+    p.add_argument(
+        "--jobs",
+        type=number(integer=True, low=1),
+        default=None,
+        metavar="N",
+        help=f"local worker processes for runs of {PARALLEL_MIN:.0e} plans or more "
+        "(default: every core; more than the cores available are capped, with a note; "
+        "1 = serial)",
+    )
+    p.add_argument(
+        "--scheduler",
+        type=scheduler_arg,
+        metavar="ADDRESS",
+        default=None,
+        help="run the pieces on this Dask scheduler, e.g. tcp://10.0.0.5:8786; it is reached "
+        "(5 s at most) before any work (default: none)",
+    )
+    p.add_argument(
+        "--no-progress", action="store_true", help="no progress bar (default: shown on a terminal)"
+    )
+    exclusive(p, "scheduler", "workers", "jobs")
+    p.set_defaults(func=run)
+    return p
+
+
+def add_question(p: argparse.ArgumentParser) -> None:
+    """The options of a merger question, shared by ``mergers`` and ``optimise``: which units
+    (``--system``, ``--all-systems``, ``--codes``), levels, band, rules, today, weights,
+    adjacency overrides, tolerance and measure."""
     which = p.add_mutually_exclusive_group()
     add_system(which)
     which.add_argument(
@@ -183,12 +252,6 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
         default=None,
         help="level of today's footprints for change, the tie-break (default: the units)",
     )
-    p.add_argument(
-        "--top",
-        type=number(integer=True, low=1),
-        default=None,
-        help="plans to show (default 20; 5 per system)",
-    )
     p.add_argument("--weights", help="criterion=weight,... (see below); default shown in output")
     p.add_argument(
         "--join",
@@ -199,63 +262,45 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     )
     p.add_argument("--separate", nargs="+", metavar="A:B", default=[], help="treat as not adjacent")
     add_tolerance(p, measure=True)
-    p.add_argument(
-        "--max-plans",
-        type=number(low=1),
-        default=2e10,
-        help="refuse beyond this many plans (default 2e10; Bell(15) = 1.4e9 takes seconds)",
-    )
-    p.add_argument(
-        "--store-limit",
-        type=number(low=0),
-        default=5e7,
-        metavar="N",
-        help="above N plans, --out holds the top-k and the Pareto front instead of every plan "
-        "(default 5e7)",
-    )
-    p.add_argument(
-        "--all-plans",
-        action="store_true",
-        help="with --out, write every plan whatever their number (the size estimate is shown "
-        "first; refused if the disk cannot hold it) (default: off)",
-    )
-    p.add_argument(
-        "--backend",
-        choices=["auto", "numpy", "numba"],
-        default="auto",
-        help="scoring kernel: numba (compiled), numpy, or auto (numba when installed) "
-        "(default auto)",
-    )
-    p.add_argument(
-        "--workers",
-        type=number(integer=True, low=0),
-        default=0,
-        help="run on a local Dask cluster of N workers (default 0: in this process)",
-    )
-    p.add_argument(
-        "--jobs",
-        type=number(integer=True, low=1),
-        default=None,
-        metavar="N",
-        help=f"local worker processes for runs of {PARALLEL_MIN:.0e} plans or more "
-        "(default: every core; more than the cores available are capped, with a note; "
-        "1 = serial)",
-    )
-    p.add_argument(
-        "--scheduler",
-        type=scheduler_arg,
-        metavar="ADDRESS",
-        default=None,
-        help="run the pieces on this Dask scheduler, e.g. tcp://10.0.0.5:8786; it is reached "
-        "(5 s at most) before any work (default: none)",
-    )
-    p.add_argument(
-        "--no-progress", action="store_true", help="no progress bar (default: shown on a terminal)"
-    )
     exclusive(p, "ccgs", "all_systems")
-    exclusive(p, "scheduler", "workers", "jobs")
-    p.set_defaults(func=run)
-    return p
+
+
+def question_options(args: argparse.Namespace) -> dict[str, Any]:
+    """``--weights`` and ``--n-blocks`` parsed (before loading, so bad ones fail first)."""
+    n_range = _range(args.n_blocks, "--n-blocks")
+    return {
+        "weights": _weights(args.weights),
+        "n_blocks": None if n_range is None else (int(n_range[0]), int(n_range[1])),
+    }
+
+
+def constraint_options(
+    args: argparse.Namespace, geo: Any, parsed: dict[str, Any]
+) -> dict[str, Any]:
+    """The :class:`~coterminus.plans.constraints.Constraints` fields of the options of
+    :func:`add_question` (``parsed`` from :func:`question_options`; ``--join``/``--separate``
+    resolved on ``geo``)."""
+    overrides = {**_pairs(geo, args.join, "--join", True, args.units)}
+    overrides.update(_pairs(geo, args.separate, "--separate", False, args.units))
+    return {
+        "units": args.units,
+        "within": args.within,
+        "across": args.across,
+        "against": args.against,
+        "min_pop": args.min_pop,
+        "max_pop": args.max_pop,
+        "soft_band": None if args.band is None else args.band == "soft",
+        "contiguous": not args.non_contiguous,
+        "no_split": args.no_split or (),
+        "coterminous_with": args.coterminous_with or (),
+        "wherever_feasible": args.wherever_feasible,
+        "n_blocks": parsed["n_blocks"],
+        "today": args.today,
+        "weights": parsed["weights"],
+        "tolerance": args.tolerance,
+        "measure": args.measure,
+        "overrides": overrides or None,
+    }
 
 
 def _range(text: str | None, what: str) -> tuple[float, float] | None:
@@ -323,11 +368,7 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError(msg)
     from coterminus.data.atomic import check_output_path
 
-    n_range = _range(args.n_blocks, "--n-blocks")
-    parsed = {
-        "weights": _weights(args.weights),
-        "n_blocks": None if n_range is None else (int(n_range[0]), int(n_range[1])),
-    }
+    parsed = question_options(args)
     if args.out is not None:  # fail before any work when the output cannot be written
         check_output_path(args.out, suffixes=(".parquet", ".csv"))
     client = connect_scheduler(args.scheduler) if args.scheduler else None
@@ -349,27 +390,7 @@ def run_connected(args: argparse.Namespace, client: Any, parsed: dict[str, Any])
     from .output import frame_text
 
     geo = load(args)
-    overrides = {**_pairs(geo, args.join, "--join", True, args.units)}
-    overrides.update(_pairs(geo, args.separate, "--separate", False, args.units))
-    constraints = Constraints(
-        units=args.units,
-        within=args.within,
-        across=args.across,
-        against=args.against,
-        min_pop=args.min_pop,
-        max_pop=args.max_pop,
-        soft_band=None if args.band is None else args.band == "soft",
-        contiguous=not args.non_contiguous,
-        no_split=args.no_split or (),
-        coterminous_with=args.coterminous_with or (),
-        wherever_feasible=args.wherever_feasible,
-        n_blocks=parsed["n_blocks"],
-        today=args.today,
-        weights=parsed["weights"],
-        tolerance=args.tolerance,
-        measure=args.measure,
-        overrides=overrides or None,
-    )
+    constraints = Constraints(**constraint_options(args, geo, parsed))
     cluster = None
     pool = None
     try:

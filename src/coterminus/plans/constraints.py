@@ -25,7 +25,14 @@ from ..errors import ParameterError
 if TYPE_CHECKING:
     from distributed import Client
 
-__all__ = ["Constraints", "Executor", "RunOptions", "check_run", "pareto_columns"]
+__all__ = [
+    "Constraints",
+    "Executor",
+    "RunOptions",
+    "check_run",
+    "pareto_columns",
+    "with_shortcuts",
+]
 
 #: Plans above which ``out`` holds only the top-k and the Pareto front (``all_plans`` forces all).
 DEFAULT_STORE_LIMIT = 50_000_000
@@ -283,6 +290,25 @@ class RunOptions:
     def replace(self, **changes: object) -> RunOptions:
         """A copy with some options changed (checked again)."""
         return dataclasses.replace(self, **changes)  # type: ignore[arg-type]
+
+
+def with_shortcuts(constraints: Constraints | None, **shortcuts: object) -> Constraints:
+    """``constraints`` (default :class:`Constraints()`) with the keyword shortcuts of an entry
+    point (``units=``, ``within=``, ``against=``...) applied; ``None`` ones are ignored.
+
+    Examples
+    --------
+    >>> with_shortcuts(None, units="icb", within=None).units
+    'icb'
+    >>> with_shortcuts("utla")
+    Traceback (most recent call last):
+    coterminus.errors.ParameterError: constraints must be a Constraints, got str
+    """
+    base = Constraints() if constraints is None else constraints
+    if not isinstance(base, Constraints):
+        msg = f"constraints must be a Constraints, got {type(base).__name__}"
+        raise ParameterError(msg)
+    return base.replace(**shortcuts)
 
 
 def check_run(top: int) -> None:

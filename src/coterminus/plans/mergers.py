@@ -24,7 +24,7 @@ from tqdm import tqdm
 from .. import partitions as _p
 from ..analysis.adjacency import adjacency, validate_overrides
 from ..errors import EnumerationTooLargeError, ParameterError
-from .constraints import Constraints, RunOptions, check_run, pareto_columns
+from .constraints import Constraints, RunOptions, check_run, pareto_columns, with_shortcuts
 from .parallel import national_parallel, run_system
 from .plan_files import PlansLike, plans_to_blocks
 from .problem import prepare_problem
@@ -53,6 +53,7 @@ __all__ = [
     "national",
     "prepare",
     "score_plans",
+    "systems_of",
 ]
 
 log = logging.getLogger(__name__)
@@ -68,13 +69,10 @@ def _constraints(
     max_pop: float | None = None,
 ) -> Constraints:
     """``constraints`` (default :class:`Constraints()`) with the keyword shortcuts given."""
-    base = Constraints() if constraints is None else constraints
-    if not isinstance(base, Constraints):
-        msg = f"constraints must be a Constraints, got {type(base).__name__}"
-        raise ParameterError(msg)
-    return base.replace(
-        units=units, within=within, against=against, min_pop=min_pop, max_pop=max_pop
-    )
+    return with_shortcuts(
+        constraints, units=units, within=within, against=against, min_pop=min_pop,
+        max_pop=max_pop,
+    )  # fmt: skip
 
 
 def prepare(
@@ -423,6 +421,25 @@ def iter_scored_plans(
         yield arrow_chunk(sys, scored.cols, scored.blocks(), with_system=False).to_pandas()
 
 
+def systems_of(
+    geo: Geography, group_level: str, systems: Sequence[str] | None, units: str | None
+) -> tuple[list[str], str]:
+    """The codes of the systems (``systems`` by name or code, default every unit of
+    ``group_level``) and the level of their units (``units``, default the level of the first
+    system's first member)."""
+    codes = (
+        [str(x) for x in geo.units(group_level).index]
+        if systems is None
+        else [geo.code(s, group_level) for s in systems]
+    )
+    unit_level = (
+        geo.resolve_level(units)
+        if units
+        else geo.level_of(geo.members(codes[0], within=group_level)[0])
+    )
+    return codes, unit_level
+
+
 def national(
     geo: Geography,
     *,
@@ -475,16 +492,7 @@ def national(
     if group_level is None:
         msg = "national() needs the level of the systems: pass within= (e.g. 'stp' or 'icb')."
         raise ParameterError(msg)
-    codes = (
-        list(geo.units(group_level).index)
-        if systems is None
-        else [geo.code(s, group_level) for s in systems]
-    )
-    unit_level = (
-        geo.resolve_level(c.units)
-        if c.units
-        else geo.level_of(geo.members(codes[0], within=group_level)[0])
-    )
+    codes, unit_level = systems_of(geo, group_level, systems, c.units)
     c = c.replace(units=unit_level, within=group_level)
     if c.contiguous and c.adjacency is None:  # once for every unit, not once per system
         over = validate_overrides(c.overrides, geo.units(unit_level).index.astype(str))

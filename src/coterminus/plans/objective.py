@@ -81,6 +81,8 @@ __all__ = [
     "Objective",
     "TargetLevel",
     "check_weights",
+    "cost_step",
+    "cost_steps",
     "criteria_names",
     "criterion_text",
     "default_weights",
@@ -460,6 +462,69 @@ def score_blocks(objective: Objective, members: np.ndarray) -> BlockScores:
         [member_sums(b, lv.people) for lv in objective.levels],
         member_sums(b, objective.today),
     )
+
+
+#: Largest plan objective, in grid steps, of a fractional-weight objective: both engines then
+#: sum whole numbers far below 2**53, and a MILP solver resolves one step (HiGHS proves a whole
+#: objective optimal once its bound is within one step).
+MAX_STEPS = 2.0**32
+
+#: Finest grid of a fractional-weight objective (2**-30 of a person).
+MAX_BITS = 30
+
+
+def cost_step(objective: Objective) -> float:
+    """The grid every block cost is rounded to, the same for every engine: a power of two.
+
+    Whole weights give whole costs (people or m²): the step is 1 and nothing is rounded. With a
+    fractional weight the step is :math:`2^{-b}`, with :math:`b` the fewest bits making every
+    weight a whole number of steps (0.5 → ½, exact), at most :data:`MAX_BITS`, and fewer when
+    the largest objective a plan can have, :math:`U = \\sum_c w_c \\cdot \\text{total}_c`
+    (every criterion of a block is at most its people, or m², so a plan's at most all of
+    them), would pass :data:`MAX_STEPS` steps. The grid depends on the objective only — not on
+    which blocks an engine looks at — so the exhaustive engine (all ``2**n`` blocks) and the
+    optimiser (candidate blocks) round every block alike and rank plans alike.
+
+    Examples
+    --------
+    >>> obj = Objective(population=np.array([100, 200]), weights=None)
+    >>> cost_step(obj)
+    1.0
+    >>> lv = TargetLevel("x", "x", "xs", ("X",), ("X",), people=np.array([[100], [200]]))
+    >>> cost_step(Objective(np.array([100, 200]), (lv,), weights={"mismatch_x": 0.75}))
+    0.25
+    >>> cost_step(Objective(np.array([100, 200]), (lv,), weights={"mismatch_x": 0.1}))
+    7.450580596923828e-09
+    """
+    weights = dict(objective.weights or {})
+    values = [float(w) for w in weights.values() if w]
+    if all(v == round(v) for v in values):
+        return 1.0
+    assert objective.size is not None
+    size_total = float(objective.size.sum())
+    pop_total = float(objective.population.sum())
+    top = sum(
+        float(w) * (pop_total if c == "outside_band" else size_total) for c, w in weights.items()
+    )
+    cap = MAX_BITS if top <= 0 else math.floor(math.log2(MAX_STEPS / max(top, 1.0)))
+    bits = 0
+    while bits < min(cap, MAX_BITS) and not all(
+        math.ldexp(v, bits) == round(math.ldexp(v, bits)) for v in values
+    ):
+        bits += 1
+    return math.ldexp(1.0, -max(bits, 0))
+
+
+def cost_steps(objective: Objective, cost: np.ndarray) -> IntArray:
+    """Block costs as whole numbers of :func:`cost_step` (rounded half to even).
+
+    Examples
+    --------
+    >>> cost_steps(Objective(population=np.array([1])), np.array([0.0, 3.0]))
+    array([0, 3])
+    """
+    step = cost_step(objective)
+    return np.rint(np.asarray(cost, dtype=np.float64) / step).astype(np.int64)
 
 
 def criterion_text(name: str, labels: Mapping[str, str], measure: str = "population") -> str:

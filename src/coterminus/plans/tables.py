@@ -18,7 +18,7 @@ import pandas as pd
 
 from .. import partitions as _p
 from ..vocabulary.words import cap, join_names
-from .objective import BlockScores, score_sums
+from .objective import BlockScores, cost_step, score_sums
 from .problem import Problem
 from .rules import RULE_WORDS, allowed_blocks, rule_checks
 
@@ -87,16 +87,23 @@ class System:
         return self.scores.criteria[name].astype(np.float64)
 
 
-def quantise(cost: np.ndarray, n: int) -> np.ndarray:
+def quantise(cost: np.ndarray, n: int, step: float | None = None) -> np.ndarray:
     """Block costs on a binary grid, so any sum of ``n`` of them is exact in float64.
 
-    Whole numbers (people with whole weights) are kept as they are.
+    Whole numbers (people with whole weights) are kept as they are. ``step`` (a power of two,
+    :func:`coterminus.plans.objective.cost_step`) fixes the grid from the objective, so the
+    optimiser rounds its candidate blocks exactly alike; without it the grid is the finest the
+    table's largest cost allows.
 
     Examples
     --------
     >>> quantise(np.array([0.0, 1.0, 2.5]), 2).tolist()
     [0.0, 1.0, 2.5]
+    >>> quantise(np.array([0.3, 1.0]), 2, step=0.25).tolist()
+    [0.25, 1.0]
     """
+    if step is not None:
+        return np.rint(cost / step) * step
     finite = cost[np.isfinite(cost)]
     if (
         np.all(finite == np.round(finite))
@@ -150,7 +157,7 @@ def build_system(problem: Problem) -> System:
         checks["within"] = _p.popcount(groups) > 1
     allowed = allowed_blocks(checks, size)
     allowed[0] = False
-    cost = quantise(scores.cost, n)
+    cost = quantise(scores.cost, n, step=cost_step(obj))
     cost[0] = 0.0
     tie = scores.change.astype(np.float64)
     tie[0] = 0.0
