@@ -2,8 +2,9 @@
 
 A block preceded by ``<!-- readme-test: skip REASON -->`` is not run (the install command, the
 test command itself, downloads); every other block is. Bash blocks run line by line in a
-temporary folder with ``../shared/data`` pointing at the real data; Python blocks run in order
-in one namespace (later blocks use names earlier ones define).
+temporary folder of its own with ``../shared/data`` pointing at the real data (one test per block,
+so the blocks run side by side on the workers); Python blocks run in order in one namespace (later
+blocks use names earlier ones define).
 """
 
 from __future__ import annotations
@@ -49,38 +50,56 @@ def _bin() -> str:
     return str(Path(sys.executable).parent)
 
 
-@pytest.mark.realdata
-@pytest.mark.slow
-def test_every_readme_block_runs_as_written(data_dir: Path, tmp_path: Path) -> None:
+def _work(data_dir: Path, tmp_path: Path) -> tuple[Path, dict[str, str]]:
+    """A working folder with the README's ``../shared/data`` beside it, and the environment."""
     work = tmp_path / "work"
     work.mkdir()
-    # the README's `../shared/data` is the shared data beside the working folder
     (tmp_path / "shared").mkdir()
     (tmp_path / "shared" / "data").symlink_to(data_dir)
     env = {**os.environ, "PATH": f"{_bin()}{os.pathsep}{os.environ.get('PATH', '')}",
            "COTERMINUS_DATA_DIR": str(data_dir), "MPLBACKEND": "Agg"}  # fmt: skip
+    return work, env
+
+
+BASH = [(line, body) for line, lang, body, skip in BLOCKS if lang == "bash" and skip is None]
+
+
+@pytest.mark.realdata
+@pytest.mark.slow
+@pytest.mark.parametrize(("line", "body"), BASH, ids=[f"line{line}" for line, _ in BASH])
+def test_every_readme_bash_block_runs_as_written(
+    line: int, body: str, data_dir: Path, tmp_path: Path
+) -> None:
+    """Each bash block in a folder of its own (its lines in order: a later line may read what an
+    earlier one wrote), so the blocks run side by side on the test workers."""
+    work, env = _work(data_dir, tmp_path)
+    for cmd in body.splitlines():
+        cmd = cmd.strip()
+        if not cmd or cmd.startswith("#"):
+            continue
+        run = subprocess.run(
+            ["bash", "-c", cmd], cwd=work, env=env, capture_output=True, text=True,
+            timeout=600, check=False,
+        )  # fmt: skip
+        assert run.returncode == 0, f"README line {line}: {cmd}\n{run.stderr[-2000:]}"
+
+
+@pytest.mark.realdata
+@pytest.mark.slow
+def test_every_readme_python_block_runs_as_written(data_dir: Path, tmp_path: Path) -> None:
+    """The Python blocks in order, in one namespace (later blocks use names earlier ones define)."""
+    work, _ = _work(data_dir, tmp_path)
     namespace: dict[str, object] = {}
     cwd = Path.cwd()
     os.chdir(work)
     try:
         for line, lang, body, skip in BLOCKS:
-            if skip is not None:
+            if lang != "python" or skip is not None:
                 continue
-            if lang == "bash":
-                for cmd in body.splitlines():
-                    cmd = cmd.strip()
-                    if not cmd or cmd.startswith("#"):
-                        continue
-                    run = subprocess.run(
-                        ["bash", "-c", cmd], cwd=work, env=env, capture_output=True, text=True,
-                        timeout=600, check=False,
-                    )  # fmt: skip
-                    assert run.returncode == 0, f"README line {line}: {cmd}\n{run.stderr[-2000:]}"
-            else:
-                code = compile(body, f"README.md:{line}", "exec")
-                with warnings.catch_warnings():  # a user sees coterminus' warnings, not errors
-                    warnings.simplefilter("default", CoterminusWarning)
-                    exec(code, namespace)
+            code = compile(body, f"README.md:{line}", "exec")
+            with warnings.catch_warnings():  # a user sees coterminus' warnings, not errors
+                warnings.simplefilter("default", CoterminusWarning)
+                exec(code, namespace)
     finally:
         os.chdir(cwd)
 
