@@ -19,7 +19,8 @@ level), each level's names and NHS codes, and — loaded on first use — each l
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Hashable, Iterable, Mapping
+from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping
+from functools import partial
 from pathlib import Path
 from typing import Any, Literal, TypeVar
 
@@ -60,6 +61,26 @@ def _sorted_codes(column: pd.Series) -> tuple[np.ndarray, np.ndarray]:
         ids, values = pd.factorize(column, sort=True)  # codes of mixed or odd types
         return ids.astype(np.int64), np.asarray(values, dtype=object)
     return ids, np.asarray(uniques.to_pylist(), dtype=object)
+
+
+class _LazyTables(Mapping[str, pd.DataFrame]):
+    """Units tables built on first use, once: ``load`` costs the block table, and each level's
+    table (name, population, blocks, parent) is made when a result first asks for it."""
+
+    def __init__(self, build: dict[str, Callable[[], pd.DataFrame]]) -> None:
+        self._build = build
+        self._made: dict[str, pd.DataFrame] = {}
+
+    def __getitem__(self, level: str) -> pd.DataFrame:
+        if level not in self._made:
+            self._made[level] = self._build[level]()
+        return self._made[level]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._build)
+
+    def __len__(self) -> int:
+        return len(self._build)
 
 
 def _units_table(
@@ -176,17 +197,19 @@ class Geography:
             if n not in names and "name" in g.columns:
                 cols = ["name"] + (["nhs_code"] if "nhs_code" in g.columns else [])
                 names[n] = g[cols]
-        self._units = {
-            n: _units_table(lsoa, n, names.get(n), lv.parent)
-            for n, lv in self.levels.items()
-            if n in lsoa.columns
-        }
+        self._units = _LazyTables(
+            {
+                n: partial(_units_table, lsoa, n, names.get(n), lv.parent)
+                for n, lv in self.levels.items()
+                if n in lsoa.columns
+            }
+        )
         for n, g in layers.items():  # layers built in code may carry extra columns
             extra = [c for c in g.columns if c not in self._units[n].columns and c != "geometry"]
             for c in extra:
                 self._units[n][c] = g[c].reindex(self._units[n].index).to_numpy()
         self._resolver = Resolver(
-            dict(self._units.items()),
+            self._units,
             labels={n: lv.label for n, lv in self.levels.items()},
             vintage=vintage,
             same_area=self._same_area,

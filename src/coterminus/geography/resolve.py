@@ -122,7 +122,7 @@ class Resolver:
         coarser: Callable[[str, str], bool] | None = None,
         other_vintage: Callable[[str], str | None] | None = None,
     ) -> None:
-        self.tables = dict(tables)
+        self.tables = tables  # a mapping that may build each table on first use
         self.labels = dict(labels)
         self.vintage = vintage
         self._same_area = same_area
