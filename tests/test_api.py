@@ -102,3 +102,29 @@ def test_the_checks_can_fail() -> None:
     assert len(inspect.signature(wide).parameters) > MAX_PARAMETERS
     assert _has_any(typing.get_type_hints(loose)["return"])
     assert _has_any(typing.get_type_hints(loose)["x"])
+
+
+def test_toml_is_read_with_tomli_before_python_3_11() -> None:
+    """Python 3.10 has no tomllib: the package requires tomli there, and every TOML reader
+    (manifests, the named-scenario catalogue, the era criteria) falls back to it. Checked in a
+    fresh interpreter where ``import tomllib`` fails and ``tomli`` is the same parser."""
+    import subprocess
+    import sys
+    from importlib.metadata import requires
+
+    assert 'tomli>=1.1; python_version < "3.11"' in (requires("coterminus") or [])
+    assert 'weasyprint>=62; extra == "pdf"' in (requires("coterminus") or [])
+    code = (
+        "import sys, tomllib, pandas, pyarrow, numpy\n"  # the libraries first, on their own terms
+        "sys.modules['tomli'] = tomllib; sys.modules['tomllib'] = None\n"
+        "sys.version_info = (3, 10, 14, 'final', 0)\n"  # coterminus then takes its 3.10 path
+        "from coterminus.data import criteria, manifest, scenarios\n"
+        "assert manifest.tomllib is criteria.tomllib is scenarios.tomllib is sys.modules['tomli']\n"
+        "m = manifest.read_manifest(2026)\n"
+        "print(m.vintage, len(m.levels), len(scenarios.catalogue()), len(criteria.criteria_sets()))\n"
+    )
+    run = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=False
+    )
+    assert run.returncode == 0, run.stderr[-2000:]
+    assert run.stdout.split()[:3] == ["2026", "6", "3"]
